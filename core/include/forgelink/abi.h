@@ -1,0 +1,58 @@
+/* Forgelink plugin ABI: the plain-C boundary between the host and a provider plugin.
+ *
+ * Each plugin exports exactly one symbol, FORGELINK_PLUGIN_SYMBOL, a function that returns a
+ * pointer to a static descriptor. The host reads and checks every field of the descriptor
+ * (ABI version, struct size, build fingerprint, provider name) before it calls any C++ in the
+ * plugin. Only then does it call `create`, which hands back a forgelink::Provider*.
+ *
+ * Rules (see docs/plugin-guide.md):
+ *  - The descriptor and the strings it points to are static: they live as long as the library.
+ *  - `create` and `destroy` never throw; `create` reports failure by returning NULL and writing
+ *    a NUL-terminated message into `error` (at most `error_size` bytes).
+ *  - The host loads a library once and never unloads it while it runs; it destroys every
+ *    provider a library made before the library itself goes away.
+ */
+#ifndef FORGELINK_ABI_H
+#define FORGELINK_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever the descriptor or the C++ provider interface changes incompatibly. */
+#define FORGELINK_ABI_VERSION 1u
+
+/* The one symbol every plugin exports. */
+#define FORGELINK_PLUGIN_SYMBOL "forgelink_plugin_entry"
+
+/* Capability flags: what the provider really implements. */
+#define FORGELINK_CAP_TOKEN_VALIDATION 0x01u /* validateToken */
+#define FORGELINK_CAP_REPOSITORIES 0x02u     /* listNamespaces, listRepositories, getRepository, repositoryPermissions */
+#define FORGELINK_CAP_COMMIT_STATUS 0x04u    /* publishStatus */
+#define FORGELINK_CAP_REVIEW_COMMENT 0x08u   /* upsertComment, findMergeRequests */
+#define FORGELINK_CAP_OAUTH_LOGIN 0x10u      /* authorizeUrl, exchangeCode, refreshToken, currentUser */
+
+typedef struct forgelink_plugin_descriptor {
+    uint32_t abi_version;          /* FORGELINK_ABI_VERSION the plugin was built against */
+    uint32_t struct_size;          /* sizeof(forgelink_plugin_descriptor) in the plugin's build */
+    const char* provider_name;     /* e.g. "example": lower case, [a-z0-9_-], unique in a host */
+    const char* plugin_version;    /* the plugin's own semantic version */
+    const char* build_fingerprint; /* FORGELINK_BUILD_FINGERPRINT as the plugin saw it */
+    uint64_t capabilities;         /* FORGELINK_CAP_* bits */
+    /* Makes a provider. `host` is a forgelink::HostServices* that outlives the provider.
+     * Returns a forgelink::Provider* or NULL with a message in `error`. Never throws. */
+    void* (*create)(void* host, char* error, size_t error_size);
+    /* Destroys what `create` returned. Never throws. */
+    void (*destroy)(void* provider);
+} forgelink_plugin_descriptor;
+
+typedef const forgelink_plugin_descriptor* (*forgelink_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FORGELINK_ABI_H */
