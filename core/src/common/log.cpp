@@ -1,0 +1,137 @@
+#include "common/log.hpp"
+
+#include <array>
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "common/strings.hpp"
+
+namespace forgelink::common {
+
+namespace {
+
+constexpr const char* kMask = "[REDACTED]";
+
+struct Rule {
+    std::regex pattern;
+    const char* replacement;
+};
+
+// Ordered: whole header values first, so a "Bearer ..." inside an Authorization header is
+// masked as one value, then the shapes that can appear anywhere in free text.
+const std::vector<Rule>& rules() {
+    static const auto flags = std::regex::ECMAScript | std::regex::icase | std::regex::optimize;
+    static const std::vector<Rule> list = {
+        // "Authorization: token x", "PRIVATE-TOKEN: x", JSON {"Cookie":"x"}: everything up to the end
+        // of the line or the closing quote.
+        {std::regex(R"re(\b(authorization|proxy-authorization|private-token|job-token|deploy-token|cookie|set-cookie|x-gitlab-token|x-api-key)("?[ \t]*[:=][ \t]*"?)[^"\r\n]+)re",
+                    flags),
+         "$1$2[REDACTED]"},
+        // Credentials in URLs: scheme://user:password@host
+        {std::regex(R"re((://[^/\s:@]+:)[^@\s/]+@)re", flags), "$1[REDACTED]@"},
+        // Query / form parameters. \b keeps "error_code=" and "status_code=" intact.
+        {std::regex(R"re(\b(private_token|access_token|client_secret|refresh_token|id_token|code|password)=[^&\s"'#]+)re",
+                    flags),
+         "$1=[REDACTED]"},
+        // JSON bodies of OAuth token answers and similar.
+        {std::regex(R"re("(access_token|refresh_token|client_secret|private_token|id_token|password|token|secret)"(\s*:\s*)"[^"]*")re",
+                    flags),
+         "\"$1\"$2\"[REDACTED]\""},
+        {std::regex(R"re(\bBearer\s+[A-Za-z0-9\-._~+/]+=*)re", flags), "Bearer [REDACTED]"},
+        // GitLab token prefixes (personal, OAuth app secret, deploy, runner, trigger, CI build,
+        // feed, incoming mail, SCIM/OAuth, agent).
+        {std::regex(R"re(\b(glpat|gloas|gldt|glrt|glptt|glcbt|glft|glimt|glsoat|glagent)-[A-Za-z0-9_\-.]{6,})re", flags),
+         "$1-[REDACTED]"},
+        {std::regex(R"re(\bgithub_pat_[A-Za-z0-9_]{10,})re", flags), "github_pat_[REDACTED]"},
+        {std::regex(R"re(\b(gh[pousr])_[A-Za-z0-9]{10,})re", flags), "$1_[REDACTED]"},
+    };
+    return list;
+}
+
+bool isSecretField(std::string_view key) {
+    static constexpr std::array<std::string_view, 9> kNames = {
+        "token",        "password",      "secret",       "client_secret", "access_token",
+        "refresh_token", "private_token", "id_token",     "cookie"};
+    if (isSecretHeader(key)) return true;
+    for (auto name : kNames) {
+        if (iequals(key, name)) return true;
+    }
+    return false;
+}
+
+std::string_view levelName(LogLevel level) {
+    switch (level) {
+        case LogLevel::debug: return "debug";
+        case LogLevel::info: return "info";
+        case LogLevel::warn: return "warn";
+        case LogLevel::error: return "error";
+    }
+    return "info";
+}
+
+std::string utcTimestamp() {
+    const auto now = std::chrono::system_clock::now();
+    const auto seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char buffer[40];
+    const auto n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[48];
+    std::snprintf(out, sizeof out, "%.*s.%03dZ", static_cast<int>(n), buffer, static_cast<int>(millis));
+    return out;
+}
+
+}  // namespace
+
+std::string redact(std::string_view text) {
+    std::string out(text);
+    for (const auto& rule : rules()) {
+        out = std::regex_replace(out, rule.pattern, rule.replacement);
+    }
+    return out;
+}
+
+bool isSecretHeader(std::string_view name) {
+    static constexpr std::array<std::string_view, 9> kNames = {
+        "authorization", "proxy-authorization", "private-token", "job-token",  "deploy-token",
+        "cookie",        "set-cookie",          "x-gitlab-token", "x-api-key"};
+    for (auto secret : kNames) {
+        if (iequals(name, secret)) return true;
+    }
+    return false;
+}
+
+std::mutex JsonLogger::mutex_;
+
+JsonLogger::JsonLogger(std::string component, std::ostream* out, LogLevel min_level)
+    : component_(std::move(component)), out_(out ? out : &std::cerr), min_level_(min_level) {}
+
+void JsonLogger::log(LogLevel level, std::string_view message) { log(level, message, {}); }
+
+void JsonLogger::log(LogLevel level, std::string_view message, const std::map<std::string, std::string>& fields) {
+    if (static_cast<int>(level) < static_cast<int>(min_level_)) return;
+    nlohmann::json line = {
+        {"ts", utcTimestamp()},
+        {"level", levelName(level)},
+        {"component", component_},
+        {"msg", redact(message)},
+    };
+    for (const auto& [key, value] : fields) {
+        // A field never overwrites the fixed keys a log reader relies on.
+        const std::string name = line.contains(key) ? "field_" + key : key;
+        line[name] = isSecretField(key) ? std::string(kMask) : redact(value);
+    }
+    // Invalid UTF-8 from the outside must not turn a log call into an exception.
+    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::lock_guard lock(mutex_);
+    *out_ << text << '\n';
+    out_->flush();
+}
+
+}  // namespace forgelink::common

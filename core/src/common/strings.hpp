@@ -1,0 +1,26 @@
+// Small string helpers shared by host modules. ASCII-only case handling: HTTP names, header
+// names and URL schemes are ASCII by definition.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace forgelink::common {
+
+// Percent-encodes everything except RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~), so
+// the result is safe as one path segment or one query value ("group/proj" -> "group%2Fproj").
+std::string urlEncode(std::string_view text);
+
+// Decodes %XX escapes; with `plus_as_space` also '+' (form/query encoding). A '%' not followed
+// by two hex digits is kept as is: servers receive such input from the outside and must not fail.
+std::string urlDecode(std::string_view text, bool plus_as_space = false);
+
+std::string toLower(std::string_view text);
+// Removes leading and trailing spaces, tabs, CR and LF.
+std::string_view trim(std::string_view text) noexcept;
+// Splits on every `separator`; empty fields are kept ("a,,b" -> {"a", "", "b"}).
+std::vector<std::string> split(std::string_view text, char separator);
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace forgelink::common

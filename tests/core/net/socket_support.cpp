@@ -1,0 +1,200 @@
+#include "socket_support.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "common/strings.hpp"
+
+namespace forgelink::net::test {
+
+namespace {
+
+int connectTo(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void sendAll(int fd, const std::string& data) {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        const auto n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) return;
+        sent += static_cast<std::size_t>(n);
+    }
+}
+
+// Parses the head; returns false while it is incomplete.
+bool parseHead(const std::string& data, std::size_t& head_end, std::string& first_line, Headers& headers) {
+    head_end = data.find("\r\n\r\n");
+    if (head_end == std::string::npos) return false;
+    const auto lines = common::split(std::string_view(data).substr(0, head_end), '\n');
+    headers.clear();
+    first_line = std::string(common::trim(lines.front()));
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        const auto colon = lines[i].find(':');
+        if (colon == std::string::npos) continue;
+        headers.emplace_back(std::string(common::trim(std::string_view(lines[i]).substr(0, colon))),
+                             std::string(common::trim(std::string_view(lines[i]).substr(colon + 1))));
+    }
+    head_end += 4;
+    return true;
+}
+
+}  // namespace
+
+RawResponse rawExchange(std::uint16_t port, const std::string& request, std::chrono::milliseconds timeout) {
+    RawResponse response;
+    const int fd = connectTo(port);
+    if (fd < 0) return response;
+    sendAll(fd, request);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string data;
+    char buffer[16384];
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        data.append(buffer, static_cast<std::size_t>(n));
+        std::size_t head_end = 0;
+        std::string first;
+        Headers headers;
+        if (parseHead(data, head_end, first, headers)) {
+            const auto* length = findHeader(headers, "Content-Length");
+            if (length && data.size() >= head_end + std::stoul(*length)) break;
+        }
+    }
+    ::close(fd);
+    response.raw = data;
+    std::size_t head_end = 0;
+    std::string first;
+    if (parseHead(data, head_end, first, response.headers)) {
+        const auto space = first.find(' ');
+        if (space != std::string::npos) response.status = std::atoi(first.c_str() + space + 1);
+        response.body = data.substr(head_end);
+    }
+    return response;
+}
+
+bool canConnect(std::uint16_t port) {
+    const int fd = connectTo(port);
+    if (fd < 0) return false;
+    ::close(fd);
+    return true;
+}
+
+std::string httpReply(int status, const std::string& body, const std::string& extra_headers) {
+    return "HTTP/1.1 " + std::to_string(status) + " Status\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
+}
+
+ScriptedServer::ScriptedServer(std::function<ScriptedReply(const RecordedRequest&)> script)
+    : script_(std::move(script)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listen_fd_, 128) != 0) {
+        throw std::runtime_error(std::string("ScriptedServer: ") + std::strerror(errno));
+    }
+    socklen_t length = sizeof address;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    acceptor_ = std::thread([this] { acceptLoop(); });
+}
+
+ScriptedServer::~ScriptedServer() { stop(); }
+
+void ScriptedServer::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        stopping_ = true;
+    }
+    stopping_cv_.notify_all();
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    acceptor_.join();
+    ::close(listen_fd_);
+    for (auto& connection : connections_) connection.join();
+}
+
+std::vector<RecordedRequest> ScriptedServer::requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+}
+
+void ScriptedServer::acceptLoop() {
+    while (true) {
+        const int fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd < 0) return;
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            ::close(fd);
+            return;
+        }
+        connections_.emplace_back([this, fd] { serve(fd); });
+    }
+}
+
+void ScriptedServer::serve(int fd) {
+    const int now = ++concurrent_;
+    int seen = max_concurrent_.load();
+    while (now > seen && !max_concurrent_.compare_exchange_weak(seen, now)) {
+    }
+    std::string data;
+    char buffer[16384];
+    RecordedRequest request;
+    std::size_t head_end = 0;
+    while (true) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 5000) <= 0) break;
+        const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        data.append(buffer, static_cast<std::size_t>(n));
+        if (parseHead(data, head_end, request.request_line, request.headers)) {
+            const auto* length = findHeader(request.headers, "Content-Length");
+            const std::size_t want = length ? std::stoul(*length) : 0;
+            if (data.size() >= head_end + want) {
+                request.body = data.substr(head_end, want);
+                break;
+            }
+        }
+    }
+    if (!request.request_line.empty()) {
+        {
+            std::lock_guard lock(mutex_);
+            requests_.push_back(request);
+        }
+        const auto reply = script_(request);
+        bool stopped;
+        {
+            std::unique_lock lock(mutex_);
+            stopped = stopping_cv_.wait_for(lock, reply.delay, [this] { return stopping_; });
+        }
+        if (!stopped) sendAll(fd, reply.raw);
+    }
+    --concurrent_;
+    ::close(fd);
+}
+
+}  // namespace forgelink::net::test

@@ -1,0 +1,75 @@
+// Plain-socket helpers for the network tests, independent of the code under test: a blocking
+// HTTP/1.1 exchange and a scripted server that records what it received. 127.0.0.1 only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "forgelink/transport.hpp"
+
+namespace forgelink::net::test {
+
+struct RawResponse {
+    int status = 0;  // 0 when nothing usable came back
+    Headers headers;
+    std::string body;
+    std::string raw;
+    const std::string* header(std::string_view name) const noexcept { return findHeader(headers, name); }
+};
+
+// Sends `request` verbatim to 127.0.0.1:port and reads until the server closes or the response
+// is complete (by Content-Length). Returns status 0 when the connection failed or timed out.
+RawResponse rawExchange(std::uint16_t port, const std::string& request,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// True when a TCP connect to 127.0.0.1:port succeeds.
+bool canConnect(std::uint16_t port);
+
+struct RecordedRequest {
+    std::string request_line;  // "GET /x HTTP/1.1"
+    Headers headers;
+    std::string body;
+};
+
+struct ScriptedReply {
+    std::string raw;                          // the full HTTP response text
+    std::chrono::milliseconds delay{0};       // interruptible wait before answering
+};
+
+// Answers every connection with the scripted reply; one request per connection.
+class ScriptedServer {
+public:
+    explicit ScriptedServer(std::function<ScriptedReply(const RecordedRequest&)> script);
+    ~ScriptedServer();
+    std::uint16_t port() const { return port_; }
+    std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::vector<RecordedRequest> requests() const;
+    int maxConcurrent() const { return max_concurrent_; }
+    void stop();
+
+private:
+    void acceptLoop();
+    void serve(int fd);
+
+    std::function<ScriptedReply(const RecordedRequest&)> script_;
+    int listen_fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::thread acceptor_;
+    std::vector<std::thread> connections_;
+    mutable std::mutex mutex_;
+    std::condition_variable stopping_cv_;
+    bool stopping_ = false;
+    std::vector<RecordedRequest> requests_;
+    std::atomic<int> concurrent_{0};
+    std::atomic<int> max_concurrent_{0};
+};
+
+std::string httpReply(int status, const std::string& body, const std::string& extra_headers = "");
+
+}  // namespace forgelink::net::test
