@@ -56,9 +56,16 @@ public:
 
 private:
     struct Loaded;
+    void loadFile(const std::string& path);
+    void refuse(const std::string& path, const std::string& problem);
+    bool alreadyOpened(const std::string& canonical_path) const;
+
     HostServicesFactory& services_;
     std::vector<LoadRefusal> refusals_;
     std::map<std::string, std::unique_ptr<Loaded>> loaded_;
+    // Libraries that were opened but refused: their static initialisers ran, so they stay loaded
+    // until the registry goes, like every other library (never unload while the host runs).
+    std::vector<std::unique_ptr<Loaded>> opened_only_;
 };
 
 // The directories searched when the configuration names none: the build tree's plugins/

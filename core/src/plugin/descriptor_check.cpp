@@ -1,0 +1,88 @@
+#include "plugin/descriptor_check.hpp"
+
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "plugin/registry.hpp"
+
+namespace forgelink::plugin {
+
+namespace {
+
+std::string hex(std::uint64_t value) {
+    char buffer[24];
+    std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(value));
+    return buffer;
+}
+
+// Plugin strings are shown in messages; keep a hostile or corrupt one from flooding them.
+std::string quoted(std::string_view text) {
+    constexpr std::size_t kMax = 120;
+    std::string out = "\"";
+    out += text.substr(0, kMax);
+    if (text.size() > kMax) out += "...";
+    out += '"';
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> capabilityNames(std::uint64_t caps) {
+    static const std::pair<std::uint64_t, const char*> kNames[] = {
+        {FORGELINK_CAP_TOKEN_VALIDATION, "token_validation"}, {FORGELINK_CAP_REPOSITORIES, "repositories"},
+        {FORGELINK_CAP_COMMIT_STATUS, "commit_status"},       {FORGELINK_CAP_REVIEW_COMMENT, "review_comment"},
+        {FORGELINK_CAP_OAUTH_LOGIN, "oauth_login"},
+    };
+    std::vector<std::string> names;
+    for (const auto& [bit, name] : kNames) {
+        if (caps & bit) names.emplace_back(name);
+    }
+    return names;
+}
+
+bool isValidProviderName(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+std::optional<std::string> checkDescriptor(const forgelink_plugin_descriptor* descriptor,
+                                           std::string_view host_fingerprint) {
+    if (descriptor == nullptr) return std::string(FORGELINK_PLUGIN_SYMBOL "() returned NULL instead of a descriptor");
+    if (descriptor->abi_version != FORGELINK_ABI_VERSION) {
+        return "wrong ABI version: got " + std::to_string(descriptor->abi_version) + ", supported " +
+               std::to_string(FORGELINK_ABI_VERSION);
+    }
+    if (descriptor->struct_size != sizeof(forgelink_plugin_descriptor)) {
+        return "wrong descriptor size: got " + std::to_string(descriptor->struct_size) + " bytes, expected " +
+               std::to_string(sizeof(forgelink_plugin_descriptor)) + " (built against a different SDK?)";
+    }
+    if (descriptor->build_fingerprint == nullptr) return std::string("missing build fingerprint");
+    if (host_fingerprint != descriptor->build_fingerprint) {
+        return "wrong build fingerprint: got " + quoted(descriptor->build_fingerprint) + ", host " +
+               quoted(host_fingerprint) +
+               " (plugin and host must be built with the same compiler, standard library and Boost)";
+    }
+    if (descriptor->provider_name == nullptr || descriptor->provider_name[0] == '\0') {
+        return std::string("empty provider name");
+    }
+    if (!isValidProviderName(descriptor->provider_name)) {
+        return "invalid provider name " + quoted(descriptor->provider_name) +
+               ": expected 1 to 64 characters of [a-z0-9_-]";
+    }
+    if (descriptor->plugin_version == nullptr || descriptor->plugin_version[0] == '\0') {
+        return "empty plugin version for provider '" + std::string(descriptor->provider_name) + "'";
+    }
+    if (descriptor->create == nullptr) return std::string("descriptor has no create function");
+    if (descriptor->destroy == nullptr) return std::string("descriptor has no destroy function");
+    if (const std::uint64_t unknown = descriptor->capabilities & ~kKnownCapabilities; unknown != 0) {
+        return "unknown capability bits " + hex(unknown) + " (this host knows " + hex(kKnownCapabilities) + ")";
+    }
+    return std::nullopt;
+}
+
+}  // namespace forgelink::plugin
