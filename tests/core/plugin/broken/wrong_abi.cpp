@@ -1,0 +1,4 @@
+#include "valid_descriptor.hpp"
+
+BROKEN_PLUGIN_ENTRY(auto d = broken::validDescriptor("wrong-abi"); d.abi_version = FORGELINK_ABI_VERSION + 6;
+                    return d;)

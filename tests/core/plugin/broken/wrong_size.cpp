@@ -1,0 +1,5 @@
+// As if built against an SDK whose descriptor had one field less.
+#include "valid_descriptor.hpp"
+
+BROKEN_PLUGIN_ENTRY(auto d = broken::validDescriptor("wrong-size");
+                    d.struct_size = static_cast<uint32_t>(sizeof(forgelink_plugin_descriptor) - 8); return d;)

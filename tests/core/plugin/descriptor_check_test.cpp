@@ -1,0 +1,128 @@
+#include "plugin/descriptor_check.hpp"
+
+#include <gtest/gtest.h>
+
+#include <forgelink/plugin.hpp>
+
+#include "plugin/registry.hpp"
+
+namespace forgelink::plugin {
+namespace {
+
+void* createNothing(void*, char*, std::size_t) noexcept { return nullptr; }
+void destroyNothing(void*) noexcept {}
+
+constexpr const char* kHost = FORGELINK_BUILD_FINGERPRINT;
+
+forgelink_plugin_descriptor valid() {
+    return {FORGELINK_ABI_VERSION, sizeof(forgelink_plugin_descriptor), "example", "1.0.0", kHost,
+            FORGELINK_CAP_TOKEN_VALIDATION, &createNothing, &destroyNothing};
+}
+
+std::string problem(const forgelink_plugin_descriptor& d) {
+    auto found = checkDescriptor(&d, kHost);
+    return found ? *found : "";
+}
+
+TEST(DescriptorCheck, AcceptsAValidDescriptor) {
+    auto d = valid();
+    EXPECT_EQ(checkDescriptor(&d, kHost), std::nullopt);
+    d.capabilities = kKnownCapabilities;
+    EXPECT_EQ(checkDescriptor(&d, kHost), std::nullopt);
+}
+
+TEST(DescriptorCheck, RefusesNullDescriptor) {
+    EXPECT_EQ(checkDescriptor(nullptr, kHost), "forgelink_plugin_entry() returned NULL instead of a descriptor");
+}
+
+TEST(DescriptorCheck, NamesBothAbiVersions) {
+    auto d = valid();
+    d.abi_version = 7;
+    EXPECT_EQ(problem(d), "wrong ABI version: got 7, supported 1");
+}
+
+TEST(DescriptorCheck, AbiVersionIsCheckedBeforeAnythingElse) {
+    // A descriptor of another ABI may be laid out differently: nothing past the version is trusted.
+    auto d = valid();
+    d.abi_version = 2;
+    d.struct_size = 3;
+    d.provider_name = nullptr;
+    EXPECT_EQ(problem(d).rfind("wrong ABI version", 0), 0u) << problem(d);
+}
+
+TEST(DescriptorCheck, NamesBothStructSizes) {
+    auto d = valid();
+    d.struct_size = 40;
+    EXPECT_EQ(problem(d), "wrong descriptor size: got 40 bytes, expected " +
+                              std::to_string(sizeof(forgelink_plugin_descriptor)) +
+                              " (built against a different SDK?)");
+}
+
+TEST(DescriptorCheck, NamesBothFingerprints) {
+    auto d = valid();
+    d.build_fingerprint = "clang-9.0.0;libc++-1000;boost-107000";
+    const std::string text = problem(d);
+    EXPECT_NE(text.find("wrong build fingerprint: got \"clang-9.0.0;libc++-1000;boost-107000\", host \"" +
+                        std::string(kHost) + "\""),
+              std::string::npos)
+        << text;
+    d.build_fingerprint = nullptr;
+    EXPECT_EQ(problem(d), "missing build fingerprint");
+}
+
+TEST(DescriptorCheck, ProviderNameMustBeNonEmptyLowercaseTokens) {
+    auto d = valid();
+    d.provider_name = "";
+    EXPECT_EQ(problem(d), "empty provider name");
+    d.provider_name = nullptr;
+    EXPECT_EQ(problem(d), "empty provider name");
+    d.provider_name = "Git Lab";
+    EXPECT_EQ(problem(d), "invalid provider name \"Git Lab\": expected 1 to 64 characters of [a-z0-9_-]");
+    for (const char* bad : {"gitlab.com", "a/b", "UPPER", "caf\xc3\xa9", "../x"}) {
+        d.provider_name = bad;
+        EXPECT_NE(problem(d), "") << bad;
+    }
+    for (const char* good : {"example", "my-forge_2", "0"}) {
+        d.provider_name = good;
+        EXPECT_EQ(problem(d), "") << good;
+    }
+    const std::string too_long(65, 'a');
+    d.provider_name = too_long.c_str();
+    EXPECT_NE(problem(d), "");
+}
+
+TEST(DescriptorCheck, PluginVersionMustBeNonEmpty) {
+    auto d = valid();
+    d.plugin_version = "";
+    EXPECT_EQ(problem(d), "empty plugin version for provider 'example'");
+    d.plugin_version = nullptr;
+    EXPECT_EQ(problem(d), "empty plugin version for provider 'example'");
+}
+
+TEST(DescriptorCheck, CreateAndDestroyMustExist) {
+    auto d = valid();
+    d.create = nullptr;
+    EXPECT_EQ(problem(d), "descriptor has no create function");
+    d = valid();
+    d.destroy = nullptr;
+    EXPECT_EQ(problem(d), "descriptor has no destroy function");
+}
+
+TEST(DescriptorCheck, RefusesUnknownCapabilityBits) {
+    auto d = valid();
+    d.capabilities = FORGELINK_CAP_TOKEN_VALIDATION | 0x400u;
+    EXPECT_EQ(problem(d), "unknown capability bits 0x400 (this host knows 0x1f)");
+}
+
+TEST(CapabilityNames, MapsEveryBitInOrder) {
+    EXPECT_TRUE(capabilityNames(0).empty());
+    EXPECT_EQ(capabilityNames(FORGELINK_CAP_TOKEN_VALIDATION), std::vector<std::string>{"token_validation"});
+    EXPECT_EQ(capabilityNames(kKnownCapabilities),
+              (std::vector<std::string>{"token_validation", "repositories", "commit_status", "review_comment",
+                                        "oauth_login"}));
+    EXPECT_EQ(capabilityNames(FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_COMMIT_STATUS),
+              (std::vector<std::string>{"commit_status", "oauth_login"}));
+}
+
+}  // namespace
+}  // namespace forgelink::plugin
