@@ -1,0 +1,79 @@
+// The host configuration as typed values, after validation and ${ENV} substitution.
+// Relative paths are already resolved against the directory of the configuration file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forgelink::config {
+
+struct ListenAddress {
+    std::string host;        // "127.0.0.1", "0.0.0.0", "::1" (without brackets), "localhost"
+    std::uint16_t port = 0;  // 1..65535
+};
+
+struct ServerConfig {
+    ListenAddress listen;
+    // Distinguishes this Forgelink instance in the hidden comment marker; empty = not set.
+    std::string instance_id;
+};
+
+struct StoreConfig {
+    std::string driver = "sqlite";
+    std::string path;        // absolute
+};
+
+// Exactly one of the two is set.
+struct SecretsConfig {
+    std::string key_env;     // name of the environment variable that holds the key
+    std::string key_file;    // absolute path of the key file
+};
+
+struct PluginsConfig {
+    std::vector<std::string> paths;     // absolute; empty = plugin::defaultPluginPaths()
+    std::vector<std::string> required;  // provider names that must load or the host refuses to start
+};
+
+struct OAuthConfig {
+    std::string client_id;
+    std::string client_secret;  // a secret: never log it
+    std::string redirect_uri;
+};
+
+struct ProviderConfig {
+    std::string base_url;
+    std::optional<OAuthConfig> oauth;
+    std::map<std::string, std::string> options;
+};
+
+struct FeedbackConfig {
+    std::string status_context = "forgelink";
+    bool comment = true;
+};
+
+// At most one of the two is set; neither = no admin API tokens.
+struct AdminConfig {
+    std::string tokens_env;
+    std::string tokens_file;  // absolute
+};
+
+struct LoggingConfig {
+    std::string level = "info";  // debug | info | warn | error
+};
+
+struct Config {
+    std::string source_file;  // absolute path of the file this came from
+    ServerConfig server;
+    StoreConfig store;
+    SecretsConfig secrets;
+    PluginsConfig plugins;
+    std::map<std::string, ProviderConfig> providers;
+    FeedbackConfig feedback;
+    AdminConfig admin;
+    LoggingConfig logging;
+};
+
+}  // namespace forgelink::config

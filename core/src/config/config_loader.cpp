@@ -1,0 +1,656 @@
+#include "config/config_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string_view>
+
+#include "config/closest_match.hpp"
+
+namespace forgelink::config {
+
+std::string Diagnostic::toString() const {
+    if (line <= 0) return file + ": " + message;
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+Environment processEnvironment() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        if (value == nullptr) return std::nullopt;
+        return std::string(value);
+    };
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every node is read through const references: non-const operator[] inserts keys and
+// Node assignment rewrites the tree (yaml-cpp #980, #928).
+using Node = YAML::Node;
+
+bool isEnvName(std::string_view name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+bool isProviderName(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
+std::string describe(const Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map: return "a mapping";
+        case YAML::NodeType::Sequence: return "a sequence";
+        case YAML::NodeType::Scalar: return "a scalar value";
+        case YAML::NodeType::Null: return "nothing (null)";
+        case YAML::NodeType::Undefined: break;
+    }
+    return "nothing";
+}
+
+std::string upperSnake(std::string_view text) {
+    std::string out;
+    for (char c : text) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+    return out;
+}
+
+// Returns what is wrong with `url`, or "" when it is an acceptable http(s) URL.
+std::string urlProblem(const std::string& url, bool allow_query) {
+    auto scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) return "expected an absolute URL like https://host[:port][/path]";
+    std::string scheme = url.substr(0, scheme_end);
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](char c) { return std::tolower(c); });
+    if (scheme != "http" && scheme != "https") return "the scheme must be http or https, got '" + scheme + "'";
+    if (std::any_of(url.begin(), url.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }))
+        return "a URL must not contain spaces";
+    std::string rest = url.substr(scheme_end + 3);
+    std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (authority.find('@') != std::string::npos)
+        return "credentials in a URL are refused: they would be logged; configure secrets through ${ENV} or files";
+    std::string host = authority;
+    std::string port;
+    if (!authority.empty() && authority[0] == '[') {
+        auto close = authority.find(']');
+        if (close == std::string::npos) return "unterminated IPv6 address in the host";
+        host = authority.substr(1, close - 1);
+        std::string after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after[0] != ':') return "unexpected text after the IPv6 address";
+            port = after.substr(1);
+        }
+    } else if (auto colon = authority.rfind(':'); colon != std::string::npos) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon + 1);
+    }
+    if (host.empty()) return "the URL has no host";
+    if (!port.empty() || authority.find(':') != std::string::npos) {
+        if (port.empty() || port.size() > 5 ||
+            !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+            std::stoi(port) < 1 || std::stoi(port) > 65535)
+            return "the port must be a number from 1 to 65535";
+    }
+    if (!allow_query && rest.find_first_of("?#") != std::string::npos)
+        return "a base URL must not have a query or fragment";
+    return "";
+}
+
+class Validator {
+public:
+    Validator(std::string file, fs::path base_dir, const Environment& env)
+        : file_(std::move(file)), base_dir_(std::move(base_dir)), env_(env) {}
+
+    std::vector<Diagnostic> takeErrors() {
+        std::stable_sort(errors_.begin(), errors_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+            return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+        });
+        return std::move(errors_);
+    }
+
+    void error(const YAML::Mark& mark, std::string message) {
+        // Null marks (-1) come from empty documents: point at the start of the file.
+        int line = mark.line < 0 ? 1 : mark.line + 1;
+        int column = mark.column < 0 ? 1 : mark.column + 1;
+        errors_.push_back({file_, line, column, std::move(message)});
+    }
+
+    // yaml-cpp keeps every duplicate silently; report all but the first, anywhere in the tree.
+    void findDuplicates(const Node& node, const std::string& path) {
+        if (node.IsMap()) {
+            std::map<std::string, YAML::Mark> seen;
+            for (auto it = node.begin(); it != node.end(); ++it) {
+                const Node& key = it->first;
+                std::string name = key.IsScalar() ? key.Scalar() : std::string();
+                std::string child = path.empty() ? name : path + "." + name;
+                if (key.IsScalar()) {
+                    auto [pos, inserted] = seen.emplace(name, key.Mark());
+                    if (!inserted) {
+                        error(key.Mark(), "duplicate key '" + child + "' (first defined at line " +
+                                              std::to_string(pos->second.line + 1) + ", column " +
+                                              std::to_string(pos->second.column + 1) +
+                                              "); YAML would silently keep only one of them");
+                    }
+                }
+                findDuplicates(it->second, child);
+            }
+        } else if (node.IsSequence()) {
+            std::size_t i = 0;
+            for (auto it = node.begin(); it != node.end(); ++it, ++i)
+                findDuplicates(*it, path + "[" + std::to_string(i) + "]");
+        }
+    }
+
+    // A key/value pair of a mapping, with the key's mark (null values have no useful mark).
+    struct Entry {
+        Node key;
+        Node value;
+        const YAML::Mark& where() const {
+            return value.IsNull() || !value.IsDefined() ? keyMark() : valueMark();
+        }
+        const YAML::Mark& keyMark() const { return key_mark; }
+        const YAML::Mark& valueMark() const { return value_mark; }
+        YAML::Mark key_mark;
+        YAML::Mark value_mark;
+    };
+
+    // Checks that `node` is a mapping whose keys are all known, and returns its entries by key.
+    // `refused` maps keys that must never appear to the reason why.
+    std::map<std::string, Entry> mapping(const Node& node, const YAML::Mark& where, const std::string& path,
+                                         const std::vector<std::string>& allowed,
+                                         const std::map<std::string, std::string>& refused = {}) {
+        std::map<std::string, Entry> entries;
+        if (!node.IsMap()) {
+            error(where, (path.empty() ? std::string("the configuration") : "'" + path + "'") +
+                             ": expected a mapping, got " + describe(node));
+            return entries;
+        }
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            const Node& key = it->first;
+            if (!key.IsScalar()) {
+                error(key.Mark(), "keys must be plain names, got " + describe(key));
+                continue;
+            }
+            const std::string& name = key.Scalar();
+            std::string full = path.empty() ? name : path + "." + name;
+            if (auto r = refused.find(name); r != refused.end()) {
+                error(key.Mark(), "'" + full + "': " + r->second);
+                continue;
+            }
+            if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+                std::string message = "unknown key '" + full + "'";
+                if (auto near = closestMatch(name, allowed)) message += "; did you mean '" + *near + "'?";
+                else message += "; expected one of: " + join(allowed);
+                error(key.Mark(), message);
+                continue;
+            }
+            entries.emplace(name, Entry{key, it->second, key.Mark(), it->second.Mark()});
+        }
+        return entries;
+    }
+
+    void missing(const YAML::Mark& parent_mark, const std::string& path, const std::string& key,
+                 const std::string& hint) {
+        std::string full = path.empty() ? key : path + "." + key;
+        error(parent_mark, "missing required key '" + full + "'" + (hint.empty() ? "" : ": " + hint));
+    }
+
+    // A string value with ${ENV} substitution. std::nullopt after reporting a problem.
+    std::optional<std::string> string(const Entry& entry, const std::string& path, bool allow_empty = false) {
+        if (!entry.value.IsScalar()) {
+            error(entry.where(), "'" + path + "': expected a string, got " + describe(entry.value));
+            return std::nullopt;
+        }
+        auto value = substitute(entry.value.Scalar(), entry.valueMark(), path);
+        if (value && value->empty() && !allow_empty) {
+            error(entry.valueMark(), "'" + path + "' must not be empty");
+            return std::nullopt;
+        }
+        return value;
+    }
+
+    // A secret must come from the environment: the whole value is one ${VAR} reference.
+    std::optional<std::string> secret(const Entry& entry, const std::string& path, const std::string& suggested_var) {
+        if (!entry.value.IsScalar()) {
+            error(entry.where(), "'" + path + "': expected a string, got " + describe(entry.value));
+            return std::nullopt;
+        }
+        const std::string& raw = entry.value.Scalar();
+        bool is_reference = raw.size() > 3 && raw.compare(0, 2, "${") == 0 && raw.back() == '}' &&
+                            isEnvName(std::string_view(raw).substr(2, raw.size() - 3));
+        if (!is_reference) {
+            // Never echo the value: it may be the secret itself.
+            error(entry.valueMark(), "'" + path +
+                                         "': a literal secret in the configuration file is refused; write '${" +
+                                         suggested_var + "}' instead and set that environment variable");
+            return std::nullopt;
+        }
+        return string(entry, path);
+    }
+
+    std::optional<bool> boolean(const Entry& entry, const std::string& path) {
+        bool value = false;
+        if (!entry.value.IsScalar() || entry.value.Tag() == "!" || !YAML::convert<bool>::decode(entry.value, value)) {
+            std::string got = entry.value.IsScalar() ? "'" + entry.value.Scalar() + "'" : describe(entry.value);
+            error(entry.where(), "'" + path + "': expected a bool (true or false), got " + got);
+            return std::nullopt;
+        }
+        return value;
+    }
+
+    std::vector<std::string> stringList(const Entry& entry, const std::string& path) {
+        std::vector<std::string> out;
+        if (!entry.value.IsSequence()) {
+            error(entry.where(), "'" + path + "': expected a sequence of strings, got " + describe(entry.value));
+            return out;
+        }
+        std::size_t i = 0;
+        for (auto it = entry.value.begin(); it != entry.value.end(); ++it, ++i) {
+            const Node& item = *it;
+            std::string item_path = path + "[" + std::to_string(i) + "]";
+            if (auto v = string(Entry{Node(), item, item.Mark(), item.Mark()}, item_path)) out.push_back(*v);
+        }
+        return out;
+    }
+
+    std::string resolvePath(const std::string& p) const {
+        fs::path path(p);
+        if (path.is_relative()) path = base_dir_ / path;
+        return path.lexically_normal().string();
+    }
+
+    std::optional<std::string> envName(const Entry& entry, const std::string& path) {
+        auto name = string(entry, path);
+        if (name && !isEnvName(*name)) {
+            error(entry.valueMark(), "'" + path + "': expected the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*), got '" +
+                                         *name + "'");
+            return std::nullopt;
+        }
+        return name;
+    }
+
+    static std::string join(const std::vector<std::string>& words) {
+        std::string out;
+        for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+        return out;
+    }
+
+private:
+    // Replaces each ${NAME} with the variable's value. A '$' not followed by '{' stays as is.
+    std::optional<std::string> substitute(const std::string& raw, const YAML::Mark& mark, const std::string& path) {
+        std::string out;
+        bool ok = true;
+        std::size_t i = 0;
+        while (i < raw.size()) {
+            if (raw.compare(i, 2, "${") != 0) {
+                out += raw[i++];
+                continue;
+            }
+            auto close = raw.find('}', i + 2);
+            if (close == std::string::npos) {
+                error(mark, "'" + path + "': unterminated '${' (write ${NAME} to use an environment variable)");
+                return std::nullopt;
+            }
+            std::string name = raw.substr(i + 2, close - i - 2);
+            if (!isEnvName(name)) {
+                error(mark, "'" + path + "': '${" + name +
+                                "}' is not a valid environment variable reference (expected ${NAME} with NAME in [A-Za-z_][A-Za-z0-9_]*)");
+                ok = false;
+            } else if (auto value = env_(name)) {
+                out += *value;
+            } else {
+                error(mark, "'" + path + "': environment variable " + name +
+                                " is not set (referenced as ${" + name + "}); set it or change the value");
+                ok = false;
+            }
+            i = close + 1;
+        }
+        if (!ok) return std::nullopt;
+        return out;
+    }
+
+    std::string file_;
+    fs::path base_dir_;
+    const Environment& env_;
+    std::vector<Diagnostic> errors_;
+};
+
+using Entries = std::map<std::string, Validator::Entry>;
+
+const Validator::Entry* find(const Entries& entries, const std::string& key) {
+    auto it = entries.find(key);
+    return it == entries.end() ? nullptr : &it->second;
+}
+
+void readListen(Validator& v, const Validator::Entry& entry, ListenAddress& out) {
+    auto text = v.string(entry, "server.listen");
+    if (!text) return;
+    const std::string expected = "expected host:port, like 127.0.0.1:8080 or [::1]:8080";
+    std::string host, port;
+    if (!text->empty() && (*text)[0] == '[') {
+        auto close = text->find(']');
+        if (close == std::string::npos || close + 1 >= text->size() || (*text)[close + 1] != ':') {
+            v.error(entry.valueMark(), "'server.listen': " + expected + ", got '" + *text + "'");
+            return;
+        }
+        host = text->substr(1, close - 1);
+        port = text->substr(close + 2);
+    } else {
+        auto colon = text->rfind(':');
+        if (colon == std::string::npos || text->find(':') != colon) {
+            v.error(entry.valueMark(), "'server.listen': " + expected + ", got '" + *text + "'");
+            return;
+        }
+        host = text->substr(0, colon);
+        port = text->substr(colon + 1);
+    }
+    bool host_ok = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':';
+    });
+    if (!host_ok) {
+        v.error(entry.valueMark(), "'server.listen': the host part is missing or malformed; " + expected + ", got '" +
+                                       *text + "'");
+        return;
+    }
+    bool digits = !port.empty() && port.size() <= 5 &&
+                  std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    int number = digits ? std::stoi(port) : 0;
+    if (number < 1 || number > 65535) {
+        v.error(entry.valueMark(), "'server.listen': the port must be a number from 1 to 65535, got '" + port + "'");
+        return;
+    }
+    out.host = host;
+    out.port = static_cast<std::uint16_t>(number);
+}
+
+void readServer(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "server", {"listen", "instance_id"});
+    if (section.value.IsMap() && !find(e, "listen"))
+        v.missing(section.keyMark(), "server", "listen", "the address to serve on, like 127.0.0.1:8080");
+    if (auto* listen = find(e, "listen")) readListen(v, *listen, config.server.listen);
+    if (auto* id = find(e, "instance_id")) {
+        if (auto value = v.string(*id, "server.instance_id")) {
+            if (!isProviderName(*value))
+                v.error(id->valueMark(), "'server.instance_id': use lower-case letters, digits, '-' and '_' only, got '" +
+                                             *value + "'");
+            else
+                config.server.instance_id = *value;
+        }
+    }
+}
+
+void readStore(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "store", {"driver", "path"});
+    if (auto* driver = find(e, "driver")) {
+        if (auto value = v.string(*driver, "store.driver")) {
+            if (*value != "sqlite")
+                v.error(driver->valueMark(), "'store.driver': unsupported driver '" + *value + "'; expected: sqlite");
+            else
+                config.store.driver = *value;
+        }
+    }
+    if (auto* path = find(e, "path")) {
+        if (auto value = v.string(*path, "store.path")) config.store.path = v.resolvePath(*value);
+    } else if (section.value.IsMap()) {
+        v.missing(section.keyMark(), "store", "path", "the database file, like ../var/forgelink.db");
+    }
+}
+
+void readSecrets(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "secrets", {"key_env", "key_file"},
+                       {{"key", "an inline key is refused: put it in a file (key_file) or an environment variable "
+                                "(key_env)"}});
+    if (!section.value.IsMap()) return;
+    auto* env = find(e, "key_env");
+    auto* file = find(e, "key_file");
+    if (env && file) {
+        v.error(file->keyMark(), "'secrets': set exactly one of key_env and key_file, not both");
+        return;
+    }
+    if (!env && !file) {
+        v.error(section.keyMark(), "missing required key: set one of 'secrets.key_env' or 'secrets.key_file' "
+                                   "(where the key that seals stored secrets comes from)");
+        return;
+    }
+    if (env) {
+        if (auto name = v.envName(*env, "secrets.key_env")) config.secrets.key_env = *name;
+    } else if (auto path = v.string(*file, "secrets.key_file")) {
+        config.secrets.key_file = v.resolvePath(*path);
+    }
+}
+
+void readPlugins(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "plugins", {"paths", "required"});
+    if (auto* paths = find(e, "paths")) {
+        if (!paths->value.IsNull())  // "paths:" with nothing means the defaults
+            for (auto& p : v.stringList(*paths, "plugins.paths")) config.plugins.paths.push_back(v.resolvePath(p));
+    }
+    if (auto* required = find(e, "required")) {
+        if (!required->value.IsNull()) {
+            for (auto& name : v.stringList(*required, "plugins.required")) {
+                if (!isProviderName(name))
+                    v.error(required->valueMark(), "'plugins.required': '" + name +
+                                                       "' is not a provider name (lower-case letters, digits, '-', '_')");
+                else
+                    config.plugins.required.push_back(name);
+            }
+        }
+    }
+}
+
+void readOAuth(Validator& v, const Validator::Entry& section, const std::string& provider, ProviderConfig& out) {
+    const std::string path = "providers." + provider + ".oauth";
+    auto e = v.mapping(section.value, section.where(), path, {"client_id", "client_secret", "redirect_uri"});
+    if (!section.value.IsMap()) return;
+    OAuthConfig oauth;
+    bool ok = true;
+    const std::string prefix = "FORGELINK_" + upperSnake(provider);
+    for (const char* key : {"client_id", "client_secret", "redirect_uri"}) {
+        if (!find(e, key)) {
+            v.missing(section.keyMark(), path, key, "");
+            ok = false;
+        }
+    }
+    if (auto* id = find(e, "client_id")) {
+        if (auto value = v.string(*id, path + ".client_id")) oauth.client_id = *value;
+        else ok = false;
+    }
+    if (auto* secret = find(e, "client_secret")) {
+        if (auto value = v.secret(*secret, path + ".client_secret", prefix + "_CLIENT_SECRET"))
+            oauth.client_secret = *value;
+        else
+            ok = false;
+    }
+    if (auto* redirect = find(e, "redirect_uri")) {
+        if (auto value = v.string(*redirect, path + ".redirect_uri")) {
+            if (auto problem = urlProblem(*value, true); !problem.empty()) {
+                v.error(redirect->valueMark(), "'" + path + ".redirect_uri': " + problem);
+                ok = false;
+            } else {
+                oauth.redirect_uri = *value;
+            }
+        } else {
+            ok = false;
+        }
+    }
+    if (ok) out.oauth = std::move(oauth);
+}
+
+void readProviders(Validator& v, const Validator::Entry& section, Config& config) {
+    if (section.value.IsNull()) return;  // "providers:" with nothing: none configured
+    if (!section.value.IsMap()) {
+        v.error(section.where(), "'providers': expected a mapping of provider name to settings, got " +
+                                     describe(section.value));
+        return;
+    }
+    for (auto it = section.value.begin(); it != section.value.end(); ++it) {
+        const Node& key = it->first;
+        if (!key.IsScalar() || !isProviderName(key.Scalar())) {
+            v.error(key.Mark(), "'providers': a provider name uses lower-case letters, digits, '-' and '_' only");
+            continue;
+        }
+        const std::string name = key.Scalar();
+        const std::string path = "providers." + name;
+        const Node& body = it->second;
+        auto e = v.mapping(body, body.IsNull() ? key.Mark() : body.Mark(), path, {"base_url", "oauth", "options"});
+        if (!body.IsMap()) continue;
+        ProviderConfig provider;
+        if (auto* url = find(e, "base_url")) {
+            if (auto value = v.string(*url, path + ".base_url")) {
+                if (auto problem = urlProblem(*value, false); !problem.empty())
+                    v.error(url->valueMark(), "'" + path + ".base_url': " + problem);
+                else
+                    provider.base_url = *value;
+            }
+        } else {
+            v.missing(key.Mark(), path, "base_url", "the forge instance's root URL, like https://forge.example.com");
+        }
+        if (auto* oauth = find(e, "oauth")) {
+            if (!oauth->value.IsNull()) readOAuth(v, *oauth, name, provider);
+        }
+        if (auto* options = find(e, "options"); options && !options->value.IsNull()) {
+            if (!options->value.IsMap()) {
+                v.error(options->where(), "'" + path + ".options': expected a mapping of string to string, got " +
+                                              describe(options->value));
+            } else {
+                for (auto o = options->value.begin(); o != options->value.end(); ++o) {
+                    if (!o->first.IsScalar()) {
+                        v.error(o->first.Mark(), "'" + path + ".options': keys must be plain names");
+                        continue;
+                    }
+                    std::string option_path = path + ".options." + o->first.Scalar();
+                    Validator::Entry entry{o->first, o->second, o->first.Mark(), o->second.Mark()};
+                    if (auto value = v.string(entry, option_path, true))
+                        provider.options[o->first.Scalar()] = *value;
+                }
+            }
+        }
+        config.providers[name] = std::move(provider);
+    }
+}
+
+void readFeedback(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "feedback", {"status_context", "comment"});
+    if (auto* context = find(e, "status_context")) {
+        if (auto value = v.string(*context, "feedback.status_context")) config.feedback.status_context = *value;
+    }
+    if (auto* comment = find(e, "comment")) {
+        if (auto value = v.boolean(*comment, "feedback.comment")) config.feedback.comment = *value;
+    }
+}
+
+void readAdmin(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "admin", {"tokens_env", "tokens_file"},
+                       {{"tokens", "inline admin tokens are refused: put them in a file (tokens_file) or an "
+                                   "environment variable (tokens_env)"}});
+    auto* env = find(e, "tokens_env");
+    auto* file = find(e, "tokens_file");
+    if (env && file) {
+        v.error(file->keyMark(), "'admin': set at most one of tokens_env and tokens_file, not both");
+        return;
+    }
+    if (env) {
+        if (auto name = v.envName(*env, "admin.tokens_env")) config.admin.tokens_env = *name;
+    } else if (file) {
+        if (auto path = v.string(*file, "admin.tokens_file")) config.admin.tokens_file = v.resolvePath(*path);
+    }
+}
+
+void readLogging(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "logging", {"level"});
+    if (auto* level = find(e, "level")) {
+        if (auto value = v.string(*level, "logging.level")) {
+            static const std::vector<std::string> levels = {"debug", "info", "warn", "error"};
+            if (std::find(levels.begin(), levels.end(), *value) == levels.end()) {
+                std::string message = "'logging.level': unknown level '" + *value + "'";
+                if (auto near = closestMatch(*value, levels)) message += "; did you mean '" + *near + "'?";
+                else message += "; expected one of: debug, info, warn, error";
+                v.error(level->valueMark(), message);
+            } else {
+                config.logging.level = *value;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+LoadResult parseConfig(const std::string& text, const std::string& file_name, const std::string& base_dir,
+                       const Environment& env) {
+    LoadResult result;
+    YAML::Node parsed;
+    try {
+        parsed = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        result.errors.push_back({file_name, e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg});
+        return result;
+    } catch (const YAML::Exception& e) {
+        result.errors.push_back({file_name, 1, 1, std::string("cannot parse YAML: ") + e.what()});
+        return result;
+    }
+    const YAML::Node& root = parsed;
+
+    Validator v(file_name, base_dir, env);
+    Config config;
+    try {
+        v.findDuplicates(root, "");
+        YAML::Mark top = root.Mark();
+        if (root.IsNull() || !root.IsDefined()) {
+            v.error(top, "the configuration is empty; expected a mapping with at least 'server', 'store' and "
+                         "'secrets' (see config/forgelink.yaml)");
+            result.errors = v.takeErrors();
+            return result;
+        }
+        auto e = v.mapping(root, top, "",
+                           {"server", "store", "secrets", "plugins", "providers", "feedback", "admin", "logging"});
+        if (root.IsMap()) {
+            if (auto* s = find(e, "server")) readServer(v, *s, config);
+            else v.missing(top, "", "server", "the listen address");
+            if (auto* s = find(e, "store")) readStore(v, *s, config);
+            else v.missing(top, "", "store", "where the database lives");
+            if (auto* s = find(e, "secrets")) readSecrets(v, *s, config);
+            else v.missing(top, "", "secrets", "key_env or key_file for the key that seals stored secrets");
+            if (auto* s = find(e, "plugins"); s && !s->value.IsNull()) readPlugins(v, *s, config);
+            if (auto* s = find(e, "providers")) readProviders(v, *s, config);
+            if (auto* s = find(e, "feedback"); s && !s->value.IsNull()) readFeedback(v, *s, config);
+            if (auto* s = find(e, "admin"); s && !s->value.IsNull()) readAdmin(v, *s, config);
+            if (auto* s = find(e, "logging"); s && !s->value.IsNull()) readLogging(v, *s, config);
+        }
+    } catch (const YAML::Exception& e) {
+        // A const read should never throw; if it does, say where instead of crashing.
+        v.error(e.mark, std::string("cannot read the configuration: ") + e.msg);
+    }
+    result.errors = v.takeErrors();
+    if (result.errors.empty()) result.config = std::move(config);
+    return result;
+}
+
+LoadResult loadConfig(const std::string& path, const Environment& env) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path absolute = fs::absolute(path, ec);
+    if (ec) absolute = path;
+    std::ifstream in(absolute, std::ios::binary);
+    if (!in) {
+        LoadResult result;
+        std::string reason = fs::exists(absolute, ec) ? "cannot be read (permissions?)" : "no such file";
+        result.errors.push_back({path, 0, 0, "cannot open the configuration file: " + reason});
+        return result;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto result = parseConfig(text.str(), path, absolute.parent_path().lexically_normal().string(), env);
+    if (result.config) result.config->source_file = absolute.lexically_normal().string();
+    return result;
+}
+
+}  // namespace forgelink::config

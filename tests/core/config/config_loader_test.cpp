@@ -1,0 +1,298 @@
+#include "config/config_loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace forgelink::config {
+namespace {
+
+const std::string kValid =
+    "server:\n"                                  // 1
+    "  listen: 127.0.0.1:8080\n"                 // 2
+    "store:\n"                                   // 3
+    "  path: ../var/forgelink.db\n"              // 4
+    "secrets:\n"                                 // 5
+    "  key_file: ../var/secret.key\n";           // 6
+
+Environment fakeEnv(std::map<std::string, std::string> vars = {}) {
+    return [vars](const std::string& name) -> std::optional<std::string> {
+        auto it = vars.find(name);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+}
+
+LoadResult parse(const std::string& text, std::map<std::string, std::string> vars = {}) {
+    return parseConfig(text, "f.yaml", "/etc/forgelink/conf", fakeEnv(std::move(vars)));
+}
+
+std::vector<std::string> messages(const LoadResult& r) {
+    std::vector<std::string> out;
+    for (const auto& e : r.errors) out.push_back(e.toString());
+    return out;
+}
+
+::testing::AssertionResult hasError(const LoadResult& r, const std::string& expected) {
+    for (const auto& e : r.errors)
+        if (e.toString() == expected) return ::testing::AssertionSuccess();
+    auto failure = ::testing::AssertionFailure() << "no error '" << expected << "' among:";
+    for (const auto& m : messages(r)) failure << "\n  " << m;
+    return failure;
+}
+
+TEST(ConfigLoader, ValidMinimalConfigHasDefaultsAndResolvedPaths) {
+    auto r = parse(kValid);
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    const Config& c = *r.config;
+    EXPECT_EQ(c.server.listen.host, "127.0.0.1");
+    EXPECT_EQ(c.server.listen.port, 8080);
+    EXPECT_EQ(c.store.driver, "sqlite");
+    EXPECT_EQ(c.store.path, "/etc/forgelink/var/forgelink.db");
+    EXPECT_EQ(c.secrets.key_file, "/etc/forgelink/var/secret.key");
+    EXPECT_TRUE(c.secrets.key_env.empty());
+    EXPECT_EQ(c.feedback.status_context, "forgelink");
+    EXPECT_TRUE(c.feedback.comment);
+    EXPECT_EQ(c.logging.level, "info");
+    EXPECT_TRUE(c.providers.empty());
+    EXPECT_TRUE(c.plugins.paths.empty());
+}
+
+TEST(ConfigLoader, FullConfigIsTyped) {
+    auto r = parse(kValid +
+                   "plugins:\n"
+                   "  paths: [plugins, /opt/p]\n"
+                   "  required: [example]\n"
+                   "providers:\n"
+                   "  example:\n"
+                   "    base_url: https://forge.example.com/sub\n"
+                   "    oauth:\n"
+                   "      client_id: ${CID}\n"
+                   "      client_secret: ${CSECRET}\n"
+                   "      redirect_uri: http://127.0.0.1:8080/cb?x=1\n"
+                   "    options:\n"
+                   "      page_size: 50\n"
+                   "      flavour: ${FLAVOUR}-x\n"
+                   "feedback:\n"
+                   "  status_context: ci/forgelink\n"
+                   "  comment: false\n"
+                   "admin:\n"
+                   "  tokens_env: ADMIN_TOKENS\n"
+                   "logging:\n"
+                   "  level: debug\n",
+                   {{"CID", "client-1"}, {"CSECRET", "s3cr3t"}, {"FLAVOUR", "vanilla"}});
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    const Config& c = *r.config;
+    EXPECT_EQ(c.plugins.paths, (std::vector<std::string>{"/etc/forgelink/conf/plugins", "/opt/p"}));
+    EXPECT_EQ(c.plugins.required, std::vector<std::string>{"example"});
+    const auto& p = c.providers.at("example");
+    EXPECT_EQ(p.base_url, "https://forge.example.com/sub");
+    ASSERT_TRUE(p.oauth.has_value());
+    EXPECT_EQ(p.oauth->client_id, "client-1");
+    EXPECT_EQ(p.oauth->client_secret, "s3cr3t");
+    EXPECT_EQ(p.options.at("page_size"), "50");
+    EXPECT_EQ(p.options.at("flavour"), "vanilla-x");
+    EXPECT_EQ(c.feedback.status_context, "ci/forgelink");
+    EXPECT_FALSE(c.feedback.comment);
+    EXPECT_EQ(c.admin.tokens_env, "ADMIN_TOKENS");
+    EXPECT_EQ(c.logging.level, "debug");
+}
+
+TEST(ConfigLoader, UnknownKeySuggestsTheNearestOne) {
+    auto r = parse("sever:\n  listen: 127.0.0.1:1\n" + kValid.substr(kValid.find("store:")));
+    EXPECT_TRUE(hasError(r, "f.yaml:1:1: unknown key 'sever'; did you mean 'server'?"));
+    EXPECT_TRUE(hasError(r, "f.yaml:1:1: missing required key 'server': the listen address"));
+    auto nested = parse(kValid + "feedback:\n  status_contxt: x\n");
+    EXPECT_TRUE(hasError(nested, "f.yaml:8:3: unknown key 'feedback.status_contxt'; did you mean 'status_context'?"));
+    auto far = parse(kValid + "database: x\n");
+    EXPECT_TRUE(hasError(far, "f.yaml:7:1: unknown key 'database'; expected one of: server, store, secrets, "
+                              "plugins, providers, feedback, admin, logging"));
+}
+
+TEST(ConfigLoader, WrongTypesNameWhatWasExpected) {
+    auto r = parse("server: [1, 2]\n"
+                   "store:\n  path: x\n"
+                   "secrets:\n  key_file:\n    nested: map\n"
+                   "feedback:\n  comment: maybe\n"
+                   "plugins:\n  paths: just-a-string\n");
+    EXPECT_TRUE(hasError(r, "f.yaml:1:9: 'server': expected a mapping, got a sequence"));
+    EXPECT_TRUE(hasError(r, "f.yaml:6:5: 'secrets.key_file': expected a string, got a mapping"));
+    EXPECT_TRUE(hasError(r, "f.yaml:8:12: 'feedback.comment': expected a bool (true or false), got 'maybe'"));
+    EXPECT_TRUE(hasError(r, "f.yaml:10:10: 'plugins.paths': expected a sequence of strings, got a scalar value"));
+    EXPECT_EQ(r.errors.size(), 4u) << ::testing::PrintToString(messages(r));
+}
+
+TEST(ConfigLoader, QuotedTrueIsAStringNotABool) {
+    auto r = parse(kValid + "feedback:\n  comment: \"true\"\n");
+    EXPECT_TRUE(hasError(r, "f.yaml:8:12: 'feedback.comment': expected a bool (true or false), got 'true'"));
+}
+
+TEST(ConfigLoader, MissingRequiredKeysPointAtTheParent) {
+    auto r = parse("server:\n  instance_id: a\nstore:\n  driver: sqlite\nsecrets: {}\n");
+    EXPECT_TRUE(hasError(r, "f.yaml:1:1: missing required key 'server.listen': the address to serve on, like "
+                            "127.0.0.1:8080"));
+    EXPECT_TRUE(hasError(r, "f.yaml:3:1: missing required key 'store.path': the database file, like "
+                            "../var/forgelink.db"));
+    EXPECT_TRUE(hasError(r, "f.yaml:5:1: missing required key: set one of 'secrets.key_env' or "
+                            "'secrets.key_file' (where the key that seals stored secrets comes from)"));
+    auto provider = parse(kValid + "providers:\n  example:\n    options: {}\n");
+    EXPECT_TRUE(hasError(provider, "f.yaml:8:3: missing required key 'providers.example.base_url': the forge "
+                                   "instance's root URL, like https://forge.example.com"));
+}
+
+TEST(ConfigLoader, ReportsAllErrorsAtOnceSortedByPosition) {
+    auto r = parse("server:\n  listen: nope\n"
+                   "store:\n  driver: postgres\n  path: x\n"
+                   "secrets:\n  key_env: A\n  key_file: b\n"
+                   "logging:\n  level: inof\n");
+    auto m = messages(r);
+    ASSERT_EQ(m.size(), 4u) << ::testing::PrintToString(m);
+    EXPECT_EQ(m[0], "f.yaml:2:11: 'server.listen': expected host:port, like 127.0.0.1:8080 or [::1]:8080, got 'nope'");
+    EXPECT_EQ(m[1], "f.yaml:4:11: 'store.driver': unsupported driver 'postgres'; expected: sqlite");
+    EXPECT_EQ(m[2], "f.yaml:8:3: 'secrets': set exactly one of key_env and key_file, not both");
+    EXPECT_EQ(m[3], "f.yaml:10:10: 'logging.level': unknown level 'inof'; did you mean 'info'?");
+    EXPECT_FALSE(r.ok());
+}
+
+TEST(ConfigLoader, DuplicateKeysAreErrorsAtEveryDepth) {
+    auto r = parse(kValid + "server:\n  listen: 127.0.0.1:9\n"
+                            "providers:\n  example:\n    base_url: https://a.example\n    base_url: https://b.example\n");
+    EXPECT_TRUE(hasError(r, "f.yaml:7:1: duplicate key 'server' (first defined at line 1, column 1); YAML would "
+                            "silently keep only one of them"));
+    EXPECT_TRUE(hasError(r, "f.yaml:12:5: duplicate key 'providers.example.base_url' (first defined at line 11, "
+                            "column 5); YAML would silently keep only one of them"));
+}
+
+TEST(ConfigLoader, ListenAddressIsChecked) {
+    auto port = [](const std::string& listen) {
+        return parse("server:\n  listen: \"" + listen + "\"\n" + kValid.substr(kValid.find("store:")));
+    };
+    EXPECT_TRUE(hasError(port("127.0.0.1:0"), "f.yaml:2:11: 'server.listen': the port must be a number from 1 to 65535, got '0'"));
+    EXPECT_TRUE(hasError(port("127.0.0.1:70000"), "f.yaml:2:11: 'server.listen': the port must be a number from 1 to 65535, got '70000'"));
+    EXPECT_TRUE(hasError(port("127.0.0.1:http"), "f.yaml:2:11: 'server.listen': the port must be a number from 1 to 65535, got 'http'"));
+    EXPECT_TRUE(hasError(port(":8080"), "f.yaml:2:11: 'server.listen': the host part is missing or malformed; expected host:port, like 127.0.0.1:8080 or [::1]:8080, got ':8080'"));
+    auto v6 = port("[::1]:9090");
+    ASSERT_TRUE(v6.ok()) << ::testing::PrintToString(messages(v6));
+    EXPECT_EQ(v6.config->server.listen.host, "::1");
+    EXPECT_EQ(v6.config->server.listen.port, 9090);
+}
+
+TEST(ConfigLoader, BaseUrlsAreChecked) {
+    auto url = [](const std::string& u) { return parse(kValid + "providers:\n  example:\n    base_url: \"" + u + "\"\n"); };
+    const std::string at = "f.yaml:9:15: 'providers.example.base_url': ";
+    EXPECT_TRUE(hasError(url("ftp://forge.example"), at + "the scheme must be http or https, got 'ftp'"));
+    EXPECT_TRUE(hasError(url("forge.example"), at + "expected an absolute URL like https://host[:port][/path]"));
+    EXPECT_TRUE(hasError(url("https:///path"), at + "the URL has no host"));
+    EXPECT_TRUE(hasError(url("https://forge.example:99999"), at + "the port must be a number from 1 to 65535"));
+    EXPECT_TRUE(hasError(url("https://forge.example/?a=b"), at + "a base URL must not have a query or fragment"));
+    auto creds = url("https://user:pw@forge.example");
+    ASSERT_EQ(creds.errors.size(), 1u);
+    EXPECT_EQ(creds.errors[0].message.find("pw"), std::string::npos) << "must not echo credentials";
+    EXPECT_TRUE(url("http://127.0.0.1:8929/gitlab").ok());
+    EXPECT_TRUE(url("HTTPS://forge.example").ok());
+}
+
+TEST(ConfigLoader, EnvironmentSubstitution) {
+    const std::string text = kValid + "providers:\n  example:\n    base_url: ${FORGE_URL}/api\n";
+    auto set = parse(text, {{"FORGE_URL", "https://forge.example"}});
+    ASSERT_TRUE(set.ok()) << ::testing::PrintToString(messages(set));
+    EXPECT_EQ(set.config->providers.at("example").base_url, "https://forge.example/api");
+
+    auto unset = parse(text);
+    EXPECT_TRUE(hasError(unset, "f.yaml:9:15: 'providers.example.base_url': environment variable FORGE_URL is not "
+                                "set (referenced as ${FORGE_URL}); set it or change the value"));
+
+    auto malformed = parse(kValid + "feedback:\n  status_context: ${not valid}\n");
+    EXPECT_TRUE(hasError(malformed, "f.yaml:8:19: 'feedback.status_context': '${not valid}' is not a valid environment "
+                                    "variable reference (expected ${NAME} with NAME in [A-Za-z_][A-Za-z0-9_]*)"));
+    auto open = parse(kValid + "feedback:\n  status_context: \"a${B\"\n");
+    EXPECT_TRUE(hasError(open, "f.yaml:8:19: 'feedback.status_context': unterminated '${' (write ${NAME} to use an "
+                               "environment variable)"));
+    auto dollar = parse(kValid + "feedback:\n  status_context: a$b\n");
+    ASSERT_TRUE(dollar.ok());
+    EXPECT_EQ(dollar.config->feedback.status_context, "a$b");
+}
+
+TEST(ConfigLoader, LiteralSecretsAreRefusedWithoutEchoingThem) {
+    auto r = parse(kValid + "providers:\n  my-forge:\n    base_url: https://forge.example\n    oauth:\n"
+                            "      client_id: id\n      client_secret: hunter2\n      redirect_uri: https://h/cb\n");
+    EXPECT_TRUE(hasError(r, "f.yaml:12:22: 'providers.my-forge.oauth.client_secret': a literal secret in the "
+                            "configuration file is refused; write '${FORGELINK_MY_FORGE_CLIENT_SECRET}' instead and "
+                            "set that environment variable"));
+    for (const auto& m : messages(r)) EXPECT_EQ(m.find("hunter2"), std::string::npos);
+
+    auto inline_key = parse("server:\n  listen: 127.0.0.1:1\nstore:\n  path: x\nsecrets:\n  key: abc\n");
+    EXPECT_TRUE(hasError(inline_key, "f.yaml:6:3: 'secrets.key': an inline key is refused: put it in a file (key_file) "
+                                     "or an environment variable (key_env)"));
+    auto inline_tokens = parse(kValid + "admin:\n  tokens: [abc]\n");
+    EXPECT_TRUE(hasError(inline_tokens, "f.yaml:8:3: 'admin.tokens': inline admin tokens are refused: put them in a "
+                                        "file (tokens_file) or an environment variable (tokens_env)"));
+}
+
+TEST(ConfigLoader, UnsetSecretVariableIsNamedButNoValueLeaks) {
+    auto r = parse(kValid + "providers:\n  example:\n    base_url: https://forge.example\n    oauth:\n"
+                            "      client_id: ${CID}\n      client_secret: ${CSECRET}\n      redirect_uri: https://h/cb\n",
+                   {{"CID", "id"}});
+    EXPECT_TRUE(hasError(r, "f.yaml:12:22: 'providers.example.oauth.client_secret': environment variable CSECRET is "
+                            "not set (referenced as ${CSECRET}); set it or change the value"));
+    auto missing = parse(kValid + "providers:\n  example:\n    base_url: https://forge.example\n    oauth:\n"
+                                  "      client_id: x\n");
+    EXPECT_TRUE(hasError(missing, "f.yaml:10:5: missing required key 'providers.example.oauth.client_secret'"));
+    EXPECT_TRUE(hasError(missing, "f.yaml:10:5: missing required key 'providers.example.oauth.redirect_uri'"));
+}
+
+TEST(ConfigLoader, SyntaxErrorsCarryAPosition) {
+    auto r = parse("server:\n  listen: [1,\nstore: x\n");
+    ASSERT_EQ(r.errors.size(), 1u);
+    // yaml-cpp notices the unclosed flow sequence at the end of the input (line 4).
+    EXPECT_EQ(r.errors[0].toString(), "f.yaml:4:1: YAML syntax error: end of sequence flow not found");
+    auto tab = parse("server:\n\tlisten: x\n");
+    ASSERT_EQ(tab.errors.size(), 1u);
+    EXPECT_EQ(tab.errors[0].line, 2) << tab.errors[0].toString();
+}
+
+TEST(ConfigLoader, EmptyAndNonMappingDocuments) {
+    auto empty = parse("");
+    ASSERT_EQ(empty.errors.size(), 1u);
+    EXPECT_EQ(empty.errors[0].toString().rfind("f.yaml:1:1: the configuration is empty", 0), 0u);
+    EXPECT_TRUE(hasError(parse("- a\n- b\n"), "f.yaml:1:1: the configuration: expected a mapping, got a sequence"));
+}
+
+TEST(ConfigLoader, ExampleConfigShipsValid) {
+    auto r = loadConfig(FORGELINK_EXAMPLE_CONFIG, fakeEnv());
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    namespace fs = std::filesystem;
+    fs::path repo = fs::path(FORGELINK_EXAMPLE_CONFIG).parent_path().parent_path().lexically_normal();
+    EXPECT_EQ(r.config->store.path, (repo / "var/forgelink.db").string());
+    EXPECT_EQ(r.config->secrets.key_file, (repo / "var/secret.key").string());
+    EXPECT_EQ(r.config->server.listen.port, 8080);
+    EXPECT_EQ(r.config->server.listen.host, "127.0.0.1");
+    EXPECT_EQ(r.config->providers.count("gitlab"), 1u);
+    EXPECT_FALSE(r.config->providers.at("gitlab").oauth.has_value());
+}
+
+TEST(ConfigLoader, UnreadableFileSaysSo) {
+    auto r = loadConfig("/nonexistent/forgelink.yaml", fakeEnv());
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].toString(), "/nonexistent/forgelink.yaml: cannot open the configuration file: no such file");
+}
+
+TEST(ConfigLoader, RelativePathsFollowTheConfigFileNotTheWorkingDirectory) {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / ("forgelink-config-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "conf");
+    {
+        std::ofstream out(dir / "conf" / "f.yaml");
+        out << kValid;
+    }
+    auto r = loadConfig((dir / "conf" / "f.yaml").string(), fakeEnv());
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_EQ(r.config->store.path, (dir / "var" / "forgelink.db").lexically_normal().string());
+    EXPECT_EQ(r.config->source_file, (dir / "conf" / "f.yaml").string());
+    fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace forgelink::config
