@@ -1,0 +1,203 @@
+// The cpprestsdk adapter behind HttpClient: one attempt, no policy. Everything cpprestsdk-specific
+// about calling out stays in this file (PITFALLS: archived upstream, keep it replaceable).
+#include <cerrno>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include <cpprest/http_client.h>
+
+#include "common/log.hpp"
+#include "common/strings.hpp"
+#include "net/http_client.hpp"
+#include "net/url.hpp"
+
+namespace forgelink::net {
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace client = web::http::client;
+
+// cpprestsdk's timeout is an inactivity timer, not a total deadline (PITFALLS, #558). Our own
+// deadline cancels the request; this only has to stay out of its way.
+constexpr auto kInactivityTimeout = std::chrono::seconds(3600);
+
+Error transientError(std::string message, std::string code) {
+    return makeError(ErrorKind::transient, std::move(message), std::move(code));
+}
+
+// The outcome of one request, shared with the pplx continuation: after a deadline the
+// continuation may still run, after execute() has returned.
+struct Pending {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::optional<HttpResponse> response;
+    std::string failure;       // cpprestsdk's message (fixed texts without URLs)
+    int failure_errno = 0;
+    bool cancelled = false;
+};
+
+class CpprestClient final : public HttpClient {
+public:
+    explicit CpprestClient(ProxySettings proxy) : proxy_(std::move(proxy)) {}
+
+    Result<HttpResponse> execute(const HttpRequest& request, std::chrono::steady_clock::time_point deadline) override {
+        const auto started = std::chrono::steady_clock::now();
+        const auto url = parseUrl(request.url);
+        const std::string where = request.method + " " + describeUrl(request.url);
+        if (!url || (url->scheme != "http" && url->scheme != "https")) {
+            return makeError(ErrorKind::invalid_input,
+                             where + ": not an absolute http:// or https:// URL", "invalid_url");
+        }
+        if (started >= deadline) {
+            return transientError(where + ": deadline exceeded before the request was sent", "deadline_exceeded");
+        }
+
+        std::shared_ptr<client::http_client> http;
+        web::http::http_request message(request.method);
+        try {
+            http = clientFor(*url);
+            message.set_request_uri(web::uri(url->target()));
+        } catch (const std::exception& e) {
+            return makeError(ErrorKind::invalid_input, where + ": the URL was refused: " + common::redact(e.what()),
+                             "invalid_url");
+        }
+        if (!request.body.empty()) {
+            message.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+        }
+        for (const auto& [name, value] : request.headers) {
+            // cpprestsdk frames the body itself.
+            if (common::iequals(name, "Content-Length") || common::iequals(name, "Transfer-Encoding")) continue;
+            if (common::iequals(name, "Content-Type") || common::iequals(name, "Host")) {
+                message.headers()[name] = value;
+            } else {
+                message.headers().add(name, value);
+            }
+        }
+
+        pplx::cancellation_token_source cancel;
+        auto pending = std::make_shared<Pending>();
+        try {
+            http->request(message, cancel.get_token())
+                .then([](web::http::http_response response) {
+                    return response.extract_vector().then([response](std::vector<unsigned char> body) {
+                        HttpResponse out;
+                        out.status = response.status_code();
+                        for (const auto& [name, value] : response.headers()) out.headers.emplace_back(name, value);
+                        out.body.assign(body.begin(), body.end());
+                        return out;
+                    });
+                })
+                .then([pending](pplx::task<HttpResponse> task) {
+                    // Ends the chain: every exception is observed here (PITFALLS: an unobserved
+                    // pplx exception terminates the process).
+                    std::lock_guard lock(pending->mutex);
+                    try {
+                        pending->response = task.get();
+                    } catch (const web::http::http_exception& e) {
+                        pending->failure = e.what();
+                        pending->failure_errno = e.error_code().value();
+                    } catch (const pplx::task_canceled&) {
+                        pending->cancelled = true;
+                    } catch (const std::exception& e) {
+                        pending->failure = e.what();
+                    } catch (...) {
+                        pending->failure = "unknown failure";
+                    }
+                    pending->done = true;
+                    pending->done_cv.notify_all();
+                });
+        } catch (const std::exception& e) {
+            return transientError(where + ": the request could not be started: " + common::redact(e.what()),
+                                  "request_failed");
+        }
+
+        std::unique_lock lock(pending->mutex);
+        if (!pending->done_cv.wait_until(lock, deadline, [&] { return pending->done; })) {
+            lock.unlock();
+            cancel.cancel();  // closes the connection; the continuation above still runs and is observed
+            const auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started);
+            return transientError(where + ": no complete answer within the deadline of " +
+                                      std::to_string(allowed.count()) + " ms; the request was cancelled",
+                                  "deadline_exceeded");
+        }
+        if (pending->response) return std::move(*pending->response);
+        if (pending->cancelled) {
+            return transientError(where + ": the request was cancelled", "deadline_exceeded");
+        }
+        return classifyFailure(where, *url, pending->failure, pending->failure_errno);
+    }
+
+private:
+    Error classifyFailure(const std::string& where, const Url& url, const std::string& failure, int error_number) const {
+        const std::string detail = common::redact(failure);
+        const std::string proxy = proxy_.proxyFor(url.withoutQuery());
+        const std::string via = proxy.empty() ? "" : " (through proxy " + describeUrl(proxy) + ")";
+        if (error_number == ECONNREFUSED || failure.find("Failed to connect") != std::string::npos) {
+            return transientError(where + ": cannot connect to " + url.host + ":" + std::to_string(url.port) + via +
+                                      ": " + detail,
+                                  "connect_failed");
+        }
+        if (failure.find("resolv") != std::string::npos) {
+            return transientError(where + ": cannot resolve " + url.host + via + ": " + detail, "dns_failed");
+        }
+        if (failure.find("SSL") != std::string::npos || failure.find("TLS") != std::string::npos ||
+            failure.find("certificate") != std::string::npos) {
+            return transientError(where + ": TLS failure: " + detail, "tls_failed");
+        }
+        if (failure.find("proxy") != std::string::npos) {
+            return transientError(where + via + ": " + detail, "proxy_failed");
+        }
+        return transientError(where + via + ": " + detail, "network_error");
+    }
+
+    // One http_client per origin and proxy: it owns the connection pool for that origin.
+    std::shared_ptr<client::http_client> clientFor(const Url& url) {
+        const std::string proxy = proxy_.proxyFor(url.withoutQuery());
+        const std::string key = url.origin() + "|" + proxy;
+        std::lock_guard lock(mutex_);
+        if (auto it = clients_.find(key); it != clients_.end()) return it->second;
+
+        client::http_client_config config;
+        config.set_timeout(kInactivityTimeout);
+        // cpprestsdk follows up to 10 redirects by default, copying every header (PRIVATE-TOKEN,
+        // Authorization) to wherever Location points. The caller decides about 3xx.
+        config.set_max_redirects(0);
+        if (proxy.empty()) {
+            config.set_proxy(web::web_proxy(web::web_proxy::disabled));
+        } else {
+            const auto proxy_url = parseUrl(proxy);
+            if (!proxy_url) throw std::invalid_argument("proxy URL '" + describeUrl(proxy) + "' does not parse");
+            web::web_proxy web_proxy(web::uri(proxy_url->scheme + "://" +
+                                              (proxy_url->host.find(':') != std::string::npos ? "[" + proxy_url->host + "]"
+                                                                                              : proxy_url->host) +
+                                              ":" + std::to_string(proxy_url->port)));
+            if (!proxy_url->userinfo.empty()) {
+                const auto colon = proxy_url->userinfo.find(':');
+                web_proxy.set_credentials(web::credentials(
+                    common::urlDecode(proxy_url->userinfo.substr(0, colon)),
+                    colon == std::string::npos ? std::string{} : common::urlDecode(proxy_url->userinfo.substr(colon + 1))));
+            }
+            config.set_proxy(web_proxy);
+        }
+        // Without the default port: a proxy sees the absolute-form target exactly as the caller wrote it.
+        Url base = url;
+        base.path = "/";
+        auto created = std::make_shared<client::http_client>(web::uri(base.withoutQuery()), config);
+        clients_.emplace(key, created);
+        return created;
+    }
+
+    ProxySettings proxy_;
+    std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<client::http_client>> clients_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpClient> makeHttpClient(ProxySettings proxy) { return std::make_unique<CpprestClient>(std::move(proxy)); }
+
+}  // namespace forgelink::net
