@@ -1,0 +1,464 @@
+#include "api_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <ctime>
+
+namespace forgelink::gitlab {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+    return lower(haystack).find(lower(needle)) != std::string::npos;
+}
+
+int hexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string urlDecode(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            int hi = hexValue(s[i + 1]);
+            int lo = hexValue(s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(s[i] == '+' ? ' ' : s[i]);
+    }
+    return out;
+}
+
+std::string excerpt(std::string_view body) {
+    std::string out;
+    for (char c : body.substr(0, 160)) out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+    if (body.size() > 160) out += "...";
+    return out;
+}
+
+std::string flattenMessage(const nlohmann::json& m) {
+    if (m.is_string()) return m.get<std::string>();
+    if (m.is_object()) {
+        std::string out;
+        for (const auto& [key, value] : m.items()) {
+            if (!out.empty()) out += "; ";
+            out += key + ": ";
+            if (value.is_array()) {
+                std::string joined;
+                for (const auto& v : value) {
+                    if (!joined.empty()) joined += ", ";
+                    joined += v.is_string() ? v.get<std::string>() : v.dump();
+                }
+                out += joined;
+            } else {
+                out += value.is_string() ? value.get<std::string>() : value.dump();
+            }
+        }
+        return out;
+    }
+    return m.dump();
+}
+
+std::string tokenAdvice(const Instance& instance) {
+    return "create a new token with scope api at " + instance.tokenPageUrl() +
+           " (project or group tokens: Settings > Access tokens of that project or group) and update Forgelink's "
+           "credentials";
+}
+
+}  // namespace
+
+std::string Instance::tokenPageUrl() const {
+    return root + "/-/user_settings/personal_access_tokens?name=forgelink&scopes=api,read_user";
+}
+
+Result<Instance> parseInstance(std::string_view base_url) {
+    auto refuse = [&](const std::string& why) -> Error {
+        return makeError(ErrorKind::invalid_input,
+                         "GitLab base URL \"" + std::string(base_url) + "\" " + why +
+                             "; expected the instance root such as https://gitlab.example.com or "
+                             "https://host/gitlab",
+                         "bad_base_url");
+    };
+    std::string_view url = base_url;
+    while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back()))) url.remove_suffix(1);
+    while (!url.empty() && std::isspace(static_cast<unsigned char>(url.front()))) url.remove_prefix(1);
+    std::string scheme;
+    if (lower(url.substr(0, 8)) == "https://") {
+        scheme = "https";
+        url.remove_prefix(8);
+    } else if (lower(url.substr(0, 7)) == "http://") {
+        scheme = "http";
+        url.remove_prefix(7);
+    } else {
+        return refuse("does not start with http:// or https://");
+    }
+    if (url.find_first_of("?#") != std::string_view::npos) return refuse("has a query or fragment");
+    auto slash = url.find('/');
+    std::string authority(url.substr(0, slash));
+    std::string path(slash == std::string_view::npos ? std::string_view{} : url.substr(slash));
+    if (authority.empty()) return refuse("has no host");
+    if (authority.find('@') != std::string::npos) return refuse("carries credentials; put the token in the token field");
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    // Admins often paste the API URL itself.
+    if (path.size() >= 7 && lower(path.substr(path.size() - 7)) == "/api/v4") path.erase(path.size() - 7);
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    Instance instance;
+    authority = lower(authority);
+    instance.root = scheme + "://" + authority + path;
+    instance.key = authority + path;
+    return instance;
+}
+
+std::string urlEncode(std::string_view text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+std::string encodeQuery(const std::vector<std::pair<std::string, std::string>>& params) {
+    std::string out;
+    for (const auto& [key, value] : params) {
+        if (!out.empty()) out.push_back('&');
+        out += urlEncode(key) + "=" + urlEncode(value);
+    }
+    return out;
+}
+
+std::optional<std::string> queryParam(std::string_view url, std::string_view name) {
+    auto q = url.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    std::string_view query = url.substr(q + 1);
+    if (auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        auto eq = pair.find('=');
+        if (urlDecode(pair.substr(0, eq)) == name) {
+            return eq == std::string_view::npos ? std::string() : urlDecode(pair.substr(eq + 1));
+        }
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+std::string linkTarget(const HttpResponse& response, std::string_view rel) {
+    const std::string* link = response.header("Link");
+    if (link == nullptr) return {};
+    // <url>; rel="next", <url>; rel="last"
+    std::string_view rest = *link;
+    while (true) {
+        auto open = rest.find('<');
+        if (open == std::string_view::npos) return {};
+        auto close = rest.find('>', open);
+        if (close == std::string_view::npos) return {};
+        std::string_view target = rest.substr(open + 1, close - open - 1);
+        auto next = rest.find('<', close);
+        std::string_view params = rest.substr(close + 1, next == std::string_view::npos ? std::string_view::npos : next - close - 1);
+        std::string wanted = "rel=\"" + std::string(rel) + "\"";
+        std::string bare = "rel=" + std::string(rel);
+        std::string p = lower(params);
+        for (auto pos = p.find("rel="); pos != std::string::npos; pos = p.find("rel=", pos + 1)) {
+            std::string_view tail = std::string_view(p).substr(pos);
+            if (tail.substr(0, wanted.size()) == wanted) return std::string(target);
+            if (tail.substr(0, bare.size()) == bare &&
+                (tail.size() == bare.size() || tail[bare.size()] == ';' || tail[bare.size()] == ',' ||
+                 tail[bare.size()] == ' ')) {
+                return std::string(target);
+            }
+            // rel="prev next": space-separated list
+            if (tail.size() > 5 && tail[4] == '"') {
+                auto end = tail.find('"', 5);
+                std::string_view list = tail.substr(5, end == std::string_view::npos ? std::string_view::npos : end - 5);
+                std::size_t start = 0;
+                while (start <= list.size()) {
+                    auto sp = list.find(' ', start);
+                    if (list.substr(start, sp == std::string_view::npos ? std::string_view::npos : sp - start) == rel) {
+                        return std::string(target);
+                    }
+                    if (sp == std::string_view::npos) break;
+                    start = sp + 1;
+                }
+            }
+        }
+        if (next == std::string_view::npos) return {};
+        rest = rest.substr(next);
+    }
+}
+
+ErrorBody parseErrorBody(const HttpResponse& response) {
+    ErrorBody out;
+    auto parsed = nlohmann::json::parse(response.body, nullptr, false);
+    if (!parsed.is_discarded() && parsed.is_object()) {
+        out.json = true;
+        if (parsed.contains("message") && !parsed["message"].is_null()) {
+            const auto& m = parsed["message"];
+            // App limiter: {"message":{"error":"..."}}
+            if (m.is_object() && m.contains("error") && m["error"].is_string()) {
+                out.message = m["error"].get<std::string>();
+            } else {
+                out.message = flattenMessage(m);
+            }
+        }
+        if (parsed.contains("error") && parsed["error"].is_string()) out.error = parsed["error"].get<std::string>();
+        if (parsed.contains("error_description") && parsed["error_description"].is_string()) {
+            out.error_description = parsed["error_description"].get<std::string>();
+        }
+        if (parsed.contains("scope") && parsed["scope"].is_string()) out.scope = parsed["scope"].get<std::string>();
+        out.text = !out.error_description.empty() ? out.error_description
+                   : !out.message.empty()          ? out.message
+                                                   : out.error;
+    } else if (!parsed.is_discarded()) {
+        out.json = true;
+        out.text = excerpt(response.body);
+    } else {
+        out.text = excerpt(response.body);
+    }
+    return out;
+}
+
+bool looksLikeHtml(const HttpResponse& response) {
+    if (const std::string* type = response.header("Content-Type"); type != nullptr && contains(*type, "text/html")) {
+        return true;
+    }
+    std::string_view body = response.body;
+    while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) body.remove_prefix(1);
+    return lower(body.substr(0, 15)).rfind("<!doctype", 0) == 0 || lower(body.substr(0, 6)).rfind("<html", 0) == 0;
+}
+
+std::optional<std::chrono::seconds> retryAfter(const HttpResponse& response) {
+    auto number = [](const std::string& s) -> std::optional<long long> {
+        long long v = 0;
+        auto text = std::string_view(s);
+        while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || ptr == text.data()) return std::nullopt;
+        return v;
+    };
+    if (const std::string* h = response.header("Retry-After")) {
+        if (auto v = number(*h); v && *v >= 0) return std::chrono::seconds(*v);
+    }
+    if (const std::string* h = response.header("RateLimit-Reset")) {
+        if (auto v = number(*h)) {
+            long long now = static_cast<long long>(std::time(nullptr));
+            return std::chrono::seconds(std::max(1LL, *v - now));
+        }
+    }
+    return std::nullopt;
+}
+
+Error notGitLabApi(const Instance& instance, std::string_view url_tried, std::string_view what_came_back) {
+    return makeError(ErrorKind::invalid_input,
+                     "\"" + instance.root + "\" does not look like a GitLab instance: " + std::string(url_tried) +
+                         " answered " + std::string(what_came_back) +
+                         ". Use the instance root (the address of the GitLab home page, e.g. "
+                         "https://gitlab.example.com or https://host/gitlab); Forgelink adds /api/v4 itself",
+                     "not_a_gitlab_api");
+}
+
+Error errorFromResponse(const Instance& instance, const HttpResponse& response, std::string_view action) {
+    const int status = response.status;
+    const ErrorBody body = parseErrorBody(response);
+    const std::string where = "GitLab at " + instance.key + " refused " + std::string(action);
+    const std::string said = body.text.empty() ? std::string() : " (GitLab said: \"" + body.text + "\")";
+    Error e;
+    e.http_status = status;
+
+    if (status == 429) {
+        e.kind = ErrorKind::rate_limited;
+        e.code = "rate_limited";
+        e.retry_after = retryAfter(response);
+        e.message = "GitLab at " + instance.key + " is rate limiting " + std::string(action) + said + "; retry " +
+                    (e.retry_after ? "in " + std::to_string(e.retry_after->count()) + " s" : std::string("later"));
+        return e;
+    }
+    if (status >= 500) {
+        e.kind = ErrorKind::transient;
+        e.code = "server_error";
+        e.retry_after = retryAfter(response);
+        e.message = "GitLab at " + instance.key + " failed while " + std::string(action) + ": HTTP " +
+                    std::to_string(status) + (looksLikeHtml(response) ? std::string() : said) + "; retry later";
+        return e;
+    }
+    if (status >= 300 && status < 400) {
+        const std::string* location = response.header("Location");
+        Error r = notGitLabApi(instance, "the request for " + std::string(action),
+                               "with a redirect (HTTP " + std::to_string(status) + ") to " +
+                                   (location ? *location : std::string("nowhere")));
+        r.http_status = status;
+        return r;
+    }
+    if (looksLikeHtml(response) || (!body.json && !response.body.empty())) {
+        Error r = notGitLabApi(instance, "the request for " + std::string(action),
+                               "HTTP " + std::to_string(status) + " with " +
+                                   (looksLikeHtml(response) ? std::string("an HTML page") : "a non-JSON body"));
+        r.http_status = status;
+        return r;
+    }
+    if (status == 401) {
+        e.kind = ErrorKind::unauthorized;
+        const std::string d = body.error_description;
+        if (contains(d, "expired")) {
+            e.code = "token_expired";
+            e.message = where + ": the token has expired (GitLab tokens expire at 00:00 UTC on their expiry date); " +
+                        tokenAdvice(instance);
+        } else if (contains(d, "revoked")) {
+            e.code = "token_revoked";
+            e.message = where + ": the token was revoked; " + tokenAdvice(instance);
+        } else if (contains(d, "impersonation")) {
+            e.code = "impersonation_disabled";
+            e.message = where + ": the token is an impersonation token but impersonation is disabled on this "
+                                "instance; use a personal, project or group access token";
+        } else {
+            e.code = "token_unknown";
+            e.message = where + ": GitLab does not know this token (mistyped, deleted, or made on another "
+                                "instance?); " + tokenAdvice(instance);
+        }
+        return e;
+    }
+    if (status == 403) {
+        if (body.error == "insufficient_scope") {
+            e.kind = ErrorKind::missing_scope;
+            e.code = "missing_scope";
+            e.missing_scopes = {"api"};
+            e.message = where + ": the token lacks the scope needed (GitLab accepts " +
+                        (body.scope.empty() ? std::string("api") : body.scope) +
+                        " here); Forgelink needs scope api: " + tokenAdvice(instance);
+            return e;
+        }
+        e.kind = ErrorKind::forbidden;
+        if (contains(body.text, "blocked") || contains(body.text, "deactivated") || contains(body.text, "locked")) {
+            e.code = "user_blocked";
+            e.message = where + said + ": the token's user is blocked or deactivated; an administrator must "
+                                       "reactivate it, or use a token of an active user";
+        } else {
+            e.code = "forbidden";
+            e.message = where + said + ": the token's user has too low a role for this; give it at least "
+                                       "Developer (30) on the project (Maintainer on protected branches)";
+        }
+        return e;
+    }
+    if (status == 404) {
+        e.kind = ErrorKind::not_found;
+        if (body.error == "404 Not Found" && body.message.empty()) {
+            // Grape's unknown-route answer: this GitLab lacks the endpoint, or this is not GitLab's API.
+            e.code = "route_not_found";
+            e.message = where + ": GitLab has no such API route (" + body.text +
+                        "); is this a GitLab instance, and a recent enough version?";
+        } else if (contains(body.text, "Project Not Found")) {
+            e.code = "project_not_found";
+            e.message = where + said + ": the project does not exist or the token's user cannot see it "
+                                       "(GitLab answers 404 for both): check the path and that the user is a member";
+        } else if (contains(body.text, "Group Not Found")) {
+            e.code = "group_not_found";
+            e.message = where + said + ": the group does not exist or the token's user cannot see it";
+        } else if (contains(body.text, "Commit Not Found")) {
+            e.code = "commit_not_found";
+            e.message = where + said + ": the commit is not in this project: was it pushed here (not only to a fork)?";
+        } else if (contains(body.text, "References for commit")) {
+            e.code = "ref_not_found";
+            e.message = where + said + ": no branch contains the commit; pass the branch as ref";
+        } else if (contains(body.text, "Merge Request Not Found") || contains(body.text, "MergeRequest")) {
+            e.code = "merge_request_not_found";
+            e.message = where + said + ": no such merge request in this project";
+        } else {
+            e.code = "not_found";
+            e.message = where + said + ": not found, or not visible to the token's user";
+        }
+        return e;
+    }
+    if (status == 409) {
+        e.kind = ErrorKind::conflict;
+        e.code = "conflict";
+        e.message = where + said + ": a concurrent change is in progress; retry shortly";
+        return e;
+    }
+    e.kind = ErrorKind::invalid_input;
+    e.code = "bad_request";
+    e.message = where + ": HTTP " + std::to_string(status) + said;
+    return e;
+}
+
+std::string ApiClient::apiUrl(std::string_view path) const { return instance_.root + "/api/v4" + std::string(path); }
+
+HttpRequest ApiClient::request(std::string method, std::string_view path) const {
+    return requestUrl(std::move(method), apiUrl(path));
+}
+
+HttpRequest ApiClient::requestUrl(std::string method, std::string url) const {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.url = std::move(url);
+    r.headers.emplace_back("Accept", "application/json");
+    if (scheme_ == AuthScheme::private_token) {
+        r.headers.emplace_back("PRIVATE-TOKEN", token_);
+    } else {
+        r.headers.emplace_back("Authorization", "Bearer " + token_);
+    }
+    return r;
+}
+
+void ApiClient::setJsonBody(HttpRequest& request, const nlohmann::json& body) {
+    request.body = body.dump();
+    request.headers.emplace_back("Content-Type", "application/json");
+}
+
+Result<HttpResponse> ApiClient::send(const HttpRequest& request) const { return transport_.send(request); }
+
+std::vector<Result<HttpResponse>> ApiClient::sendAll(const std::vector<HttpRequest>& requests,
+                                                     std::size_t concurrency) const {
+    return transport_.sendAll(requests, std::max<std::size_t>(1, concurrency));
+}
+
+std::string ApiClient::pathOf(std::string_view url) {
+    auto scheme = url.find("://");
+    std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+    auto slash = rest.find('/');
+    rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    return std::string(rest.substr(0, rest.find('?')));
+}
+
+Result<nlohmann::json> ApiClient::json(const HttpResponse& response, std::string_view url,
+                                       std::string_view action) const {
+    if (response.status < 200 || response.status >= 300) return errorFromResponse(instance_, response, action);
+    if (looksLikeHtml(response)) {
+        return notGitLabApi(instance_, "GET " + pathOf(url), "HTTP " + std::to_string(response.status) + " with an HTML page");
+    }
+    if (response.status == 204 || response.body.empty()) return nlohmann::json();
+    auto parsed = nlohmann::json::parse(response.body, nullptr, false);
+    if (parsed.is_discarded()) {
+        return notGitLabApi(instance_, pathOf(url), "HTTP " + std::to_string(response.status) + " with a body that is not JSON (\"" +
+                                                        excerpt(response.body) + "\")");
+    }
+    return parsed;
+}
+
+Result<nlohmann::json> ApiClient::call(const HttpRequest& request, std::string_view action) const {
+    auto response = send(request);
+    if (!response) return response.error();
+    return json(response.value(), request.url, action);
+}
+
+}  // namespace forgelink::gitlab

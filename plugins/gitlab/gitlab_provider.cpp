@@ -1,0 +1,272 @@
+#include "gitlab_provider.hpp"
+
+#include <openssl/evp.h>
+
+#include <charconv>
+#include <chrono>
+#include <stdexcept>
+
+#include "forgelink/plugin.hpp"
+
+namespace forgelink::gitlab {
+namespace {
+
+template <class Fn>
+auto guarded(const char* what, Fn&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const std::exception& e) {
+        return makeError(ErrorKind::internal, std::string("GitLab provider failed while ") + what + ": " + e.what(),
+                         "internal");
+    } catch (...) {
+        return makeError(ErrorKind::internal, std::string("GitLab provider failed while ") + what, "internal");
+    }
+}
+
+constexpr int kMaxMoves = 5;
+
+}  // namespace
+
+bool isNumericId(std::string_view text) noexcept {
+    if (text.empty() || text.size() > 18) return false;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+    }
+    return true;
+}
+
+std::string projectRef(const std::string& id_or_path) {
+    if (isNumericId(id_or_path)) return id_or_path;
+    std::string_view path = id_or_path;
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    return urlEncode(path);
+}
+
+std::string sha256Hex(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+        throw std::runtime_error("SHA-256 failed");
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+        out.push_back(hex[digest[i] >> 4]);
+        out.push_back(hex[digest[i] & 15]);
+    }
+    return out;
+}
+
+std::optional<int> daysUntil(const std::string& date) {
+    using namespace std::chrono;
+    if (date.size() != 10 || date[4] != '-' || date[7] != '-') return std::nullopt;
+    int y = 0;
+    unsigned m = 0, d = 0;
+    auto parse = [&](std::size_t at, std::size_t len, auto& out) {
+        auto [ptr, ec] = std::from_chars(date.data() + at, date.data() + at + len, out);
+        return ec == std::errc() && ptr == date.data() + at + len;
+    };
+    if (!parse(0, 4, y) || !parse(5, 2, m) || !parse(8, 2, d)) return std::nullopt;
+    year_month_day ymd{year{y}, month{m}, day{d}};
+    if (!ymd.ok()) return std::nullopt;
+    const sys_days today = floor<days>(system_clock::now());
+    return static_cast<int>((sys_days(ymd) - today).count());
+}
+
+std::string encodeCursor(const ListCursor& c) {
+    return std::string("gl1.") + (c.mode == ListCursor::Mode::offset ? "o" : "k") + "." + std::to_string(c.next_page) +
+           "." + std::to_string(c.total_pages) + "." + std::to_string(c.last_id) + "." + c.query_hash;
+}
+
+Result<ListCursor> decodeCursor(const std::string& text) {
+    auto refuse = [&] {
+        return makeError(ErrorKind::invalid_input,
+                         "the listing cursor \"" + text.substr(0, 80) +
+                             "\" was not issued by the GitLab provider; start the listing again with an empty cursor",
+                         "bad_cursor");
+    };
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (true) {
+        auto dot = text.find('.', start);
+        parts.push_back(text.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    if (parts.size() != 6 || parts[0] != "gl1" || (parts[1] != "o" && parts[1] != "k")) return refuse();
+    ListCursor c;
+    c.mode = parts[1] == "o" ? ListCursor::Mode::offset : ListCursor::Mode::keyset;
+    long long* fields[] = {&c.next_page, &c.total_pages, &c.last_id};
+    for (int i = 0; i < 3; ++i) {
+        const std::string& p = parts[2 + i];
+        auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), *fields[i]);
+        if (ec != std::errc() || ptr != p.data() + p.size() || *fields[i] < 0) return refuse();
+    }
+    c.query_hash = parts[5];
+    if (c.query_hash.empty()) return refuse();
+    return c;
+}
+
+GitLabProvider::GitLabProvider(HostServices& host)
+    : host_(host), transport_(host.transport != nullptr ? *host.transport : throw std::invalid_argument(
+                                                                                 "the host lent no transport")) {}
+
+void GitLabProvider::log(LogLevel level, const std::string& message) const {
+    if (host_.logger != nullptr) host_.logger->log(level, "gitlab: " + message);
+}
+
+Result<ApiClient> GitLabProvider::client(const Credentials& credentials) const {
+    auto instance = parseInstance(credentials.base_url);
+    if (!instance) return instance.error();
+    if (credentials.token.empty()) {
+        return makeError(ErrorKind::unauthorized, "no token was given for GitLab at " + instance->key, "token_missing");
+    }
+    // GitLab finds PATs (and project/group tokens, also PATs) by PRIVATE-TOKEN; OAuth tokens only by
+    // Bearer. A token seen by validateToken has a known kind; otherwise the default PAT prefix
+    // says PAT, and anything else goes as Bearer, which GitLab tries as OAuth first, then as PAT.
+    AuthScheme scheme = credentials.token.rfind("glpat-", 0) == 0 ? AuthScheme::private_token : AuthScheme::bearer;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = schemes_.find(sha256Hex(instance->key + "\n" + credentials.token));
+        if (it != schemes_.end()) scheme = it->second;
+    }
+    return ApiClient(transport_, std::move(instance).value(), credentials.token, scheme);
+}
+
+void GitLabProvider::rememberScheme(const ApiClient& client, const std::string& token, AuthScheme scheme) {
+    std::lock_guard lock(mutex_);
+    schemes_[sha256Hex(client.instance().key + "\n" + token)] = scheme;
+}
+
+Result<User> GitLabProvider::me(const ApiClient& client, const std::string& token) {
+    const std::string key = sha256Hex(client.instance().key + "\n" + token);
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = users_.find(key); it != users_.end()) return it->second;
+    }
+    auto body = client.get("/user", "reading the token's user (GET /user)");
+    if (!body) return body.error();
+    auto user = parseUser(body.value());
+    if (!user) return user.error();
+    std::lock_guard lock(mutex_);
+    users_[key] = user.value();
+    return user;
+}
+
+Result<Project> GitLabProvider::fetchProject(const ApiClient& client, const std::string& id_or_path) const {
+    if (id_or_path.empty()) {
+        return makeError(ErrorKind::invalid_input, "no GitLab project was named (expected a numeric id or a full path)",
+                         "bad_repository");
+    }
+    std::string url = client.apiUrl("/projects/" + projectRef(id_or_path));
+    const std::string action = "reading project " + id_or_path;
+    for (int hop = 0; hop <= kMaxMoves; ++hop) {
+        auto response = client.send(client.requestUrl("GET", url));
+        if (!response) return response.error();
+        const HttpResponse& r = response.value();
+        if (r.status == 301 || r.status == 302 || r.status == 307 || r.status == 308) {
+            const std::string* location = r.header("Location");
+            if (location == nullptr || location->empty()) {
+                return errorFromResponse(client.instance(), r, action);
+            }
+            std::string next = *location;
+            if (next.front() == '/') {
+                // Relative: keep scheme and authority of the instance.
+                auto scheme_end = client.instance().root.find("://");
+                auto authority_end = client.instance().root.find('/', scheme_end + 3);
+                next = client.instance().root.substr(0, authority_end) + next;
+            }
+            // The token goes only to this instance's API, wherever a redirect points.
+            if (next.rfind(client.instance().root + "/api/v4/", 0) != 0) {
+                return notGitLabApi(client.instance(), "GET " + ApiClient::pathOf(url),
+                                    "with a redirect to " + next + ", outside this instance's API");
+            }
+            log(LogLevel::info, "project " + id_or_path + " moved: following " + ApiClient::pathOf(next));
+            url = next;
+            continue;
+        }
+        auto body = client.json(r, url, action);
+        if (!body) return body.error();
+        return parseProject(body.value(), client.instance().key);
+    }
+    return makeError(ErrorKind::invalid_input,
+                     "GitLab at " + client.instance().key + " redirected the lookup of project " + id_or_path +
+                         " more than " + std::to_string(kMaxMoves) + " times; a redirect loop?",
+                     "too_many_redirects");
+}
+
+// ---- the public methods: nothing throws across the plugin boundary ----
+
+Result<TokenInfo> GitLabProvider::validateToken(const Credentials& credentials) {
+    return guarded("validating a token", [&] { return doValidateToken(credentials); });
+}
+Result<Page<Namespace>> GitLabProvider::listNamespaces(const Credentials& credentials, const NamespaceQuery& query,
+                                                       const std::string& cursor) {
+    return guarded("listing namespaces", [&] { return doListNamespaces(credentials, query, cursor); });
+}
+Result<Page<Repository>> GitLabProvider::listRepositories(const Credentials& credentials,
+                                                          const RepositoryQuery& query, const std::string& cursor) {
+    return guarded("listing projects", [&] { return doListRepositories(credentials, query, cursor); });
+}
+Result<Repository> GitLabProvider::getRepository(const Credentials& credentials, const std::string& id_or_path) {
+    return guarded("looking up a project", [&]() -> Result<Repository> {
+        auto api = client(credentials);
+        if (!api) return api.error();
+        auto project = fetchProject(api.value(), id_or_path);
+        if (!project) return project.error();
+        return project->repository;
+    });
+}
+Result<RepositoryPermissions> GitLabProvider::repositoryPermissions(const Credentials& credentials,
+                                                                    const std::string& id_or_path) {
+    return guarded("checking permissions", [&] { return doRepositoryPermissions(credentials, id_or_path); });
+}
+Result<StatusResult> GitLabProvider::publishStatus(const Credentials& credentials, const StatusRequest& request) {
+    return guarded("publishing a commit status", [&] { return doPublishStatus(credentials, request); });
+}
+Result<std::vector<MergeRequest>> GitLabProvider::findMergeRequests(const Credentials& credentials,
+                                                                    const std::string& repository,
+                                                                    const std::string& sha) {
+    return guarded("finding merge requests", [&] { return doFindMergeRequests(credentials, repository, sha); });
+}
+Result<CommentResult> GitLabProvider::upsertComment(const Credentials& credentials, const CommentRequest& request) {
+    return guarded("updating the merge request comment", [&] { return doUpsertComment(credentials, request); });
+}
+
+Result<std::string> GitLabProvider::authorizeUrl(const std::string& base_url, const AuthorizeRequest& request) {
+    return guarded("building the OAuth authorize URL", [&] { return doAuthorizeUrl(base_url, request); });
+}
+Result<OAuthTokens> GitLabProvider::exchangeCode(const std::string& base_url, const OAuthClient& client,
+                                                 const std::string& code, const std::string& code_verifier) {
+    return guarded("exchanging an OAuth code", [&]() -> Result<OAuthTokens> {
+        if (code.empty()) return makeError(ErrorKind::invalid_input, "no OAuth authorization code was given", "bad_code");
+        std::vector<std::pair<std::string, std::string>> form = {{"grant_type", "authorization_code"},
+                                                                 {"code", code},
+                                                                 {"redirect_uri", client.redirect_uri}};
+        if (!code_verifier.empty()) form.emplace_back("code_verifier", code_verifier);
+        return tokenRequest(base_url, client, std::move(form), "exchanging the OAuth authorization code");
+    });
+}
+Result<OAuthTokens> GitLabProvider::refreshToken(const std::string& base_url, const OAuthClient& client,
+                                                 const std::string& refresh_token) {
+    return guarded("refreshing an OAuth token", [&]() -> Result<OAuthTokens> {
+        if (refresh_token.empty()) {
+            return makeError(ErrorKind::invalid_input, "no OAuth refresh token was given", "bad_refresh_token");
+        }
+        return tokenRequest(base_url, client,
+                            {{"grant_type", "refresh_token"},
+                             {"refresh_token", refresh_token},
+                             {"redirect_uri", client.redirect_uri}},
+                            "refreshing the OAuth token");
+    });
+}
+Result<Identity> GitLabProvider::currentUser(const Credentials& credentials) {
+    return guarded("reading the current user", [&] { return doCurrentUser(credentials); });
+}
+
+}  // namespace forgelink::gitlab
+
+FORGELINK_PLUGIN(forgelink::gitlab::GitLabProvider, "gitlab", "0.1.0",
+                 FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES | FORGELINK_CAP_COMMIT_STATUS |
+                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN)

@@ -1,0 +1,314 @@
+// Namespaces, projects and what the token may do on them (API-FACTS A8, A9).
+//
+// Project listings are ordered by id ascending so that the cursor can carry the highest id seen:
+// anything at or below it is a duplicate (pages shift when projects come and go), and keyset
+// pagination can resume from it. Offset pages are fetched concurrently while GitLab reports the
+// total; above 10,000 results it does not, and the listing continues with keyset pagination.
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "gitlab_provider.hpp"
+
+namespace forgelink::gitlab {
+namespace {
+
+constexpr int kPerPage = 100;
+constexpr std::size_t kMaxConcurrency = 16;
+
+std::optional<long long> headerNumber(const HttpResponse& r, std::string_view name) {
+    const std::string* h = r.header(name);
+    if (h == nullptr) return std::nullopt;
+    long long v = 0;
+    auto [ptr, ec] = std::from_chars(h->data(), h->data() + h->size(), v);
+    if (ec != std::errc() || ptr == h->data()) return std::nullopt;
+    return v;
+}
+
+struct ListingPlan {
+    std::string path;  // "/projects" or "/groups/<path>/projects"
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string query_hash;
+};
+
+ListingPlan planListing(const RepositoryQuery& query) {
+    ListingPlan plan;
+    if (query.namespace_path.empty()) {
+        plan.path = "/projects";
+        // Only what the token's user is a member of; without it GitLab lists every public and
+        // internal project of the instance (a project token would see all of them too).
+        plan.params.emplace_back("membership", "true");
+    } else {
+        plan.path = "/groups/" + projectRef(query.namespace_path) + "/projects";
+        plan.params.emplace_back("include_subgroups", "true");
+    }
+    if (int level = accessLevelFor(query.min_role); level > 0) {
+        plan.params.emplace_back("min_access_level", std::to_string(level));
+    }
+    if (!query.include_archived) plan.params.emplace_back("archived", "false");
+    if (!query.search.empty()) plan.params.emplace_back("search", query.search);
+    // Not simple=true: the permissions block (the token's role) is only in the full entity.
+    plan.params.emplace_back("order_by", "id");
+    plan.params.emplace_back("sort", "asc");
+    plan.params.emplace_back("per_page", std::to_string(kPerPage));
+    plan.query_hash = sha256Hex(query.namespace_path + "\n" + query.search + "\n" +
+                                std::to_string(static_cast<int>(query.min_role)) + "\n" +
+                                (query.include_archived ? "1" : "0"))
+                          .substr(0, 16);
+    return plan;
+}
+
+std::string withParams(const ListingPlan& plan, std::vector<std::pair<std::string, std::string>> extra) {
+    auto params = plan.params;
+    params.insert(params.end(), extra.begin(), extra.end());
+    return plan.path + "?" + encodeQuery(params);
+}
+
+}  // namespace
+
+Result<Page<Namespace>> GitLabProvider::doListNamespaces(const Credentials& credentials, const NamespaceQuery& query,
+                                                         const std::string& cursor) {
+    auto api = client(credentials);
+    if (!api) return api.error();
+    long long page = 1;
+    if (!cursor.empty()) {
+        auto [ptr, ec] = std::from_chars(cursor.data() + std::min<std::size_t>(4, cursor.size()),
+                                         cursor.data() + cursor.size(), page);
+        if (cursor.rfind("gln.", 0) != 0 || ec != std::errc() || ptr != cursor.data() + cursor.size() || page < 2) {
+            return makeError(ErrorKind::invalid_input,
+                             "the namespace cursor \"" + cursor.substr(0, 40) +
+                                 "\" was not issued by the GitLab provider; start again with an empty cursor",
+                             "bad_cursor");
+        }
+    }
+    std::vector<std::pair<std::string, std::string>> params = {{"per_page", std::to_string(kPerPage)},
+                                                               {"page", std::to_string(page)}};
+    if (!query.search.empty()) params.emplace_back("search", query.search);
+    auto request = api->request("GET", "/namespaces?" + encodeQuery(params));
+    auto response = api->send(request);
+    if (!response) return response.error();
+    auto body = api->json(response.value(), request.url, "listing namespaces");
+    if (!body) return body.error();
+    auto items = parseArray<Namespace>(body.value(), "namespaces", parseNamespace);
+    if (!items) return items.error();
+    Page<Namespace> out;
+    out.items = std::move(items).value();
+    if (auto total = headerNumber(response.value(), "X-Total")) out.total = static_cast<std::uint64_t>(*total);
+    if (auto next = headerNumber(response.value(), "X-Next-Page")) {
+        if (*next <= page) {
+            return makeError(ErrorKind::internal,
+                             "GitLab at " + api->instance().key + " paginated namespaces backwards (page " +
+                                 std::to_string(page) + " says the next is " + std::to_string(*next) +
+                                 "); stopped to avoid a loop",
+                             "pagination_loop");
+        }
+        if (!out.items.empty()) out.next_cursor = "gln." + std::to_string(*next);
+    }
+    return out;
+}
+
+Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& credentials,
+                                                            const RepositoryQuery& query, const std::string& cursor) {
+    auto api_result = client(credentials);
+    if (!api_result) return api_result.error();
+    const ApiClient& api = api_result.value();
+    const ListingPlan plan = planListing(query);
+    const std::size_t concurrency = std::clamp<std::size_t>(query.concurrency, 1, kMaxConcurrency);
+    const std::string action = query.namespace_path.empty() ? std::string("listing projects")
+                                                            : "listing projects of group " + query.namespace_path;
+
+    Page<Repository> page;
+    ListCursor state;
+    state.query_hash = plan.query_hash;
+
+    // Appends the projects of one answer that were not listed yet; false when it is not a list.
+    auto take = [&](const HttpResponse& response, const std::string& url) -> Result<std::size_t> {
+        auto body = api.json(response, url, action);
+        if (!body) return body.error();
+        auto projects = parseArray<Project>(body.value(), "projects", [&](const nlohmann::json& j) {
+            return parseProject(j, api.instance().key);
+        });
+        if (!projects) return projects.error();
+        std::size_t fresh = 0;
+        for (auto& p : projects.value()) {
+            const long long id = std::stoll(p.repository.id);
+            if (id <= state.last_id) continue;  // listed already: pages shifted under us
+            state.last_id = id;
+            page.items.push_back(std::move(p.repository));
+            ++fresh;
+        }
+        if (auto total = headerNumber(response, "X-Total")) page.total = static_cast<std::uint64_t>(*total);
+        return fresh;
+    };
+
+    // Keyset pages from state.last_id on, up to `concurrency` of them (each needs the one before).
+    auto keysetPages = [&](std::size_t pages) -> Result<Page<Repository>> {
+        state.mode = ListCursor::Mode::keyset;
+        for (std::size_t i = 0; i < pages; ++i) {
+            const long long after = state.last_id;
+            auto request = api.request("GET", withParams(plan, {{"pagination", "keyset"},
+                                                                {"id_after", std::to_string(after)}}));
+            auto response = api.send(request);
+            if (!response) return response.error();
+            auto fresh = take(response.value(), request.url);
+            if (!fresh) return fresh.error();
+            const std::string next = linkTarget(response.value(), "next");
+            if (next.empty()) return std::move(page);  // the end: no rel="next"
+            if (fresh.value() == 0) {
+                return makeError(ErrorKind::internal,
+                                 "GitLab at " + api.instance().key + " keeps answering the keyset page after id " +
+                                     std::to_string(after) + " without new projects; stopped to avoid a loop",
+                                 "pagination_loop");
+            }
+            if (auto next_after = queryParam(next, "id_after")) {
+                long long n = 0;
+                auto [ptr, ec] = std::from_chars(next_after->data(), next_after->data() + next_after->size(), n);
+                if (ec != std::errc() || n <= after) {
+                    return makeError(ErrorKind::internal,
+                                     "GitLab at " + api.instance().key + " sent a next link that does not advance (id_after " +
+                                         *next_after + " after " + std::to_string(after) + "); stopped to avoid a loop",
+                                     "pagination_loop");
+                }
+            }
+        }
+        page.next_cursor = encodeCursor(state);
+        return std::move(page);
+    };
+
+    if (cursor.empty()) {
+        auto request = api.request("GET", withParams(plan, {{"page", "1"}}));
+        auto response = api.send(request);
+        if (!response) return response.error();
+        auto fresh = take(response.value(), request.url);
+        if (!fresh) return fresh.error();
+        const auto next_page = headerNumber(response.value(), "X-Next-Page");
+        const auto total_pages = headerNumber(response.value(), "X-Total-Pages");
+        if (!next_page && linkTarget(response.value(), "next").empty()) return page;  // one page only
+        if (total_pages) {
+            state.mode = ListCursor::Mode::offset;
+            state.next_page = 2;
+            state.total_pages = *total_pages;
+        } else {
+            // Over 10,000 results GitLab omits the totals: continue with keyset pagination.
+            state.mode = ListCursor::Mode::keyset;
+        }
+        page.next_cursor = encodeCursor(state);
+        return page;
+    }
+
+    auto decoded = decodeCursor(cursor);
+    if (!decoded) return decoded.error();
+    if (decoded->query_hash != plan.query_hash) {
+        return makeError(ErrorKind::invalid_input,
+                         "this listing cursor belongs to another query (search, namespace, role or archived changed); "
+                         "start again with an empty cursor",
+                         "bad_cursor");
+    }
+    state = decoded.value();
+    if (state.mode == ListCursor::Mode::keyset) return keysetPages(concurrency);
+
+    // Offset mode: the next batch of pages at once, merged in order.
+    const long long first = state.next_page;
+    const long long last = std::min<long long>(state.total_pages, first + static_cast<long long>(concurrency) - 1);
+    std::vector<HttpRequest> requests;
+    for (long long p = first; p <= last; ++p) {
+        requests.push_back(api.request("GET", withParams(plan, {{"page", std::to_string(p)}})));
+    }
+    if (requests.empty()) return keysetPages(concurrency);
+    auto responses = api.sendAll(requests, concurrency);
+    bool shrank = false;
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+        if (!responses[i]) return responses[i].error();
+        auto body_check = nlohmann::json::parse(responses[i].value().body, nullptr, false);
+        if (responses[i].value().status == 200 && body_check.is_array() && body_check.empty()) shrank = true;
+        auto fresh = take(responses[i].value(), requests[i].url);
+        if (!fresh) return fresh.error();
+    }
+    const HttpResponse& tail = responses.back().value();
+    const bool more_than_counted = last >= state.total_pages && headerNumber(tail, "X-Next-Page").has_value();
+    if (shrank || more_than_counted) {
+        // The listing changed while we paged; the ids above the last one seen are still complete
+        // by keyset, whatever shifted.
+        if (shrank) {
+            state.mode = ListCursor::Mode::keyset;
+            page.next_cursor = encodeCursor(state);
+            return page;
+        }
+        state.mode = ListCursor::Mode::keyset;
+        page.next_cursor = encodeCursor(state);
+        return page;
+    }
+    if (last >= state.total_pages) return page;  // done
+    state.next_page = last + 1;
+    page.next_cursor = encodeCursor(state);
+    return page;
+}
+
+Result<RepositoryPermissions> GitLabProvider::doRepositoryPermissions(const Credentials& credentials,
+                                                                      const std::string& id_or_path) {
+    auto api = client(credentials);
+    if (!api) return api.error();
+    auto project = fetchProject(api.value(), id_or_path);
+    if (!project) return project.error();
+    int level = project->access_level;
+    auto user = me(api.value(), credentials.token);
+    if (!user) return user.error();
+    if (level == 0) {
+        // The permissions block is missing for some callers (admins); the membership is the truth.
+        auto member = api->get("/projects/" + project->repository.id + "/members/all/" + user->identity.id,
+                               "reading the token user's membership");
+        if (member) {
+            if (auto parsed = parseMember(member.value())) level = parsed->access_level;
+        } else if (member.error().kind != ErrorKind::not_found) {
+            return member.error();
+        }
+    }
+    RepositoryPermissions out;
+    out.repository = project->repository;
+    out.repository.role = roleFromAccessLevel(level);
+    out.repository.role_label = accessLevelLabel(level);
+    const std::string where = "on " + project->repository.full_path;
+    const std::string role = user->identity.username + "'s role " + where + " is " + accessLevelLabel(level);
+    const bool admin = user->is_admin;
+
+    if (project->repository.archived) {
+        const std::string why = project->repository.full_path +
+                                " is archived and GitLab refuses every write to it (statuses and comments); "
+                                "unarchive it under Settings > General > Advanced, or unlink it";
+        out.post_status = {false, why};
+        out.comment = {false, why};
+        return out;
+    }
+
+    if (level >= kDeveloper || admin) {
+        out.post_status = {true, (admin && level < kDeveloper ? user->identity.username + " is an administrator"
+                                                              : role) +
+                                     "; posting commit statuses needs Developer (30), and Maintainer (40) when the "
+                                     "branch is protected"};
+    } else {
+        out.post_status = {false, role + "; posting commit statuses needs at least Developer (30): raise the role "
+                                         "(or use a token whose user has it)"};
+    }
+
+    if (!project->merge_requests_enabled) {
+        out.comment = {false, "merge requests are disabled " + where + " (Settings > General > Visibility)"};
+    } else if (admin) {
+        out.comment = {true, user->identity.username + " is an administrator"};
+    } else if (project->repository.visibility == "private" || project->merge_requests_members_only) {
+        // Guests do not see merge requests of private projects (or of members-only MR features).
+        if (level >= kReporter) {
+            out.comment = {true, role + "; commenting on merge requests here needs Reporter (20): merge requests "
+                                        "are visible to project members only"};
+        } else {
+            out.comment = {false, role + "; merge requests " + where +
+                                      " are visible to project members from Reporter (20) up, and only those may "
+                                      "comment: raise the role to Reporter or higher"};
+        }
+    } else {
+        out.comment = {true, "any signed-in user may comment on merge requests of a " +
+                                 project->repository.visibility + " project; " + role};
+    }
+    return out;
+}
+
+}  // namespace forgelink::gitlab
