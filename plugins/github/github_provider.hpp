@@ -1,0 +1,113 @@
+// The GitHub provider: GitHub REST (github.com, GitHub Enterprise Server at /api/v3, GHE.com)
+// behind forgelink::Provider. Method bodies live by concern in tokens.cpp, repositories.cpp,
+// feedback.cpp and oauth.cpp; this header holds what they share.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api_client.hpp"
+#include "forgelink/provider.hpp"
+#include "json_mapping.hpp"
+#include "write_pacer.hpp"
+
+namespace forgelink::github {
+
+// SHA-256 as lower-case hex; keys caches by token without keeping the token text as a key.
+std::string sha256Hex(std::string_view data);
+
+// "owner/name" split and checked; "42" is an id. Anything else is an invalid_input Error.
+struct RepoRef {
+    std::string id;         // numeric id, when given one
+    std::string full_name;  // "owner/name", when given one
+};
+Result<RepoRef> parseRepoRef(const std::string& id_or_path);
+bool isNumericId(std::string_view text) noexcept;
+
+// What listRepositories' opaque cursor carries between calls: the next page's URL (always under
+// the API root) and the last page number when GitHub said it (rel="last").
+struct ListCursor {
+    std::string next_url;
+    long long last_page = 0;  // 0 = unknown
+};
+std::string encodeCursor(const ListCursor& cursor);
+Result<ListCursor> decodeCursor(const std::string& text);
+
+// At most `max_code_points` code points of `text`, cut on a UTF-8 boundary (an ellipsis marks a
+// cut); invalid UTF-8 sequences become U+FFFD so the JSON body stays valid.
+std::string truncateUtf8(std::string_view text, std::size_t max_code_points);
+
+// The commit-status state GitHub knows for a Forgelink build state.
+std::string_view githubState(BuildState state) noexcept;
+
+class GitHubProvider final : public Provider {
+public:
+    explicit GitHubProvider(HostServices& host);
+    // For tests: a pacer with another clock or rate.
+    GitHubProvider(HostServices& host, WritePacer::Options pacing);
+
+    Result<TokenInfo> validateToken(const Credentials& credentials) override;
+
+    Result<Page<Namespace>> listNamespaces(const Credentials& credentials, const NamespaceQuery& query,
+                                           const std::string& cursor) override;
+    Result<Page<Repository>> listRepositories(const Credentials& credentials, const RepositoryQuery& query,
+                                              const std::string& cursor) override;
+    Result<Repository> getRepository(const Credentials& credentials, const std::string& id_or_path) override;
+    Result<RepositoryPermissions> repositoryPermissions(const Credentials& credentials,
+                                                        const std::string& id_or_path) override;
+
+    Result<StatusResult> publishStatus(const Credentials& credentials, const StatusRequest& request) override;
+    Result<std::vector<MergeRequest>> findMergeRequests(const Credentials& credentials, const std::string& repository,
+                                                        const std::string& sha) override;
+    Result<CommentResult> upsertComment(const Credentials& credentials, const CommentRequest& request) override;
+
+    Result<std::string> authorizeUrl(const std::string& base_url, const AuthorizeRequest& request) override;
+    Result<OAuthTokens> exchangeCode(const std::string& base_url, const OAuthClient& client, const std::string& code,
+                                     const std::string& code_verifier) override;
+    Result<OAuthTokens> refreshToken(const std::string& base_url, const OAuthClient& client,
+                                     const std::string& refresh_token) override;
+    Result<Identity> currentUser(const Credentials& credentials) override;
+
+private:
+    // The bodies; the public methods wrap them so nothing throws across the boundary.
+    Result<TokenInfo> doValidateToken(const Credentials& credentials);
+    Result<Page<Namespace>> doListNamespaces(const Credentials& credentials, const NamespaceQuery& query);
+    Result<Page<Repository>> doListRepositories(const Credentials& credentials, const RepositoryQuery& query,
+                                                const std::string& cursor);
+    Result<RepositoryPermissions> doRepositoryPermissions(const Credentials& credentials, const std::string& id_or_path);
+    Result<StatusResult> doPublishStatus(const Credentials& credentials, const StatusRequest& request);
+    Result<std::vector<MergeRequest>> doFindMergeRequests(const Credentials& credentials, const std::string& repository,
+                                                          const std::string& sha);
+    Result<CommentResult> doUpsertComment(const Credentials& credentials, const CommentRequest& request);
+    Result<std::string> doAuthorizeUrl(const std::string& base_url, const AuthorizeRequest& request);
+    Result<OAuthTokens> tokenRequest(const std::string& base_url, const OAuthClient& client,
+                                     std::vector<std::pair<std::string, std::string>> form, const char* action);
+
+    Result<ApiClient> client(const Credentials& credentials) const;
+    // The token's own user (GET /user), cached per instance and token hash for a few minutes.
+    Result<User> me(const ApiClient& api, const Credentials& credentials);
+    // GET /repos/:o/:r or /repositories/:id (renames followed by the client).
+    Result<Repo> fetchRepository(const ApiClient& api, const std::string& id_or_path) const;
+    // "owner/name" for a repository given by id or path (a GET only for ids).
+    Result<std::string> fullNameOf(const ApiClient& api, const std::string& id_or_path) const;
+    // Waits for a write slot of this token; an Error (rate_limited) when the wait is too long.
+    Result<void> paceWrite(const ApiClient& api, const Credentials& credentials, std::string_view what);
+    void log(LogLevel level, const std::string& message) const;
+
+    HostServices& host_;
+    Transport& transport_;
+    WritePacer pacer_;
+    mutable std::mutex mutex_;
+    struct CachedUser {
+        User user;
+        std::chrono::steady_clock::time_point fetched;
+    };
+    std::map<std::string, CachedUser> users_;  // sha256(instance \n token) -> user
+};
+
+}  // namespace forgelink::github
