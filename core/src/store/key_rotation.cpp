@@ -1,0 +1,31 @@
+#include "store/key_rotation.hpp"
+
+#include <memory>
+
+#include "store/sqlite_store.hpp"
+
+namespace forgelink::store {
+
+Result<RekeyReport> rekeyDatabase(const RekeyOptions& options) {
+    auto old_box = secrets::loadKey(options.old_key);
+    if (!old_box) {
+        Error e = old_box.error();
+        e.message = "old key: " + e.message;
+        return e;
+    }
+    auto new_box = secrets::loadKey(options.new_key);
+    if (!new_box) {
+        Error e = new_box.error();
+        e.message = "new key: " + e.message;
+        return e;
+    }
+    auto shared_old = std::make_shared<const secrets::SecretBox>(std::move(old_box).value());
+    auto shared_new = std::make_shared<const secrets::SecretBox>(std::move(new_box).value());
+    auto store = SqliteStore::open(options.database, shared_old);
+    if (!store) return store.error();
+    auto resealed = store.value()->rekey(*shared_old, *shared_new);
+    if (!resealed) return resealed.error();
+    return RekeyReport{resealed.value(), shared_old->keyId(), shared_new->keyId()};
+}
+
+}  // namespace forgelink::store

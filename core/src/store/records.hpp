@@ -1,0 +1,267 @@
+// The plain records the Store reads and writes. No behaviour, no backend types: the service and
+// the dispatcher pass these around and serialise them as they like.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <forgelink/types.hpp>
+
+namespace forgelink::store {
+
+// Wall-clock instants, millisecond precision (stored as integer unix milliseconds).
+using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
+inline Timestamp nowTimestamp() {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+inline std::int64_t toUnixMillis(Timestamp t) { return t.time_since_epoch().count(); }
+inline Timestamp fromUnixMillis(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
+
+// ---- people and sessions ---------------------------------------------------------------------
+
+// A person who logged in through a forge. (provider, instance, forge_user_id) is unique.
+struct User {
+    std::int64_t id = 0;
+    std::string provider;       // the plugin name
+    std::string instance;       // host[:port][/sub-path]
+    std::string forge_user_id;  // the forge's immutable user id
+    std::string username;
+    std::string name;
+    Timestamp created_at{};
+};
+
+struct UserProfile {
+    std::string provider;
+    std::string instance;
+    std::string forge_user_id;
+    std::string username;
+    std::string name;
+};
+
+// Only a SHA-256 of the session token is stored; `id_hash` is that digest (hex).
+struct Session {
+    std::string id_hash;
+    std::int64_t user_id = 0;
+    Timestamp expires_at{};
+    Timestamp created_at{};
+};
+
+// A pending OAuth login. `code_verifier` is sealed at rest; the record is handed back once.
+struct OAuthState {
+    std::string state;
+    std::string provider;
+    std::string code_verifier;  // secret
+    std::string redirect;       // where to send the browser after login
+    Timestamp expires_at{};
+};
+
+// A user's own OAuth tokens for one provider; access and refresh always change together.
+struct UserTokens {
+    std::int64_t user_id = 0;
+    std::string provider;
+    std::string access_token;   // secret
+    std::string refresh_token;  // secret; empty when the forge issues none
+    std::optional<Timestamp> expires_at;
+    Timestamp updated_at{};
+};
+
+// ---- teams -----------------------------------------------------------------------------------
+
+struct Team {
+    std::int64_t id = 0;
+    std::string slug;  // unique
+    std::string name;
+    Timestamp created_at{};
+};
+
+enum class TeamRole { owner, member };
+std::string_view toString(TeamRole role) noexcept;
+std::optional<TeamRole> parseTeamRole(std::string_view text) noexcept;
+
+struct TeamMember {
+    std::int64_t team_id = 0;
+    std::int64_t user_id = 0;
+    TeamRole role = TeamRole::member;
+    std::string username;  // from the user, for listings
+    std::string name;
+};
+
+// ---- provider settings -----------------------------------------------------------------------
+
+enum class ProviderStatus { active, invalid };
+std::string_view toString(ProviderStatus status) noexcept;
+
+// What the service saves after checking a token with the provider. The token is sealed at rest.
+struct ProviderSettingsInput {
+    std::int64_t team_id = 0;
+    std::string provider;
+    std::string base_url;
+    std::string instance;
+    std::string token;  // secret
+    TokenKind kind = TokenKind::unknown;
+    Identity identity;
+    std::vector<std::string> scopes;
+    std::optional<std::string> expires_at;  // "YYYY-MM-DD", as TokenInfo says
+    std::vector<TokenWarning> warnings;
+};
+
+// Provider settings as listed and shown: never the token, only its last four characters.
+// Use Store::providerCredentials() for the token itself.
+struct ProviderSettings {
+    std::int64_t team_id = 0;
+    std::string provider;
+    std::string base_url;
+    std::string instance;
+    std::string token_last4;
+    TokenKind kind = TokenKind::unknown;
+    Identity identity;
+    std::vector<std::string> scopes;
+    std::optional<std::string> expires_at;
+    std::vector<TokenWarning> warnings;
+    ProviderStatus status = ProviderStatus::active;
+    std::string invalid_reason;                 // why the forge stopped accepting the token
+    std::optional<Timestamp> invalid_notified_at;  // when people were told, so they are told once
+    Timestamp updated_at{};
+};
+
+// ---- projects --------------------------------------------------------------------------------
+
+struct Project {
+    std::int64_t id = 0;
+    std::int64_t team_id = 0;
+    std::string name;
+    std::string slug;  // unique within the team
+    Timestamp created_at{};
+};
+
+// The one repository a project reports to. Several projects may link the same repository.
+struct RepositoryLink {
+    std::int64_t project_id = 0;
+    std::string provider;
+    std::string instance;
+    std::string repository_id;  // the forge's immutable id
+    std::string full_path;
+    std::string web_url;
+    std::string status_context;  // the commit-status name, e.g. "forgelink/<project>"
+    Timestamp linked_at{};
+};
+
+// ---- builds and the feedback outbox ----------------------------------------------------------
+
+struct BuildStats {
+    std::int64_t changed = 0;
+    std::int64_t added = 0;
+    std::int64_t removed = 0;
+    std::int64_t failures = 0;
+    bool operator==(const BuildStats&) const = default;
+};
+
+struct Build {
+    std::int64_t id = 0;
+    std::int64_t project_id = 0;
+    std::string commit_sha;
+    std::string branch;
+    std::string mr_number;  // empty when not built for a merge request
+    std::string head_sha;
+    BuildState state = BuildState::queued;
+    BuildStats stats;
+    std::string url;
+    Timestamp created_at{};
+    Timestamp updated_at{};
+    std::int64_t version = 0;  // 1 on insert, +1 on every change
+};
+
+// A build as the API receives it. id == 0 creates a build; otherwise the build is updated and,
+// when expected_version is set, only if its current version matches (conflict otherwise).
+struct BuildInput {
+    std::int64_t id = 0;
+    std::int64_t project_id = 0;
+    std::string commit_sha;
+    std::string branch;
+    std::string mr_number;
+    std::string head_sha;
+    BuildState state = BuildState::queued;
+    BuildStats stats;
+    std::string url;
+    std::optional<std::int64_t> expected_version;
+};
+
+enum class FeedbackKind { status, comment };
+std::string_view toString(FeedbackKind kind) noexcept;
+
+enum class TaskState { pending, in_flight, done, failed, paused };
+std::string_view toString(TaskState state) noexcept;
+
+// Identifies "the same feedback": tasks with equal keys replace each other (newest wins).
+struct FeedbackKey {
+    std::string provider;
+    std::string instance;
+    std::string repository_id;
+    std::string commit_sha;
+    std::string context;
+    FeedbackKind kind = FeedbackKind::status;
+    std::string mr_number;  // empty for commit statuses
+    bool operator==(const FeedbackKey&) const = default;
+};
+
+// A task to enqueue with a build change; build_id and build_version come from the build.
+struct NewFeedbackTask {
+    std::int64_t team_id = 0;
+    FeedbackKey key;
+    nlohmann::json payload;  // what the dispatcher needs to render the call; opaque to the store
+};
+
+struct FeedbackTask {
+    std::int64_t id = 0;
+    std::int64_t team_id = 0;
+    FeedbackKey key;
+    nlohmann::json payload;
+    std::int64_t build_id = 0;
+    std::int64_t build_version = 0;
+    TaskState state = TaskState::pending;
+    std::int64_t attempts = 0;        // claims so far (incremented when claimed)
+    Timestamp next_attempt_at{};
+    std::string lease_owner;          // set while in_flight
+    std::optional<Timestamp> lease_expires_at;
+    std::string last_error;           // never a secret
+    nlohmann::json result;            // what completeTask recorded (null until done)
+    Timestamp created_at{};
+    Timestamp updated_at{};
+};
+
+struct BuildChange {
+    BuildInput build;
+    std::vector<NewFeedbackTask> tasks;
+};
+
+struct RecordedBuild {
+    Build build;
+    std::vector<FeedbackTask> tasks;  // the rows now pending (or paused) for this change
+};
+
+struct TaskCompletion {
+    std::string comment_id;  // comment tasks: remembered in mr_comments for the next upsert
+    nlohmann::json result;   // anything worth keeping (forge state, action); never a secret
+};
+
+enum class RetryOutcome {
+    scheduled,   // pending again at next_attempt_at
+    paused,      // the team's feedback for this provider is paused; resumes with it
+    superseded,  // a newer task for the same key is waiting: this one is done, undelivered
+};
+
+struct TaskCounts {
+    std::int64_t pending = 0;
+    std::int64_t in_flight = 0;
+    std::int64_t done = 0;
+    std::int64_t failed = 0;
+    std::int64_t paused = 0;
+};
+
+}  // namespace forgelink::store

@@ -1,0 +1,228 @@
+#include "store/sqlite_migrations.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace forgelink::store::sqlite {
+
+namespace {
+
+struct Migration {
+    int version;
+    std::string_view name;
+    std::string_view sql;
+};
+
+// Append only: a released migration never changes (databases in the field already ran it).
+// Times are unix milliseconds; JSON columns hold JSON text; *_sealed columns hold SecretBox text.
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", R"sql(
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  provider      TEXT NOT NULL,
+  instance      TEXT NOT NULL,
+  forge_user_id TEXT NOT NULL,
+  username      TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  UNIQUE (provider, instance, forge_user_id)
+);
+CREATE TABLE sessions (
+  id_hash    TEXT PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE TABLE oauth_states (
+  state                TEXT PRIMARY KEY,
+  provider             TEXT NOT NULL,
+  code_verifier_sealed TEXT NOT NULL,
+  redirect             TEXT NOT NULL,
+  expires_at           INTEGER NOT NULL,
+  created_at           INTEGER NOT NULL
+);
+CREATE TABLE user_tokens (
+  user_id              INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  provider             TEXT NOT NULL,
+  access_token_sealed  TEXT NOT NULL,
+  refresh_token_sealed TEXT,
+  expires_at           INTEGER,
+  updated_at           INTEGER NOT NULL,
+  PRIMARY KEY (user_id, provider)
+);
+CREATE TABLE teams (
+  id         INTEGER PRIMARY KEY,
+  slug       TEXT NOT NULL UNIQUE,
+  name       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE team_members (
+  team_id    INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role       TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX team_members_by_user ON team_members(user_id);
+CREATE TABLE provider_settings (
+  team_id             INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider            TEXT NOT NULL,
+  base_url            TEXT NOT NULL,
+  instance            TEXT NOT NULL,
+  token_sealed        TEXT NOT NULL,
+  token_last4         TEXT NOT NULL,
+  kind                TEXT NOT NULL,
+  identity            TEXT NOT NULL,
+  scopes              TEXT NOT NULL,
+  expires_at          TEXT,
+  warnings            TEXT NOT NULL,
+  status              TEXT NOT NULL CHECK (status IN ('active', 'invalid')),
+  invalid_reason      TEXT NOT NULL DEFAULT '',
+  invalid_notified_at INTEGER,
+  updated_at          INTEGER NOT NULL,
+  PRIMARY KEY (team_id, provider)
+);
+CREATE TABLE projects (
+  id         INTEGER PRIMARY KEY,
+  team_id    INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  slug       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (team_id, slug)
+);
+CREATE TABLE repository_links (
+  project_id     INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+  provider       TEXT NOT NULL,
+  instance       TEXT NOT NULL,
+  repository_id  TEXT NOT NULL,
+  full_path      TEXT NOT NULL,
+  web_url        TEXT NOT NULL,
+  status_context TEXT NOT NULL,
+  linked_at      INTEGER NOT NULL
+);
+CREATE INDEX repository_links_by_repository ON repository_links(provider, instance, repository_id);
+CREATE TABLE builds (
+  id         INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  commit_sha TEXT NOT NULL,
+  branch     TEXT NOT NULL,
+  mr_number  TEXT NOT NULL,
+  head_sha   TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  stats      TEXT NOT NULL,
+  url        TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  version    INTEGER NOT NULL
+);
+CREATE INDEX builds_by_project ON builds(project_id, id);
+CREATE TABLE feedback_tasks (
+  id               INTEGER PRIMARY KEY,
+  team_id          INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider         TEXT NOT NULL,
+  instance         TEXT NOT NULL,
+  repository_id    TEXT NOT NULL,
+  commit_sha       TEXT NOT NULL,
+  context          TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('status', 'comment')),
+  mr_number        TEXT NOT NULL,
+  coalesce_key     TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  build_id         INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+  build_version    INTEGER NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'failed', 'paused')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER NOT NULL,
+  lease_owner      TEXT,
+  lease_expires_at INTEGER,
+  last_error       TEXT NOT NULL DEFAULT '',
+  result           TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+);
+-- The invariants coalescing relies on: per key at most one waiting and at most one in flight.
+CREATE UNIQUE INDEX feedback_tasks_one_waiting ON feedback_tasks(coalesce_key) WHERE state IN ('pending', 'paused');
+CREATE UNIQUE INDEX feedback_tasks_one_in_flight ON feedback_tasks(coalesce_key) WHERE state = 'in_flight';
+CREATE INDEX feedback_tasks_due ON feedback_tasks(state, next_attempt_at);
+CREATE INDEX feedback_tasks_by_team ON feedback_tasks(team_id, provider, state);
+CREATE INDEX feedback_tasks_by_build ON feedback_tasks(build_id);
+CREATE TABLE feedback_pauses (
+  team_id   INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider  TEXT NOT NULL,
+  reason    TEXT NOT NULL,
+  paused_at INTEGER NOT NULL,
+  PRIMARY KEY (team_id, provider)
+);
+-- The newest (build, version) delivered per key; outlives purged tasks so order holds forever.
+CREATE TABLE feedback_delivered (
+  coalesce_key  TEXT PRIMARY KEY,
+  build_id      INTEGER NOT NULL,
+  build_version INTEGER NOT NULL,
+  delivered_at  INTEGER NOT NULL
+);
+CREATE TABLE mr_comments (
+  provider      TEXT NOT NULL,
+  instance      TEXT NOT NULL,
+  repository_id TEXT NOT NULL,
+  mr_number     TEXT NOT NULL,
+  comment_id    TEXT NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (provider, instance, repository_id, mr_number)
+);
+)sql"},
+};
+
+void ensureMigrationsTable(Connection& connection) {
+    connection.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL,"
+        " applied_at INTEGER NOT NULL)");
+}
+
+void refuseNewer(int found) {
+    if (found > latestSchemaVersion()) {
+        throw std::runtime_error("the database has schema version " + std::to_string(found) +
+                                 " but this Forgelink knows versions up to " + std::to_string(latestSchemaVersion()) +
+                                 "; it was upgraded by a newer Forgelink: run that version (or restore a backup "
+                                 "taken before the upgrade)");
+    }
+}
+
+}  // namespace
+
+int latestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+int currentSchemaVersion(Connection& connection) {
+    Statement exists = connection.prepare(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    exists.step();
+    if (exists.int64(0) == 0) return 0;
+    Statement max = connection.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    max.step();
+    return static_cast<int>(max.int64(0));
+}
+
+void migrate(Connection& connection, Timestamp now) {
+    ensureMigrationsTable(connection);
+    refuseNewer(currentSchemaVersion(connection));
+    for (const Migration& migration : kMigrations) {
+        Transaction transaction(connection);
+        // Re-read inside the write lock: another process may have applied it meanwhile.
+        const int current = currentSchemaVersion(connection);
+        refuseNewer(current);
+        if (migration.version <= current) continue;
+        connection.exec(std::string(migration.sql));
+        connection.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)")
+            .bind(1, static_cast<std::int64_t>(migration.version))
+            .bind(2, migration.name)
+            .bind(3, toUnixMillis(now))
+            .run();
+        transaction.commit();
+    }
+}
+
+}  // namespace forgelink::store::sqlite

@@ -1,0 +1,23 @@
+// The SQLite schema, as an ordered list of migrations applied once each.
+#pragma once
+
+#include <functional>
+
+#include "store/records.hpp"
+#include "store/sqlite_db.hpp"
+
+namespace forgelink::store::sqlite {
+
+// The newest schema version this build knows.
+int latestSchemaVersion();
+
+// The version recorded in the database (0 for a new, empty database).
+int currentSchemaVersion(Connection& connection);
+
+// Applies the missing migrations in order, each in its own transaction with its row in
+// schema_migrations, so an interrupted upgrade resumes where it stopped and two processes
+// starting together apply each migration once. Throws SqliteError, and std::runtime_error when
+// the database is newer than this build (saying both versions).
+void migrate(Connection& connection, Timestamp now);
+
+}  // namespace forgelink::store::sqlite

@@ -1,0 +1,127 @@
+// The SQLite backend of the Store: one database file in WAL mode shared by any number of host
+// processes, each with a small pool of connections.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "secrets/secret_box.hpp"
+#include "store/sqlite_db.hpp"
+#include "store/store.hpp"
+
+namespace forgelink::store {
+
+class SqliteStore final : public Store {
+public:
+    struct Options {
+        std::size_t max_connections = 4;
+        // How long a writer waits for another process's write lock before failing (transient).
+        std::chrono::milliseconds busy_timeout{5000};
+        // The clock for created_at/updated_at and for when new tasks are due; tests inject one.
+        std::function<Timestamp()> clock;
+    };
+
+    // Opens (creating with mode 0600 if missing) and migrates the database at `path`.
+    // Refuses, with a message naming both versions, a database whose schema is newer than this
+    // build. `box` seals and opens every secret column; it must outlive nothing (shared).
+    static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                     std::shared_ptr<const secrets::SecretBox> box);
+    static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                     std::shared_ptr<const secrets::SecretBox> box,
+                                                     Options options);
+
+    // The schema version the database is at (after open: the newest this build knows).
+    Result<int> schemaVersion();
+    static int latestSchemaVersion();
+
+    Result<User> upsertUser(const UserProfile& profile) override;
+    Result<User> user(std::int64_t user_id) override;
+    Result<User> findUser(std::string_view provider, std::string_view instance,
+                          std::string_view forge_user_id) override;
+
+    Result<Session> createSession(std::string_view token, std::int64_t user_id, Timestamp expires_at) override;
+    Result<Session> findSession(std::string_view token, Timestamp now) override;
+    Result<void> deleteSession(std::string_view token) override;
+    Result<std::int64_t> deleteExpiredSessions(Timestamp now) override;
+
+    Result<void> saveOAuthState(const OAuthState& state) override;
+    Result<OAuthState> consumeOAuthState(std::string_view state, Timestamp now) override;
+    Result<std::int64_t> deleteExpiredOAuthStates(Timestamp now) override;
+
+    Result<void> saveUserTokens(const UserTokens& tokens) override;
+    Result<UserTokens> userTokens(std::int64_t user_id, std::string_view provider) override;
+    Result<void> deleteUserTokens(std::int64_t user_id, std::string_view provider) override;
+
+    Result<Team> createTeam(std::string_view slug, std::string_view name) override;
+    Result<Team> team(std::int64_t team_id) override;
+    Result<Team> findTeamBySlug(std::string_view slug) override;
+    Result<std::vector<Team>> listTeams() override;
+    Result<std::vector<Team>> listTeamsOfUser(std::int64_t user_id) override;
+    Result<Team> renameTeam(std::int64_t team_id, std::string_view name) override;
+    Result<void> deleteTeam(std::int64_t team_id) override;
+    Result<TeamMember> addTeamMember(std::int64_t team_id, std::int64_t user_id, TeamRole role) override;
+    Result<TeamMember> setTeamMemberRole(std::int64_t team_id, std::int64_t user_id, TeamRole role) override;
+    Result<void> removeTeamMember(std::int64_t team_id, std::int64_t user_id) override;
+    Result<TeamMember> teamMember(std::int64_t team_id, std::int64_t user_id) override;
+    Result<std::vector<TeamMember>> listTeamMembers(std::int64_t team_id) override;
+
+    Result<ProviderSettings> saveProviderSettings(const ProviderSettingsInput& input) override;
+    Result<ProviderSettings> providerSettings(std::int64_t team_id, std::string_view provider) override;
+    Result<std::vector<ProviderSettings>> listProviderSettings(std::int64_t team_id) override;
+    Result<Credentials> providerCredentials(std::int64_t team_id, std::string_view provider) override;
+    Result<void> markProviderInvalid(std::int64_t team_id, std::string_view provider,
+                                     std::string_view reason) override;
+    Result<void> markProviderInvalidNotified(std::int64_t team_id, std::string_view provider, Timestamp at) override;
+    Result<void> deleteProviderSettings(std::int64_t team_id, std::string_view provider) override;
+
+    Result<Project> createProject(std::int64_t team_id, std::string_view slug, std::string_view name) override;
+    Result<Project> project(std::int64_t project_id) override;
+    Result<Project> findProjectBySlug(std::int64_t team_id, std::string_view slug) override;
+    Result<std::vector<Project>> listProjects(std::int64_t team_id) override;
+    Result<Project> renameProject(std::int64_t project_id, std::string_view name) override;
+    Result<void> deleteProject(std::int64_t project_id) override;
+    Result<RepositoryLink> linkRepository(const RepositoryLink& link) override;
+    Result<RepositoryLink> repositoryLink(std::int64_t project_id) override;
+    Result<void> unlinkRepository(std::int64_t project_id) override;
+    Result<std::vector<RepositoryLink>> findLinksToRepository(std::string_view provider, std::string_view instance,
+                                                             std::string_view repository_id) override;
+
+    Result<RecordedBuild> recordBuildChange(const BuildChange& change) override;
+    Result<Build> build(std::int64_t build_id) override;
+    Result<std::vector<Build>> listBuilds(std::int64_t project_id, std::size_t limit,
+                                          std::int64_t before_id = 0) override;
+    Result<std::vector<FeedbackTask>> claimDueTasks(std::string_view owner, Timestamp now,
+                                                    std::chrono::milliseconds lease, std::size_t limit) override;
+    Result<bool> isSuperseded(const FeedbackTask& task) override;
+    Result<void> completeTask(std::int64_t task_id, std::string_view owner,
+                              const TaskCompletion& completion) override;
+    Result<RetryOutcome> retryTask(std::int64_t task_id, std::string_view owner, Timestamp next_attempt_at,
+                                   std::string_view error) override;
+    Result<void> failTask(std::int64_t task_id, std::string_view owner, std::string_view error) override;
+    Result<std::int64_t> pauseTasksForTeam(std::int64_t team_id, std::string_view provider,
+                                           std::string_view reason) override;
+    Result<std::int64_t> resumeTasksForTeam(std::int64_t team_id, std::string_view provider, Timestamp now) override;
+    Result<std::optional<std::string>> feedbackPause(std::int64_t team_id, std::string_view provider) override;
+    Result<FeedbackTask> feedbackTask(std::int64_t task_id) override;
+    Result<std::vector<FeedbackTask>> listTasksOfBuild(std::int64_t build_id) override;
+    Result<TaskCounts> countTasks() override;
+    Result<std::int64_t> purgeFinishedTasks(Timestamp before) override;
+    Result<std::optional<std::string>> knownCommentId(std::string_view provider, std::string_view instance,
+                                                      std::string_view repository_id,
+                                                      std::string_view mr_number) override;
+
+    Result<std::int64_t> rekey(const secrets::SecretBox& old_box, const secrets::SecretBox& new_box) override;
+
+private:
+    SqliteStore(std::string path, std::shared_ptr<const secrets::SecretBox> box, Options options);
+    Timestamp now() const;
+
+    std::string path_;
+    std::shared_ptr<const secrets::SecretBox> box_;
+    Options options_;
+    sqlite::ConnectionPool pool_;
+};
+
+}  // namespace forgelink::store

@@ -1,0 +1,181 @@
+// The Store: everything Forgelink remembers, behind one interface so a PostgreSQL backend can
+// follow the SQLite one. Nothing lives only in memory: two host processes on the same database
+// see the same state, and every guarantee below holds across processes.
+//
+// Threading: every method may be called from any thread at any time; each call is atomic (one
+// transaction). Results are copies owned by the caller.
+//
+// Errors (forgelink::Result): not_found (no such row, or an expired session/OAuth state),
+// conflict (a unique key is taken, a version or lease no longer matches), invalid_input (bad
+// value, or a row it refers to does not exist), internal (the database failed). Messages name
+// the table and key but never a secret.
+//
+// Secrets (provider tokens, user OAuth tokens, PKCE verifiers) go in as plain text and are sealed
+// by the store with the SecretBox it was opened with; they never reach the database in clear.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <forgelink/result.hpp>
+
+#include "store/records.hpp"
+
+namespace forgelink::secrets {
+class SecretBox;
+}
+
+namespace forgelink::store {
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // ---- users ---------------------------------------------------------------------------
+    // Creates the user on first login, else refreshes username and name. Returns the row.
+    virtual Result<User> upsertUser(const UserProfile& profile) = 0;
+    virtual Result<User> user(std::int64_t user_id) = 0;
+    virtual Result<User> findUser(std::string_view provider, std::string_view instance,
+                                  std::string_view forge_user_id) = 0;
+
+    // ---- sessions (only SHA-256(token) is stored) ----------------------------------------
+    virtual Result<Session> createSession(std::string_view token, std::int64_t user_id, Timestamp expires_at) = 0;
+    // not_found when unknown or expired at `now`.
+    virtual Result<Session> findSession(std::string_view token, Timestamp now) = 0;
+    virtual Result<void> deleteSession(std::string_view token) = 0;
+    // Returns how many were removed.
+    virtual Result<std::int64_t> deleteExpiredSessions(Timestamp now) = 0;
+
+    // ---- OAuth login states --------------------------------------------------------------
+    // conflict if the state string is already in use.
+    virtual Result<void> saveOAuthState(const OAuthState& state) = 0;
+    // Returns and deletes the state in one step: of two concurrent callbacks only one gets it.
+    // not_found when unknown, already consumed, or expired at `now` (an expired one is deleted).
+    virtual Result<OAuthState> consumeOAuthState(std::string_view state, Timestamp now) = 0;
+    virtual Result<std::int64_t> deleteExpiredOAuthStates(Timestamp now) = 0;
+
+    // ---- a user's own OAuth tokens -------------------------------------------------------
+    // Replaces both tokens at once (a refresh rotates the pair).
+    virtual Result<void> saveUserTokens(const UserTokens& tokens) = 0;
+    virtual Result<UserTokens> userTokens(std::int64_t user_id, std::string_view provider) = 0;
+    virtual Result<void> deleteUserTokens(std::int64_t user_id, std::string_view provider) = 0;
+
+    // ---- teams and members ---------------------------------------------------------------
+    // conflict when the slug is taken.
+    virtual Result<Team> createTeam(std::string_view slug, std::string_view name) = 0;
+    virtual Result<Team> team(std::int64_t team_id) = 0;
+    virtual Result<Team> findTeamBySlug(std::string_view slug) = 0;
+    virtual Result<std::vector<Team>> listTeams() = 0;
+    virtual Result<std::vector<Team>> listTeamsOfUser(std::int64_t user_id) = 0;
+    virtual Result<Team> renameTeam(std::int64_t team_id, std::string_view name) = 0;
+    // Removes the team with its members, settings, projects, builds and feedback tasks.
+    virtual Result<void> deleteTeam(std::int64_t team_id) = 0;
+
+    // conflict when already a member; invalid_input when team or user does not exist.
+    virtual Result<TeamMember> addTeamMember(std::int64_t team_id, std::int64_t user_id, TeamRole role) = 0;
+    virtual Result<TeamMember> setTeamMemberRole(std::int64_t team_id, std::int64_t user_id, TeamRole role) = 0;
+    virtual Result<void> removeTeamMember(std::int64_t team_id, std::int64_t user_id) = 0;
+    virtual Result<TeamMember> teamMember(std::int64_t team_id, std::int64_t user_id) = 0;
+    virtual Result<std::vector<TeamMember>> listTeamMembers(std::int64_t team_id) = 0;
+
+    // ---- provider settings (one per team and provider) -----------------------------------
+    // Inserts or replaces; a saved token makes the settings active again (invalid fields cleared).
+    virtual Result<ProviderSettings> saveProviderSettings(const ProviderSettingsInput& input) = 0;
+    virtual Result<ProviderSettings> providerSettings(std::int64_t team_id, std::string_view provider) = 0;
+    virtual Result<std::vector<ProviderSettings>> listProviderSettings(std::int64_t team_id) = 0;
+    // base_url and the opened token, for calling the provider.
+    virtual Result<Credentials> providerCredentials(std::int64_t team_id, std::string_view provider) = 0;
+    // The forge rejected the token: status invalid with a reason (invalid_notified_at cleared
+    // when the reason changes, so people hear about a new problem).
+    virtual Result<void> markProviderInvalid(std::int64_t team_id, std::string_view provider,
+                                             std::string_view reason) = 0;
+    virtual Result<void> markProviderInvalidNotified(std::int64_t team_id, std::string_view provider,
+                                                     Timestamp at) = 0;
+    virtual Result<void> deleteProviderSettings(std::int64_t team_id, std::string_view provider) = 0;
+
+    // ---- projects and repository links ---------------------------------------------------
+    // conflict when the slug is taken within the team.
+    virtual Result<Project> createProject(std::int64_t team_id, std::string_view slug, std::string_view name) = 0;
+    virtual Result<Project> project(std::int64_t project_id) = 0;
+    virtual Result<Project> findProjectBySlug(std::int64_t team_id, std::string_view slug) = 0;
+    virtual Result<std::vector<Project>> listProjects(std::int64_t team_id) = 0;
+    virtual Result<Project> renameProject(std::int64_t project_id, std::string_view name) = 0;
+    virtual Result<void> deleteProject(std::int64_t project_id) = 0;
+
+    // Links (or re-links) the project to one repository; returns the stored link.
+    virtual Result<RepositoryLink> linkRepository(const RepositoryLink& link) = 0;
+    virtual Result<RepositoryLink> repositoryLink(std::int64_t project_id) = 0;
+    virtual Result<void> unlinkRepository(std::int64_t project_id) = 0;
+    // Every project linked to this repository (several may share one).
+    virtual Result<std::vector<RepositoryLink>> findLinksToRepository(std::string_view provider,
+                                                                     std::string_view instance,
+                                                                     std::string_view repository_id) = 0;
+
+    // ---- builds and the feedback outbox --------------------------------------------------
+    // Writes the build (insert, or update with version + 1) and enqueues its feedback tasks in ONE
+    // transaction: either all of it is stored or nothing. A task whose key matches a task that is
+    // still waiting (pending or paused) replaces that task's payload and build version instead of
+    // adding a row; a task whose key is being delivered right now (in_flight) is added as a new
+    // pending row that is delivered only after the in-flight one finishes. Tasks for a team whose
+    // feedback is paused for that provider are stored paused.
+    virtual Result<RecordedBuild> recordBuildChange(const BuildChange& change) = 0;
+    virtual Result<Build> build(std::int64_t build_id) = 0;
+    // Newest first; `before_id` > 0 pages backwards.
+    virtual Result<std::vector<Build>> listBuilds(std::int64_t project_id, std::size_t limit,
+                                                  std::int64_t before_id = 0) = 0;
+
+    // Leases up to `limit` due tasks to `owner` until now + lease, atomically across processes:
+    // pending tasks with next_attempt_at <= now whose key has no delivery in flight, and in_flight
+    // tasks whose lease expired (their owner crashed). No task is handed to two owners at once.
+    // Claiming increments attempts. Oldest due first.
+    virtual Result<std::vector<FeedbackTask>> claimDueTasks(std::string_view owner, Timestamp now,
+                                                            std::chrono::milliseconds lease, std::size_t limit) = 0;
+    // True when a task with the same key and a newer (build_id, build_version) was already
+    // delivered: the dispatcher should then completeTask() without calling the forge, so an older
+    // state never overwrites a newer one.
+    virtual Result<bool> isSuperseded(const FeedbackTask& task) = 0;
+    // The following require the caller to still hold the lease (in_flight, lease_owner == owner);
+    // conflict otherwise (the lease expired and another owner took the task).
+    // Delivered: done; remembers the comment id for (provider, instance, repository, MR).
+    virtual Result<void> completeTask(std::int64_t task_id, std::string_view owner,
+                                      const TaskCompletion& completion) = 0;
+    // A transient failure: back to pending at next_attempt_at (see RetryOutcome).
+    virtual Result<RetryOutcome> retryTask(std::int64_t task_id, std::string_view owner, Timestamp next_attempt_at,
+                                           std::string_view error) = 0;
+    // A permanent failure: failed, never retried.
+    virtual Result<void> failTask(std::int64_t task_id, std::string_view owner, std::string_view error) = 0;
+    // Stops delivery of the team's feedback through `provider` (e.g. its token was revoked):
+    // waiting tasks become paused, and tasks enqueued later are stored paused. Returns how many
+    // tasks were paused now. Idempotent.
+    virtual Result<std::int64_t> pauseTasksForTeam(std::int64_t team_id, std::string_view provider,
+                                                   std::string_view reason) = 0;
+    // Undoes the pause: paused tasks become pending, due at `now`. Returns how many.
+    virtual Result<std::int64_t> resumeTasksForTeam(std::int64_t team_id, std::string_view provider,
+                                                    Timestamp now) = 0;
+    // The pause reason, or std::nullopt when not paused.
+    virtual Result<std::optional<std::string>> feedbackPause(std::int64_t team_id, std::string_view provider) = 0;
+    virtual Result<FeedbackTask> feedbackTask(std::int64_t task_id) = 0;
+    virtual Result<std::vector<FeedbackTask>> listTasksOfBuild(std::int64_t build_id) = 0;
+    virtual Result<TaskCounts> countTasks() = 0;
+    // Deletes done and failed tasks last updated before `before`. Returns how many.
+    virtual Result<std::int64_t> purgeFinishedTasks(Timestamp before) = 0;
+
+    // The comment Forgelink last wrote on this MR, for CommentRequest::known_comment_id.
+    virtual Result<std::optional<std::string>> knownCommentId(std::string_view provider, std::string_view instance,
+                                                              std::string_view repository_id,
+                                                              std::string_view mr_number) = 0;
+
+    // ---- key rotation --------------------------------------------------------------------
+    // Opens every sealed value with `old_box` and seals it again with `new_box`, in one
+    // transaction (values already sealed with new_box are left as they are, so a rerun is safe).
+    // Any value that does not open with either key aborts the whole rekey. Returns how many
+    // values were re-sealed. The store keeps sealing with the box it was opened with: reopen it
+    // with the new key afterwards.
+    virtual Result<std::int64_t> rekey(const secrets::SecretBox& old_box, const secrets::SecretBox& new_box) = 0;
+};
+
+}  // namespace forgelink::store
