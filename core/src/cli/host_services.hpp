@@ -1,0 +1,41 @@
+// What the host lends each provider (transport, logger, options), made once per provider on
+// first request and kept until this object goes. Declare it before the plugin::Registry that
+// uses it, so providers are destroyed while their services still exist.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/log.hpp"
+#include "config/config.hpp"
+#include "net/http_client.hpp"
+#include "net/metrics.hpp"
+#include "plugin/registry.hpp"
+
+namespace forgelink::cli {
+
+class HostServicesPool : public plugin::HostServicesFactory {
+public:
+    // `config` may be null (no configuration file): providers then get no options.
+    HostServicesPool(const config::Config* config, LogLevel log_level);
+    ~HostServicesPool() override;
+
+    HostServices& servicesFor(const std::string& provider_name) override;
+    net::Metrics& metrics() noexcept { return metrics_; }
+
+private:
+    struct Entry;
+    const config::Config* config_;
+    LogLevel log_level_;
+    net::Metrics metrics_;
+    std::unique_ptr<net::HttpClient> client_;
+    std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
+// "debug" | "info" | "warn" | "error"; anything else is info.
+LogLevel parseLogLevel(const std::string& text);
+
+}  // namespace forgelink::cli

@@ -1,0 +1,51 @@
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/exit_code.hpp"
+#include "cli/json_output.hpp"
+#include "cli/provider_session.hpp"
+
+namespace forgelink::cli {
+
+int runNamespaces(const Args& args) {
+    const CommandHelp help{
+        "namespaces",
+        "--provider NAME [--base-url URL] (--token-env VAR | --token-file PATH) [--search TEXT] [--json]",
+        "Lists every namespace (user, group, organization) the token can see, following every page.",
+        "  forgelink namespaces --provider gitlab --base-url https://gitlab.com --token-env FORGE_TOKEN \\\n"
+        "      --search platform"};
+    po::options_description options("Options");
+    addProviderOptions(options);
+    options.add_options()("search", po::value<std::string>()->value_name("TEXT"), "only namespaces matching TEXT");
+    po::variables_map values;
+    int code = 0;
+    if (!parseCommandLine(args, help, options, values, code)) return code;
+    auto session = ProviderSession::open(values, help.name, code);
+    if (!session) return code;
+    if (!session->supports(FORGELINK_CAP_REPOSITORIES, "listing namespaces and repositories", code)) return code;
+
+    NamespaceQuery query;
+    if (values.count("search")) query.search = values["search"].as<std::string>();
+    std::vector<Namespace> all;
+    std::string cursor;
+    do {
+        auto page = session->provider().listNamespaces(session->credentials(), query, cursor);
+        if (!page.ok()) return session->report(page.error(), {{"fetched", all.size()}});
+        for (auto& ns : page->items) {
+            if (!session->json()) std::cout << ns.full_path << "  (" << ns.kind << ")  " << ns.name << "\n";
+            all.push_back(std::move(ns));
+        }
+        cursor = page->next_cursor;
+    } while (!cursor.empty());
+
+    if (session->json()) {
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& ns : all) items.push_back(toJson(ns));
+        printJson(std::cout, {{"ok", true}, {"provider", session->name()}, {"count", all.size()}, {"namespaces", items}});
+    } else if (all.empty()) {
+        std::cerr << "no namespaces\n";
+    }
+    return exit_ok;
+}
+
+}  // namespace forgelink::cli

@@ -1,0 +1,32 @@
+#include "cli/termination_signals.hpp"
+
+#include <pthread.h>
+
+#include <csignal>
+
+namespace forgelink::cli {
+
+namespace {
+sigset_t terminationSet() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+}  // namespace
+
+void blockTerminationSignals() {
+    sigset_t set = terminationSet();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int waitForTerminationSignal() {
+    sigset_t set = terminationSet();
+    int number = 0;
+    while (sigwait(&set, &number) != 0) {
+    }
+    return number;
+}
+
+}  // namespace forgelink::cli
