@@ -1,0 +1,202 @@
+#include "sim_process.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace forgelink::sim {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+HttpResult httpRequest(const std::string& method, const std::string& url, const Headers& headers, const std::string& body,
+                       int timeout_ms) {
+    HttpResult out;
+    const std::string scheme = "http://";
+    if (url.rfind(scheme, 0) != 0) {
+        out.error = "only http:// URLs are supported: " + url;
+        return out;
+    }
+    std::size_t host_end = url.find('/', scheme.size());
+    std::string authority = url.substr(scheme.size(), host_end == std::string::npos ? std::string::npos : host_end - scheme.size());
+    std::string target = host_end == std::string::npos ? "/" : url.substr(host_end);
+    std::size_t colon = authority.rfind(':');
+    std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
+    std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+    try {
+        asio::io_context ioc;
+        beast::tcp_stream stream(ioc);
+        tcp::resolver resolver(ioc);
+        stream.expires_after(std::chrono::milliseconds(timeout_ms));
+        stream.connect(resolver.resolve(host, port));
+        http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+        req.set(http::field::host, authority);
+        bool has_ua = false;
+        for (auto& [k, v] : headers) {
+            std::string lower = k;
+            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (lower == "user-agent") {
+                has_ua = true;
+                if (v.empty()) continue;
+            }
+            req.set(k, v);
+        }
+        if (!has_ua) req.set(http::field::user_agent, "forge-sim-test");
+        req.set(http::field::connection, "close");
+        req.body() = body;
+        if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") req.prepare_payload();
+        stream.expires_after(std::chrono::milliseconds(timeout_ms));
+        http::write(stream, req);
+        beast::flat_buffer buffer;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(256 * 1024 * 1024);
+        if (method == "HEAD") parser.skip(true);
+        http::read(stream, buffer, parser);
+        auto& res = parser.get();
+        out.status = static_cast<int>(res.result_int());
+        for (auto& f : res) {
+            std::string name(f.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            out.headers[name] = std::string(f.value());
+        }
+        out.body = res.body();
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    } catch (const std::exception& e) {
+        out.status = 0;
+        out.error = e.what();
+    }
+    return out;
+}
+
+std::string SimProcess::scenarioFile(const std::string& name) {
+    std::ifstream in(std::string(FORGE_SIM_SCENARIO_DIR) + "/" + name);
+    if (!in) throw std::runtime_error("cannot read scenario " + name + " in " FORGE_SIM_SCENARIO_DIR);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+SimProcess::SimProcess(const std::string& scenario, SimOptionsForTest options) {
+    char tmpl[] = "/tmp/forge-sim-scenario-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) throw std::runtime_error("cannot create a temporary scenario file");
+    scenario_path_ = tmpl;
+    if (write(fd, scenario.data(), scenario.size()) != static_cast<ssize_t>(scenario.size())) {
+        close(fd);
+        throw std::runtime_error("cannot write the temporary scenario file");
+    }
+    close(fd);
+    int out_pipe[2];
+    if (pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> args = {FORGE_SIM_PATH, "--scenario", scenario_path_, "--port", "0", "--threads", "2"};
+    if (!options.external_url.empty()) args.insert(args.end(), {"--external-url", options.external_url});
+    if (options.seed >= 0) args.insert(args.end(), {"--seed", std::to_string(options.seed)});
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        dup2(out_pipe[1], STDOUT_FILENO);
+        close(out_pipe[0]);
+        close(out_pipe[1]);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    close(out_pipe[1]);
+    // Read the "listening on" line; EOF first means the simulator refused the scenario.
+    std::string line;
+    char c;
+    while (read(out_pipe[0], &c, 1) == 1) {
+        if (c == '\n') break;
+        line += c;
+    }
+    close(out_pipe[0]);
+    const std::string marker = "forge-sim listening on http://127.0.0.1:";
+    std::size_t at = line.find(marker);
+    if (at == std::string::npos) {
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        std::remove(scenario_path_.c_str());
+        throw std::runtime_error("forge-sim did not start (exit status " + std::to_string(WEXITSTATUS(status)) +
+                                 "); see its stderr above");
+    }
+    port_ = std::stoi(line.substr(at + marker.size()));
+    gitlab_url_ = baseUrl();
+    if (!options.external_url.empty()) {
+        std::string ext = options.external_url;
+        std::size_t z = ext.find(":0/");
+        if (z != std::string::npos) ext = ext.substr(0, z) + ":" + std::to_string(port_) + ext.substr(z + 2);
+        else if (ext.size() > 2 && ext.compare(ext.size() - 2, 2, ":0") == 0) ext = ext.substr(0, ext.size() - 2) + ":" + std::to_string(port_);
+        while (!ext.empty() && ext.back() == '/') ext.pop_back();
+        gitlab_url_ = ext;
+    }
+}
+
+SimProcess::~SimProcess() {
+    if (pid_ > 0) {
+        kill(pid_, SIGTERM);
+        int status = 0;
+        for (int i = 0; i < 100; ++i) {
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                break;
+            }
+            usleep(10000);
+        }
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, &status, 0);
+        }
+    }
+    if (!scenario_path_.empty()) std::remove(scenario_path_.c_str());
+}
+
+std::string SimProcess::baseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string SimProcess::gitlabUrl() const { return gitlab_url_; }
+std::string SimProcess::githubUrl() const { return baseUrl() + "/api/v3"; }
+
+HttpResult SimProcess::post(const std::string& url, const std::string& body, const Headers& h) const {
+    Headers all = h;
+    bool has_ct = false;
+    for (auto& [k, v] : h) has_ct = has_ct || k == "Content-Type" || k == "content-type";
+    if (!has_ct) all.emplace_back("Content-Type", "application/json");
+    return httpRequest("POST", url, all, body);
+}
+
+namespace {
+HttpResult adminCall(const std::string& method, const std::string& url, const std::string& body = "") {
+    HttpResult r = httpRequest(method, url, {{"Content-Type", "application/json"}}, body);
+    if (r.status < 200 || r.status >= 300)
+        throw std::runtime_error("forge-sim admin " + method + " " + url + " failed: " + std::to_string(r.status) + " " + r.body + r.error);
+    return r;
+}
+}  // namespace
+
+nlohmann::json SimProcess::requests() const { return adminCall("GET", baseUrl() + "/_sim/requests").json(); }
+void SimProcess::clearRequests() const { adminCall("DELETE", baseUrl() + "/_sim/requests"); }
+void SimProcess::faults(const nlohmann::json& rule) const { adminCall("POST", baseUrl() + "/_sim/faults", rule.dump()); }
+void SimProcess::clearFaults() const { adminCall("DELETE", baseUrl() + "/_sim/faults"); }
+void SimProcess::advanceTime(long long seconds) const {
+    adminCall("POST", baseUrl() + "/_sim/time", nlohmann::json{{"advance_seconds", seconds}}.dump());
+}
+nlohmann::json SimProcess::state() const { return adminCall("GET", baseUrl() + "/_sim/state").json(); }
+void SimProcess::loadScenario(const std::string& scenario) const { adminCall("POST", baseUrl() + "/_sim/scenario", scenario); }
+
+}  // namespace forgelink::sim
