@@ -1,0 +1,406 @@
+// The forgelink binary as a user meets it: exit codes, help, output shapes, serve's lifecycle.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "subprocess.hpp"
+
+namespace forgelink::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kBin = FORGELINK_BIN;
+const std::string kPluginDir = FORGELINK_TEST_PLUGIN_DIR;
+
+bool havePlugin() { return fs::exists(fs::path(kPluginDir) / "libforgelink_example.so"); }
+
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "forgelink-cli-XXXXXX").string();
+        path_ = mkdtemp(pattern.data());
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    std::string write(const std::string& name, const std::string& text) const {
+        fs::path p = path_ / name;
+        std::ofstream(p) << text;
+        return p.string();
+    }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+std::uint16_t freePort() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+struct HttpAnswer {
+    int status = 0;
+    std::string body;
+};
+
+// A minimal HTTP/1.1 GET over a raw socket; status 0 when nothing answered.
+HttpAnswer httpGet(std::uint16_t port, const std::string& path) {
+    HttpAnswer answer;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return answer;
+    }
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    (void)!send(fd, request.data(), request.size(), 0);
+    std::string raw;
+    char buffer[4096];
+    for (ssize_t n; (n = recv(fd, buffer, sizeof buffer, 0)) > 0;) raw.append(buffer, static_cast<std::size_t>(n));
+    close(fd);
+    if (raw.rfind("HTTP/1.1 ", 0) != 0) return answer;
+    answer.status = std::stoi(raw.substr(9, 3));
+    auto body = raw.find("\r\n\r\n");
+    if (body != std::string::npos) answer.body = raw.substr(body + 4);
+    return answer;
+}
+
+std::string serveConfig(std::uint16_t port, const std::string& plugin_dir, const std::string& required = "[]") {
+    return "server:\n  listen: 127.0.0.1:" + std::to_string(port) +
+           "\nstore:\n  path: db\nsecrets:\n  key_env: FORGELINK_TEST_KEY\nplugins:\n  paths: [" + plugin_dir +
+           "]\n  required: " + required + "\n";
+}
+
+TEST(Cli, VersionAndHelp) {
+    auto version = run(kBin, {"--version"});
+    EXPECT_EQ(version.exit_code, 0);
+    EXPECT_EQ(version.out.rfind("forgelink 0.", 0), 0u) << version.out;
+    EXPECT_NE(version.out.find("plugin ABI 1"), std::string::npos);
+
+    auto help = run(kBin, {"--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    for (const char* command : {"serve", "plugins", "config check", "token check", "namespaces", "repos", "feedback"})
+        EXPECT_NE(help.out.find(command), std::string::npos) << command;
+
+    auto nothing = run(kBin, {});
+    EXPECT_EQ(nothing.exit_code, 2);
+    EXPECT_NE(nothing.err.find("Usage: forgelink COMMAND"), std::string::npos);
+}
+
+TEST(Cli, EverySubcommandHasHelpWithAnExample) {
+    const std::vector<std::vector<std::string>> commands = {{"serve"},      {"plugins"}, {"config", "check"},
+                                                            {"token", "check"}, {"namespaces"}, {"repos"},
+                                                            {"feedback"}};
+    for (auto words : commands) {
+        std::string name = words[0] + (words.size() > 1 ? " " + words[1] : "");
+        words.push_back("--help");
+        auto r = run(kBin, words);
+        EXPECT_EQ(r.exit_code, 0) << name;
+        EXPECT_EQ(r.out.rfind("Usage: forgelink " + name, 0), 0u) << r.out;
+        EXPECT_NE(r.out.find("Example:\n  forgelink " + words[0]), std::string::npos) << r.out;
+    }
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+    auto unknown = run(kBin, {"sevre"});
+    EXPECT_EQ(unknown.exit_code, 2);
+    EXPECT_NE(unknown.err.find("unknown command 'sevre'; did you mean 'serve'?"), std::string::npos) << unknown.err;
+
+    auto option = run(kBin, {"config", "check", "--confg", "x"});
+    EXPECT_EQ(option.exit_code, 2);
+    EXPECT_NE(option.err.find("forgelink config check: "), std::string::npos) << option.err;
+
+    auto missing = run(kBin, {"config", "check"});
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("config"), std::string::npos);
+
+    auto subcommand = run(kBin, {"token", "verify"});
+    EXPECT_EQ(subcommand.exit_code, 2);
+    EXPECT_NE(subcommand.err.find("unknown subcommand 'verify'"), std::string::npos);
+}
+
+TEST(Cli, ConfigCheckAcceptsTheExample) {
+    auto r = run(kBin, {"config", "check", "--config", FORGELINK_EXAMPLE_CONFIG});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, std::string("config OK: ") + FORGELINK_EXAMPLE_CONFIG + "\n");
+}
+
+TEST(Cli, ConfigCheckPrintsEveryProblemWithItsPosition) {
+    TempDir dir;
+    auto file = dir.write("bad.yaml", "server:\n  listen: 127.0.0.1:99999\nstore:\n  path: x\n  pth: y\n"
+                                      "secrets:\n  key_env: K\nprovider: {}\n");
+    auto r = run(kBin, {"config", "check", "--config", file});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_NE(r.err.find(file + ":2:11: 'server.listen': the port must be a number from 1 to 65535"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(file + ":5:3: unknown key 'store.pth'; did you mean 'path'?"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(file + ":8:1: unknown key 'provider'; did you mean 'providers'?"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("3 problems in " + file), std::string::npos) << r.err;
+
+    auto absent = run(kBin, {"config", "check", "--config", (dir.path() / "none.yaml").string()});
+    EXPECT_EQ(absent.exit_code, 1);
+    EXPECT_NE(absent.err.find("cannot open the configuration file: no such file"), std::string::npos);
+}
+
+TEST(Cli, TokensAreNeverAcceptedAsArguments) {
+    for (auto args : std::vector<std::vector<std::string>>{
+             {"token", "check", "--provider", "example", "--token", "glpat-SECRETVALUE"},
+             {"repos", "--provider", "example", "--token=glpat-SECRETVALUE"}}) {
+        auto r = run(kBin, args);
+        EXPECT_EQ(r.exit_code, 2);
+        EXPECT_NE(r.err.find("--token is refused"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("--token-env"), std::string::npos);
+        EXPECT_EQ(r.err.find("SECRETVALUE"), std::string::npos) << "the refused token must not be echoed";
+        EXPECT_EQ(r.out.find("SECRETVALUE"), std::string::npos);
+    }
+}
+
+TEST(Cli, ServeAnswersHealthzAndStopsOnSigterm) {
+    if (!havePlugin()) GTEST_SKIP() << "test plugin not built: " << kPluginDir;
+    TempDir dir;
+    const auto port = freePort();
+    auto file = dir.write("f.yaml", serveConfig(port, kPluginDir, "[example]"));
+    Process serve(kBin, {"serve", "--config", file});
+
+    HttpAnswer health;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (health.status == 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        health = httpGet(port, "/healthz");
+    }
+    ASSERT_EQ(health.status, 200);
+    auto body = json::parse(health.body);
+    EXPECT_EQ(body["status"], "ok");
+    EXPECT_EQ(body["plugins"], json::array({"example"}));
+
+    auto missing = httpGet(port, "/nope");
+    EXPECT_EQ(missing.status, 404);
+    auto error = json::parse(missing.body);
+    EXPECT_EQ(error["error"]["code"], "not_found");
+    EXPECT_NE(error["error"]["message"].get<std::string>().find("/nope"), std::string::npos);
+
+    serve.signal(SIGTERM);
+    auto result = serve.finish(std::chrono::seconds(5));
+    ASSERT_TRUE(result.has_value()) << "serve did not exit within 5 s of SIGTERM";
+    EXPECT_EQ(result->exit_code, 0) << result->err;
+    // JSON lines on stderr, including the clean stop.
+    EXPECT_NE(result->err.find("\"msg\":\"listening\""), std::string::npos) << result->err;
+    EXPECT_NE(result->err.find("\"msg\":\"stopped\""), std::string::npos) << result->err;
+    EXPECT_EQ(httpGet(port, "/healthz").status, 0) << "still listening after exit";
+}
+
+TEST(Cli, ServeStopsOnSigintToo) {
+    TempDir dir;
+    const auto port = freePort();
+    auto file = dir.write("f.yaml", serveConfig(port, dir.path().string()));
+    Process serve(kBin, {"serve", "--config", file});
+    HttpAnswer health;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (health.status == 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        health = httpGet(port, "/healthz");
+    }
+    ASSERT_EQ(health.status, 200);
+    EXPECT_EQ(json::parse(health.body)["plugins"], json::array());
+    serve.signal(SIGINT);
+    auto result = serve.finish(std::chrono::seconds(5));
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(result->exit_code, 0) << result->err;
+}
+
+TEST(Cli, ServeRefusesAnInvalidConfigAndMissingRequiredPlugins) {
+    TempDir dir;
+    auto bad = dir.write("bad.yaml", "server:\n  listen: nowhere\n");
+    auto invalid = run(kBin, {"serve", "--config", bad});
+    EXPECT_EQ(invalid.exit_code, 1);
+    EXPECT_NE(invalid.err.find(bad + ":2:11: 'server.listen'"), std::string::npos) << invalid.err;
+    EXPECT_NE(invalid.err.find(bad + ":1:1: missing required key 'store'"), std::string::npos) << invalid.err;
+
+    auto file = dir.write("f.yaml", serveConfig(freePort(), dir.path().string(), "[nosuchforge]"));
+    auto refused = run(kBin, {"serve", "--config", file});
+    EXPECT_EQ(refused.exit_code, 3);
+    EXPECT_NE(refused.err.find("required plugin 'nosuchforge' did not load"), std::string::npos) << refused.err;
+}
+
+TEST(Cli, PluginsJsonListsTheTestPlugin) {
+    if (!havePlugin()) GTEST_SKIP() << "test plugin not built: " << kPluginDir;
+    auto r = run(kBin, {"plugins", "--plugin-path", kPluginDir, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = json::parse(r.out);
+    ASSERT_EQ(out["plugins"].size(), 1u);
+    const auto& p = out["plugins"][0];
+    EXPECT_EQ(p["name"], "example");
+    EXPECT_EQ(p["version"], "1.0.0");
+    EXPECT_EQ(p["abi_version"], 1);
+    EXPECT_EQ(p["capabilities"], json::array({"token_validation"}));
+    EXPECT_EQ(fs::path(p["path"].get<std::string>()).filename(), "libforgelink_example.so");
+    EXPECT_EQ(out["refused"], json::array());
+    EXPECT_EQ(out["searched"], json::array({kPluginDir}));
+
+    auto text = run(kBin, {"plugins", "--plugin-path", kPluginDir});
+    EXPECT_EQ(text.exit_code, 0);
+    EXPECT_EQ(text.out.rfind("example 1.0.0  ABI 1  capabilities: token_validation\n", 0), 0u) << text.out;
+}
+
+TEST(Cli, PluginsReportsRefusalsWithExitThree) {
+    TempDir dir;
+    auto junk = dir.write("libjunk.so", "not an ELF file");
+    auto r = run(kBin, {"plugins", "--plugin-path", dir.path().string(), "--json"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["plugins"], json::array());
+    ASSERT_EQ(out["refused"].size(), 1u);
+    EXPECT_NE(out["refused"][0]["message"].get<std::string>().find("libjunk.so"), std::string::npos);
+
+    auto text = run(kBin, {"plugins", "--plugin-path", dir.path().string()});
+    EXPECT_EQ(text.exit_code, 3);
+    EXPECT_NE(text.err.find("refused: "), std::string::npos) << text.err;
+}
+
+class TokenCheck : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!havePlugin()) GTEST_SKIP() << "test plugin not built: " << kPluginDir;
+    }
+    std::vector<std::string> args(std::vector<std::string> extra) {
+        std::vector<std::string> a = {"token", "check", "--provider", "example", "--base-url",
+                                      "https://forge.example", "--plugin-path", kPluginDir};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
+};
+
+TEST_F(TokenCheck, AcceptedTokenFromEnvironment) {
+    auto r = run(kBin, args({"--token-env", "FL_TEST_TOKEN", "--json"}), {{"FL_TEST_TOKEN", "good-token"}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["ok"], true);
+    EXPECT_EQ(out["provider"], "example");
+    EXPECT_EQ(out["token"]["identity"]["username"], "example-user");
+    EXPECT_EQ(out["token"]["kind"], "personal");
+    EXPECT_EQ(out["token"]["scopes"], json::array({"api"}));
+    EXPECT_EQ(r.out.find("good-token"), std::string::npos);
+
+    auto text = run(kBin, args({"--token-env", "FL_TEST_TOKEN"}), {{"FL_TEST_TOKEN", "good-token"}});
+    EXPECT_EQ(text.exit_code, 0);
+    EXPECT_EQ(text.out.rfind("token accepted by example at https://forge.example\n", 0), 0u) << text.out;
+}
+
+TEST_F(TokenCheck, AcceptedTokenFromFile) {
+    TempDir dir;
+    auto file = dir.write("token", "good-token\n");
+    auto r = run(kBin, args({"--token-file", file}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(TokenCheck, RefusedTokenExitsThreeWithTheErrorShape) {
+    auto r = run(kBin, args({"--token-env", "FL_TEST_TOKEN", "--json"}), {{"FL_TEST_TOKEN", "wrong-token"}});
+    EXPECT_EQ(r.exit_code, 3);
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["ok"], false);
+    EXPECT_EQ(out["error"]["kind"], "unauthorized");
+    EXPECT_EQ(out["error"]["code"], "token_unknown");
+    EXPECT_TRUE(out["error"].contains("missing_scopes"));
+    EXPECT_EQ(r.out.find("wrong-token"), std::string::npos);
+
+    auto text = run(kBin, args({"--token-env", "FL_TEST_TOKEN"}), {{"FL_TEST_TOKEN", "wrong-token"}});
+    EXPECT_EQ(text.exit_code, 3);
+    EXPECT_NE(text.err.find("example: unauthorized (token_unknown): "), std::string::npos) << text.err;
+}
+
+TEST_F(TokenCheck, MissingTokenSourcesAreInputOrUsageErrors) {
+    auto unset = run(kBin, args({"--token-env", "FL_TEST_TOKEN_UNSET"}), {}, {"FL_TEST_TOKEN_UNSET"});
+    EXPECT_EQ(unset.exit_code, 1);
+    EXPECT_NE(unset.err.find("environment variable FL_TEST_TOKEN_UNSET is not set"), std::string::npos) << unset.err;
+
+    auto neither = run(kBin, args({}));
+    EXPECT_EQ(neither.exit_code, 2);
+    EXPECT_NE(neither.err.find("exactly one of --token-env VAR and --token-file PATH"), std::string::npos);
+
+    auto both = run(kBin, args({"--token-env", "A", "--token-file", "b"}));
+    EXPECT_EQ(both.exit_code, 2);
+
+    auto no_file = run(kBin, args({"--token-file", "/nonexistent/token"}));
+    EXPECT_EQ(no_file.exit_code, 1);
+    EXPECT_NE(no_file.err.find("/nonexistent/token: cannot read"), std::string::npos) << no_file.err;
+}
+
+TEST_F(TokenCheck, UnknownProviderAndMissingBaseUrl) {
+    auto r = run(kBin, {"token", "check", "--provider", "nosuchforge", "--base-url", "https://f.example",
+                        "--plugin-path", kPluginDir, "--token-env", "T"},
+                 {{"T", "good-token"}});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("no plugin provides 'nosuchforge'; loaded: example"), std::string::npos) << r.err;
+
+    auto no_url = run(kBin, {"token", "check", "--provider", "example", "--token-env", "T"}, {{"T", "good-token"}});
+    EXPECT_EQ(no_url.exit_code, 2);
+    EXPECT_NE(no_url.err.find("--base-url is required"), std::string::npos) << no_url.err;
+}
+
+TEST_F(TokenCheck, BaseUrlAndPluginPathsCanComeFromTheConfig) {
+    TempDir dir;
+    auto file = dir.write("f.yaml", "server:\n  listen: 127.0.0.1:1\nstore:\n  path: db\nsecrets:\n  key_env: K\n"
+                                    "plugins:\n  paths: [" + kPluginDir + "]\n"
+                                    "providers:\n  example:\n    base_url: https://configured.example\n");
+    auto r = run(kBin, {"token", "check", "--provider", "example", "--config", file, "--token-env", "T", "--json"},
+                 {{"T", "good-token"}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["token"]["instance"], "https://configured.example");
+}
+
+TEST_F(TokenCheck, CapabilitiesThePluginLacksAreUnsupported) {
+    auto r = run(kBin, {"namespaces", "--provider", "example", "--base-url", "https://forge.example", "--plugin-path",
+                        kPluginDir, "--token-env", "T", "--json"},
+                 {{"T", "good-token"}});
+    EXPECT_EQ(r.exit_code, 3);
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["error"]["kind"], "unsupported");
+
+    auto feedback = run(kBin, {"feedback", "--provider", "example", "--base-url", "https://forge.example",
+                               "--plugin-path", kPluginDir, "--token-env", "T", "--repo", "g/p", "--sha", "abc",
+                               "--state", "accepted"},
+                        {{"T", "good-token"}});
+    EXPECT_EQ(feedback.exit_code, 3);
+    EXPECT_NE(feedback.err.find("does not declare commit statuses"), std::string::npos) << feedback.err;
+}
+
+TEST(Cli, FeedbackValidatesItsArgumentsBeforeCallingAnything) {
+    auto state = run(kBin, {"feedback", "--provider", "x", "--base-url", "https://f.example", "--token-env", "T",
+                            "--repo", "g/p", "--sha", "abc", "--state", "green"});
+    EXPECT_EQ(state.exit_code, 2);
+    EXPECT_NE(state.err.find("unknown build state 'green'; expected one of: queued"), std::string::npos) << state.err;
+
+    auto mr = run(kBin, {"feedback", "--provider", "x", "--base-url", "https://f.example", "--token-env", "T",
+                         "--repo", "g/p", "--sha", "abc", "--state", "accepted", "--mr", "4"});
+    EXPECT_EQ(mr.exit_code, 2);
+    EXPECT_NE(mr.err.find("--mr only says where to comment"), std::string::npos);
+
+    auto role = run(kBin, {"repos", "--provider", "x", "--token-env", "T", "--min-role", "owner"});
+    EXPECT_EQ(role.exit_code, 2);
+    EXPECT_NE(role.err.find("unknown role 'owner'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace forgelink::test
