@@ -736,10 +736,9 @@ SimResponse GitHub::run(const std::vector<std::string>& segs) {
                         if (std::to_string(p.number) == segs[4]) return ok(pullJson(repo, p));
                     notFound();
                 }
-                if (m == "POST" && is(5, {"repos", nullptr, nullptr, "check-runs"})) {
-                    if (token_ && token_->kind != GhTokenKind::FineGrained)
-                        fail(403, "You must authenticate via a GitHub App.", "https://docs.github.com/rest/checks/runs#create-a-check-run");
-                    needFine("checks", "write");
+                if (m == "POST" && is(4, {"repos", nullptr, nullptr, "check-runs"})) {
+                    // Only GitHub App installation tokens may create check runs; the simulator issues none.
+                    fail(403, "You must authenticate via a GitHub App.", "https://docs.github.com/rest/checks/runs#create-a-check-run");
                 }
                 if (segs.size() == 6 && segs[3] == "issues" && (segs[5] == "comments" || segs[4] == "comments")) return comments(repo, segs);
             }

@@ -383,8 +383,14 @@ json GitLab::namespaceJson(const GlProject& p) const {
 
 json GitLab::projectJson(const GlProject& p, bool simple) const {
     std::string full = p.fullPath();
-    std::string ns_name = p.group_id ? const_cast<GitLabWorld&>(w_).group(*p.group_id)->name
-                                     : const_cast<GitLabWorld&>(w_).user(p.user_namespace)->name;
+    std::string ns_name;
+    if (p.group_id) {
+        for (const GlGroup* g = const_cast<GitLabWorld&>(w_).group(*p.group_id); g;
+             g = g->parent ? const_cast<GitLabWorld&>(w_).group(*g->parent) : nullptr)
+            ns_name = ns_name.empty() ? g->name : g->name + " / " + ns_name;
+    } else {
+        ns_name = const_cast<GitLabWorld&>(w_).user(p.user_namespace)->name;
+    }
     std::string host = webBase();
     std::string ssh_host = "127.0.0.1";
     json j{{"id", p.id},
@@ -987,7 +993,7 @@ SimResponse GitLab::listMrs(GlProject& p) {
 
 SimResponse GitLab::notes(GlProject& p, GlMergeRequest& mr, const std::vector<std::string>& segs) {
     route_params_["noteable_id"] = std::to_string(mr.iid);
-    if (segs.size() == 6) {
+    if (segs.size() == 5) {
         if (req_.method == "GET") {
             readScope();
             std::string order_by = q("order_by").value_or("created_at");
@@ -1025,7 +1031,7 @@ SimResponse GitLab::notes(GlProject& p, GlMergeRequest& mr, const std::vector<st
     }
     GlNote* note = nullptr;
     for (auto& n : mr.notes)
-        if (std::to_string(n.id) == segs[6]) note = &n;
+        if (std::to_string(n.id) == segs[5]) note = &n;
     if (req_.method == "GET") {
         readScope();
         if (!note) message(404, "404 Not found");
@@ -1101,7 +1107,7 @@ SimResponse GitLab::run(const std::vector<std::string>& segs) {
                         readScope();
                         return ok(mrJson(p, mr, true));
                     }
-                    if ((segs.size() == 6 || segs.size() == 7) && segs[4] == "notes") return notes(p, mr, segs);
+                    if ((segs.size() == 5 || segs.size() == 6) && segs[4] == "notes") return notes(p, mr, segs);
                 }
             }
             SimResponse nf;
