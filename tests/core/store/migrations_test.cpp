@@ -1,0 +1,94 @@
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "store_fixture.hpp"
+
+namespace forgelink::store::testing {
+namespace {
+
+void rawExec(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+}
+
+std::int64_t rawCount(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    std::int64_t n = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+}
+
+using MigrationsTest = StoreTest;
+
+TEST_F(MigrationsTest, EmptyDatabaseIsMigratedToLatest) {
+    EXPECT_EQ(must(store_->schemaVersion()), SqliteStore::latestSchemaVersion());
+    EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM schema_migrations"), SqliteStore::latestSchemaVersion());
+    EXPECT_GT(rawCount(dbPath(), "SELECT min(applied_at) FROM schema_migrations"), 0);
+    EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM sqlite_master WHERE name = 'feedback_tasks'"), 1);
+}
+
+TEST_F(MigrationsTest, PragmasAreInEffect) {
+    EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+    // Foreign keys are enforced on the store's connections: a member of a missing team is refused.
+    auto member = store_->addTeamMember(999, 999, TeamRole::member);
+    ASSERT_FALSE(member.ok());
+    EXPECT_EQ(member.error().kind, ErrorKind::invalid_input);
+}
+
+TEST_F(MigrationsTest, RestartIsIdempotentAndKeepsData) {
+    must(store_->createTeam("core", "Core"));
+    store_.reset();
+    store_ = openStore();
+    ASSERT_NE(store_, nullptr);
+    EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM schema_migrations"), SqliteStore::latestSchemaVersion());
+    EXPECT_EQ(must(store_->findTeamBySlug("core")).name, "Core");
+}
+
+TEST_F(MigrationsTest, RefusesADatabaseNewerThanTheCode) {
+    store_.reset();
+    const int newer = SqliteStore::latestSchemaVersion() + 1;
+    rawExec(dbPath(), "INSERT INTO schema_migrations (version, name, applied_at) VALUES (" + std::to_string(newer) +
+                          ", 'from the future', 1)");
+    SqliteStore::Options options;
+    auto opened = SqliteStore::open(dbPath(), box_, options);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.error().code, "schema_too_new");
+    EXPECT_NE(opened.error().message.find("schema version " + std::to_string(newer)), std::string::npos)
+        << opened.error().message;
+    EXPECT_NE(opened.error().message.find("up to " + std::to_string(SqliteStore::latestSchemaVersion())),
+              std::string::npos);
+}
+
+TEST_F(MigrationsTest, DatabaseFileIsPrivate) {
+    struct stat st {};
+    ASSERT_EQ(::stat(dbPath().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 077, 0u);
+}
+
+TEST_F(MigrationsTest, InMemoryDatabaseIsRefused) {
+    auto opened = SqliteStore::open(":memory:", box_);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.error().kind, ErrorKind::invalid_input);
+}
+
+TEST_F(MigrationsTest, TwoProcessesWorthOfStoresOpenTogether) {
+    // Another instance opening the same, already migrated file is fine and sees the same data.
+    auto second = openStore();
+    ASSERT_NE(second, nullptr);
+    must(store_->createTeam("shared", "Shared"));
+    EXPECT_EQ(must(second->findTeamBySlug("shared")).slug, "shared");
+}
+
+}  // namespace
+}  // namespace forgelink::store::testing

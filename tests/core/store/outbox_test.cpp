@@ -1,0 +1,350 @@
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "store_fixture.hpp"
+
+namespace forgelink::store::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class OutboxTest : public StoreTest {
+protected:
+    void SetUp() override {
+        StoreTest::SetUp();
+        team_ = must(store_->createTeam("core", "Core"));
+        project_ = must(store_->createProject(team_.id, "web", "Web"));
+    }
+
+    BuildInput buildInput(BuildState state = BuildState::queued) {
+        BuildInput b;
+        b.project_id = project_.id;
+        b.commit_sha = "abc123";
+        b.branch = "main";
+        b.mr_number = "7";
+        b.head_sha = "abc123";
+        b.state = state;
+        b.url = "https://ci.test/1";
+        return b;
+    }
+
+    NewFeedbackTask task(FeedbackKind kind, std::string commit = "abc123", std::string state = "queued") {
+        NewFeedbackTask t;
+        t.team_id = team_.id;
+        t.key = FeedbackKey{"example", "forge.test", "55", std::move(commit), "forgelink/web", kind,
+                            kind == FeedbackKind::comment ? "7" : ""};
+        t.payload = {{"state", state}};
+        return t;
+    }
+
+    RecordedBuild record(BuildInput b, std::vector<NewFeedbackTask> tasks) {
+        return must(store_->recordBuildChange(BuildChange{std::move(b), std::move(tasks)}));
+    }
+
+    // A new build with one status task; returns it.
+    RecordedBuild newBuildWithStatus(std::string commit = "abc123") {
+        BuildInput b = buildInput();
+        b.commit_sha = commit;
+        return record(b, {task(FeedbackKind::status, commit)});
+    }
+
+    BuildInput change(const Build& build, BuildState state) {
+        BuildInput b = buildInput(state);
+        b.id = build.id;
+        b.commit_sha = build.commit_sha;
+        return b;
+    }
+
+    Team team_;
+    Project project_;
+};
+
+TEST_F(OutboxTest, NewBuildAndItsTasksAreWrittenTogether) {
+    RecordedBuild r = record(buildInput(), {task(FeedbackKind::status), task(FeedbackKind::comment)});
+    EXPECT_GT(r.build.id, 0);
+    EXPECT_EQ(r.build.version, 1);
+    EXPECT_EQ(r.build.state, BuildState::queued);
+    ASSERT_EQ(r.tasks.size(), 2u);
+    for (const auto& t : r.tasks) {
+        EXPECT_EQ(t.state, TaskState::pending);
+        EXPECT_EQ(t.build_id, r.build.id);
+        EXPECT_EQ(t.build_version, 1);
+        EXPECT_EQ(t.next_attempt_at, now());
+        EXPECT_EQ(t.payload["state"], "queued");
+    }
+    EXPECT_EQ(must(store_->listTasksOfBuild(r.build.id)).size(), 2u);
+    EXPECT_EQ(must(store_->build(r.build.id)).url, "https://ci.test/1");
+}
+
+TEST_F(OutboxTest, BuildUpdateIncrementsVersionAndChecksExpectedVersion) {
+    RecordedBuild r = record(buildInput(), {});
+    BuildInput b = change(r.build, BuildState::in_progress);
+    b.stats = BuildStats{3, 1, 2, 0};
+    b.expected_version = 1;
+    advance(5s);
+    RecordedBuild u = record(b, {});
+    EXPECT_EQ(u.build.version, 2);
+    EXPECT_EQ(u.build.state, BuildState::in_progress);
+    EXPECT_EQ(u.build.stats, (BuildStats{3, 1, 2, 0}));
+    EXPECT_EQ(u.build.created_at, r.build.created_at);
+    EXPECT_EQ(u.build.updated_at, now());
+    b.expected_version = 1;
+    auto stale = store_->recordBuildChange({b, {}});
+    ASSERT_FALSE(stale.ok());
+    EXPECT_EQ(stale.error().kind, ErrorKind::conflict);
+    EXPECT_EQ(must(store_->build(r.build.id)).version, 2);
+    b.id = 9999;
+    b.expected_version.reset();
+    EXPECT_EQ(store_->recordBuildChange({b, {}}).error().kind, ErrorKind::not_found);
+}
+
+TEST_F(OutboxTest, FailureMidTransactionWritesNothing) {
+    // The second task names a team that does not exist: its insert fails after the build row and
+    // the first task were written inside the transaction. Everything must roll back.
+    NewFeedbackTask bad = task(FeedbackKind::comment);
+    bad.team_id = 424242;
+    auto failed = store_->recordBuildChange({buildInput(), {task(FeedbackKind::status), bad}});
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().kind, ErrorKind::invalid_input);
+    EXPECT_TRUE(must(store_->listBuilds(project_.id, 10)).empty());
+    TaskCounts counts = must(store_->countTasks());
+    EXPECT_EQ(counts.pending + counts.paused + counts.in_flight + counts.done + counts.failed, 0);
+
+    // The same for an update: the version and state stay, no task appears.
+    RecordedBuild r = record(buildInput(), {});
+    auto failed_update = store_->recordBuildChange({change(r.build, BuildState::accepted), {task(FeedbackKind::status), bad}});
+    ASSERT_FALSE(failed_update.ok());
+    Build still = must(store_->build(r.build.id));
+    EXPECT_EQ(still.version, 1);
+    EXPECT_EQ(still.state, BuildState::queued);
+    EXPECT_TRUE(must(store_->listTasksOfBuild(r.build.id)).empty());
+}
+
+TEST_F(OutboxTest, PendingTasksCoalesceToTheNewestPayload) {
+    RecordedBuild r = record(buildInput(), {task(FeedbackKind::status, "abc123", "queued")});
+    RecordedBuild u = record(change(r.build, BuildState::in_progress), {task(FeedbackKind::status, "abc123", "running")});
+    RecordedBuild v = record(change(r.build, BuildState::accepted), {task(FeedbackKind::status, "abc123", "success")});
+    ASSERT_EQ(v.tasks.size(), 1u);
+    EXPECT_EQ(v.tasks[0].id, r.tasks[0].id);
+    EXPECT_EQ(v.tasks[0].build_version, 3);
+    EXPECT_EQ(v.tasks[0].payload["state"], "success");
+    EXPECT_EQ(must(store_->countTasks()).pending, 1);
+    // A different key (another commit) is its own task.
+    record(buildInput(), {task(FeedbackKind::status, "def456")});
+    EXPECT_EQ(must(store_->countTasks()).pending, 2);
+}
+
+TEST_F(OutboxTest, ClaimLeasesAndHidesTasksUntilTheLeaseExpires) {
+    RecordedBuild r = newBuildWithStatus();
+    auto claimed = must(store_->claimDueTasks("w1", now(), 30s, 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].id, r.tasks[0].id);
+    EXPECT_EQ(claimed[0].state, TaskState::in_flight);
+    EXPECT_EQ(claimed[0].lease_owner, "w1");
+    EXPECT_EQ(claimed[0].attempts, 1);
+    ASSERT_TRUE(claimed[0].lease_expires_at.has_value());
+    EXPECT_EQ(*claimed[0].lease_expires_at, now() + 30s);
+    EXPECT_TRUE(must(store_->claimDueTasks("w2", now() + 29s, 30s, 10)).empty());
+    // w1 crashed: after the lease, w2 takes the task over and w1 can no longer finish it.
+    auto reclaimed = must(store_->claimDueTasks("w2", now() + 30s, 30s, 10));
+    ASSERT_EQ(reclaimed.size(), 1u);
+    EXPECT_EQ(reclaimed[0].lease_owner, "w2");
+    EXPECT_EQ(reclaimed[0].attempts, 2);
+    auto late = store_->completeTask(r.tasks[0].id, "w1", {});
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().kind, ErrorKind::conflict);
+    EXPECT_EQ(late.error().code, "lease_lost");
+    must(store_->completeTask(r.tasks[0].id, "w2", {}));
+    EXPECT_EQ(must(store_->feedbackTask(r.tasks[0].id)).state, TaskState::done);
+    EXPECT_TRUE(must(store_->claimDueTasks("w3", now() + 1h, 30s, 10)).empty());
+}
+
+TEST_F(OutboxTest, ClaimRespectsDueTimeAndLimit) {
+    for (int i = 0; i < 5; ++i) newBuildWithStatus("sha" + std::to_string(i));
+    auto first = must(store_->claimDueTasks("w", now(), 30s, 3));
+    EXPECT_EQ(first.size(), 3u);
+    EXPECT_LT(first[0].id, first[1].id);  // oldest first
+    auto rest = must(store_->claimDueTasks("w", now(), 30s, 10));
+    EXPECT_EQ(rest.size(), 2u);
+    // Not yet due: nothing.
+    newBuildWithStatus("later");
+    EXPECT_TRUE(must(store_->claimDueTasks("w", now() - 1ms, 30s, 10)).empty());
+}
+
+TEST_F(OutboxTest, ConcurrentClaimsFromTwoStoresNeverShareATask) {
+    constexpr int kTasks = 120;
+    for (int i = 0; i < kTasks; ++i) newBuildWithStatus("sha" + std::to_string(i));
+    auto other = openStore();
+    ASSERT_NE(other, nullptr);
+    std::mutex mutex;
+    std::vector<std::int64_t> seen;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 4; ++w) {
+        Store* s = w % 2 == 0 ? static_cast<Store*>(store_.get()) : static_cast<Store*>(other.get());
+        threads.emplace_back([&, s, w] {
+            const std::string owner = "worker-" + std::to_string(w);
+            for (;;) {
+                auto batch = s->claimDueTasks(owner, now(), 60s, 7);
+                if (!batch.ok()) {
+                    ++failures;
+                    return;
+                }
+                if (batch.value().empty()) return;
+                std::lock_guard lock(mutex);
+                for (const auto& t : batch.value()) {
+                    EXPECT_EQ(t.lease_owner, owner);
+                    seen.push_back(t.id);
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    std::set<std::int64_t> unique(seen.begin(), seen.end());
+    EXPECT_EQ(unique.size(), seen.size()) << "a task was handed to two owners";
+    EXPECT_EQ(seen.size(), static_cast<std::size_t>(kTasks));
+}
+
+TEST_F(OutboxTest, NewerVersionWhileInFlightIsKeptAndDeliveredAfter) {
+    RecordedBuild r = newBuildWithStatus();
+    auto claimed = must(store_->claimDueTasks("w1", now(), 30s, 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    RecordedBuild u = record(change(r.build, BuildState::accepted), {task(FeedbackKind::status, "abc123", "success")});
+    ASSERT_EQ(u.tasks.size(), 1u);
+    EXPECT_NE(u.tasks[0].id, r.tasks[0].id);
+    EXPECT_EQ(u.tasks[0].state, TaskState::pending);
+    EXPECT_EQ(u.tasks[0].build_version, 2);
+    // Not while the older one of the same key is in flight (order on the forge is preserved).
+    EXPECT_TRUE(must(store_->claimDueTasks("w2", now(), 30s, 10)).empty());
+    // A third change coalesces into the waiting row, not into the in-flight one.
+    RecordedBuild v = record(change(r.build, BuildState::rejected), {task(FeedbackKind::status, "abc123", "failed")});
+    EXPECT_EQ(v.tasks[0].id, u.tasks[0].id);
+    EXPECT_EQ(must(store_->feedbackTask(r.tasks[0].id)).payload["state"], "queued");
+    must(store_->completeTask(r.tasks[0].id, "w1", {}));
+    auto next = must(store_->claimDueTasks("w2", now(), 30s, 10));
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].id, u.tasks[0].id);
+    EXPECT_EQ(next[0].payload["state"], "failed");
+    EXPECT_FALSE(must(store_->isSuperseded(next[0])));
+}
+
+TEST_F(OutboxTest, OlderNeverOverwritesNewer) {
+    // Build 1 and build 2 report on the same commit and context. Build 2's status is delivered;
+    // a late change of build 1 must then be completed without reaching the forge.
+    RecordedBuild b1 = newBuildWithStatus();
+    auto c1 = must(store_->claimDueTasks("w", now(), 30s, 10));
+    must(store_->completeTask(c1[0].id, "w", {}));
+    RecordedBuild b2 = newBuildWithStatus();
+    auto c2 = must(store_->claimDueTasks("w", now(), 30s, 10));
+    ASSERT_EQ(c2.size(), 1u);
+    EXPECT_FALSE(must(store_->isSuperseded(c2[0])));
+    must(store_->completeTask(c2[0].id, "w", {}));
+    record(change(b1.build, BuildState::errored), {task(FeedbackKind::status)});
+    auto late = must(store_->claimDueTasks("w", now(), 30s, 10));
+    ASSERT_EQ(late.size(), 1u);
+    EXPECT_EQ(late[0].build_id, b1.build.id);
+    EXPECT_TRUE(must(store_->isSuperseded(late[0])));
+    must(store_->completeTask(late[0].id, "w", {{}, {{"skipped", "superseded"}}}));
+    // The delivered marker did not move back: build 2 is still the newest delivered.
+    FeedbackTask probe = late[0];
+    probe.build_id = b2.build.id;
+    probe.build_version = 0;
+    EXPECT_TRUE(must(store_->isSuperseded(probe)));
+}
+
+TEST_F(OutboxTest, RetrySchedulesPausesOrSupersedes) {
+    RecordedBuild r = newBuildWithStatus();
+    auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
+    EXPECT_EQ(must(store_->retryTask(claimed[0].id, "w", now() + 10s, "HTTP 503 from the forge")), RetryOutcome::scheduled);
+    FeedbackTask t = must(store_->feedbackTask(claimed[0].id));
+    EXPECT_EQ(t.state, TaskState::pending);
+    EXPECT_EQ(t.last_error, "HTTP 503 from the forge");
+    EXPECT_TRUE(t.lease_owner.empty());
+    EXPECT_TRUE(must(store_->claimDueTasks("w", now() + 9s, 30s, 10)).empty());
+    claimed = must(store_->claimDueTasks("w", now() + 10s, 30s, 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].attempts, 2);
+    // A newer change arrives while it is in flight; the retry then gives way to it.
+    RecordedBuild u = record(change(r.build, BuildState::accepted), {task(FeedbackKind::status, "abc123", "success")});
+    EXPECT_EQ(must(store_->retryTask(claimed[0].id, "w", now() + 10s, "timeout")), RetryOutcome::superseded);
+    t = must(store_->feedbackTask(claimed[0].id));
+    EXPECT_EQ(t.state, TaskState::done);
+    EXPECT_NE(t.last_error.find("superseded"), std::string::npos);
+    EXPECT_EQ(must(store_->feedbackTask(u.tasks[0].id)).state, TaskState::pending);
+    // Paused team: the retry parks the task.
+    claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    must(store_->pauseTasksForTeam(team_.id, "example", "token_revoked"));
+    EXPECT_EQ(must(store_->retryTask(claimed[0].id, "w", now(), "401")), RetryOutcome::paused);
+    EXPECT_EQ(must(store_->feedbackTask(claimed[0].id)).state, TaskState::paused);
+    EXPECT_EQ(store_->retryTask(claimed[0].id, "w", now(), "x").error().kind, ErrorKind::conflict);
+}
+
+TEST_F(OutboxTest, FailIsPermanent) {
+    newBuildWithStatus();
+    auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
+    EXPECT_EQ(store_->failTask(claimed[0].id, "someone-else", "x").error().kind, ErrorKind::conflict);
+    must(store_->failTask(claimed[0].id, "w", "repository 55 not found"));
+    FeedbackTask t = must(store_->feedbackTask(claimed[0].id));
+    EXPECT_EQ(t.state, TaskState::failed);
+    EXPECT_EQ(t.last_error, "repository 55 not found");
+    EXPECT_TRUE(must(store_->claimDueTasks("w", now() + 1h, 30s, 10)).empty());
+    EXPECT_EQ(must(store_->countTasks()).failed, 1);
+}
+
+TEST_F(OutboxTest, PauseAndResumeForATeam) {
+    newBuildWithStatus("a");
+    newBuildWithStatus("b");
+    EXPECT_EQ(must(store_->pauseTasksForTeam(team_.id, "example", "token_revoked")), 2);
+    EXPECT_EQ(must(store_->feedbackPause(team_.id, "example")), std::optional<std::string>("token_revoked"));
+    EXPECT_EQ(must(store_->pauseTasksForTeam(team_.id, "example", "token_revoked")), 0);  // idempotent
+    RecordedBuild later = newBuildWithStatus("c");
+    EXPECT_EQ(later.tasks[0].state, TaskState::paused);  // enqueued while paused
+    EXPECT_TRUE(must(store_->claimDueTasks("w", now() + 1h, 30s, 10)).empty());
+    advance(1min);
+    EXPECT_EQ(must(store_->resumeTasksForTeam(team_.id, "example", now())), 3);
+    EXPECT_FALSE(must(store_->feedbackPause(team_.id, "example")).has_value());
+    auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
+    EXPECT_EQ(claimed.size(), 3u);
+}
+
+TEST_F(OutboxTest, CommentIdsAreRememberedPerMergeRequest) {
+    record(buildInput(), {task(FeedbackKind::comment)});
+    EXPECT_FALSE(must(store_->knownCommentId("example", "forge.test", "55", "7")).has_value());
+    auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    must(store_->completeTask(claimed[0].id, "w", {"9001", {{"action", "created"}}}));
+    EXPECT_EQ(must(store_->knownCommentId("example", "forge.test", "55", "7")), std::optional<std::string>("9001"));
+    FeedbackTask done = must(store_->feedbackTask(claimed[0].id));
+    EXPECT_EQ(done.result["comment_id"], "9001");
+    EXPECT_EQ(done.result["action"], "created");
+}
+
+TEST_F(OutboxTest, CommentTaskNeedsAnMrNumber) {
+    NewFeedbackTask t = task(FeedbackKind::comment);
+    t.key.mr_number.clear();
+    auto bad = store_->recordBuildChange({buildInput(), {t}});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().kind, ErrorKind::invalid_input);
+    EXPECT_TRUE(must(store_->listBuilds(project_.id, 10)).empty());
+}
+
+TEST_F(OutboxTest, PurgeAndListBuilds) {
+    for (int i = 0; i < 3; ++i) newBuildWithStatus("s" + std::to_string(i));
+    auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
+    for (const auto& t : claimed) must(store_->completeTask(t.id, "w", {}));
+    EXPECT_EQ(must(store_->purgeFinishedTasks(now())), 0);
+    advance(1s);
+    EXPECT_EQ(must(store_->purgeFinishedTasks(now())), 3);
+    auto builds = must(store_->listBuilds(project_.id, 2));
+    ASSERT_EQ(builds.size(), 2u);
+    EXPECT_GT(builds[0].id, builds[1].id);
+    auto older = must(store_->listBuilds(project_.id, 10, builds[1].id));
+    EXPECT_EQ(older.size(), 1u);
+}
+
+}  // namespace
+}  // namespace forgelink::store::testing
