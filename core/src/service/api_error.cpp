@@ -1,0 +1,33 @@
+#include "service/api_error.hpp"
+
+namespace forgelink::service {
+
+ApiError fromStoreError(const Error& error) {
+    switch (error.kind) {
+        case ErrorKind::not_found: return {404, "not_found", error.message};
+        case ErrorKind::conflict: return {409, "conflict", error.message};
+        case ErrorKind::invalid_input: return {422, "invalid_input", error.message};
+        default: return {500, "internal", "the database failed; see the server log"};
+    }
+}
+
+ApiError fromProviderError(const Error& error) {
+    const std::string code = error.code.empty() ? std::string(toString(error.kind)) : error.code;
+    nlohmann::json details = {{"kind", toString(error.kind)}};
+    if (!error.missing_scopes.empty()) details["missing_scopes"] = error.missing_scopes;
+    if (error.http_status != 0) details["forge_status"] = error.http_status;
+    switch (error.kind) {
+        case ErrorKind::transient:
+        case ErrorKind::internal:
+            return {502, code, "the forge could not be reached or answered unusably: " + error.message, details};
+        case ErrorKind::rate_limited:
+            if (error.retry_after) details["retry_after_seconds"] = error.retry_after->count();
+            return {503, code, "the forge is rate limiting Forgelink: " + error.message, details};
+        case ErrorKind::unsupported:
+            return {422, code, error.message, details};
+        default:
+            return {422, code, error.message, details};
+    }
+}
+
+}  // namespace forgelink::service

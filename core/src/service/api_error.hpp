@@ -1,0 +1,54 @@
+// The one way a route refuses a request: thrown inside the service, turned into
+// {"error":{"code","message"}} with its HTTP status by the dispatcher (api_service.cpp).
+// Exceptions never leave the service: the HttpServer sees a response, never an ApiError.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include <forgelink/result.hpp>
+
+namespace forgelink::service {
+
+class ApiError : public std::runtime_error {
+public:
+    ApiError(int status, std::string code, const std::string& message, nlohmann::json details = nullptr)
+        : std::runtime_error(message), status_(status), code_(std::move(code)), details_(std::move(details)) {}
+    int status() const noexcept { return status_; }
+    const std::string& code() const noexcept { return code_; }
+    const nlohmann::json& details() const noexcept { return details_; }
+
+private:
+    int status_;
+    std::string code_;
+    nlohmann::json details_;
+};
+
+inline ApiError badRequest(const std::string& code, const std::string& message) { return {400, code, message}; }
+inline ApiError notFound(const std::string& message) { return {404, "not_found", message}; }
+inline ApiError forbidden(const std::string& message) { return {403, "forbidden", message}; }
+inline ApiError conflict(const std::string& message) { return {409, "conflict", message}; }
+inline ApiError unprocessable(const std::string& code, const std::string& message) { return {422, code, message}; }
+
+// A store failure as the API answers it: not_found 404, conflict 409, invalid_input 422, the
+// rest 500 (its message names a table and key, never a secret, but a client cannot act on it).
+ApiError fromStoreError(const Error& error);
+
+// A provider's refusal as the API answers it: transient/internal trouble with the forge 502,
+// rate limits 503 (Retry-After in details), anything the forge refused 422 with the plugin's
+// code (or the kind) and message.
+ApiError fromProviderError(const Error& error);
+
+// Unwraps a store result or throws fromStoreError.
+template <class T>
+T orThrow(Result<T> result) {
+    if (!result.ok()) throw fromStoreError(result.error());
+    return std::move(result).value();
+}
+inline void orThrow(Result<void> result) {
+    if (!result.ok()) throw fromStoreError(result.error());
+}
+
+}  // namespace forgelink::service

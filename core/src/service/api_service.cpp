@@ -1,0 +1,300 @@
+#include "service/api_service.hpp"
+
+#include <chrono>
+
+#include <forgelink/abi.h>
+
+#include "common/strings.hpp"
+#include "service/api_error.hpp"
+#include "service/views.hpp"
+
+namespace forgelink::service {
+
+namespace {
+
+constexpr const char* kRequests = "forgelink_http_requests_total";
+constexpr const char* kLatency = "forgelink_http_request_duration_seconds";
+constexpr const char* kTokenDays = "forgelink_provider_token_days_until_expiry";
+constexpr const char* kTokenValid = "forgelink_provider_token_valid";
+
+std::int64_t parseId(const std::string& text, const std::string& what) {
+    std::int64_t value = 0;
+    bool ok = !text.empty() && text.size() <= 18;
+    for (char c : text) {
+        ok = ok && c >= '0' && c <= '9';
+        if (ok) value = value * 10 + (c - '0');
+    }
+    if (!ok || value <= 0) throw notFound("no " + what + " '" + text + "' (ids are positive integers)");
+    return value;
+}
+
+}  // namespace
+
+ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
+    : store_(deps.store),
+      registry_(deps.registry),
+      config_(deps.config),
+      metrics_(deps.metrics),
+      log_(deps.log),
+      admin_tokens_(std::move(deps.admin_tokens)),
+      options_(options) {
+    metrics_.describe(kRequests, "counter", "HTTP requests answered, by method, route template and status");
+    metrics_.describe(kLatency, "histogram", "HTTP request handling time in seconds, by method and route template");
+    metrics_.describe(kTokenDays, "gauge", "Days until each team's provider token expires (negative: expired)");
+    metrics_.describe(kTokenValid, "gauge", "1 while the forge accepts the team's provider token, 0 once it refused it");
+    addRoutes();
+}
+
+net::Handler ApiService::handler() {
+    return [this](const net::ServerRequest& request) { return handle(request); };
+}
+
+void ApiService::route(const std::string& method, const std::string& pattern, Access access, RouteFn fn) {
+    router_.add(method, pattern, Route{access, std::move(fn)});
+}
+
+void ApiService::addRoutes() {
+    auto bind = [this](net::ServerResponse (ApiService::*fn)(Call&)) {
+        return [this, fn](Call& call) { return (this->*fn)(call); };
+    };
+    const auto R = Access::read, W = Access::write, N = Access::none;
+    route("GET", "/healthz", N, bind(&ApiService::healthz));
+    route("GET", "/metrics", N, bind(&ApiService::metrics));
+
+    route("GET", "/auth/{provider}/login", N, bind(&ApiService::startLogin));
+    route("GET", "/auth/{provider}/callback", N, bind(&ApiService::finishLogin));
+    route("POST", "/auth/logout", N, bind(&ApiService::logout));
+    route("GET", "/api/v1/session", R, bind(&ApiService::currentSession));
+
+    route("POST", "/api/v1/teams", R, bind(&ApiService::createTeam));  // who may: checked inside
+    route("GET", "/api/v1/teams", R, bind(&ApiService::listTeams));
+    route("GET", "/api/v1/teams/{team}", R, bind(&ApiService::showTeam));
+    route("DELETE", "/api/v1/teams/{team}", W, bind(&ApiService::deleteTeam));
+    route("GET", "/api/v1/teams/{team}/members", R, bind(&ApiService::listMembers));
+    route("POST", "/api/v1/teams/{team}/members", W, bind(&ApiService::addMember));
+    route("PATCH", "/api/v1/teams/{team}/members/{user_id}", W, bind(&ApiService::changeMember));
+    route("DELETE", "/api/v1/teams/{team}/members/{user_id}", W, bind(&ApiService::removeMember));
+
+    route("GET", "/api/v1/teams/{team}/providers", R, bind(&ApiService::listProviderSettings));
+    route("PUT", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::putProviderSettings));
+    route("GET", "/api/v1/teams/{team}/providers/{provider}", R, bind(&ApiService::showProviderSettings));
+    route("DELETE", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::deleteProviderSettings));
+    route("GET", "/api/v1/teams/{team}/providers/{provider}/namespaces", R, bind(&ApiService::browseNamespaces));
+    route("GET", "/api/v1/teams/{team}/providers/{provider}/repositories", R, bind(&ApiService::browseRepositories));
+    route("GET", "/api/v1/teams/{team}/providers/{provider}/repositories/{repository}/permissions", R,
+          bind(&ApiService::repositoryPermissions));
+
+    route("POST", "/api/v1/teams/{team}/projects", W, bind(&ApiService::createProject));
+    route("GET", "/api/v1/teams/{team}/projects", R, bind(&ApiService::listProjects));
+    route("GET", "/api/v1/projects/{project}", R, bind(&ApiService::showProject));
+    route("DELETE", "/api/v1/projects/{project}", W, bind(&ApiService::deleteProject));
+    route("PUT", "/api/v1/projects/{project}/repository", W, bind(&ApiService::connectRepository));
+    route("DELETE", "/api/v1/projects/{project}/repository", W, bind(&ApiService::disconnectRepository));
+
+    route("POST", "/api/v1/projects/{project}/builds", W, bind(&ApiService::createBuild));
+    route("GET", "/api/v1/projects/{project}/builds", R, bind(&ApiService::listBuilds));
+    route("GET", "/api/v1/projects/{project}/builds/{build}", R, bind(&ApiService::showBuild));
+    route("PATCH", "/api/v1/projects/{project}/builds/{build}", W, bind(&ApiService::updateBuild));
+}
+
+net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string route_template;
+    net::ServerResponse response;
+    try {
+        response = dispatch(request, route_template);
+    } catch (const ApiError& e) {
+        response = errorResponse(e.status(), e.code(), e.what(), e.details());
+        if (e.status() == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"forgelink\"");
+        if (e.status() == 503 && e.details().contains("retry_after_seconds"))
+            response.headers.emplace_back("Retry-After", std::to_string(e.details()["retry_after_seconds"].get<long>()));
+    } catch (const std::exception& e) {
+        // The text may come from anywhere (a library, a bug): it goes to the log, redacted, not to the client.
+        log_.log(LogLevel::error, "request failed", {{"route", route_template}, {"reason", e.what()}});
+        response = errorResponse(500, "internal", "an internal error occurred; see the server log");
+    }
+    if (request.method == "HEAD") response.body.clear();
+
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // Unknown paths share one label so scanners cannot blow up the metric's cardinality.
+    const std::string label = route_template.empty() ? "unmatched" : route_template;
+    metrics_.increment(kRequests, {{"method", request.method}, {"route", label}, {"status", std::to_string(response.status)}});
+    metrics_.observe(kLatency, {{"method", request.method}, {"route", label}}, seconds);
+    // The route template, never the path or query: those may carry ids of other people's things or codes.
+    log_.log(response.status >= 500 ? LogLevel::error : LogLevel::info, "request",
+             {{"method", request.method},
+              {"route", label},
+              {"status", std::to_string(response.status)},
+              {"duration_ms", std::to_string(static_cast<long long>(seconds * 1000.0 + 0.5))}});
+    return response;
+}
+
+net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std::string& route_template) {
+    auto match = router_.match(request.method, request.raw_path.empty() ? request.path : request.raw_path);
+    route_template = match.route;
+    if (match.target == nullptr) {
+        if (!match.allowed.empty()) {
+            std::string allow;
+            for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+            auto response = errorResponse(405, "method_not_allowed",
+                                          request.method + " is not allowed on " + match.route + "; allowed: " + allow);
+            response.headers.emplace_back("Allow", allow);
+            return response;
+        }
+        throw notFound("no route for " + request.method + " " + request.path);
+    }
+    Call call{request, std::move(match.params), std::nullopt};
+    if (match.target->access != Access::none) {
+        call.principal = authenticate(request);
+        if (!call.principal)
+            throw ApiError(401, "unauthorized",
+                           "authentication required: send Authorization: Bearer <admin token>, or log in through "
+                           "/auth/<provider>/login");
+    }
+    return match.target->fn(call);
+}
+
+std::optional<std::string> ApiService::sessionToken(const net::ServerRequest& request) const {
+    for (const auto& [name, value] : request.headers) {
+        if (!common::iequals(name, "Cookie")) continue;
+        for (const auto& part : common::split(value, ';')) {
+            auto pair = common::trim(part);
+            auto eq = pair.find('=');
+            if (eq == std::string_view::npos) continue;
+            if (common::trim(pair.substr(0, eq)) == kSessionCookie) {
+                std::string token(common::trim(pair.substr(eq + 1)));
+                if (!token.empty()) return token;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerRequest& request) {
+    if (const std::string* header = request.header("Authorization")) {
+        std::string_view value = common::trim(*header);
+        // A bearer credential that is wrong is a 401, even if a valid cookie came along:
+        // mixing two identities in one request is a client bug worth surfacing.
+        if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer ")) return std::nullopt;
+        if (!admin_tokens_.matches(common::trim(value.substr(7)))) return std::nullopt;
+        return Principal{true, 0};
+    }
+    if (auto token = sessionToken(request)) {
+        auto session = store_.findSession(*token, store::nowTimestamp());
+        if (!session.ok()) {
+            if (session.error().kind == ErrorKind::not_found) return std::nullopt;
+            throw fromStoreError(session.error());
+        }
+        return Principal{false, session.value().user_id};
+    }
+    return std::nullopt;
+}
+
+void ApiService::checkTeamAccess(const Call& call, const store::Team& team, Access need, const std::string& what) {
+    const Principal& who = *call.principal;
+    if (who.admin) return;
+    auto member = store_.teamMember(team.id, who.user_id);
+    if (!member.ok()) {
+        if (member.error().kind == ErrorKind::not_found) throw notFound(what);
+        throw fromStoreError(member.error());
+    }
+    if (need == Access::write && member.value().role != store::TeamRole::owner)
+        throw forbidden("only owners of team '" + team.slug + "' may change it; you are a member");
+}
+
+store::Team ApiService::teamFor(const Call& call, const std::string& slug, Access need) {
+    const std::string missing = "no team '" + slug + "'";
+    auto team = store_.findTeamBySlug(slug);
+    if (!team.ok()) {
+        if (team.error().kind == ErrorKind::not_found) throw notFound(missing);
+        throw fromStoreError(team.error());
+    }
+    checkTeamAccess(call, team.value(), need, missing);
+    return team.value();
+}
+
+store::Project ApiService::projectFor(const Call& call, const std::string& id_text, Access need) {
+    const std::int64_t id = parseId(id_text, "project");
+    const std::string missing = "no project " + id_text;
+    auto project = store_.project(id);
+    if (!project.ok()) {
+        if (project.error().kind == ErrorKind::not_found) throw notFound(missing);
+        throw fromStoreError(project.error());
+    }
+    auto team = orThrow(store_.team(project.value().team_id));
+    checkTeamAccess(call, team, need, missing);
+    return project.value();
+}
+
+Provider& ApiService::providerFor(const std::string& name, std::uint64_t capability, const char* capability_name) {
+    Provider* provider = registry_.provider(name);
+    if (provider == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& info : registry_.plugins()) names.push_back(info.name);
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        throw ApiError(404, "unknown_provider",
+                       "no provider '" + name + "' is loaded; loaded providers: " + (list.empty() ? "none" : list),
+                       {{"loaded", names}});
+    }
+    const auto* info = registry_.info(name);
+    if (capability != 0 && (info == nullptr || (info->capabilities & capability) == 0))
+        throw unprocessable("unsupported", "provider '" + name + "' does not support " + capability_name);
+    return *provider;
+}
+
+Credentials ApiService::credentialsFor(const store::Team& team, const std::string& provider) {
+    auto credentials = store_.providerCredentials(team.id, provider);
+    if (!credentials.ok()) {
+        if (credentials.error().kind == ErrorKind::not_found)
+            throw ApiError(409, "provider_not_connected",
+                           "team '" + team.slug + "' has no token for provider '" + provider +
+                               "'; set one with PUT /api/v1/teams/" + team.slug + "/providers/" + provider);
+        throw fromStoreError(credentials.error());
+    }
+    return std::move(credentials).value();
+}
+
+void ApiService::noteProviderError(const store::Team& team, const std::string& provider, const Error& error) {
+    if (error.kind != ErrorKind::unauthorized) return;
+    auto marked = store_.markProviderInvalid(team.id, provider, error.message);
+    if (!marked.ok())
+        log_.log(LogLevel::warn, "could not mark provider settings invalid",
+                 {{"team", team.slug}, {"provider", provider}, {"reason", marked.error().message}});
+}
+
+net::ServerResponse ApiService::healthz(Call&) {
+    nlohmann::json plugins = nlohmann::json::array();
+    for (const auto& info : registry_.plugins()) plugins.push_back(info.name);
+    return jsonResponse(200, {{"status", "ok"}, {"plugins", plugins}});
+}
+
+net::ServerResponse ApiService::metrics(Call& call) {
+    // Metrics name teams: with admin tokens configured, only admins may scrape them.
+    if (!admin_tokens_.empty()) {
+        auto who = authenticate(call.request);
+        if (!who || !who->admin)
+            throw ApiError(401, "unauthorized", "/metrics needs Authorization: Bearer <admin token>");
+    }
+    const auto now = store::nowTimestamp();
+    if (auto teams = store_.listTeams(); teams.ok()) {
+        for (const auto& team : teams.value()) {
+            auto settings = store_.listProviderSettings(team.id);
+            if (!settings.ok()) continue;
+            for (const auto& s : settings.value()) {
+                const net::Labels labels{{"team", team.slug}, {"provider", s.provider}};
+                metrics_.set(kTokenValid, labels, s.status == store::ProviderStatus::active ? 1 : 0);
+                if (s.expires_at)
+                    if (auto days = daysUntil(*s.expires_at, now)) metrics_.set(kTokenDays, labels, *days);
+            }
+        }
+    }
+    net::ServerResponse response;
+    response.status = 200;
+    response.headers = {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}};
+    response.body = metrics_.renderPrometheus();
+    return response;
+}
+
+}  // namespace forgelink::service

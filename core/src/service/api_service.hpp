@@ -1,0 +1,152 @@
+// Forgelink's REST API (JSON under /api/v1), the forge login (/auth/...), /healthz and /metrics,
+// as one net::Handler to mount on an HttpServer.
+//
+// Threads: handle() runs on the server's worker threads and may block (store, plugin calls);
+// it is thread-safe: the service keeps no per-request state in members.
+// Lifetime: the store, registry, configuration, metrics and logger are borrowed and must outlive
+// the service (and the server that calls it).
+// Access: admins (a bearer token from admin.tokens_*) may do everything. People who logged in
+// through a forge (the forgelink_session cookie) see only their own teams: members read, owners
+// change. A team someone is not in answers 404, exactly like a team that does not exist.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.hpp"
+#include "config/config.hpp"
+#include "net/http_server.hpp"
+#include "net/metrics.hpp"
+#include "plugin/registry.hpp"
+#include "service/admin_tokens.hpp"
+#include "service/router.hpp"
+#include "store/store.hpp"
+
+namespace forgelink::service {
+
+struct ServiceOptions {
+    std::chrono::hours session_ttl{24 * 14};
+    std::chrono::minutes login_ttl{10};  // how long a started login may take
+};
+
+struct ServiceDeps {
+    store::Store& store;
+    plugin::Registry& registry;
+    const config::Config& config;
+    net::Metrics& metrics;
+    common::JsonLogger& log;
+    AdminTokens admin_tokens;
+};
+
+class ApiService {
+public:
+    explicit ApiService(ServiceDeps deps, ServiceOptions options = {});
+
+    net::ServerResponse handle(const net::ServerRequest& request);
+    // A handler bound to this service; the service must outlive the server using it.
+    net::Handler handler();
+    // Every (method, route template) the service answers.
+    std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
+
+    static constexpr const char* kSessionCookie = "forgelink_session";
+
+private:
+    enum class Access { none, read, write };
+
+    struct Principal {
+        bool admin = false;
+        std::int64_t user_id = 0;
+    };
+
+    // One request on its way through a route.
+    struct Call {
+        const net::ServerRequest& request;
+        PathParams params;
+        std::optional<Principal> principal;  // set for routes that require authentication
+        const std::string& param(const std::string& name) const { return params.at(name); }
+    };
+
+    using RouteFn = std::function<net::ServerResponse(Call&)>;
+    struct Route {
+        Access access = Access::read;  // none = no authentication needed
+        RouteFn fn;
+    };
+
+    void addRoutes();
+    void route(const std::string& method, const std::string& pattern, Access access, RouteFn fn);
+    net::ServerResponse dispatch(const net::ServerRequest& request, std::string& route_template);
+    std::optional<Principal> authenticate(const net::ServerRequest& request);
+    std::optional<std::string> sessionToken(const net::ServerRequest& request) const;
+
+    // Access checks. A team (or project) the caller may not see is 404; seen but not writable 403.
+    store::Team teamFor(const Call& call, const std::string& slug, Access need);
+    store::Project projectFor(const Call& call, const std::string& id_text, Access need);
+    void checkTeamAccess(const Call& call, const store::Team& team, Access need, const std::string& what);
+    Provider& providerFor(const std::string& name, std::uint64_t capability, const char* capability_name);
+    Credentials credentialsFor(const store::Team& team, const std::string& provider);
+    // The forge refused the team's token: remember it so people see why feedback stopped.
+    void noteProviderError(const store::Team& team, const std::string& provider, const Error& error);
+
+    // ---- routes, one file per resource ----
+    net::ServerResponse healthz(Call& call);
+    net::ServerResponse metrics(Call& call);
+    // team_routes.cpp
+    net::ServerResponse createTeam(Call& call);
+    net::ServerResponse listTeams(Call& call);
+    net::ServerResponse showTeam(Call& call);
+    net::ServerResponse deleteTeam(Call& call);
+    net::ServerResponse listMembers(Call& call);
+    net::ServerResponse addMember(Call& call);
+    net::ServerResponse changeMember(Call& call);
+    net::ServerResponse removeMember(Call& call);
+    // provider_routes.cpp
+    net::ServerResponse listProviderSettings(Call& call);
+    net::ServerResponse putProviderSettings(Call& call);
+    net::ServerResponse showProviderSettings(Call& call);
+    net::ServerResponse deleteProviderSettings(Call& call);
+    net::ServerResponse browseNamespaces(Call& call);
+    net::ServerResponse browseRepositories(Call& call);
+    net::ServerResponse repositoryPermissions(Call& call);
+    nlohmann::json providerSettingsView(const store::ProviderSettings& settings);
+    // project_routes.cpp
+    net::ServerResponse createProject(Call& call);
+    net::ServerResponse listProjects(Call& call);
+    net::ServerResponse showProject(Call& call);
+    net::ServerResponse deleteProject(Call& call);
+    net::ServerResponse connectRepository(Call& call);
+    net::ServerResponse disconnectRepository(Call& call);
+    // Checks the token may post statuses there, then links; returns the link and any warnings.
+    nlohmann::json linkProject(const store::Team& team, const store::Project& project, const std::string& provider,
+                               const std::string& id_or_path);
+    nlohmann::json projectView(const store::Project& project);
+    // build_routes.cpp
+    net::ServerResponse createBuild(Call& call);
+    net::ServerResponse updateBuild(Call& call);
+    net::ServerResponse showBuild(Call& call);
+    net::ServerResponse listBuilds(Call& call);
+    net::ServerResponse recordBuild(const store::Project& project, const store::BuildInput& input);
+    nlohmann::json deliveriesView(std::int64_t build_id);
+    // login_routes.cpp
+    net::ServerResponse startLogin(Call& call);
+    net::ServerResponse finishLogin(Call& call);
+    net::ServerResponse logout(Call& call);
+    net::ServerResponse currentSession(Call& call);
+    const config::OAuthConfig& oauthFor(const std::string& provider) const;
+
+    store::Store& store_;
+    plugin::Registry& registry_;
+    const config::Config& config_;
+    net::Metrics& metrics_;
+    common::JsonLogger& log_;
+    AdminTokens admin_tokens_;
+    ServiceOptions options_;
+    Router<Route> router_;
+};
+
+}  // namespace forgelink::service

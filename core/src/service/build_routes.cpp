@@ -1,0 +1,214 @@
+// Builds: each change is written with its feedback tasks in one transaction (the outbox); the
+// dispatcher delivers them. The API answers 202: accepted, delivered later.
+#include "service/api_error.hpp"
+#include "service/api_service.hpp"
+#include "service/feedback_plan.hpp"
+#include "service/json_input.hpp"
+#include "service/validation.hpp"
+#include "service/views.hpp"
+
+namespace forgelink::service {
+
+namespace {
+
+BuildState stateField(const ObjectReader& body) {
+    const auto text = body.requiredString("state");
+    auto state = parseBuildState(text);
+    if (!state)
+        throw badRequest("invalid_value", "field 'state' must be one of queued, in_progress, no_changes, "
+                                          "changes_detected, accepted, rejected, skipped, errored, aborted; got '" +
+                                              text + "'");
+    return *state;
+}
+
+void readStats(const ObjectReader& body, store::BuildStats& stats) {
+    auto object = body.optionalObject("stats");
+    if (!object) return;
+    object->allowOnly({"changed", "added", "removed", "failures"});
+    auto field = [&](const char* name, std::int64_t& out) {
+        if (auto value = object->optionalInteger(name)) {
+            if (*value < 0 || *value > 1000000000)
+                throw badRequest("invalid_value", "field '" + object->path(name) + "' must be an integer from 0 to 1000000000");
+            out = *value;
+        }
+    };
+    field("changed", stats.changed);
+    field("added", stats.added);
+    field("removed", stats.removed);
+    field("failures", stats.failures);
+}
+
+std::int64_t buildIdParam(const std::string& text) {
+    std::int64_t value = 0;
+    bool ok = !text.empty() && text.size() <= 18;
+    for (char c : text) {
+        ok = ok && c >= '0' && c <= '9';
+        if (ok) value = value * 10 + (c - '0');
+    }
+    if (!ok || value <= 0) throw notFound("no build '" + text + "' (ids are positive integers)");
+    return value;
+}
+
+nlohmann::json taskView(const store::FeedbackTask& task, const std::optional<std::string>& comment_id) {
+    nlohmann::json view = {
+        {"id", task.id},
+        {"kind", std::string(store::toString(task.key.kind))},
+        {"provider", task.key.provider},
+        {"instance", task.key.instance},
+        {"repository_id", task.key.repository_id},
+        {"state", std::string(store::toString(task.state))},
+        {"attempts", task.attempts},
+        {"last_error", task.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(task.last_error)},
+        {"next_attempt_at", task.state == store::TaskState::pending ? nlohmann::json(isoTime(task.next_attempt_at))
+                                                                    : nlohmann::json(nullptr)},
+        {"build_version", task.build_version},
+        {"updated_at", isoTime(task.updated_at)},
+    };
+    if (task.key.kind == store::FeedbackKind::status) {
+        view["context"] = task.key.context;
+        view["sha"] = task.key.commit_sha;
+        view["status_posted"] = task.state == store::TaskState::done;
+        if (task.result.is_object() && task.result.contains("forge_state")) view["forge_state"] = task.result["forge_state"];
+    } else {
+        view["merge_request"] = task.key.mr_number;
+        view["comment_id"] = comment_id ? nlohmann::json(*comment_id) : nlohmann::json(nullptr);
+    }
+    return view;
+}
+
+}  // namespace
+
+nlohmann::json ApiService::deliveriesView(std::int64_t build_id) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& task : orThrow(store_.listTasksOfBuild(build_id))) {
+        std::optional<std::string> comment_id;
+        if (task.key.kind == store::FeedbackKind::comment) {
+            if (task.result.is_object() && task.result.contains("comment_id") && task.result["comment_id"].is_string())
+                comment_id = task.result["comment_id"].get<std::string>();
+            else if (auto known = store_.knownCommentId(task.key.provider, task.key.instance, task.key.repository_id,
+                                                        task.key.mr_number);
+                     known.ok())
+                comment_id = known.value();
+        }
+        items.push_back(taskView(task, comment_id));
+    }
+    return items;
+}
+
+net::ServerResponse ApiService::recordBuild(const store::Project& project, const store::BuildInput& input) {
+    store::BuildChange change;
+    change.build = input;
+    auto link = store_.repositoryLink(project.id);
+    if (link.ok()) {
+        change.tasks = planFeedbackTasks(project.team_id, input, link.value(), config_.feedback.comment);
+    } else if (link.error().kind != ErrorKind::not_found) {
+        throw fromStoreError(link.error());
+    }
+    auto recorded = orThrow(store_.recordBuildChange(change));
+    nlohmann::json answer = {{"build", buildView(recorded.build)}, {"deliveries", deliveriesView(recorded.build.id)}};
+    if (!link.ok())
+        answer["warnings"] = nlohmann::json::array(
+            {{{"code", "no_repository"},
+              {"message", "the project is not connected to a repository: nothing will be reported to a forge"}}});
+    else
+        answer["warnings"] = nlohmann::json::array();
+    auto response = jsonResponse(202, answer);
+    response.headers.emplace_back("Location", "/api/v1/projects/" + std::to_string(project.id) + "/builds/" +
+                                                  std::to_string(recorded.build.id));
+    return response;
+}
+
+net::ServerResponse ApiService::createBuild(Call& call) {
+    auto project = projectFor(call, call.param("project"), Access::write);
+    const auto json = parseJsonBody(call.request);
+    ObjectReader body(json);
+    body.allowOnly({"commit_sha", "branch", "merge_request", "head_sha", "state", "stats", "url"});
+    store::BuildInput input;
+    input.project_id = project.id;
+    input.commit_sha = checkSha("commit_sha", body.requiredString("commit_sha"));
+    input.branch = body.requiredString("branch");
+    checkRef("branch", input.branch);
+    if (auto mr = body.optionalInteger("merge_request")) {
+        if (*mr <= 0) throw badRequest("invalid_value", "field 'merge_request' must be a positive integer");
+        input.mr_number = std::to_string(*mr);
+    }
+    if (auto head = body.optionalString("head_sha")) input.head_sha = checkSha("head_sha", *head);
+    input.state = stateField(body);
+    readStats(body, input.stats);
+    if (auto url = body.optionalString("url")) {
+        checkHttpUrl("url", *url);
+        input.url = *url;
+    }
+    return recordBuild(project, input);
+}
+
+net::ServerResponse ApiService::updateBuild(Call& call) {
+    auto project = projectFor(call, call.param("project"), Access::write);
+    const auto build_id = buildIdParam(call.param("build"));
+    const auto json = parseJsonBody(call.request);
+    ObjectReader body(json);
+    body.allowOnly({"state", "stats", "url"});
+    auto build = store_.build(build_id);
+    if (!build.ok() || build.value().project_id != project.id) {
+        if (!build.ok() && build.error().kind != ErrorKind::not_found) throw fromStoreError(build.error());
+        throw notFound("no build " + std::to_string(build_id) + " in project " + std::to_string(project.id));
+    }
+    const auto& current = build.value();
+    store::BuildInput input;
+    input.id = current.id;
+    input.project_id = project.id;
+    input.commit_sha = current.commit_sha;
+    input.branch = current.branch;
+    input.mr_number = current.mr_number;
+    input.head_sha = current.head_sha;
+    input.state = stateField(body);
+    input.stats = current.stats;
+    readStats(body, input.stats);
+    input.url = current.url;
+    if (auto url = body.optionalString("url")) {
+        checkHttpUrl("url", *url);
+        input.url = *url;
+    }
+    // Two updates racing on one build: the second is told, instead of silently winning.
+    input.expected_version = current.version;
+    return recordBuild(project, input);
+}
+
+net::ServerResponse ApiService::showBuild(Call& call) {
+    auto project = projectFor(call, call.param("project"), Access::read);
+    const auto build_id = buildIdParam(call.param("build"));
+    auto build = store_.build(build_id);
+    if (!build.ok() || build.value().project_id != project.id) {
+        if (!build.ok() && build.error().kind != ErrorKind::not_found) throw fromStoreError(build.error());
+        throw notFound("no build " + std::to_string(build_id) + " in project " + std::to_string(project.id));
+    }
+    return jsonResponse(200, {{"build", buildView(build.value())}, {"deliveries", deliveriesView(build_id)}});
+}
+
+net::ServerResponse ApiService::listBuilds(Call& call) {
+    auto project = projectFor(call, call.param("project"), Access::read);
+    std::size_t limit = 20;
+    std::int64_t before = 0;
+    for (const auto& [name, value] : call.request.query) {
+        auto number = [&](std::int64_t max) {
+            std::int64_t n = 0;
+            bool ok = !value.empty() && value.size() <= 18;
+            for (char c : value) {
+                ok = ok && c >= '0' && c <= '9';
+                if (ok) n = n * 10 + (c - '0');
+            }
+            if (!ok || n < 1 || n > max)
+                throw badRequest("invalid_value", "query parameter '" + name + "' must be an integer from 1 to " +
+                                                      std::to_string(max));
+            return n;
+        };
+        if (name == "limit") limit = static_cast<std::size_t>(number(100));
+        else if (name == "before") before = number(INT64_MAX / 10);
+        else throw badRequest("unknown_parameter", "unknown query parameter '" + name + "'; expected only: limit, before");
+    }
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& build : orThrow(store_.listBuilds(project.id, limit, before))) items.push_back(buildView(build));
+    return jsonResponse(200, {{"items", items}});
+}
+
+}  // namespace forgelink::service

@@ -1,0 +1,76 @@
+#include "service/feedback_plan.hpp"
+
+namespace forgelink::service {
+
+namespace {
+
+std::string countsText(const store::BuildStats& stats) {
+    std::string text;
+    auto add = [&text](std::int64_t n, const char* what) {
+        if (n <= 0) return;
+        text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+    };
+    add(stats.changed, "changed");
+    add(stats.added, "added");
+    add(stats.removed, "removed");
+    return text;
+}
+
+std::string failuresText(std::int64_t failures) {
+    return std::to_string(failures) + (failures == 1 ? " failure" : " failures");
+}
+
+}  // namespace
+
+std::string statusDescription(BuildState state, const store::BuildStats& stats) {
+    const std::string counts = countsText(stats);
+    switch (state) {
+        case BuildState::queued: return "Build queued";
+        case BuildState::in_progress: return "Build in progress\u2026";
+        case BuildState::no_changes: return "No changes detected";
+        case BuildState::changes_detected:
+            return (counts.empty() ? std::string("Changes detected") : counts) + " \u2014 waiting for your decision";
+        case BuildState::accepted: return counts.empty() ? "Changes accepted" : counts + " \u2014 accepted";
+        case BuildState::rejected: return counts.empty() ? "Changes rejected" : counts + " \u2014 rejected";
+        case BuildState::skipped: return "Build skipped";
+        case BuildState::errored:
+            return stats.failures > 0 ? "Build failed: " + failuresText(stats.failures) : std::string("Build failed");
+        case BuildState::aborted: return "Build aborted";
+    }
+    return "Build failed";
+}
+
+std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, const store::BuildInput& build,
+                                                      const store::RepositoryLink& link, bool comment) {
+    std::vector<store::NewFeedbackTask> tasks;
+    const std::string& sha = build.head_sha.empty() ? build.commit_sha : build.head_sha;
+
+    store::NewFeedbackTask status;
+    status.team_id = team_id;
+    status.key = {link.provider, link.instance, link.repository_id, sha, link.status_context,
+                  store::FeedbackKind::status, ""};
+    status.payload = {{"repository", link.repository_id},
+                      {"project_id", link.project_id},
+                      {"state", std::string(toString(build.state))},
+                      {"context", link.status_context},
+                      {"target_url", build.url},
+                      {"description", statusDescription(build.state, build.stats)},
+                      {"ref", build.branch},
+                      {"sha", sha}};
+    tasks.push_back(std::move(status));
+
+    if (comment && !build.mr_number.empty()) {
+        store::NewFeedbackTask note;
+        note.team_id = team_id;
+        note.key = {link.provider, link.instance, link.repository_id, "", "", store::FeedbackKind::comment,
+                    build.mr_number};
+        note.payload = {{"repository", link.repository_id},
+                        {"project_id", link.project_id},
+                        {"merge_request", build.mr_number},
+                        {"sha", sha}};
+        tasks.push_back(std::move(note));
+    }
+    return tasks;
+}
+
+}  // namespace forgelink::service

@@ -1,0 +1,30 @@
+// What a build change asks the forges to show: the feedback tasks written with the build in one
+// store transaction (Store::recordBuildChange), delivered later by the dispatcher.
+//
+// Task shapes (the contract with core/src/delivery):
+//  - "status", one per linked repository. Key: (provider, instance, repository_id, sha, context,
+//    status, ""). Payload: {"repository": id, "project_id", "state": BuildState name, "context",
+//    "target_url", "description", "ref": branch, "sha": head_sha or commit_sha}.
+//  - "comment", one per merge request. Key: (provider, instance, repository_id, "", "", comment,
+//    mr_number): one waiting comment per MR, whatever project or commit asked, because the body
+//    is rendered at delivery from the builds of every project linked to that repository.
+//    Payload: {"repository": id, "project_id", "merge_request": number, "sha"}.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/records.hpp"
+
+namespace forgelink::service {
+
+// Argos-style commit-status text: "3 changed, 2 added — waiting for your decision",
+// "No changes detected", "Build in progress…".
+std::string statusDescription(BuildState state, const store::BuildStats& stats);
+
+// The tasks for `build` reported to `link`. `comment` = config feedback.comment.
+std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, const store::BuildInput& build,
+                                                      const store::RepositoryLink& link, bool comment);
+
+}  // namespace forgelink::service

@@ -1,0 +1,100 @@
+#include "service/json_input.hpp"
+
+#include "common/strings.hpp"
+#include "service/api_error.hpp"
+
+namespace forgelink::service {
+
+nlohmann::json parseJsonBody(const net::ServerRequest& request) {
+    const std::string* type = request.header("Content-Type");
+    const std::string media =
+        type == nullptr ? std::string() : common::toLower(common::trim(std::string_view(*type).substr(0, type->find(';'))));
+    if (media != "application/json") {
+        throw ApiError(415, "unsupported_media_type",
+                       "the request body must be JSON: send Content-Type: application/json" +
+                           (type == nullptr ? std::string(" (no Content-Type was sent)")
+                                            : " (got '" + media + "')"));
+    }
+    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) throw badRequest("malformed_json", "the request body is not valid JSON");
+    if (!body.is_object())
+        throw badRequest("wrong_type", "the request body must be a JSON object, got " + describeType(body));
+    return body;
+}
+
+std::string describeType(const nlohmann::json& value) {
+    switch (value.type()) {
+        case nlohmann::json::value_t::null: return "null";
+        case nlohmann::json::value_t::object: return "an object";
+        case nlohmann::json::value_t::array: return "an array";
+        case nlohmann::json::value_t::string: return "a string";
+        case nlohmann::json::value_t::boolean: return "a boolean";
+        case nlohmann::json::value_t::number_float: return "a fractional number";
+        case nlohmann::json::value_t::number_integer:
+        case nlohmann::json::value_t::number_unsigned: return "an integer";
+        default: return "an unexpected value";
+    }
+}
+
+ObjectReader::ObjectReader(const nlohmann::json& object, std::string where) : object_(object), where_(std::move(where)) {}
+
+std::string ObjectReader::path(std::string_view field) const {
+    return where_.empty() ? std::string(field) : where_ + "." + std::string(field);
+}
+
+void ObjectReader::allowOnly(std::initializer_list<std::string_view> known) const {
+    for (const auto& [key, value] : object_.items()) {
+        bool found = false;
+        for (auto name : known) found = found || name == key;
+        if (!found) {
+            std::string list;
+            for (auto name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+            throw badRequest("unknown_field", "unknown field '" + path(key) + "'; expected only: " + list);
+        }
+    }
+}
+
+const nlohmann::json* ObjectReader::find(std::string_view field) const {
+    auto it = object_.find(std::string(field));
+    if (it == object_.end() || it->is_null()) return nullptr;
+    return &*it;
+}
+
+bool ObjectReader::has(std::string_view field) const { return find(field) != nullptr; }
+
+std::string ObjectReader::requiredString(std::string_view field) const {
+    auto value = optionalString(field);
+    if (!value) throw badRequest("missing_field", "field '" + path(field) + "' is required (a string)");
+    return *value;
+}
+
+std::optional<std::string> ObjectReader::optionalString(std::string_view field) const {
+    const auto* value = find(field);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_string())
+        throw badRequest("wrong_type", "field '" + path(field) + "' must be a string, got " + describeType(*value));
+    return value->get<std::string>();
+}
+
+std::optional<std::int64_t> ObjectReader::optionalInteger(std::string_view field) const {
+    const auto* value = find(field);
+    if (value == nullptr) return std::nullopt;
+    if (value->is_number_unsigned()) {
+        if (value->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+            throw badRequest("out_of_range", "field '" + path(field) + "' is too large");
+        return static_cast<std::int64_t>(value->get<std::uint64_t>());
+    }
+    if (!value->is_number_integer())
+        throw badRequest("wrong_type", "field '" + path(field) + "' must be an integer, got " + describeType(*value));
+    return value->get<std::int64_t>();
+}
+
+std::optional<ObjectReader> ObjectReader::optionalObject(std::string_view field) const {
+    const auto* value = find(field);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_object())
+        throw badRequest("wrong_type", "field '" + path(field) + "' must be an object, got " + describeType(*value));
+    return ObjectReader(*value, path(field));
+}
+
+}  // namespace forgelink::service

@@ -1,0 +1,195 @@
+// Logging in through a forge (OAuth authorization code with PKCE S256), sessions and logout.
+#include <sodium.h>
+
+#include <forgelink/abi.h>
+
+#include "secrets/digest.hpp"
+#include "secrets/sodium_runtime.hpp"
+#include "service/api_error.hpp"
+#include "service/api_service.hpp"
+#include "service/views.hpp"
+
+namespace forgelink::service {
+
+namespace {
+
+std::string base64Url(const unsigned char* data, std::size_t size) {
+    std::string out(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+// RFC 7636: a 43-character verifier from 32 random bytes; the challenge is BASE64URL(SHA256(verifier)).
+std::string newVerifier() {
+    secrets::ensureSodium();
+    unsigned char bytes[32];
+    randombytes_buf(bytes, sizeof bytes);
+    auto verifier = base64Url(bytes, sizeof bytes);
+    sodium_memzero(bytes, sizeof bytes);
+    return verifier;
+}
+
+std::string challengeFor(const std::string& verifier) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size());
+    return base64Url(digest, sizeof digest);
+}
+
+// "https://host:8443/gitlab/" -> "host:8443/gitlab": the instance key users are stored under.
+std::string instanceOf(const std::string& base_url) {
+    std::string rest = base_url;
+    if (auto scheme = rest.find("://"); scheme != std::string::npos) rest = rest.substr(scheme + 3);
+    while (!rest.empty() && rest.back() == '/') rest.pop_back();
+    return rest;
+}
+
+// Only paths on this host: an open redirect would let anyone bounce a fresh session elsewhere.
+bool isLocalPath(const std::string& path) {
+    if (path.empty() || path.front() != '/' || path.size() > 1024) return false;
+    if (path.size() > 1 && (path[1] == '/' || path[1] == '\\')) return false;
+    for (unsigned char c : path)
+        if (c < 0x21 || c == 0x7f || c == '\\') return false;
+    return true;
+}
+
+net::ServerResponse redirectTo(const std::string& location) {
+    net::ServerResponse response;
+    response.status = 302;
+    response.headers = {{"Location", location}, {"Cache-Control", "no-store"}};
+    return response;
+}
+
+std::string cookie(const std::string& value, bool secure, long max_age) {
+    std::string text = std::string(ApiService::kSessionCookie) + "=" + value +
+                       "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+    if (secure) text += "; Secure";
+    return text;
+}
+
+}  // namespace
+
+const config::OAuthConfig& ApiService::oauthFor(const std::string& provider) const {
+    auto it = config_.providers.find(provider);
+    if (it == config_.providers.end() || !it->second.oauth || it->second.base_url.empty())
+        throw notFound("login through '" + provider + "' is not configured (providers." + provider +
+                       ".oauth and base_url)");
+    return *it->second.oauth;
+}
+
+net::ServerResponse ApiService::startLogin(Call& call) {
+    const auto& name = call.param("provider");
+    const auto& oauth = oauthFor(name);
+    auto& provider = providerFor(name, FORGELINK_CAP_OAUTH_LOGIN, "OAuth login");
+    std::string redirect = "/";
+    if (const auto* wanted = call.request.param("redirect")) {
+        if (!isLocalPath(*wanted))
+            throw badRequest("invalid_value", "query parameter 'redirect' must be a path on this host, like /teams");
+        redirect = *wanted;
+    }
+    store::OAuthState state;
+    state.state = secrets::randomHex(24);
+    state.provider = name;
+    state.code_verifier = newVerifier();
+    state.redirect = redirect;
+    state.expires_at = store::nowTimestamp() + std::chrono::duration_cast<std::chrono::milliseconds>(options_.login_ttl);
+    orThrow(store_.saveOAuthState(state));
+
+    AuthorizeRequest request;
+    request.client = {oauth.client_id, oauth.client_secret, oauth.redirect_uri};
+    request.state = state.state;
+    request.code_challenge = challengeFor(state.code_verifier);
+    auto url = provider.authorizeUrl(config_.providers.at(name).base_url, request);
+    if (!url.ok()) throw fromProviderError(url.error());
+    return redirectTo(url.value());
+}
+
+net::ServerResponse ApiService::finishLogin(Call& call) {
+    const auto& name = call.param("provider");
+    const auto& oauth = oauthFor(name);
+    auto& provider = providerFor(name, FORGELINK_CAP_OAUTH_LOGIN, "OAuth login");
+    if (const auto* error = call.request.param("error")) {
+        // The forge's error code is a fixed word ("access_denied"); its description is not echoed.
+        std::string code;
+        for (char c : error->substr(0, 64)) code += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
+        throw ApiError(400, "login_refused", "the forge did not authorise the login: " + code);
+    }
+    const auto* code = call.request.param("code");
+    const auto* state_text = call.request.param("state");
+    if (code == nullptr || code->empty() || state_text == nullptr || state_text->empty())
+        throw badRequest("missing_parameter", "the login callback needs the query parameters 'code' and 'state'");
+
+    auto state = store_.consumeOAuthState(*state_text, store::nowTimestamp());
+    if (!state.ok()) {
+        if (state.error().kind == ErrorKind::not_found)
+            throw badRequest("login_expired", "this login is unknown, expired or already used: start again at /auth/" +
+                                                  name + "/login");
+        throw fromStoreError(state.error());
+    }
+    if (state.value().provider != name)
+        throw badRequest("login_expired", "this login was started for another provider: start again");
+
+    const std::string& base_url = config_.providers.at(name).base_url;
+    OAuthClient client{oauth.client_id, oauth.client_secret, oauth.redirect_uri};
+    auto tokens = provider.exchangeCode(base_url, client, *code, state.value().code_verifier);
+    if (!tokens.ok()) throw fromProviderError(tokens.error());
+    auto identity = provider.currentUser(Credentials{base_url, tokens->access_token});
+    if (!identity.ok()) throw fromProviderError(identity.error());
+
+    store::UserProfile profile{name, instanceOf(base_url), identity->id, identity->username, identity->name};
+    auto user = orThrow(store_.upsertUser(profile));
+    store::UserTokens user_tokens;
+    user_tokens.user_id = user.id;
+    user_tokens.provider = name;
+    user_tokens.access_token = tokens->access_token;
+    user_tokens.refresh_token = tokens->refresh_token;
+    if (tokens->expires_at) user_tokens.expires_at = store::fromUnixMillis(*tokens->expires_at * 1000);
+    user_tokens.updated_at = store::nowTimestamp();
+    orThrow(store_.saveUserTokens(user_tokens));
+
+    const std::string session = secrets::randomHex(32);
+    const auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl);
+    orThrow(store_.createSession(session, user.id, store::nowTimestamp() + ttl));
+    log_.log(LogLevel::info, "login", {{"provider", name}, {"user_id", std::to_string(user.id)}});
+
+    const bool secure = oauth.redirect_uri.rfind("https://", 0) == 0;
+    auto response = redirectTo(state.value().redirect.empty() ? "/" : state.value().redirect);
+    response.headers.emplace_back("Set-Cookie",
+                                  cookie(session, secure, static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(ttl).count())));
+    return response;
+}
+
+net::ServerResponse ApiService::logout(Call& call) {
+    if (auto token = sessionToken(call.request)) {
+        auto done = store_.deleteSession(*token);
+        if (!done.ok() && done.error().kind != ErrorKind::not_found) throw fromStoreError(done.error());
+    }
+    bool secure = false;
+    for (const auto& [name, provider] : config_.providers)
+        secure = secure || (provider.oauth && provider.oauth->redirect_uri.rfind("https://", 0) == 0);
+    auto response = noContent();
+    response.headers.emplace_back("Set-Cookie", cookie("", secure, 0));
+    return response;
+}
+
+net::ServerResponse ApiService::currentSession(Call& call) {
+    if (call.principal->admin) return jsonResponse(200, {{"admin", true}, {"user", nullptr}, {"teams", nlohmann::json::array()}});
+    auto user = orThrow(store_.user(call.principal->user_id));
+    nlohmann::json teams = nlohmann::json::array();
+    for (const auto& team : orThrow(store_.listTeamsOfUser(user.id))) {
+        auto view = teamView(team);
+        if (auto member = store_.teamMember(team.id, user.id); member.ok())
+            view["role"] = std::string(store::toString(member.value().role));
+        teams.push_back(view);
+    }
+    return jsonResponse(200, {{"admin", false},
+                              {"user",
+                               {{"id", user.id},
+                                {"provider", user.provider},
+                                {"instance", user.instance},
+                                {"username", user.username},
+                                {"name", user.name}}},
+                              {"teams", teams}});
+}
+
+}  // namespace forgelink::service

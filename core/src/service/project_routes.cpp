@@ -1,0 +1,184 @@
+// Projects and the one repository each reports to.
+#include <forgelink/abi.h>
+
+#include "service/api_error.hpp"
+#include "service/api_service.hpp"
+#include "service/json_input.hpp"
+#include "service/validation.hpp"
+#include "service/views.hpp"
+
+namespace forgelink::service {
+
+namespace {
+void checkRepositoryRef(const std::string& field, const std::string& value) {
+    if (value.empty() || value.size() > 1024)
+        throw badRequest("invalid_value", "field '" + field + "' must be a repository id or full path");
+    for (unsigned char c : value)
+        if (c < 0x20 || c == 0x7f)
+            throw badRequest("invalid_value", "field '" + field + "' must not contain control characters");
+}
+}  // namespace
+
+nlohmann::json ApiService::projectView(const store::Project& project) {
+    nlohmann::json view = {{"id", project.id},
+                           {"team_id", project.team_id},
+                           {"slug", project.slug},
+                           {"name", project.name},
+                           {"created_at", isoTime(project.created_at)},
+                           {"repository", nullptr}};
+    if (auto team = store_.team(project.team_id); team.ok()) view["team"] = team.value().slug;
+    auto link = store_.repositoryLink(project.id);
+    if (link.ok()) view["repository"] = linkView(link.value());
+    else if (link.error().kind != ErrorKind::not_found) throw fromStoreError(link.error());
+    return view;
+}
+
+nlohmann::json ApiService::linkProject(const store::Team& team, const store::Project& project,
+                                       const std::string& provider_name, const std::string& id_or_path) {
+    auto& provider = providerFor(provider_name, FORGELINK_CAP_REPOSITORIES, "linking repositories");
+    const auto credentials = credentialsFor(team, provider_name);
+    auto permissions = provider.repositoryPermissions(credentials, id_or_path);
+    if (!permissions.ok()) {
+        noteProviderError(team, provider_name, permissions.error());
+        throw fromProviderError(permissions.error());
+    }
+    if (!permissions->post_status.allowed)
+        throw unprocessable("cannot_post_status",
+                            "the team's " + provider_name + " token cannot post commit statuses on " +
+                                (permissions->repository.full_path.empty() ? id_or_path
+                                                                           : permissions->repository.full_path) +
+                                ": " + permissions->post_status.reason);
+    Repository repository = permissions->repository;
+    if (repository.id.empty()) {
+        auto found = provider.getRepository(credentials, id_or_path);
+        if (!found.ok()) throw fromProviderError(found.error());
+        repository = found.value();
+    }
+    if (repository.instance.empty()) {
+        if (auto settings = store_.providerSettings(team.id, provider_name); settings.ok())
+            repository.instance = settings.value().instance;
+    }
+
+    // Several projects on one repository need distinct status names, or each would overwrite
+    // the other's status on the same commit.
+    std::string context = config_.feedback.status_context;
+    for (const auto& other : orThrow(store_.findLinksToRepository(provider_name, repository.instance, repository.id))) {
+        if (other.project_id != project.id) {
+            context += "/" + project.slug;
+            break;
+        }
+    }
+
+    store::RepositoryLink link;
+    link.project_id = project.id;
+    link.provider = provider_name;
+    link.instance = repository.instance;
+    link.repository_id = repository.id;
+    link.full_path = repository.full_path;
+    link.web_url = repository.web_url;
+    link.status_context = context;
+    auto stored = orThrow(store_.linkRepository(link));
+
+    nlohmann::json warnings = nlohmann::json::array();
+    if (!permissions->comment.allowed)
+        warnings.push_back({{"code", "cannot_comment"},
+                            {"message", "merge request comments will fail: " + permissions->comment.reason}});
+    if (repository.archived)
+        warnings.push_back({{"code", "archived"}, {"message", "the repository is archived"}});
+    return {{"link", linkView(stored)}, {"warnings", warnings}};
+}
+
+net::ServerResponse ApiService::createProject(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    const auto json = parseJsonBody(call.request);
+    ObjectReader body(json);
+    body.allowOnly({"name", "slug", "repository"});
+    const auto name = body.requiredString("name");
+    checkName("name", name);
+    std::string slug;
+    if (auto given = body.optionalString("slug")) {
+        slug = *given;
+        checkSlug("slug", slug);
+    } else {
+        slug = slugFrom(name);
+        if (slug.empty())
+            throw badRequest("missing_field", "field 'slug' is required: no slug can be made from the name");
+    }
+    std::optional<std::pair<std::string, std::string>> repository;
+    if (auto repo = body.optionalObject("repository")) {
+        repo->allowOnly({"provider", "id", "path"});
+        const auto provider = repo->requiredString("provider");
+        auto id = repo->optionalString("id");
+        auto path = repo->optionalString("path");
+        if (id.has_value() == path.has_value())
+            throw badRequest("missing_field", "field 'repository' needs exactly one of 'repository.id' and 'repository.path'");
+        const std::string ref = id ? *id : *path;
+        checkRepositoryRef(id ? "repository.id" : "repository.path", ref);
+        repository.emplace(provider, ref);
+        // Fail before creating anything when the provider cannot link at all.
+        providerFor(provider, FORGELINK_CAP_REPOSITORIES, "linking repositories");
+        (void)credentialsFor(team, provider);
+    }
+
+    auto project = orThrow(store_.createProject(team.id, slug, name));
+    nlohmann::json answer;
+    if (repository) {
+        try {
+            auto linked = linkProject(team, project, repository->first, repository->second);
+            answer["warnings"] = linked["warnings"];
+        } catch (...) {
+            // "Continue with <forge>" is one step: a project whose repository was refused is not kept.
+            (void)store_.deleteProject(project.id);
+            throw;
+        }
+    }
+    answer["project"] = projectView(project);
+    if (!answer.contains("warnings")) answer["warnings"] = nlohmann::json::array();
+    auto response = jsonResponse(201, answer);
+    response.headers.emplace_back("Location", "/api/v1/projects/" + std::to_string(project.id));
+    return response;
+}
+
+net::ServerResponse ApiService::listProjects(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& project : orThrow(store_.listProjects(team.id))) items.push_back(projectView(project));
+    return jsonResponse(200, {{"items", items}});
+}
+
+net::ServerResponse ApiService::showProject(Call& call) {
+    auto project = projectFor(call, call.param("project"), Access::read);
+    return jsonResponse(200, {{"project", projectView(project)}});
+}
+
+net::ServerResponse ApiService::deleteProject(Call& call) {
+    auto project = projectFor(call, call.param("project"), Access::write);
+    orThrow(store_.deleteProject(project.id));
+    return noContent();
+}
+
+net::ServerResponse ApiService::connectRepository(Call& call) {
+    auto project = projectFor(call, call.param("project"), Access::write);
+    auto team = orThrow(store_.team(project.team_id));
+    const auto json = parseJsonBody(call.request);
+    ObjectReader body(json);
+    body.allowOnly({"provider", "repository"});
+    const auto provider = body.requiredString("provider");
+    const auto repository = body.requiredString("repository");
+    checkRepositoryRef("repository", repository);
+    auto linked = linkProject(team, project, provider, repository);
+    return jsonResponse(200, {{"project", projectView(project)}, {"warnings", linked["warnings"]}});
+}
+
+net::ServerResponse ApiService::disconnectRepository(Call& call) {
+    auto project = projectFor(call, call.param("project"), Access::write);
+    auto done = store_.unlinkRepository(project.id);
+    if (!done.ok()) {
+        if (done.error().kind == ErrorKind::not_found)
+            throw notFound("project " + std::to_string(project.id) + " is not connected to a repository");
+        throw fromStoreError(done.error());
+    }
+    return noContent();
+}
+
+}  // namespace forgelink::service

@@ -1,0 +1,236 @@
+// A team's provider settings (the forge token Forgelink acts with) and browsing the forge with it.
+#include <forgelink/abi.h>
+
+#include "common/strings.hpp"
+#include "service/api_error.hpp"
+#include "service/api_service.hpp"
+#include "service/json_input.hpp"
+#include "service/validation.hpp"
+#include "service/views.hpp"
+
+namespace forgelink::service {
+
+namespace {
+
+// Only the listed query parameters are understood; anything else is a typo worth reporting.
+void allowOnlyParams(const net::ServerRequest& request, std::initializer_list<std::string_view> known) {
+    for (const auto& [name, value] : request.query) {
+        bool found = false;
+        for (auto k : known) found = found || k == name;
+        if (!found) {
+            std::string list;
+            for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+            throw badRequest("unknown_parameter", "unknown query parameter '" + name + "'; expected only: " + list);
+        }
+    }
+}
+
+std::string paramOr(const net::ServerRequest& request, const std::string& name, std::string fallback = {}) {
+    const std::string* value = request.param(name);
+    return value == nullptr ? fallback : *value;
+}
+
+void checkProviderName(const std::string& name) {
+    bool ok = !name.empty() && name.size() <= 64;
+    for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_');
+    if (!ok) throw notFound("no provider '" + name + "'");
+}
+
+}  // namespace
+
+nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s) {
+    nlohmann::json warnings = nlohmann::json::array();
+    for (const auto& w : s.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
+    nlohmann::json view = {
+        {"provider", s.provider},
+        {"base_url", s.base_url},
+        {"instance", s.instance},
+        {"kind", std::string(toString(s.kind))},
+        {"identity", identityView(s.identity)},
+        {"scopes", s.scopes},
+        {"expires_at", s.expires_at ? nlohmann::json(*s.expires_at) : nlohmann::json(nullptr)},
+        {"days_left", nullptr},
+        {"warnings", warnings},
+        {"status", std::string(store::toString(s.status))},
+        {"invalid_reason", s.status == store::ProviderStatus::invalid ? nlohmann::json(s.invalid_reason)
+                                                                      : nlohmann::json(nullptr)},
+        {"token_last4", s.token_last4},
+        {"updated_at", isoTime(s.updated_at)},
+    };
+    if (s.expires_at)
+        if (auto days = daysUntil(*s.expires_at, store::nowTimestamp())) view["days_left"] = *days;
+    auto pause = store_.feedbackPause(s.team_id, s.provider);
+    view["feedback_paused"] = pause.ok() && pause.value() ? nlohmann::json(*pause.value()) : nlohmann::json(nullptr);
+    return view;
+}
+
+net::ServerResponse ApiService::listProviderSettings(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& s : orThrow(store_.listProviderSettings(team.id))) items.push_back(providerSettingsView(s));
+    return jsonResponse(200, {{"items", items}});
+}
+
+net::ServerResponse ApiService::putProviderSettings(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    auto& provider = providerFor(name, FORGELINK_CAP_TOKEN_VALIDATION, "token validation");
+
+    const auto json = parseJsonBody(call.request);
+    ObjectReader body(json);
+    body.allowOnly({"token", "base_url"});
+    Credentials credentials;
+    credentials.token = body.requiredString("token");
+    if (credentials.token.empty() || credentials.token.size() > 4096 ||
+        common::trim(credentials.token).size() != credentials.token.size())
+        throw badRequest("invalid_value", "field 'token' must be 1 to 4096 characters without surrounding spaces");
+    if (auto base_url = body.optionalString("base_url")) {
+        credentials.base_url = *base_url;
+    } else if (auto it = config_.providers.find(name); it != config_.providers.end()) {
+        credentials.base_url = it->second.base_url;
+    }
+    if (credentials.base_url.empty())
+        throw badRequest("missing_field", "field 'base_url' is required: the configuration sets no providers." + name +
+                                              ".base_url");
+    checkHttpUrl("base_url", credentials.base_url);
+
+    auto info = provider.validateToken(credentials);
+    if (!info.ok()) throw fromProviderError(info.error());
+
+    store::ProviderSettingsInput input;
+    input.team_id = team.id;
+    input.provider = name;
+    input.base_url = credentials.base_url;
+    input.instance = info->instance;
+    input.token = credentials.token;
+    input.kind = info->kind;
+    input.identity = info->identity;
+    input.scopes = info->scopes;
+    input.expires_at = info->expires_at;
+    input.warnings = info->warnings;
+    auto saved = orThrow(store_.saveProviderSettings(input));
+    auto resumed = orThrow(store_.resumeTasksForTeam(team.id, name, store::nowTimestamp()));
+    log_.log(LogLevel::info, "provider token saved",
+             {{"team", team.slug}, {"provider", name}, {"resumed_tasks", std::to_string(resumed)}});
+
+    auto view = providerSettingsView(saved);
+    if (info->bound_to)
+        view["bound_to"] = {{"kind", info->bound_to->kind},
+                            {"id", info->bound_to->id},
+                            {"full_path", info->bound_to->full_path}};
+    if (info->role) view["role"] = std::string(toString(*info->role));
+    if (!info->role_label.empty()) view["role_label"] = info->role_label;
+    view["resumed_deliveries"] = resumed;
+    return jsonResponse(200, {{"settings", view}});
+}
+
+net::ServerResponse ApiService::showProviderSettings(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    auto settings = store_.providerSettings(team.id, name);
+    if (!settings.ok()) {
+        if (settings.error().kind == ErrorKind::not_found) {
+            providerFor(name, 0, "");  // an unknown provider says so, with the loaded ones
+            throw notFound("team '" + team.slug + "' has no settings for provider '" + name + "'");
+        }
+        throw fromStoreError(settings.error());
+    }
+    return jsonResponse(200, {{"settings", providerSettingsView(settings.value())}});
+}
+
+net::ServerResponse ApiService::deleteProviderSettings(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    auto done = store_.deleteProviderSettings(team.id, name);
+    if (!done.ok()) {
+        if (done.error().kind == ErrorKind::not_found)
+            throw notFound("team '" + team.slug + "' has no settings for provider '" + name + "'");
+        throw fromStoreError(done.error());
+    }
+    return noContent();
+}
+
+net::ServerResponse ApiService::browseNamespaces(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    allowOnlyParams(call.request, {"search", "cursor"});
+    auto& provider = providerFor(name, FORGELINK_CAP_REPOSITORIES, "browsing repositories");
+    const auto credentials = credentialsFor(team, name);
+    NamespaceQuery query;
+    query.search = paramOr(call.request, "search");
+    auto page = provider.listNamespaces(credentials, query, paramOr(call.request, "cursor"));
+    if (!page.ok()) {
+        noteProviderError(team, name, page.error());
+        throw fromProviderError(page.error());
+    }
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& ns : page->items) items.push_back(namespaceView(ns));
+    return jsonResponse(200, {{"items", items},
+                              {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
+                                                                        : nlohmann::json(page->next_cursor)},
+                              {"total", page->total ? nlohmann::json(*page->total) : nlohmann::json(nullptr)}});
+}
+
+net::ServerResponse ApiService::browseRepositories(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    allowOnlyParams(call.request, {"search", "namespace", "cursor", "min_role", "include_archived"});
+    auto& provider = providerFor(name, FORGELINK_CAP_REPOSITORIES, "browsing repositories");
+    RepositoryQuery query;
+    query.search = paramOr(call.request, "search");
+    query.namespace_path = paramOr(call.request, "namespace");
+    query.concurrency = 1;  // browsing: one forge page per API page
+    if (const auto* role = call.request.param("min_role")) {
+        bool found = false;
+        for (auto r : {Role::read, Role::triage, Role::write, Role::maintain, Role::admin})
+            if (toString(r) == *role) query.min_role = r, found = true;
+        if (!found)
+            throw badRequest("invalid_value",
+                             "query parameter 'min_role' must be one of read, triage, write, maintain, admin");
+    }
+    if (const auto* archived = call.request.param("include_archived")) {
+        if (*archived != "true" && *archived != "false")
+            throw badRequest("invalid_value", "query parameter 'include_archived' must be true or false");
+        query.include_archived = *archived == "true";
+    }
+    const auto credentials = credentialsFor(team, name);
+    auto page = provider.listRepositories(credentials, query, paramOr(call.request, "cursor"));
+    if (!page.ok()) {
+        noteProviderError(team, name, page.error());
+        throw fromProviderError(page.error());
+    }
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& repository : page->items) items.push_back(repositoryView(repository));
+    return jsonResponse(200, {{"items", items},
+                              {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
+                                                                        : nlohmann::json(page->next_cursor)},
+                              {"total", page->total ? nlohmann::json(*page->total) : nlohmann::json(nullptr)}});
+}
+
+net::ServerResponse ApiService::repositoryPermissions(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    allowOnlyParams(call.request, {});
+    auto& provider = providerFor(name, FORGELINK_CAP_REPOSITORIES, "repository permission reports");
+    const auto credentials = credentialsFor(team, name);
+    auto permissions = provider.repositoryPermissions(credentials, call.param("repository"));
+    if (!permissions.ok()) {
+        noteProviderError(team, name, permissions.error());
+        if (permissions.error().kind == ErrorKind::not_found)
+            throw ApiError(404, permissions.error().code.empty() ? "not_found" : permissions.error().code,
+                           permissions.error().message);
+        throw fromProviderError(permissions.error());
+    }
+    auto permission = [](const Permission& p) { return nlohmann::json{{"allowed", p.allowed}, {"reason", p.reason}}; };
+    return jsonResponse(200, {{"repository", repositoryView(permissions->repository)},
+                              {"post_status", permission(permissions->post_status)},
+                              {"comment", permission(permissions->comment)}});
+}
+
+}  // namespace forgelink::service

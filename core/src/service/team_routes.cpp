@@ -1,0 +1,144 @@
+// Teams and their members.
+#include "service/api_error.hpp"
+#include "service/api_service.hpp"
+#include "service/json_input.hpp"
+#include "service/validation.hpp"
+#include "service/views.hpp"
+
+namespace forgelink::service {
+
+namespace {
+
+std::int64_t userIdParam(const std::string& text) {
+    std::int64_t value = 0;
+    bool ok = !text.empty() && text.size() <= 18;
+    for (char c : text) {
+        ok = ok && c >= '0' && c <= '9';
+        if (ok) value = value * 10 + (c - '0');
+    }
+    if (!ok || value <= 0) throw notFound("no member '" + text + "' (user ids are positive integers)");
+    return value;
+}
+
+store::TeamRole roleField(const ObjectReader& body) {
+    const auto text = body.requiredString("role");
+    auto role = store::parseTeamRole(text);
+    if (!role) throw badRequest("invalid_value", "field 'role' must be 'owner' or 'member', got '" + text + "'");
+    return *role;
+}
+
+}  // namespace
+
+net::ServerResponse ApiService::createTeam(Call& call) {
+    const auto json = parseJsonBody(call.request);
+    ObjectReader body(json);
+    body.allowOnly({"slug", "name"});
+    const auto slug = body.requiredString("slug");
+    checkSlug("slug", slug);
+    const auto name = body.optionalString("name").value_or(slug);
+    checkName("name", name);
+
+    auto team = orThrow(store_.createTeam(slug, name));
+    nlohmann::json view = teamView(team);
+    // Whoever creates a team through a login owns it; admins create teams for others.
+    if (!call.principal->admin) {
+        auto member = store_.addTeamMember(team.id, call.principal->user_id, store::TeamRole::owner);
+        if (!member.ok()) {
+            (void)store_.deleteTeam(team.id);
+            throw fromStoreError(member.error());
+        }
+        view["role"] = "owner";
+    }
+    auto response = jsonResponse(201, {{"team", view}});
+    response.headers.emplace_back("Location", "/api/v1/teams/" + team.slug);
+    return response;
+}
+
+net::ServerResponse ApiService::listTeams(Call& call) {
+    nlohmann::json items = nlohmann::json::array();
+    if (call.principal->admin) {
+        for (const auto& team : orThrow(store_.listTeams())) items.push_back(teamView(team));
+    } else {
+        for (const auto& team : orThrow(store_.listTeamsOfUser(call.principal->user_id))) {
+            auto view = teamView(team);
+            if (auto member = store_.teamMember(team.id, call.principal->user_id); member.ok())
+                view["role"] = std::string(store::toString(member.value().role));
+            items.push_back(view);
+        }
+    }
+    return jsonResponse(200, {{"items", items}});
+}
+
+net::ServerResponse ApiService::showTeam(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    nlohmann::json view = teamView(team);
+    nlohmann::json providers = nlohmann::json::array();
+    for (const auto& settings : orThrow(store_.listProviderSettings(team.id))) providers.push_back(settings.provider);
+    view["providers"] = providers;
+    view["projects"] = orThrow(store_.listProjects(team.id)).size();
+    return jsonResponse(200, {{"team", view}});
+}
+
+net::ServerResponse ApiService::deleteTeam(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    orThrow(store_.deleteTeam(team.id));
+    return noContent();
+}
+
+net::ServerResponse ApiService::listMembers(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& member : orThrow(store_.listTeamMembers(team.id))) items.push_back(memberView(member));
+    return jsonResponse(200, {{"items", items}});
+}
+
+net::ServerResponse ApiService::addMember(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    const auto json = parseJsonBody(call.request);
+    ObjectReader body(json);
+    body.allowOnly({"user_id", "role"});
+    const auto user_id = body.optionalInteger("user_id");
+    if (!user_id) throw badRequest("missing_field", "field 'user_id' is required (an integer)");
+    const auto role = roleField(body);
+    auto user = store_.user(*user_id);
+    if (!user.ok()) {
+        if (user.error().kind == ErrorKind::not_found)
+            throw unprocessable("unknown_user", "no user " + std::to_string(*user_id) +
+                                                    "; people become users by logging in once");
+        throw fromStoreError(user.error());
+    }
+    auto member = orThrow(store_.addTeamMember(team.id, *user_id, role));
+    return jsonResponse(201, {{"member", memberView(member)}});
+}
+
+net::ServerResponse ApiService::changeMember(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    const auto user_id = userIdParam(call.param("user_id"));
+    const auto json = parseJsonBody(call.request);
+    ObjectReader body(json);
+    body.allowOnly({"role"});
+    const auto role = roleField(body);
+    auto current = orThrow(store_.teamMember(team.id, user_id));
+    if (current.role == store::TeamRole::owner && role != store::TeamRole::owner) {
+        std::size_t owners = 0;
+        for (const auto& m : orThrow(store_.listTeamMembers(team.id))) owners += m.role == store::TeamRole::owner;
+        if (owners <= 1) throw conflict("a team keeps at least one owner: make someone else owner first");
+    }
+    auto member = orThrow(store_.setTeamMemberRole(team.id, user_id, role));
+    return jsonResponse(200, {{"member", memberView(member)}});
+}
+
+net::ServerResponse ApiService::removeMember(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    const auto user_id = userIdParam(call.param("user_id"));
+    auto current = orThrow(store_.teamMember(team.id, user_id));
+    if (current.role == store::TeamRole::owner) {
+        std::size_t owners = 0;
+        for (const auto& m : orThrow(store_.listTeamMembers(team.id))) owners += m.role == store::TeamRole::owner;
+        if (owners <= 1) throw conflict("a team keeps at least one owner: make someone else owner first");
+    }
+    orThrow(store_.removeTeamMember(team.id, user_id));
+    return noContent();
+}
+
+}  // namespace forgelink::service

@@ -1,0 +1,71 @@
+#include "service/validation.hpp"
+
+#include "net/url.hpp"
+#include "service/api_error.hpp"
+
+namespace forgelink::service {
+
+namespace {
+bool hasControl(std::string_view text) {
+    for (unsigned char c : text)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+}  // namespace
+
+void checkSlug(const std::string& field, const std::string& slug) {
+    bool ok = !slug.empty() && slug.size() <= 63 && slug.front() != '-';
+    for (char c : slug) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+    if (!ok)
+        throw badRequest("invalid_value", "field '" + field +
+                                              "' must be 1 to 63 lower-case letters, digits or '-', not starting "
+                                              "with '-'");
+}
+
+void checkName(const std::string& field, const std::string& name) {
+    if (name.empty() || name.size() > 200 || hasControl(name))
+        throw badRequest("invalid_value", "field '" + field + "' must be 1 to 200 characters without control characters");
+}
+
+std::string slugFrom(std::string_view name) {
+    std::string slug;
+    for (char c : name) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (keep) slug += c;
+        else if (!slug.empty() && slug.back() != '-') slug += '-';
+        if (slug.size() >= 63) break;
+    }
+    while (!slug.empty() && slug.back() == '-') slug.pop_back();
+    return slug;
+}
+
+std::string checkSha(const std::string& field, const std::string& sha) {
+    bool ok = sha.size() == 40;
+    std::string lower;
+    for (char c : sha) {
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+        lower += c;
+    }
+    if (!ok) throw badRequest("invalid_value", "field '" + field + "' must be a full commit SHA: 40 hexadecimal digits");
+    return lower;
+}
+
+void checkHttpUrl(const std::string& field, const std::string& url) {
+    auto parsed = net::parseUrl(url);
+    bool ok = parsed && (parsed->scheme == "http" || parsed->scheme == "https") && !parsed->host.empty() &&
+              url.size() <= 2048 && !hasControl(url) && url.find(' ') == std::string::npos;
+    if (!ok) throw badRequest("invalid_value", "field '" + field + "' must be an absolute http:// or https:// URL");
+    if (!parsed->userinfo.empty())
+        throw badRequest("invalid_value", "field '" + field + "' must not carry credentials (user:password@)");
+}
+
+void checkRef(const std::string& field, const std::string& ref) {
+    bool ok = !ref.empty() && ref.size() <= 255 && !hasControl(ref) && ref.front() != '-' &&
+              ref.find("..") == std::string::npos;
+    for (char c : ref) ok = ok && c != ' ' && c != '~' && c != '^' && c != ':' && c != '?' && c != '*' && c != '[' && c != '\\';
+    if (!ok) throw badRequest("invalid_value", "field '" + field + "' must be a Git branch name");
+}
+
+}  // namespace forgelink::service
