@@ -1,0 +1,48 @@
+// The payloads of feedback tasks, as the service enqueues them (service/feedback_plan.hpp) and the
+// dispatcher reads them. The store keeps them opaque; this is the one place that parses them.
+//
+//  status  {"repository", "project_id", "state": BuildState name, "context", "target_url",
+//           "description", "ref", "sha"}
+//  comment {"repository", "project_id", "merge_request", "sha"}
+//          An empty "merge_request" asks the dispatcher to find the open merge requests of "sha"
+//          (Provider::findMergeRequests) and to comment on each of them; such a task's key should
+//          carry the sha (FeedbackKey{..., commit_sha = sha, context = "", comment, mr_number = ""})
+//          so that different commits do not coalesce.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include <forgelink/result.hpp>
+#include <forgelink/types.hpp>
+
+namespace forgelink::delivery {
+
+struct StatusPayload {
+    std::string repository;
+    std::int64_t project_id = 0;
+    BuildState state = BuildState::queued;
+    std::string context;
+    std::string target_url;
+    std::string description;
+    std::string ref;
+    std::string sha;
+};
+
+struct CommentPayload {
+    std::string repository;
+    std::int64_t project_id = 0;
+    std::string merge_request;  // empty: find the merge requests of `sha`
+    std::string sha;
+};
+
+// invalid_input naming the field and what was expected when the payload is not of that shape.
+Result<StatusPayload> parseStatusPayload(const nlohmann::json& payload);
+Result<CommentPayload> parseCommentPayload(const nlohmann::json& payload);
+
+nlohmann::json toJson(const StatusPayload& payload);
+nlohmann::json toJson(const CommentPayload& payload);
+
+}  // namespace forgelink::delivery
