@@ -70,8 +70,12 @@ int runServe(const Args& args) {
     }
 
     nlohmann::json plugin_names = nlohmann::json::array();
-    for (const auto& info : registry.plugins()) plugin_names.push_back(info.name);
-    log.log(LogLevel::info, "plugins loaded", {{"plugins", plugin_names.dump()}});
+    std::string loaded;
+    for (const auto& info : registry.plugins()) {
+        plugin_names.push_back(info.name);
+        loaded += (loaded.empty() ? "" : ",") + info.name;
+    }
+    log.log(LogLevel::info, "plugins loaded", {{"plugins", loaded}});
 
     net::Handler handler = [plugin_names](const net::ServerRequest& request) {
         if (request.path == "/healthz") {
