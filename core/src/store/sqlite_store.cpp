@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "secrets/digest.hpp"
@@ -1418,7 +1419,7 @@ Result<std::int64_t> SqliteStore::rekey(const secrets::SecretBox& old_box, const
             if (key_id.value() == new_box.keyId()) return std::nullopt;
             std::string plain = openOrRaise(old_box, sealed, label);
             std::string again = new_box.seal(plain, label);
-            std::fill(plain.begin(), plain.end(), '\0');
+            sodium_memzero(plain.data(), plain.size());  // std::fill may be optimised away
             ++resealed;
             return again;
         };

@@ -119,7 +119,9 @@ public:
     // Writes the build (insert, or update with version + 1) and enqueues its feedback tasks in ONE
     // transaction: either all of it is stored or nothing. A task whose key matches a task that is
     // still waiting (pending or paused) replaces that task's payload and build version instead of
-    // adding a row; a task whose key is being delivered right now (in_flight) is added as a new
+    // adding a row (if the waiting task comes from a newer build than this change, the incoming
+    // task is dropped instead: older never replaces newer); a task whose key is being delivered
+    // right now (in_flight) is added as a new
     // pending row that is delivered only after the in-flight one finishes. Tasks for a team whose
     // feedback is paused for that provider are stored paused.
     virtual Result<RecordedBuild> recordBuildChange(const BuildChange& change) = 0;
