@@ -402,5 +402,129 @@ TEST(Cli, FeedbackValidatesItsArgumentsBeforeCallingAnything) {
     EXPECT_NE(role.err.find("unknown role 'owner'"), std::string::npos);
 }
 
+TEST(Cli, ServeExitsFourWhenItCannotListen) {
+    TempDir dir;
+    // Hold a listening socket on the port so serve's bind fails.
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(listen(fd, 1), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    auto file = dir.write("f.yaml", serveConfig(ntohs(addr.sin_port), dir.path().string()));
+    auto r = run(kBin, {"serve", "--config", file});
+    close(fd);
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.err.find("\"msg\":\"cannot listen\""), std::string::npos) << r.err;
+}
+
+// The provider verbs end to end against the "paging" test double.
+class ProviderVerbs : public ::testing::Test {
+protected:
+    std::vector<std::string> args(const std::string& command, std::vector<std::string> extra) {
+        std::vector<std::string> a = {command, "--provider", "paging", "--base-url", "https://forge.example",
+                                      "--plugin-path", FORGELINK_PAGING_PLUGIN_DIR, "--token-env", "FL_TOKEN"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
+    RunResult call(const std::string& command, std::vector<std::string> extra, const std::string& token = "good-token") {
+        return run(kBin, args(command, std::move(extra)), {{"FL_TOKEN", token}});
+    }
+};
+
+TEST_F(ProviderVerbs, ReposFollowsEveryPageAndReportsProgress) {
+    auto r = call("repos", {"--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["count"], 4);  // gamma/five is read-only, below the default min role (write)
+    std::vector<std::string> paths;
+    for (const auto& repo : out["repositories"]) paths.push_back(repo["full_path"]);
+    EXPECT_EQ(paths, (std::vector<std::string>{"alpha/one", "alpha/two", "beta/three", "beta/four"}));
+    EXPECT_EQ(out["repositories"][0]["role"], "maintain");
+    EXPECT_NE(r.err.find("repos: 2 fetched of 4\nrepos: 4 fetched of 4\n"), std::string::npos) << r.err;
+
+    auto all = call("repos", {"--min-role", "read"});
+    EXPECT_EQ(all.exit_code, 0);
+    EXPECT_NE(all.out.find("gamma/five  read  private"), std::string::npos) << all.out;
+    EXPECT_NE(all.err.find("repos: 5 fetched of 5"), std::string::npos) << all.err;
+
+    auto beta = call("repos", {"--namespace", "beta", "--search", "fo", "--json"});
+    EXPECT_EQ(json::parse(beta.out)["repositories"][0]["full_path"], "beta/four");
+    EXPECT_EQ(json::parse(beta.out)["count"], 1);
+}
+
+TEST_F(ProviderVerbs, NamespacesFollowsEveryPage) {
+    auto r = call("namespaces", {"--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = json::parse(r.out);
+    ASSERT_EQ(out["count"], 3);
+    EXPECT_EQ(out["namespaces"][2]["full_path"], "gamma");
+    auto text = call("namespaces", {"--search", "et"});
+    EXPECT_EQ(text.out, "beta  (group)  beta\n");
+}
+
+TEST_F(ProviderVerbs, RefusedTokenStopsAListingWithExitThree) {
+    auto r = call("repos", {"--json"}, "bad-token");
+    EXPECT_EQ(r.exit_code, 3);
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["error"]["kind"], "unauthorized");
+    EXPECT_EQ(out["fetched"], 0);
+}
+
+TEST_F(ProviderVerbs, FeedbackPublishesTheStatusAndCommentsOnFoundMergeRequests) {
+    TempDir dir;
+    auto body = dir.write("body.md", "Build **accepted**\n");
+    auto r = call("feedback", {"--repo", "g/p", "--sha", "abc", "--state", "accepted", "--comment-file", body, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["ok"], true);
+    EXPECT_EQ(out["status"]["forge_state"], "accepted@forgelink");
+    EXPECT_EQ(out["status"]["status_id"], "s-abc");
+    ASSERT_EQ(out["comments"].size(), 2u);
+    EXPECT_EQ(out["comments"][0]["merge_request"], "7");
+    EXPECT_EQ(out["comments"][0]["action"], "created");
+    EXPECT_EQ(out["comments"][0]["comment_id"], "forgelink:instance=cli#7");
+    EXPECT_EQ(out["comments"][1]["merge_request"], "9");
+}
+
+TEST_F(ProviderVerbs, FeedbackTakesContextAndInstanceIdFromTheConfig) {
+    TempDir dir;
+    auto body = dir.write("body.md", "hello");
+    auto file = dir.write("f.yaml", "server:\n  listen: 127.0.0.1:1\n  instance_id: ci-main\nstore:\n  path: db\n"
+                                    "secrets:\n  key_env: K\nfeedback:\n  status_context: ci/forgelink\n");
+    auto r = call("feedback", {"--config", file, "--repo", "g/p", "--sha", "abc", "--state", "errored",
+                               "--comment-file", body, "--mr", "5", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["status"]["forge_state"], "errored@ci/forgelink");
+    ASSERT_EQ(out["comments"].size(), 1u);
+    EXPECT_EQ(out["comments"][0]["comment_id"], "forgelink:instance=ci-main#5");
+}
+
+TEST_F(ProviderVerbs, FeedbackExitCodeIsTheWorstOutcome) {
+    TempDir dir;
+    auto body = dir.write("body.md", "x");
+    auto r = call("feedback", {"--repo", "g/p", "--sha", "abc", "--state", "rejected", "--comment-file", body,
+                               "--mr", "5", "--mr", "13", "--json"});
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    auto out = json::parse(r.out);
+    EXPECT_EQ(out["ok"], false);
+    EXPECT_EQ(out["comments"][0]["ok"], true);
+    EXPECT_EQ(out["comments"][1]["ok"], false);
+    EXPECT_EQ(out["comments"][1]["error"]["kind"], "forbidden");
+
+    auto missing = call("feedback", {"--repo", "missing/repo", "--sha", "abc", "--state", "queued"});
+    EXPECT_EQ(missing.exit_code, 3);
+    EXPECT_NE(missing.err.find("paging: not_found (repository_not_found): repository missing/repo not found"),
+              std::string::npos)
+        << missing.err;
+
+    auto text = call("feedback", {"--repo", "g/p", "--sha", "none", "--state", "queued", "--comment-file", body});
+    EXPECT_EQ(text.exit_code, 0);
+    EXPECT_NE(text.out.find("no open merge request has this commit"), std::string::npos) << text.out;
+}
+
 }  // namespace
 }  // namespace forgelink::test
