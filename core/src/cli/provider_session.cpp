@@ -1,11 +1,11 @@
 #include "cli/provider_session.hpp"
 
-#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
+#include "common/strings.hpp"
 
 namespace forgelink::cli {
 
@@ -112,7 +112,7 @@ std::unique_ptr<ProviderSession> ProviderSession::open(const po::variables_map& 
             exit_code = session->report(makeError(ErrorKind::invalid_input, e.what(), "token_unavailable"));
             return nullptr;
         }
-        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+        token = std::string(common::trim(token));  // editors add a final newline
         if (token.empty()) {
             exit_code = session->report(makeError(ErrorKind::invalid_input, path + ": the token file is empty",
                                                   "token_unavailable"));
