@@ -13,7 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* kRedirect = "http://127.0.0.1:8976/callback";
 const char* kVerifier = "ks02i3jdikdo2k0dkfodf3m39rjfjsdk0wk349rj3jrhf";
 const char* kChallenge = "2i0WFA-0AerkjQm4X4oDEhqA17QIAKNjXpagHBXmO_U";  // S256 of kVerifier (GitLab docs)
 const char* kInvalidGrant =

@@ -81,8 +81,14 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
+    std::unique_ptr<forgelink::sim::World> world;
     try {
-        auto world = forgelink::sim::loadScenario(text.str(), options.seed.value_or(0), options.seed.has_value());
+        world = forgelink::sim::loadScenario(text.str(), options.seed.value_or(0), options.seed.has_value());
+    } catch (const std::exception& e) {
+        std::cerr << "forge-sim: " << scenario_path << ": " << e.what() << "\n";
+        return 1;
+    }
+    try {
         forgelink::sim::ForgeSim sim(std::move(world), options);
         forgelink::sim::SimServer server(static_cast<int>(port), [&sim](const auto& req) { return sim.handle(req); },
                                          static_cast<int>(threads));
@@ -96,7 +102,7 @@ int main(int argc, char** argv) {
         std::cout << "forge-sim listening on http://127.0.0.1:" << server.port() << std::endl;
         server.run();
     } catch (const std::exception& e) {
-        std::cerr << "forge-sim: " << scenario_path << ": " << e.what() << "\n";
+        std::cerr << "forge-sim: " << e.what() << "\n";
         return 1;
     }
     return 0;

@@ -38,11 +38,12 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
     std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
     std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
     try {
+        // Asynchronous steps on one io_context: beast::tcp_stream deadlines only bind async calls,
+        // and tests rely on the deadline (stalled servers).
         asio::io_context ioc;
         beast::tcp_stream stream(ioc);
         tcp::resolver resolver(ioc);
-        stream.expires_after(std::chrono::milliseconds(timeout_ms));
-        stream.connect(resolver.resolve(host, port));
+        auto endpoints = resolver.resolve(host, port);
         http::request<http::string_body> req{http::string_to_verb(method), target, 11};
         req.set(http::field::host, authority);
         bool has_ua = false;
@@ -59,13 +60,30 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
         req.set(http::field::connection, "close");
         req.body() = body;
         if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") req.prepare_payload();
-        stream.expires_after(std::chrono::milliseconds(timeout_ms));
-        http::write(stream, req);
         beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
         parser.body_limit(256 * 1024 * 1024);
         if (method == "HEAD") parser.skip(true);
-        http::read(stream, buffer, parser);
+        beast::error_code result;
+        stream.expires_after(std::chrono::milliseconds(timeout_ms));
+        stream.async_connect(endpoints, [&](beast::error_code ec, const tcp::endpoint&) {
+            if (ec) {
+                result = ec;
+                return;
+            }
+            http::async_write(stream, req, [&](beast::error_code ec2, std::size_t) {
+                if (ec2) {
+                    result = ec2;
+                    return;
+                }
+                http::async_read(stream, buffer, parser, [&](beast::error_code ec3, std::size_t) { result = ec3; });
+            });
+        });
+        ioc.run();
+        if (result) {
+            out.error = result.message();
+            return out;
+        }
         auto& res = parser.get();
         out.status = static_cast<int>(res.result_int());
         for (auto& f : res) {
