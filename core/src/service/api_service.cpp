@@ -64,6 +64,11 @@ void ApiService::addRoutes() {
     route("GET", "/auth/{provider}/login", N, bind(&ApiService::startLogin));
     route("GET", "/auth/{provider}/callback", N, bind(&ApiService::finishLogin));
     route("POST", "/auth/logout", N, bind(&ApiService::logout));
+    // The same under /api/v1, so a redirect_uri registered either way works (the example config
+    // uses /api/v1/auth/<provider>/callback).
+    route("GET", "/api/v1/auth/{provider}/login", N, bind(&ApiService::startLogin));
+    route("GET", "/api/v1/auth/{provider}/callback", N, bind(&ApiService::finishLogin));
+    route("POST", "/api/v1/auth/logout", N, bind(&ApiService::logout));
     route("GET", "/api/v1/session", R, bind(&ApiService::currentSession));
 
     route("POST", "/api/v1/teams", R, bind(&ApiService::createTeam));  // who may: checked inside

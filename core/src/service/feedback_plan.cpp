@@ -59,11 +59,13 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
                       {"sha", sha}};
     tasks.push_back(std::move(status));
 
-    if (comment && !build.mr_number.empty()) {
+    if (comment) {
+        // Without a merge request the dispatcher finds the open ones of the commit: such a task
+        // carries the sha in its key so different commits do not coalesce.
         store::NewFeedbackTask note;
         note.team_id = team_id;
-        note.key = {link.provider, link.instance, link.repository_id, "", "", store::FeedbackKind::comment,
-                    build.mr_number};
+        note.key = {link.provider, link.instance, link.repository_id, build.mr_number.empty() ? sha : std::string(),
+                    "", store::FeedbackKind::comment, build.mr_number};
         note.payload = {{"repository", link.repository_id},
                         {"project_id", link.project_id},
                         {"merge_request", build.mr_number},

@@ -9,6 +9,9 @@
 //    mr_number): one waiting comment per MR, whatever project or commit asked, because the body
 //    is rendered at delivery from the builds of every project linked to that repository.
 //    Payload: {"repository": id, "project_id", "merge_request": number, "sha"}.
+//    Without a merge request (the build did not name one) the comment task has an empty
+//    "merge_request" and the key (provider, instance, repository_id, sha, "", comment, ""): the
+//    dispatcher finds the open merge requests of the commit and comments on each.
 #pragma once
 
 #include <cstdint>

@@ -32,7 +32,7 @@ std::string isoTime(store::Timestamp at) {
     const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
     std::tm tm{};
     gmtime_r(&seconds, &tm);
-    char buffer[40];
+    char buffer[96];  // sized for any int fields, so the compiler can prove no truncation
     std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis % 1000));
     return buffer;
