@@ -374,12 +374,12 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
         } else if (contains(body.text, "Group Not Found")) {
             e.code = "group_not_found";
             e.message = where + said + ": the group does not exist or the token's user cannot see it";
-        } else if (contains(body.text, "Commit Not Found")) {
-            e.code = "commit_not_found";
-            e.message = where + said + ": the commit is not in this project: was it pushed here (not only to a fork)?";
         } else if (contains(body.text, "References for commit")) {
             e.code = "ref_not_found";
             e.message = where + said + ": no branch contains the commit; pass the branch as ref";
+        } else if (contains(body.text, "Commit Not Found")) {
+            e.code = "commit_not_found";
+            e.message = where + said + ": the commit is not in this project: was it pushed here (not only to a fork)?";
         } else if (contains(body.text, "Merge Request Not Found") || contains(body.text, "MergeRequest")) {
             e.code = "merge_request_not_found";
             e.message = where + said + ": no such merge request in this project";

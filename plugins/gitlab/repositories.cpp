@@ -227,13 +227,8 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
     const HttpResponse& tail = responses.back().value();
     const bool more_than_counted = last >= state.total_pages && headerNumber(tail, "X-Next-Page").has_value();
     if (shrank || more_than_counted) {
-        // The listing changed while we paged; the ids above the last one seen are still complete
-        // by keyset, whatever shifted.
-        if (shrank) {
-            state.mode = ListCursor::Mode::keyset;
-            page.next_cursor = encodeCursor(state);
-            return page;
-        }
+        // The listing changed while we paged: whatever shifted, keyset from the highest id seen
+        // lists every project above it exactly once.
         state.mode = ListCursor::Mode::keyset;
         page.next_cursor = encodeCursor(state);
         return page;

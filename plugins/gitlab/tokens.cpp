@@ -202,10 +202,23 @@ Result<TokenInfo> GitLabProvider::doValidateToken(const Credentials& credentials
             return member.error();
         }
         if (level == 0 && token && token->access_level) level = *token->access_level;
+        if (level == 0 && !is_project) {
+            // Without the members API: any project of the group shows the bot's group_access.
+            auto projects = api.get("/groups/" + binding.id + "/projects?include_subgroups=true&per_page=1",
+                                    "reading the token's group projects");
+            if (projects && projects->is_array() && !projects->empty()) {
+                if (auto p = parseProject(projects->front(), inst.key)) level = p->access_level;
+            }
+        }
         info.bound_to = ref;
-        info.role = roleFromAccessLevel(level);
-        info.role_label = accessLevelLabel(level);
-        if (level < kDeveloper) {
+        if (level == 0) {
+            info.warnings.push_back({"role_unknown", "GitLab did not tell the token's role on " + ref.kind + " " +
+                                                         ref.full_path + "; make sure it is Developer (30) or higher"});
+        } else {
+            info.role = roleFromAccessLevel(level);
+            info.role_label = accessLevelLabel(level);
+        }
+        if (level != 0 && level < kDeveloper) {
             return refusal(ErrorKind::forbidden, "role_too_low",
                            std::string("the ") + ref.kind + " access token's role on " + ref.kind + " " +
                                ref.full_path + " is " + accessLevelLabel(level) +

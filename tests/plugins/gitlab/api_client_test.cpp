@@ -1,0 +1,161 @@
+// URL building, header parsing, cursors and dates: the GitLab provider's small pure pieces.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "api_client.hpp"
+#include "gitlab_provider.hpp"
+
+namespace forgelink::gitlab {
+namespace {
+
+TEST(GitLabInstance, RootAndKeyFromWhatAdminsType) {
+    struct Case {
+        const char* input;
+        const char* root;
+        const char* key;
+    };
+    for (const Case& c : {Case{"https://gitlab.com", "https://gitlab.com", "gitlab.com"},
+                          Case{"https://GitLab.Example.com/", "https://gitlab.example.com", "gitlab.example.com"},
+                          Case{"http://127.0.0.1:8080/gitlab", "http://127.0.0.1:8080/gitlab", "127.0.0.1:8080/gitlab"},
+                          Case{"https://host/gitlab/api/v4/", "https://host/gitlab", "host/gitlab"},
+                          Case{"  https://host/a/b  ", "https://host/a/b", "host/a/b"}}) {
+        auto i = parseInstance(c.input);
+        ASSERT_TRUE(i) << c.input << ": " << i.error().message;
+        EXPECT_EQ(i->root, c.root) << c.input;
+        EXPECT_EQ(i->key, c.key) << c.input;
+    }
+    for (const char* bad : {"gitlab.com", "ftp://host", "https://", "https://host/?x=1", "https://user:pw@host"}) {
+        auto i = parseInstance(bad);
+        ASSERT_FALSE(i) << bad;
+        EXPECT_EQ(i.error().kind, ErrorKind::invalid_input);
+        EXPECT_NE(i.error().message.find("expected the instance root"), std::string::npos) << i.error().message;
+    }
+    auto i = parseInstance("https://host/gitlab");
+    EXPECT_EQ(i->tokenPageUrl(), "https://host/gitlab/-/user_settings/personal_access_tokens?name=forgelink&scopes=api,read_user");
+}
+
+class NoNetwork : public Transport {
+public:
+    Result<HttpResponse> send(const HttpRequest&) override { return makeError(ErrorKind::internal, "unused"); }
+    std::vector<Result<HttpResponse>> sendAll(const std::vector<HttpRequest>&, std::size_t) override { return {}; }
+};
+
+TEST(GitLabApiClient, UrlsAndAuthHeaders) {
+    NoNetwork net;
+    auto i = parseInstance("http://127.0.0.1:9/gitlab");
+    ApiClient pat(net, i.value(), "glpat-secret", AuthScheme::private_token);
+    auto r = pat.request("GET", "/projects/" + projectRef("group/sub/proj"));
+    EXPECT_EQ(r.url, "http://127.0.0.1:9/gitlab/api/v4/projects/group%2Fsub%2Fproj");
+    ASSERT_NE(findHeader(r.headers, "private-token"), nullptr);
+    EXPECT_EQ(*findHeader(r.headers, "PRIVATE-TOKEN"), "glpat-secret");
+    EXPECT_EQ(findHeader(r.headers, "Authorization"), nullptr);
+    EXPECT_EQ(r.url.find("secret"), std::string::npos);
+
+    ApiClient oauth(net, i.value(), "oauth-secret", AuthScheme::bearer);
+    auto o = oauth.request("GET", "/user");
+    EXPECT_EQ(*findHeader(o.headers, "Authorization"), "Bearer oauth-secret");
+    EXPECT_EQ(findHeader(o.headers, "PRIVATE-TOKEN"), nullptr);
+
+    EXPECT_EQ(projectRef("42"), "42");
+    EXPECT_EQ(projectRef("/a/b/"), "a%2Fb");
+    EXPECT_EQ(ApiClient::pathOf("http://h:1/x/api/v4/projects?a=b"), "/x/api/v4/projects");
+}
+
+TEST(GitLabApiClient, QueryAndLinkParsing) {
+    EXPECT_EQ(encodeQuery({{"search", "a b&c"}, {"per_page", "100"}}), "search=a%20b%26c&per_page=100");
+    const std::string url = "http://h/api/v4/projects?id_after=120&order_by=id&search=a%20b";
+    EXPECT_EQ(queryParam(url, "id_after"), "120");
+    EXPECT_EQ(queryParam(url, "search"), "a b");
+    EXPECT_FALSE(queryParam(url, "page").has_value());
+
+    HttpResponse r;
+    r.headers = {{"link", "<http://h/p?page=1>; rel=\"first\", <http://h/p?page=3>; rel=\"next\", "
+                          "<http://h/p?page=9>; rel=\"last\""}};
+    EXPECT_EQ(linkTarget(r, "next"), "http://h/p?page=3");
+    EXPECT_EQ(linkTarget(r, "last"), "http://h/p?page=9");
+    EXPECT_EQ(linkTarget(r, "prev"), "");
+}
+
+TEST(GitLabApiClient, RetryAfterFromHeaders) {
+    HttpResponse r;
+    r.status = 429;
+    r.headers = {{"Retry-After", "17"}};
+    EXPECT_EQ(retryAfter(r), std::chrono::seconds(17));
+    const long long reset = static_cast<long long>(std::time(nullptr)) + 40;
+    r.headers = {{"RateLimit-Reset", std::to_string(reset)}};
+    auto wait = retryAfter(r);
+    ASSERT_TRUE(wait);
+    EXPECT_GE(wait->count(), 38);
+    EXPECT_LE(wait->count(), 40);
+}
+
+TEST(GitLabApiClient, HtmlAndRedirectsAreNotGitLab) {
+    auto i = parseInstance("https://example.com").value();
+    HttpResponse html;
+    html.status = 200;
+    html.headers = {{"Content-Type", "text/html; charset=utf-8"}};
+    html.body = "<!DOCTYPE html><html><body>Welcome</body></html>";
+    EXPECT_TRUE(looksLikeHtml(html));
+    html.status = 404;
+    Error e = errorFromResponse(i, html, "reading the user");
+    EXPECT_EQ(e.kind, ErrorKind::invalid_input);
+    EXPECT_EQ(e.code, "not_a_gitlab_api");
+    EXPECT_NE(e.message.find("https://example.com"), std::string::npos);
+
+    HttpResponse redirect;
+    redirect.status = 302;
+    redirect.headers = {{"Location", "https://example.com/users/sign_in"}};
+    Error r = errorFromResponse(i, redirect, "reading the user");
+    EXPECT_EQ(r.code, "not_a_gitlab_api");
+    EXPECT_NE(r.message.find("/users/sign_in"), std::string::npos);
+
+    HttpResponse bad_gateway;
+    bad_gateway.status = 502;
+    bad_gateway.body = "<html>bad gateway</html>";
+    EXPECT_EQ(errorFromResponse(i, bad_gateway, "x").kind, ErrorKind::transient);
+}
+
+TEST(GitLabCursor, RoundTripAndRefusals) {
+    ListCursor c;
+    c.mode = ListCursor::Mode::keyset;
+    c.next_page = 0;
+    c.total_pages = 0;
+    c.last_id = 110000;
+    c.query_hash = "abcdef0123456789";
+    auto back = decodeCursor(encodeCursor(c));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->mode, ListCursor::Mode::keyset);
+    EXPECT_EQ(back->last_id, 110000);
+    EXPECT_EQ(back->query_hash, c.query_hash);
+    for (const char* bad : {"", "x", "gl1.o.1.2.3", "gl1.z.1.2.3.h", "gl1.o.-1.2.3.h", "gl1.o.a.2.3.h", "gl1.o.1.2.3."}) {
+        auto d = decodeCursor(bad);
+        ASSERT_FALSE(d) << bad;
+        EXPECT_EQ(d.error().code, "bad_cursor");
+    }
+}
+
+std::string isoDate(int days_from_today) {
+    using namespace std::chrono;
+    year_month_day ymd{floor<days>(system_clock::now()) + days(days_from_today)};
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    return buffer;
+}
+
+TEST(GitLabDates, DaysUntilUsesTodayUtc) {
+    EXPECT_EQ(daysUntil(isoDate(0)), 0);
+    EXPECT_EQ(daysUntil(isoDate(12)), 12);
+    EXPECT_EQ(daysUntil(isoDate(-3)), -3);
+    EXPECT_FALSE(daysUntil("2024-02-30").has_value());
+    EXPECT_FALSE(daysUntil("tomorrow").has_value());
+}
+
+TEST(GitLabHash, Sha256) {
+    EXPECT_EQ(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace forgelink::gitlab
