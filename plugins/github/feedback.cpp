@@ -59,7 +59,15 @@ Result<StatusResult> GitHubProvider::doPublishStatus(const Credentials& credenti
     // state machine: skip a post that would change nothing the forge shows.
     auto existing = api.get("/repos/" + full_name.value() + "/commits/" + request.sha + "/statuses?per_page=100",
                             "reading the statuses of " + where);
-    if (!existing) return existing.error();
+    if (!existing) {
+        Error e = existing.error();
+        // A token that may not even read statuses may not write them: name what the write needs.
+        if (e.code == "permission_missing") {
+            e.missing_scopes = {"statuses=write"};
+            e.message += "; posting statuses needs Commit statuses: write";
+        }
+        return e;
+    }
     if (existing->is_array()) {
         for (const auto& item : existing.value()) {
             auto s = parseCommitStatus(item);
