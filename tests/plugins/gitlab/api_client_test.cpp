@@ -159,3 +159,100 @@ TEST(GitLabHash, Sha256) {
 
 }  // namespace
 }  // namespace forgelink::gitlab
+
+namespace forgelink::gitlab {
+namespace {
+
+// Answers every request with one canned response; records what was asked.
+class CannedTransport : public Transport {
+public:
+    explicit CannedTransport(HttpResponse answer) : answer_(std::move(answer)) {}
+    Result<HttpResponse> send(const HttpRequest& request) override {
+        urls.push_back(request.url);
+        return answer_;
+    }
+    std::vector<Result<HttpResponse>> sendAll(const std::vector<HttpRequest>& requests, std::size_t) override {
+        std::vector<Result<HttpResponse>> out;
+        for (const auto& r : requests) out.push_back(send(r));
+        return out;
+    }
+    std::vector<std::string> urls;
+
+private:
+    HttpResponse answer_;
+};
+
+TEST(GitLabValidateToken, AWebSiteAnsweringHtmlIsNotAGitLabApi) {
+    HttpResponse html;
+    html.status = 200;
+    html.headers = {{"Content-Type", "text/html"}};
+    html.body = "<!doctype html><title>Intranet</title>";
+    CannedTransport net(html);
+    HostServices host;
+    host.transport = &net;
+    GitLabProvider provider(host);
+    auto info = provider.validateToken({"http://127.0.0.1:9/intranet", "glpat-secret-value"});
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().code, "not_a_gitlab_api");
+    EXPECT_NE(info.error().message.find("http://127.0.0.1:9/intranet/api/v4/personal_access_tokens/self"),
+              std::string::npos)
+        << info.error().message;
+    EXPECT_EQ(info.error().message.find("glpat-secret-value"), std::string::npos);
+}
+
+TEST(GitLabValidateToken, ARedirectToASignInPageIsNotAGitLabApi) {
+    HttpResponse redirect;
+    redirect.status = 302;
+    redirect.headers = {{"Location", "http://127.0.0.1:9/users/sign_in"}};
+    CannedTransport net(redirect);
+    HostServices host;
+    host.transport = &net;
+    GitLabProvider provider(host);
+    auto info = provider.validateToken({"http://127.0.0.1:9", "glpat-secret-value"});
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().code, "not_a_gitlab_api");
+    EXPECT_NE(info.error().message.find("/users/sign_in"), std::string::npos) << info.error().message;
+    ASSERT_EQ(net.urls.size(), 1u);  // nothing else is tried with the token
+}
+
+TEST(GitLabValidateToken, A404WithoutGitLabBehindItIsNotAGitLabApi) {
+    HttpResponse missing;
+    missing.status = 404;
+    missing.body = "Not Found";
+    CannedTransport net(missing);
+    HostServices host;
+    host.transport = &net;
+    GitLabProvider provider(host);
+    auto info = provider.validateToken({"http://127.0.0.1:9", "glpat-secret-value"});
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().code, "not_a_gitlab_api") << info.error().message;
+}
+
+TEST(GitLabProviderInputs, RefusesBadInputBeforeTheNetwork) {
+    HttpResponse unused;
+    CannedTransport net(unused);
+    HostServices host;
+    host.transport = &net;
+    GitLabProvider provider(host);
+    const Credentials c{"http://127.0.0.1:9", "glpat-x"};
+    auto sha = provider.publishStatus(c, {"1", "not-a-sha", "", BuildState::queued, "", "", ""});
+    ASSERT_FALSE(sha);
+    EXPECT_EQ(sha.error().code, "bad_sha");
+    auto marker = provider.upsertComment(c, {"1", "1", "forgelink", "body", ""});
+    ASSERT_FALSE(marker);
+    EXPECT_EQ(marker.error().code, "bad_marker");
+    auto cursor = provider.listRepositories(c, {}, "garbage");
+    ASSERT_FALSE(cursor);
+    EXPECT_EQ(cursor.error().code, "bad_cursor");
+    EXPECT_TRUE(net.urls.empty());
+    auto url = provider.authorizeUrl("http://127.0.0.1:9/gitlab",
+                                     {{"app", "", "http://127.0.0.1/cb"}, "st", std::string(43, 'a'), {}});
+    ASSERT_TRUE(url) << url.error().message;
+    EXPECT_EQ(url.value(),
+              "http://127.0.0.1:9/gitlab/oauth/authorize?client_id=app&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"
+              "&response_type=code&state=st&scope=read_user&code_challenge=" + std::string(43, 'a') +
+                  "&code_challenge_method=S256");
+}
+
+}  // namespace
+}  // namespace forgelink::gitlab
