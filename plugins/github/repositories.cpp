@@ -189,6 +189,8 @@ Result<RepositoryPermissions> GitHubProvider::doRepositoryPermissions(const Cred
     const Role role = repo->repository.role;
     const std::string& name = out.repository.full_path;
     auto scopes = parseScopes(response->headers);
+    // Fine-grained and App user tokens have permissions, not scopes (see tokens.cpp).
+    if (credentials.token.rfind("github_pat_", 0) == 0 || credentials.token.rfind("ghu_", 0) == 0) scopes.reset();
 
     if (!repo->permissions_known) {
         out.post_status = {false, "GitHub did not say what the token's user may do on " + name +

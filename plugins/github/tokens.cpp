@@ -82,6 +82,9 @@ Result<TokenInfo> GitHubProvider::doValidateToken(const Credentials& credentials
     } else {
         info.kind = TokenKind::unknown;
     }
+    // Scopes do not apply to fine-grained and App user tokens (their permissions do), even when a
+    // server sends an empty X-OAuth-Scopes for them.
+    if (fine_grained || info.kind == TokenKind::app) scopes.reset();
     if (scopes) info.scopes = *scopes;
 
     if (auto expires = parseTokenExpiration(r.headers)) {

@@ -305,5 +305,71 @@ TEST(Provider, GetRepositoryByNumericIdUsesRepositoriesEndpoint) {
     EXPECT_EQ(repo->visibility, "private");
 }
 
+TEST(Provider, ValidateTokenRefusesWhatIsNotGitHub) {
+    ScriptedTransport t;
+    HostServices host;
+    host.transport = &t;
+    GitHubProvider provider(host);
+    const Credentials c{"https://ghes.example.com", "ghp_token0000000000000000000000000000000"};
+
+    t.answer = [](const HttpRequest&) {
+        HttpResponse r;
+        r.status = 200;
+        r.headers = {{"Content-Type", "text/html"}};
+        r.body = "<!DOCTYPE html><html>Sign in</html>";
+        return r;
+    };
+    auto html = provider.validateToken(c);
+    ASSERT_FALSE(html.ok());
+    EXPECT_EQ(html.error().code, "not_a_github_api");
+    EXPECT_NE(html.error().message.find("https://ghes.example.com/api/v3/user"), std::string::npos);
+
+    t.answer = [](const HttpRequest&) {  // a JSON user, but from nothing that speaks GitHub
+        HttpResponse r;
+        r.status = 200;
+        r.headers = {{"Content-Type", "application/json"}};
+        r.body = R"({"login":"x","id":1})";
+        return r;
+    };
+    EXPECT_EQ(provider.validateToken(c).error().code, "not_a_github_api");
+
+    t.answer = [](const HttpRequest&) { return jsonAnswer(404, R"({"message":"Not Found"})"); };
+    EXPECT_EQ(provider.validateToken(c).error().code, "not_a_github_api");
+
+    t.answer = [](const HttpRequest&) {
+        return jsonAnswer(403, R"({"message":"Resource not accessible by integration"})");
+    };
+    auto installation = provider.validateToken({c.base_url, "ghs_installation"});
+    ASSERT_FALSE(installation.ok());
+    EXPECT_EQ(installation.error().code, "installation_token");
+    EXPECT_EQ(installation.error().message.find("ghs_installation"), std::string::npos);
+}
+
+TEST(Provider, AppUserTokenIsJudgedPerRepository) {
+    ScriptedTransport t;
+    t.answer = [](const HttpRequest&) {
+        return jsonAnswer(200, R"({"login":"dev","id":5,"type":"User"})",
+                          {{"GitHub-Authentication-Token-Expiration", "2020-01-01 00:00:00 UTC"}});
+    };
+    HostServices host;
+    host.transport = &t;
+    GitHubProvider provider(host);
+    auto info = provider.validateToken({"https://github.com", "ghu_apptoken"});
+    ASSERT_TRUE(info.ok()) << info.error().message;
+    EXPECT_EQ(info->kind, TokenKind::app);
+    EXPECT_TRUE(info->scopes.empty());
+    EXPECT_EQ(info->expires_at, "2020-01-01");
+    EXPECT_LT(*info->days_until_expiry, 0);
+    bool per_repo = false, expiring = false;
+    for (const auto& w : info->warnings) {
+        per_repo |= w.code == "permissions_per_repository" && w.message.find("GitHub App user token") != std::string::npos;
+        expiring |= w.code == "expires_soon";
+    }
+    EXPECT_TRUE(per_repo);
+    EXPECT_TRUE(expiring);
+    ASSERT_EQ(t.seen.size(), 1u);
+    EXPECT_EQ(t.seen[0].url, "https://api.github.com/user");
+}
+
 }  // namespace
 }  // namespace forgelink::github

@@ -67,6 +67,7 @@ github:
     - {repos: 250, owner: acme, name_prefix: repo-, private: true, collaborator: bob, permission: push}
   oauth_apps:
     - {client_id: Iv1.forgelink, secret: gh-secret, redirect_uri: "http://127.0.0.1:8976/callback", user: alice, scopes: [repo]}
+    - {client_id: Iv1.expiring, secret: gh-secret-2, redirect_uri: "http://127.0.0.1:8976/callback", user: bob, expiring: true}
 )";
 }
 
@@ -584,6 +585,44 @@ TEST_F(GitHubSim, OAuthWebFlowWithPkce) {
     ASSERT_FALSE(bad_client.ok());
     EXPECT_EQ(bad_client.error().code, "incorrect_client_credentials");
     EXPECT_EQ(bad_client.error().message.find("not-the-secret-42"), std::string::npos);
+}
+
+TEST_F(GitHubSim, ExpiringAppTokensRefreshAndRotate) {
+    const std::string verifier = "another-long-verifier-string-with-enough-entropy-0123456789abcdef";
+    unsigned char digest[32];
+    unsigned int len = 0;
+    EVP_Digest(verifier.data(), verifier.size(), digest, &len, EVP_sha256(), nullptr);
+    AuthorizeRequest a;
+    a.client = {"Iv1.expiring", "gh-secret-2", "http://127.0.0.1:8976/callback"};
+    a.state = "s2";
+    a.code_challenge = base64url(digest, len);
+    auto url = p().authorizeUrl(sim_->baseUrl(), a);
+    ASSERT_TRUE(url.ok()) << url.error().message;
+    EXPECT_EQ(url.value().find("scope="), std::string::npos);  // no scopes asked: the app's default
+    auto approve = sim::httpRequest("GET", url.value());
+    std::string location = approve.header("location");
+    auto at = location.find("code=");
+    ASSERT_NE(at, std::string::npos) << location;
+    std::string code = location.substr(at + 5, location.find('&', at) - at - 5);
+    auto tokens = p().exchangeCode(sim_->baseUrl(), a.client, code, verifier);
+    ASSERT_TRUE(tokens.ok()) << tokens.error().message;
+    EXPECT_EQ(tokens->access_token.rfind("ghu_", 0), 0u);
+    ASSERT_FALSE(tokens->refresh_token.empty());
+    ASSERT_TRUE(tokens->expires_at.has_value());
+
+    auto info = p().validateToken({sim_->baseUrl(), tokens->access_token});
+    ASSERT_TRUE(info.ok()) << info.error().message;
+    EXPECT_EQ(info->kind, TokenKind::app);
+    EXPECT_EQ(info->identity.username, "bob");
+
+    auto refreshed = p().refreshToken(sim_->baseUrl(), a.client, tokens->refresh_token);
+    ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+    EXPECT_NE(refreshed->access_token, tokens->access_token);
+    EXPECT_NE(refreshed->refresh_token, tokens->refresh_token);
+    auto reused = p().refreshToken(sim_->baseUrl(), a.client, tokens->refresh_token);
+    ASSERT_FALSE(reused.ok());
+    EXPECT_EQ(reused.error().kind, ErrorKind::unauthorized) << reused.error().message;
+    EXPECT_EQ(reused.error().message.find(tokens->refresh_token), std::string::npos);
 }
 
 TEST_F(GitHubSim, AuthorizeUrlRefusesWhatIsMissing) {
