@@ -82,7 +82,7 @@ TEST_F(GitLabOAuth, CodeExchangeWithPkceAndTokenUse) {
     auto t = r.json();
     EXPECT_EQ(t["expires_in"], 7200);
     EXPECT_EQ(t["scope"], "api");
-    EXPECT_EQ(t["token_type"], "Bearer");
+    EXPECT_EQ(t["token_type"], "bearer");  // as in fixtures/gitlab/oauth_token.body.json
     EXPECT_TRUE(t["created_at"].is_number_integer());
     std::string access = t["access_token"];
     EXPECT_EQ(exchange(code, kVerifier).json()["error"], "invalid_grant");  // codes are single-use

@@ -406,6 +406,22 @@ TEST(GitLabSimRateLimit, BudgetHeadersAnd429RetryLater) {
     EXPECT_EQ(sim.get(url, pat(kBot)).status, 200);
 }
 
+TEST(GitLabSimNotesLimit, ApplicationLimiterAnswersJson429) {
+    std::string scenario = SimProcess::scenarioFile("gitlab-basic.yaml");
+    scenario.replace(scenario.find("  version:"), 0, "  notes_create_limit: {limit: 1, period_seconds: 60}\n");
+    SimProcess sim(scenario);
+    auto post = [&] {
+        return forgelink::sim::httpRequest("POST", sim.gitlabUrl() + "/api/v4/projects/100/merge_requests/1/notes",
+                                           {{"PRIVATE-TOKEN", kBot}, {"Content-Type", "application/json"}}, R"({"body":"hi"})");
+    };
+    EXPECT_EQ(post().status, 201);
+    auto limited = post();
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_EQ(limited.json(), json({{"message", {{"error", "This endpoint has been requested too many times. Try again later."}}}}));
+    sim.advanceTime(61);
+    EXPECT_EQ(post().status, 201);
+}
+
 TEST(GitLabSimExternalUrl, SubPathRootBuildsLinksFromExternalUrl) {
     SimProcess sim(SimProcess::scenarioFile("gitlab-basic.yaml"), {"http://127.0.0.1:0/gitlab", -1});
     EXPECT_EQ(sim.gitlabUrl(), sim.baseUrl() + "/gitlab");

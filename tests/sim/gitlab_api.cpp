@@ -1,5 +1,6 @@
 // The GitLab REST v4 dialect (API-FACTS section A).
 #include <algorithm>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "forge_sim.hpp"
@@ -70,6 +71,8 @@ private:
     json userJson(const GlUser& u) const;
     json namespaceJson(const GlProject& p) const;
     json projectJson(const GlProject& p, bool simple) const;
+    // Serialized project, cached per project: listings of 25,000 projects must stay cheap.
+    std::string projectText(const GlProject& p, bool simple) const;
     json groupJson(const GlGroup& g) const;
     json mrJson(const GlProject& p, const GlMergeRequest& mr, bool full) const;
     json noteJson(const GlProject& p, const GlMergeRequest& mr, const GlNote& n) const;
@@ -472,6 +475,35 @@ json GitLab::projectJson(const GlProject& p, bool simple) const {
     return j;
 }
 
+std::string GitLab::projectText(const GlProject& p, bool simple) const {
+    std::size_t idx = w_.project_by_id.at(p.id);
+    auto& cache = simple ? w_.simple_json_cache : w_.full_json_cache;
+    if (cache.size() != w_.projects.size()) cache.assign(w_.projects.size(), std::string());
+    if (cache[idx].empty()) {
+        // The caller-independent part; permissions are appended per caller below.
+        json j = projectJson(p, simple);
+        j.erase("permissions");
+        j.erase("can_create_merge_request_in");
+        cache[idx] = j.dump();
+    }
+    if (simple) return cache[idx];
+    json extra = json::object();
+    extra["can_create_merge_request_in"] = accessLevel(p) >= 30;
+    if (auth_.user) {
+        int direct = 0, group = 0;
+        accessLevel(p, &direct, &group);
+        json perms{{"project_access", nullptr}, {"group_access", nullptr}};
+        if (direct) perms["project_access"] = {{"access_level", direct}, {"notification_level", 3}};
+        if (group) perms["group_access"] = {{"access_level", group}, {"notification_level", 3}};
+        extra["permissions"] = perms;
+    }
+    std::string text = cache[idx];
+    text.pop_back();  // '}'
+    std::string tail = extra.dump();
+    text += "," + tail.substr(1);
+    return text;
+}
+
 json GitLab::groupJson(const GlGroup& g) const {
     return json{{"id", g.id},
                 {"web_url", webBase() + "/groups/" + g.full_path},
@@ -627,8 +659,13 @@ SimResponse GitLab::offsetPage(std::size_t total, std::map<std::string, std::str
     if (type && offset > kMaxOffset)
         answer(405, json{{"error", std::string("Offset pagination has a maximum allowed offset of 50000 for requests that return objects of type ") +
                                        type + ". Remaining records can be retrieved using keyset pagination."}});
-    json arr = json::array();
-    for (std::int64_t i = offset; i < static_cast<std::int64_t>(total) && i < offset + pg.per_page; ++i) arr.push_back(item(i));
+    std::string body = "[";
+    for (std::int64_t i = offset; i < static_cast<std::int64_t>(total) && i < offset + pg.per_page; ++i) {
+        if (body.size() > 1) body += ",";
+        if constexpr (std::is_same_v<decltype(item(i)), std::string>) body += item(i);
+        else body += item(i).dump();
+    }
+    body += "]";
     params = linkParams(std::move(params));
     params["per_page"] = std::to_string(pg.per_page);
     std::int64_t total_pages = std::max<std::int64_t>(1, (static_cast<std::int64_t>(total) + pg.per_page - 1) / pg.per_page);
@@ -645,7 +682,8 @@ SimResponse GitLab::offsetPage(std::size_t total, std::map<std::string, std::str
     if (has_next) add(link(pg.page + 1, "next"));
     add(link(1, "first"));
     if (counted) add(link(total_pages, "last"));
-    SimResponse r = ok(arr);
+    SimResponse r;
+    r.json(200, body);
     r.set("Link", links);
     r.set("X-Page", std::to_string(pg.page));
     r.set("X-Per-Page", std::to_string(pg.per_page));
@@ -782,10 +820,12 @@ SimResponse GitLab::listProjects(std::optional<Id> group_scope, bool include_sub
     }
     if (keyset) {
         Page pg = pageParams();
-        json arr = json::array();
+        std::string arr = "[";
         std::size_t n = std::min<std::size_t>(view->size(), static_cast<std::size_t>(pg.per_page));
-        for (std::size_t k = 0; k < n; ++k) arr.push_back(projectJson(w_.projects[(*view)[k]], simple));
-        SimResponse r = ok(arr);
+        for (std::size_t k = 0; k < n; ++k) arr += (k ? "," : "") + projectText(w_.projects[(*view)[k]], simple);
+        arr += "]";
+        SimResponse r;
+        r.json(200, arr);
         if (n == static_cast<std::size_t>(pg.per_page) && n > 0) {
             auto params = linkParams({{"order_by", order_by}, {"sort", sort}, {"pagination", "keyset"}});
             params["per_page"] = std::to_string(pg.per_page);
@@ -800,7 +840,7 @@ SimResponse GitLab::listProjects(std::optional<Id> group_scope, bool include_sub
         return r;
     }
     return offsetPage(view->size(), {{"order_by", order_by}, {"sort", sort}}, "Project",
-                      [&](std::int64_t i) { return projectJson(w_.projects[(*view)[i]], simple); });
+                      [&](std::int64_t i) { return projectText(w_.projects[(*view)[i]], simple); });
 }
 
 SimResponse GitLab::listGroups() {
@@ -929,6 +969,8 @@ SimResponse GitLab::postStatus(GlProject& p, const std::string& sha) {
     if (to == "running" && s.started_at.empty()) s.started_at = isoTime(ctx_.now);
     if (to == "success" || to == "failed" || to == "canceled" || to == "skipped") s.finished_at = isoTime(ctx_.now);
     p.last_activity_at = isoTime(ctx_.now);
+    if (std::size_t idx = w_.project_by_id.at(p.id); idx < w_.simple_json_cache.size()) w_.simple_json_cache[idx].clear();
+    if (std::size_t idx = w_.project_by_id.at(p.id); idx < w_.full_json_cache.size()) w_.full_json_cache[idx].clear();
     json body = statusJson(s);
     if (!existing) w_.statuses.push_back(std::move(fresh));
     return ok(body, 201);
@@ -1019,6 +1061,14 @@ SimResponse GitLab::notes(GlProject& p, GlMergeRequest& mr, const std::vector<st
             if (!body) answer(400, json{{"error", "body is missing"}});
             if (body->empty()) message(400, "400 Bad request - Note {:note=>[\"can't be blank\"]}");
             if (body->size() > 1000000) answer(400, json{{"message", {{"note", json::array({"is too long (maximum is 1000000 characters)"})}}}});
+            if (w_.notes_limit > 0) {  // GitLab's application limiter (check_rate_limit!): JSON, not Rack::Attack text
+                auto& times = w_.note_times[auth_.user->id];
+                times.erase(std::remove_if(times.begin(), times.end(), [&](std::int64_t t) { return t <= ctx_.now - w_.notes_period; }),
+                            times.end());
+                if (static_cast<std::int64_t>(times.size()) >= w_.notes_limit)
+                    answer(429, json{{"message", {{"error", "This endpoint has been requested too many times. Try again later."}}}});
+                times.push_back(ctx_.now);
+            }
             GlNote n;
             n.id = w_.next_note_id++;
             n.body = *body;

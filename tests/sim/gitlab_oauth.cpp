@@ -62,7 +62,7 @@ SimResponse issue(Ctx& ctx, GitLabWorld& w, Id user, const std::string& client_i
     for (auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
     SimResponse r;
     r.json(200, json{{"access_token", t.value},
-                     {"token_type", "Bearer"},
+                     {"token_type", "bearer"},
                      {"expires_in", w.oauth_token_ttl},
                      {"refresh_token", rt.value},
                      {"scope", scope},

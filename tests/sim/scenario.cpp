@@ -165,8 +165,15 @@ bool isSha(const std::string& s) {
 }
 
 void loadGitLab(const Obj& g, GitLabWorld& w, std::mt19937_64& rng) {
-    g.allow({"version", "revision", "external_url", "oauth_token_ttl", "rate_limit", "users", "groups", "projects",
-             "tokens", "generate", "oauth_apps"});
+    g.allow({"version", "revision", "external_url", "oauth_token_ttl", "rate_limit", "notes_create_limit", "users", "groups",
+             "projects", "tokens", "generate", "oauth_apps"});
+    if (g.has("notes_create_limit")) {
+        Obj r(g.raw("notes_create_limit"), g.at("notes_create_limit"));
+        r.allow({"limit", "period_seconds"});
+        w.notes_limit = r.num("limit", 0, true);
+        w.notes_period = r.num("period_seconds", 60);
+        if (w.notes_limit <= 0 || w.notes_period <= 0) fail(r.path(), "limit and period_seconds must be positive");
+    }
     w.version = g.str("version", w.version);
     w.revision = g.str("revision", w.revision);
     w.external_url = g.str("external_url");

@@ -120,6 +120,8 @@ struct GitLabWorld {
     std::string external_url;  // may be empty: then http://127.0.0.1:PORT
     std::int64_t oauth_token_ttl = 7200;
     std::int64_t rate_limit = 0, rate_period = 60;  // 0 = unlimited
+    std::int64_t notes_limit = 0, notes_period = 60;  // application limiter on note creation (0 = off)
+    std::map<Id, std::vector<std::int64_t>> note_times;  // user -> recent note creations
     std::vector<GlUser> users;
     std::vector<GlGroup> groups;
     std::vector<GlProject> projects;  // sorted by id
@@ -134,7 +136,7 @@ struct GitLabWorld {
     std::map<std::string, RateWindow> rate;  // token value -> window
     Id next_note_id = 1, next_status_id = 1, next_pipeline_id = 1, next_token_id = 1, next_user_id = 1;
     std::map<std::pair<Id, std::string>, Id> pipelines;  // (project, sha) -> pipeline id
-    std::uint64_t generation = 0;  // bumps when projects/memberships change (listing caches)
+    std::vector<std::string> simple_json_cache, full_json_cache;  // serialized projects by index (gitlab_api.cpp)
 
     void reindex();
     GlUser* user(Id id);
