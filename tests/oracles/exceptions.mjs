@@ -64,3 +64,9 @@ const GITLAB = [
 export function gitlabExceptions(spec) {
   return GITLAB.filter((e) => e.specs.includes(spec));
 }
+
+const GITHUB = [];
+
+export function githubExceptions() {
+  return GITHUB;
+}
