@@ -485,7 +485,7 @@ TEST_F(ProviderVerbs, FeedbackPublishesTheStatusAndCommentsOnFoundMergeRequests)
     ASSERT_EQ(out["comments"].size(), 2u);
     EXPECT_EQ(out["comments"][0]["merge_request"], "7");
     EXPECT_EQ(out["comments"][0]["action"], "created");
-    EXPECT_EQ(out["comments"][0]["comment_id"], "forgelink:instance=cli#7");
+    EXPECT_EQ(out["comments"][0]["comment_id"], "<!-- forgelink:instance=cli -->#7");
     EXPECT_EQ(out["comments"][1]["merge_request"], "9");
 }
 
@@ -500,7 +500,7 @@ TEST_F(ProviderVerbs, FeedbackTakesContextAndInstanceIdFromTheConfig) {
     auto out = json::parse(r.out);
     EXPECT_EQ(out["status"]["forge_state"], "errored@ci/forgelink");
     ASSERT_EQ(out["comments"].size(), 1u);
-    EXPECT_EQ(out["comments"][0]["comment_id"], "forgelink:instance=ci-main#5");
+    EXPECT_EQ(out["comments"][0]["comment_id"], "<!-- forgelink:instance=ci-main -->#5");
 }
 
 TEST_F(ProviderVerbs, FeedbackExitCodeIsTheWorstOutcome) {

@@ -171,6 +171,21 @@ struct CommentRequest {
     std::string known_comment_id;  // a hint from an earlier upsert; may be stale or empty
 };
 
+// The marker a host passes in CommentRequest::marker: one HTML comment (invisible when the
+// forge renders Markdown) naming the Forgelink installation, so two installations commenting on
+// the same merge request never take each other's comment. Characters that could end the comment
+// or span lines are replaced by '_'. Providers refuse any marker that is not of this shape.
+inline std::string commentMarker(std::string_view instance_id) {
+    std::string id;
+    for (char c : instance_id) {
+        const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                          c == '_' || c == '.' || c == ':';
+        id += safe ? c : '_';
+    }
+    if (id.empty()) id = "default";
+    return "<!-- forgelink:instance=" + id + " -->";
+}
+
 struct CommentResult {
     enum class Action { created, updated, unchanged, recreated };
     Action action = Action::created;

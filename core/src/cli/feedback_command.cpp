@@ -109,7 +109,7 @@ int runFeedback(const Args& args) {
             CommentRequest request;
             request.repository = status.repository;
             request.merge_request = number;
-            request.marker = "forgelink:instance=" + instance;
+            request.marker = commentMarker(instance);
             request.body = comment_body;
             auto comment = session->provider().upsertComment(session->credentials(), request);
             if (comment.ok()) {

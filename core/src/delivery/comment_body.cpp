@@ -5,17 +5,7 @@
 
 namespace forgelink::delivery {
 
-std::string commentMarker(std::string_view instance_id) {
-    // Only characters that cannot end the HTML comment or span lines.
-    std::string id;
-    for (char c : instance_id) {
-        const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                          c == '_' || c == '.' || c == ':';
-        id += safe ? c : '_';
-    }
-    if (id.empty()) id = "default";
-    return "<!-- forgelink:instance=" + id + " -->";
-}
+std::string commentMarker(std::string_view instance_id) { return forgelink::commentMarker(instance_id); }
 
 std::string stateWord(BuildState state) {
     switch (state) {
