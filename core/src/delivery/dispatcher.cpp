@@ -28,8 +28,6 @@ std::string generatedOwner() {
     return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
 }
 
-std::string taskLabel(const store::FeedbackTask& task) { return "feedback task " + std::to_string(task.id); }
-
 }  // namespace
 
 Dispatcher::Dispatcher(store::Store& store, plugin::Registry& registry, net::Metrics& metrics,
@@ -63,9 +61,11 @@ void Dispatcher::start() {
         woken_ = true;  // look at the outbox at once: a restart resumes what was left
     }
     restorePausedGauges();
-    std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
-    loop_thread_ = std::thread([this] { loop(); });
+    {
+        std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
+        loop_thread_ = std::thread([this] { loop(); });
+    }
     log_.log(LogLevel::info, "delivery dispatcher started",
              {{"owner", options_.owner}, {"workers", std::to_string(options_.workers)}});
 }
@@ -92,9 +92,11 @@ void Dispatcher::stop() {
     }
     for (auto& t : workers_) t.join();
     workers_.clear();
-    std::lock_guard lock(mutex_);
-    running_ = false;
-    stopping_ = false;
+    {
+        std::lock_guard lock(mutex_);
+        running_ = false;
+        stopping_ = false;
+    }
     log_.log(LogLevel::info, "delivery dispatcher stopped", {{"owner", options_.owner}});
 }
 
