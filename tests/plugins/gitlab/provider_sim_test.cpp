@@ -591,3 +591,57 @@ TEST_F(GitLabProviderLarge, ListsEveryProjectOnceAcrossOffsetAndKeysetPages) {
 
 }  // namespace
 }  // namespace forgelink::gitlab::testing
+
+namespace forgelink::gitlab::testing {
+namespace {
+
+class GitLabProviderMedium : public GitLabProviderSim {
+protected:
+    GitLabProviderMedium() : GitLabProviderSim("gitlab-provider-medium.yaml") {}
+};
+
+TEST_F(GitLabProviderMedium, OffsetPagesAfterTheFirstComeInOneConcurrentBatch) {
+    const Credentials bot = creds(kBotToken);
+    auto first = gl().listRepositories(bot, {}, "");
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(first->items.size(), 100u);
+    EXPECT_EQ(first->total, 450u);
+    ASSERT_FALSE(first->next_cursor.empty());
+
+    sim_.clearRequests();
+    auto rest = gl().listRepositories(bot, {}, first->next_cursor);
+    ASSERT_TRUE(rest) << rest.error().message;
+    EXPECT_EQ(rest->items.size(), 350u);
+    EXPECT_EQ(rest->next_cursor, "");
+    std::set<std::string> pages;
+    for (const auto& r : requestsMatching("GET /api/v4/projects")) {
+        auto query = r.value("query", "");
+        EXPECT_EQ(query.find("pagination=keyset"), std::string::npos) << query;
+        pages.insert(queryParam("?" + query, "page").value_or("?"));
+    }
+    EXPECT_EQ(pages, (std::set<std::string>{"2", "3", "4", "5"}));
+    std::set<std::string> ids;
+    for (const auto* page : {&first.value(), &rest.value()}) {
+        for (const auto& r : page->items) EXPECT_TRUE(ids.insert(r.id).second) << r.id;
+    }
+    EXPECT_EQ(ids.size(), 450u);
+
+    // Browsing one page per call walks the same listing page by page.
+    RepositoryQuery one_by_one;
+    one_by_one.concurrency = 1;
+    auto p1 = gl().listRepositories(bot, one_by_one, "");
+    ASSERT_TRUE(p1);
+    auto p2 = gl().listRepositories(bot, one_by_one, p1->next_cursor);
+    ASSERT_TRUE(p2) << p2.error().message;
+    EXPECT_EQ(p2->items.size(), 100u);
+    EXPECT_EQ(p2->items.front().id, "2100");
+    // A cursor of another query is refused rather than misread.
+    RepositoryQuery other;
+    other.search = "p-1";
+    auto mixed = gl().listRepositories(bot, other, p1->next_cursor);
+    ASSERT_FALSE(mixed);
+    EXPECT_EQ(mixed.error().code, "bad_cursor");
+}
+
+}  // namespace
+}  // namespace forgelink::gitlab::testing
