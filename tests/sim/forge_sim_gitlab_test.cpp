@@ -499,3 +499,66 @@ TEST_F(GitLabLarge, KeysetPaginationFollowsNextLinks) {
 }
 
 }  // namespace
+
+// GET .../members/:user_id (direct) and .../members/all/:user_id (inherited too): the GitLab plugin
+// reads a project/group token bot's role from them (Entities::Member, doc/api/members.md).
+TEST_F(GitLabSim, ProjectMemberAllIncludesInheritedGroupRoles) {
+    auto bot = get("/projects/100/members/all/3");  // forgelink-bot: Developer via group acme
+    ASSERT_EQ(bot.status, 200) << bot.body;
+    auto m = bot.json();
+    EXPECT_EQ(m["id"], 3);
+    EXPECT_EQ(m["username"], "forgelink-bot");
+    EXPECT_EQ(m["name"], "Forgelink Bot");
+    EXPECT_EQ(m["state"], "active");
+    EXPECT_EQ(m["access_level"], 30);
+    EXPECT_TRUE(m["expires_at"].is_null());
+    EXPECT_EQ(m["membership_state"], "active");
+    EXPECT_EQ(m["web_url"], sim.gitlabUrl() + "/forgelink-bot");
+    EXPECT_TRUE(m["avatar_url"].is_string());
+    EXPECT_TRUE(m["created_at"].is_string());
+    // Direct only: the bot is not a direct project member, rita is (Reporter).
+    auto direct = get("/projects/100/members/3");
+    EXPECT_EQ(direct.status, 404);
+    EXPECT_EQ(direct.json(), json({{"message", "404 Member Not Found"}}));
+    EXPECT_EQ(get("/projects/100/members/4").json()["access_level"], 20);
+    EXPECT_EQ(get("/projects/acme%2Ftools%2Fwidget/members/all/4").json()["access_level"], 20);
+    // Strongest of direct and inherited: alice owns acme.
+    EXPECT_EQ(get("/projects/100/members/all/2").json()["access_level"], 50);
+    // bob has no role on widget; unknown users are not members either.
+    EXPECT_EQ(get("/projects/100/members/all/5").json(), json({{"message", "404 Member Not Found"}}));
+    EXPECT_EQ(get("/projects/100/members/all/999").status, 404);
+    EXPECT_EQ(get("/projects/100/members/all/abc").status, 400);
+}
+
+TEST_F(GitLabSim, TokenBotsAreMembersWithTheTokenRole) {
+    auto project_bot = get("/user", "glpat-project-token-0000").json();
+    auto pm = get("/projects/100/members/all/" + std::to_string(project_bot["id"].get<long long>()), "glpat-project-token-0000");
+    ASSERT_EQ(pm.status, 200) << pm.body;
+    EXPECT_EQ(pm.json()["access_level"], 40);
+    EXPECT_EQ(pm.json()["username"], project_bot["username"]);
+    auto group_bot = get("/user", "glpat-group-token-000000").json();
+    std::string gid = std::to_string(group_bot["id"].get<long long>());
+    auto gm = get("/groups/10/members/" + gid, "glpat-group-token-000000");
+    ASSERT_EQ(gm.status, 200) << gm.body;
+    EXPECT_EQ(gm.json()["access_level"], 30);
+    // Direct group membership does not reach subgroups; the inherited view does.
+    EXPECT_EQ(get("/groups/11/members/" + gid, "glpat-group-token-000000").status, 404);
+    EXPECT_EQ(get("/groups/acme%2Ftools/members/all/" + gid, "glpat-group-token-000000").json()["access_level"], 30);
+    EXPECT_EQ(get("/projects/100/members/all/" + gid, "glpat-group-token-000000").json()["access_level"], 30);
+}
+
+TEST_F(GitLabSim, MemberRoutesHideInvisibleProjectsAndGroups) {
+    // bob's personal project and a group the bot cannot see: 404 of the resource, not of the member.
+    auto project = get("/projects/103/members/all/5");
+    EXPECT_EQ(project.status, 404);
+    EXPECT_EQ(project.json(), json({{"message", "404 Project Not Found"}}));
+    EXPECT_EQ(get("/projects/103/members/5", "glpat-alice-api-00000000").json(), json({{"message", "404 Project Not Found"}}));
+    // The personal namespace owner is a direct Owner of their project.
+    auto owner = sim.get(api() + "/projects/103/members/5", pat("glpat-root-admin-0000000"));
+    ASSERT_EQ(owner.status, 200) << owner.body;
+    EXPECT_EQ(owner.json()["access_level"], 50);
+    EXPECT_EQ(get("/groups/9999/members/3").json(), json({{"message", "404 Group Not Found"}}));
+    // Anonymous callers see public groups only: a private group is missing to them.
+    EXPECT_EQ(get("/groups/10/members/all/3", "").json(), json({{"message", "404 Group Not Found"}}));
+    EXPECT_EQ(get("/groups/10/members/3", "glpat-read-user-00000000").status, 403);
+}

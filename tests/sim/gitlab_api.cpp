@@ -108,6 +108,10 @@ private:
     SimResponse commitMrs(GlProject& p, const std::string& sha);
     SimResponse listMrs(GlProject& p);
     SimResponse notes(GlProject& p, GlMergeRequest& mr, const std::vector<std::string>& segs);
+    // GET .../members/:user_id (direct) and .../members/all/:user_id (with ancestor groups' members).
+    SimResponse member(const GlProject* p, const GlGroup* g, bool inherited, const std::string& user_id);
+    int groupLevelOf(const GlGroup& g, Id user, bool inherited) const;
+    json memberJson(const GlUser& u, int level, const std::string& source_created_at) const;
     SimResponse ok(const json& body, int status = 200) {
         SimResponse r;
         r.json(status, body.dump());
@@ -1107,6 +1111,54 @@ SimResponse GitLab::notes(GlProject& p, GlMergeRequest& mr, const std::vector<st
     answer(405, json{{"error", "405 Method Not Allowed"}});
 }
 
+int GitLab::groupLevelOf(const GlGroup& g, Id user, bool inherited) const {
+    int best = 0;
+    for (const GlGroup* cur = &g; cur; cur = cur->parent ? const_cast<GitLabWorld&>(w_).group(*cur->parent) : nullptr) {
+        if (auto it = cur->members.find(user); it != cur->members.end()) best = std::max(best, it->second);
+        if (!inherited) break;
+    }
+    return best;
+}
+
+json GitLab::memberJson(const GlUser& u, int level, const std::string& source_created_at) const {
+    // Entities::Member = UserBasic merged with the membership; created_by is not exposed when nil,
+    // group_saml_identity/email only to group owners of SAML/enterprise groups (not modelled).
+    json j = userBasic(u.id);
+    j["access_level"] = level;
+    // A membership cannot predate its user or its source; the sim keeps no separate join time.
+    j["created_at"] = std::max(u.created_at, source_created_at);
+    j["expires_at"] = nullptr;
+    j["membership_state"] = "active";
+    return j;
+}
+
+SimResponse GitLab::member(const GlProject* p, const GlGroup* g, bool inherited, const std::string& user_id) {
+    readScope();
+    Id uid = 0;
+    try {
+        std::size_t used = 0;
+        uid = std::stoll(user_id, &used);
+        if (used != user_id.size()) throw std::invalid_argument(user_id);
+    } catch (...) {
+        answer(400, json{{"error", "user_id is invalid"}});
+    }
+    const GlUser* u = w_.user(uid);
+    int level = 0;
+    std::string source_created;
+    if (p) {
+        source_created = p->created_at;
+        if (auto it = p->members.find(uid); it != p->members.end()) level = it->second;
+        if (!p->group_id && p->user_namespace == uid) level = std::max(level, 50);  // personal namespace owner
+        if (inherited && p->group_id)
+            if (const GlGroup* gr = w_.group(*p->group_id)) level = std::max(level, groupLevelOf(*gr, uid, true));
+    } else {
+        source_created = isoTime(1704067200);  // groupJson's created_at
+        level = groupLevelOf(*g, uid, inherited);
+    }
+    if (!u || level == 0) notFound("Member");
+    return ok(memberJson(*u, level, source_created));
+}
+
 SimResponse GitLab::getProject(GlProject& p) {
     readScope();
     return ok(projectJson(p, false));
@@ -1138,6 +1190,10 @@ SimResponse GitLab::run(const std::vector<std::string>& segs) {
                 readScope();
                 return ok(groupJson(findGroup(segs[1])));
             }
+            if (m == "GET" && is(4, {"groups", nullptr, "members", nullptr}))
+                return member(nullptr, &findGroup(segs[1]), false, segs[3]);
+            if (m == "GET" && is(5, {"groups", nullptr, "members", "all", nullptr}))
+                return member(nullptr, &findGroup(segs[1]), true, segs[4]);
             if (m == "GET" && is(3, {"groups", nullptr, "projects"})) {
                 GlGroup& g = findGroup(segs[1]);
                 return listProjects(g.id, boolParam("include_subgroups"));
@@ -1151,6 +1207,8 @@ SimResponse GitLab::run(const std::vector<std::string>& segs) {
                 if (m == "GET" && is(6, {"projects", nullptr, "repository", "commits", nullptr, "merge_requests"}))
                     return commitMrs(p, segs[4]);
                 if (m == "GET" && is(3, {"projects", nullptr, "merge_requests"})) return listMrs(p);
+                if (m == "GET" && is(4, {"projects", nullptr, "members", nullptr})) return member(&p, nullptr, false, segs[3]);
+                if (m == "GET" && is(5, {"projects", nullptr, "members", "all", nullptr})) return member(&p, nullptr, true, segs[4]);
                 if (segs.size() >= 4 && segs[2] == "merge_requests") {
                     GlMergeRequest& mr = findMr(p, segs[3]);
                     if (m == "GET" && segs.size() == 4) {
