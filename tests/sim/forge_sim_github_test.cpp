@@ -289,3 +289,107 @@ TEST_F(GitHubSim, OAuthWebFlow) {
 }
 
 }  // namespace
+
+// Every object carries the fields GitHub's OpenAPI description (@octokit/openapi ghes-3.19) marks
+// required for its schema, on every endpoint that returns it, with URLs under the prefix the request
+// came in on (/api/v3 or /github).
+namespace shapes {
+const std::vector<std::string> kSimpleUser = {
+    "avatar_url", "events_url", "followers_url", "following_url", "gists_url", "gravatar_id", "html_url", "id", "node_id",
+    "login", "organizations_url", "received_events_url", "repos_url", "site_admin", "starred_url", "subscriptions_url", "type", "url"};
+const std::vector<std::string> kOrgSimple = {"login", "url", "id", "node_id", "repos_url", "events_url", "hooks_url", "issues_url",
+                                             "members_url", "public_members_url", "avatar_url", "description"};
+const std::vector<std::string> kRepository = {
+    "archive_url", "assignees_url", "blobs_url", "branches_url", "collaborators_url", "comments_url", "commits_url",
+    "compare_url", "contents_url", "contributors_url", "deployments_url", "description", "downloads_url", "events_url",
+    "fork", "forks_url", "full_name", "git_commits_url", "git_refs_url", "git_tags_url", "hooks_url", "html_url", "id",
+    "node_id", "issue_comment_url", "issue_events_url", "issues_url", "keys_url", "labels_url", "languages_url",
+    "merges_url", "milestones_url", "name", "notifications_url", "owner", "private", "pulls_url", "releases_url",
+    "stargazers_url", "statuses_url", "subscribers_url", "subscription_url", "tags_url", "teams_url", "trees_url", "url",
+    "clone_url", "default_branch", "forks", "forks_count", "git_url", "has_downloads", "has_issues", "has_projects",
+    "has_wiki", "has_pages", "homepage", "language", "archived", "disabled", "mirror_url", "open_issues",
+    "open_issues_count", "license", "pushed_at", "size", "ssh_url", "stargazers_count", "svn_url", "watchers",
+    "watchers_count", "created_at", "updated_at"};
+const std::vector<std::string> kFullRepositoryExtra = {"has_discussions", "network_count", "subscribers_count"};
+const std::vector<std::string> kPullSimple = {
+    "_links", "assignee", "labels", "base", "body", "closed_at", "comments_url", "commits_url", "created_at", "diff_url",
+    "head", "html_url", "id", "node_id", "issue_url", "merge_commit_sha", "merged_at", "milestone", "number", "patch_url",
+    "review_comment_url", "review_comments_url", "statuses_url", "state", "locked", "title", "updated_at", "url", "user",
+    "author_association", "auto_merge"};
+const std::vector<std::string> kPullExtra = {"additions", "changed_files", "comments", "commits", "deletions", "mergeable",
+                                             "mergeable_state", "merged", "maintainer_can_modify", "merged_by", "review_comments"};
+const std::vector<std::string> kLinks = {"comments", "commits", "statuses", "html", "issue", "review_comments", "review_comment", "self"};
+}  // namespace shapes
+
+// Names the missing fields, and checks that every *_url under the API points at the request's prefix.
+void expectShape(const json& j, const std::vector<std::string>& required, const std::string& api, const std::string& what) {
+    ASSERT_TRUE(j.is_object()) << what << ": " << j.dump();
+    std::string missing;
+    for (auto& f : required)
+        if (!j.contains(f)) missing += " " + f;
+    EXPECT_TRUE(missing.empty()) << what << " lacks:" << missing;
+    for (auto& [k, v] : j.items()) {
+        bool api_url = k == "url" || (k.size() > 4 && k.compare(k.size() - 4, 4, "_url") == 0 && k != "html_url" &&
+                                      k != "avatar_url" && k != "svn_url" && k != "clone_url" && k != "git_url" &&
+                                      k != "ssh_url" && k != "mirror_url" && k != "diff_url" && k != "patch_url");
+        if (api_url && v.is_string()) EXPECT_EQ(v.get<std::string>().rfind(api, 0), 0u) << what << "." << k << " = " << v;
+    }
+}
+
+void expectRepository(const json& r, const std::string& api, const std::string& what) {
+    expectShape(r, shapes::kRepository, api, what);
+    expectShape(r["owner"], shapes::kSimpleUser, api, what + ".owner");
+}
+
+TEST_F(GitHubSim, ObjectsCarryEveryRequiredFieldOfTheirSchema) {
+    for (const std::string prefix : {"/api/v3", "/github"}) {
+        const std::string api = sim.baseUrl() + prefix;
+        auto at = [&](const std::string& path) {
+            auto r = sim.get(api + path, auth(kAlice));
+            EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+            return r.json();
+        };
+        auto orgs = at("/user/orgs");
+        ASSERT_FALSE(orgs.empty());
+        expectShape(orgs[0], shapes::kOrgSimple, api, prefix + " /user/orgs[0]");
+        EXPECT_EQ(orgs[0]["members_url"], api + "/orgs/acme/members{/member}");
+        auto repos = at("/user/repos");
+        ASSERT_FALSE(repos.empty());
+        for (auto& r : repos) expectRepository(r, api, prefix + " /user/repos " + r["full_name"].get<std::string>());
+        auto org_repos = at("/orgs/acme/repos");
+        ASSERT_FALSE(org_repos.empty());
+        expectRepository(org_repos[0], api, prefix + " /orgs/acme/repos[0]");
+        auto widget = at("/repos/acme/widget");
+        expectRepository(widget, api, prefix + " /repos/acme/widget");
+        expectShape(widget, shapes::kFullRepositoryExtra, api, prefix + " /repos/acme/widget (full)");
+        EXPECT_EQ(widget["archive_url"], api + "/repos/acme/widget/{archive_format}{/ref}");
+        EXPECT_EQ(widget["owner"]["type"], "Organization");
+        EXPECT_EQ(widget["organization"]["login"], "acme");
+        EXPECT_EQ(widget["svn_url"], widget["html_url"]);
+        EXPECT_TRUE(widget["mirror_url"].is_null());
+
+        auto pulls = at(std::string("/repos/acme/widget/commits/") + kFixSha + "/pulls");
+        ASSERT_EQ(pulls.size(), 1u);
+        const json& pr = pulls[0];
+        expectShape(pr, shapes::kPullSimple, api, prefix + " commits/:sha/pulls[0]");
+        expectShape(pr["_links"], shapes::kLinks, api, prefix + " pull _links");
+        EXPECT_EQ(pr["_links"]["self"]["href"], pr["url"]);
+        EXPECT_EQ(pr["commits_url"], api + "/repos/acme/widget/pulls/7/commits");
+        EXPECT_TRUE(pr["labels"].is_array());
+        expectShape(pr["user"], shapes::kSimpleUser, api, prefix + " pull.user");
+        for (const char* side : {"head", "base"}) {
+            expectRepository(pr[side]["repo"], api, prefix + " pull." + side + ".repo");
+            expectShape(pr[side]["user"], shapes::kSimpleUser, api, prefix + " pull." + side + ".user");
+        }
+        auto full = at("/repos/acme/widget/pulls/7");
+        expectShape(full, shapes::kPullSimple, api, prefix + " pulls/7");
+        expectShape(full, shapes::kPullExtra, api, prefix + " pulls/7 (full)");
+        EXPECT_EQ(full["commits"], 1);
+
+        auto combined = at(std::string("/repos/acme/widget/commits/") + kFixSha + "/status");
+        expectRepository(combined["repository"], api, prefix + " combined status repository");
+        auto statuses = at(std::string("/repos/acme/widget/commits/") + kFixSha + "/statuses");
+        ASSERT_FALSE(statuses.empty());
+        expectShape(statuses[0]["creator"], shapes::kSimpleUser, api, prefix + " status.creator");
+    }
+}

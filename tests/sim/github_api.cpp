@@ -54,12 +54,17 @@ private:
     void needFine(const std::string& perm, const std::string& level);
     bool hasScope(const std::string& s) const;
 
+    // One helper per GitHub schema (@octokit/openapi components), so every endpoint answers the same
+    // complete shape: simple-user, organization-simple, repository / full-repository,
+    // pull-request-simple / pull-request, status, issue-comment.
+    json simpleUserJson(const std::string& login, Id id, const std::string& node_id, const std::string& type, bool site_admin) const;
     json userJson(Id id, bool full = false) const;
     json ownerJson(const GhRepo& r) const;
-    json repoJson(const GhRepo& r) const;
+    json orgJson(const GhOrg& o) const;
+    json repoJson(const GhRepo& r, bool full = false) const;
     json statusJson(const GhRepo& r, const GhStatus& s, bool with_creator) const;
     json commentJson(const GhRepo& r, const GhComment& c) const;
-    json pullJson(const GhRepo& r, const GhPull& p) const;
+    json pullJson(const GhRepo& r, const GhPull& p, bool full = false) const;
     template <typename T, typename Fn>
     SimResponse paged(const std::vector<T>& items, Fn fn);
     std::string repoUrl(const GhRepo& r) const { return ctx_.github_api + "/repos/" + r.fullName(); }
@@ -236,29 +241,34 @@ void GitHub::needWrite(GhRepo& r, const std::string& fine_perm, const std::strin
     }
 }
 
+json GitHub::simpleUserJson(const std::string& login, Id id, const std::string& node_id, const std::string& type,
+                            bool site_admin) const {
+    // Organizations appear as owners in the same simple-user shape, under /users/<login> too.
+    std::string url = ctx_.github_api + "/users/" + login;
+    return json{{"login", login},
+                {"id", id},
+                {"node_id", node_id},
+                {"avatar_url", "https://avatars.githubusercontent.com/u/" + std::to_string(id) + "?v=4"},
+                {"gravatar_id", ""},
+                {"url", url},
+                {"html_url", ctx_.origin + "/" + login},
+                {"followers_url", url + "/followers"},
+                {"following_url", url + "/following{/other_user}"},
+                {"gists_url", url + "/gists{/gist_id}"},
+                {"starred_url", url + "/starred{/owner}{/repo}"},
+                {"subscriptions_url", url + "/subscriptions"},
+                {"organizations_url", url + "/orgs"},
+                {"repos_url", url + "/repos"},
+                {"events_url", url + "/events{/privacy}"},
+                {"received_events_url", url + "/received_events"},
+                {"type", type},
+                {"site_admin", site_admin}};
+}
+
 json GitHub::userJson(Id id, bool full) const {
     const GhUser* u = const_cast<GitHubWorld&>(w_).user(id);
     if (!u) return nullptr;
-    std::string url = ctx_.github_api + "/users/" + u->login;
-    std::string web = ctx_.origin + "/" + u->login;
-    json j{{"login", u->login},
-           {"id", u->id},
-           {"node_id", "U_sim" + std::to_string(u->id)},
-           {"avatar_url", "https://avatars.githubusercontent.com/u/" + std::to_string(u->id) + "?v=4"},
-           {"gravatar_id", ""},
-           {"url", url},
-           {"html_url", web},
-           {"followers_url", url + "/followers"},
-           {"following_url", url + "/following{/other_user}"},
-           {"gists_url", url + "/gists{/gist_id}"},
-           {"starred_url", url + "/starred{/owner}{/repo}"},
-           {"subscriptions_url", url + "/subscriptions"},
-           {"organizations_url", url + "/orgs"},
-           {"repos_url", url + "/repos"},
-           {"events_url", url + "/events{/privacy}"},
-           {"received_events_url", url + "/received_events"},
-           {"type", u->type},
-           {"site_admin", u->site_admin}};
+    json j = simpleUserJson(u->login, u->id, "U_sim" + std::to_string(u->id), u->type, u->site_admin);
     if (full) {
         int pub = 0;
         for (auto& r : w_.repos) pub += (!r.owner_is_org && r.owner_id == u->id && !r.is_private) ? 1 : 0;
@@ -272,56 +282,116 @@ json GitHub::userJson(Id id, bool full) const {
 
 json GitHub::ownerJson(const GhRepo& r) const {
     if (!r.owner_is_org) return userJson(r.owner_id);
-    std::string url = ctx_.github_api + "/users/" + r.owner;
-    return json{{"login", r.owner}, {"id", r.owner_id}, {"node_id", "O_sim" + std::to_string(r.owner_id)},
-                {"avatar_url", "https://avatars.githubusercontent.com/u/" + std::to_string(r.owner_id) + "?v=4"},
-                {"gravatar_id", ""}, {"url", url}, {"html_url", ctx_.origin + "/" + r.owner}, {"repos_url", url + "/repos"},
-                {"type", "Organization"}, {"site_admin", false}};
+    return simpleUserJson(r.owner, r.owner_id, "O_sim" + std::to_string(r.owner_id), "Organization", false);
 }
 
-json GitHub::repoJson(const GhRepo& r) const {
+json GitHub::orgJson(const GhOrg& o) const {
+    std::string url = ctx_.github_api + "/orgs/" + o.login;
+    return json{{"login", o.login},
+                {"id", o.id},
+                {"node_id", "O_sim" + std::to_string(o.id)},
+                {"url", url},
+                {"repos_url", url + "/repos"},
+                {"events_url", url + "/events"},
+                {"hooks_url", url + "/hooks"},
+                {"issues_url", url + "/issues"},
+                {"members_url", url + "/members{/member}"},
+                {"public_members_url", url + "/public_members{/member}"},
+                {"avatar_url", "https://avatars.githubusercontent.com/u/" + std::to_string(o.id) + "?v=4"},
+                {"description", nullptr}};
+}
+
+json GitHub::repoJson(const GhRepo& r, bool full) const {
     std::string url = repoUrl(r);
     std::string web = ctx_.origin + "/" + r.fullName();
     int p = permission(r);
-    return json{{"id", r.id},
-                {"node_id", "R_sim" + std::to_string(r.id)},
-                {"name", r.name},
-                {"full_name", r.fullName()},
-                {"private", r.is_private},
-                {"owner", ownerJson(r)},
-                {"html_url", web},
-                {"description", r.description.empty() ? json(nullptr) : json(r.description)},
-                {"fork", false},
-                {"url", url},
-                {"statuses_url", url + "/statuses/{sha}"},
-                {"pulls_url", url + "/pulls{/number}"},
-                {"issue_comment_url", url + "/issues/comments{/number}"},
-                {"commits_url", url + "/commits{/sha}"},
-                {"created_at", r.created_at},
-                {"updated_at", r.created_at},
-                {"pushed_at", r.created_at},
-                {"git_url", "git://127.0.0.1/" + r.fullName() + ".git"},
-                {"ssh_url", "git@127.0.0.1:" + r.fullName() + ".git"},
-                {"clone_url", web + ".git"},
-                {"homepage", nullptr},
-                {"size", 0},
-                {"stargazers_count", 0},
-                {"watchers_count", 0},
-                {"language", nullptr},
-                {"has_issues", true},
-                {"has_projects", true},
-                {"has_wiki", true},
-                {"forks_count", 0},
-                {"archived", r.archived},
-                {"disabled", false},
-                {"open_issues_count", 0},
-                {"license", nullptr},
-                {"visibility", r.is_private ? "private" : "public"},
-                {"forks", 0},
-                {"open_issues", 0},
-                {"watchers", 0},
-                {"default_branch", r.default_branch},
-                {"permissions", {{"admin", p >= 5}, {"maintain", p >= 4}, {"push", p >= 3}, {"triage", p >= 2}, {"pull", p >= 1}}}};
+    json j{{"id", r.id},
+           {"node_id", "R_sim" + std::to_string(r.id)},
+           {"name", r.name},
+           {"full_name", r.fullName()},
+           {"private", r.is_private},
+           {"owner", ownerJson(r)},
+           {"html_url", web},
+           {"description", r.description.empty() ? json(nullptr) : json(r.description)},
+           {"fork", false},
+           {"url", url},
+           {"forks_url", url + "/forks"},
+           {"keys_url", url + "/keys{/key_id}"},
+           {"collaborators_url", url + "/collaborators{/collaborator}"},
+           {"teams_url", url + "/teams"},
+           {"hooks_url", url + "/hooks"},
+           {"issue_events_url", url + "/issues/events{/number}"},
+           {"events_url", url + "/events"},
+           {"assignees_url", url + "/assignees{/user}"},
+           {"branches_url", url + "/branches{/branch}"},
+           {"tags_url", url + "/tags"},
+           {"blobs_url", url + "/git/blobs{/sha}"},
+           {"git_tags_url", url + "/git/tags{/sha}"},
+           {"git_refs_url", url + "/git/refs{/sha}"},
+           {"trees_url", url + "/git/trees{/sha}"},
+           {"statuses_url", url + "/statuses/{sha}"},
+           {"languages_url", url + "/languages"},
+           {"stargazers_url", url + "/stargazers"},
+           {"contributors_url", url + "/contributors"},
+           {"subscribers_url", url + "/subscribers"},
+           {"subscription_url", url + "/subscription"},
+           {"commits_url", url + "/commits{/sha}"},
+           {"git_commits_url", url + "/git/commits{/sha}"},
+           {"comments_url", url + "/comments{/number}"},
+           {"issue_comment_url", url + "/issues/comments{/number}"},
+           {"contents_url", url + "/contents/{+path}"},
+           {"compare_url", url + "/compare/{base}...{head}"},
+           {"merges_url", url + "/merges"},
+           {"archive_url", url + "/{archive_format}{/ref}"},
+           {"downloads_url", url + "/downloads"},
+           {"issues_url", url + "/issues{/number}"},
+           {"pulls_url", url + "/pulls{/number}"},
+           {"milestones_url", url + "/milestones{/number}"},
+           {"notifications_url", url + "/notifications{?since,all,participating}"},
+           {"labels_url", url + "/labels{/name}"},
+           {"releases_url", url + "/releases{/id}"},
+           {"deployments_url", url + "/deployments"},
+           {"created_at", r.created_at},
+           {"updated_at", r.created_at},
+           {"pushed_at", r.created_at},
+           {"git_url", "git://127.0.0.1/" + r.fullName() + ".git"},
+           {"ssh_url", "git@127.0.0.1:" + r.fullName() + ".git"},
+           {"clone_url", web + ".git"},
+           {"svn_url", web},
+           {"homepage", nullptr},
+           {"size", 0},
+           {"stargazers_count", 0},
+           {"watchers_count", 0},
+           {"language", nullptr},
+           {"has_issues", true},
+           {"has_projects", true},
+           {"has_downloads", true},
+           {"has_wiki", true},
+           {"has_pages", false},
+           {"has_discussions", false},
+           {"forks_count", 0},
+           {"mirror_url", nullptr},
+           {"archived", r.archived},
+           {"disabled", false},
+           {"open_issues_count", 0},
+           {"license", nullptr},
+           {"allow_forking", true},
+           {"is_template", false},
+           {"web_commit_signoff_required", false},
+           {"topics", json::array()},
+           {"visibility", r.is_private ? "private" : "public"},
+           {"forks", 0},
+           {"open_issues", 0},
+           {"watchers", 0},
+           {"default_branch", r.default_branch},
+           {"permissions", {{"admin", p >= 5}, {"maintain", p >= 4}, {"push", p >= 3}, {"triage", p >= 2}, {"pull", p >= 1}}}};
+    if (full) {
+        // GET /repos/:owner/:repo (full-repository) adds the network and the owning organization.
+        j["network_count"] = 0;
+        j["subscribers_count"] = 0;
+        if (r.owner_is_org) j["organization"] = ownerJson(r);
+    }
+    return j;
 }
 
 json GitHub::statusJson(const GhRepo& r, const GhStatus& s, bool with_creator) const {
@@ -353,30 +423,75 @@ json GitHub::commentJson(const GhRepo& r, const GhComment& c) const {
                 {"performed_via_github_app", nullptr}};
 }
 
-json GitHub::pullJson(const GhRepo& r, const GhPull& p) const {
-    std::string url = repoUrl(r) + "/pulls/" + std::to_string(p.number);
-    return json{{"url", url},
-                {"id", p.id},
-                {"node_id", "PR_sim" + std::to_string(p.id)},
-                {"html_url", ctx_.origin + "/" + r.fullName() + "/pull/" + std::to_string(p.number)},
-                {"issue_url", repoUrl(r) + "/issues/" + std::to_string(p.number)},
-                {"comments_url", repoUrl(r) + "/issues/" + std::to_string(p.number) + "/comments"},
-                {"statuses_url", repoUrl(r) + "/statuses/" + p.head_sha},
-                {"number", p.number},
-                {"state", p.state},
-                {"locked", false},
-                {"title", p.title},
-                {"user", userJson(p.user)},
-                {"body", nullptr},
-                {"created_at", p.created_at},
-                {"updated_at", p.created_at},
-                {"closed_at", nullptr},
-                {"merged_at", p.merged ? json(p.created_at) : json(nullptr)},
-                {"merge_commit_sha", nullptr},
-                {"draft", false},
-                {"head", {{"label", r.owner + ":" + p.head_ref}, {"ref", p.head_ref}, {"sha", p.head_sha}, {"user", ownerJson(r)}, {"repo", repoJson(r)}}},
-                {"base", {{"label", r.owner + ":" + p.base_ref}, {"ref", p.base_ref}, {"sha", p.head_sha}, {"user", ownerJson(r)}, {"repo", repoJson(r)}}},
-                {"author_association", "MEMBER"}};
+json GitHub::pullJson(const GhRepo& r, const GhPull& p, bool full) const {
+    std::string api = repoUrl(r);
+    std::string url = api + "/pulls/" + std::to_string(p.number);
+    std::string html = ctx_.origin + "/" + r.fullName() + "/pull/" + std::to_string(p.number);
+    std::string issue = api + "/issues/" + std::to_string(p.number);
+    std::string statuses = api + "/statuses/" + p.head_sha;
+    auto link = [](const std::string& href) { return json{{"href", href}}; };
+    json j{{"url", url},
+           {"id", p.id},
+           {"node_id", "PR_sim" + std::to_string(p.id)},
+           {"html_url", html},
+           {"diff_url", html + ".diff"},
+           {"patch_url", html + ".patch"},
+           {"issue_url", issue},
+           {"commits_url", url + "/commits"},
+           {"review_comments_url", url + "/comments"},
+           {"review_comment_url", api + "/pulls/comments{/number}"},
+           {"comments_url", issue + "/comments"},
+           {"statuses_url", statuses},
+           {"number", p.number},
+           {"state", p.state},
+           {"locked", false},
+           {"title", p.title},
+           {"user", userJson(p.user)},
+           {"body", nullptr},
+           {"labels", json::array()},
+           {"milestone", nullptr},
+           {"active_lock_reason", nullptr},
+           {"created_at", p.created_at},
+           {"updated_at", p.created_at},
+           {"closed_at", p.state == "closed" ? json(p.created_at) : json(nullptr)},
+           {"merged_at", p.merged ? json(p.created_at) : json(nullptr)},
+           {"merge_commit_sha", nullptr},
+           {"assignee", nullptr},
+           {"assignees", json::array()},
+           {"requested_reviewers", json::array()},
+           {"requested_teams", json::array()},
+           {"draft", false},
+           {"head", {{"label", r.owner + ":" + p.head_ref}, {"ref", p.head_ref}, {"sha", p.head_sha}, {"user", ownerJson(r)}, {"repo", repoJson(r)}}},
+           {"base", {{"label", r.owner + ":" + p.base_ref}, {"ref", p.base_ref}, {"sha", p.head_sha}, {"user", ownerJson(r)}, {"repo", repoJson(r)}}},
+           {"_links", {{"self", link(url)},
+                       {"html", link(html)},
+                       {"issue", link(issue)},
+                       {"comments", link(issue + "/comments")},
+                       {"review_comments", link(url + "/comments")},
+                       {"review_comment", link(api + "/pulls/comments{/number}")},
+                       {"commits", link(url + "/commits")},
+                       {"statuses", link(statuses)}}},
+           {"author_association", "MEMBER"},
+           {"auto_merge", nullptr}};
+    if (full) {
+        // GET /pulls/:number (pull-request) adds merge state and counters.
+        std::int64_t comments = 0;
+        for (auto& c : w_.comments) comments += (c.repo == r.id && c.issue == p.number) ? 1 : 0;
+        bool open = p.state == "open";
+        j.update(json{{"merged", p.merged},
+                      {"mergeable", open ? json(true) : json(nullptr)},
+                      {"rebaseable", open ? json(true) : json(nullptr)},
+                      {"mergeable_state", open ? "clean" : "unknown"},
+                      {"merged_by", p.merged ? userJson(p.user) : json(nullptr)},
+                      {"comments", comments},
+                      {"review_comments", 0},
+                      {"maintainer_can_modify", false},
+                      {"commits", p.commits.size()},
+                      {"additions", 0},
+                      {"deletions", 0},
+                      {"changed_files", 0}});
+    }
+    return j;
 }
 
 template <typename T, typename Fn>
@@ -711,19 +826,14 @@ SimResponse GitHub::run(const std::vector<std::string>& segs) {
                 std::vector<const GhOrg*> out;
                 for (auto& o : w_.orgs)
                     if (o.members.count(user_->id)) out.push_back(&o);
-                return paged(out, [&](const GhOrg* o) {
-                    std::string url = ctx_.github_api + "/orgs/" + o->login;
-                    return json{{"login", o->login}, {"id", o->id}, {"node_id", "O_sim" + std::to_string(o->id)}, {"url", url},
-                                {"repos_url", url + "/repos"}, {"avatar_url", "https://avatars.githubusercontent.com/u/" + std::to_string(o->id)},
-                                {"description", nullptr}};
-                });
+                return paged(out, [&](const GhOrg* o) { return orgJson(*o); });
             }
             if (m == "GET" && is(3, {"orgs", nullptr, "repos"})) return orgRepos(segs[1]);
             if (segs.size() >= 3 && segs[0] == "repos") {
                 GhRepo& repo = findRepo(segs[1], segs[2]);
                 if (m == "GET" && segs.size() == 3) {
                     needFine("metadata", "read");
-                    return ok(repoJson(repo));
+                    return ok(repoJson(repo, true));
                 }
                 if (m == "POST" && is(5, {"repos", nullptr, nullptr, "statuses", nullptr})) return postStatus(repo, segs[4]);
                 if (m == "GET" && is(5, {"repos", nullptr, nullptr, "statuses", nullptr})) return listStatuses(repo, segs[4], false);
@@ -733,7 +843,7 @@ SimResponse GitHub::run(const std::vector<std::string>& segs) {
                 if (m == "GET" && is(5, {"repos", nullptr, nullptr, "pulls", nullptr})) {
                     needFine("pull_requests", "read");
                     for (auto& p : repo.pulls)
-                        if (std::to_string(p.number) == segs[4]) return ok(pullJson(repo, p));
+                        if (std::to_string(p.number) == segs[4]) return ok(pullJson(repo, p, true));
                     notFound();
                 }
                 if (m == "POST" && is(4, {"repos", nullptr, nullptr, "check-runs"})) {
