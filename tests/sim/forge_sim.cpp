@@ -12,6 +12,10 @@ namespace {
 
 constexpr std::size_t kLogCap = 20000;
 
+// Request bodies, headers and scenario error messages can hold any bytes; nlohmann's dump() throws on
+// invalid UTF-8, and a throw out of the admin handlers would end the io thread (and the process).
+std::string dumpText(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 bool startsWith(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
 
 std::string lower(std::string s) {
@@ -147,7 +151,7 @@ SimResponse ForgeSim::handle(const SimRequest& req) {
     try {
         resp = dispatch(req);
     } catch (const std::exception& e) {
-        resp.json(500, json{{"message", "500 Internal Server Error"}, {"sim_error", e.what()}}.dump());
+        resp.json(500, dumpText(json{{"message", "500 Internal Server Error"}, {"sim_error", e.what()}}));
     }
     entry["status"] = resp.action == WireAction::Respond ? resp.status : 0;
     entry["action"] = resp.action == WireAction::Respond ? "respond" : resp.action == WireAction::Stall ? "stall" : "reset";
@@ -248,9 +252,9 @@ std::optional<SimResponse> ForgeSim::applyFaults(const SimRequest& req, bool git
             if (f.status == 409 && std::regex_search(req.path, statuses_route))
                 r.json(409, R"({"message":"Another update to this commit status is in progress"})");
             else
-                r.json(f.status, json{{"message", std::to_string(f.status) + " " + reasonPhrase(f.status)}}.dump());
+                r.json(f.status, dumpText(json{{"message", std::to_string(f.status) + " " + reasonPhrase(f.status)}}));
         } else {
-            r.json(f.status, json{{"message", reasonPhrase(f.status)}, {"documentation_url", "https://docs.github.com/rest"}}.dump());
+            r.json(f.status, dumpText(json{{"message", reasonPhrase(f.status)}, {"documentation_url", "https://docs.github.com/rest"}}));
         }
         return r;
     }
@@ -261,7 +265,7 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
     SimResponse r;
     std::string what = segs.size() > 1 ? segs[1] : "";
     auto bad = [&](const std::string& msg) {
-        r.json(400, json{{"error", msg}}.dump());
+        r.json(400, dumpText(json{{"error", msg}}));
         return r;
     };
     try {
@@ -285,13 +289,12 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
                 comments.push_back({{"id", c.id}, {"repo_id", c.repo}, {"issue", c.issue}, {"user_id", c.user}, {"body", c.body}});
             json users = json::array();
             for (auto& u : gl.users) users.push_back({{"id", u.id}, {"username", u.username}, {"bot", u.bot}});
-            r.json(200, json{{"gitlab", {{"projects", gl.projects.size()}, {"groups", gl.groups.size()}, {"users", users},
+            r.json(200, dumpText(json{{"gitlab", {{"projects", gl.projects.size()}, {"groups", gl.groups.size()}, {"users", users},
                                           {"statuses", statuses}, {"notes", notes}}},
                              {"github", {{"repos", gh.repos.size()}, {"statuses", gh_statuses}, {"comments", comments}}},
                              {"clock_offset_seconds", clock_offset_},
                              {"now", now()},
-                             {"requests_logged", log_.size()}}
-                                .dump());
+                             {"requests_logged", log_.size()}}));
             return r;
         }
         if (what == "requests") {
@@ -302,7 +305,7 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
             }
             json a = json::array();
             for (auto& e : log_) a.push_back(e);
-            r.json(200, a.dump());
+            r.json(200, dumpText(a));
             return r;
         }
         if (what == "faults") {
@@ -335,7 +338,7 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
             if (j.contains("status") && !f.fail_next && f.error_rate == 0 && !f.reset_connection && !f.stall_ms)
                 f.error_rate = 1.0;  // a bare status means: always answer it
             faults_.push_back(std::move(f));
-            r.json(201, json{{"id", faults_.back().id}}.dump());
+            r.json(201, dumpText(json{{"id", faults_.back().id}}));
             return r;
         }
         if (what == "time" && req.method == "POST") {
@@ -343,7 +346,7 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
             if (!j.is_object() || !j.contains("advance_seconds") || !j["advance_seconds"].is_number_integer())
                 return bad("expected {\"advance_seconds\": <integer>}");
             clock_offset_ += j["advance_seconds"].get<std::int64_t>();
-            r.json(200, json{{"clock_offset_seconds", clock_offset_}, {"now", now()}}.dump());
+            r.json(200, dumpText(json{{"clock_offset_seconds", clock_offset_}, {"now", now()}}));
             return r;
         }
         if (what == "scenario" && req.method == "POST") {
@@ -353,15 +356,14 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
             faults_.clear();
             log_.clear();
             startWorld();
-            r.json(200, json{{"loaded", true}, {"gitlab_projects", world_->gitlab.projects.size()},
-                             {"github_repos", world_->github.repos.size()}}
-                            .dump());
+            r.json(200, dumpText(json{{"loaded", true}, {"gitlab_projects", world_->gitlab.projects.size()},
+                             {"github_repos", world_->github.repos.size()}}));
             return r;
         }
     } catch (const std::exception& e) {
         return bad(e.what());
     }
-    r.json(404, json{{"error", "unknown admin call " + req.method + " " + req.path}}.dump());
+    r.json(404, dumpText(json{{"error", "unknown admin call " + req.method + " " + req.path}}));
     return r;
 }
 

@@ -2,7 +2,10 @@
 // and scenario validation.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
+#include <vector>
 #include <ctime>
 
 #include "sim_model.hpp"
@@ -158,6 +161,63 @@ TEST_F(AdminSim, StateCountsAndScenarioReload) {
     auto bad = httpRequest("POST", sim.baseUrl() + "/_sim/scenario", {}, "gitlab: {projects: [{id: 1}]}");
     EXPECT_EQ(bad.status, 400);
     EXPECT_EQ(sim.state()["github"]["repos"], 74);  // a refused scenario changes nothing
+}
+
+// POST /_sim/scenario and GET /_sim/state were reported to crash the simulator. Hammer them from
+// several threads, interleaved with API calls that read the world being replaced, then check that the
+// process still answers and that the last loaded world is the one in effect.
+TEST_F(AdminSim, ScenarioReloadAndStateUnderConcurrentLoad) {
+    const std::string gitlab = SimProcess::scenarioFile("gitlab-basic.yaml");
+    const std::string github = SimProcess::scenarioFile("github-basic.yaml");
+    std::atomic<int> failures{0}, requests{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 4; ++t) {
+        workers.emplace_back([&, t] {
+            for (int i = 0; i < 50; ++i) {
+                HttpResult r;
+                switch ((t + i) % 4) {
+                    case 0: r = httpRequest("POST", sim.baseUrl() + "/_sim/scenario", {}, i % 2 ? github : gitlab, 30000); break;
+                    case 1: r = httpRequest("GET", sim.baseUrl() + "/_sim/state", {}, "", 30000); break;
+                    case 2:
+                        r = httpRequest("GET", sim.gitlabUrl() + "/api/v4/projects?per_page=100", {{"PRIVATE-TOKEN", kBot}}, "", 30000);
+                        if (r.status == 401) r.status = 200;  // the GitHub world was loaded in between
+                        break;
+                    default: r = httpRequest("GET", sim.baseUrl() + "/_sim/requests", {}, "", 30000); break;
+                }
+                ++requests;
+                if (r.status != 200) {
+                    ++failures;
+                    ADD_FAILURE() << "request " << i << " of worker " << t << ": " << r.status << " " << r.error << " " << r.body;
+                }
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    EXPECT_EQ(requests.load(), 200);
+    EXPECT_EQ(failures.load(), 0);
+    sim.loadScenario(gitlab);
+    auto st = sim.state();
+    EXPECT_EQ(st["gitlab"]["projects"], 5);
+    EXPECT_EQ(user().status, 200);
+}
+
+// Bytes that are not UTF-8 in a refused scenario, a request body or a stored note must not break the
+// JSON answers of the admin API.
+TEST_F(AdminSim, AdminAnswersSurviveBytesThatAreNotUtf8) {
+    auto bad = httpRequest("POST", sim.baseUrl() + "/_sim/scenario", {}, "gitlab:\n  users: [{id: 1, username: \"u\\xff\", col\xff: 1}]\n");
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_TRUE(bad.json().contains("error")) << bad.body;
+    httpRequest("POST", sim.gitlabUrl() + "/api/v4/projects/100/merge_requests/1/notes",
+                {{"PRIVATE-TOKEN", kBot}, {"Content-Type", "application/x-www-form-urlencoded"}}, "body=caf%E9");
+    httpRequest("POST", sim.gitlabUrl() + "/api/v4/projects/100/statuses/6b9fec60e107f1f323dfa6674b317facd996cb0a",
+                {{"PRIVATE-TOKEN", kBot}, {"Content-Type", "application/x-www-form-urlencoded"}}, "state=success&name=x\xfe");
+    auto state = httpRequest("GET", sim.baseUrl() + "/_sim/state");
+    EXPECT_EQ(state.status, 200) << state.body;
+    EXPECT_TRUE(state.json().contains("gitlab"));
+    auto log = httpRequest("GET", sim.baseUrl() + "/_sim/requests");
+    EXPECT_EQ(log.status, 200) << log.body;
+    EXPECT_GE(log.json().size(), 2u);
+    EXPECT_EQ(user().status, 200);  // still serving
 }
 
 TEST(ScenarioValidation, ErrorsNameThePath) {

@@ -50,7 +50,16 @@ private:
         req.body = std::move(msg.body());
         keep_alive_ = msg.keep_alive();
         version_ = msg.version();
-        SimResponse resp = handler_(req);
+        SimResponse resp;
+        try {
+            resp = handler_(req);
+        } catch (const std::exception& e) {
+            // Last line of defence: a throw here would end the io thread and with it the simulator.
+            resp = SimResponse{};
+            resp.status = 500;
+            resp.set("Content-Type", "text/plain");
+            resp.body = std::string("forge-sim internal error: ") + e.what() + "\n";
+        }
         if (resp.action == WireAction::ResetConnection) {
             beast::error_code ignored;
             stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
