@@ -59,13 +59,14 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
                       {"sha", sha}};
     tasks.push_back(std::move(status));
 
-    if (comment) {
-        // Without a merge request the dispatcher finds the open ones of the commit: such a task
-        // carries the sha in its key so different commits do not coalesce.
+    // The store keys comment tasks by MR number, so a build that names no merge request gets
+    // none here. Waiting comment tasks coalesce per (repository, commit, MR); the body is
+    // rendered at delivery, so the newest task always shows every current build.
+    if (comment && !build.mr_number.empty()) {
         store::NewFeedbackTask note;
         note.team_id = team_id;
-        note.key = {link.provider, link.instance, link.repository_id, build.mr_number.empty() ? sha : std::string(),
-                    "", store::FeedbackKind::comment, build.mr_number};
+        note.key = {link.provider, link.instance, link.repository_id, sha, "", store::FeedbackKind::comment,
+                    build.mr_number};
         note.payload = {{"repository", link.repository_id},
                         {"project_id", link.project_id},
                         {"merge_request", build.mr_number},

@@ -5,13 +5,12 @@
 //  - "status", one per linked repository. Key: (provider, instance, repository_id, sha, context,
 //    status, ""). Payload: {"repository": id, "project_id", "state": BuildState name, "context",
 //    "target_url", "description", "ref": branch, "sha": head_sha or commit_sha}.
-//  - "comment", one per merge request. Key: (provider, instance, repository_id, "", "", comment,
-//    mr_number): one waiting comment per MR, whatever project or commit asked, because the body
+//  - "comment", one per merge request. Key: (provider, instance, repository_id, sha, "", comment,
+//    mr_number): one waiting comment per MR and commit, whatever project asked, because the body
 //    is rendered at delivery from the builds of every project linked to that repository.
 //    Payload: {"repository": id, "project_id", "merge_request": number, "sha"}.
-//    Without a merge request (the build did not name one) the comment task has an empty
-//    "merge_request" and the key (provider, instance, repository_id, sha, "", comment, ""): the
-//    dispatcher finds the open merge requests of the commit and comments on each.
+//    Only when the build names its merge request: the store refuses comment tasks without an MR
+//    number, so finding the MRs of a commit is left to the dispatcher.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,173 @@
+// Builds are written with their feedback tasks (the outbox) and show their delivery state.
+#include "service_fixture.hpp"
+
+namespace forgelink::service::testing {
+namespace {
+
+const std::string kSha = "af5b13261899fb2c0db30abdd0af8b07cb44fdc5";
+
+class Builds : public ServiceTest {
+protected:
+    void SetUp() override {
+        ServiceTest::SetUp();
+        createTeam("docs");
+        connectGitlab("docs");
+        project_ = std::to_string(createLinkedProject("docs", "guide"));
+    }
+    nlohmann::json build(nlohmann::json extra = nlohmann::json::object()) {
+        nlohmann::json body = {{"commit_sha", kSha},
+                               {"branch", "feature"},
+                               {"state", "changes_detected"},
+                               {"stats", {{"changed", 3}, {"added", 2}, {"removed", 0}, {"failures", 0}}},
+                               {"url", "https://ci.example/builds/1"}};
+        for (auto& [k, v] : extra.items()) body[k] = v;
+        return body;
+    }
+    std::string project_;
+};
+
+TEST_F(Builds, PostingABuildEnqueuesOneStatusAndOneCommentPerMergeRequest) {
+    auto reply = call("POST", "/api/v1/projects/" + project_ + "/builds", build({{"merge_request", 1}}));
+    ASSERT_EQ(reply.status, 202) << reply.text;
+    const auto& b = reply.body["build"];
+    EXPECT_EQ(b["commit_sha"], kSha);
+    EXPECT_EQ(b["state"], "changes_detected");
+    EXPECT_EQ(b["merge_request"], "1");
+    EXPECT_EQ(b["version"], 1);
+    ASSERT_EQ(reply.body["deliveries"].size(), 2u) << reply.text;
+
+    const auto build_id = b["id"].get<std::int64_t>();
+    auto tasks = store_->listTasksOfBuild(build_id);
+    ASSERT_TRUE(tasks.ok());
+    ASSERT_EQ(tasks.value().size(), 2u);
+    const store::FeedbackTask* status = nullptr;
+    const store::FeedbackTask* comment = nullptr;
+    for (const auto& t : tasks.value()) (t.key.kind == store::FeedbackKind::status ? status : comment) = &t;
+    ASSERT_NE(status, nullptr);
+    ASSERT_NE(comment, nullptr);
+    EXPECT_EQ(status->state, store::TaskState::pending);
+    EXPECT_EQ(status->key.repository_id, "100");
+    EXPECT_EQ(status->key.context, "forgelink");
+    EXPECT_EQ(status->payload["description"], "3 changed, 2 added \u2014 waiting for your decision");
+    EXPECT_EQ(status->payload["sha"], kSha);
+    EXPECT_EQ(status->payload["ref"], "feature");
+    EXPECT_EQ(status->payload["target_url"], "https://ci.example/builds/1");
+    EXPECT_EQ(comment->key.mr_number, "1");
+
+    auto shown = call("GET", "/api/v1/projects/" + project_ + "/builds/" + std::to_string(build_id));
+    ASSERT_EQ(shown.status, 200) << shown.text;
+    bool saw_status = false;
+    for (const auto& d : shown.body["deliveries"]) {
+        EXPECT_EQ(d["state"], "pending");
+        EXPECT_EQ(d["attempts"], 0);
+        if (d["kind"] == "status") {
+            saw_status = true;
+            EXPECT_EQ(d["status_posted"], false);
+        } else {
+            EXPECT_TRUE(d["comment_id"].is_null());
+        }
+    }
+    EXPECT_TRUE(saw_status);
+}
+
+TEST_F(Builds, HeadShaIsWhatTheStatusIsPostedOn) {
+    const std::string head(40, 'c');
+    auto reply = call("POST", "/api/v1/projects/" + project_ + "/builds", build({{"head_sha", head}}));
+    ASSERT_EQ(reply.status, 202) << reply.text;
+    auto tasks = store_->listTasksOfBuild(reply.body["build"]["id"].get<std::int64_t>());
+    ASSERT_EQ(tasks.value().size(), 1u);  // no merge request named: the status only
+    EXPECT_EQ(tasks.value()[0].key.commit_sha, head);
+}
+
+TEST_F(Builds, PatchChangesStateAndReplacesTheWaitingTask) {
+    auto created = call("POST", "/api/v1/projects/" + project_ + "/builds", build({{"state", "in_progress"}}));
+    ASSERT_EQ(created.status, 202);
+    const auto id = std::to_string(created.body["build"]["id"].get<std::int64_t>());
+    auto patched = call("PATCH", "/api/v1/projects/" + project_ + "/builds/" + id,
+                        {{"state", "no_changes"}, {"stats", {{"changed", 0}}}});
+    ASSERT_EQ(patched.status, 202) << patched.text;
+    EXPECT_EQ(patched.body["build"]["state"], "no_changes");
+    EXPECT_EQ(patched.body["build"]["version"], 2);
+    EXPECT_EQ(patched.body["build"]["stats"]["added"], 2);  // untouched fields stay
+    EXPECT_EQ(patched.body["build"]["url"], "https://ci.example/builds/1");
+    auto tasks = store_->listTasksOfBuild(std::stoll(id));
+    ASSERT_TRUE(tasks.ok());
+    std::size_t waiting = 0;
+    for (const auto& t : tasks.value()) {
+        if (t.state != store::TaskState::pending || t.key.kind != store::FeedbackKind::status) continue;
+        ++waiting;
+        EXPECT_EQ(t.payload["description"], "No changes detected");
+        EXPECT_EQ(t.build_version, 2);
+    }
+    EXPECT_EQ(waiting, 1u);  // coalesced: one waiting status for (repository, commit, context)
+
+    EXPECT_EQ(call("PATCH", "/api/v1/projects/" + project_ + "/builds/999", {{"state", "accepted"}}).status, 404);
+    EXPECT_EQ(call("PATCH", "/api/v1/projects/" + project_ + "/builds/" + id, {{"commit_sha", kSha}}).status, 400);
+    EXPECT_EQ(call("PATCH", "/api/v1/projects/" + project_ + "/builds/" + id, nlohmann::json::object()).status, 400);
+}
+
+TEST_F(Builds, EveryFieldIsValidated) {
+    const std::string path = "/api/v1/projects/" + project_ + "/builds";
+    auto expect400 = [&](nlohmann::json body, const std::string& field) {
+        auto reply = call("POST", path, body);
+        EXPECT_EQ(reply.status, 400) << body.dump() << " -> " << reply.text;
+        EXPECT_NE(reply.text.find(field), std::string::npos) << reply.text;
+    };
+    expect400(build({{"commit_sha", "abc"}}), "commit_sha");
+    expect400(build({{"commit_sha", std::string(40, 'g')}}), "commit_sha");
+    expect400(build({{"head_sha", "xyz"}}), "head_sha");
+    expect400(build({{"state", "done"}}), "state");
+    expect400(build({{"stats", {{"changed", -1}}}}), "stats.changed");
+    expect400(build({{"stats", {{"changed", 1.5}}}}), "stats.changed");
+    expect400(build({{"stats", {{"renamed", 1}}}}), "stats.renamed");
+    expect400(build({{"url", "javascript:alert(1)"}}), "url");
+    expect400(build({{"merge_request", 0}}), "merge_request");
+    expect400(build({{"merge_request", "12"}}), "merge_request");
+    expect400(build({{"branch", "bad branch"}}), "branch");
+    expect400(build({{"priority", 1}}), "priority");
+    auto no_branch = build();
+    no_branch.erase("branch");
+    expect400(no_branch, "branch");
+    EXPECT_EQ(call("GET", path).body["items"].size(), 0u);  // nothing was recorded
+}
+
+TEST_F(Builds, AnUnlinkedProjectRecordsTheBuildWithoutFeedback) {
+    auto plain = call("POST", "/api/v1/teams/docs/projects", {{"name", "Loose"}});
+    const auto id = std::to_string(plain.body["project"]["id"].get<std::int64_t>());
+    auto reply = call("POST", "/api/v1/projects/" + id + "/builds", build());
+    ASSERT_EQ(reply.status, 202) << reply.text;
+    EXPECT_TRUE(reply.body["deliveries"].empty());
+    EXPECT_EQ(reply.body["warnings"][0]["code"], "no_repository");
+    auto list = call("GET", "/api/v1/projects/" + id + "/builds?limit=5");
+    ASSERT_EQ(list.status, 200);
+    EXPECT_EQ(list.body["items"].size(), 1u);
+    EXPECT_EQ(call("GET", "/api/v1/projects/" + id + "/builds?limit=0").status, 400);
+}
+
+TEST_F(Builds, ABuildOfAnotherProjectIsNotFound) {
+    auto other = call("POST", "/api/v1/teams/docs/projects", {{"name", "Other"}});
+    const auto other_id = std::to_string(other.body["project"]["id"].get<std::int64_t>());
+    auto created = call("POST", "/api/v1/projects/" + project_ + "/builds", build());
+    const auto build_id = std::to_string(created.body["build"]["id"].get<std::int64_t>());
+    EXPECT_EQ(call("GET", "/api/v1/projects/" + other_id + "/builds/" + build_id).status, 404);
+    EXPECT_EQ(call("GET", "/api/v1/projects/" + project_ + "/builds/" + build_id).status, 200);
+}
+
+TEST_F(Builds, PausedFeedbackResumesWhenANewTokenIsSaved) {
+    const auto team_id = store_->findTeamBySlug("docs").value().id;
+    ASSERT_TRUE(store_->pauseTasksForTeam(team_id, "gitlab", "token revoked").ok());
+    auto created = call("POST", "/api/v1/projects/" + project_ + "/builds", build());
+    ASSERT_EQ(created.status, 202);
+    for (const auto& d : created.body["deliveries"]) EXPECT_EQ(d["state"], "paused");
+    auto shown = call("GET", "/api/v1/teams/docs/providers/gitlab");
+    EXPECT_EQ(shown.body["settings"]["feedback_paused"], "token revoked");
+
+    auto put = call("PUT", "/api/v1/teams/docs/providers/gitlab", {{"token", kBotToken}});
+    ASSERT_EQ(put.status, 200) << put.text;
+    EXPECT_EQ(put.body["settings"]["resumed_deliveries"], 1);
+    auto tasks = store_->listTasksOfBuild(created.body["build"]["id"].get<std::int64_t>());
+    for (const auto& t : tasks.value()) EXPECT_EQ(t.state, store::TaskState::pending);
+}
+
+}  // namespace
+}  // namespace forgelink::service::testing

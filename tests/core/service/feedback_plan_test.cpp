@@ -1,0 +1,60 @@
+#include <gtest/gtest.h>
+
+#include "service/feedback_plan.hpp"
+
+namespace forgelink::service {
+namespace {
+
+TEST(StatusDescription, ReadsLikeArgos) {
+    EXPECT_EQ(statusDescription(BuildState::changes_detected, {3, 2, 0, 0}),
+              "3 changed, 2 added \u2014 waiting for your decision");
+    EXPECT_EQ(statusDescription(BuildState::no_changes, {}), "No changes detected");
+    EXPECT_EQ(statusDescription(BuildState::in_progress, {}), "Build in progress\u2026");
+    EXPECT_EQ(statusDescription(BuildState::changes_detected, {}), "Changes detected \u2014 waiting for your decision");
+    EXPECT_EQ(statusDescription(BuildState::errored, {0, 0, 0, 2}), "Build failed: 2 failures");
+    EXPECT_EQ(statusDescription(BuildState::accepted, {1, 0, 4, 0}), "1 changed, 4 removed \u2014 accepted");
+}
+
+TEST(PlanFeedbackTasks, OneStatusPerRepositoryAndOneCommentPerMergeRequest) {
+    store::RepositoryLink link;
+    link.project_id = 7;
+    link.provider = "gitlab";
+    link.instance = "gitlab.example";
+    link.repository_id = "100";
+    link.status_context = "forgelink/docs";
+    store::BuildInput build;
+    build.commit_sha = std::string(40, 'a');
+    build.head_sha = std::string(40, 'b');
+    build.branch = "feature";
+    build.mr_number = "12";
+    build.state = BuildState::changes_detected;
+    build.stats = {3, 2, 0, 0};
+    build.url = "https://ci.example/b/1";
+
+    auto tasks = planFeedbackTasks(5, build, link, true);
+    ASSERT_EQ(tasks.size(), 2u);
+    const auto& status = tasks[0];
+    EXPECT_EQ(status.team_id, 5);
+    EXPECT_EQ(status.key.kind, store::FeedbackKind::status);
+    EXPECT_EQ(status.key.commit_sha, std::string(40, 'b'));  // the head commit is what the MR shows
+    EXPECT_EQ(status.key.context, "forgelink/docs");
+    EXPECT_EQ(status.payload["sha"], std::string(40, 'b'));
+    EXPECT_EQ(status.payload["ref"], "feature");
+    EXPECT_EQ(status.payload["state"], "changes_detected");
+    EXPECT_EQ(status.payload["target_url"], "https://ci.example/b/1");
+    EXPECT_EQ(status.payload["description"], "3 changed, 2 added \u2014 waiting for your decision");
+    const auto& comment = tasks[1];
+    EXPECT_EQ(comment.key.kind, store::FeedbackKind::comment);
+    EXPECT_EQ(comment.key.mr_number, "12");
+    EXPECT_EQ(comment.key.commit_sha, std::string(40, 'b'));
+    EXPECT_EQ(comment.key.context, "");  // one comment per MR for every project on the repository
+    EXPECT_EQ(comment.payload["merge_request"], "12");
+
+    build.mr_number.clear();
+    EXPECT_EQ(planFeedbackTasks(5, build, link, true).size(), 1u);  // no MR named: status only
+    build.mr_number = "12";
+    EXPECT_EQ(planFeedbackTasks(5, build, link, false).size(), 1u);  // feedback.comment: false
+}
+
+}  // namespace
+}  // namespace forgelink::service

@@ -1,0 +1,183 @@
+// docs/openapi.yaml against the running API: every route is documented and every documented
+// operation is served; then a walk through every operation checks that each real answer has a
+// documented status and a body with the documented required properties and types.
+#include <yaml-cpp/yaml.h>
+
+#include "service_fixture.hpp"
+
+namespace forgelink::service::testing {
+namespace {
+
+class OpenApi : public ServiceTest {
+protected:
+    void SetUp() override {
+        ServiceTest::SetUp();
+        spec_ = YAML::LoadFile(FORGELINK_OPENAPI_FILE);
+    }
+
+    YAML::Node resolve(YAML::Node node) const {
+        while (node.IsMap() && node["$ref"]) {
+            const auto ref = node["$ref"].as<std::string>();
+            YAML::Node at = YAML::Clone(spec_);
+            for (const auto& part : common::split(ref.substr(2), '/')) at = at[part];
+            node = at;
+        }
+        return node;
+    }
+
+    void validate(const nlohmann::json& value, YAML::Node schema, const std::string& where,
+                  std::vector<std::string>& errors) const {
+        schema = resolve(schema);
+        if (!schema || !schema.IsMap()) return;
+        if (value.is_null() && schema["nullable"] && schema["nullable"].as<bool>()) return;
+        if (schema["allOf"]) {
+            for (const auto& part : schema["allOf"]) validate(value, part, where, errors);
+            return;
+        }
+        if (schema["type"]) {
+            const auto type = schema["type"].as<std::string>();
+            const bool ok = (type == "object" && value.is_object()) || (type == "array" && value.is_array()) ||
+                            (type == "string" && value.is_string()) ||
+                            (type == "integer" && value.is_number_integer()) ||
+                            (type == "number" && value.is_number()) || (type == "boolean" && value.is_boolean());
+            if (!ok) {
+                errors.push_back(where + ": expected " + type + ", got " + value.dump());
+                return;
+            }
+        }
+        if (schema["enum"] && value.is_string()) {
+            bool found = false;
+            for (const auto& e : schema["enum"]) found = found || e.as<std::string>() == value.get<std::string>();
+            if (!found) errors.push_back(where + ": " + value.dump() + " is not in the documented enum");
+        }
+        if (value.is_object()) {
+            if (schema["required"])
+                for (const auto& r : schema["required"])
+                    if (!value.contains(r.as<std::string>()))
+                        errors.push_back(where + ": missing required property '" + r.as<std::string>() + "'");
+            if (schema["properties"])
+                for (const auto& p : schema["properties"]) {
+                    const auto name = p.first.as<std::string>();
+                    if (value.contains(name)) validate(value[name], p.second, where + "." + name, errors);
+                }
+        }
+        if (value.is_array() && schema["items"])
+            for (std::size_t i = 0; i < value.size(); ++i)
+                validate(value[i], schema["items"], where + "[" + std::to_string(i) + "]", errors);
+    }
+
+    // Checks one real answer against the operation (method, path template).
+    void check(const std::string& method, const std::string& route, const Reply& reply) {
+        std::string lower = common::toLower(method);
+        auto op = spec_["paths"][route][lower];
+        ASSERT_TRUE(op) << method << " " << route << " is not documented";
+        seen_.insert(method + " " + route);
+        auto response = op["responses"][std::to_string(reply.status)];
+        ASSERT_TRUE(response) << method << " " << route << " answered undocumented status " << reply.status << ": "
+                              << reply.text;
+        response = resolve(response);
+        auto schema = response["content"]["application/json"]["schema"];
+        if (!schema) return;
+        ASSERT_FALSE(reply.body.is_discarded()) << method << " " << route << ": body is not JSON: " << reply.text;
+        std::vector<std::string> errors;
+        validate(reply.body, schema, "body", errors);
+        for (const auto& e : errors) ADD_FAILURE() << method << " " << route << " " << reply.status << ": " << e;
+    }
+
+    YAML::Node spec_;
+    std::set<std::string> seen_;
+};
+
+TEST_F(OpenApi, EveryRouteIsDocumentedAndEveryDocumentedOperationIsServed) {
+    std::set<std::string> served, documented;
+    for (const auto& [method, route] : service_->routes()) served.insert(method + " " + route);
+    for (const auto& path : spec_["paths"])
+        for (const auto& op : path.second) {
+            auto method = op.first.as<std::string>();
+            if (method == "parameters") continue;
+            for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            documented.insert(method + " " + path.first.as<std::string>());
+        }
+    for (const auto& s : served) EXPECT_TRUE(documented.count(s)) << s << " is served but not documented";
+    for (const auto& d : documented) EXPECT_TRUE(served.count(d)) << d << " is documented but not served";
+}
+
+TEST_F(OpenApi, RealAnswersMatchTheDocument) {
+    const std::string sha = "af5b13261899fb2c0db30abdd0af8b07cb44fdc5";
+    check("GET", "/healthz", call("GET", "/healthz", nullptr, {}, false));
+    check("GET", "/metrics", call("GET", "/metrics", nullptr, {}, false));
+    check("GET", "/api/v1/teams", call("GET", "/api/v1/teams", nullptr, {}, false));
+    check("POST", "/api/v1/teams", call("POST", "/api/v1/teams", {{"slug", "docs"}}));
+    check("POST", "/api/v1/teams", call("POST", "/api/v1/teams", {{"slug", "docs"}}));
+    check("POST", "/api/v1/teams", call("POST", "/api/v1/teams", {{"slug", "x"}, {"bad", 1}}));
+    check("GET", "/api/v1/teams", call("GET", "/api/v1/teams"));
+    check("GET", "/api/v1/teams/{team}", call("GET", "/api/v1/teams/docs"));
+    check("GET", "/api/v1/teams/{team}", call("GET", "/api/v1/teams/none"));
+    check("GET", "/api/v1/session", call("GET", "/api/v1/session"));
+
+    std::int64_t user_id = 0;
+    const auto session = loginUser("dora", &user_id);
+    check("GET", "/api/v1/session", asUser(session, "GET", "/api/v1/session"));
+    check("POST", "/api/v1/teams/{team}/members",
+          call("POST", "/api/v1/teams/docs/members", {{"user_id", user_id}, {"role", "member"}}));
+    check("GET", "/api/v1/teams/{team}/members", call("GET", "/api/v1/teams/docs/members"));
+    check("PATCH", "/api/v1/teams/{team}/members/{user_id}",
+          call("PATCH", "/api/v1/teams/docs/members/" + std::to_string(user_id), {{"role", "owner"}}));
+    check("DELETE", "/api/v1/teams/{team}/members/{user_id}",
+          call("DELETE", "/api/v1/teams/docs/members/" + std::to_string(user_id)));
+
+    check("PUT", "/api/v1/teams/{team}/providers/{provider}",
+          call("PUT", "/api/v1/teams/docs/providers/gitlab", {{"token", "glpat-revoked-0000000000"}}));
+    check("PUT", "/api/v1/teams/{team}/providers/{provider}",
+          call("PUT", "/api/v1/teams/docs/providers/gitlab", {{"token", kBotToken}}));
+    check("GET", "/api/v1/teams/{team}/providers/{provider}", call("GET", "/api/v1/teams/docs/providers/gitlab"));
+    check("GET", "/api/v1/teams/{team}/providers", call("GET", "/api/v1/teams/docs/providers"));
+    check("GET", "/api/v1/teams/{team}/providers/{provider}/namespaces",
+          call("GET", "/api/v1/teams/docs/providers/gitlab/namespaces"));
+    check("GET", "/api/v1/teams/{team}/providers/{provider}/repositories",
+          call("GET", "/api/v1/teams/docs/providers/gitlab/repositories"));
+    check("GET", "/api/v1/teams/{team}/providers/{provider}/repositories/{repository}/permissions",
+          call("GET", "/api/v1/teams/docs/providers/gitlab/repositories/acme%2Ftools%2Fwidget/permissions"));
+
+    auto created = call("POST", "/api/v1/teams/docs/projects",
+                        {{"name", "Guide"}, {"repository", {{"provider", "gitlab"}, {"path", "acme/tools/widget"}}}});
+    check("POST", "/api/v1/teams/{team}/projects", created);
+    const auto id = std::to_string(created.body["project"]["id"].get<std::int64_t>());
+    check("GET", "/api/v1/teams/{team}/projects", call("GET", "/api/v1/teams/docs/projects"));
+    check("GET", "/api/v1/projects/{project}", call("GET", "/api/v1/projects/" + id));
+    auto build = call("POST", "/api/v1/projects/" + id + "/builds",
+                      {{"commit_sha", sha}, {"branch", "feature"}, {"merge_request", 1}, {"state", "in_progress"}});
+    check("POST", "/api/v1/projects/{project}/builds", build);
+    const auto build_id = std::to_string(build.body["build"]["id"].get<std::int64_t>());
+    check("POST", "/api/v1/projects/{project}/builds",
+          call("POST", "/api/v1/projects/" + id + "/builds", {{"commit_sha", "x"}}));
+    check("PATCH", "/api/v1/projects/{project}/builds/{build}",
+          call("PATCH", "/api/v1/projects/" + id + "/builds/" + build_id, {{"state", "no_changes"}}));
+    check("GET", "/api/v1/projects/{project}/builds/{build}", call("GET", "/api/v1/projects/" + id + "/builds/" + build_id));
+    check("GET", "/api/v1/projects/{project}/builds", call("GET", "/api/v1/projects/" + id + "/builds"));
+    check("DELETE", "/api/v1/projects/{project}/repository", call("DELETE", "/api/v1/projects/" + id + "/repository"));
+    check("PUT", "/api/v1/projects/{project}/repository",
+          call("PUT", "/api/v1/projects/" + id + "/repository", {{"provider", "gitlab"}, {"repository", "100"}}));
+    check("DELETE", "/api/v1/projects/{project}", call("DELETE", "/api/v1/projects/" + id));
+
+    for (const char* prefix : {"/auth", "/api/v1/auth"}) {
+        const std::string p = prefix;
+        auto start = call("GET", p + "/gitlab/login", nullptr, {}, false);
+        check("GET", p + "/{provider}/login", start);
+        auto approved = sim::httpRequest("GET", start.header("location"));
+        const auto back = approved.header("location");
+        check("GET", p + "/{provider}/callback",
+              call("GET", p + "/gitlab/callback" + back.substr(back.find('?')), nullptr, {}, false));
+        check("GET", p + "/{provider}/callback", call("GET", p + "/gitlab/callback?state=x", nullptr, {}, false));
+        check("POST", p + "/logout", call("POST", p + "/logout", nullptr, {}, false));
+    }
+    check("DELETE", "/api/v1/teams/{team}/providers/{provider}", call("DELETE", "/api/v1/teams/docs/providers/gitlab"));
+    check("DELETE", "/api/v1/teams/{team}", call("DELETE", "/api/v1/teams/docs"));
+
+    // The walk reached every documented operation.
+    for (const auto& [method, route] : service_->routes())
+        EXPECT_TRUE(seen_.count(method + " " + route)) << method << " " << route << " was not exercised";
+}
+
+}  // namespace
+}  // namespace forgelink::service::testing
