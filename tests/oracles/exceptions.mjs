@@ -20,7 +20,9 @@ const nullable = {
                  'time_stats\\.human_time_estimate', 'time_stats\\.human_total_time_spent'],
   user: ['public_email', 'pronouns', 'work_information', 'local_time', 'last_sign_in_at', 'current_sign_in_at'],
   note: ['type'],
+  member: ['expires_at'],
 };
+const MEMBER = String.raw`^/api/v4/(projects|groups)/[^/]+/members(/all)?/\d+$`;
 
 const GITLAB = [
   { id: 'GL-1', specs: ['v2'], method: 'POST', path: new RegExp(`^${PROJECT}/statuses/${SHA}$`), status: 201,
@@ -43,7 +45,8 @@ const GITLAB = [
       ['GET', String.raw`^/api/v4/user$`, nullable.user, ['v3']],
       ['GET', `^${PROJECT}/merge_requests/\\d+/notes$`, nullable.note, ['v3']],
       ['POST', `^${PROJECT}/merge_requests/\\d+/notes$`, nullable.note, ['v3']],
-      ['PUT', `^${PROJECT}/merge_requests/\\d+/notes/\\d+$`, nullable.note, ['v3']]].map(([method, path, fields, specs = ['v2', 'v3']]) => (
+      ['PUT', `^${PROJECT}/merge_requests/\\d+/notes/\\d+$`, nullable.note, ['v3']],
+      ['GET', MEMBER, nullable.member, ['v3']]].map(([method, path, fields, specs = ['v2', 'v3']]) => (
     { id: 'GL-3', specs, method, path: new RegExp(path), location: item(fields), message: typeMessage, value: 'null' })),
   { id: 'GL-4', specs: ['v2', 'v3'], method: 'GET', path: /^\/api\/v4\/personal_access_tokens\/self$/, location: item(['expires_at']),
     message: /must match format "date-time"$/, value: 'date' },
@@ -59,6 +62,8 @@ const GITLAB = [
         'draft', 'work_in_progress', 'force_remove_source_branch', 'has_conflicts', 'merge_when_pipeline_succeeds', 'squash',
         'source_project_id', 'target_project_id', 'user_notes_count']]].map(([method, path, fields]) => (
     { id: 'GL-6', specs: ['v2'], method, path: new RegExp(path), location: item(fields), message: typeMessage, value: 'not-string' })),
+  { id: 'GL-7', specs: ['v3'], method: 'GET', path: new RegExp(MEMBER), location: item(['access_level']),
+    message: /must be string$/, value: 'integer' },
 ];
 
 export function gitlabExceptions(spec) {

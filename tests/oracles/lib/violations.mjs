@@ -29,6 +29,7 @@ const valueForms = {
   null: (v) => v === null,
   date: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v),
   array: (v) => Array.isArray(v),
+  integer: (v) => Number.isInteger(v),
   'not-string': (v) => v !== null && v !== undefined && typeof v !== 'string',
 };
 
