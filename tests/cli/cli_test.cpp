@@ -86,6 +86,10 @@ HttpAnswer httpGet(std::uint16_t port, const std::string& path) {
     return answer;
 }
 
+// serve refuses to start without the secrets key the configuration names (FORGELINK_TEST_KEY).
+const std::map<std::string, std::string> kServeEnv = {
+    {"FORGELINK_TEST_KEY", "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="}};
+
 std::string serveConfig(std::uint16_t port, const std::string& plugin_dir, const std::string& required = "[]") {
     return "server:\n  listen: 127.0.0.1:" + std::to_string(port) +
            "\nstore:\n  path: db\nsecrets:\n  key_env: FORGELINK_TEST_KEY\nplugins:\n  paths: [" + plugin_dir +
@@ -182,7 +186,7 @@ TEST(Cli, ServeAnswersHealthzAndStopsOnSigterm) {
     TempDir dir;
     const auto port = freePort();
     auto file = dir.write("f.yaml", serveConfig(port, kPluginDir, "[example]"));
-    Process serve(kBin, {"serve", "--config", file});
+    Process serve(kBin, {"serve", "--config", file}, kServeEnv);
 
     HttpAnswer health;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -215,7 +219,7 @@ TEST(Cli, ServeStopsOnSigintToo) {
     TempDir dir;
     const auto port = freePort();
     auto file = dir.write("f.yaml", serveConfig(port, dir.path().string()));
-    Process serve(kBin, {"serve", "--config", file});
+    Process serve(kBin, {"serve", "--config", file}, kServeEnv);
     HttpAnswer health;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (health.status == 0 && std::chrono::steady_clock::now() < give_up) {
@@ -242,6 +246,37 @@ TEST(Cli, ServeRefusesAnInvalidConfigAndMissingRequiredPlugins) {
     auto refused = run(kBin, {"serve", "--config", file});
     EXPECT_EQ(refused.exit_code, 3);
     EXPECT_NE(refused.err.find("required plugin 'nosuchforge' did not load"), std::string::npos) << refused.err;
+}
+
+TEST(Cli, ServeRefusesToStartWithoutTheSecretsKey) {
+    TempDir dir;
+    auto file = dir.write("f.yaml", serveConfig(freePort(), dir.path().string()));
+    auto r = run(kBin, {"serve", "--config", file}, {}, {"FORGELINK_TEST_KEY"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("refusing to start without the secrets key"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("FORGELINK_TEST_KEY"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("forgelink keygen --out FILE"), std::string::npos) << r.err;
+}
+
+TEST(Cli, KeygenWritesAPrivateKeyFileOnceAndRekeyMovesTheStoreToIt) {
+    TempDir dir;
+    const auto key = (dir.path() / "k1").string();
+    auto first = run(kBin, {"keygen", "--out", key});
+    EXPECT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_EQ(first.out.rfind("wrote key ", 0), 0u) << first.out;
+    EXPECT_EQ(std::filesystem::status(key).permissions() & std::filesystem::perms::group_all,
+              std::filesystem::perms::none);
+    auto again = run(kBin, {"keygen", "--out", key});
+    EXPECT_EQ(again.exit_code, 1) << again.err;
+
+    const auto key2 = (dir.path() / "k2").string();
+    ASSERT_EQ(run(kBin, {"keygen", "--out", key2}).exit_code, 0);
+    auto file = dir.write("r.yaml", "server:\n  listen: 127.0.0.1:1\nstore:\n  path: db\nsecrets:\n  key_file: " + key + "\n");
+    auto rekey = run(kBin, {"rekey", "--config", file, "--new-key-file", key2});
+    EXPECT_EQ(rekey.exit_code, 0) << rekey.err;
+    EXPECT_NE(rekey.out.find("re-sealed 0 secrets"), std::string::npos) << rekey.out;
+    auto wrong = run(kBin, {"rekey", "--config", file, "--new-key-file", (dir.path() / "none").string()});
+    EXPECT_NE(wrong.exit_code, 0);
 }
 
 TEST(Cli, PluginsJsonListsTheTestPlugin) {
@@ -414,7 +449,7 @@ TEST(Cli, ServeExitsFourWhenItCannotListen) {
     socklen_t len = sizeof addr;
     getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     auto file = dir.write("f.yaml", serveConfig(ntohs(addr.sin_port), dir.path().string()));
-    auto r = run(kBin, {"serve", "--config", file});
+    auto r = run(kBin, {"serve", "--config", file}, kServeEnv);
     close(fd);
     EXPECT_EQ(r.exit_code, 4) << r.err;
     EXPECT_NE(r.err.find("\"msg\":\"cannot listen\""), std::string::npos) << r.err;

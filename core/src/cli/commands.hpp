@@ -16,5 +16,8 @@ int runTokenCheck(const Args& args);    // token_check_command.cpp
 int runNamespaces(const Args& args);    // namespaces_command.cpp
 int runRepos(const Args& args);         // repos_command.cpp
 int runFeedback(const Args& args);      // feedback_command.cpp
+int runKeygen(const Args& args);        // keygen_command.cpp
+int runRekey(const Args& args);         // rekey_command.cpp
+int runAdmin(const Args& args);         // admin_command.cpp
 
 }  // namespace forgelink::cli

@@ -37,6 +37,9 @@ const std::map<std::string, Command>& commands() {
         {"namespaces", {forgelink::cli::runNamespaces, "list the namespaces a token can see"}},
         {"repos", {forgelink::cli::runRepos, "list the repositories a token can reach"}},
         {"feedback", {forgelink::cli::runFeedback, "publish a commit status and a merge request comment"}},
+        {"keygen", {forgelink::cli::runKeygen, "write a new key for sealing stored secrets"}},
+        {"rekey", {forgelink::cli::runRekey, "re-seal every stored secret with a new key"}},
+        {"admin", {forgelink::cli::runAdmin, "call the REST API as an operator (teams, providers, projects...)"}},
     };
     return table;
 }

@@ -11,31 +11,20 @@
 #include "cli/json_output.hpp"
 #include "cli/termination_signals.hpp"
 #include "net/http_server.hpp"
+#include "secrets/key_file.hpp"
+#include "delivery/dispatcher.hpp"
+#include "service/api_service.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace forgelink::cli {
-
-namespace {
-
-net::ServerResponse jsonResponse(int status, const nlohmann::json& body) {
-    net::ServerResponse response;
-    response.status = status;
-    response.headers = {{"Content-Type", "application/json"}};
-    response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return response;
-}
-
-net::ServerResponse errorResponse(int status, const std::string& code, const std::string& message) {
-    return jsonResponse(status, {{"error", {{"code", code}, {"message", message}}}});
-}
-
-}  // namespace
 
 int runServe(const Args& args) {
     const CommandHelp help{
         "serve", "--config FILE",
         "Validates the configuration (exit 1 with every problem), loads the provider plugins, and\n"
         "serves HTTP on server.listen until SIGINT or SIGTERM, then stops cleanly and exits 0.\n"
-        "GET /healthz answers {\"status\":\"ok\",\"plugins\":[...]}. Logs are JSON lines on stderr.\n"
+        "GET /healthz answers {\"status\":\"ok\",\"plugins\":[...]}; the REST API is under /api/v1\n"
+        "(docs/openapi.yaml). Logs are JSON lines on stderr. Exit 1 also without the secrets key.\n"
         "Exit 3 when a plugin listed in plugins.required did not load, 4 when it cannot listen.",
         "  forgelink serve --config config/forgelink.yaml"};
     po::options_description options("Options");
@@ -69,25 +58,40 @@ int runServe(const Args& args) {
         return exit_refused;
     }
 
-    nlohmann::json plugin_names = nlohmann::json::array();
     std::string loaded;
-    for (const auto& info : registry.plugins()) {
-        plugin_names.push_back(info.name);
-        loaded += (loaded.empty() ? "" : ",") + info.name;
-    }
+    for (const auto& info : registry.plugins()) loaded += (loaded.empty() ? "" : ",") + info.name;
     log.log(LogLevel::info, "plugins loaded", {{"plugins", loaded}});
 
-    net::Handler handler = [plugin_names](const net::ServerRequest& request) {
-        if (request.path == "/healthz") {
-            if (request.method != "GET" && request.method != "HEAD") {
-                auto response = errorResponse(405, "method_not_allowed", "/healthz accepts GET only");
-                response.headers.emplace_back("Allow", "GET, HEAD");
-                return response;
-            }
-            return jsonResponse(200, {{"status", "ok"}, {"plugins", plugin_names}});
-        }
-        return errorResponse(404, "not_found", "no route for " + request.method + " " + request.path);
-    };
+    // The API keeps tokens sealed in the store: without the key there is nothing safe to serve.
+    auto key = secrets::loadKey({config->secrets.key_file, config->secrets.key_env});
+    if (!key.ok()) {
+        std::cerr << "forgelink serve: refusing to start without the secrets key: " << key.error().message
+                  << "\nCreate one with 'forgelink keygen --out FILE' and name it in secrets.key_file"
+                     " (or put it in the variable secrets.key_env names).\n";
+        return exit_invalid_input;
+    }
+    auto box = std::make_shared<const secrets::SecretBox>(std::move(key).value());
+    auto store = store::SqliteStore::open(config->store.path, box);
+    if (!store.ok()) {
+        std::cerr << "forgelink serve: cannot open the store " << config->store.path << ": " << store.error().message
+                  << "\n";
+        return exitCodeFor(store.error().kind);
+    }
+    auto admin_tokens = service::AdminTokens::fromConfig(config->admin);
+    if (!admin_tokens.ok()) {
+        std::cerr << "forgelink serve: " << admin_tokens.error().message << "\n";
+        return exit_invalid_input;
+    }
+    service::ApiService api(service::ServiceDeps{*store.value(), registry, *config, services.metrics(), log,
+                                                 std::move(admin_tokens).value()});
+    net::Handler handler = api.handler();
+
+    // Delivers what the API puts in the store's outbox; declared after the store so that it stops
+    // (explicitly below, or on any early return) before the store closes.
+    delivery::DispatcherOptions delivery_options;
+    delivery_options.instance_id = config->server.instance_id;
+    delivery::Dispatcher dispatcher(*store.value(), registry, services.metrics(), log, delivery_options);
+    dispatcher.start();
 
     net::ServerOptions server_options;
     server_options.host = config->server.listen.host;
@@ -110,6 +114,7 @@ int runServe(const Args& args) {
 
     log.log(LogLevel::info, "stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server->stop();
+    dispatcher.stop();
     log.log(LogLevel::info, "stopped");
     return exit_ok;
 }
