@@ -59,10 +59,11 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
                       {"sha", sha}};
     tasks.push_back(std::move(status));
 
-    // The store keys comment tasks by MR number, so a build that names no merge request gets
-    // none here. Waiting comment tasks coalesce per (repository, commit, MR); the body is
-    // rendered at delivery, so the newest task always shows every current build.
-    if (comment && !build.mr_number.empty()) {
+    // Waiting comment tasks coalesce per (repository, commit, MR); the body is rendered at
+    // delivery, so the newest task always shows every current build. A build that names no
+    // merge request gets a comment task with an empty MR number: the dispatcher then asks the
+    // forge for the open merge requests of the commit and comments on each.
+    if (comment) {
         store::NewFeedbackTask note;
         note.team_id = team_id;
         note.key = {link.provider, link.instance, link.repository_id, sha, "", store::FeedbackKind::comment,

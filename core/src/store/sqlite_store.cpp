@@ -1035,7 +1035,8 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
                            requireText(task.key.instance, "feedback task instance");
                            requireText(task.key.repository_id, "feedback task repository id");
                            requireText(task.key.commit_sha, "feedback task commit sha");
-                           if (task.key.kind == FeedbackKind::comment) requireText(task.key.mr_number, "comment task MR number");
+                           // A comment task without an MR number is allowed: the dispatcher then
+                           // comments on the open merge requests of the commit, as the forge knows them.
                        }
                        const std::int64_t t = toUnixMillis(now());
                        auto c = pool_.acquire();

@@ -122,7 +122,7 @@ void DeliveryStack::saveToken(const std::string& token) {
 }
 
 store::Build DeliveryStack::record(std::int64_t project_id, BuildState state, const std::string& sha,
-                                   const std::string& mr, std::int64_t build_id, store::BuildStats stats) {
+                                   const std::string& mr, std::int64_t build_id, store::BuildStats stats, bool comment_on_open_mrs) {
     auto link = store->repositoryLink(project_id);
     if (!link) throw std::runtime_error(link.error().message);
     store::BuildChange change;
@@ -149,7 +149,7 @@ store::Build DeliveryStack::record(std::int64_t project_id, BuildState state, co
     st.key = {"gitlab", instance(), kRepository, sha, link->status_context, store::FeedbackKind::status, ""};
     st.payload = toJson(status);
     change.tasks.push_back(st);
-    if (!mr.empty()) {
+    if (!mr.empty() || comment_on_open_mrs) {
         store::NewFeedbackTask note;
         note.team_id = team_id;
         // The store keys comments by commit too (it refuses an empty commit sha).

@@ -98,8 +98,9 @@ public:
     void saveToken(const std::string& token);
 
     // Records a build change with its status task, and a comment task when `mr` is set.
+    // With comment_on_open_mrs and no `mr`, the comment task names no MR: the dispatcher asks the forge.
     store::Build record(std::int64_t project_id, BuildState state, const std::string& sha, const std::string& mr = "",
-                        std::int64_t build_id = 0, store::BuildStats stats = {});
+                        std::int64_t build_id = 0, store::BuildStats stats = {}, bool comment_on_open_mrs = false);
 
     std::vector<store::FeedbackTask> tasksOf(std::int64_t build_id);
     bool allDone(const std::vector<std::int64_t>& build_ids);

@@ -59,6 +59,24 @@ TEST(Dispatcher, BuildStatusAndCommentAppearOnTheForge) {
     EXPECT_NE(s.metrics.renderPrometheus().find("forgelink_outbox_tasks{state=\"done\"}"), std::string::npos);
 }
 
+TEST(Dispatcher, BuildNamingNoMergeRequestCommentsOnTheOpenOnesOfItsCommit) {
+    DeliveryStack s;
+    const auto web = s.addProject("web");
+    const auto b = s.record(web, BuildState::changes_detected, kFeatureSha, "", 0, {1, 0, 0, 0}, true);
+    auto dispatcher = s.makeDispatcher(*s.store);
+    dispatcher->start();
+    ASSERT_TRUE(waitFor([&] { return s.allDone({b.id}); })) << s.logText();
+    dispatcher->stop();
+
+    // MR 1 is open on the commit; MR 2 has the same commit but is closed.
+    auto notes = s.notesWithMarker(1, "<!-- forgelink:instance=delivery-test -->");
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0]["body"].get<std::string>().find("| Project web | changes detected | 1 changed |"),
+              std::string::npos)
+        << notes[0]["body"];
+    EXPECT_TRUE(s.notesWithMarker(2, "forgelink:instance").empty()) << "a closed MR gets no comment";
+}
+
 TEST(Dispatcher, BurstOfFiftyChangesCoalescesAndShowsTheFinalState) {
     DeliveryStack s;
     const auto web = s.addProject("web");

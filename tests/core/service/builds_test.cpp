@@ -75,8 +75,12 @@ TEST_F(Builds, HeadShaIsWhatTheStatusIsPostedOn) {
     auto reply = call("POST", "/api/v1/projects/" + project_ + "/builds", build({{"head_sha", head}}));
     ASSERT_EQ(reply.status, 202) << reply.text;
     auto tasks = store_->listTasksOfBuild(reply.body["build"]["id"].get<std::int64_t>());
-    ASSERT_EQ(tasks.value().size(), 1u);  // no merge request named: the status only
-    EXPECT_EQ(tasks.value()[0].key.commit_sha, head);
+    // No merge request named: the status, and a comment task for the open MRs of the commit.
+    ASSERT_EQ(tasks.value().size(), 2u);
+    for (const auto& task : tasks.value()) {
+        EXPECT_EQ(task.key.commit_sha, head);
+        if (task.key.kind == store::FeedbackKind::comment) EXPECT_EQ(task.key.mr_number, "");
+    }
 }
 
 TEST_F(Builds, PatchChangesStateAndReplacesTheWaitingTask) {
@@ -164,7 +168,7 @@ TEST_F(Builds, PausedFeedbackResumesWhenANewTokenIsSaved) {
 
     auto put = call("PUT", "/api/v1/teams/docs/providers/gitlab", {{"token", kBotToken}});
     ASSERT_EQ(put.status, 200) << put.text;
-    EXPECT_EQ(put.body["settings"]["resumed_deliveries"], 1);
+    EXPECT_EQ(put.body["settings"]["resumed_deliveries"], 2);  // the status and the comment task
     auto tasks = store_->listTasksOfBuild(created.body["build"]["id"].get<std::int64_t>());
     for (const auto& t : tasks.value()) EXPECT_EQ(t.state, store::TaskState::pending);
 }

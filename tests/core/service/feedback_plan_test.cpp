@@ -51,7 +51,12 @@ TEST(PlanFeedbackTasks, OneStatusPerRepositoryAndOneCommentPerMergeRequest) {
     EXPECT_EQ(comment.payload["merge_request"], "12");
 
     build.mr_number.clear();
-    EXPECT_EQ(planFeedbackTasks(5, build, link, true).size(), 1u);  // no MR named: status only
+    auto unnamed = planFeedbackTasks(5, build, link, true);  // no MR named: the forge is asked at delivery
+    ASSERT_EQ(unnamed.size(), 2u);
+    EXPECT_EQ(unnamed[1].key.kind, store::FeedbackKind::comment);
+    EXPECT_EQ(unnamed[1].key.mr_number, "");
+    EXPECT_EQ(unnamed[1].payload["merge_request"], "");
+    EXPECT_EQ(unnamed[1].payload["sha"], std::string(40, 'b'));
     build.mr_number = "12";
     EXPECT_EQ(planFeedbackTasks(5, build, link, false).size(), 1u);  // feedback.comment: false
 }
