@@ -271,6 +271,7 @@ TEST(ConfigLoader, ExampleConfigShipsValid) {
     EXPECT_EQ(r.config->server.listen.host, "127.0.0.1");
     EXPECT_EQ(r.config->providers.count("gitlab"), 1u);
     EXPECT_FALSE(r.config->providers.at("gitlab").oauth.has_value());
+    EXPECT_EQ(r.config->admin.tokens_file, (repo / "var/admin-tokens").string());  // scripts/run creates it
 }
 
 TEST(ConfigLoader, UnreadableFileSaysSo) {
