@@ -332,7 +332,9 @@ void expectShape(const json& j, const std::vector<std::string>& required, const 
         bool api_url = k == "url" || (k.size() > 4 && k.compare(k.size() - 4, 4, "_url") == 0 && k != "html_url" &&
                                       k != "avatar_url" && k != "svn_url" && k != "clone_url" && k != "git_url" &&
                                       k != "ssh_url" && k != "mirror_url" && k != "diff_url" && k != "patch_url");
-        if (api_url && v.is_string()) EXPECT_EQ(v.get<std::string>().rfind(api, 0), 0u) << what << "." << k << " = " << v;
+        if (api_url && v.is_string()) {
+            EXPECT_EQ(v.get<std::string>().rfind(api, 0), 0u) << what << "." << k << " = " << v;
+        }
     }
 }
 
