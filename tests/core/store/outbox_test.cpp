@@ -323,13 +323,22 @@ TEST_F(OutboxTest, CommentIdsAreRememberedPerMergeRequest) {
     EXPECT_EQ(done.result["action"], "created");
 }
 
-TEST_F(OutboxTest, CommentTaskNeedsAnMrNumber) {
+TEST_F(OutboxTest, CommentTaskWithoutMrNumberIsKeptForTheDispatcherToResolve) {
+    // No MR named: the dispatcher asks the forge for the open MRs of the commit at delivery.
     NewFeedbackTask t = task(FeedbackKind::comment);
     t.key.mr_number.clear();
+    auto recorded = must(store_->recordBuildChange({buildInput(), {t}}));
+    ASSERT_EQ(recorded.tasks.size(), 1u);
+    EXPECT_EQ(recorded.tasks[0].key.mr_number, "");
+    // Such tasks coalesce per (repository, commit) like any other.
+    auto again = must(store_->recordBuildChange({buildInput(), {t}}));
+    EXPECT_EQ(again.tasks[0].id, recorded.tasks[0].id);
+
+    // The commit stays required: without it there is nothing to resolve MRs from.
+    t.key.commit_sha.clear();
     auto bad = store_->recordBuildChange({buildInput(), {t}});
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.error().kind, ErrorKind::invalid_input);
-    EXPECT_TRUE(must(store_->listBuilds(project_.id, 10)).empty());
 }
 
 TEST_F(OutboxTest, PurgeAndListBuilds) {
