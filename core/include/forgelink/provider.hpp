@@ -71,7 +71,7 @@ public:
     virtual Result<Identity> currentUser(const Credentials& credentials);
 };
 
-// Default implementations: the capability is not implemented. A provider overrides what its
+// Default implementations answer ErrorKind::unsupported, so a provider overrides exactly what its
 // capability flags declare; the host checks the flags before calling.
 inline Error unsupported(const char* what) {
     return makeError(ErrorKind::unsupported, std::string("this provider does not support ") + what, "unsupported");
