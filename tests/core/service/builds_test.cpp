@@ -79,7 +79,9 @@ TEST_F(Builds, HeadShaIsWhatTheStatusIsPostedOn) {
     ASSERT_EQ(tasks.value().size(), 2u);
     for (const auto& task : tasks.value()) {
         EXPECT_EQ(task.key.commit_sha, head);
-        if (task.key.kind == store::FeedbackKind::comment) EXPECT_EQ(task.key.mr_number, "");
+        if (task.key.kind == store::FeedbackKind::comment) {
+            EXPECT_EQ(task.key.mr_number, "");
+        }
     }
 }
 
