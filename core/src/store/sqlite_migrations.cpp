@@ -173,6 +173,13 @@ CREATE TABLE mr_comments (
   PRIMARY KEY (provider, instance, repository_id, mr_number)
 );
 )sql"},
+    // Background refresh of login tokens: a host claims a pair (owner + lease) before spending its
+    // refresh token, because the forge rotates the pair and a second spend would be refused.
+    {2, "user token refresh claims", R"sql(
+ALTER TABLE user_tokens ADD COLUMN refresh_claim_owner TEXT;
+ALTER TABLE user_tokens ADD COLUMN refresh_claim_expires_at INTEGER;
+CREATE INDEX user_tokens_by_expiry ON user_tokens(provider, expires_at);
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

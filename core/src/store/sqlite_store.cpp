@@ -586,11 +586,13 @@ Result<void> SqliteStore::saveUserTokens(const UserTokens& t) {
         std::optional<std::int64_t> expires;
         if (t.expires_at) expires = toUnixMillis(*t.expires_at);
         auto c = pool_.acquire();
-        // One row holds both tokens, so one statement replaces the pair.
+        // One row holds both tokens, so one statement replaces the pair. A new pair (a fresh login)
+        // also ends any refresh claim on the old one: the refresher's result is then discarded.
         c->prepare("INSERT INTO user_tokens (user_id, provider, access_token_sealed, refresh_token_sealed, expires_at, updated_at) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, provider) DO UPDATE SET "
                    "access_token_sealed = excluded.access_token_sealed, refresh_token_sealed = excluded.refresh_token_sealed, "
-                   "expires_at = excluded.expires_at, updated_at = excluded.updated_at")
+                   "expires_at = excluded.expires_at, updated_at = excluded.updated_at, "
+                   "refresh_claim_owner = NULL, refresh_claim_expires_at = NULL")
             .bind(1, t.user_id)
             .bind(2, t.provider)
             .bind(3, box_->seal(t.access_token, userTokenLabel(t.user_id, t.provider, "access_token")))

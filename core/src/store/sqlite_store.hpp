@@ -112,6 +112,16 @@ public:
                                                       std::string_view repository_id,
                                                       std::string_view mr_number) override;
 
+    Result<std::vector<UserTokens>> claimUserTokensToRefresh(std::string_view provider, std::string_view owner,
+                                                             Timestamp expiring_before, Timestamp now,
+                                                             std::chrono::milliseconds lease,
+                                                             std::size_t limit) override;
+    Result<void> completeUserTokenRefresh(const UserTokens& tokens, std::string_view owner) override;
+    Result<void> releaseUserTokenRefresh(std::int64_t user_id, std::string_view provider,
+                                         std::string_view owner) override;
+    Result<void> dropClaimedUserTokens(std::int64_t user_id, std::string_view provider,
+                                       std::string_view owner) override;
+
     Result<std::int64_t> rekey(const secrets::SecretBox& old_box, const secrets::SecretBox& new_box) override;
 
 private:

@@ -171,6 +171,28 @@ public:
                                                               std::string_view repository_id,
                                                               std::string_view mr_number) = 0;
 
+    // ---- refreshing login tokens in the background (sqlite_store_maintenance.cpp) ----------
+    // A refresh spends the refresh token (the forge rotates the pair), so of several hosts only the
+    // one holding the claim may spend it. Claims up to `limit` of `provider`'s user tokens that
+    // have a refresh token and expire before `expiring_before`, for `owner` until now + lease,
+    // in one statement: a pair claimed by another owner whose lease has not run out is skipped.
+    // Soonest expiry first. saveUserTokens() (a new login) ends any claim on the pair.
+    virtual Result<std::vector<UserTokens>> claimUserTokensToRefresh(std::string_view provider, std::string_view owner,
+                                                                     Timestamp expiring_before, Timestamp now,
+                                                                     std::chrono::milliseconds lease,
+                                                                     std::size_t limit) = 0;
+    // Stores the refreshed pair and ends the claim; conflict when `owner` no longer holds it (the
+    // lease ran out and another host took it, or a login replaced the pair): keep nothing then.
+    virtual Result<void> completeUserTokenRefresh(const UserTokens& tokens, std::string_view owner) = 0;
+    // Ends the claim and keeps the pair (a transient failure: the next pass tries again).
+    // conflict when `owner` no longer holds it.
+    virtual Result<void> releaseUserTokenRefresh(std::int64_t user_id, std::string_view provider,
+                                                 std::string_view owner) = 0;
+    // The forge refused the refresh token for good: deletes the pair, only while `owner` holds
+    // the claim (conflict otherwise, so a pair saved by a login meanwhile survives).
+    virtual Result<void> dropClaimedUserTokens(std::int64_t user_id, std::string_view provider,
+                                               std::string_view owner) = 0;
+
     // ---- key rotation --------------------------------------------------------------------
     // Opens every sealed value with `old_box` and seals it again with `new_box`, in one
     // transaction (values already sealed with new_box are left as they are, so a rerun is safe).
