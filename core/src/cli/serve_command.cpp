@@ -14,6 +14,7 @@
 #include "secrets/key_file.hpp"
 #include "delivery/dispatcher.hpp"
 #include "service/api_service.hpp"
+#include "service/maintenance.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace forgelink::cli {
@@ -93,6 +94,12 @@ int runServe(const Args& args) {
     delivery::Dispatcher dispatcher(*store.value(), registry, services.metrics(), log, delivery_options);
     dispatcher.start();
 
+    // Refreshes login tokens and purges expired rows on its own thread; like the dispatcher it
+    // stops before the store closes.
+    service::Maintenance maintenance(
+        service::MaintenanceDeps{*store.value(), registry, *config, services.metrics(), log});
+    maintenance.start();
+
     net::ServerOptions server_options;
     server_options.host = config->server.listen.host;
     server_options.port = config->server.listen.port;
@@ -114,6 +121,7 @@ int runServe(const Args& args) {
 
     log.log(LogLevel::info, "stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server->stop();
+    maintenance.stop();
     dispatcher.stop();
     log.log(LogLevel::info, "stopped");
     return exit_ok;

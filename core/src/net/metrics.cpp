@@ -92,6 +92,29 @@ double Metrics::value(const std::string& name, const Labels& labels) const {
     return value == family->second.values.end() ? 0 : value->second;
 }
 
+std::size_t Metrics::removeSeries(const Labels& match) {
+    if (match.empty()) return 0;  // an empty match would wipe everything
+    auto matches = [&match](const Labels& labels) {
+        for (const auto& [name, value] : match) {
+            auto it = labels.find(name);
+            if (it == labels.end() || it->second != value) return false;
+        }
+        return true;
+    };
+    std::lock_guard lock(mutex_);
+    std::size_t removed = 0;
+    for (auto& [name, family] : families_) {
+        removed += std::erase_if(family.values, [&](const auto& entry) { return matches(entry.first); });
+        removed += std::erase_if(family.histograms, [&](const auto& entry) { return matches(entry.first); });
+    }
+    return removed;
+}
+
+void Metrics::replaceSeries(const std::string& name, std::map<Labels, double> values) {
+    std::lock_guard lock(mutex_);
+    families_[name].values = std::move(values);
+}
+
 std::string Metrics::renderPrometheus() const {
     std::lock_guard lock(mutex_);
     std::string out;

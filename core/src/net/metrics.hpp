@@ -22,6 +22,13 @@ public:
     // Histogram observation in seconds; buckets are fixed for latencies (5 ms .. 30 s).
     void observe(const std::string& name, const Labels& labels, double seconds);
     double value(const std::string& name, const Labels& labels = {}) const;  // counter/gauge; 0 when absent
+    // Series of things that no longer exist (a deleted team) must leave /metrics, not linger at
+    // their last value until restart. Removes, from every family, each series whose labels
+    // include all of `match` (a non-empty subset); returns how many. Declarations stay.
+    std::size_t removeSeries(const Labels& match);
+    // Replaces every series of gauge `name` with `values` in one step, so a scrape never sees the
+    // family half rebuilt and series absent from `values` disappear.
+    void replaceSeries(const std::string& name, std::map<Labels, double> values);
     std::string renderPrometheus() const;
 
 private:

@@ -284,16 +284,21 @@ net::ServerResponse ApiService::metrics(Call& call) {
     }
     const auto now = store::nowTimestamp();
     if (auto teams = store_.listTeams(); teams.ok()) {
+        // Rebuilt from the store on every scrape: a team deleted or a provider disconnected
+        // (through any host sharing the store) leaves no series behind.
+        std::map<net::Labels, double> valid, days_left;
         for (const auto& team : teams.value()) {
             auto settings = store_.listProviderSettings(team.id);
             if (!settings.ok()) continue;
             for (const auto& s : settings.value()) {
                 const net::Labels labels{{"team", team.slug}, {"provider", s.provider}};
-                metrics_.set(kTokenValid, labels, s.status == store::ProviderStatus::active ? 1 : 0);
+                valid[labels] = s.status == store::ProviderStatus::active ? 1 : 0;
                 if (s.expires_at)
-                    if (auto days = daysUntil(*s.expires_at, now)) metrics_.set(kTokenDays, labels, *days);
+                    if (auto days = daysUntil(*s.expires_at, now)) days_left[labels] = *days;
             }
         }
+        metrics_.replaceSeries(kTokenValid, std::move(valid));
+        metrics_.replaceSeries(kTokenDays, std::move(days_left));
     }
     net::ServerResponse response;
     response.status = 200;

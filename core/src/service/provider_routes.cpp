@@ -150,6 +150,8 @@ net::ServerResponse ApiService::deleteProviderSettings(Call& call) {
             throw notFound("team '" + team.slug + "' has no settings for provider '" + name + "'");
         throw fromStoreError(done.error());
     }
+    // Disconnected: no token left whose expiry or validity a gauge could report.
+    metrics_.removeSeries({{"team", team.slug}, {"provider", name}});
     return noContent();
 }
 

@@ -82,6 +82,8 @@ net::ServerResponse ApiService::showTeam(Call& call) {
 net::ServerResponse ApiService::deleteTeam(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
     orThrow(store_.deleteTeam(team.id));
+    // Its gauges (token expiry, validity, paused feedback) would otherwise linger until restart.
+    metrics_.removeSeries({{"team", team.slug}});
     return noContent();
 }
 

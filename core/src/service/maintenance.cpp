@@ -1,0 +1,243 @@
+#include "service/maintenance.hpp"
+
+#include <unistd.h>
+
+#include <forgelink/abi.h>
+
+#include "secrets/digest.hpp"
+
+namespace forgelink::service {
+
+namespace {
+
+constexpr const char* kRefreshes = "forgelink_login_token_refreshes_total";
+constexpr const char* kPurged = "forgelink_maintenance_purged_total";
+
+std::string defaultOwner() {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return "maintenance:" + std::string(host[0] != '\0' ? host : "host") + ":" + std::to_string(getpid()) + ":" +
+           secrets::randomHex(8);
+}
+
+// Refusals that mean this refresh token will never work again (RFC 6749 invalid_grant: revoked,
+// expired, already used; GitHub says bad_refresh_token). A refused client (wrong id or secret) is
+// the operator's to fix and says nothing about the user's tokens, so those are kept.
+bool refusedForGood(const Error& error) {
+    return error.kind == ErrorKind::unauthorized &&
+           (error.code == "invalid_grant" || error.code == "bad_refresh_token" || error.code == "token_revoked" ||
+            error.code == "token_expired");
+}
+
+std::string userKey(const std::string& provider, std::int64_t user_id) {
+    return provider + ":" + std::to_string(user_id);
+}
+
+}  // namespace
+
+Maintenance::Maintenance(MaintenanceDeps deps, MaintenanceOptions options)
+    : store_(deps.store),
+      registry_(deps.registry),
+      config_(deps.config),
+      metrics_(deps.metrics),
+      log_(deps.log),
+      options_(std::move(options)) {
+    if (options_.owner.empty()) options_.owner = defaultOwner();
+    if (!options_.clock) options_.clock = store::nowTimestamp;
+    if (options_.period <= std::chrono::milliseconds(0)) options_.period = std::chrono::minutes(1);
+    if (options_.claim_lease <= std::chrono::milliseconds(0)) options_.claim_lease = std::chrono::minutes(2);
+    if (options_.refresh_batch == 0) options_.refresh_batch = 1;
+    metrics_.describe(kRefreshes, "counter",
+                      "Background refreshes of users' OAuth login tokens, by provider and outcome "
+                      "(refreshed, dropped, failed, discarded).");
+    metrics_.describe(kPurged, "counter", "Rows removed by the maintenance loop, by kind.");
+}
+
+Maintenance::~Maintenance() { stop(); }
+
+void Maintenance::start() {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable()) return;
+    stop_ = false;
+    thread_ = std::thread([this] { loop(); });
+    log_.log(LogLevel::info, "maintenance started",
+             {{"owner", options_.owner},
+              {"period_ms", std::to_string(options_.period.count())},
+              {"refresh_margin_ms", std::to_string(options_.refresh_margin.count())}});
+}
+
+void Maintenance::stop() {
+    std::thread thread;
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+        thread = std::move(thread_);
+    }
+    wake_.notify_all();
+    if (thread.joinable()) {
+        thread.join();
+        log_.log(LogLevel::info, "maintenance stopped", {{"owner", options_.owner}});
+    }
+}
+
+bool Maintenance::stopping() {
+    std::lock_guard lock(mutex_);
+    return stop_;
+}
+
+void Maintenance::loop() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+        lock.unlock();
+        try {
+            runOnce();
+        } catch (const std::exception& e) {
+            // A pass must never take the host down; the next one starts afresh.
+            log_.log(LogLevel::error, "maintenance pass failed", {{"reason", e.what()}});
+        }
+        lock.lock();
+        wake_.wait_for(lock, options_.period, [this] { return stop_; });
+    }
+}
+
+MaintenancePass Maintenance::runOnce() {
+    MaintenancePass pass;
+    refreshTokens(pass);
+    if (!stopping()) purge(pass);
+    if (pass.tokens_refreshed + pass.tokens_dropped + pass.sessions_purged + pass.oauth_states_purged +
+            pass.tasks_purged >
+        0) {
+        log_.log(LogLevel::debug, "maintenance pass",
+                 {{"tokens_refreshed", std::to_string(pass.tokens_refreshed)},
+                  {"tokens_dropped", std::to_string(pass.tokens_dropped)},
+                  {"refresh_failures", std::to_string(pass.refresh_failures)},
+                  {"sessions_purged", std::to_string(pass.sessions_purged)},
+                  {"oauth_states_purged", std::to_string(pass.oauth_states_purged)},
+                  {"tasks_purged", std::to_string(pass.tasks_purged)}});
+    }
+    return pass;
+}
+
+void Maintenance::refreshTokens(MaintenancePass& pass) {
+    for (const auto& [name, provider_config] : config_.providers) {
+        // Only providers people can log in through hold login tokens worth refreshing.
+        if (!provider_config.oauth || provider_config.base_url.empty()) continue;
+        Provider* provider = registry_.provider(name);
+        const auto* info = registry_.info(name);
+        if (provider == nullptr || info == nullptr || (info->capabilities & FORGELINK_CAP_OAUTH_LOGIN) == 0) continue;
+
+        const auto now = options_.clock();
+        const auto margin = std::chrono::duration_cast<std::chrono::milliseconds>(options_.refresh_margin);
+        auto claimed = store_.claimUserTokensToRefresh(name, options_.owner, now + margin, now, options_.claim_lease,
+                                                       options_.refresh_batch);
+        if (!claimed) {
+            warnOnce("claim:" + name, "maintenance: cannot claim login tokens to refresh", claimed.error().message,
+                     {{"provider", name}, {"reason", claimed.error().message}});
+            continue;
+        }
+        forgetWarning("claim:" + name);
+        for (const auto& tokens : claimed.value()) {
+            if (stopping()) {
+                // Hand the rest back at once rather than leaving them reserved until the lease ends.
+                (void)store_.releaseUserTokenRefresh(tokens.user_id, name, options_.owner);
+                continue;
+            }
+            refreshOne(name, *provider, provider_config, tokens, pass);
+        }
+    }
+}
+
+void Maintenance::refreshOne(const std::string& provider_name, Provider& provider,
+                             const config::ProviderConfig& config, const store::UserTokens& tokens,
+                             MaintenancePass& pass) {
+    const std::string key = userKey(provider_name, tokens.user_id);
+    const std::string user = std::to_string(tokens.user_id);
+    const OAuthClient client{config.oauth->client_id, config.oauth->client_secret, config.oauth->redirect_uri};
+    auto refreshed = provider.refreshToken(config.base_url, client, tokens.refresh_token);
+
+    if (!refreshed) {
+        const Error& error = refreshed.error();
+        if (refusedForGood(error)) {
+            auto dropped = store_.dropClaimedUserTokens(tokens.user_id, provider_name, options_.owner);
+            if (dropped) {
+                ++pass.tokens_dropped;
+                metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "dropped"}});
+                forgetWarning(key);
+                log_.log(LogLevel::warn, "login tokens dropped: the forge refused their refresh token; the user must log in again",
+                         {{"provider", provider_name}, {"user_id", user}, {"code", error.code}});
+            } else if (dropped.error().kind == ErrorKind::conflict) {
+                // A login saved a new pair meanwhile: that one is good, keep it.
+                ++pass.refreshes_discarded;
+                metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "discarded"}});
+            } else {
+                // The claim lapses and the next pass hears the same refusal and drops them then.
+                ++pass.refresh_failures;
+                warnOnce(key, "maintenance: cannot drop refused login tokens", dropped.error().message,
+                         {{"provider", provider_name}, {"user_id", user}, {"reason", dropped.error().message}});
+            }
+            return;
+        }
+        ++pass.refresh_failures;
+        metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "failed"}});
+        (void)store_.releaseUserTokenRefresh(tokens.user_id, provider_name, options_.owner);
+        warnOnce(key, "login token refresh failed", error.message,
+                 {{"provider", provider_name},
+                  {"user_id", user},
+                  {"kind", std::string(toString(error.kind))},
+                  {"reason", error.message},
+                  {"next", "retried at the next pass"}});
+        return;
+    }
+
+    store::UserTokens next;
+    next.user_id = tokens.user_id;
+    next.provider = provider_name;
+    next.access_token = refreshed->access_token;
+    // A forge that does not rotate refresh tokens answers without one: the old one stays valid.
+    next.refresh_token = refreshed->refresh_token.empty() ? tokens.refresh_token : refreshed->refresh_token;
+    if (refreshed->expires_at) next.expires_at = store::fromUnixMillis(*refreshed->expires_at * 1000);
+    auto saved = store_.completeUserTokenRefresh(next, options_.owner);
+    if (!saved) {
+        // The old pair is spent on the forge; what is stored now came from a newer login (or
+        // from a host that took over an expired claim), so it wins.
+        ++pass.refreshes_discarded;
+        metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "discarded"}});
+        log_.log(LogLevel::warn, "refreshed login tokens not stored",
+                 {{"provider", provider_name}, {"user_id", user}, {"reason", saved.error().message}});
+        return;
+    }
+    ++pass.tokens_refreshed;
+    metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "refreshed"}});
+    forgetWarning(key);
+    log_.log(LogLevel::info, "login tokens refreshed", {{"provider", provider_name}, {"user_id", user}});
+}
+
+void Maintenance::purge(MaintenancePass& pass) {
+    const auto now = options_.clock();
+    auto count = [&](const char* kind, Result<std::int64_t> removed, std::int64_t& into) {
+        if (!removed) {
+            warnOnce(std::string("purge:") + kind, "maintenance: purge failed", removed.error().message,
+                     {{"kind", kind}, {"reason", removed.error().message}});
+            return;
+        }
+        forgetWarning(std::string("purge:") + kind);
+        into += removed.value();
+        if (removed.value() > 0) metrics_.increment(kPurged, {{"kind", kind}}, static_cast<double>(removed.value()));
+    };
+    count("sessions", store_.deleteExpiredSessions(now), pass.sessions_purged);
+    count("oauth_states", store_.deleteExpiredOAuthStates(now), pass.oauth_states_purged);
+    const auto retention = std::chrono::duration_cast<std::chrono::milliseconds>(options_.finished_task_retention);
+    count("feedback_tasks", store_.purgeFinishedTasks(now - retention), pass.tasks_purged);
+}
+
+void Maintenance::warnOnce(const std::string& key, std::string_view message, const std::string& detail,
+                           const std::map<std::string, std::string>& fields) {
+    auto [it, inserted] = last_warning_.try_emplace(key, detail);
+    if (!inserted && it->second == detail) return;
+    it->second = detail;
+    log_.log(LogLevel::warn, message, fields);
+}
+
+void Maintenance::forgetWarning(const std::string& key) { last_warning_.erase(key); }
+
+}  // namespace forgelink::service

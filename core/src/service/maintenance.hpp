@@ -1,0 +1,116 @@
+// Background upkeep of a running host, one pass per period on its own thread:
+//  - refreshes users' OAuth login tokens that expire within a margin, through the provider's
+//    refreshToken, and stores the rotated pair atomically. A claim in the store
+//    (Store::claimUserTokensToRefresh) makes sure that of several hosts on one database only one
+//    spends a refresh token. A refresh token the forge refuses for good (revoked, expired, already
+//    used) drops the user's stored tokens, logged once; any other failure is retried next pass.
+//  - purges expired sessions and OAuth login states, and finished outbox tasks past retention.
+//
+// Threads: start() runs the passes on one thread of its own, so a slow forge never holds up the
+// HTTP workers; stop() wakes it and returns once the pass in progress ends (a refresh under way
+// finishes first, bounded by the transport's deadline). runOnce() runs a pass on the caller's
+// thread (tests, or a host without the loop) and must not overlap a running loop.
+// Lifetime: the store, registry, configuration, metrics and logger are borrowed and must outlive
+// the Maintenance (stop it before closing the store; the destructor stops it too).
+// Logs are JSON lines that name users by id and never carry a token.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "common/log.hpp"
+#include "config/config.hpp"
+#include "net/metrics.hpp"
+#include "plugin/registry.hpp"
+#include "store/store.hpp"
+
+namespace forgelink::service {
+
+struct MaintenanceOptions {
+    // Time between passes; the first pass runs right after start().
+    std::chrono::milliseconds period{std::chrono::minutes(1)};
+    // Refresh tokens expiring sooner than this. GitLab's access tokens live 2 h; ten minutes ahead
+    // leaves several passes to get past a forge that is briefly down before the token lapses.
+    std::chrono::milliseconds refresh_margin{std::chrono::minutes(10)};
+    // How long a claimed pair stays reserved for this host: well above one refresh call's
+    // transport deadline (30 s by default), so a live refresh keeps its claim.
+    std::chrono::milliseconds claim_lease{std::chrono::minutes(2)};
+    // Pairs claimed per provider and pass.
+    std::size_t refresh_batch = 50;
+    // Done and failed outbox tasks are kept this long for GET /builds/{id}, then purged.
+    std::chrono::milliseconds finished_task_retention{std::chrono::hours(24 * 7)};
+    // The claim owner: unique per running host. Empty = "maintenance:<hostname>:<pid>:<random>".
+    std::string owner;
+    // Store time; tests inject one. Default: the system clock.
+    std::function<store::Timestamp()> clock;
+};
+
+struct MaintenanceDeps {
+    store::Store& store;
+    plugin::Registry& registry;
+    const config::Config& config;  // providers.<name>.base_url and .oauth
+    net::Metrics& metrics;
+    common::JsonLogger& log;
+};
+
+// What one pass did.
+struct MaintenancePass {
+    std::int64_t tokens_refreshed = 0;
+    std::int64_t tokens_dropped = 0;     // refused for good: the user logs in again
+    std::int64_t refresh_failures = 0;   // kept, retried next pass
+    std::int64_t refreshes_discarded = 0;  // the claim was lost meanwhile (a login replaced the pair)
+    std::int64_t sessions_purged = 0;
+    std::int64_t oauth_states_purged = 0;
+    std::int64_t tasks_purged = 0;
+};
+
+class Maintenance {
+public:
+    Maintenance(MaintenanceDeps deps, MaintenanceOptions options = {});
+    ~Maintenance();
+    Maintenance(const Maintenance&) = delete;
+    Maintenance& operator=(const Maintenance&) = delete;
+
+    void start();
+    // Idempotent; safe to call without start().
+    void stop();
+    MaintenancePass runOnce();
+
+    const std::string& owner() const noexcept { return options_.owner; }
+
+private:
+    void loop();
+    void refreshTokens(MaintenancePass& pass);
+    void refreshOne(const std::string& provider_name, Provider& provider, const config::ProviderConfig& config,
+                    const store::UserTokens& tokens, MaintenancePass& pass);
+    void purge(MaintenancePass& pass);
+    // Logs a failure unless the same one was logged for this key last time (a forge that stays
+    // down is reported once, not once a minute).
+    void warnOnce(const std::string& key, std::string_view message, const std::string& detail,
+                  const std::map<std::string, std::string>& fields);
+    void forgetWarning(const std::string& key);
+    bool stopping();
+
+    store::Store& store_;
+    plugin::Registry& registry_;
+    const config::Config& config_;
+    net::Metrics& metrics_;
+    common::JsonLogger& log_;
+    MaintenanceOptions options_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stop_ = false;
+    std::thread thread_;
+    std::map<std::string, std::string> last_warning_;  // key -> message; loop thread only
+};
+
+}  // namespace forgelink::service
