@@ -341,6 +341,7 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
             r.json(201, dumpText(json{{"id", faults_.back().id}}));
             return r;
         }
+        if (what == "github") return handleGitHubAdmin(*world_, req, segs);
         if (what == "time" && req.method == "POST") {
             json j = json::parse(req.body);
             if (!j.is_object() || !j.contains("advance_seconds") || !j["advance_seconds"].is_number_integer())

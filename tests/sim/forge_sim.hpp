@@ -56,6 +56,8 @@ SimResponse handleGitLab(Ctx& ctx, const SimRequest& req, const std::vector<std:
 SimResponse handleGitLabOAuth(Ctx& ctx, const SimRequest& req, const std::vector<std::string>& segs);
 SimResponse handleGitHub(Ctx& ctx, const SimRequest& req, const std::vector<std::string>& segs, const std::string& api_path);
 SimResponse handleGitHubOAuth(Ctx& ctx, const SimRequest& req, const std::vector<std::string>& segs);
+// /_sim/github/...: world changes a GitHub user would make on the web (rename a repo, delete a comment).
+SimResponse handleGitHubAdmin(World& world, const SimRequest& req, const std::vector<std::string>& segs);
 // The dialect's own 429 (used by burst_429 faults).
 SimResponse gitlabTooManyRequests(std::int64_t now, int retry_after);
 SimResponse githubSecondaryLimit(int status, int retry_after);

@@ -395,3 +395,152 @@ TEST_F(GitHubSim, ObjectsCarryEveryRequiredFieldOfTheirSchema) {
         expectShape(statuses[0]["creator"], shapes::kSimpleUser, api, prefix + " status.creator");
     }
 }
+
+// ---- repositories by id, renames, single comments, issue and pull listings ----
+
+const char* kWidgetId = "515435682";
+
+TEST_F(GitHubSim, RepositoriesByIdServeEveryRepoRoute) {
+    auto by_id = get(std::string("/repositories/") + kWidgetId, kBob);
+    ASSERT_EQ(by_id.status, 200) << by_id.body;
+    EXPECT_EQ(by_id.json(), get("/repos/acme/widget", kBob).json());
+    auto statuses = get(std::string("/repositories/") + kWidgetId + "/commits/" + kFixSha + "/statuses", kBob);
+    ASSERT_EQ(statuses.status, 200) << statuses.body;
+    EXPECT_EQ(statuses.json()[0]["context"], "ci/other");
+    auto posted = send("POST", std::string("/repositories/") + kWidgetId + "/statuses/" + kFixSha, {{"state", "success"}}, kBob);
+    EXPECT_EQ(posted.status, 201) << posted.body;
+    // Link URLs of an id-addressed listing stay under /repositories/:id.
+    for (int i = 0; i < 2; ++i) send("POST", std::string("/repositories/") + kWidgetId + "/issues/7/comments", {{"body", "c"}}, kBob);
+    auto page = get(std::string("/repositories/") + kWidgetId + "/issues/7/comments?per_page=1", kBob);
+    EXPECT_NE(page.header("link").find("/api/v3/repositories/" + std::string(kWidgetId) + "/issues/7/comments?per_page=1&page=2"),
+              std::string::npos)
+        << page.header("link");
+    EXPECT_EQ(get("/repositories/515435684").status, 404);  // dave's private repo: invisible, same 404 as missing
+    EXPECT_EQ(get("/repositories/999").status, 404);
+    EXPECT_EQ(get("/repositories/widget").status, 404);
+}
+
+TEST_F(GitHubSim, FormerNameRedirectsToTheIdWithPathAndQuery) {
+    auto moved = get("/repos/acme/gadget", kBob);
+    ASSERT_EQ(moved.status, 301) << moved.body;
+    const std::string target = sim.githubUrl() + "/repositories/" + kWidgetId;
+    EXPECT_EQ(moved.header("location"), target);
+    EXPECT_EQ(moved.json(), json({{"message", "Moved Permanently"}, {"url", target}, {"documentation_url", "https://docs.github.com/v3/#http-redirects"}}));
+    EXPECT_EQ(moved.header("content-type").rfind("application/json", 0), 0u);
+    auto sub = get(std::string("/repos/acme/gadget/commits/") + kFixSha + "/statuses?per_page=5", kBob);
+    EXPECT_EQ(sub.status, 301);
+    EXPECT_EQ(sub.header("location"), target + "/commits/" + kFixSha + "/statuses?per_page=5");
+    // Writes are redirected with 307 so that clients repeat the method and body.
+    auto write = send("POST", std::string("/repos/acme/gadget/statuses/") + kFixSha, {{"state", "success"}}, kBob);
+    EXPECT_EQ(write.status, 307);
+    EXPECT_EQ(write.header("location"), target + "/statuses/" + kFixSha);
+    EXPECT_EQ(sim.state()["github"]["statuses"].size(), 1u) << "a redirected write must not have been applied";
+    // A former name of a repository the caller cannot see stays 404, like a name never used.
+    EXPECT_EQ(get("/repos/dave/older-secret").status, 404);
+    EXPECT_EQ(get("/repos/acme/gadget", "ghp_aliceReadUser0000000000000000000000000").status, 404);
+}
+
+TEST_F(GitHubSim, AdminRenameKeepsIdAccessAndRedirects) {
+    auto renamed = sim.post(sim.baseUrl() + "/_sim/github/repos/" + kWidgetId + "/rename", R"({"name":"gizmo"})");
+    ASSERT_EQ(renamed.status, 200) << renamed.body;
+    EXPECT_EQ(renamed.json()["full_name"], "acme/gizmo");
+    EXPECT_EQ(renamed.json()["previous_full_name"], "acme/widget");
+    auto now = get("/repos/acme/gizmo", kBob);
+    ASSERT_EQ(now.status, 200);
+    EXPECT_EQ(now.json()["id"], 515435682);
+    EXPECT_EQ(now.json()["full_name"], "acme/gizmo");
+    auto old = get("/repos/acme/widget/issues/7/comments", kBob);
+    EXPECT_EQ(old.status, 301);
+    EXPECT_EQ(old.header("location"), sim.githubUrl() + "/repositories/" + kWidgetId + "/issues/7/comments");
+    EXPECT_EQ(get("/repos/acme/gadget", kBob).status, 301);  // older names keep redirecting
+    EXPECT_EQ(get("/repos/acme/gizmo", kFine).status, 200);   // a fine-grained token keeps its repository
+    // Transfer to a user; then the org name redirects.
+    auto moved = sim.post(sim.baseUrl() + "/_sim/github/repos/" + kWidgetId + "/rename", R"({"owner":"alice"})");
+    ASSERT_EQ(moved.status, 200) << moved.body;
+    EXPECT_EQ(get("/repos/alice/gizmo").json()["owner"]["login"], "alice");
+    EXPECT_EQ(get("/repos/acme/gizmo").status, 301);
+    // Refusals name what is wrong.
+    auto taken = sim.post(sim.baseUrl() + "/_sim/github/repos/515435683/rename", R"({"name":"gizmo","owner":"alice"})");
+    EXPECT_EQ(taken.status, 409);
+    EXPECT_NE(taken.json()["error"].get<std::string>().find("alice/gizmo"), std::string::npos);
+    EXPECT_EQ(sim.post(sim.baseUrl() + "/_sim/github/repos/515435683/rename", R"({"owner":"nobody"})").status, 400);
+    EXPECT_EQ(sim.post(sim.baseUrl() + "/_sim/github/repos/515435683/rename", R"({"name":"a/b"})").status, 400);
+    EXPECT_EQ(sim.post(sim.baseUrl() + "/_sim/github/repos/1/rename", R"({"name":"x"})").status, 404);
+    // Taking a former name back ends its redirect.
+    ASSERT_EQ(sim.post(sim.baseUrl() + "/_sim/github/repos/515435683/rename", R"({"name":"gadget"})").status, 200);
+    auto reused = get("/repos/acme/gadget");
+    EXPECT_EQ(reused.status, 200);
+    EXPECT_EQ(reused.json()["id"], 515435683);
+}
+
+TEST_F(GitHubSim, ScenarioRefusesAFormerNameThatIsCurrent) {
+    std::string bad = SimProcess::scenarioFile("github-basic.yaml");
+    bad.replace(bad.find("moved_from: [acme/gadget]"), 25, "moved_from: [acme/public-site]");
+    auto r = sim.post(sim.baseUrl() + "/_sim/scenario", bad);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.json()["error"].get<std::string>().find("acme/public-site"), std::string::npos) << r.body;
+}
+
+TEST_F(GitHubSim, SingleIssueCommentAndItsDeletion) {
+    auto c = get("/repos/acme/widget/issues/comments/1001", kBob);
+    ASSERT_EQ(c.status, 200) << c.body;
+    EXPECT_EQ(c.json()["body"], "LGTM");
+    EXPECT_EQ(c.json()["user"]["login"], "carol");
+    EXPECT_EQ(c.json()["issue_url"], sim.githubUrl() + "/repos/acme/widget/issues/7");
+    auto fine_ro = get("/repos/acme/widget/issues/comments/1001", kFineRead);
+    EXPECT_EQ(fine_ro.status, 403);
+    EXPECT_EQ(fine_ro.header("x-accepted-github-permissions"), "issues=read; pull_requests=read");
+    EXPECT_EQ(get("/repos/acme/widget/issues/comments/1001", kFine).status, 200);
+    // Someone deletes it on github.com (carol, or a maintainer): then it is gone for everyone.
+    auto del = httpRequest("DELETE", sim.baseUrl() + "/_sim/github/comments/1001");
+    EXPECT_EQ(del.status, 204) << del.body;
+    auto gone = get("/repos/acme/widget/issues/comments/1001", kBob);
+    EXPECT_EQ(gone.status, 404);
+    EXPECT_EQ(gone.json()["message"], "Not Found");
+    EXPECT_EQ(send("PATCH", "/repos/acme/widget/issues/comments/1001", {{"body", "x"}}, kBob).status, 404);
+    EXPECT_TRUE(get("/repos/acme/widget/issues/7/comments", kBob).json().empty());
+    EXPECT_EQ(httpRequest("DELETE", sim.baseUrl() + "/_sim/github/comments/1001").status, 404);
+    EXPECT_EQ(httpRequest("DELETE", sim.baseUrl() + "/_sim/github/comments/x").status, 400);
+}
+
+TEST_F(GitHubSim, IssueAndPullListingsWithFineGrainedAnswers) {
+    auto open = get("/repos/acme/widget/issues", kBob);
+    ASSERT_EQ(open.status, 200) << open.body;
+    ASSERT_EQ(open.json().size(), 1u);
+    EXPECT_EQ(open.json()[0]["number"], 7);
+    EXPECT_EQ(open.json()[0]["comments"], 1);
+    EXPECT_EQ(open.json()[0]["pull_request"]["url"], sim.githubUrl() + "/repos/acme/widget/pulls/7");
+    auto all = get("/repos/acme/widget/issues?state=all&direction=asc", kBob).json();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0]["number"], 3);
+    EXPECT_EQ(all[0]["state"], "closed");
+    EXPECT_EQ(get("/repos/acme/widget/issues?state=bogus", kBob).status, 422);
+    auto pulls = get("/repos/acme/widget/pulls", kBob).json();
+    ASSERT_EQ(pulls.size(), 1u);
+    EXPECT_EQ(pulls[0]["head"]["sha"], kFixSha);
+    EXPECT_EQ(get("/repos/acme/widget/pulls?state=closed", kBob).json()[0]["number"], 3);
+    EXPECT_TRUE(get("/repos/acme/widget/pulls?base=other", kBob).json().empty());
+    EXPECT_EQ(get("/repos/acme/widget/pulls?head=acme:fix", kBob).json().size(), 1u);
+    EXPECT_EQ(get("/repos/acme/widget/pulls?state=all&per_page=1", kBob).header("link").find("rel=\"next\"") != std::string::npos, true);
+
+    // A fine-grained token without the permission is refused, naming what the endpoint accepts.
+    struct Case {
+        std::string path, accepted;
+    };
+    for (const Case& c : {Case{"/repos/acme/widget/issues?per_page=1", "issues=read"},
+                          Case{"/repos/acme/widget/pulls?per_page=1", "pull_requests=read"},
+                          Case{std::string("/repos/acme/widget/commits/") + kFixSha + "/statuses?per_page=1", "statuses=read"}}) {
+        auto refused = get(c.path, kFineRead);
+        EXPECT_EQ(refused.status, 403) << c.path;
+        EXPECT_EQ(refused.json()["message"], "Resource not accessible by personal access token") << c.path;
+        EXPECT_EQ(refused.header("x-accepted-github-permissions"), c.accepted) << c.path;
+        EXPECT_EQ(get(c.path, kFine).status, 200) << c.path;
+    }
+    // Fine-grained tokens read every public repository without any permission.
+    EXPECT_EQ(get("/repos/acme/public-site/issues", kFineRead).status, 200);
+    EXPECT_EQ(get("/repos/acme/public-site/pulls", kFineRead).status, 200);
+    EXPECT_EQ(get("/repos/acme/public-site/commits/4444444444444444444444444444444444444444/statuses", kFineRead).status, 200);
+    auto write = send("POST", "/repos/acme/public-site/statuses/4444444444444444444444444444444444444444", {{"state", "success"}}, kFineRead);
+    EXPECT_EQ(write.status, 403);  // writing still needs the permission
+    EXPECT_EQ(write.header("x-accepted-github-permissions"), "statuses=write");
+}

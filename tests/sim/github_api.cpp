@@ -49,9 +49,13 @@ private:
     void contentLimit();
     int permission(const GhRepo& r) const;  // the user's rank on a repo (0 none)
     bool tokenReaches(const GhRepo& r) const;
-    GhRepo& findRepo(const std::string& owner, const std::string& name);
+    GhRepo& findRepo(const std::vector<std::string>& segs);
+    GhRepo& findRepoById(const std::string& id);
+    [[noreturn]] void movedTo(const GhRepo& r, const std::vector<std::string>& segs);
     void needWrite(GhRepo& r, const std::string& fine_perm, const std::string& classic_scopes);
-    void needFine(const std::string& perm, const std::string& level);
+    // A fine-grained token needs `perm` (or `other`, when given) at `level`; reads of a public repo
+    // need none (fine-grained tokens always read public repositories).
+    void needFine(const std::string& perm, const std::string& level, const GhRepo* repo = nullptr, const std::string& other = "");
     bool hasScope(const std::string& s) const;
 
     // One helper per GitHub schema (@octokit/openapi components), so every endpoint answers the same
@@ -65,6 +69,7 @@ private:
     json statusJson(const GhRepo& r, const GhStatus& s, bool with_creator) const;
     json commentJson(const GhRepo& r, const GhComment& c) const;
     json pullJson(const GhRepo& r, const GhPull& p, bool full = false) const;
+    json issueJson(const GhRepo& r, const GhPull& p) const;
     template <typename T, typename Fn>
     SimResponse paged(const std::vector<T>& items, Fn fn);
     std::string repoUrl(const GhRepo& r) const { return ctx_.github_api + "/repos/" + r.fullName(); }
@@ -80,6 +85,9 @@ private:
     SimResponse listStatuses(GhRepo& r, const std::string& ref, bool combined);
     SimResponse commitPulls(GhRepo& r, const std::string& sha);
     SimResponse comments(GhRepo& r, const std::vector<std::string>& segs);
+    SimResponse repoRoutes(GhRepo& repo, const std::vector<std::string>& segs);
+    SimResponse listIssues(GhRepo& r);
+    SimResponse listPulls(GhRepo& r);
 
     Ctx& ctx_;
     GitHubWorld& w_;
@@ -210,24 +218,55 @@ bool GitHub::tokenReaches(const GhRepo& r) const {
     return !r.is_private || hasScope("repo");
 }
 
-GhRepo& GitHub::findRepo(const std::string& owner, const std::string& name) {
-    auto it = w_.repo_by_name.find(owner + "/" + name);
-    if (it == w_.repo_by_name.end()) notFound();
+GhRepo& GitHub::findRepo(const std::vector<std::string>& segs) {
+    const std::string full = segs[1] + "/" + segs[2];
+    auto it = w_.repo_by_name.find(full);
+    if (it == w_.repo_by_name.end()) {
+        // A former name of a repository the caller can see redirects; of one it cannot, stays 404.
+        if (auto m = w_.moved.find(full); m != w_.moved.end()) {
+            if (GhRepo* r = w_.repo(m->second); r && permission(*r) > 0 && tokenReaches(*r)) movedTo(*r, segs);
+        }
+        notFound();
+    }
     GhRepo& r = w_.repos[it->second];
     if (permission(r) == 0 || !tokenReaches(r)) notFound();  // hidden private repos look missing
     return r;
 }
 
-void GitHub::needFine(const std::string& perm, const std::string& level) {
+GhRepo& GitHub::findRepoById(const std::string& id) {
+    if (id.empty() || id.size() > 18 || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) notFound();
+    GhRepo* r = w_.repo(std::stoll(id));
+    if (!r || permission(*r) == 0 || !tokenReaches(*r)) notFound();
+    return *r;
+}
+
+void GitHub::movedTo(const GhRepo& r, const std::vector<std::string>& segs) {
+    // As recorded by @octokit/fixtures (rename-repository): 301 for reads, 307 for writes, the same
+    // basic-error body, and the target under /repositories/:id with the rest of the path and query.
+    std::string target = ctx_.github_api + "/repositories/" + std::to_string(r.id);
+    for (std::size_t i = 3; i < segs.size(); ++i) target += "/" + percentEncode(segs[i]);
+    if (!req_.raw_query.empty()) target += "?" + req_.raw_query;
+    SimResponse resp;
+    const bool read = req_.method == "GET" || req_.method == "HEAD";
+    resp.json(read ? 301 : 307,
+              json{{"message", "Moved Permanently"}, {"url", target}, {"documentation_url", "https://docs.github.com/v3/#http-redirects"}}.dump());
+    resp.set("Location", target);
+    throw Answer{resp};
+}
+
+void GitHub::needFine(const std::string& perm, const std::string& level, const GhRepo* repo, const std::string& other) {
     if (!token_ || token_->kind != GhTokenKind::FineGrained) return;
-    auto it = token_->permissions.find(perm);
-    bool okay = it != token_->permissions.end() && (level == "read" || it->second == "write");
-    if (!okay) {
-        SimResponse r;
-        r.json(403, json{{"message", "Resource not accessible by personal access token"}, {"documentation_url", kDocs}, {"status", "403"}}.dump());
-        r.set("X-Accepted-GitHub-Permissions", perm + "=" + level);
-        throw Answer{r};
-    }
+    if (level == "read" && repo && !repo->is_private) return;
+    auto grants = [&](const std::string& p) {
+        auto it = token_->permissions.find(p);
+        return it != token_->permissions.end() && (level == "read" || it->second == "write");
+    };
+    if (grants(perm) || (!other.empty() && grants(other))) return;
+    SimResponse r;
+    r.json(403, json{{"message", "Resource not accessible by personal access token"}, {"documentation_url", kDocs}, {"status", "403"}}.dump());
+    // Alternatives are separated by "; " (API-FACTS B1).
+    r.set("X-Accepted-GitHub-Permissions", perm + "=" + level + (other.empty() ? "" : "; " + other + "=" + level));
+    throw Answer{r};
 }
 
 void GitHub::needWrite(GhRepo& r, const std::string& fine_perm, const std::string& classic_scopes) {
@@ -644,7 +683,7 @@ SimResponse GitHub::postStatus(GhRepo& r, const std::string& sha) {
 }
 
 SimResponse GitHub::listStatuses(GhRepo& r, const std::string& ref, bool combined) {
-    needFine("statuses", "read");
+    needFine("statuses", "read", &r);
     accepted_scopes_ = "repo, repo:status";
     std::string sha = ref;
     if (!r.commits.count(sha)) {
@@ -683,7 +722,7 @@ SimResponse GitHub::listStatuses(GhRepo& r, const std::string& ref, bool combine
 }
 
 SimResponse GitHub::commitPulls(GhRepo& r, const std::string& sha) {
-    needFine("pull_requests", "read");
+    needFine("pull_requests", "read", &r);
     std::string target = sha;
     if (!r.commits.count(target)) {
         for (auto& [c, branches] : r.commits)
@@ -702,6 +741,105 @@ SimResponse GitHub::commitPulls(GhRepo& r, const std::string& sha) {
     return paged(out, [&](const GhPull* p) { return pullJson(r, *p); });
 }
 
+// Shared by the /issues and /pulls listings: state filter, then sort with GitHub's defaults.
+std::vector<const GhPull*> pullsByState(const GhRepo& r, const std::string& state) {
+    std::vector<const GhPull*> out;
+    for (auto& p : r.pulls)
+        if (state == "all" || p.state == state) out.push_back(&p);
+    return out;
+}
+
+void sortPulls(std::vector<const GhPull*>& out, bool ascending) {
+    // The simulator's pulls share a creation time; the number orders them as creation would.
+    std::stable_sort(out.begin(), out.end(), [&](const GhPull* a, const GhPull* b) {
+        int c = a->created_at.compare(b->created_at);
+        if (c == 0) c = a->number < b->number ? -1 : (a->number > b->number ? 1 : 0);
+        return ascending ? c < 0 : c > 0;
+    });
+}
+
+json GitHub::issueJson(const GhRepo& r, const GhPull& p) const {
+    // Every pull request is an issue too; the simulator's issues are its pulls, with the
+    // pull_request link object that marks them (schema "issue").
+    std::string api = repoUrl(r);
+    std::string url = api + "/issues/" + std::to_string(p.number);
+    std::string html = ctx_.origin + "/" + r.fullName() + "/pull/" + std::to_string(p.number);
+    std::int64_t comments = 0;
+    for (auto& c : w_.comments) comments += (c.repo == r.id && c.issue == p.number) ? 1 : 0;
+    bool closed = p.state == "closed";
+    return json{{"url", url},
+                {"repository_url", api},
+                {"labels_url", url + "/labels{/name}"},
+                {"comments_url", url + "/comments"},
+                {"events_url", url + "/events"},
+                {"html_url", html},
+                {"id", 2000000000 + p.id},
+                {"node_id", "I_sim" + std::to_string(p.id)},
+                {"number", p.number},
+                {"title", p.title},
+                {"user", userJson(p.user)},
+                {"labels", json::array()},
+                {"state", p.state},
+                {"state_reason", closed ? json("completed") : json(nullptr)},
+                {"locked", false},
+                {"assignee", nullptr},
+                {"assignees", json::array()},
+                {"milestone", nullptr},
+                {"comments", comments},
+                {"created_at", p.created_at},
+                {"updated_at", p.created_at},
+                {"closed_at", closed ? json(p.created_at) : json(nullptr)},
+                {"author_association", "MEMBER"},
+                {"active_lock_reason", nullptr},
+                {"draft", false},
+                {"body", nullptr},
+                {"pull_request", {{"url", api + "/pulls/" + std::to_string(p.number)},
+                                  {"html_url", html},
+                                  {"diff_url", html + ".diff"},
+                                  {"patch_url", html + ".patch"},
+                                  {"merged_at", p.merged ? json(p.created_at) : json(nullptr)}}},
+                {"timeline_url", url + "/timeline"},
+                {"performed_via_github_app", nullptr}};
+}
+
+SimResponse GitHub::listIssues(GhRepo& r) {
+    // GET /repos/:o/:r/issues: "Issues" read for a fine-grained token (none on a public repo).
+    needFine("issues", "read", &r);
+    accepted_scopes_ = "repo";
+    std::string state = req_.param("state").value_or("open");
+    if (state != "open" && state != "closed" && state != "all") invalid("Issue", "state", "invalid");
+    std::string sort = req_.param("sort").value_or("created");
+    if (sort != "created" && sort != "updated" && sort != "comments") invalid("Issue", "sort", "invalid");
+    std::string dir = req_.param("direction").value_or("desc");
+    if (dir != "asc" && dir != "desc") invalid("Issue", "direction", "invalid");
+    auto out = pullsByState(r, state);
+    sortPulls(out, dir == "asc");
+    return paged(out, [&](const GhPull* p) { return issueJson(r, *p); });
+}
+
+SimResponse GitHub::listPulls(GhRepo& r) {
+    // GET /repos/:o/:r/pulls: "Pull requests" read for a fine-grained token (none on a public repo).
+    needFine("pull_requests", "read", &r);
+    accepted_scopes_ = "repo";
+    std::string state = req_.param("state").value_or("open");
+    if (state != "open" && state != "closed" && state != "all") invalid("PullRequest", "state", "invalid");
+    std::string sort = req_.param("sort").value_or("created");
+    if (sort != "created" && sort != "updated" && sort != "popularity" && sort != "long-running")
+        invalid("PullRequest", "sort", "invalid");
+    std::string dir = req_.param("direction").value_or(sort == "created" ? "desc" : "asc");
+    if (dir != "asc" && dir != "desc") invalid("PullRequest", "direction", "invalid");
+    auto base = req_.param("base");
+    auto head = req_.param("head");  // "user:ref" (or "org:ref")
+    auto out = pullsByState(r, state);
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [&](const GhPull* p) {
+                                 return (base && p->base_ref != *base) || (head && r.owner + ":" + p->head_ref != *head);
+                             }),
+              out.end());
+    sortPulls(out, dir == "asc");
+    return paged(out, [&](const GhPull* p) { return pullJson(r, *p); });
+}
+
 SimResponse GitHub::comments(GhRepo& r, const std::vector<std::string>& segs) {
     // segs: repos o r issues N comments | repos o r issues comments ID
     if (segs[4] == "comments") {
@@ -716,22 +854,13 @@ SimResponse GitHub::comments(GhRepo& r, const std::vector<std::string>& segs) {
             if (x.repo == r.id && x.id == id) c = &x;
         if (!c) notFound();
         if (req_.method == "GET") {
-            needFine("issues", "read");
+            needFine("issues", "read", &r, "pull_requests");
             return ok(commentJson(r, *c));
         }
         if (req_.method != "PATCH" && req_.method != "DELETE") notFound();
         if (!token_) fail(401, "Requires authentication");
         if (token_->kind == GhTokenKind::FineGrained) {
-            auto issues = token_->permissions.find("issues");
-            auto pulls = token_->permissions.find("pull_requests");
-            bool okay = (issues != token_->permissions.end() && issues->second == "write") ||
-                        (pulls != token_->permissions.end() && pulls->second == "write");
-            if (!okay) {
-                SimResponse resp;
-                resp.json(403, json{{"message", "Resource not accessible by personal access token"}, {"documentation_url", kDocs}, {"status", "403"}}.dump());
-                resp.set("X-Accepted-GitHub-Permissions", "issues=write; pull_requests=write");
-                throw Answer{resp};
-            }
+            needFine("issues", "write", &r, "pull_requests");
         } else if (!(r.is_private ? hasScope("repo") : hasScope("repo") || hasScope("public_repo"))) {
             notFound();
         }
@@ -760,7 +889,7 @@ SimResponse GitHub::comments(GhRepo& r, const std::vector<std::string>& segs) {
     for (auto& p : r.pulls) exists = exists || p.number == number;
     if (!exists) notFound();
     if (req_.method == "GET") {
-        needFine("issues", "read");
+        needFine("issues", "read", &r, "pull_requests");
         std::vector<const GhComment*> out;
         for (auto& c : w_.comments)
             if (c.repo == r.id && c.issue == number) out.push_back(&c);
@@ -770,16 +899,7 @@ SimResponse GitHub::comments(GhRepo& r, const std::vector<std::string>& segs) {
     if (req_.method != "POST") notFound();
     if (!token_) fail(401, "Requires authentication");
     if (token_->kind == GhTokenKind::FineGrained) {
-        auto issues = token_->permissions.find("issues");
-        auto pulls = token_->permissions.find("pull_requests");
-        bool okay = (issues != token_->permissions.end() && issues->second == "write") ||
-                    (pulls != token_->permissions.end() && pulls->second == "write");
-        if (!okay) {
-            SimResponse resp;
-            resp.json(403, json{{"message", "Resource not accessible by personal access token"}, {"documentation_url", kDocs}, {"status", "403"}}.dump());
-            resp.set("X-Accepted-GitHub-Permissions", "issues=write; pull_requests=write");
-            throw Answer{resp};
-        }
+        needFine("issues", "write", &r, "pull_requests");
     } else if (!(r.is_private ? hasScope("repo") : hasScope("repo") || hasScope("public_repo"))) {
         notFound();
     }
@@ -799,6 +919,42 @@ SimResponse GitHub::comments(GhRepo& r, const std::vector<std::string>& segs) {
     SimResponse resp = ok(commentJson(r, c), 201);
     resp.set("Location", repoUrl(r) + "/issues/comments/" + std::to_string(c.id));
     return resp;
+}
+
+SimResponse GitHub::repoRoutes(GhRepo& repo, const std::vector<std::string>& segs) {
+    const std::string& m = req_.method;
+    auto is = [&](std::size_t n, std::initializer_list<const char*> fixed) {
+        if (segs.size() != n) return false;
+        std::size_t i = 0;
+        for (auto* f : fixed) {
+            if (f && segs[i] != f) return false;
+            ++i;
+        }
+        return true;
+    };
+    if (m == "GET" && segs.size() == 3) {
+        needFine("metadata", "read", &repo);
+        return ok(repoJson(repo, true));
+    }
+    if (m == "POST" && is(5, {"repos", nullptr, nullptr, "statuses", nullptr})) return postStatus(repo, segs[4]);
+    if (m == "GET" && is(5, {"repos", nullptr, nullptr, "statuses", nullptr})) return listStatuses(repo, segs[4], false);
+    if (m == "GET" && is(6, {"repos", nullptr, nullptr, "commits", nullptr, "statuses"})) return listStatuses(repo, segs[4], false);
+    if (m == "GET" && is(6, {"repos", nullptr, nullptr, "commits", nullptr, "status"})) return listStatuses(repo, segs[4], true);
+    if (m == "GET" && is(6, {"repos", nullptr, nullptr, "commits", nullptr, "pulls"})) return commitPulls(repo, segs[4]);
+    if (m == "GET" && is(5, {"repos", nullptr, nullptr, "pulls", nullptr})) {
+        needFine("pull_requests", "read", &repo);
+        for (auto& p : repo.pulls)
+            if (std::to_string(p.number) == segs[4]) return ok(pullJson(repo, p, true));
+        notFound();
+    }
+    if (m == "POST" && is(4, {"repos", nullptr, nullptr, "check-runs"})) {
+        // Only GitHub App installation tokens may create check runs; the simulator issues none.
+        fail(403, "You must authenticate via a GitHub App.", "https://docs.github.com/rest/checks/runs#create-a-check-run");
+    }
+    if (segs.size() == 6 && segs[3] == "issues" && (segs[5] == "comments" || segs[4] == "comments")) return comments(repo, segs);
+    if (m == "GET" && is(4, {"repos", nullptr, nullptr, "issues"})) return listIssues(repo);
+    if (m == "GET" && is(4, {"repos", nullptr, nullptr, "pulls"})) return listPulls(repo);
+    notFound();
 }
 
 SimResponse GitHub::run(const std::vector<std::string>& segs) {
@@ -829,29 +985,15 @@ SimResponse GitHub::run(const std::vector<std::string>& segs) {
                 return paged(out, [&](const GhOrg* o) { return orgJson(*o); });
             }
             if (m == "GET" && is(3, {"orgs", nullptr, "repos"})) return orgRepos(segs[1]);
-            if (segs.size() >= 3 && segs[0] == "repos") {
-                GhRepo& repo = findRepo(segs[1], segs[2]);
-                if (m == "GET" && segs.size() == 3) {
-                    needFine("metadata", "read");
-                    return ok(repoJson(repo, true));
-                }
-                if (m == "POST" && is(5, {"repos", nullptr, nullptr, "statuses", nullptr})) return postStatus(repo, segs[4]);
-                if (m == "GET" && is(5, {"repos", nullptr, nullptr, "statuses", nullptr})) return listStatuses(repo, segs[4], false);
-                if (m == "GET" && is(6, {"repos", nullptr, nullptr, "commits", nullptr, "statuses"})) return listStatuses(repo, segs[4], false);
-                if (m == "GET" && is(6, {"repos", nullptr, nullptr, "commits", nullptr, "status"})) return listStatuses(repo, segs[4], true);
-                if (m == "GET" && is(6, {"repos", nullptr, nullptr, "commits", nullptr, "pulls"})) return commitPulls(repo, segs[4]);
-                if (m == "GET" && is(5, {"repos", nullptr, nullptr, "pulls", nullptr})) {
-                    needFine("pull_requests", "read");
-                    for (auto& p : repo.pulls)
-                        if (std::to_string(p.number) == segs[4]) return ok(pullJson(repo, p, true));
-                    notFound();
-                }
-                if (m == "POST" && is(4, {"repos", nullptr, nullptr, "check-runs"})) {
-                    // Only GitHub App installation tokens may create check runs; the simulator issues none.
-                    fail(403, "You must authenticate via a GitHub App.", "https://docs.github.com/rest/checks/runs#create-a-check-run");
-                }
-                if (segs.size() == 6 && segs[3] == "issues" && (segs[5] == "comments" || segs[4] == "comments")) return comments(repo, segs);
+            if (segs.size() >= 2 && segs[0] == "repositories") {
+                // GitHub's id-addressed alias of every /repos/:owner/:repo route (what Link and
+                // rename redirects point at).
+                GhRepo& repo = findRepoById(segs[1]);
+                std::vector<std::string> named{"repos", repo.owner, repo.name};
+                named.insert(named.end(), segs.begin() + 2, segs.end());
+                return repoRoutes(repo, named);
             }
+            if (segs.size() >= 3 && segs[0] == "repos") return repoRoutes(findRepo(segs), segs);
             notFound();
         }();
         for (auto& h : headers_) r.set(h.first, h.second);
@@ -883,6 +1025,82 @@ SimResponse githubSecondaryLimit(int status, int retry_after) {
 SimResponse handleGitHub(Ctx& ctx, const SimRequest& req, const std::vector<std::string>& segs, const std::string& api_path) {
     GitHub api(ctx, req, api_path);
     return api.run(segs);
+}
+
+namespace {
+
+SimResponse adminError(int status, const std::string& msg) {
+    SimResponse r;
+    r.json(status, json{{"error", msg}}.dump(-1, ' ', false, json::error_handler_t::replace));
+    return r;
+}
+
+bool validRepoName(const std::string& n) {
+    if (n.empty() || n.size() > 100 || n == "." || n == "..") return false;
+    return std::all_of(n.begin(), n.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+}
+
+// What a repository admin does on github.com: rename and/or transfer. The old full name keeps
+// redirecting (until a repository takes that name again); tokens keep their access to it.
+SimResponse renameRepo(GitHubWorld& w, Id id, const std::string& body) {
+    GhRepo* r = w.repo(id);
+    if (!r) return adminError(404, "no GitHub repo with id " + std::to_string(id));
+    json j = json::parse(body.empty() ? "{}" : body, nullptr, false);
+    if (!j.is_object()) return adminError(400, "expected a JSON object {\"name\": ..., \"owner\": ...}");
+    for (auto& [k, v] : j.items())
+        if (k != "name" && k != "owner") return adminError(400, "unknown key \"" + k + "\" (expected name, owner)");
+    if ((j.contains("name") && !j["name"].is_string()) || (j.contains("owner") && !j["owner"].is_string()))
+        return adminError(400, "name and owner must be strings");
+    std::string name = j.value("name", r->name), owner = j.value("owner", r->owner);
+    if (!validRepoName(name)) return adminError(400, "\"" + name + "\" is not a repository name (letters, digits, '-', '_', '.')");
+    bool to_org = w.org_by_login.count(owner) > 0;
+    if (!to_org && !w.user_by_login.count(owner)) return adminError(400, "unknown GitHub user or org \"" + owner + "\"");
+    const std::string old_full = r->fullName(), new_full = owner + "/" + name;
+    if (new_full == old_full) return adminError(400, "the repo is already called " + old_full);
+    if (w.repo_by_name.count(new_full)) return adminError(409, "a repo called " + new_full + " exists already");
+    std::size_t index = w.repo_by_id.at(id);
+    w.repo_by_name.erase(old_full);
+    r->owner = owner;
+    r->name = name;
+    r->owner_is_org = to_org;
+    r->owner_id = to_org ? w.orgs[w.org_by_login.at(owner)].id : w.users[w.user_by_login.at(owner)].id;
+    w.repo_by_name[new_full] = index;
+    w.moved.erase(new_full);
+    w.moved[old_full] = id;
+    for (auto& t : w.tokens)
+        if (t.repositories.erase(old_full)) t.repositories.insert(new_full);
+    SimResponse resp;
+    resp.json(200, json{{"id", id}, {"full_name", new_full}, {"previous_full_name", old_full}}.dump());
+    return resp;
+}
+
+}  // namespace
+
+SimResponse handleGitHubAdmin(World& world, const SimRequest& req, const std::vector<std::string>& segs) {
+    GitHubWorld& w = world.github;
+    auto numeric = [](const std::string& s) {
+        return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    // segs: _sim github repos :id rename | _sim github comments :id
+    if (segs.size() == 5 && segs[2] == "repos" && segs[4] == "rename" && req.method == "POST") {
+        if (!numeric(segs[3])) return adminError(400, "repo id must be a number, got \"" + segs[3] + "\"");
+        return renameRepo(w, std::stoll(segs[3]), req.body);
+    }
+    if (segs.size() == 4 && segs[2] == "comments" && req.method == "DELETE") {
+        // Someone with the right to (the author, a maintainer) deleted it on github.com.
+        if (!numeric(segs[3])) return adminError(400, "comment id must be a number, got \"" + segs[3] + "\"");
+        Id id = std::stoll(segs[3]);
+        auto it = std::find_if(w.comments.begin(), w.comments.end(), [&](const GhComment& c) { return c.id == id; });
+        if (it == w.comments.end()) return adminError(404, "no GitHub comment with id " + segs[3]);
+        w.comments.erase(it);
+        SimResponse resp;
+        resp.status = 204;
+        return resp;
+    }
+    return adminError(404, "unknown admin call " + req.method + " " + req.path +
+                               " (GitHub: POST /_sim/github/repos/:id/rename, DELETE /_sim/github/comments/:id)");
 }
 
 }  // namespace forgelink::sim

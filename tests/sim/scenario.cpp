@@ -558,7 +558,7 @@ void loadGitHub(const Obj& g, GitHubWorld& w) {
     Id next_pull_id = 1;
     for (const auto& o : g.list("repos")) {
         o.allow({"id", "owner", "name", "private", "archived", "default_branch", "description", "created_at",
-                 "permissions", "commits", "pulls", "comments", "statuses"});
+                 "permissions", "commits", "pulls", "comments", "statuses", "moved_from"});
         GhRepo r;
         r.id = o.num("id", 0, true);
         ownerOf(r, o.str("owner", "", true), o.at("owner"));
@@ -629,7 +629,16 @@ void loadGitHub(const Obj& g, GitHubWorld& w) {
             st.created_at = st.updated_at = isoTime(kBaseTime + 3 * 86400, false);
             w.statuses.push_back(st);
         }
+        const Id repo_id = r.id;
         addRepo(std::move(r), o.path());
+        // Former names answer 301/307 towards /repositories/:id (checked against current names below).
+        for (auto& old : o.strs("moved_from")) {
+            auto slash = old.find('/');
+            if (slash == std::string::npos || slash == 0 || slash + 1 == old.size() || old.find('/', slash + 1) != std::string::npos)
+                fail(o.at("moved_from"), "expected \"owner/name\", got \"" + old + "\"");
+            if (w.moved.count(old)) fail(o.at("moved_from"), "\"" + old + "\" is already a former name of another repo");
+            w.moved[old] = repo_id;
+        }
     }
     for (const auto& o : g.list("generate")) {
         o.allow({"repos", "owner", "name_prefix", "start_id", "private", "collaborator", "permission"});
@@ -651,6 +660,8 @@ void loadGitHub(const Obj& g, GitHubWorld& w) {
             addRepo(std::move(r), o.path());
         }
     }
+    for (auto& [old, id] : w.moved)
+        if (w.repo_by_name.count(old)) fail(g.at("repos"), "moved_from \"" + old + "\" is the current name of a repo");
     for (const auto& t : g.list("tokens")) {
         t.allow({"value", "kind", "user", "scopes", "repositories", "permissions", "expires_at", "revoked"});
         GhToken tok;

@@ -226,6 +226,7 @@ struct GitHubWorld {
     std::vector<GhStatus> statuses;
     std::unordered_map<Id, std::size_t> user_by_id, repo_by_id;
     std::unordered_map<std::string, std::size_t> user_by_login, org_by_login, repo_by_name, token_by_value;
+    std::map<std::string, Id> moved;  // a former "owner/name" of a renamed or transferred repo -> its id
     std::map<std::string, OAuthGrant> grants;
     std::map<std::string, std::string> refresh_tokens;  // refresh -> access token value
     std::map<std::string, RateWindow> rate;              // token (or "ip") -> primary window
