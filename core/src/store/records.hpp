@@ -152,6 +152,12 @@ struct RepositoryLink {
     Timestamp linked_at{};
 };
 
+// A project as listed, with its link read in the same query.
+struct ProjectWithLink {
+    Project project;
+    std::optional<RepositoryLink> link;
+};
+
 // ---- builds and the feedback outbox ----------------------------------------------------------
 
 struct BuildStats {

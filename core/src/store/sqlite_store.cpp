@@ -225,16 +225,19 @@ ProviderSettings readSettings(const Statement& s) {
 }
 
 constexpr std::string_view kProjectColumns = "id, team_id, name, slug, created_at";
-Project readProject(const Statement& s) {
-    return Project{s.int64(0), s.int64(1), s.text(2), s.text(3), fromUnixMillis(s.int64(4))};
+// `at`: the first of its columns, for rows that join several records.
+Project readProjectAt(const Statement& s, int at) {
+    return Project{s.int64(at), s.int64(at + 1), s.text(at + 2), s.text(at + 3), fromUnixMillis(s.int64(at + 4))};
 }
+Project readProject(const Statement& s) { return readProjectAt(s, 0); }
 
 constexpr std::string_view kLinkColumns =
     "project_id, provider, instance, repository_id, full_path, web_url, status_context, linked_at";
-RepositoryLink readLink(const Statement& s) {
-    return RepositoryLink{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4),
-                          s.text(5),  s.text(6), fromUnixMillis(s.int64(7))};
+RepositoryLink readLinkAt(const Statement& s, int at) {
+    return RepositoryLink{s.int64(at),     s.text(at + 1), s.text(at + 2), s.text(at + 3), s.text(at + 4),
+                          s.text(at + 5), s.text(at + 6), fromUnixMillis(s.int64(at + 7))};
 }
+RepositoryLink readLink(const Statement& s) { return readLinkAt(s, 0); }
 
 constexpr std::string_view kBuildColumns =
     "id, project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, created_at, updated_at, version";
@@ -387,7 +390,8 @@ SqliteStore::SqliteStore(std::string path, std::shared_ptr<const secrets::Secret
     : path_(std::move(path)),
       box_(std::move(box)),
       options_(std::move(options)),
-      pool_(path_, options_.busy_timeout, options_.max_connections) {}
+      pool_(path_, options_.busy_timeout, options_.max_connections),
+      writes_(pool_) {}
 
 Timestamp SqliteStore::now() const { return options_.clock ? options_.clock() : nowTimestamp(); }
 
@@ -1023,6 +1027,23 @@ Result<std::vector<RepositoryLink>> SqliteStore::findLinksToRepository(std::stri
     });
 }
 
+Result<std::vector<ProjectWithLink>> SqliteStore::listProjectsWithLinks(std::int64_t team_id) {
+    return guarded("listing projects with their repositories", [&]() -> Result<std::vector<ProjectWithLink>> {
+        auto c = pool_.acquire();
+        // One query instead of one per project: a listing of 1,000 projects was 1,001 queries.
+        return all<ProjectWithLink>(
+            c->prepare("SELECT p.id, p.team_id, p.name, p.slug, p.created_at, l.project_id, l.provider, l.instance, "
+                       "l.repository_id, l.full_path, l.web_url, l.status_context, l.linked_at FROM projects p "
+                       "LEFT JOIN repository_links l ON l.project_id = p.id WHERE p.team_id = ?1 ORDER BY p.slug")
+                .bind(1, team_id),
+            [](const Statement& s) {
+                ProjectWithLink row{readProjectAt(s, 0), std::nullopt};
+                if (!s.isNull(5)) row.link = readLinkAt(s, 5);
+                return row;
+            });
+    });
+}
+
 // ---- builds and the outbox -------------------------------------------------------------------
 
 Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) {
@@ -1041,102 +1062,104 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
                            // comments on the open merge requests of the commit, as the forge knows them.
                        }
                        const std::int64_t t = toUnixMillis(now());
-                       auto c = pool_.acquire();
-                       Transaction tx(*c);
-                       std::int64_t build_id = in.id;
-                       if (build_id == 0) {
-                           Statement s = c->prepare(
-                               "INSERT INTO builds (project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, "
-                               "created_at, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 1) RETURNING id");
-                           s.bind(1, in.project_id)
-                               .bind(2, in.commit_sha)
-                               .bind(3, in.branch)
-                               .bind(4, in.mr_number)
-                               .bind(5, in.head_sha)
-                               .bind(6, toString(in.state))
-                               .bind(7, statsJson(in.stats))
-                               .bind(8, in.url)
-                               .bind(9, t);
-                           s.step();
-                           build_id = s.int64(0);
-                       } else {
-                           const Build current = loadBuild(*c, build_id);
-                           if (current.project_id != in.project_id) {
-                               raise(ErrorKind::invalid_input,
-                                     "build " + std::to_string(build_id) + " belongs to project " +
-                                         std::to_string(current.project_id) + ", not " + std::to_string(in.project_id),
-                                     "wrong_project");
-                           }
-                           if (in.expected_version && *in.expected_version != current.version) {
-                               raise(ErrorKind::conflict,
-                                     "build " + std::to_string(build_id) + " is at version " +
-                                         std::to_string(current.version) + ", not " + std::to_string(*in.expected_version) +
-                                         " as expected; reload it and retry",
-                                     "version_mismatch");
-                           }
-                           c->prepare("UPDATE builds SET commit_sha = ?2, branch = ?3, mr_number = ?4, head_sha = ?5, "
-                                      "state = ?6, stats = ?7, url = ?8, updated_at = ?9, version = version + 1 WHERE id = ?1")
-                               .bind(1, build_id)
-                               .bind(2, in.commit_sha)
-                               .bind(3, in.branch)
-                               .bind(4, in.mr_number)
-                               .bind(5, in.head_sha)
-                               .bind(6, toString(in.state))
-                               .bind(7, statsJson(in.stats))
-                               .bind(8, in.url)
-                               .bind(9, t)
-                               .run();
-                       }
-                       RecordedBuild recorded{loadBuild(*c, build_id), {}};
-                       std::vector<std::int64_t> task_ids;
-                       for (const auto& task : change.tasks) {
-                           const std::string key = coalesceKey(task.key);
-                           const std::string payload = task.payload.dump();
-                           // Replace the waiting task of this key unless it is newer than this change.
-                           {
+                       RecordedBuild out{};
+                       writes_.run([&](Connection& shared) {
+                           Connection* c = &shared;
+                           std::int64_t build_id = in.id;
+                           if (build_id == 0) {
                                Statement s = c->prepare(
-                                   "UPDATE feedback_tasks SET team_id = ?2, payload = ?3, build_id = ?4, build_version = ?5, "
-                                   "last_error = '', updated_at = ?6 WHERE coalesce_key = ?1 AND state IN ('pending', 'paused') "
-                                   "AND (build_id, build_version) <= (?4, ?5) RETURNING id");
-                               s.bind(1, key).bind(2, task.team_id).bind(3, payload).bind(4, build_id);
-                               s.bind(5, recorded.build.version).bind(6, t);
-                               if (s.step()) {
-                                   task_ids.push_back(s.int64(0));
-                                   continue;
+                                   "INSERT INTO builds (project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, "
+                                   "created_at, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 1) RETURNING id");
+                               s.bind(1, in.project_id)
+                                   .bind(2, in.commit_sha)
+                                   .bind(3, in.branch)
+                                   .bind(4, in.mr_number)
+                                   .bind(5, in.head_sha)
+                                   .bind(6, toString(in.state))
+                                   .bind(7, statsJson(in.stats))
+                                   .bind(8, in.url)
+                                   .bind(9, t);
+                               s.step();
+                               build_id = s.int64(0);
+                           } else {
+                               const Build current = loadBuild(*c, build_id);
+                               if (current.project_id != in.project_id) {
+                                   raise(ErrorKind::invalid_input,
+                                         "build " + std::to_string(build_id) + " belongs to project " +
+                                             std::to_string(current.project_id) + ", not " + std::to_string(in.project_id),
+                                         "wrong_project");
                                }
+                               if (in.expected_version && *in.expected_version != current.version) {
+                                   raise(ErrorKind::conflict,
+                                         "build " + std::to_string(build_id) + " is at version " +
+                                             std::to_string(current.version) + ", not " + std::to_string(*in.expected_version) +
+                                             " as expected; reload it and retry",
+                                         "version_mismatch");
+                               }
+                               c->prepare("UPDATE builds SET commit_sha = ?2, branch = ?3, mr_number = ?4, head_sha = ?5, "
+                                          "state = ?6, stats = ?7, url = ?8, updated_at = ?9, version = version + 1 WHERE id = ?1")
+                                   .bind(1, build_id)
+                                   .bind(2, in.commit_sha)
+                                   .bind(3, in.branch)
+                                   .bind(4, in.mr_number)
+                                   .bind(5, in.head_sha)
+                                   .bind(6, toString(in.state))
+                                   .bind(7, statsJson(in.stats))
+                                   .bind(8, in.url)
+                                   .bind(9, t)
+                                   .run();
                            }
-                           if (c->prepare("SELECT 1 FROM feedback_tasks WHERE coalesce_key = ?1 AND state IN ('pending', 'paused')")
-                                   .bind(1, key)
-                                   .step()) {
-                               continue;  // a newer change of this key is already waiting
+                           RecordedBuild recorded{loadBuild(*c, build_id), {}};
+                           std::vector<std::int64_t> task_ids;
+                           for (const auto& task : change.tasks) {
+                               const std::string key = coalesceKey(task.key);
+                               const std::string payload = task.payload.dump();
+                               // Replace the waiting task of this key unless it is newer than this change.
+                               {
+                                   Statement s = c->prepare(
+                                       "UPDATE feedback_tasks SET team_id = ?2, payload = ?3, build_id = ?4, build_version = ?5, "
+                                       "last_error = '', updated_at = ?6 WHERE coalesce_key = ?1 AND state IN ('pending', 'paused') "
+                                       "AND (build_id, build_version) <= (?4, ?5) RETURNING id");
+                                   s.bind(1, key).bind(2, task.team_id).bind(3, payload).bind(4, build_id);
+                                   s.bind(5, recorded.build.version).bind(6, t);
+                                   if (s.step()) {
+                                       task_ids.push_back(s.int64(0));
+                                       continue;
+                                   }
+                               }
+                               if (c->prepare("SELECT 1 FROM feedback_tasks WHERE coalesce_key = ?1 AND state IN ('pending', 'paused')")
+                                       .bind(1, key)
+                                       .step()) {
+                                   continue;  // a newer change of this key is already waiting
+                               }
+                               Statement s = c->prepare(
+                                   "INSERT INTO feedback_tasks (team_id, provider, instance, repository_id, commit_sha, context, "
+                                   "kind, mr_number, coalesce_key, payload, build_id, build_version, state, attempts, "
+                                   "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                   "?11, ?12, ?13, 0, ?14, ?14, ?14) RETURNING id");
+                               s.bind(1, task.team_id)
+                                   .bind(2, task.key.provider)
+                                   .bind(3, task.key.instance)
+                                   .bind(4, task.key.repository_id)
+                                   .bind(5, task.key.commit_sha)
+                                   .bind(6, task.key.context)
+                                   .bind(7, toString(task.key.kind))
+                                   .bind(8, task.key.mr_number)
+                                   .bind(9, key)
+                                   .bind(10, payload)
+                                   .bind(11, build_id)
+                                   .bind(12, recorded.build.version)
+                                   .bind(13, feedbackPaused(*c, task.team_id, task.key.provider) ? "paused" : "pending")
+                                   .bind(14, t);
+                               s.step();
+                               task_ids.push_back(s.int64(0));
                            }
-                           Statement s = c->prepare(
-                               "INSERT INTO feedback_tasks (team_id, provider, instance, repository_id, commit_sha, context, "
-                               "kind, mr_number, coalesce_key, payload, build_id, build_version, state, attempts, "
-                               "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                               "?11, ?12, ?13, 0, ?14, ?14, ?14) RETURNING id");
-                           s.bind(1, task.team_id)
-                               .bind(2, task.key.provider)
-                               .bind(3, task.key.instance)
-                               .bind(4, task.key.repository_id)
-                               .bind(5, task.key.commit_sha)
-                               .bind(6, task.key.context)
-                               .bind(7, toString(task.key.kind))
-                               .bind(8, task.key.mr_number)
-                               .bind(9, key)
-                               .bind(10, payload)
-                               .bind(11, build_id)
-                               .bind(12, recorded.build.version)
-                               .bind(13, feedbackPaused(*c, task.team_id, task.key.provider) ? "paused" : "pending")
-                               .bind(14, t);
-                           s.step();
-                           task_ids.push_back(s.int64(0));
-                       }
-                       std::sort(task_ids.begin(), task_ids.end());
-                       task_ids.erase(std::unique(task_ids.begin(), task_ids.end()), task_ids.end());
-                       for (std::int64_t id : task_ids) recorded.tasks.push_back(loadTask(*c, id));
-                       tx.commit();
-                       return recorded;
+                           std::sort(task_ids.begin(), task_ids.end());
+                           task_ids.erase(std::unique(task_ids.begin(), task_ids.end()), task_ids.end());
+                           for (std::int64_t id : task_ids) recorded.tasks.push_back(loadTask(*c, id));
+                           out = std::move(recorded);
+                       });
+                       return out;
                    });
 }
 
@@ -1165,29 +1188,31 @@ Result<std::vector<FeedbackTask>> SqliteStore::claimDueTasks(std::string_view ow
         requireText(owner, "lease owner");
         if (lease.count() <= 0) raise(ErrorKind::invalid_input, "the lease must be positive", "bad_lease");
         const std::int64_t t = toUnixMillis(now_at);
-        auto c = pool_.acquire();
-        Transaction tx(*c);
-        // One statement decides and takes the lease, under the database write lock: two
-        // dispatchers (threads or processes) can never both get the same row.
-        auto tasks = all<FeedbackTask>(
-            c->prepare(sql({"UPDATE feedback_tasks SET state = 'in_flight', lease_owner = ?1, lease_expires_at = ?2, "
-                            "attempts = attempts + 1, updated_at = ?3 WHERE id IN ("
-                            " SELECT t.id FROM feedback_tasks t WHERE"
-                            " (t.state = 'pending' AND t.next_attempt_at <= ?3 AND NOT EXISTS ("
-                            "   SELECT 1 FROM feedback_tasks o WHERE o.coalesce_key = t.coalesce_key AND o.state = 'in_flight'))"
-                            " OR (t.state = 'in_flight' AND t.lease_expires_at <= ?3)"
-                            " ORDER BY t.next_attempt_at, t.id LIMIT ?4) RETURNING ",
-                            kTaskColumns}))
-                .bind(1, owner)
-                .bind(2, t + lease.count())
-                .bind(3, t)
-                .bind(4, static_cast<std::int64_t>(limit)),
-            readTask);
-        tx.commit();
-        std::sort(tasks.begin(), tasks.end(), [](const FeedbackTask& a, const FeedbackTask& b) {
+        std::vector<FeedbackTask> out{};
+        writes_.run([&](Connection& shared) {
+            Connection* c = &shared;
+            // One statement decides and takes the lease, under the database write lock: two
+            // dispatchers (threads or processes) can never both get the same row.
+            auto tasks = all<FeedbackTask>(
+                c->prepare(sql({"UPDATE feedback_tasks SET state = 'in_flight', lease_owner = ?1, lease_expires_at = ?2, "
+                                "attempts = attempts + 1, updated_at = ?3 WHERE id IN ("
+                                " SELECT t.id FROM feedback_tasks t WHERE"
+                                " (t.state = 'pending' AND t.next_attempt_at <= ?3 AND NOT EXISTS ("
+                                "   SELECT 1 FROM feedback_tasks o WHERE o.coalesce_key = t.coalesce_key AND o.state = 'in_flight'))"
+                                " OR (t.state = 'in_flight' AND t.lease_expires_at <= ?3)"
+                                " ORDER BY t.next_attempt_at, t.id LIMIT ?4) RETURNING ",
+                                kTaskColumns}))
+                    .bind(1, owner)
+                    .bind(2, t + lease.count())
+                    .bind(3, t)
+                    .bind(4, static_cast<std::int64_t>(limit)),
+                readTask);
+            out = std::move(tasks);
+        });
+        std::sort(out.begin(), out.end(), [](const FeedbackTask& a, const FeedbackTask& b) {
             return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;
         });
-        return tasks;
+        return out;
     });
 }
 
@@ -1205,40 +1230,40 @@ Result<bool> SqliteStore::isSuperseded(const FeedbackTask& task) {
 Result<void> SqliteStore::completeTask(std::int64_t task_id, std::string_view owner, const TaskCompletion& completion) {
     return guarded("completing " + taskLabel(task_id), [&]() -> Result<void> {
         const std::int64_t t = toUnixMillis(now());
-        auto c = pool_.acquire();
-        Transaction tx(*c);
-        const FeedbackTask task = requireLease(*c, task_id, owner);
-        json result = completion.result;
-        if (!completion.comment_id.empty()) result["comment_id"] = completion.comment_id;
-        c->prepare("UPDATE feedback_tasks SET state = 'done', result = ?2, last_error = '', lease_owner = NULL, "
-                   "lease_expires_at = NULL, updated_at = ?3 WHERE id = ?1")
-            .bind(1, task_id)
-            .bind(2, result.dump())
-            .bind(3, t)
-            .run();
-        // Remember the newest delivered version; an older one never moves it back.
-        c->prepare("INSERT INTO feedback_delivered (coalesce_key, build_id, build_version, delivered_at) VALUES (?1, ?2, ?3, ?4) "
-                   "ON CONFLICT (coalesce_key) DO UPDATE SET build_id = excluded.build_id, "
-                   "build_version = excluded.build_version, delivered_at = excluded.delivered_at "
-                   "WHERE (excluded.build_id, excluded.build_version) > (feedback_delivered.build_id, feedback_delivered.build_version)")
-            .bind(1, coalesceKey(task.key))
-            .bind(2, task.build_id)
-            .bind(3, task.build_version)
-            .bind(4, t)
-            .run();
-        if (!completion.comment_id.empty() && !task.key.mr_number.empty()) {
-            c->prepare("INSERT INTO mr_comments (provider, instance, repository_id, mr_number, comment_id, updated_at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (provider, instance, repository_id, mr_number) "
-                       "DO UPDATE SET comment_id = excluded.comment_id, updated_at = excluded.updated_at")
-                .bind(1, task.key.provider)
-                .bind(2, task.key.instance)
-                .bind(3, task.key.repository_id)
-                .bind(4, task.key.mr_number)
-                .bind(5, completion.comment_id)
-                .bind(6, t)
+        writes_.run([&](Connection& shared) {
+            Connection* c = &shared;
+            const FeedbackTask task = requireLease(*c, task_id, owner);
+            json result = completion.result;
+            if (!completion.comment_id.empty()) result["comment_id"] = completion.comment_id;
+            c->prepare("UPDATE feedback_tasks SET state = 'done', result = ?2, last_error = '', lease_owner = NULL, "
+                       "lease_expires_at = NULL, updated_at = ?3 WHERE id = ?1")
+                .bind(1, task_id)
+                .bind(2, result.dump())
+                .bind(3, t)
                 .run();
-        }
-        tx.commit();
+            // Remember the newest delivered version; an older one never moves it back.
+            c->prepare("INSERT INTO feedback_delivered (coalesce_key, build_id, build_version, delivered_at) VALUES (?1, ?2, ?3, ?4) "
+                       "ON CONFLICT (coalesce_key) DO UPDATE SET build_id = excluded.build_id, "
+                       "build_version = excluded.build_version, delivered_at = excluded.delivered_at "
+                       "WHERE (excluded.build_id, excluded.build_version) > (feedback_delivered.build_id, feedback_delivered.build_version)")
+                .bind(1, coalesceKey(task.key))
+                .bind(2, task.build_id)
+                .bind(3, task.build_version)
+                .bind(4, t)
+                .run();
+            if (!completion.comment_id.empty() && !task.key.mr_number.empty()) {
+                c->prepare("INSERT INTO mr_comments (provider, instance, repository_id, mr_number, comment_id, updated_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (provider, instance, repository_id, mr_number) "
+                           "DO UPDATE SET comment_id = excluded.comment_id, updated_at = excluded.updated_at")
+                    .bind(1, task.key.provider)
+                    .bind(2, task.key.instance)
+                    .bind(3, task.key.repository_id)
+                    .bind(4, task.key.mr_number)
+                    .bind(5, completion.comment_id)
+                    .bind(6, t)
+                    .run();
+            }
+        });
         return {};
     });
 }
@@ -1247,50 +1272,52 @@ Result<RetryOutcome> SqliteStore::retryTask(std::int64_t task_id, std::string_vi
                                             std::string_view error) {
     return guarded("rescheduling " + taskLabel(task_id), [&]() -> Result<RetryOutcome> {
         const std::int64_t t = toUnixMillis(now());
-        auto c = pool_.acquire();
-        Transaction tx(*c);
-        const FeedbackTask task = requireLease(*c, task_id, owner);
-        RetryOutcome outcome = RetryOutcome::scheduled;
-        std::string state = "pending";
-        std::string last_error(error);
-        Statement waiting = c->prepare(
-            "SELECT id FROM feedback_tasks WHERE coalesce_key = ?1 AND state IN ('pending', 'paused') AND id <> ?2");
-        waiting.bind(1, coalesceKey(task.key)).bind(2, task_id);
-        if (waiting.step()) {
-            // A newer change of the same feedback is queued; retrying this one would only be overwritten.
-            outcome = RetryOutcome::superseded;
-            state = "done";
-            last_error = "superseded by " + taskLabel(waiting.int64(0)) + " after: " + last_error;
-        } else if (feedbackPaused(*c, task.team_id, task.key.provider)) {
-            outcome = RetryOutcome::paused;
-            state = "paused";
-        }
-        waiting.run();
-        c->prepare("UPDATE feedback_tasks SET state = ?2, next_attempt_at = ?3, last_error = ?4, lease_owner = NULL, "
-                   "lease_expires_at = NULL, updated_at = ?5 WHERE id = ?1")
-            .bind(1, task_id)
-            .bind(2, state)
-            .bind(3, toUnixMillis(next_attempt_at))
-            .bind(4, last_error)
-            .bind(5, t)
-            .run();
-        tx.commit();
-        return outcome;
+        RetryOutcome out{};
+        writes_.run([&](Connection& shared) {
+            Connection* c = &shared;
+            const FeedbackTask task = requireLease(*c, task_id, owner);
+            RetryOutcome outcome = RetryOutcome::scheduled;
+            std::string state = "pending";
+            std::string last_error(error);
+            Statement waiting = c->prepare(
+                "SELECT id FROM feedback_tasks WHERE coalesce_key = ?1 AND state IN ('pending', 'paused') AND id <> ?2");
+            waiting.bind(1, coalesceKey(task.key)).bind(2, task_id);
+            if (waiting.step()) {
+                // A newer change of the same feedback is queued; retrying this one would only be overwritten.
+                outcome = RetryOutcome::superseded;
+                state = "done";
+                last_error = "superseded by " + taskLabel(waiting.int64(0)) + " after: " + last_error;
+            } else if (feedbackPaused(*c, task.team_id, task.key.provider)) {
+                outcome = RetryOutcome::paused;
+                state = "paused";
+            }
+            waiting.run();
+            c->prepare("UPDATE feedback_tasks SET state = ?2, next_attempt_at = ?3, last_error = ?4, lease_owner = NULL, "
+                       "lease_expires_at = NULL, updated_at = ?5 WHERE id = ?1")
+                .bind(1, task_id)
+                .bind(2, state)
+                .bind(3, toUnixMillis(next_attempt_at))
+                .bind(4, last_error)
+                .bind(5, t)
+                .run();
+            out = outcome;
+        });
+        return out;
     });
 }
 
 Result<void> SqliteStore::failTask(std::int64_t task_id, std::string_view owner, std::string_view error) {
     return guarded("failing " + taskLabel(task_id), [&]() -> Result<void> {
-        auto c = pool_.acquire();
-        Transaction tx(*c);
-        requireLease(*c, task_id, owner);
-        c->prepare("UPDATE feedback_tasks SET state = 'failed', last_error = ?2, lease_owner = NULL, lease_expires_at = NULL, "
-                   "updated_at = ?3 WHERE id = ?1")
-            .bind(1, task_id)
-            .bind(2, error)
-            .bind(3, toUnixMillis(now()))
-            .run();
-        tx.commit();
+        writes_.run([&](Connection& shared) {
+            Connection* c = &shared;
+            requireLease(*c, task_id, owner);
+            c->prepare("UPDATE feedback_tasks SET state = 'failed', last_error = ?2, lease_owner = NULL, lease_expires_at = NULL, "
+                       "updated_at = ?3 WHERE id = ?1")
+                .bind(1, task_id)
+                .bind(2, error)
+                .bind(3, toUnixMillis(now()))
+                .run();
+        });
         return {};
     });
 }

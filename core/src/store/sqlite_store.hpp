@@ -9,6 +9,7 @@
 
 #include "secrets/secret_box.hpp"
 #include "store/sqlite_db.hpp"
+#include "store/sqlite_group_commit.hpp"
 #include "store/store.hpp"
 
 namespace forgelink::store {
@@ -87,6 +88,7 @@ public:
     Result<void> unlinkRepository(std::int64_t project_id) override;
     Result<std::vector<RepositoryLink>> findLinksToRepository(std::string_view provider, std::string_view instance,
                                                              std::string_view repository_id) override;
+    Result<std::vector<ProjectWithLink>> listProjectsWithLinks(std::int64_t team_id) override;
 
     Result<RecordedBuild> recordBuildChange(const BuildChange& change) override;
     Result<Build> build(std::int64_t build_id) override;
@@ -132,6 +134,8 @@ private:
     std::shared_ptr<const secrets::SecretBox> box_;
     Options options_;
     sqlite::ConnectionPool pool_;
+    // The outbox's writes (build changes, claims, completions) share transactions; see the header.
+    sqlite::GroupCommit writes_;
 };
 
 }  // namespace forgelink::store

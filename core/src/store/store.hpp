@@ -114,6 +114,9 @@ public:
     virtual Result<std::vector<RepositoryLink>> findLinksToRepository(std::string_view provider,
                                                                      std::string_view instance,
                                                                      std::string_view repository_id) = 0;
+    // The team's projects ordered by slug, each with its repository link (none when not linked),
+    // read in one query: the same as listProjects() then repositoryLink() for each.
+    virtual Result<std::vector<ProjectWithLink>> listProjectsWithLinks(std::int64_t team_id) = 0;
 
     // ---- builds and the feedback outbox --------------------------------------------------
     // Writes the build (insert, or update with version + 1) and enqueues its feedback tasks in ONE
