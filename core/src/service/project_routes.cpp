@@ -20,17 +20,10 @@ void checkRepositoryRef(const std::string& field, const std::string& value) {
 }  // namespace
 
 nlohmann::json ApiService::projectView(const store::Project& project) {
-    nlohmann::json view = {{"id", project.id},
-                           {"team_id", project.team_id},
-                           {"slug", project.slug},
-                           {"name", project.name},
-                           {"created_at", isoTime(project.created_at)},
-                           {"repository", nullptr}};
-    if (auto team = store_.team(project.team_id); team.ok()) view["team"] = team.value().slug;
+    auto team = store_.team(project.team_id);
     auto link = store_.repositoryLink(project.id);
-    if (link.ok()) view["repository"] = linkView(link.value());
-    else if (link.error().kind != ErrorKind::not_found) throw fromStoreError(link.error());
-    return view;
+    if (!link.ok() && link.error().kind != ErrorKind::not_found) throw fromStoreError(link.error());
+    return service::projectView(project, team.ok() ? &team.value().slug : nullptr, link.ok() ? &link.value() : nullptr);
 }
 
 nlohmann::json ApiService::linkProject(const store::Team& team, const store::Project& project,
@@ -142,7 +135,8 @@ net::ServerResponse ApiService::createProject(Call& call) {
 net::ServerResponse ApiService::listProjects(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& project : orThrow(store_.listProjects(team.id))) items.push_back(projectView(project));
+    for (const auto& row : orThrow(store_.listProjectsWithLinks(team.id)))
+        items.push_back(service::projectView(row.project, &team.slug, row.link ? &*row.link : nullptr));
     return jsonResponse(200, {{"items", items}});
 }
 

@@ -66,6 +66,18 @@ nlohmann::json linkView(const store::RepositoryLink& link) {
             {"linked_at", isoTime(link.linked_at)}};
 }
 
+nlohmann::json projectView(const store::Project& project, const std::string* team_slug,
+                           const store::RepositoryLink* link) {
+    nlohmann::json view = {{"id", project.id},
+                           {"team_id", project.team_id},
+                           {"slug", project.slug},
+                           {"name", project.name},
+                           {"created_at", isoTime(project.created_at)},
+                           {"repository", link ? linkView(*link) : nlohmann::json(nullptr)}};
+    if (team_slug) view["team"] = *team_slug;
+    return view;
+}
+
 nlohmann::json buildView(const store::Build& build) {
     return {{"id", build.id},
             {"project_id", build.project_id},

@@ -25,6 +25,9 @@ std::optional<int> daysUntil(const std::string& date, store::Timestamp now);
 nlohmann::json teamView(const store::Team& team);
 nlohmann::json memberView(const store::TeamMember& member);
 nlohmann::json linkView(const store::RepositoryLink& link);
+// `team_slug` and `link` may be null: no "team" field, "repository": null.
+nlohmann::json projectView(const store::Project& project, const std::string* team_slug,
+                           const store::RepositoryLink* link);
 nlohmann::json buildView(const store::Build& build);
 nlohmann::json identityView(const Identity& identity);
 nlohmann::json repositoryView(const Repository& repository);
