@@ -178,7 +178,15 @@ Result<CommentResult> GitHubProvider::doUpsertComment(const Credentials& credent
     auto listOurs = [&]() -> Result<std::vector<Comment>> {
         auto items = api.getAll(repo_path + "/issues/" + request.merge_request + "/comments?per_page=100",
                                 "listing the comments of " + pr, 1000);
-        if (!items) return items.error();
+        if (!items) {
+            Error e = items.error();
+            // A token that may not even read the comments may not write them: name what the write needs.
+            if (e.code == "permission_missing") {
+                e.missing_scopes = {"pull_requests=write"};
+                e.message += "; Forgelink's comment needs Pull requests: write (or Issues: write)";
+            }
+            return e;
+        }
         std::vector<Comment> found;
         for (const auto& item : items.value()) {
             auto c = parseComment(item);

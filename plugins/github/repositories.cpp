@@ -236,9 +236,12 @@ Result<RepositoryPermissions> GitHubProvider::doRepositoryPermissions(const Cred
         auto answer = api.send(api.request("GET", api.apiUrl(probe_path)));
         if (!answer || answer->status != 403) return std::nullopt;
         if (parseErrorBody(answer.value()).text.find("Resource not accessible") == std::string::npos) return std::nullopt;
+        // Alternatives ("issues=read; pull_requests=read") are either-or; within one, all are needed.
         std::string need;
         for (const auto& alt : parseAcceptedPermissions(answer->headers)) {
-            for (const auto& p : alt) need += (need.empty() ? "" : ", ") + permissionLabel(p);
+            std::string all;
+            for (const auto& p : alt) all += (all.empty() ? "" : " and ") + permissionLabel(p);
+            need += (need.empty() ? "" : " or ") + all;
         }
         return need.empty() ? std::string("the permission") : need;
     };

@@ -60,6 +60,8 @@ github:
     - {value: gho_aliceOauth00000000000000000000000000, kind: oauth, user: alice, scopes: [repo, user]}
     - {value: github_pat_aliceFine, kind: fine_grained, user: alice, repositories: [acme/widget], permissions: {statuses: write, issues: write, pull_requests: write, metadata: read}}
     - {value: github_pat_aliceNoStatus, kind: fine_grained, user: alice, repositories: [acme/widget], permissions: {issues: write, metadata: read}}
+    - {value: github_pat_aliceNoPulls, kind: fine_grained, user: alice, repositories: [acme/widget], permissions: {statuses: write, metadata: read}}
+    - {value: github_pat_alicePullsRead, kind: fine_grained, user: alice, repositories: [acme/widget], permissions: {statuses: write, pull_requests: read, metadata: read}}
     - {value: ghp_bobRepo000000000000000000000000000000, kind: classic, user: bob, scopes: [repo]}
     - {value: ghp_carolRepo00000000000000000000000000000, kind: classic, user: carol, scopes: [repo]}
     - {value: ghp_bossRepo0000000000000000000000000000, kind: classic, user: boss, scopes: [repo]}
@@ -483,6 +485,164 @@ TEST_F(GitHubSim, ConcurrentUpsertsLeaveOneComment) {
         if (cm["body"].get<std::string>().rfind(kMarker + "\n", 0) == 0) ++ours;
     }
     EXPECT_EQ(ours, 1);
+}
+
+// ---- lookups by id, renamed repositories, comments deleted by others, fine-grained reports ----
+
+int countRequests(const json& log, const std::string& method, const std::string& path_part, int status = 0) {
+    int n = 0;
+    for (const auto& r : log) {
+        if (r["method"] == method && r["path"].get<std::string>().find(path_part) != std::string::npos &&
+            (status == 0 || r["status"] == status)) {
+            ++n;
+        }
+    }
+    return n;
+}
+
+TEST_F(GitHubSim, LookupByNumericId) {
+    auto repo = p().getRepository(as(kBob), "500");
+    ASSERT_TRUE(repo.ok()) << repo.error().message;
+    EXPECT_EQ(repo->id, "500");
+    EXPECT_EQ(repo->full_path, "acme/widget");
+    EXPECT_EQ(repo->role, Role::write);
+    EXPECT_EQ(countRequests(sim_->requests(), "GET", "/api/v3/repositories/500", 200), 1);
+    auto hidden = p().getRepository(as(kAlice), "503");  // other/secret: alice cannot see it
+    ASSERT_FALSE(hidden.ok());
+    EXPECT_EQ(hidden.error().kind, ErrorKind::not_found);
+    auto report = p().repositoryPermissions(as(kBob), "500");
+    ASSERT_TRUE(report.ok()) << report.error().message;
+    EXPECT_EQ(report->repository.full_path, "acme/widget");
+    EXPECT_TRUE(report->post_status.allowed) << report->post_status.reason;
+}
+
+TEST_F(GitHubSim, RenamedRepositoryIsFollowedAndKeepsItsIdKey) {
+    auto renamed = sim::httpRequest("POST", sim_->baseUrl() + "/_sim/github/repos/500/rename", {}, R"({"name":"gizmo"})");
+    ASSERT_EQ(renamed.status, 200) << renamed.body;
+    sim_->clearRequests();
+    auto repo = p().getRepository(as(kBob), "acme/widget");
+    ASSERT_TRUE(repo.ok()) << repo.error().message;
+    EXPECT_EQ(repo->id, "500");
+    EXPECT_EQ(repo->full_path, "acme/gizmo");
+    EXPECT_EQ(repo->instance, "127.0.0.1:" + std::to_string(sim_->port()));
+    auto log = sim_->requests();
+    EXPECT_EQ(countRequests(log, "GET", "/api/v3/repos/acme/widget", 301), 1) << log.dump().substr(0, 600);
+    EXPECT_EQ(countRequests(log, "GET", "/api/v3/repositories/500", 200), 1) << log.dump().substr(0, 600);
+
+    auto report = p().repositoryPermissions(as(kBob), "acme/widget");
+    ASSERT_TRUE(report.ok()) << report.error().message;
+    EXPECT_EQ(report->repository.id, "500");
+    EXPECT_TRUE(report->post_status.allowed) << report->post_status.reason;
+
+    // Writes under the old name follow GitHub's 307 with their method and body.
+    StatusRequest s{"acme/widget", kSha, "", BuildState::accepted, "forgelink/renamed", "", "ok"};
+    auto status = p().publishStatus(as(kBob), s);
+    ASSERT_TRUE(status.ok()) << status.error().message;
+    EXPECT_EQ(status->forge_state, "success");
+    auto statuses = apiGet("/repos/acme/gizmo/commits/" + kSha + "/statuses");
+    ASSERT_FALSE(statuses.empty());
+    EXPECT_EQ(statuses[0]["context"], "forgelink/renamed");
+    EXPECT_EQ(statuses[0]["state"], "success");
+    EXPECT_GE(countRequests(sim_->requests(), "POST", "/api/v3/repos/acme/widget/statuses/", 307), 1);
+
+    auto prs = p().findMergeRequests(as(kBob), "acme/widget", kSha);
+    ASSERT_TRUE(prs.ok()) << prs.error().message;
+    ASSERT_EQ(prs->size(), 1u);
+    EXPECT_EQ(prs->at(0).target_repository, "500");
+
+    CommentRequest c{"acme/widget", "1", kMarker, "Build on the renamed repository", ""};
+    auto created = p().upsertComment(as(kBob), c);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    EXPECT_EQ(created->action, CommentResult::Action::created);
+    c.known_comment_id = created->comment_id;
+    auto same = p().upsertComment(as(kBob), c);
+    ASSERT_TRUE(same.ok()) << same.error().message;
+    EXPECT_EQ(same->action, CommentResult::Action::unchanged);
+    EXPECT_EQ(same->comment_id, created->comment_id);
+}
+
+TEST_F(GitHubSim, CommentDeletedBySomeoneIsRecreatedOnceNeverDuplicated) {
+    CommentRequest c{"acme/widget", "1", kMarker, "Build 1: running", ""};
+    auto created = p().upsertComment(as(kBob), c);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    // A maintainer removes it on github.com.
+    auto del = sim::httpRequest("DELETE", sim_->baseUrl() + "/_sim/github/comments/" + created->comment_id);
+    ASSERT_EQ(del.status, 204) << del.body;
+    auto gone = sim::httpRequest("GET", sim_->githubUrl() + "/repos/acme/widget/issues/comments/" + created->comment_id,
+                                 {{"Authorization", "Bearer " + kBob}});
+    ASSERT_EQ(gone.status, 404);
+
+    sim_->clearRequests();
+    c.body = "Build 1: passed";
+    c.known_comment_id = created->comment_id;
+    auto again = p().upsertComment(as(kBob), c);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(again->action, CommentResult::Action::recreated);
+    EXPECT_NE(again->comment_id, created->comment_id);
+    EXPECT_EQ(countRequests(sim_->requests(), "GET", "/issues/comments/" + created->comment_id, 404), 1);
+    EXPECT_EQ(countRequests(sim_->requests(), "POST", "/issues/1/comments"), 1);
+
+    // The next updates find the new one: no further creation, whether the hint is fresh or stale.
+    c.known_comment_id = again->comment_id;
+    auto same = p().upsertComment(as(kBob), c);
+    ASSERT_TRUE(same.ok()) << same.error().message;
+    EXPECT_EQ(same->action, CommentResult::Action::unchanged);
+    c.body = "Build 1: passed twice";
+    c.known_comment_id = created->comment_id;  // a stale hint from before the deletion
+    auto updated = p().upsertComment(as(kBob), c);
+    ASSERT_TRUE(updated.ok()) << updated.error().message;
+    EXPECT_EQ(updated->action, CommentResult::Action::updated);
+    EXPECT_EQ(updated->comment_id, again->comment_id);
+    EXPECT_EQ(countRequests(sim_->requests(), "POST", "/issues/1/comments"), 1);
+    int ours = 0;
+    for (const auto& cm : simComments()) {
+        if (cm["body"].get<std::string>().rfind(kMarker + "\n", 0) == 0) {
+            ++ours;
+            EXPECT_EQ(cm["body"], kMarker + "\nBuild 1: passed twice");
+        }
+    }
+    EXPECT_EQ(ours, 1);
+}
+
+TEST_F(GitHubSim, FineGrainedReportNamesTheMissingPermission) {
+    auto no_status = p().repositoryPermissions(as("github_pat_aliceNoStatus"), "acme/widget");
+    ASSERT_TRUE(no_status.ok()) << no_status.error().message;
+    EXPECT_FALSE(no_status->post_status.allowed);
+    EXPECT_NE(no_status->post_status.reason.find("Commit statuses: write"), std::string::npos) << no_status->post_status.reason;
+    EXPECT_TRUE(no_status->comment.allowed) << no_status->comment.reason;
+
+    sim_->clearRequests();
+    auto no_pulls = p().repositoryPermissions(as("github_pat_aliceNoPulls"), "acme/widget");
+    ASSERT_TRUE(no_pulls.ok()) << no_pulls.error().message;
+    EXPECT_TRUE(no_pulls->post_status.allowed) << no_pulls->post_status.reason;
+    EXPECT_FALSE(no_pulls->comment.allowed);
+    EXPECT_NE(no_pulls->comment.reason.find("Pull requests: write"), std::string::npos) << no_pulls->comment.reason;
+    EXPECT_NE(no_pulls->comment.reason.find("GitHub wants Issues: read"), std::string::npos) << no_pulls->comment.reason;
+    auto log = sim_->requests();
+    EXPECT_EQ(countRequests(log, "GET", "/repos/acme/widget/issues", 403), 1) << log.dump().substr(0, 600);
+    EXPECT_EQ(countRequests(log, "GET", "/repos/acme/widget/pulls", 403), 1) << log.dump().substr(0, 600);
+    EXPECT_EQ(countRequests(log, "POST", ""), 0) << "the report must change nothing";
+
+    // Reading pull requests is allowed, so GitHub does not tell whether writing is: say so.
+    auto pulls_read = p().repositoryPermissions(as("github_pat_alicePullsRead"), "acme/widget");
+    ASSERT_TRUE(pulls_read.ok()) << pulls_read.error().message;
+    EXPECT_TRUE(pulls_read->comment.allowed);
+    EXPECT_NE(pulls_read->comment.reason.find("unknown until the first write"), std::string::npos) << pulls_read->comment.reason;
+
+    // The writes themselves are refused with the permission they need.
+    auto comment = p().upsertComment(as("github_pat_aliceNoPulls"), {"acme/widget", "1", kMarker, "x", ""});
+    ASSERT_FALSE(comment.ok());
+    EXPECT_EQ(comment.error().kind, ErrorKind::missing_scope) << comment.error().message;
+    EXPECT_NE(comment.error().message.find("Pull requests: write"), std::string::npos) << comment.error().message;
+    EXPECT_EQ(comment.error().message.find("github_pat_"), std::string::npos) << "the token leaked";
+    StatusRequest s{"acme/widget", kSha, "", BuildState::accepted, "forgelink", "", ""};
+    EXPECT_TRUE(p().publishStatus(as("github_pat_aliceNoPulls"), s).ok());
+
+    // On a public repository every fine-grained token reads everything, so nothing is missing to read.
+    auto personal = p().repositoryPermissions(as("github_pat_aliceNoPulls"), "alice/personal");
+    ASSERT_TRUE(personal.ok()) << personal.error().message;
+    EXPECT_TRUE(personal->comment.allowed);
+    EXPECT_NE(personal->comment.reason.find("unknown until the first write"), std::string::npos) << personal->comment.reason;
 }
 
 // ---- rate limits and pacing ----
