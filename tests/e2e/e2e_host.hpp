@@ -1,0 +1,101 @@
+// The real `forgelink serve` as a child process, set up the way the README tells a new user to:
+// a key from `forgelink keygen`, an admin token in a file (or an environment variable), SQLite in
+// a fresh directory, the plugins from the build tree, and a free loopback port.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "sim_process.hpp"
+#include "subprocess.hpp"
+
+namespace forgelink::e2e {
+
+// A directory under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// A port on 127.0.0.1 that nothing listened on a moment ago.
+int freeLoopbackPort();
+
+// Runs `forgelink ARGS` to completion (30 s at most).
+test::RunResult runForgelink(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
+                             const std::vector<std::string>& unset = {});
+
+// Polls `done` until it answers true or `timeout` passes; false then.
+bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds every = std::chrono::milliseconds(50));
+
+struct HostOptions {
+    std::string gitlab_base_url;             // providers.gitlab.base_url; empty = none configured
+    bool admin_tokens_in_env = false;        // admin.tokens_env instead of admin.tokens_file
+    std::string instance_id = "e2e";
+};
+
+struct ApiReply {
+    int status = 0;       // 0 = no HTTP answer (see text)
+    nlohmann::json body;  // null when the body is empty or not JSON
+    std::string text;
+};
+
+class Host {
+public:
+    explicit Host(HostOptions options = {});
+    ~Host();
+    Host(const Host&) = delete;
+    Host& operator=(const Host&) = delete;
+
+    // Starts serve and waits for /healthz; throws with serve's stderr when it does not come up.
+    void start();
+    // SIGTERM and wait: the exit code; the stderr of this run is appended to logs().
+    int stop();
+    // SIGKILL: no chance to clean up anything.
+    void killHard();
+
+    const std::string& adminToken() const { return admin_token_; }
+    std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    const std::filesystem::path& dir() const { return dir_.path(); }
+    std::filesystem::path databasePath() const { return dir_.path() / "forgelink.db"; }
+    // Everything serve wrote to stderr in the runs that ended.
+    const std::string& logs() const { return logs_; }
+
+    // A call to PATH (e.g. /api/v1/teams) with the admin token, or `bearer` when given.
+    ApiReply call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
+                  const std::string& bearer = "") const;
+
+private:
+    void writeConfig();
+
+    HostOptions options_;
+    TempDir dir_;
+    std::string admin_token_;
+    int port_ = 0;
+    std::unique_ptr<test::Process> process_;
+    std::string logs_;
+};
+
+// What forge-sim's request log holds for `method` on paths matching `path_regex`.
+int countRequests(const nlohmann::json& log, const std::string& method, const std::string& path_regex);
+
+// Percent-encodes everything but unreserved characters, for query values such as cursors.
+std::string queryEscape(const std::string& value);
+
+std::string scenarioPath(const std::string& name);  // tests/e2e/scenarios/<name>
+std::string readText(const std::string& path);
+
+}  // namespace forgelink::e2e
