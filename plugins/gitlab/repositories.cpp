@@ -2,8 +2,10 @@
 //
 // Project listings are ordered by id ascending so that the cursor can carry the highest id seen:
 // anything at or below it is a duplicate (pages shift when projects come and go), and keyset
-// pagination can resume from it. Offset pages are fetched concurrently while GitLab reports the
-// total; above 10,000 results it does not, and the listing continues with keyset pagination.
+// pagination can resume from it. Offset pages are fetched `concurrency` at a time, also when GitLab
+// omits the totals (above 10,000 results): then until a page says there is no next one. Keyset
+// pagination, one page after another, only serves what offset pages cannot: past GitLab's offset
+// limit (50,000 rows), or after the listing shifted under us.
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -15,6 +17,9 @@ namespace {
 
 constexpr int kPerPage = 100;
 constexpr std::size_t kMaxConcurrency = 16;
+// GitLab answers 405 to offset pages past 50,000 rows on keyset-capable resources (API-FACTS A9);
+// page * per_page <= 50,000 is within the limit however the instance counts the boundary.
+constexpr long long kLastOffsetPage = 50000 / kPerPage;
 
 std::optional<long long> headerNumber(const HttpResponse& r, std::string_view name) {
     const std::string* h = r.header(name);
@@ -23,6 +28,20 @@ std::optional<long long> headerNumber(const HttpResponse& r, std::string_view na
     auto [ptr, ec] = std::from_chars(h->data(), h->data() + h->size(), v);
     if (ec != std::errc() || ptr == h->data()) return std::nullopt;
     return v;
+}
+
+// X-Next-Page (empty on the last page) or, where GitLab sends no such header, a rel="next" link.
+bool hasNextPage(const HttpResponse& r) {
+    if (const std::string* next = r.header("X-Next-Page"); next != nullptr && !next->empty()) return true;
+    return !linkTarget(r, "next").empty();
+}
+
+// 405 "Offset pagination has a maximum allowed offset of N ... use keyset pagination".
+bool offsetRefused(const HttpResponse& r) {
+    if (r.status != 405) return false;
+    const ErrorBody body = parseErrorBody(r);
+    return body.text.find("maximum allowed offset") != std::string::npos ||
+           body.text.find("keyset pagination") != std::string::npos;
 }
 
 struct ListingPlan {
@@ -121,24 +140,39 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
     ListCursor state;
     state.query_hash = plan.query_hash;
 
-    // Appends the projects of one answer that were not listed yet; false when it is not a list.
-    auto take = [&](const HttpResponse& response, const std::string& url) -> Result<std::size_t> {
+    // Appends the projects of one answer that were not listed yet. Each body is parsed once: the
+    // item count (a short page ends a blind walk) comes from the same parse as the projects.
+    struct Taken {
+        std::size_t items = 0;  // projects in the answer
+        std::size_t fresh = 0;  // of which not listed before
+    };
+    auto take = [&](const HttpResponse& response, const std::string& url) -> Result<Taken> {
         auto body = api.json(response, url, action);
         if (!body) return body.error();
         auto projects = parseArray<Project>(body.value(), "projects", [&](const nlohmann::json& j) {
             return parseProject(j, api.instance().key);
         });
         if (!projects) return projects.error();
-        std::size_t fresh = 0;
+        Taken taken;
+        taken.items = projects->size();
+        page.items.reserve(page.items.size() + projects->size());
         for (auto& p : projects.value()) {
-            const long long id = std::stoll(p.repository.id);
+            long long id = 0;
+            const std::string& text = p.repository.id;
+            auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+            if (ec != std::errc() || ptr != text.data() + text.size()) {
+                return makeError(ErrorKind::internal,
+                                 "GitLab at " + api.instance().key + " listed a project whose id \"" + text.substr(0, 40) +
+                                     "\" is not a number (" + ApiClient::pathOf(url) + ")",
+                                 "bad_response");
+            }
             if (id <= state.last_id) continue;  // listed already: pages shifted under us
             state.last_id = id;
             page.items.push_back(std::move(p.repository));
-            ++fresh;
+            ++taken.fresh;
         }
         if (auto total = headerNumber(response, "X-Total")) page.total = static_cast<std::uint64_t>(*total);
-        return fresh;
+        return taken;
     };
 
     // Keyset pages from state.last_id on, up to `concurrency` of them (each needs the one before).
@@ -150,11 +184,11 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
                                                                 {"id_after", std::to_string(after)}}));
             auto response = api.send(request);
             if (!response) return response.error();
-            auto fresh = take(response.value(), request.url);
-            if (!fresh) return fresh.error();
+            auto taken = take(response.value(), request.url);
+            if (!taken) return taken.error();
             const std::string next = linkTarget(response.value(), "next");
             if (next.empty()) return std::move(page);  // the end: no rel="next"
-            if (fresh.value() == 0) {
+            if (taken->fresh == 0) {
                 return makeError(ErrorKind::internal,
                                  "GitLab at " + api.instance().key + " keeps answering the keyset page after id " +
                                      std::to_string(after) + " without new projects; stopped to avoid a loop",
@@ -176,22 +210,17 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
     };
 
     if (cursor.empty()) {
+        // Page 1 alone: a small listing stays one request, and its headers say how to go on.
         auto request = api.request("GET", withParams(plan, {{"page", "1"}}));
         auto response = api.send(request);
         if (!response) return response.error();
-        auto fresh = take(response.value(), request.url);
-        if (!fresh) return fresh.error();
-        const auto next_page = headerNumber(response.value(), "X-Next-Page");
-        const auto total_pages = headerNumber(response.value(), "X-Total-Pages");
-        if (!next_page && linkTarget(response.value(), "next").empty()) return page;  // one page only
-        if (total_pages) {
-            state.mode = ListCursor::Mode::offset;
-            state.next_page = 2;
-            state.total_pages = *total_pages;
-        } else {
-            // Over 10,000 results GitLab omits the totals: continue with keyset pagination.
-            state.mode = ListCursor::Mode::keyset;
-        }
+        auto taken = take(response.value(), request.url);
+        if (!taken) return taken.error();
+        if (!hasNextPage(response.value())) return page;  // one page only
+        state.mode = ListCursor::Mode::offset;
+        state.next_page = 2;
+        // Above 10,000 results GitLab omits the totals: total_pages 0 walks offset pages blind.
+        state.total_pages = headerNumber(response.value(), "X-Total-Pages").value_or(0);
         page.next_cursor = encodeCursor(state);
         return page;
     }
@@ -207,33 +236,46 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
     state = decoded.value();
     if (state.mode == ListCursor::Mode::keyset) return keysetPages(concurrency);
 
-    // Offset mode: the next batch of pages at once, merged in order.
+    // Offset mode: the next `concurrency` pages at once, merged in order. With the total known the
+    // window stops at the last page; without it ("blind") it runs on until a page says there is no
+    // next one, which costs at most concurrency - 1 empty answers at the end.
+    const auto keysetFromHere = [&] {
+        // Whatever shifted or was refused, keyset from the highest id seen lists every project above
+        // it exactly once.
+        state.mode = ListCursor::Mode::keyset;
+        page.next_cursor = encodeCursor(state);
+        return std::move(page);
+    };
     const long long first = state.next_page;
-    const long long last = std::min<long long>(state.total_pages, first + static_cast<long long>(concurrency) - 1);
+    long long last = first + static_cast<long long>(concurrency) - 1;
+    if (state.total_pages > 0) last = std::min(last, state.total_pages);
+    last = std::min(last, kLastOffsetPage);
+    if (first > last) return keysetPages(concurrency);
     std::vector<HttpRequest> requests;
     for (long long p = first; p <= last; ++p) {
         requests.push_back(api.request("GET", withParams(plan, {{"page", std::to_string(p)}})));
     }
-    if (requests.empty()) return keysetPages(concurrency);
     auto responses = api.sendAll(requests, concurrency);
-    bool shrank = false;
     for (std::size_t i = 0; i < responses.size(); ++i) {
+        // An error anywhere ends the listing with that error, never with a silently short list.
         if (!responses[i]) return responses[i].error();
-        auto body_check = nlohmann::json::parse(responses[i].value().body, nullptr, false);
-        if (responses[i].value().status == 200 && body_check.is_array() && body_check.empty()) shrank = true;
-        auto fresh = take(responses[i].value(), requests[i].url);
-        if (!fresh) return fresh.error();
+        const HttpResponse& response = responses[i].value();
+        // The instance's offset limit may be lower than 50,000 (self-managed): past it, keyset.
+        if (offsetRefused(response)) return keysetFromHere();
+        auto taken = take(response, requests[i].url);
+        if (!taken) return taken.error();
+        const long long number = first + static_cast<long long>(i);
+        const bool more = hasNextPage(response);
+        if (!more) {
+            // The end; before the counted last page it means the listing shrank while we paged.
+            if (state.total_pages > 0 && number < state.total_pages) return keysetFromHere();
+            return page;
+        }
+        if (taken->items < static_cast<std::size_t>(kPerPage)) return keysetFromHere();  // short yet "more": shifted
     }
-    const HttpResponse& tail = responses.back().value();
-    const bool more_than_counted = last >= state.total_pages && headerNumber(tail, "X-Next-Page").has_value();
-    if (shrank || more_than_counted) {
-        // The listing changed while we paged: whatever shifted, keyset from the highest id seen
-        // lists every project above it exactly once.
-        state.mode = ListCursor::Mode::keyset;
-        page.next_cursor = encodeCursor(state);
-        return page;
-    }
-    if (last >= state.total_pages) return page;  // done
+    // Every page of the window had a next one.
+    if (state.total_pages > 0 && last >= state.total_pages) return keysetFromHere();  // more than counted
+    if (last >= kLastOffsetPage) return keysetFromHere();
     state.next_page = last + 1;
     page.next_cursor = encodeCursor(state);
     return page;
