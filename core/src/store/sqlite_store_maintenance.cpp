@@ -42,6 +42,17 @@ Error claimLost(std::int64_t user_id, std::string_view provider) {
                      "claim_lost");
 }
 
+// Runs `sql` (?1 user id, ?2 provider, ?3 claim owner); conflict when it touched no row.
+Result<void> endClaim(sqlite::ConnectionPool& pool, std::string_view what, std::string_view sql, std::int64_t user_id,
+                      std::string_view provider, std::string_view owner) {
+    return claimGuard<void>(what, [&]() -> Result<void> {
+        auto c = pool.acquire();
+        c->prepare(sql).bind(1, user_id).bind(2, provider).bind(3, owner).run();
+        if (c->changes() == 0) return claimLost(user_id, provider);
+        return {};
+    });
+}
+
 }  // namespace
 
 Result<std::vector<UserTokens>> SqliteStore::claimUserTokensToRefresh(std::string_view provider, std::string_view owner,
@@ -136,31 +147,17 @@ Result<void> SqliteStore::completeUserTokenRefresh(const UserTokens& tokens, std
 
 Result<void> SqliteStore::releaseUserTokenRefresh(std::int64_t user_id, std::string_view provider,
                                                   std::string_view owner) {
-    return claimGuard<void>("releasing a token refresh claim", [&]() -> Result<void> {
-        auto c = pool_.acquire();
-        c->prepare("UPDATE user_tokens SET refresh_claim_owner = NULL, refresh_claim_expires_at = NULL "
-                   "WHERE user_id = ?1 AND provider = ?2 AND refresh_claim_owner = ?3")
-            .bind(1, user_id)
-            .bind(2, provider)
-            .bind(3, owner)
-            .run();
-        if (c->changes() == 0) return claimLost(user_id, provider);
-        return {};
-    });
+    return endClaim(pool_, "releasing a token refresh claim",
+                    "UPDATE user_tokens SET refresh_claim_owner = NULL, refresh_claim_expires_at = NULL "
+                    "WHERE user_id = ?1 AND provider = ?2 AND refresh_claim_owner = ?3",
+                    user_id, provider, owner);
 }
 
 Result<void> SqliteStore::dropClaimedUserTokens(std::int64_t user_id, std::string_view provider,
                                                 std::string_view owner) {
-    return claimGuard<void>("dropping refused user tokens", [&]() -> Result<void> {
-        auto c = pool_.acquire();
-        c->prepare("DELETE FROM user_tokens WHERE user_id = ?1 AND provider = ?2 AND refresh_claim_owner = ?3")
-            .bind(1, user_id)
-            .bind(2, provider)
-            .bind(3, owner)
-            .run();
-        if (c->changes() == 0) return claimLost(user_id, provider);
-        return {};
-    });
+    return endClaim(pool_, "dropping refused user tokens",
+                    "DELETE FROM user_tokens WHERE user_id = ?1 AND provider = ?2 AND refresh_claim_owner = ?3",
+                    user_id, provider, owner);
 }
 
 }  // namespace forgelink::store
