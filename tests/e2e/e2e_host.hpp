@@ -92,9 +92,6 @@ private:
 // What forge-sim's request log holds for `method` on paths matching `path_regex`.
 int countRequests(const nlohmann::json& log, const std::string& method, const std::string& path_regex);
 
-// Percent-encodes everything but unreserved characters, for query values such as cursors.
-std::string queryEscape(const std::string& value);
-
 std::string scenarioPath(const std::string& name);  // tests/e2e/scenarios/<name>
 std::string readText(const std::string& path);
 

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "common/strings.hpp"
 #include "e2e_host.hpp"
 #include "e2e_world.hpp"
 
@@ -102,7 +103,7 @@ TEST_F(GitlabFlow, NewUserGoesFromTokenToStatusAndOneUpdatedMergeRequestNote) {
     int pages = 0;
     do {
         auto page = host_->call("GET", "/api/v1/teams/docs/providers/gitlab/repositories?search=page-" +
-                                           (cursor.empty() ? "" : "&cursor=" + queryEscape(cursor)));
+                                           (cursor.empty() ? "" : "&cursor=" + common::urlEncode(cursor)));
         ASSERT_EQ(page.status, 200) << page.text;
         for (const auto& r : page.body["items"]) {
             const std::string path = r["full_path"];
