@@ -17,6 +17,17 @@ struct Answer {
     SimResponse response;
 };
 
+// `segs` has exactly n segments and matches `fixed` where it is not null (null = any segment).
+bool routeIs(const std::vector<std::string>& segs, std::size_t n, std::initializer_list<const char*> fixed) {
+    if (segs.size() != n) return false;
+    std::size_t i = 0;
+    for (auto* f : fixed) {
+        if (f && segs[i] != f) return false;
+        ++i;
+    }
+    return true;
+}
+
 int permRank(const std::string& p) {
     static const char* order[] = {"none", "pull", "triage", "push", "maintain", "admin"};
     for (int i = 0; i < 6; ++i)
@@ -923,15 +934,7 @@ SimResponse GitHub::comments(GhRepo& r, const std::vector<std::string>& segs) {
 
 SimResponse GitHub::repoRoutes(GhRepo& repo, const std::vector<std::string>& segs) {
     const std::string& m = req_.method;
-    auto is = [&](std::size_t n, std::initializer_list<const char*> fixed) {
-        if (segs.size() != n) return false;
-        std::size_t i = 0;
-        for (auto* f : fixed) {
-            if (f && segs[i] != f) return false;
-            ++i;
-        }
-        return true;
-    };
+    auto is = [&](std::size_t n, std::initializer_list<const char*> fixed) { return routeIs(segs, n, fixed); };
     if (m == "GET" && segs.size() == 3) {
         needFine("metadata", "read", &repo);
         return ok(repoJson(repo, true));
@@ -963,15 +966,7 @@ SimResponse GitHub::run(const std::vector<std::string>& segs) {
         rateLimit();
         SimResponse r = [&]() -> SimResponse {
             const std::string& m = req_.method;
-            auto is = [&](std::size_t n, std::initializer_list<const char*> fixed) {
-                if (segs.size() != n) return false;
-                std::size_t i = 0;
-                for (auto* f : fixed) {
-                    if (f && segs[i] != f) return false;
-                    ++i;
-                }
-                return true;
-            };
+            auto is = [&](std::size_t n, std::initializer_list<const char*> fixed) { return routeIs(segs, n, fixed); };
             if (m == "GET" && is(1, {"user"})) {
                 if (!user_) fail(401, "Requires authentication");
                 return ok(userJson(user_->id, true));
