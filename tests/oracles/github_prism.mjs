@@ -56,8 +56,31 @@ await h.run('github requests and answers checked by Prism against @octokit/opena
   h.checkEqual(statuses.status, 200, 'GET commit statuses');
   await statuses.text();
 
+  // What the plugin reads to judge a fine-grained token and a known comment: the issue and pull
+  // listings (its permission probes) and one issue comment by id.
+  for (const probe of ['issues?per_page=1', 'pulls?per_page=1', 'issues/comments/1001']) {
+    const r = await fetch(`${base}/repos/acme/widget/${probe}`, { headers });
+    h.checkEqual(r.status, 200, `GET ${probe}`);
+    await r.text();
+  }
+  // A renamed repository: its old name answers 301 towards /repositories/:id. Prism's proxy follows
+  // redirects itself, so what it validates (and the client sees) is the repository's own answer; the
+  // simulator's log shows the hops, which are the only requests that did not come through Prism.
+  const renamed = await fetch(`${sim.url}/_sim/github/repos/515435682/rename`, { method: 'POST', body: JSON.stringify({ name: 'gizmo' }) });
+  h.checkEqual(renamed.status, 200, 'rename acme/widget to acme/gizmo (forge-sim admin)');
+  for (const route of ['', '/pulls?per_page=1']) {
+    const r = await fetch(`${base}/repos/acme/widget${route}`, { headers });
+    const j = await r.json();
+    h.checkEqual([r.status, Array.isArray(j) ? j[0]?.number : j.full_name], [200, route ? 7 : 'acme/gizmo'], `old name${route} answered through the redirect`);
+  }
+
   const log = await (await fetch(`${sim.url}/_sim/requests`)).json();
-  h.checkEqual(log.filter((e) => e.path.startsWith('/api/v3/')).length, recorder.exchanges.length, 'every request the simulator saw went through Prism');
+  const hops = log.filter((e) => e.path.startsWith('/api/v3/repositories/'));
+  h.checkEqual(log.filter((e) => e.path.startsWith('/api/v3/repos/acme/widget') && e.status === 301).map((e) => e.path),
+               ['/api/v3/repos/acme/widget', '/api/v3/repos/acme/widget/pulls'], 'the old name answered 301');
+  h.checkEqual(hops.map((e) => [e.path, e.status]), [['/api/v3/repositories/515435682', 200], ['/api/v3/repositories/515435682/pulls', 200]],
+               'Prism followed the 301s to /repositories/:id');
+  h.checkEqual(log.filter((e) => e.path.startsWith('/api/v3/')).length - hops.length, recorder.exchanges.length, 'every request the simulator saw went through Prism');
   await recorder.completeFromLog();
   h.dumpExchanges('github-ghes', recorder.exchanges);
   assertNoViolations('@octokit/openapi ghes-3.19', recorder.exchanges, githubExceptions());
