@@ -1,5 +1,6 @@
-# Installs the plugin SDK (component "sdk"): the headers, the exported Forgelink::sdk target and a
-# package config that gives out-of-tree plugins find_package(Forgelink) and forgelink_add_plugin().
+# Installs the plugin SDK (component "sdk"): the headers, the exported Forgelink::sdk and
+# Forgelink::plugin_support targets and a package config that gives out-of-tree plugins
+# find_package(Forgelink) and forgelink_add_plugin().
 include(CMakePackageConfigHelpers)
 
 set(FORGELINK_INSTALL_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/Forgelink")
@@ -8,7 +9,9 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/forgelink"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
   COMPONENT sdk
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
-install(TARGETS forgelink_sdk EXPORT ForgelinkTargets COMPONENT sdk)
+install(TARGETS forgelink_sdk forgelink_plugin_support EXPORT ForgelinkTargets
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  COMPONENT sdk)
 install(EXPORT ForgelinkTargets
   NAMESPACE Forgelink::
   DESTINATION "${FORGELINK_INSTALL_CMAKE_DIR}"

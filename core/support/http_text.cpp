@@ -1,0 +1,142 @@
+#include <forgelink/support/http_text.hpp>
+
+#include <cctype>
+
+namespace forgelink::support {
+namespace {
+
+int hexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::string asciiLower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool containsNoCase(std::string_view haystack, std::string_view needle) {
+    return asciiLower(haystack).find(asciiLower(needle)) != std::string::npos;
+}
+
+std::string_view trimSpace(std::string_view text) noexcept {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+    return text;
+}
+
+std::string urlEncode(std::string_view text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+std::string urlDecode(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size()) {
+            int hi = hexValue(text[i + 1]);
+            int lo = hexValue(text[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(text[i] == '+' ? ' ' : text[i]);
+    }
+    return out;
+}
+
+std::string encodeQuery(const std::vector<std::pair<std::string, std::string>>& params) {
+    std::string out;
+    for (const auto& [key, value] : params) {
+        if (!out.empty()) out.push_back('&');
+        out += urlEncode(key) + "=" + urlEncode(value);
+    }
+    return out;
+}
+
+std::optional<std::string> queryParam(std::string_view url, std::string_view name) {
+    auto q = url.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    std::string_view query = url.substr(q + 1);
+    if (auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        auto eq = pair.find('=');
+        if (urlDecode(pair.substr(0, eq)) == name) {
+            return eq == std::string_view::npos ? std::string() : urlDecode(pair.substr(eq + 1));
+        }
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+std::string urlPath(std::string_view url) {
+    auto scheme = url.find("://");
+    std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return "/";
+    rest = rest.substr(slash);
+    return std::string(rest.substr(0, rest.find('?')));
+}
+
+std::string bodyExcerpt(std::string_view body) {
+    std::string out;
+    for (char c : body.substr(0, 160)) out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+    if (body.size() > 160) out += "...";
+    return out;
+}
+
+BaseUrlCheck splitBaseUrl(std::string_view text) {
+    BaseUrlCheck check;
+    std::string_view url = trimSpace(text);
+    BaseUrl parts;
+    if (asciiLower(url.substr(0, 8)) == "https://") {
+        parts.scheme = "https";
+        url.remove_prefix(8);
+    } else if (asciiLower(url.substr(0, 7)) == "http://") {
+        parts.scheme = "http";
+        url.remove_prefix(7);
+    } else {
+        check.problem = "does not start with http:// or https://";
+        return check;
+    }
+    if (url.find_first_of("?#") != std::string_view::npos) {
+        check.problem = "has a query or fragment";
+        return check;
+    }
+    auto slash = url.find('/');
+    parts.authority = asciiLower(url.substr(0, slash));
+    parts.path = std::string(slash == std::string_view::npos ? std::string_view{} : url.substr(slash));
+    if (parts.authority.empty()) {
+        check.problem = "has no host";
+        return check;
+    }
+    if (parts.authority.find('@') != std::string::npos) {
+        check.problem = "carries credentials; put the token in the token field";
+        return check;
+    }
+    while (!parts.path.empty() && parts.path.back() == '/') parts.path.pop_back();
+    check.url = std::move(parts);
+    return check;
+}
+
+}  // namespace forgelink::support
