@@ -134,10 +134,15 @@ net::ServerResponse ApiService::createProject(Call& call) {
 
 net::ServerResponse ApiService::listProjects(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& row : orThrow(store_.listProjectsWithLinks(team.id)))
-        items.push_back(service::projectView(row.project, &team.slug, row.link ? &*row.link : nullptr));
-    return jsonResponse(200, {{"items", items}});
+    const auto rows = orThrow(store_.listProjectsWithLinks(team.id));
+    // Written as text: as a document, 1,000 projects cost more than everything else (perf).
+    std::string body;
+    body.reserve(64 + rows.size() * 400);
+    JsonWriter out(body);
+    out.beginObject().key("items").beginArray();
+    for (const auto& row : rows) writeProjectView(out, row.project, &team.slug, row.link ? &*row.link : nullptr);
+    out.endArray().endObject();
+    return jsonTextResponse(200, std::move(body));
 }
 
 net::ServerResponse ApiService::showProject(Call& call) {

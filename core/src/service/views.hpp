@@ -8,11 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "net/http_server.hpp"
+#include "service/json_writer.hpp"
 #include "store/records.hpp"
 
 namespace forgelink::service {
 
 net::ServerResponse jsonResponse(int status, const nlohmann::json& body);
+// `body` is JSON text already (JsonWriter).
+net::ServerResponse jsonTextResponse(int status, std::string body);
 net::ServerResponse errorResponse(int status, const std::string& code, const std::string& message,
                                   const nlohmann::json& details = nullptr);
 net::ServerResponse noContent();
@@ -24,8 +27,12 @@ std::optional<int> daysUntil(const std::string& date, store::Timestamp now);
 
 nlohmann::json teamView(const store::Team& team);
 nlohmann::json memberView(const store::TeamMember& member);
+void writeLinkView(JsonWriter& out, const store::RepositoryLink& link);
 nlohmann::json linkView(const store::RepositoryLink& link);
-// `team_slug` and `link` may be null: no "team" field, "repository": null.
+// `team_slug` and `link` may be null: no "team" field, "repository": null. The writer form is
+// for listings (see json_writer.hpp); projectView is the same object as a document.
+void writeProjectView(JsonWriter& out, const store::Project& project, const std::string* team_slug,
+                      const store::RepositoryLink* link);
 nlohmann::json projectView(const store::Project& project, const std::string* team_slug,
                            const store::RepositoryLink* link);
 nlohmann::json buildView(const store::Build& build);
