@@ -27,7 +27,9 @@ namespace forgelink::bench {
 namespace {
 
 constexpr const char* kToken = "glpat-bench-delivery-00000000";
-constexpr int kClients = 8;
+// As many concurrent posters as the baseline's wrk connections (32), so both sides are offered the
+// same concurrency; each poster owns its merge requests, so every MR's changes stay in order.
+constexpr int kClients = 32;
 
 struct MergeRequestPlan {
     long long project_id = 0;      // forge id
