@@ -8,31 +8,14 @@
 namespace forgelink::github {
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool containsNoCase(std::string_view haystack, std::string_view needle) {
-    return lower(haystack).find(lower(needle)) != std::string::npos;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
-
-int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+using support::asciiLower;
+using support::bodyExcerpt;
+using support::containsNoCase;
+using support::trimSpace;
+using support::urlPath;
 
 std::optional<std::int64_t> toInt(std::string_view s) {
-    s = trim(s);
+    s = trimSpace(s);
     std::int64_t v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
@@ -45,13 +28,6 @@ std::optional<std::int64_t> headerInt(const Headers& headers, std::string_view n
     return toInt(*v);
 }
 
-std::string excerpt(std::string_view body) {
-    std::string out;
-    for (char c : body.substr(0, 160)) out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-    if (body.size() > 160) out += "...";
-    return out;
-}
-
 // Days since 1970-01-01 of a civil date (proleptic Gregorian).
 std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
@@ -60,15 +36,6 @@ std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
     const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-std::string pathOf(std::string_view url) {
-    auto scheme = url.find("://");
-    std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
-    auto slash = rest.find('/');
-    if (slash == std::string_view::npos) return "/";
-    rest = rest.substr(slash);
-    return std::string(rest.substr(0, rest.find('?')));
 }
 
 std::string tokenAdvice(const Instance& instance) {
@@ -96,25 +63,12 @@ Result<Instance> parseInstance(std::string_view base_url) {
                              "root such as https://github.example.com or its API https://github.example.com/api/v3",
                          "bad_base_url");
     };
-    std::string_view url = trim(base_url);
-    std::string scheme;
-    if (lower(url.substr(0, 8)) == "https://") {
-        scheme = "https";
-        url.remove_prefix(8);
-    } else if (lower(url.substr(0, 7)) == "http://") {
-        scheme = "http";
-        url.remove_prefix(7);
-    } else {
-        return refuse("does not start with http:// or https://");
-    }
-    if (url.find_first_of("?#") != std::string_view::npos) return refuse("has a query or fragment");
-    auto slash = url.find('/');
-    std::string authority = lower(url.substr(0, slash));
-    std::string path(slash == std::string_view::npos ? std::string_view{} : url.substr(slash));
-    if (authority.empty()) return refuse("has no host");
-    if (authority.find('@') != std::string::npos) return refuse("carries credentials; put the token in the token field");
+    auto split = support::splitBaseUrl(base_url);
+    if (!split.url) return refuse(split.problem);
+    const std::string& scheme = split.url->scheme;
+    const std::string& authority = split.url->authority;
+    const std::string& path = split.url->path;
     if (authority.find_first_of(" \t\"<>\\") != std::string::npos) return refuse("has an invalid host");
-    while (!path.empty() && path.back() == '/') path.pop_back();
 
     std::string host = authority.substr(0, authority.rfind(':') == std::string::npos || authority.back() == ']'
                                                ? authority.size()
@@ -143,7 +97,7 @@ Result<Instance> parseInstance(std::string_view base_url) {
         instance.key = authority;
         return instance;
     }
-    if (endsWith(lower(path), "/api/v3")) {
+    if (endsWith(asciiLower(path), "/api/v3")) {
         std::string prefix = path.substr(0, path.size() - 7);
         instance.api_root = scheme + "://" + authority + path;
         instance.web_root = scheme + "://" + authority + prefix;
@@ -156,65 +110,6 @@ Result<Instance> parseInstance(std::string_view base_url) {
     instance.web_root = scheme + "://" + authority;
     instance.key = authority + path;
     return instance;
-}
-
-std::string urlEncode(std::string_view text) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-        }
-    }
-    return out;
-}
-
-std::string urlDecode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            int hi = hexValue(s[i + 1]);
-            int lo = hexValue(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(s[i] == '+' ? ' ' : s[i]);
-    }
-    return out;
-}
-
-std::string encodeQuery(const std::vector<std::pair<std::string, std::string>>& params) {
-    std::string out;
-    for (const auto& [key, value] : params) {
-        if (!out.empty()) out.push_back('&');
-        out += urlEncode(key) + "=" + urlEncode(value);
-    }
-    return out;
-}
-
-std::optional<std::string> queryParam(std::string_view url, std::string_view name) {
-    auto q = url.find('?');
-    if (q == std::string_view::npos) return std::nullopt;
-    std::string_view query = url.substr(q + 1);
-    if (auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
-    while (!query.empty()) {
-        auto amp = query.find('&');
-        std::string_view pair = query.substr(0, amp);
-        auto eq = pair.find('=');
-        if (urlDecode(pair.substr(0, eq)) == name) {
-            return eq == std::string_view::npos ? std::string() : urlDecode(pair.substr(eq + 1));
-        }
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return std::nullopt;
 }
 
 std::string withQueryParam(std::string_view url, std::string_view name, std::string_view value) {
@@ -263,12 +158,12 @@ std::vector<std::pair<std::string, std::string>> parseLinkHeader(std::string_vie
         std::size_t start = 0;
         while (start < params.size()) {
             auto semi = params.find(';', start);
-            std::string_view param = trim(params.substr(start, semi == std::string_view::npos ? std::string_view::npos
+            std::string_view param = trimSpace(params.substr(start, semi == std::string_view::npos ? std::string_view::npos
                                                                                                : semi - start));
-            if (!param.empty() && param.back() == ',') param = trim(param.substr(0, param.size() - 1));
+            if (!param.empty() && param.back() == ',') param = trimSpace(param.substr(0, param.size() - 1));
             auto eq = param.find('=');
-            if (eq != std::string_view::npos && lower(trim(param.substr(0, eq))) == "rel") {
-                std::string_view rels = trim(param.substr(eq + 1));
+            if (eq != std::string_view::npos && asciiLower(trimSpace(param.substr(0, eq))) == "rel") {
+                std::string_view rels = trimSpace(param.substr(eq + 1));
                 if (!rels.empty() && rels.front() == '"') {
                     rels.remove_prefix(1);
                     rels = rels.substr(0, rels.find('"'));
@@ -277,7 +172,7 @@ std::vector<std::pair<std::string, std::string>> parseLinkHeader(std::string_vie
                 while (s < rels.size()) {
                     auto sp = rels.find(' ', s);
                     std::string_view one = rels.substr(s, sp == std::string_view::npos ? std::string_view::npos : sp - s);
-                    if (!one.empty()) out.emplace_back(lower(one), target);
+                    if (!one.empty()) out.emplace_back(asciiLower(one), target);
                     if (sp == std::string_view::npos) break;
                     s = sp + 1;
                 }
@@ -294,7 +189,7 @@ std::string linkTarget(const HttpResponse& response, std::string_view rel) {
     const std::string* link = response.header("Link");
     if (link == nullptr) return {};
     for (auto& [r, target] : parseLinkHeader(*link)) {
-        if (r == lower(rel)) return target;
+        if (r == asciiLower(rel)) return target;
     }
     return {};
 }
@@ -305,7 +200,7 @@ RateLimit parseRateLimit(const Headers& headers) {
     r.remaining = headerInt(headers, "x-ratelimit-remaining");
     r.used = headerInt(headers, "x-ratelimit-used");
     r.reset = headerInt(headers, "x-ratelimit-reset");
-    if (const std::string* res = findHeader(headers, "x-ratelimit-resource")) r.resource = std::string(trim(*res));
+    if (const std::string* res = findHeader(headers, "x-ratelimit-resource")) r.resource = std::string(trimSpace(*res));
     return r;
 }
 
@@ -316,7 +211,7 @@ std::optional<std::vector<std::string>> parseScopes(const Headers& headers, std:
     std::string_view rest = *v;
     while (!rest.empty()) {
         auto comma = rest.find(',');
-        std::string_view one = trim(rest.substr(0, comma));
+        std::string_view one = trimSpace(rest.substr(0, comma));
         if (!one.empty()) out.emplace_back(one);
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
@@ -327,7 +222,7 @@ std::optional<std::vector<std::string>> parseScopes(const Headers& headers, std:
 std::optional<std::int64_t> parseTokenExpiration(const Headers& headers) {
     const std::string* v = findHeader(headers, "GitHub-Authentication-Token-Expiration");
     if (v == nullptr) return std::nullopt;
-    std::string text(trim(*v));
+    std::string text(trimSpace(*v));
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
     char zone[16] = {0};
     int n = std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d %15s", &y, &mo, &d, &h, &mi, &s, zone);
@@ -370,7 +265,7 @@ std::vector<std::vector<std::string>> parseAcceptedPermissions(const Headers& he
         std::vector<std::string> one;
         while (!alt.empty()) {
             auto comma = alt.find(',');
-            std::string_view p = trim(alt.substr(0, comma));
+            std::string_view p = trimSpace(alt.substr(0, comma));
             if (!p.empty()) one.emplace_back(p);
             if (comma == std::string_view::npos) break;
             alt.remove_prefix(comma + 1);
@@ -399,7 +294,7 @@ std::string permissionLabel(std::string_view permission_eq_level) {
 
 bool hasGitHubHeaders(const HttpResponse& response) {
     for (const auto& [key, value] : response.headers) {
-        std::string k = lower(key);
+        std::string k = asciiLower(key);
         if (k.rfind("x-github-", 0) == 0 || k.rfind("x-ratelimit-", 0) == 0 || k == "x-oauth-scopes" ||
             k == "x-accepted-oauth-scopes" || k == "github-authentication-token-expiration") {
             return true;
@@ -412,7 +307,7 @@ bool looksLikeHtml(const HttpResponse& response) {
     if (const std::string* ct = response.header("Content-Type"); ct != nullptr && containsNoCase(*ct, "text/html")) {
         return true;
     }
-    std::string_view body = trim(response.body);
+    std::string_view body = trimSpace(response.body);
     return !body.empty() && body.front() == '<';
 }
 
@@ -420,7 +315,7 @@ ErrorBody parseErrorBody(const HttpResponse& response) {
     ErrorBody out;
     auto j = nlohmann::json::parse(response.body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        out.text = excerpt(trim(response.body));
+        out.text = bodyExcerpt(trimSpace(response.body));
         return out;
     }
     out.json = true;
@@ -447,7 +342,7 @@ ErrorBody parseErrorBody(const HttpResponse& response) {
         }
         if (!details.empty()) out.text = out.text.empty() ? details : out.text + " (" + details + ")";
     }
-    if (out.text.empty()) out.text = excerpt(response.body);
+    if (out.text.empty()) out.text = bodyExcerpt(response.body);
     return out;
 }
 
@@ -496,7 +391,7 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
         if (status >= 500) {
             return finish(makeError(ErrorKind::transient, where + "; GitHub is unavailable, try again later", "server_error"));
         }
-        return finish(notGitHubApi(instance, instance.api_root + pathOf(""),
+        return finish(notGitHubApi(instance, instance.api_root + urlPath(""),
                                    std::to_string(status) + (looksLikeHtml(response) ? " with an HTML page" : " without JSON")));
     }
 
@@ -581,7 +476,7 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
     if (status >= 300 && status < 400) {
         const std::string* loc = response.header("Location");
         return finish(makeError(ErrorKind::invalid_input,
-                                where + "; it redirects" + (loc ? " to " + pathOf(*loc) : std::string()) +
+                                where + "; it redirects" + (loc ? " to " + urlPath(*loc) : std::string()) +
                                     " outside the API, which Forgelink does not follow",
                                 "unexpected_redirect"));
     }
@@ -606,7 +501,7 @@ void ApiClient::setJsonBody(HttpRequest& request, const nlohmann::json& body) {
 
 bool ApiClient::isApiUrl(std::string_view url) const {
     const std::string& root = instance_.api_root;
-    if (url.size() < root.size() || lower(url.substr(0, root.size())) != lower(root)) return false;
+    if (url.size() < root.size() || asciiLower(url.substr(0, root.size())) != asciiLower(root)) return false;
     return url.size() == root.size() || url[root.size()] == '/' || url[root.size()] == '?';
 }
 
@@ -646,12 +541,12 @@ Result<nlohmann::json> ApiClient::json(const HttpResponse& response, std::string
     if (looksLikeHtml(response)) {
         return notGitHubApi(instance_, instance_.api_root, std::to_string(response.status) + " with an HTML page");
     }
-    if (response.status == 204 || trim(response.body).empty()) return nlohmann::json();
+    if (response.status == 204 || trimSpace(response.body).empty()) return nlohmann::json();
     auto j = nlohmann::json::parse(response.body, nullptr, false);
     if (j.is_discarded()) {
         return makeError(ErrorKind::invalid_input,
                          "GitHub at " + instance_.key + " answered " + std::to_string(response.status) + " while " +
-                             std::string(action) + " with a body that is not JSON: \"" + excerpt(response.body) + "\"",
+                             std::string(action) + " with a body that is not JSON: \"" + bodyExcerpt(response.body) + "\"",
                          "unexpected_response");
     }
     return j;
@@ -688,7 +583,7 @@ Result<std::vector<nlohmann::json>> ApiClient::getAll(std::string_view path, std
         std::string next = linkTarget(response.value(), "next");
         if (!next.empty() && !isApiUrl(next)) {
             return makeError(ErrorKind::invalid_input,
-                             "GitHub at " + instance_.key + " sent a next-page link outside its API (" + pathOf(next) +
+                             "GitHub at " + instance_.key + " sent a next-page link outside its API (" + urlPath(next) +
                                  ") while " + std::string(action),
                              "unexpected_response");
         }

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "forgelink/result.hpp"
+#include "forgelink/support/http_text.hpp"
 #include "forgelink/transport.hpp"
 
 namespace forgelink::github {
@@ -36,13 +37,12 @@ struct Instance {
 //    with the web root at the origin.
 Result<Instance> parseInstance(std::string_view base_url);
 
-// Percent-encodes all but RFC 3986 unreserved characters: safe as a path segment or query value.
-std::string urlEncode(std::string_view text);
-std::string urlDecode(std::string_view text);
-// "k=v&k2=v2" with every key and value encoded.
-std::string encodeQuery(const std::vector<std::pair<std::string, std::string>>& params);
-// The value of query parameter `name` in `url`, decoded; nullopt when absent.
-std::optional<std::string> queryParam(std::string_view url, std::string_view name);
+// URL text helpers shared with every plugin (forgelink/support/http_text.hpp), under the names
+// this plugin's code and tests use.
+using support::encodeQuery;
+using support::queryParam;
+using support::urlDecode;
+using support::urlEncode;
 // `url` with query parameter `name` set to `value` (replaced when present, else appended).
 std::string withQueryParam(std::string_view url, std::string_view name, std::string_view value);
 

@@ -1,83 +1,26 @@
 #include "json_mapping.hpp"
 
-#include <stdexcept>
+#include <utility>
 
 namespace forgelink::github {
 namespace {
 
 using nlohmann::json;
+using Fields = support::JsonFields;
 
-// Thrown inside this file only; every public parse function turns it into an Error.
-struct MappingError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+// GitHub's messages have read "<object> has no "<field>"" from the start; tests and users know them.
+std::string fieldText(const support::FieldError& e) {
+    if (e.problem == support::FieldError::Problem::missing) {
+        return e.object + " has no \"" + e.field + "\" (expected " + e.expected + ")";
+    }
+    return e.object + " field \"" + e.field + "\" is " + e.found + ", expected " + e.expected;
+}
 
-// Reads fields of one GitHub object and names it in every complaint.
-class Fields {
-public:
-    Fields(const json& j, std::string what) : j_(j), what_(std::move(what)) {
-        if (!j_.is_object()) {
-            throw MappingError("GitHub answered with " + std::string(j_.type_name()) + " where " + what_ +
-                               " object was expected");
-        }
-    }
-
-    bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
-    const json& raw(const char* key) const { return j_.at(key); }
-
-    std::int64_t requiredInt(const char* key) const {
-        if (!has(key)) missing(key, "an integer");
-        const json& v = j_.at(key);
-        if (!v.is_number_integer()) mistyped(key, "an integer", v);
-        return v.get<std::int64_t>();
-    }
-    std::string requiredString(const char* key) const {
-        if (!has(key)) missing(key, "a string");
-        const json& v = j_.at(key);
-        if (!v.is_string()) mistyped(key, "a string", v);
-        return v.get<std::string>();
-    }
-    std::string optionalString(const char* key, std::string fallback = {}) const {
-        if (!has(key)) return fallback;
-        const json& v = j_.at(key);
-        if (!v.is_string()) mistyped(key, "a string", v);
-        return v.get<std::string>();
-    }
-    bool optionalBool(const char* key, bool fallback) const {
-        if (!has(key)) return fallback;
-        const json& v = j_.at(key);
-        if (!v.is_boolean()) mistyped(key, "true or false", v);
-        return v.get<bool>();
-    }
-    const json& requiredObject(const char* key) const {
-        if (!has(key)) missing(key, "an object");
-        const json& v = j_.at(key);
-        if (!v.is_object()) mistyped(key, "an object", v);
-        return v;
-    }
-
-    [[noreturn]] void missing(const char* key, const char* expected) const {
-        throw MappingError(what_ + " has no \"" + key + "\" (expected " + expected + ")");
-    }
-    [[noreturn]] void mistyped(const char* key, const char* expected, const json& v) const {
-        throw MappingError(what_ + " field \"" + key + "\" is " + std::string(v.type_name()) + ", expected " + expected);
-    }
-
-private:
-    const json& j_;
-    std::string what_;
-};
+const support::MappingWording kWording{"GitHub", "", "GitHub answered with unexpected JSON: ", &fieldText};
 
 template <class Fn>
-auto guarded(Fn&& fn) -> decltype(fn()) {
-    try {
-        return fn();
-    } catch (const MappingError& e) {
-        return makeError(ErrorKind::invalid_input, e.what(), "unexpected_response");
-    } catch (const json::exception& e) {
-        return makeError(ErrorKind::invalid_input, std::string("GitHub answered with unexpected JSON: ") + e.what(),
-                         "unexpected_response");
-    }
+auto guarded(Fn&& fn) {
+    return support::guardedParse(kWording, std::forward<Fn>(fn));
 }
 
 }  // namespace

@@ -1,53 +1,15 @@
 #include "api_client.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <ctime>
 
 namespace forgelink::gitlab {
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-    return lower(haystack).find(lower(needle)) != std::string::npos;
-}
-
-int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string urlDecode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            int hi = hexValue(s[i + 1]);
-            int lo = hexValue(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(s[i] == '+' ? ' ' : s[i]);
-    }
-    return out;
-}
-
-std::string excerpt(std::string_view body) {
-    std::string out;
-    for (char c : body.substr(0, 160)) out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-    if (body.size() > 160) out += "...";
-    return out;
-}
+using support::asciiLower;
+using support::bodyExcerpt;
+using support::containsNoCase;
 
 std::string flattenMessage(const nlohmann::json& m) {
     if (m.is_string()) return m.get<std::string>();
@@ -92,76 +54,18 @@ Result<Instance> parseInstance(std::string_view base_url) {
                              "https://host/gitlab",
                          "bad_base_url");
     };
-    std::string_view url = base_url;
-    while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back()))) url.remove_suffix(1);
-    while (!url.empty() && std::isspace(static_cast<unsigned char>(url.front()))) url.remove_prefix(1);
-    std::string scheme;
-    if (lower(url.substr(0, 8)) == "https://") {
-        scheme = "https";
-        url.remove_prefix(8);
-    } else if (lower(url.substr(0, 7)) == "http://") {
-        scheme = "http";
-        url.remove_prefix(7);
-    } else {
-        return refuse("does not start with http:// or https://");
-    }
-    if (url.find_first_of("?#") != std::string_view::npos) return refuse("has a query or fragment");
-    auto slash = url.find('/');
-    std::string authority(url.substr(0, slash));
-    std::string path(slash == std::string_view::npos ? std::string_view{} : url.substr(slash));
-    if (authority.empty()) return refuse("has no host");
-    if (authority.find('@') != std::string::npos) return refuse("carries credentials; put the token in the token field");
-    while (!path.empty() && path.back() == '/') path.pop_back();
+    auto split = support::splitBaseUrl(base_url);
+    if (!split.url) return refuse(split.problem);
+    const std::string& scheme = split.url->scheme;
+    const std::string& authority = split.url->authority;
+    std::string path = split.url->path;
     // Admins often paste the API URL itself.
-    if (path.size() >= 7 && lower(path.substr(path.size() - 7)) == "/api/v4") path.erase(path.size() - 7);
+    if (path.size() >= 7 && asciiLower(path.substr(path.size() - 7)) == "/api/v4") path.erase(path.size() - 7);
     while (!path.empty() && path.back() == '/') path.pop_back();
     Instance instance;
-    authority = lower(authority);
     instance.root = scheme + "://" + authority + path;
     instance.key = authority + path;
     return instance;
-}
-
-std::string urlEncode(std::string_view text) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-        }
-    }
-    return out;
-}
-
-std::string encodeQuery(const std::vector<std::pair<std::string, std::string>>& params) {
-    std::string out;
-    for (const auto& [key, value] : params) {
-        if (!out.empty()) out.push_back('&');
-        out += urlEncode(key) + "=" + urlEncode(value);
-    }
-    return out;
-}
-
-std::optional<std::string> queryParam(std::string_view url, std::string_view name) {
-    auto q = url.find('?');
-    if (q == std::string_view::npos) return std::nullopt;
-    std::string_view query = url.substr(q + 1);
-    if (auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
-    while (!query.empty()) {
-        auto amp = query.find('&');
-        std::string_view pair = query.substr(0, amp);
-        auto eq = pair.find('=');
-        if (urlDecode(pair.substr(0, eq)) == name) {
-            return eq == std::string_view::npos ? std::string() : urlDecode(pair.substr(eq + 1));
-        }
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return std::nullopt;
 }
 
 std::string linkTarget(const HttpResponse& response, std::string_view rel) {
@@ -179,7 +83,7 @@ std::string linkTarget(const HttpResponse& response, std::string_view rel) {
         std::string_view params = rest.substr(close + 1, next == std::string_view::npos ? std::string_view::npos : next - close - 1);
         std::string wanted = "rel=\"" + std::string(rel) + "\"";
         std::string bare = "rel=" + std::string(rel);
-        std::string p = lower(params);
+        std::string p = asciiLower(params);
         for (auto pos = p.find("rel="); pos != std::string::npos; pos = p.find("rel=", pos + 1)) {
             std::string_view tail = std::string_view(p).substr(pos);
             if (tail.substr(0, wanted.size()) == wanted) return std::string(target);
@@ -232,20 +136,20 @@ ErrorBody parseErrorBody(const HttpResponse& response) {
                                                    : out.error;
     } else if (!parsed.is_discarded()) {
         out.json = true;
-        out.text = excerpt(response.body);
+        out.text = bodyExcerpt(response.body);
     } else {
-        out.text = excerpt(response.body);
+        out.text = bodyExcerpt(response.body);
     }
     return out;
 }
 
 bool looksLikeHtml(const HttpResponse& response) {
-    if (const std::string* type = response.header("Content-Type"); type != nullptr && contains(*type, "text/html")) {
+    if (const std::string* type = response.header("Content-Type"); type != nullptr && containsNoCase(*type, "text/html")) {
         return true;
     }
-    std::string_view body = response.body;
-    while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) body.remove_prefix(1);
-    return lower(body.substr(0, 15)).rfind("<!doctype", 0) == 0 || lower(body.substr(0, 6)).rfind("<html", 0) == 0;
+    // Only a prefix is looked at: trimming the end as well changes nothing.
+    std::string_view body = support::trimSpace(response.body);
+    return asciiLower(body.substr(0, 15)).rfind("<!doctype", 0) == 0 || asciiLower(body.substr(0, 6)).rfind("<html", 0) == 0;
 }
 
 std::optional<std::chrono::seconds> retryAfter(const HttpResponse& response) {
@@ -320,14 +224,14 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
     if (status == 401) {
         e.kind = ErrorKind::unauthorized;
         const std::string d = body.error_description;
-        if (contains(d, "expired")) {
+        if (containsNoCase(d, "expired")) {
             e.code = "token_expired";
             e.message = where + ": the token has expired (GitLab tokens expire at 00:00 UTC on their expiry date); " +
                         tokenAdvice(instance);
-        } else if (contains(d, "revoked")) {
+        } else if (containsNoCase(d, "revoked")) {
             e.code = "token_revoked";
             e.message = where + ": the token was revoked; " + tokenAdvice(instance);
-        } else if (contains(d, "impersonation")) {
+        } else if (containsNoCase(d, "impersonation")) {
             e.code = "impersonation_disabled";
             e.message = where + ": the token is an impersonation token but impersonation is disabled on this "
                                 "instance; use a personal, project or group access token";
@@ -349,7 +253,7 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
             return e;
         }
         e.kind = ErrorKind::forbidden;
-        if (contains(body.text, "blocked") || contains(body.text, "deactivated") || contains(body.text, "locked")) {
+        if (containsNoCase(body.text, "blocked") || containsNoCase(body.text, "deactivated") || containsNoCase(body.text, "locked")) {
             e.code = "user_blocked";
             e.message = where + said + ": the token's user is blocked or deactivated; an administrator must "
                                        "reactivate it, or use a token of an active user";
@@ -367,20 +271,20 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
             e.code = "route_not_found";
             e.message = where + ": GitLab has no such API route (" + body.text +
                         "); is this a GitLab instance, and a recent enough version?";
-        } else if (contains(body.text, "Project Not Found")) {
+        } else if (containsNoCase(body.text, "Project Not Found")) {
             e.code = "project_not_found";
             e.message = where + said + ": the project does not exist or the token's user cannot see it "
                                        "(GitLab answers 404 for both): check the path and that the user is a member";
-        } else if (contains(body.text, "Group Not Found")) {
+        } else if (containsNoCase(body.text, "Group Not Found")) {
             e.code = "group_not_found";
             e.message = where + said + ": the group does not exist or the token's user cannot see it";
-        } else if (contains(body.text, "References for commit")) {
+        } else if (containsNoCase(body.text, "References for commit")) {
             e.code = "ref_not_found";
             e.message = where + said + ": no branch contains the commit; pass the branch as ref";
-        } else if (contains(body.text, "Commit Not Found")) {
+        } else if (containsNoCase(body.text, "Commit Not Found")) {
             e.code = "commit_not_found";
             e.message = where + said + ": the commit is not in this project: was it pushed here (not only to a fork)?";
-        } else if (contains(body.text, "Merge Request Not Found") || contains(body.text, "MergeRequest")) {
+        } else if (containsNoCase(body.text, "Merge Request Not Found") || containsNoCase(body.text, "MergeRequest")) {
             e.code = "merge_request_not_found";
             e.message = where + said + ": no such merge request in this project";
         } else {
@@ -432,13 +336,7 @@ std::vector<Result<HttpResponse>> ApiClient::sendAll(const std::vector<HttpReque
     return transport_.sendAll(requests, std::max<std::size_t>(1, concurrency));
 }
 
-std::string ApiClient::pathOf(std::string_view url) {
-    auto scheme = url.find("://");
-    std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
-    auto slash = rest.find('/');
-    rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-    return std::string(rest.substr(0, rest.find('?')));
-}
+std::string ApiClient::pathOf(std::string_view url) { return support::urlPath(url); }
 
 Result<nlohmann::json> ApiClient::json(const HttpResponse& response, std::string_view url,
                                        std::string_view action) const {
@@ -450,7 +348,7 @@ Result<nlohmann::json> ApiClient::json(const HttpResponse& response, std::string
     auto parsed = nlohmann::json::parse(response.body, nullptr, false);
     if (parsed.is_discarded()) {
         return notGitLabApi(instance_, pathOf(url), "HTTP " + std::to_string(response.status) + " with a body that is not JSON (\"" +
-                                                        excerpt(response.body) + "\")");
+                                                        bodyExcerpt(response.body) + "\")");
     }
     return parsed;
 }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "forgelink/result.hpp"
+#include "forgelink/support/http_text.hpp"
 #include "forgelink/transport.hpp"
 
 namespace forgelink::gitlab {
@@ -27,14 +28,11 @@ struct Instance {
 // Accepts what an admin types: the instance root, with or without a trailing "/" or "/api/v4".
 Result<Instance> parseInstance(std::string_view base_url);
 
-// Percent-encodes all but RFC 3986 unreserved characters: safe as a path segment or query value.
-std::string urlEncode(std::string_view text);
-
-// "k=v&k2=v2" with every key and value encoded; empty values are kept.
-std::string encodeQuery(const std::vector<std::pair<std::string, std::string>>& params);
-
-// The value of query parameter `name` in `url`, decoded; nullopt when absent.
-std::optional<std::string> queryParam(std::string_view url, std::string_view name);
+// URL text helpers shared with every plugin (forgelink/support/http_text.hpp), under the names
+// this plugin's code and tests use.
+using support::encodeQuery;
+using support::queryParam;
+using support::urlEncode;
 
 // The target of the Link header entry with rel="<rel>", or "".
 std::string linkTarget(const HttpResponse& response, std::string_view rel);

@@ -2,125 +2,20 @@
 
 #include <algorithm>
 #include <sstream>
-#include <stdexcept>
+#include <utility>
 
 namespace forgelink::gitlab {
 namespace {
 
 using nlohmann::json;
+using Fields = support::JsonFields;
 
-// Thrown inside this file only; every public parse function turns it into an Error.
-struct MappingError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// Reads fields of one GitLab object and names it in every complaint.
-class Fields {
-public:
-    Fields(const json& j, std::string what) : j_(j), what_(std::move(what)) {
-        if (!j_.is_object()) {
-            throw MappingError("GitLab answered with " + std::string(j_.type_name()) + " where " + what_ +
-                               " object was expected");
-        }
-    }
-
-    bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
-    const json& raw(const char* key) const { return j_.at(key); }
-
-    std::int64_t requiredInt(const char* key) const {
-        if (!has(key)) missing(key, "an integer");
-        const json& v = j_.at(key);
-        if (!v.is_number_integer()) mistyped(key, "an integer", v);
-        return v.get<std::int64_t>();
-    }
-    std::optional<std::int64_t> optionalInt(const char* key) const {
-        if (!has(key)) return std::nullopt;
-        const json& v = j_.at(key);
-        if (!v.is_number_integer()) mistyped(key, "an integer", v);
-        return v.get<std::int64_t>();
-    }
-    std::string requiredString(const char* key) const {
-        if (!has(key)) missing(key, "a string");
-        const json& v = j_.at(key);
-        if (!v.is_string()) mistyped(key, "a string", v);
-        return v.get<std::string>();
-    }
-    std::string optionalString(const char* key, std::string fallback = {}) const {
-        if (!has(key)) return fallback;
-        const json& v = j_.at(key);
-        if (!v.is_string()) mistyped(key, "a string", v);
-        return v.get<std::string>();
-    }
-    // Ids that GitLab may one day send as strings are taken either way.
-    std::string requiredId(const char* key) const {
-        if (!has(key)) missing(key, "an integer id");
-        const json& v = j_.at(key);
-        if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
-        if (v.is_string() && !v.get<std::string>().empty()) return v.get<std::string>();
-        mistyped(key, "an integer id", v);
-    }
-    std::string optionalId(const char* key) const {
-        if (!has(key)) return {};
-        const json& v = j_.at(key);
-        if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
-        if (v.is_string()) return v.get<std::string>();
-        mistyped(key, "an integer id", v);
-    }
-    bool requiredBool(const char* key) const {
-        if (!has(key)) missing(key, "true or false");
-        const json& v = j_.at(key);
-        if (!v.is_boolean()) mistyped(key, "true or false", v);
-        return v.get<bool>();
-    }
-    bool optionalBool(const char* key, bool fallback) const {
-        if (!has(key)) return fallback;
-        const json& v = j_.at(key);
-        if (!v.is_boolean()) mistyped(key, "true or false", v);
-        return v.get<bool>();
-    }
-    std::vector<std::string> stringList(const char* key, bool required) const {
-        if (!has(key)) {
-            if (required) missing(key, "a list of strings");
-            return {};
-        }
-        const json& v = j_.at(key);
-        if (!v.is_array()) mistyped(key, "a list of strings", v);
-        std::vector<std::string> out;
-        for (const auto& item : v) {
-            if (!item.is_string()) mistyped(key, "a list of strings", v);
-            out.push_back(item.get<std::string>());
-        }
-        return out;
-    }
-    Fields object(const char* key, const std::string& what) const {
-        if (!has(key)) missing(key, "an object");
-        return Fields(j_.at(key), what_ + "." + key + " (" + what + ")");
-    }
-
-    [[noreturn]] void missing(const char* key, const char* expected) const {
-        throw MappingError(what_ + ": field \"" + key + "\" is missing (expected " + expected + ")");
-    }
-    [[noreturn]] void mistyped(const char* key, const char* expected, const json& got) const {
-        throw MappingError(what_ + ": field \"" + key + "\" is " + std::string(got.type_name()) + ", expected " +
-                           expected);
-    }
-
-private:
-    const json& j_;
-    std::string what_;
-};
+const support::MappingWording kWording{"GitLab", "unexpected answer from GitLab: ", "unexpected answer from GitLab: ",
+                                       nullptr};
 
 template <class Fn>
-auto guarded(Fn&& fn) -> Result<decltype(fn())> {
-    try {
-        return fn();
-    } catch (const MappingError& e) {
-        return makeError(ErrorKind::invalid_input, std::string("unexpected answer from GitLab: ") + e.what(),
-                         "unexpected_response");
-    } catch (const json::exception& e) {
-        return makeError(ErrorKind::invalid_input, std::string("unexpected answer from GitLab: ") + e.what(),
-                         "unexpected_response");
-    }
+auto guarded(Fn&& fn) {
+    return support::guardedParse(kWording, std::forward<Fn>(fn));
 }
 
 int accessLevelOf(const Fields& permissions, const char* key) {

@@ -9,11 +9,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "forgelink/result.hpp"
+#include "forgelink/support/json_fields.hpp"
 #include "forgelink/types.hpp"
 
 namespace forgelink::gitlab {
@@ -143,24 +145,7 @@ Result<Version> parseVersion(const nlohmann::json& j);
 // A JSON array of T, each item parsed by `parse`; the error names the index.
 template <class T, class Fn>
 Result<std::vector<T>> parseArray(const nlohmann::json& j, std::string_view what, Fn&& parse) {
-    if (!j.is_array()) {
-        return makeError(ErrorKind::invalid_input,
-                         "GitLab answered with " + std::string(j.type_name()) + " where a list of " +
-                             std::string(what) + " was expected",
-                         "unexpected_response");
-    }
-    std::vector<T> out;
-    out.reserve(j.size());
-    for (std::size_t i = 0; i < j.size(); ++i) {
-        auto item = parse(j[i]);
-        if (!item) {
-            Error e = item.error();
-            e.message = std::string(what) + "[" + std::to_string(i) + "]: " + e.message;
-            return e;
-        }
-        out.push_back(std::move(item).value());
-    }
-    return out;
+    return support::parseArray<T>(j, "GitLab", what, std::forward<Fn>(parse));
 }
 
 }  // namespace forgelink::gitlab
