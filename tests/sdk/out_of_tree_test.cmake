@@ -27,6 +27,7 @@ endfunction()
 
 run("installing the SDK" "${CMAKE_COMMAND}" --install "${FORGELINK_BUILD_DIR}" --prefix "${prefix}" --component sdk)
 foreach(file include/forgelink/abi.h include/forgelink/plugin.hpp include/forgelink/provider.hpp
+             include/forgelink/support/http_text.hpp include/forgelink/support/json_fields.hpp
              lib/cmake/Forgelink/ForgelinkConfig.cmake lib/cmake/Forgelink/ForgelinkConfigVersion.cmake)
   if(NOT EXISTS "${prefix}/${file}")
     message(FATAL_ERROR "the SDK install lacks ${file} (under ${prefix})")
@@ -48,6 +49,9 @@ if(NM)
   run("listing the plugin's dynamic symbols" "${NM}" -D --defined-only "${plugin}")
   if(last_output MATCHES "helperThatMustStayHidden")
     message(FATAL_ERROR "forgelink_add_plugin left internal symbols visible:\n${last_output}")
+  endif()
+  if(last_output MATCHES "splitBaseUrl")
+    message(FATAL_ERROR "Forgelink::plugin_support's symbols are visible from the plugin:\n${last_output}")
   endif()
   if(NOT last_output MATCHES "forgelink_plugin_entry")
     message(FATAL_ERROR "the plugin does not export forgelink_plugin_entry:\n${last_output}")

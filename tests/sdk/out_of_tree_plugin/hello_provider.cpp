@@ -1,5 +1,6 @@
 // The smallest useful provider, built outside Forgelink's tree against the installed SDK.
 #include <forgelink/plugin.hpp>
+#include <forgelink/support/http_text.hpp>
 
 namespace hello {
 
@@ -15,8 +16,16 @@ public:
         if (credentials.token.size() != static_cast<std::size_t>(helperThatMustStayHidden(4))) {
             return forgelink::makeError(forgelink::ErrorKind::unauthorized, "hello tokens have 8 characters");
         }
+        // A helper from Forgelink::plugin_support, so the test proves the installed SDK ships it
+        // (and that forgelink_add_plugin keeps its symbols out of the plugin's dynamic table).
+        auto base = forgelink::support::splitBaseUrl(credentials.base_url);
+        if (!base.url) {
+            return forgelink::makeError(forgelink::ErrorKind::invalid_input,
+                                        "hello base URL \"" + credentials.base_url + "\" " + base.problem,
+                                        "bad_base_url");
+        }
         forgelink::TokenInfo info;
-        info.instance = credentials.base_url;
+        info.instance = base.url->authority + base.url->path;
         info.identity.username = "hello";
         return info;
     }
