@@ -2,7 +2,6 @@
 // outbox methods that use them.
 #include <atomic>
 #include <latch>
-#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -180,39 +179,6 @@ TEST_F(StoreBatchTest, ConcurrentBuildChangesAreEachAllOrNothing) {
         ASSERT_EQ(tasks.size(), 1u);
         EXPECT_EQ(tasks[0].payload["state"], i % 2 == 0 ? "in_progress" : "queued") << "build " << i;
     }
-}
-
-TEST_F(StoreBatchTest, ClaimsOfManyThreadsInOneProcessNeverShareATask) {
-    constexpr int kTasks = 150;
-    for (int i = 0; i < kTasks; ++i) must(store_->recordBuildChange(newBuild("sha" + std::to_string(i))));
-    std::mutex mutex;
-    std::vector<std::int64_t> seen;
-    std::atomic<int> failures{0};
-    std::vector<std::thread> threads;
-    for (int w = 0; w < 8; ++w) {
-        threads.emplace_back([&, w] {
-            const std::string owner = "worker-" + std::to_string(w);
-            for (;;) {
-                auto batch = store_->claimDueTasks(owner, now(), 60s, 3);
-                if (!batch.ok()) {
-                    ++failures;
-                    return;
-                }
-                if (batch->empty()) return;
-                std::lock_guard lock(mutex);
-                for (const auto& t : batch.value()) {
-                    EXPECT_EQ(t.lease_owner, owner);
-                    EXPECT_EQ(t.attempts, 1);
-                    seen.push_back(t.id);
-                }
-            }
-        });
-    }
-    for (auto& t : threads) t.join();
-    EXPECT_EQ(failures.load(), 0);
-    std::set<std::int64_t> unique(seen.begin(), seen.end());
-    EXPECT_EQ(unique.size(), seen.size()) << "a task was handed to two owners";
-    EXPECT_EQ(seen.size(), static_cast<std::size_t>(kTasks));
 }
 
 TEST_F(StoreBatchTest, CompletionsFromManyThreadsAreAllKeptAndALostLeaseFailsAlone) {

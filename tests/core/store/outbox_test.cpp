@@ -182,7 +182,9 @@ TEST_F(OutboxTest, ConcurrentClaimsFromTwoStoresNeverShareATask) {
     std::vector<std::int64_t> seen;
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
-    for (int w = 0; w < 4; ++w) {
+    // Four threads per store: claims of one process share write transactions (group commit),
+    // the two stores stand for two processes.
+    for (int w = 0; w < 8; ++w) {
         Store* s = w % 2 == 0 ? static_cast<Store*>(store_.get()) : static_cast<Store*>(other.get());
         threads.emplace_back([&, s, w] {
             const std::string owner = "worker-" + std::to_string(w);
