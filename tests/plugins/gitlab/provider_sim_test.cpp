@@ -560,7 +560,7 @@ protected:
     GitLabProviderLarge() : GitLabProviderSim("gitlab-provider-large.yaml") {}
 };
 
-TEST_F(GitLabProviderLarge, ListsEveryProjectOnceAcrossOffsetAndKeysetPages) {
+TEST_F(GitLabProviderLarge, ListsEveryProjectOnceAcrossBlindOffsetWindows) {
     const Credentials bot = creds(kBotToken);
     std::set<long long> ids;
     std::string cursor;
