@@ -1,6 +1,9 @@
 #include "delivery/dispatcher.hpp"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstdio>
@@ -19,13 +22,38 @@ constexpr const char* kLatency = "forgelink_delivery_latency_seconds";
 constexpr const char* kOutbox = "forgelink_outbox_tasks";
 constexpr const char* kPaused = "forgelink_feedback_paused";
 
-std::string generatedOwner() {
+std::string hostName() {
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+    return host;
+}
+
+std::string generatedOwner() {
+    const std::string host = hostName();
     std::random_device device;
     char suffix[17];
     std::snprintf(suffix, sizeof suffix, "%08x%08x", device(), device());
-    return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+    return host + ":" + std::to_string(getpid()) + ":" + suffix;
+}
+
+// True when `owner` names a dispatcher of an earlier process on this machine that no longer runs:
+// its leases protect nothing. Only generated owners ("<host>:<pid>:<random>") can be judged; a
+// process id that is alive (possibly reused by another program) keeps its leases until they expire.
+bool ownerIsGone(const std::string& owner, const std::string& self) {
+    if (owner == self) return false;
+    const auto last = owner.rfind(':');
+    if (last == std::string::npos || last == 0) return false;
+    const auto middle = owner.rfind(':', last - 1);
+    if (middle == std::string::npos || owner.compare(0, middle, hostName()) != 0) return false;
+    const std::string pid_text = owner.substr(middle + 1, last - middle - 1);
+    if (pid_text.empty() || pid_text.size() > 9 ||
+        !std::all_of(pid_text.begin(), pid_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    // Our own pid under another owner name: an earlier process that had the same pid (a restarted
+    // container's process 1, say).
+    if (pid == getpid()) return true;
+    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 }  // namespace
@@ -60,6 +88,7 @@ void Dispatcher::start() {
         stopping_ = false;
         woken_ = true;  // look at the outbox at once: a restart resumes what was left
     }
+    takeBackLeasesOfGoneProcesses();
     restorePausedGauges();
     {
         std::lock_guard lock(mutex_);
@@ -485,6 +514,26 @@ void Dispatcher::refreshGauges() {
             std::lock_guard lock(pause_mutex_);
             setPausedGauge(team_id, provider, false);
         }
+    }
+}
+
+void Dispatcher::takeBackLeasesOfGoneProcesses() {
+    auto owners = store_.leaseOwners();
+    if (!owners) {
+        log_.log(LogLevel::warn, "could not list delivery leases; a crashed process's tasks wait out their leases",
+                 {{"reason", owners.error().message}});
+        return;
+    }
+    for (const auto& owner : owners.value()) {
+        if (!ownerIsGone(owner, options_.owner)) continue;
+        auto taken = store_.expireLeases(owner, now());
+        if (!taken) {
+            log_.log(LogLevel::warn, "could not take back the leases of a process that is gone",
+                     {{"previous_owner", owner}, {"reason", taken.error().message}});
+            continue;
+        }
+        log_.log(LogLevel::info, "resuming deliveries a process that is gone left in flight",
+                 {{"previous_owner", owner}, {"tasks", std::to_string(taken.value())}});
     }
 }
 

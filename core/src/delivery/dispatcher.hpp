@@ -2,7 +2,8 @@
 // the forges through the provider plugins, on a bounded pool of worker threads.
 //
 //  - Claims with a lease (Store::claimDueTasks): a task is delivered by one owner at a time across
-//    threads and processes; a crashed owner's task is claimed again after its lease expires. The
+//    threads and processes; a crashed owner's task is claimed again after its lease expires (at once
+//    when a host starts on the same machine and sees that the owner's process is gone). The
 //    store never hands out two tasks of one key (repository, commit, context) at once, and keeps
 //    them in order, so a final state is always delivered after the in-progress one it follows.
 //  - A status task older than one already delivered for its key is completed without calling the
@@ -106,6 +107,9 @@ private:
     store::Timestamp notBefore(const InstanceKey& key);
     void holdInstance(const InstanceKey& key, store::Timestamp until);
     void refreshGauges();
+    // A process of this machine that died (kill -9, OOM) leaves its tasks leased; a restarted host
+    // takes them back at once instead of waiting out the lease.
+    void takeBackLeasesOfGoneProcesses();
     void restorePausedGauges();
     void setPausedGauge(std::int64_t team_id, const std::string& provider, bool paused);
 

@@ -1410,6 +1410,32 @@ Result<TaskCounts> SqliteStore::countTasks() {
     });
 }
 
+Result<std::vector<std::string>> SqliteStore::leaseOwners() {
+    return guarded("listing lease owners", [&]() -> Result<std::vector<std::string>> {
+        auto c = pool_.acquire();
+        Statement s = c->prepare("SELECT DISTINCT lease_owner FROM feedback_tasks WHERE state = 'in_flight' "
+                                 "AND lease_owner IS NOT NULL ORDER BY lease_owner");
+        std::vector<std::string> owners;
+        while (s.step()) owners.push_back(s.text(0));
+        return owners;
+    });
+}
+
+Result<std::int64_t> SqliteStore::expireLeases(std::string_view owner, Timestamp now_at) {
+    return guarded("ending the leases of " + inQuotes(owner), [&]() -> Result<std::int64_t> {
+        requireText(owner, "lease owner");
+        std::int64_t changed = 0;
+        writes_.run([&](Connection& c) {
+            c.prepare("UPDATE feedback_tasks SET lease_expires_at = ?2 WHERE state = 'in_flight' AND lease_owner = ?1")
+                .bind(1, owner)
+                .bind(2, toUnixMillis(now_at))
+                .run();
+            changed = c.changes();
+        });
+        return changed;
+    });
+}
+
 Result<std::int64_t> SqliteStore::purgeFinishedTasks(Timestamp before) {
     return guarded("purging finished feedback tasks", [&]() -> Result<std::int64_t> {
         auto c = pool_.acquire();

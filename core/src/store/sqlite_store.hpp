@@ -109,6 +109,8 @@ public:
     Result<FeedbackTask> feedbackTask(std::int64_t task_id) override;
     Result<std::vector<FeedbackTask>> listTasksOfBuild(std::int64_t build_id) override;
     Result<TaskCounts> countTasks() override;
+    Result<std::vector<std::string>> leaseOwners() override;
+    Result<std::int64_t> expireLeases(std::string_view owner, Timestamp now) override;
     Result<std::int64_t> purgeFinishedTasks(Timestamp before) override;
     Result<std::optional<std::string>> knownCommentId(std::string_view provider, std::string_view instance,
                                                       std::string_view repository_id,

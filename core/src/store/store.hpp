@@ -166,6 +166,12 @@ public:
     virtual Result<FeedbackTask> feedbackTask(std::int64_t task_id) = 0;
     virtual Result<std::vector<FeedbackTask>> listTasksOfBuild(std::int64_t build_id) = 0;
     virtual Result<TaskCounts> countTasks() = 0;
+    // The owners that hold leases on in-flight tasks, so a host starting up can recognise the
+    // leases of an earlier process of its own that died (kill -9, OOM) and not wait them out.
+    virtual Result<std::vector<std::string>> leaseOwners() = 0;
+    // Ends every lease `owner` holds, because that owner is known to be gone: its in-flight tasks
+    // become claimable at `now`, exactly as if their leases had run out. Returns how many.
+    virtual Result<std::int64_t> expireLeases(std::string_view owner, Timestamp now) = 0;
     // Deletes done and failed tasks last updated before `before`. Returns how many.
     virtual Result<std::int64_t> purgeFinishedTasks(Timestamp before) = 0;
 

@@ -1,6 +1,9 @@
 // The dispatcher end to end: a real SQLite store, the built GitLab plugin over real HTTP, forge-sim.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
 
@@ -283,6 +286,55 @@ TEST(Dispatcher, CrashedWorkersTaskIsDeliveredAfterItsLeaseWithExactlyOneComment
     for (const auto& t : s.tasksOf(b.id)) EXPECT_EQ(t.attempts, 2) << "claimed by the crashed worker, then by us";
     // The crashed worker's late completion is refused: the task is someone else's now.
     EXPECT_FALSE(s.store->completeTask(claimed->at(0).id, "crashed-worker", {}));
+}
+
+// A process id that no longer runs: a child that has exited and been reaped.
+pid_t deadProcessId() {
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    int status = 0;
+    waitpid(child, &status, 0);
+    return child;
+}
+
+std::string thisHost() {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return host;
+}
+
+TEST(Dispatcher, RestartOnTheSameMachineTakesBackAKilledProcesssLeasesAtOnce) {
+    DeliveryStack s;
+    const auto web = s.addProject("web");
+    const auto api = s.addProject("api");
+    const auto docs = s.addProject("docs");
+    const auto killed = thisHost() + ":" + std::to_string(deadProcessId()) + ":0123456789abcdef";
+    const auto alive = thisHost() + ":1:0123456789abcdef";  // process 1 always runs
+    const auto elsewhere = "other-machine:" + std::to_string(deadProcessId()) + ":0123456789abcdef";
+    // Each owner takes one build's task(s) with a lease far longer than the test.
+    const auto leased_to = [&](std::int64_t project, const std::string& owner) {
+        const auto b = s.record(project, BuildState::accepted, kMainSha);
+        auto claimed = s.store->claimDueTasks(owner, store::nowTimestamp(), 10min, 10);
+        EXPECT_TRUE(claimed && !claimed->empty());
+        return b;
+    };
+    const auto of_killed = leased_to(web, killed);
+    const auto of_alive = leased_to(api, alive);
+    const auto of_elsewhere = leased_to(docs, elsewhere);
+
+    auto dispatcher = s.makeDispatcher(*s.store, "restarted");
+    dispatcher->start();
+    EXPECT_TRUE(waitFor([&] { return s.allDone({of_killed.id}); })) << s.logText();
+    dispatcher->stop();
+    EXPECT_EQ(s.logLinesContaining("resuming deliveries a process that is gone left in flight"), 1u) << s.logText();
+    // A live process (even a reused id) and another machine's process keep their leases. (Their
+    // builds' comment tasks share the MR comment's key with the killed one's, so they were never
+    // leased with them: only the status tasks are.)
+    for (const auto id : {of_alive.id, of_elsewhere.id})
+        for (const auto& t : s.tasksOf(id))
+            if (t.key.kind == store::FeedbackKind::status)
+                EXPECT_EQ(t.state, store::TaskState::in_flight) << "task " << t.id;
+    EXPECT_EQ(lastState(s.statuses(kMainSha, "forgelink/web")), "success");
 }
 
 TEST(Dispatcher, TwoDispatchersOnOneDatabaseNeverDeliverATaskTwice) {

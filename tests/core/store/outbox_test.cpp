@@ -161,6 +161,23 @@ TEST_F(OutboxTest, ClaimLeasesAndHidesTasksUntilTheLeaseExpires) {
     EXPECT_TRUE(must(store_->claimDueTasks("w3", now() + 1h, 30s, 10)).empty());
 }
 
+TEST_F(OutboxTest, ExpiringAGoneOwnersLeasesMakesOnlyItsTasksClaimable) {
+    newBuildWithStatus("aaa");
+    ASSERT_EQ(must(store_->claimDueTasks("gone", now(), 10min, 10)).size(), 1u);
+    newBuildWithStatus("bbb");
+    ASSERT_EQ(must(store_->claimDueTasks("alive", now(), 10min, 10)).size(), 1u);
+    EXPECT_EQ(must(store_->leaseOwners()), (std::vector<std::string>{"alive", "gone"}));
+
+    EXPECT_EQ(must(store_->expireLeases("gone", now())), 1);
+    auto taken = must(store_->claimDueTasks("restarted", now(), 30s, 10));
+    ASSERT_EQ(taken.size(), 1u) << "only the gone owner's task, not the live one's";
+    EXPECT_EQ(taken[0].key.commit_sha, "aaa");
+    EXPECT_EQ(taken[0].attempts, 2);
+    EXPECT_EQ(must(store_->leaseOwners()), (std::vector<std::string>{"alive", "restarted"}));
+    EXPECT_EQ(must(store_->expireLeases("nobody", now())), 0);
+    EXPECT_FALSE(store_->expireLeases("", now())) << "an empty owner is refused";
+}
+
 TEST_F(OutboxTest, ClaimRespectsDueTimeAndLimit) {
     for (int i = 0; i < 5; ++i) newBuildWithStatus("sha" + std::to_string(i));
     auto first = must(store_->claimDueTasks("w", now(), 30s, 3));
