@@ -17,17 +17,6 @@ struct Answer {
     SimResponse response;
 };
 
-// `segs` has exactly n segments and matches `fixed` where it is not null (null = any segment).
-bool routeIs(const std::vector<std::string>& segs, std::size_t n, std::initializer_list<const char*> fixed) {
-    if (segs.size() != n) return false;
-    std::size_t i = 0;
-    for (auto* f : fixed) {
-        if (f && segs[i] != f) return false;
-        ++i;
-    }
-    return true;
-}
-
 int permRank(const std::string& p) {
     static const char* order[] = {"none", "pull", "triage", "push", "maintain", "admin"};
     for (int i = 0; i < 6; ++i)

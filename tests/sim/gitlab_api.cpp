@@ -1170,15 +1170,7 @@ SimResponse GitLab::run(const std::vector<std::string>& segs) {
         rateLimit();
         SimResponse r = [&]() -> SimResponse {
             const std::string& m = req_.method;
-            auto is = [&](std::size_t n, std::initializer_list<const char*> fixed) {
-                if (segs.size() != n) return false;
-                std::size_t i = 0;
-                for (auto* f : fixed) {
-                    if (f && segs[i] != f) return false;
-                    ++i;
-                }
-                return true;
-            };
+            auto is = [&](std::size_t n, std::initializer_list<const char*> fixed) { return routeIs(segs, n, fixed); };
             if (m == "GET" && is(1, {"user"})) return user();
             if (m == "GET" && is(2, {"personal_access_tokens", "self"})) return tokenSelf();
             if (m == "GET" && is(1, {"version"})) return version(false);

@@ -155,4 +155,14 @@ std::vector<std::string> splitPath(const std::string& raw) {
     return out;
 }
 
+bool routeIs(const std::vector<std::string>& segs, std::size_t n, std::initializer_list<const char*> fixed) {
+    if (segs.size() != n) return false;
+    std::size_t i = 0;
+    for (auto* f : fixed) {
+        if (f && segs[i] != f) return false;
+        ++i;
+    }
+    return true;
+}
+
 }  // namespace forgelink::sim
