@@ -1,4 +1,5 @@
 #include "store/sqlite_store.hpp"
+#include "store/seal_labels.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -152,10 +153,6 @@ std::string providerTokenLabel(std::int64_t team_id, std::string_view provider) 
 
 std::string codeVerifierLabel(std::string_view state) {
     return "oauth_state:" + std::string(state) + ":code_verifier";
-}
-
-std::string userTokenLabel(std::int64_t user_id, std::string_view provider, std::string_view which) {
-    return "user:" + std::to_string(user_id) + ":provider:" + std::string(provider) + ":" + std::string(which);
 }
 
 std::string openOrRaise(const secrets::SecretBox& box, std::string_view sealed, std::string_view label) {

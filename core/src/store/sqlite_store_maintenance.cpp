@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include "store/seal_labels.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace forgelink::store {
@@ -14,12 +15,6 @@ using sqlite::Statement;
 using sqlite::Transaction;
 
 namespace {
-
-// The associated data of the sealed token columns; the same text as saveUserTokens() uses, or
-// the pairs written here would not open elsewhere.
-std::string sealLabel(std::int64_t user_id, std::string_view provider, std::string_view column) {
-    return "user:" + std::to_string(user_id) + ":provider:" + std::string(provider) + ":" + std::string(column);
-}
 
 // A busy database is worth another pass; anything else is a failure of the store itself.
 template <class T, class F>
@@ -88,8 +83,8 @@ Result<std::vector<UserTokens>> SqliteStore::claimUserTokensToRefresh(std::strin
             UserTokens tokens;
             tokens.user_id = s.int64(0);
             tokens.provider = std::string(provider);
-            auto access = box_->open(s.text(1), sealLabel(tokens.user_id, provider, "access_token"));
-            auto refresh = box_->open(s.text(2), sealLabel(tokens.user_id, provider, "refresh_token"));
+            auto access = box_->open(s.text(1), userTokenLabel(tokens.user_id, provider, "access_token"));
+            auto refresh = box_->open(s.text(2), userTokenLabel(tokens.user_id, provider, "refresh_token"));
             if (!access || !refresh) {
                 // Sealed under another key or damaged: nobody can refresh it, so leave it
                 // unclaimed for rekey or a new login rather than failing the whole batch.
@@ -124,7 +119,7 @@ Result<void> SqliteStore::completeUserTokenRefresh(const UserTokens& tokens, std
     return claimGuard<void>("storing refreshed user tokens", [&]() -> Result<void> {
         std::optional<std::string> refresh;
         if (!tokens.refresh_token.empty())
-            refresh = box_->seal(tokens.refresh_token, sealLabel(tokens.user_id, tokens.provider, "refresh_token"));
+            refresh = box_->seal(tokens.refresh_token, userTokenLabel(tokens.user_id, tokens.provider, "refresh_token"));
         std::optional<std::int64_t> expires;
         if (tokens.expires_at) expires = toUnixMillis(*tokens.expires_at);
         auto c = pool_.acquire();
@@ -135,7 +130,7 @@ Result<void> SqliteStore::completeUserTokenRefresh(const UserTokens& tokens, std
             .bind(1, tokens.user_id)
             .bind(2, tokens.provider)
             .bind(3, owner)
-            .bind(4, box_->seal(tokens.access_token, sealLabel(tokens.user_id, tokens.provider, "access_token")))
+            .bind(4, box_->seal(tokens.access_token, userTokenLabel(tokens.user_id, tokens.provider, "access_token")))
             .bind(5, refresh)
             .bind(6, expires)
             .bind(7, toUnixMillis(now()))
