@@ -25,7 +25,11 @@ int runServe(const Args& args) {
         "Validates the configuration (exit 1 with every problem), loads the provider plugins, and\n"
         "serves HTTP on server.listen until SIGINT or SIGTERM, then stops cleanly and exits 0.\n"
         "GET /healthz answers {\"status\":\"ok\",\"plugins\":[...]}; the REST API is under /api/v1\n"
-        "(docs/openapi.yaml). Logs are JSON lines on stderr. Exit 1 also without the secrets key.\n"
+        "(docs/openapi.yaml). Build feedback is delivered from the store's outbox; on start, deliveries\n"
+        "a killed earlier process of this machine left in flight are resumed at once. Once a minute,\n"
+        "login tokens expiring within 10 minutes are refreshed, and expired sessions, login states and\n"
+        "week-old finished deliveries are purged.\n"
+        "Logs are JSON lines on stderr. Exit 1 also without the secrets key.\n"
         "Exit 3 when a plugin listed in plugins.required did not load, 4 when it cannot listen.",
         "  forgelink serve --config config/forgelink.yaml"};
     po::options_description options("Options");
