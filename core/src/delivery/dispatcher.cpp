@@ -75,7 +75,8 @@ Dispatcher::Dispatcher(store::Store& store, plugin::Registry& registry, net::Met
                       "Times a forge instance's rate limit held back every delivery to it (429 with Retry-After).");
     metrics_.describe(kLatency, "histogram", "Time from a feedback task's creation to its delivery.");
     metrics_.describe(kOutbox, "gauge", "Feedback tasks in the outbox by state.");
-    metrics_.describe(kPaused, "gauge", "1 while a team's feedback through a provider is paused (token rejected).");
+    metrics_.describe(kPaused, "gauge", "1 while a team's feedback through a provider is paused (token rejected or missing), 0 while "
+                      "it is delivered.");
 }
 
 Dispatcher::~Dispatcher() { stop(); }
@@ -89,7 +90,8 @@ void Dispatcher::start() {
         woken_ = true;  // look at the outbox at once: a restart resumes what was left
     }
     takeBackLeasesOfGoneProcesses();
-    restorePausedGauges();
+    // After a restart nothing is claimed for a paused team, so nothing else would raise its gauge.
+    reconcilePausedGauges();
     {
         std::lock_guard lock(mutex_);
         for (std::size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
@@ -397,7 +399,7 @@ void Dispatcher::pauseForRejectedToken(const store::FeedbackTask& task, const Cr
             log_.log(LogLevel::warn, "could not record that the team was told",
                      {{"team", std::to_string(task.team_id)}, {"reason", notified.error().message}});
     }
-    setPausedGauge(task.team_id, provider, true);
+    setPausedGauge(task.team_id, provider);
     // The team is paused now, so the store parks this task with the others (RetryOutcome::paused).
     retry(task, now(), error.message, "paused", false);
 }
@@ -415,7 +417,7 @@ void Dispatcher::pauseForMissingToken(const store::FeedbackTask& task, const std
                                                                 {"provider", task.key.provider},
                                                                 {"reason", why}});
     }
-    setPausedGauge(task.team_id, task.key.provider, true);
+    setPausedGauge(task.team_id, task.key.provider);
     retry(task, now(), why, "paused", false);
 }
 
@@ -503,18 +505,7 @@ void Dispatcher::refreshGauges() {
         metrics_.set(kOutbox, {{"state", "failed"}}, static_cast<double>(counts->failed));
         metrics_.set(kOutbox, {{"state", "paused"}}, static_cast<double>(counts->paused));
     }
-    std::vector<std::pair<std::int64_t, std::string>> watched;
-    {
-        std::lock_guard lock(pause_mutex_);
-        for (const auto& [key, label] : paused_gauges_) watched.push_back(key);
-    }
-    for (const auto& [team_id, provider] : watched) {
-        auto pause = store_.feedbackPause(team_id, provider);
-        if (pause && !pause->has_value()) {
-            std::lock_guard lock(pause_mutex_);
-            setPausedGauge(team_id, provider, false);
-        }
-    }
+    reconcilePausedGauges();
 }
 
 void Dispatcher::takeBackLeasesOfGoneProcesses() {
@@ -537,38 +528,41 @@ void Dispatcher::takeBackLeasesOfGoneProcesses() {
     }
 }
 
-void Dispatcher::restorePausedGauges() {
-    // After a restart nothing is claimed for a paused team, so nothing else would raise its gauge.
-    auto teams = store_.listTeams();
-    if (!teams) return;
+void Dispatcher::reconcilePausedGauges() {
+    // Rebuilt from the store, not from what this process saw: another host sharing the store may
+    // have paused, resumed or deleted the team, and a deleted team's series must leave /metrics.
+    // The pause lock is held throughout so that a worker pausing a team meanwhile raises its gauge
+    // after this rebuild, not before a rebuild that read the store too early.
     std::lock_guard lock(pause_mutex_);
+    std::map<net::Labels, double> values;
+    auto teams = store_.listTeams();
+    if (!teams) return;  // keep the last known values rather than blank the family
+    const auto loaded = registry_.plugins();
     for (const auto& team : teams.value()) {
         auto settings = store_.listProviderSettings(team.id);
-        if (!settings) continue;
-        for (const auto& s : settings.value()) {
-            auto pause = store_.feedbackPause(team.id, s.provider);
-            if (pause && pause->has_value()) setPausedGauge(team.id, s.provider, true);
+        if (!settings) return;
+        // Connected providers, plus loaded ones: a team can be paused for a provider it has no
+        // token for (its tasks wait, parked, for one to be saved).
+        std::set<std::string> providers;
+        for (const auto& s : settings.value()) providers.insert(s.provider);
+        for (const auto& info : loaded) providers.insert(info.name);
+        for (const auto& provider : providers) {
+            auto pause = store_.feedbackPause(team.id, provider);
+            if (!pause) return;
+            const bool connected = std::any_of(settings->begin(), settings->end(),
+                                               [&](const auto& s) { return s.provider == provider; });
+            if (pause->has_value() || connected)
+                values[{{"team", team.slug}, {"provider", provider}}] = pause->has_value() ? 1.0 : 0.0;
         }
     }
+    metrics_.replaceSeries(kPaused, std::move(values));
 }
 
 // Call with pause_mutex_ held.
-void Dispatcher::setPausedGauge(std::int64_t team_id, const std::string& provider, bool paused) {
-    const auto key = std::make_pair(team_id, provider);
-    auto it = paused_gauges_.find(key);
-    std::string label;
-    if (it != paused_gauges_.end()) {
-        label = it->second;
-    } else {
-        auto team = store_.team(team_id);
-        label = team ? team->slug : std::to_string(team_id);
-    }
-    metrics_.set(kPaused, {{"team", label}, {"provider", provider}}, paused ? 1.0 : 0.0);
-    if (paused) {
-        paused_gauges_[key] = label;
-    } else if (it != paused_gauges_.end()) {
-        paused_gauges_.erase(it);
-    }
+void Dispatcher::setPausedGauge(std::int64_t team_id, const std::string& provider) {
+    auto team = store_.team(team_id);
+    if (!team) return;  // deleted meanwhile: no series to raise
+    metrics_.set(kPaused, {{"team", team->slug}, {"provider", provider}}, 1.0);
 }
 
 }  // namespace forgelink::delivery

@@ -55,7 +55,8 @@ struct DispatcherOptions {
     // How often the outbox is polled when nobody calls wake().
     std::chrono::milliseconds poll_interval{500};
     BackoffPolicy backoff;
-    // How often the forgelink_outbox_tasks and forgelink_feedback_paused gauges are refreshed.
+    // How often the forgelink_outbox_tasks and forgelink_feedback_paused gauges are refreshed from
+    // the store (so pauses, resumes and deleted teams of other hosts sharing it show here too).
     std::chrono::milliseconds gauge_interval{5000};
     // Store time (leases, due times, latency); tests inject one. Default: the system clock.
     std::function<store::Timestamp()> clock;
@@ -110,8 +111,10 @@ private:
     // A process of this machine that died (kill -9, OOM) leaves its tasks leased; a restarted host
     // takes them back at once instead of waiting out the lease.
     void takeBackLeasesOfGoneProcesses();
-    void restorePausedGauges();
-    void setPausedGauge(std::int64_t team_id, const std::string& provider, bool paused);
+    // Rebuilds forgelink_feedback_paused from the store: one series per team and provider that is
+    // connected or paused; none for teams that no longer exist.
+    void reconcilePausedGauges();
+    void setPausedGauge(std::int64_t team_id, const std::string& provider);
 
     store::Store& store_;
     plugin::Registry& registry_;
@@ -134,9 +137,9 @@ private:
     std::mutex hold_mutex_;
     std::map<InstanceKey, store::Timestamp> not_before_;
 
-    // Serialises "mark invalid, pause, tell people once" between workers of this process.
+    // Serialises "mark invalid, pause, tell people once" between workers of this process, and
+    // with the rebuild of the paused gauge.
     std::mutex pause_mutex_;
-    std::map<std::pair<std::int64_t, std::string>, std::string> paused_gauges_;  // (team, provider) -> team label
 
     std::mutex rng_mutex_;
     std::mt19937_64 rng_;

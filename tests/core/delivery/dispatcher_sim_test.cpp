@@ -330,10 +330,13 @@ TEST(Dispatcher, RestartOnTheSameMachineTakesBackAKilledProcesssLeasesAtOnce) {
     // A live process (even a reused id) and another machine's process keep their leases. (Their
     // builds' comment tasks share the MR comment's key with the killed one's, so they were never
     // leased with them: only the status tasks are.)
-    for (const auto id : {of_alive.id, of_elsewhere.id})
-        for (const auto& t : s.tasksOf(id))
-            if (t.key.kind == store::FeedbackKind::status)
+    for (const auto id : {of_alive.id, of_elsewhere.id}) {
+        for (const auto& t : s.tasksOf(id)) {
+            if (t.key.kind == store::FeedbackKind::status) {
                 EXPECT_EQ(t.state, store::TaskState::in_flight) << "task " << t.id;
+            }
+        }
+    }
     EXPECT_EQ(lastState(s.statuses(kMainSha, "forgelink/web")), "success");
 }
 
@@ -358,6 +361,44 @@ TEST(Dispatcher, TwoDispatchersOnOneDatabaseNeverDeliverATaskTwice) {
     for (auto id : builds)
         for (const auto& t : s.tasksOf(id)) EXPECT_EQ(t.attempts, 1) << "task " << t.id << " was claimed twice";
     EXPECT_EQ(delivered(s, "status"), 24);
+}
+
+TEST(Dispatcher, PausedGaugeFollowsTheStoreAcrossHostsAndLeavesWithADeletedTeam) {
+    DeliveryStack s;
+    auto beta = s.store->createTeam("beta", "Beta");
+    ASSERT_TRUE(beta);
+    // Paused by "host one" (the store is what hosts share); beta has no token at all.
+    ASSERT_TRUE(s.store->pauseTasksForTeam(s.team_id, "gitlab", "gitlab no longer accepts the team's token"));
+    ASSERT_TRUE(s.store->pauseTasksForTeam(beta->id, "gitlab", "no gitlab token"));
+
+    // "Host two": its own store connection, metrics and dispatcher on the same database file.
+    auto other_store = s.openStore();
+    net::Metrics other_metrics;
+    DispatcherOptions options = s.options;
+    options.owner = "host-two";
+    Dispatcher two(*other_store, s.plugins.registry(), other_metrics, s.log, options);
+    two.start();
+    const net::Labels acme{{"team", "acme"}, {"provider", "gitlab"}};
+    const net::Labels betas{{"team", "beta"}, {"provider", "gitlab"}};
+    EXPECT_EQ(other_metrics.value("forgelink_feedback_paused", acme), 1);
+    EXPECT_EQ(other_metrics.value("forgelink_feedback_paused", betas), 1);
+
+    // Resumed through host one: host two's next pass shows it delivering again.
+    ASSERT_TRUE(s.store->resumeTasksForTeam(s.team_id, "gitlab", store::nowTimestamp()));
+    EXPECT_TRUE(waitFor([&] { return other_metrics.value("forgelink_feedback_paused", acme) == 0; }, 5s));
+    EXPECT_NE(other_metrics.renderPrometheus().find("forgelink_feedback_paused{provider=\"gitlab\",team=\"acme\"} 0"),
+              std::string::npos)
+        << "a connected team that is not paused reads 0, not absent";
+
+    // Deleted through host one: host two's next pass drops the series instead of keeping it at 0.
+    ASSERT_TRUE(s.store->pauseTasksForTeam(s.team_id, "gitlab", "paused again"));
+    ASSERT_TRUE(s.store->deleteTeam(s.team_id));
+    EXPECT_TRUE(waitFor([&] { return other_metrics.renderPrometheus().find("team=\"acme\"") == std::string::npos; },
+                        5s))
+        << other_metrics.renderPrometheus();
+    // Only the deleted team's series went.
+    EXPECT_EQ(other_metrics.value("forgelink_feedback_paused", betas), 1);
+    two.stop();
 }
 
 TEST(Dispatcher, StopHandsBackWhatItClaimedButDidNotStart) {
