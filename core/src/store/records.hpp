@@ -158,6 +158,13 @@ struct ProjectWithLink {
     std::optional<RepositoryLink> link;
 };
 
+// A team's project listing as of one list version (see Store::projectListVersion).
+struct ProjectListing {
+    std::int64_t version = 0;
+    std::string team_slug;
+    std::vector<ProjectWithLink> rows;
+};
+
 // ---- builds and the feedback outbox ----------------------------------------------------------
 
 struct BuildStats {

@@ -180,6 +180,50 @@ ALTER TABLE user_tokens ADD COLUMN refresh_claim_owner TEXT;
 ALTER TABLE user_tokens ADD COLUMN refresh_claim_expires_at INTEGER;
 CREATE INDEX user_tokens_by_expiry ON user_tokens(provider, expires_at);
 )sql"},
+    // A version per team of what its project listing shows (projects, their links, the team's
+    // slug), bumped by triggers on every write, so hosts caching a rendered listing can tell it is
+    // stale whichever process (or a manual edit) wrote. Rows outlive their team on purpose: SQLite
+    // hands a deleted team's id to the next team, and that team's versions must keep counting up
+    // so no host serves the old team's cached listing for it.
+    {3, "project list versions", R"sql(
+CREATE TABLE project_list_versions (
+  team_id INTEGER PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+INSERT INTO project_list_versions (team_id, version) SELECT id, 1 FROM teams;
+CREATE TRIGGER teams_list_insert AFTER INSERT ON teams BEGIN
+  INSERT OR IGNORE INTO project_list_versions (team_id, version) VALUES (NEW.id, 0);
+  UPDATE project_list_versions SET version = version + 1 WHERE team_id = NEW.id;
+END;
+CREATE TRIGGER teams_list_slug AFTER UPDATE OF id, slug ON teams BEGIN
+  INSERT OR IGNORE INTO project_list_versions (team_id, version) VALUES (NEW.id, 0);
+  UPDATE project_list_versions SET version = version + 1 WHERE team_id IN (OLD.id, NEW.id);
+END;
+CREATE TRIGGER teams_list_delete AFTER DELETE ON teams BEGIN
+  UPDATE project_list_versions SET version = version + 1 WHERE team_id = OLD.id;
+END;
+CREATE TRIGGER projects_list_insert AFTER INSERT ON projects BEGIN
+  UPDATE project_list_versions SET version = version + 1 WHERE team_id = NEW.team_id;
+END;
+CREATE TRIGGER projects_list_update AFTER UPDATE ON projects BEGIN
+  UPDATE project_list_versions SET version = version + 1 WHERE team_id IN (OLD.team_id, NEW.team_id);
+END;
+CREATE TRIGGER projects_list_delete AFTER DELETE ON projects BEGIN
+  UPDATE project_list_versions SET version = version + 1 WHERE team_id = OLD.team_id;
+END;
+CREATE TRIGGER links_list_insert AFTER INSERT ON repository_links BEGIN
+  UPDATE project_list_versions SET version = version + 1
+   WHERE team_id = (SELECT team_id FROM projects WHERE id = NEW.project_id);
+END;
+CREATE TRIGGER links_list_update AFTER UPDATE ON repository_links BEGIN
+  UPDATE project_list_versions SET version = version + 1
+   WHERE team_id IN (SELECT team_id FROM projects WHERE id IN (OLD.project_id, NEW.project_id));
+END;
+CREATE TRIGGER links_list_delete AFTER DELETE ON repository_links BEGIN
+  UPDATE project_list_versions SET version = version + 1
+   WHERE team_id = (SELECT team_id FROM projects WHERE id = OLD.project_id);
+END;
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

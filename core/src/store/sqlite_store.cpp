@@ -318,6 +318,26 @@ std::vector<T> all(Statement&& s, Reader read) {
     return all<T>(s, read);
 }
 
+std::vector<ProjectWithLink> readProjectsWithLinks(Connection& c, std::int64_t team_id) {
+    // One query instead of one per project: a listing of 1,000 projects was 1,001 queries.
+    return all<ProjectWithLink>(
+        c.prepare("SELECT p.id, p.team_id, p.name, p.slug, p.created_at, l.project_id, l.provider, l.instance, "
+                  "l.repository_id, l.full_path, l.web_url, l.status_context, l.linked_at FROM projects p "
+                  "LEFT JOIN repository_links l ON l.project_id = p.id WHERE p.team_id = ?1 ORDER BY p.slug")
+            .bind(1, team_id),
+        [](const Statement& s) {
+            ProjectWithLink row{readProjectAt(s, 0), std::nullopt};
+            if (!s.isNull(5)) row.link = readLinkAt(s, 5);
+            return row;
+        });
+}
+
+std::int64_t readListVersion(Connection& c, std::int64_t team_id) {
+    Statement s = c.prepare("SELECT version FROM project_list_versions WHERE team_id = ?1");
+    s.bind(1, team_id);
+    return s.step() ? s.int64(0) : 0;
+}
+
 Build loadBuild(Connection& c, std::int64_t id) {
     return one<Build>(c.prepare(sql({"SELECT ", kBuildColumns, " FROM builds WHERE id = ?1"})).bind(1, id), readBuild,
                       ErrorKind::not_found, "build " + std::to_string(id) + " does not exist");
@@ -1027,17 +1047,32 @@ Result<std::vector<RepositoryLink>> SqliteStore::findLinksToRepository(std::stri
 Result<std::vector<ProjectWithLink>> SqliteStore::listProjectsWithLinks(std::int64_t team_id) {
     return guarded("listing projects with their repositories", [&]() -> Result<std::vector<ProjectWithLink>> {
         auto c = pool_.acquire();
-        // One query instead of one per project: a listing of 1,000 projects was 1,001 queries.
-        return all<ProjectWithLink>(
-            c->prepare("SELECT p.id, p.team_id, p.name, p.slug, p.created_at, l.project_id, l.provider, l.instance, "
-                       "l.repository_id, l.full_path, l.web_url, l.status_context, l.linked_at FROM projects p "
-                       "LEFT JOIN repository_links l ON l.project_id = p.id WHERE p.team_id = ?1 ORDER BY p.slug")
-                .bind(1, team_id),
-            [](const Statement& s) {
-                ProjectWithLink row{readProjectAt(s, 0), std::nullopt};
-                if (!s.isNull(5)) row.link = readLinkAt(s, 5);
-                return row;
-            });
+        return readProjectsWithLinks(*c, team_id);
+    });
+}
+
+Result<std::int64_t> SqliteStore::projectListVersion(std::int64_t team_id) {
+    return guarded("reading the project list version", [&]() -> Result<std::int64_t> {
+        auto c = pool_.acquire();
+        return readListVersion(*c, team_id);
+    });
+}
+
+Result<ProjectListing> SqliteStore::projectListing(std::int64_t team_id) {
+    return guarded("reading the project listing of team " + std::to_string(team_id), [&]() -> Result<ProjectListing> {
+        auto c = pool_.acquire();
+        // A deferred transaction is one WAL snapshot: a write committed between the reads cannot
+        // pair an old version with new rows (a cache would then keep stale rows under a current
+        // version forever).
+        Transaction tx(*c, Transaction::Mode::deferred);
+        ProjectListing listing;
+        listing.version = readListVersion(*c, team_id);
+        listing.team_slug = one<Team>(c->prepare(sql({"SELECT ", kTeamColumns, " FROM teams WHERE id = ?1"})).bind(1, team_id),
+                                      readTeam, ErrorKind::not_found, "team " + std::to_string(team_id) + " does not exist")
+                                .slug;
+        listing.rows = readProjectsWithLinks(*c, team_id);
+        tx.commit();
+        return listing;
     });
 }
 

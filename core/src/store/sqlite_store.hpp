@@ -89,6 +89,8 @@ public:
     Result<std::vector<RepositoryLink>> findLinksToRepository(std::string_view provider, std::string_view instance,
                                                              std::string_view repository_id) override;
     Result<std::vector<ProjectWithLink>> listProjectsWithLinks(std::int64_t team_id) override;
+    Result<std::int64_t> projectListVersion(std::int64_t team_id) override;
+    Result<ProjectListing> projectListing(std::int64_t team_id) override;
 
     Result<RecordedBuild> recordBuildChange(const BuildChange& change) override;
     Result<Build> build(std::int64_t build_id) override;

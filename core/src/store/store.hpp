@@ -117,6 +117,14 @@ public:
     // The team's projects ordered by slug, each with its repository link (none when not linked),
     // read in one query: the same as listProjects() then repositoryLink() for each.
     virtual Result<std::vector<ProjectWithLink>> listProjectsWithLinks(std::int64_t team_id) = 0;
+    // A number that changes whenever what the team's listing shows changes (a project created,
+    // renamed or deleted, a link made, changed or removed, the team's slug, the team deleted and
+    // its id reused), whoever wrote it: the database keeps it, so every host sharing it agrees.
+    // Never decreases. 0 for a team id that never existed.
+    virtual Result<std::int64_t> projectListVersion(std::int64_t team_id) = 0;
+    // The version, the team's slug and listProjectsWithLinks(), read in one transaction so the
+    // rows are exactly those of that version. not_found when the team does not exist.
+    virtual Result<ProjectListing> projectListing(std::int64_t team_id) = 0;
 
     // ---- builds and the feedback outbox --------------------------------------------------
     // Writes the build (insert, or update with version + 1) and enqueues its feedback tasks in ONE
