@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include <cpprest/containerstream.h>
 #include <cpprest/http_listener.h>
 
 #include "common/strings.hpp"
@@ -51,25 +52,51 @@ std::string errorBody(std::string_view code, std::string_view message) {
     return body;
 }
 
-http_response makeResponse(int status, const Headers& headers, const std::string& body, bool close_connection) {
+// A read-only view of a shared body as cpprestsdk's container stream wants a collection. The
+// stream is opened for reading only, so the mutable accessors container_buffer also needs (it
+// writes through them only when opened for writing) are never used to write.
+class SharedBytes {
+public:
+    using value_type = std::uint8_t;
+    explicit SharedBytes(std::shared_ptr<const std::string> text) : text_(std::move(text)) {}
+    std::size_t size() const { return text_->size(); }
+    value_type& operator[](std::size_t at) { return begin()[at]; }
+    value_type* begin() { return reinterpret_cast<value_type*>(const_cast<char*>(text_->data())); }
+    value_type* end() { return begin() + size(); }
+    void resize(std::size_t) { throw std::logic_error("a shared response body is read-only"); }
+
+private:
+    std::shared_ptr<const std::string> text_;
+};
+
+http_response makeResponse(int status, const Headers& headers, std::string body, bool close_connection,
+                           std::shared_ptr<const std::string> shared_body = nullptr) {
     http_response response(static_cast<web::http::status_code>(status));
-    if (!body.empty()) {
-        response.set_body(std::vector<unsigned char>(body.begin(), body.end()));
-    }
+    std::string content_type;
     bool has_type = false;
+    for (const auto& [name, value] : headers) {
+        if (common::iequals(name, "Content-Type")) {
+            has_type = true;
+            content_type = value;
+        }
+    }
+    if (!has_type) content_type = "application/octet-stream";
+    // Handed over, not copied: the body may be hundreds of KB and this runs on every request.
+    if (shared_body && !shared_body->empty()) {
+        const auto length = shared_body->size();
+        response.set_body(concurrency::streams::bytestream::open_istream(SharedBytes(std::move(shared_body))), length,
+                          content_type);
+    } else if (!body.empty()) {
+        response.set_body(std::move(body), content_type);
+    }
     for (const auto& [name, value] : headers) {
         // cpprestsdk frames the body itself; a handler's own framing headers would contradict it.
         if (common::iequals(name, "Content-Length") || common::iequals(name, "Transfer-Encoding")) continue;
         if (common::iequals(name, "Content-Type")) {
-            has_type = true;
             response.headers()[name] = value;
             continue;
         }
         response.headers().add(name, value);
-    }
-    if (!has_type && !body.empty()) {
-        response.headers().remove(web::http::header_names::content_type);
-        response.headers().add(web::http::header_names::content_type, "application/octet-stream");
     }
     if (close_connection) response.headers()[web::http::header_names::connection] = "close";
     return response;
@@ -213,7 +240,8 @@ struct ServerState {
                                     false};
         }
         try {
-            sendReply(request, makeResponse(answer.status, answer.headers, answer.body, closing));
+            sendReply(request, makeResponse(answer.status, answer.headers, std::move(answer.body), closing,
+                                            std::move(answer.shared_body)));
         } catch (...) {
             replyError(request, 500, "internal", "internal server error", closing);
         }

@@ -38,6 +38,9 @@ struct ServerResponse {
     std::string body;
     // When set, the connection is dropped without an answer (for fault injection).
     bool drop_connection = false;
+    // When set, sent instead of `body`: a large answer kept in a cache goes out without being
+    // copied into every response. Never modified through here.
+    std::shared_ptr<const std::string> shared_body = nullptr;
 };
 
 // Called on one of the server's worker threads (never on the listener's I/O threads), so a

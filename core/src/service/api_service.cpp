@@ -37,7 +37,8 @@ ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
       metrics_(deps.metrics),
       log_(deps.log),
       admin_tokens_(std::move(deps.admin_tokens)),
-      options_(options) {
+      options_(options),
+      listings_(options.listing_cache_bytes) {
     metrics_.describe(kRequests, "counter", "HTTP requests answered, by method, route template and status");
     metrics_.describe(kLatency, "histogram", "HTTP request handling time in seconds, by method and route template");
     metrics_.describe(kTokenDays, "gauge", "Days until each team's provider token expires (negative: expired)");
@@ -118,7 +119,10 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
         log_.log(LogLevel::error, "request failed", {{"route", route_template}, {"reason", e.what()}});
         response = errorResponse(500, "internal", "an internal error occurred; see the server log");
     }
-    if (request.method == "HEAD") response.body.clear();
+    if (request.method == "HEAD") {
+        response.body.clear();
+        response.shared_body.reset();
+    }
 
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

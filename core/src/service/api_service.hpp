@@ -25,6 +25,7 @@
 #include "net/metrics.hpp"
 #include "plugin/registry.hpp"
 #include "service/admin_tokens.hpp"
+#include "service/listing_cache.hpp"
 #include "service/router.hpp"
 #include "store/store.hpp"
 
@@ -33,6 +34,9 @@ namespace forgelink::service {
 struct ServiceOptions {
     std::chrono::hours session_ttl{24 * 14};
     std::chrono::minutes login_ttl{10};  // how long a started login may take
+    // Rendered project listings kept in memory (bodies and tags; see ListingCache). A 1,000-project
+    // listing is ~140 KB, so the default holds a few hundred busy teams; 0 turns the cache off.
+    std::size_t listing_cache_bytes = std::size_t{32} << 20;
 };
 
 struct ServiceDeps {
@@ -125,6 +129,9 @@ private:
     nlohmann::json linkProject(const store::Team& team, const store::Project& project, const std::string& provider,
                                const std::string& id_or_path);
     nlohmann::json projectView(const store::Project& project);
+    // The team's listing as of the store's current list version: from listings_ when it holds
+    // that version, else read (version and rows in one transaction), rendered and kept.
+    CachedListing projectListing(std::int64_t team_id);
     // build_routes.cpp
     net::ServerResponse createBuild(Call& call);
     net::ServerResponse updateBuild(Call& call);
@@ -147,6 +154,7 @@ private:
     AdminTokens admin_tokens_;
     ServiceOptions options_;
     Router<Route> router_;
+    ListingCache listings_;
 };
 
 }  // namespace forgelink::service

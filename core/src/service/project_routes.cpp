@@ -3,6 +3,7 @@
 
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
+#include "service/etag.hpp"
 #include "service/json_input.hpp"
 #include "service/validation.hpp"
 #include "service/views.hpp"
@@ -132,17 +133,42 @@ net::ServerResponse ApiService::createProject(Call& call) {
     return response;
 }
 
+CachedListing ApiService::projectListing(std::int64_t team_id) {
+    // One indexed read per request instead of stepping 1,000 joined rows and writing 140 KB of
+    // JSON (perf: three quarters of the request). The version lives in the database, so a write
+    // through another host sharing it is seen by the very next request here.
+    const auto version = orThrow(store_.projectListVersion(team_id));
+    if (auto hit = listings_.find(team_id, version)) return std::move(*hit);
+    const auto listing = orThrow(store_.projectListing(team_id));
+    auto body = std::make_shared<std::string>();
+    body->reserve(64 + listing.rows.size() * 400);
+    JsonWriter out(*body);
+    out.beginObject().key("items").beginArray();
+    for (const auto& row : listing.rows)
+        writeProjectView(out, row.project, &listing.team_slug, row.link ? &*row.link : nullptr);
+    out.endArray().endObject();
+    CachedListing rendered{listing.version, std::move(body), ""};
+    rendered.etag = strongEtag(*rendered.body);
+    listings_.put(team_id, rendered);
+    return rendered;
+}
+
 net::ServerResponse ApiService::listProjects(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
-    const auto rows = orThrow(store_.listProjectsWithLinks(team.id));
-    // Written as text: as a document, 1,000 projects cost more than everything else (perf).
-    std::string body;
-    body.reserve(64 + rows.size() * 400);
-    JsonWriter out(body);
-    out.beginObject().key("items").beginArray();
-    for (const auto& row : rows) writeProjectView(out, row.project, &team.slug, row.link ? &*row.link : nullptr);
-    out.endArray().endObject();
-    return jsonTextResponse(200, std::move(body));
+    auto listing = projectListing(team.id);
+    net::ServerResponse response;
+    // Revalidate every time (no-cache), and only in the caller's own cache (private: the answer
+    // depends on who asks); a 304 comes after the access check, so it tells nobody anything new.
+    response.headers = {{"ETag", listing.etag}, {"Cache-Control", "private, no-cache"}};
+    const std::string* condition = call.request.header("If-None-Match");
+    if (condition != nullptr && ifNoneMatchHits(*condition, listing.etag)) {
+        response.status = 304;
+        return response;
+    }
+    response.status = 200;
+    response.headers.emplace_back("Content-Type", "application/json");
+    response.shared_body = std::move(listing.body);
+    return response;
 }
 
 net::ServerResponse ApiService::showProject(Call& call) {

@@ -125,18 +125,28 @@ protected:
 
     Reply call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
                std::vector<std::pair<std::string, std::string>> headers = {}, bool auth = true) {
+        return callAt(server_->baseUrl(), method, path, body, std::move(headers), auth);
+    }
+    // The same against another server (a second host in a test).
+    Reply callAt(const std::string& base_url, const std::string& method, const std::string& path,
+                 const nlohmann::json& body = nullptr, std::vector<std::pair<std::string, std::string>> headers = {},
+                 bool auth = true) {
         if (auth) headers.emplace_back("Authorization", std::string("Bearer ") + kAdminToken);
         std::string text;
         if (!body.is_null()) {
             text = body.dump();
             headers.emplace_back("Content-Type", "application/json");
         }
-        return raw(method, path, text, headers);
+        return rawAt(base_url, method, path, text, headers);
     }
 
     Reply raw(const std::string& method, const std::string& path, const std::string& body,
               const std::vector<std::pair<std::string, std::string>>& headers) {
-        auto result = sim::httpRequest(method, server_->baseUrl() + path, headers, body);
+        return rawAt(server_->baseUrl(), method, path, body, headers);
+    }
+    Reply rawAt(const std::string& base_url, const std::string& method, const std::string& path,
+                const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers) {
+        auto result = sim::httpRequest(method, base_url + path, headers, body);
         Reply reply;
         reply.status = result.status;
         reply.text = result.body;

@@ -1,0 +1,31 @@
+#include "service/etag.hpp"
+
+#include "common/strings.hpp"
+#include "secrets/digest.hpp"
+
+namespace forgelink::service {
+
+std::string strongEtag(std::string_view body) {
+    // 128 bits of SHA-256 are plenty to tell versions of one resource apart.
+    return "\"" + secrets::sha256Hex(body).substr(0, 32) + "\"";
+}
+
+bool ifNoneMatchHits(std::string_view header, std::string_view etag) {
+    const std::string_view wanted = etag.substr(0, 2) == "W/" ? etag.substr(2) : etag;
+    std::string_view rest = common::trim(header);
+    if (rest == "*") return true;
+    while (!rest.empty()) {
+        if (rest.substr(0, 2) == "W/") rest.remove_prefix(2);
+        if (rest.empty() || rest.front() != '"') return false;
+        const auto close = rest.find('"', 1);
+        if (close == std::string_view::npos) return false;
+        if (rest.substr(0, close + 1) == wanted) return true;
+        rest = common::trim(rest.substr(close + 1));
+        if (rest.empty()) break;
+        if (rest.front() != ',') return false;
+        rest = common::trim(rest.substr(1));
+    }
+    return false;
+}
+
+}  // namespace forgelink::service
