@@ -335,6 +335,13 @@ Result<Identity> GitHubProvider::currentUser(const Credentials& c) {
 
 }  // namespace forgelink::github
 
+namespace {
+// GitHub's token prefixes (fine-grained personal, classic personal, OAuth, user-to-server,
+// server-to-server, refresh): the host masks them in its logs.
+const char* const kSecretTokenPrefixes[] = {"github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", nullptr};
+}  // namespace
+
 FORGELINK_PLUGIN(forgelink::github::GitHubProvider, "github", "1.0.0",
                  FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES | FORGELINK_CAP_COMMIT_STATUS |
-                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN)
+                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN,
+                 kSecretTokenPrefixes)

@@ -267,6 +267,15 @@ Result<Identity> GitLabProvider::currentUser(const Credentials& credentials) {
 
 }  // namespace forgelink::gitlab
 
+namespace {
+// GitLab's token prefixes (personal/project/group access, OAuth application secret, deploy, runner
+// authentication, pipeline trigger, CI job, feed, incoming mail, SCIM, agent): the host masks them
+// in its logs.
+const char* const kSecretTokenPrefixes[] = {"glpat-", "gloas-", "gldt-",   "glrt-",   "glptt-",   "glcbt-",
+                                            "glft-",  "glimt-", "glsoat-", "glagent-", nullptr};
+}  // namespace
+
 FORGELINK_PLUGIN(forgelink::gitlab::GitLabProvider, "gitlab", "0.1.0",
                  FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES | FORGELINK_CAP_COMMIT_STATUS |
-                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN)
+                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN,
+                 kSecretTokenPrefixes)

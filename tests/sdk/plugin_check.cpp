@@ -1,5 +1,6 @@
 // forgelink_plugin_check <path>...: loads plugin files or directories the way the host does and
-// prints one line per loaded provider: "<name> <version> abi=<n> caps=<a,b> path=<file>".
+// prints one line per loaded provider:
+// "<name> <version> abi=<n> caps=<a,b> secret_prefixes=<p,q> path=<file>" ("none" for an empty list).
 // Refusals go to stderr. Exit status: 0 when something loaded and nothing was refused, 1 otherwise,
 // 2 on bad usage. No provider gets to reach the network from here.
 #include <cstdio>
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
     for (const auto& plugin : registry.plugins()) {
         std::cout << plugin.name << ' ' << plugin.version << " abi=" << plugin.abi_version
                   << " caps=" << joined(forgelink::plugin::capabilityNames(plugin.capabilities))
-                  << " path=" << plugin.path << '\n';
+                  << " secret_prefixes=" << joined(plugin.secret_token_prefixes) << " path=" << plugin.path << '\n';
     }
     for (const auto& refusal : registry.refusals()) std::cerr << "refused: " << refusal.message << '\n';
     if (registry.plugins().empty() && registry.refusals().empty()) std::cerr << "no plugin found\n";

@@ -22,8 +22,12 @@
 extern "C" {
 #endif
 
-/* Bumped whenever the descriptor or the C++ provider interface changes incompatibly. */
+/* Bumped whenever the descriptor or the C++ provider interface changes incompatibly. Compatible
+ * growth does not bump it: new descriptor fields are only ever added at the end, and the host tells
+ * which revision a plugin was built against by its struct_size (see FORGELINK_DESCRIPTOR_SIZE_*). */
 #define FORGELINK_ABI_VERSION 1u
+/* Revision of the version-1 descriptor: 1 = up to `destroy`; 2 = adds secret_token_prefixes. */
+#define FORGELINK_ABI_REVISION 2u
 
 /* The one symbol every plugin exports. */
 #define FORGELINK_PLUGIN_SYMBOL "forgelink_plugin_entry"
@@ -47,7 +51,21 @@ typedef struct forgelink_plugin_descriptor {
     void* (*create)(void* host, char* error, size_t error_size);
     /* Destroys what `create` returned. Never throws. */
     void (*destroy)(void* provider);
+
+    /* ---- revision 2 ---- */
+    /* NULL, or a NULL-terminated list of the prefixes that start this forge's secrets (say
+     * "glpat-"). The host masks "<prefix><6 or more of [A-Za-z0-9_.-]>" in every log line and
+     * error text from the moment the plugin loads, so a token that slips into a message never
+     * reaches the log. Each prefix: 4 to 40 characters of [A-Za-z0-9_-], starting with a letter
+     * or digit; at most 64 prefixes. Static, like the other strings. */
+    const char* const* secret_token_prefixes;
 } forgelink_plugin_descriptor;
+
+/* struct_size of each revision's descriptor: the host accepts any of them. */
+#define FORGELINK_DESCRIPTOR_SIZE_REV1 (offsetof(forgelink_plugin_descriptor, destroy) + sizeof(void (*)(void*)))
+#define FORGELINK_DESCRIPTOR_SIZE_REV2 (sizeof(forgelink_plugin_descriptor))
+/* The most secret token prefixes one plugin may declare. */
+#define FORGELINK_MAX_SECRET_TOKEN_PREFIXES 64u
 
 typedef const forgelink_plugin_descriptor* (*forgelink_plugin_entry_fn)(void);
 

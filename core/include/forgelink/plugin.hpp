@@ -3,6 +3,11 @@
 //   #include <forgelink/plugin.hpp>
 //   class MyProvider : public forgelink::Provider { ... explicit MyProvider(forgelink::HostServices&); };
 //   FORGELINK_PLUGIN(MyProvider, "myforge", "1.0.0", FORGELINK_CAP_TOKEN_VALIDATION | ...)
+//
+// With the prefixes of the forge's secrets, which the host then masks in its logs (abi.h,
+// secret_token_prefixes):
+//   const char* const kMySecretPrefixes[] = {"myf_pat_", "myf_oauth_", nullptr};
+//   FORGELINK_PLUGIN(MyProvider, "myforge", "1.0.0", FORGELINK_CAP_TOKEN_VALIDATION, kMySecretPrefixes)
 #pragma once
 
 #include <boost/version.hpp>
@@ -48,10 +53,14 @@ namespace forgelink::detail {
 inline void copyMessage(char* out, std::size_t size, const char* message) noexcept {
     if (out != nullptr && size > 0) std::snprintf(out, size, "%s", message);
 }
+// FORGELINK_PLUGIN's optional last argument: none, or a NULL-terminated array of prefixes.
+constexpr const char* const* secretTokenPrefixes() noexcept { return nullptr; }
+constexpr const char* const* secretTokenPrefixes(const char* const* prefixes) noexcept { return prefixes; }
 }  // namespace forgelink::detail
 
-// Exports the descriptor for ProviderClass, which must be constructible from HostServices&.
-#define FORGELINK_PLUGIN(ProviderClass, NAME, VERSION, CAPABILITIES)                                      \
+// Exports the descriptor for ProviderClass, which must be constructible from HostServices&. The
+// optional fifth argument names a NULL-terminated array of the forge's secret token prefixes.
+#define FORGELINK_PLUGIN(ProviderClass, NAME, VERSION, CAPABILITIES, ...)                                 \
     namespace {                                                                                           \
     void* forgelink_create_(void* host, char* error, std::size_t error_size) noexcept {                  \
         try {                                                                                             \
@@ -67,6 +76,7 @@ inline void copyMessage(char* out, std::size_t size, const char* message) noexce
     void forgelink_destroy_(void* provider) noexcept { delete static_cast<forgelink::Provider*>(provider); } \
     const forgelink_plugin_descriptor forgelink_descriptor_ = {                                           \
         FORGELINK_ABI_VERSION, static_cast<uint32_t>(sizeof(forgelink_plugin_descriptor)), NAME, VERSION, \
-        FORGELINK_BUILD_FINGERPRINT, (CAPABILITIES), &forgelink_create_, &forgelink_destroy_};           \
+        FORGELINK_BUILD_FINGERPRINT, (CAPABILITIES), &forgelink_create_, &forgelink_destroy_,            \
+        forgelink::detail::secretTokenPrefixes(__VA_ARGS__)};                                             \
     }                                                                                                     \
     FORGELINK_EXPORT const forgelink_plugin_descriptor* forgelink_plugin_entry(void) { return &forgelink_descriptor_; }

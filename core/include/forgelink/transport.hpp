@@ -64,8 +64,9 @@ public:
 
 enum class LogLevel { debug, info, warn, error };
 
-// Structured log sink. Messages must never contain secrets; the host redacts known secret
-// shapes as a second line of defence.
+// Structured log sink. Messages must never contain secrets; the host redacts secret-looking
+// headers, parameters and fields, and the token prefixes plugins declare (abi.h,
+// secret_token_prefixes), as a second line of defence.
 class Logger {
 public:
     virtual ~Logger() = default;

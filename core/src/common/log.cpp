@@ -1,6 +1,8 @@
 #include "common/log.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -22,7 +24,8 @@ struct Rule {
 };
 
 // Ordered: whole header values first, so a "Bearer ..." inside an Authorization header is
-// masked as one value, then the shapes that can appear anywhere in free text.
+// masked as one value, then the shapes that can appear anywhere in free text. Forge-neutral only:
+// token prefixes come from the plugins (Redactor::addTokenPrefixes).
 const std::vector<Rule>& rules() {
     static const auto flags = std::regex::ECMAScript | std::regex::icase | std::regex::optimize;
     static const std::vector<Rule> list = {
@@ -42,12 +45,6 @@ const std::vector<Rule>& rules() {
                     flags),
          "\"$1\"$2\"[REDACTED]\""},
         {std::regex(R"re(\bBearer\s+[A-Za-z0-9\-._~+/]+=*)re", flags), "Bearer [REDACTED]"},
-        // GitLab token prefixes (personal, OAuth app secret, deploy, runner, trigger, CI build,
-        // feed, incoming mail, SCIM/OAuth, agent).
-        {std::regex(R"re(\b(glpat|gloas|gldt|glrt|glptt|glcbt|glft|glimt|glsoat|glagent)-[A-Za-z0-9_\-.]{6,})re", flags),
-         "$1-[REDACTED]"},
-        {std::regex(R"re(\bgithub_pat_[A-Za-z0-9_]{10,})re", flags), "github_pat_[REDACTED]"},
-        {std::regex(R"re(\b(gh[pousr])_[A-Za-z0-9]{10,})re", flags), "$1_[REDACTED]"},
     };
     return list;
 }
@@ -89,13 +86,64 @@ std::string utcTimestamp() {
 
 }  // namespace
 
-std::string redact(std::string_view text) {
+struct Redactor::TokenRule {
+    std::regex pattern;
+};
+
+Redactor& Redactor::global() {
+    static Redactor redactor;
+    return redactor;
+}
+
+std::string Redactor::redact(std::string_view text) const {
     std::string out(text);
     for (const auto& rule : rules()) {
         out = std::regex_replace(out, rule.pattern, rule.replacement);
     }
+    std::shared_ptr<const TokenRule> token_rule;
+    {
+        std::lock_guard lock(mutex_);
+        token_rule = token_rule_;
+    }
+    if (token_rule) out = std::regex_replace(out, token_rule->pattern, "$1[REDACTED]");
     return out;
 }
+
+void Redactor::addTokenPrefixes(const std::vector<std::string>& prefixes) {
+    std::lock_guard lock(mutex_);
+    bool added = false;
+    for (const auto& prefix : prefixes) {
+        if (prefix.empty() || std::find(prefixes_.begin(), prefixes_.end(), prefix) != prefixes_.end()) continue;
+        prefixes_.push_back(prefix);
+        added = true;
+    }
+    if (!added) return;
+    std::sort(prefixes_.begin(), prefixes_.end());
+    // Longest first: of "github_" and "github_pat_" the longer one names the token.
+    std::vector<std::string> ordered = prefixes_;
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    std::string alternatives;
+    for (const auto& prefix : ordered) {
+        if (!alternatives.empty()) alternatives += '|';
+        for (char c : prefix) {
+            // The plugin loader admits only [A-Za-z0-9_-]; escape anything else all the same.
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') alternatives += '\\';
+            alternatives += c;
+        }
+    }
+    // A prefix inside a longer word ("myglpat-...") is not a token start: only at a word start.
+    token_rule_ = std::make_shared<const TokenRule>(
+        TokenRule{std::regex("\\b(" + alternatives + ")[A-Za-z0-9_.\\-]{6,}",
+                             std::regex::ECMAScript | std::regex::optimize)});
+}
+
+std::vector<std::string> Redactor::tokenPrefixes() const {
+    std::lock_guard lock(mutex_);
+    return prefixes_;
+}
+
+std::string redact(std::string_view text) { return Redactor::global().redact(text); }
 
 bool isSecretHeader(std::string_view name) {
     static constexpr std::array<std::string_view, 9> kNames = {

@@ -3,17 +3,42 @@
 
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "forgelink/transport.hpp"  // Logger, LogLevel
 
 namespace forgelink::common {
 
-// Masks what looks like a secret in free text: values of Authorization / PRIVATE-TOKEN / Cookie /
-// Set-Cookie headers, private_token= / access_token= / client_secret= / refresh_token= / code=
-// query parameters, and token shapes (glpat-..., ghp_..., gho_..., github_pat_..., Bearer ...).
+// Masks what looks like a secret in free text. The core knows no forge, only forge-neutral
+// shapes: values of Authorization / PRIVATE-TOKEN / Cookie / Set-Cookie (and similar) headers,
+// private_token= / access_token= / client_secret= / refresh_token= / code= parameters, secret-named
+// JSON fields, passwords in URLs and "Bearer ..." values. A forge's own token shapes come from its
+// plugin: each declares the prefixes of its secrets (descriptor secret_token_prefixes) and the
+// plugin registry adds them to the global redactor when it loads the plugin.
+class Redactor {
+public:
+    // The process's redactor: redact() and every JsonLogger use it.
+    static Redactor& global();
+
+    std::string redact(std::string_view text) const;
+    // From now on also masks "<prefix><6 or more of [A-Za-z0-9_.-]>" wherever it appears
+    // (case-sensitive), keeping the prefix: "glpat-[REDACTED]". Known prefixes are ignored.
+    // Thread-safe, also while other threads redact.
+    void addTokenPrefixes(const std::vector<std::string>& prefixes);
+    std::vector<std::string> tokenPrefixes() const;  // sorted
+
+private:
+    struct TokenRule;  // the compiled pattern; <regex> stays out of this header
+    mutable std::mutex mutex_;
+    std::vector<std::string> prefixes_;
+    std::shared_ptr<const TokenRule> token_rule_;  // null while no prefix is known
+};
+
+// Redactor::global().redact(text).
 std::string redact(std::string_view text);
 
 // True for header names whose values are secrets (case-insensitive).

@@ -1,6 +1,7 @@
 #include "plugin/descriptor_check.hpp"
 
 #include <cstdio>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -57,9 +58,10 @@ std::optional<std::string> checkDescriptor(const forgelink_plugin_descriptor* de
         return "wrong ABI version: got " + std::to_string(descriptor->abi_version) + ", supported " +
                std::to_string(FORGELINK_ABI_VERSION);
     }
-    if (descriptor->struct_size != sizeof(forgelink_plugin_descriptor)) {
+    if (!isKnownDescriptorSize(descriptor->struct_size)) {
         return "wrong descriptor size: got " + std::to_string(descriptor->struct_size) + " bytes, expected " +
-               std::to_string(sizeof(forgelink_plugin_descriptor)) + " (built against a different SDK?)";
+               std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + " or " + std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV2) +
+               " (built against a different SDK?)";
     }
     if (descriptor->build_fingerprint == nullptr) return std::string("missing build fingerprint");
     if (host_fingerprint != descriptor->build_fingerprint) {
@@ -82,7 +84,49 @@ std::optional<std::string> checkDescriptor(const forgelink_plugin_descriptor* de
     if (const std::uint64_t unknown = descriptor->capabilities & ~kKnownCapabilities; unknown != 0) {
         return "unknown capability bits " + hex(unknown) + " (this host knows " + hex(kKnownCapabilities) + ")";
     }
+    if (auto prefixes = secretTokenPrefixes(descriptor); !prefixes) return prefixes.error().message;
     return std::nullopt;
+}
+
+bool isKnownDescriptorSize(std::uint32_t size) noexcept {
+    return size == FORGELINK_DESCRIPTOR_SIZE_REV1 || size == FORGELINK_DESCRIPTOR_SIZE_REV2;
+}
+
+bool isValidSecretTokenPrefix(std::string_view prefix) noexcept {
+    if (prefix.size() < 4 || prefix.size() > 40) return false;
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    if (!alnum(prefix.front())) return false;
+    for (char c : prefix) {
+        if (!alnum(c) && c != '_' && c != '-') return false;
+    }
+    return true;
+}
+
+Result<std::vector<std::string>> secretTokenPrefixes(const forgelink_plugin_descriptor* descriptor) {
+    std::vector<std::string> prefixes;
+    // A revision-1 plugin's descriptor ends before the field: reading it would read past the struct.
+    if (descriptor->struct_size < FORGELINK_DESCRIPTOR_SIZE_REV2 || descriptor->secret_token_prefixes == nullptr)
+        return prefixes;
+    for (std::size_t i = 0;; ++i) {
+        const char* prefix = descriptor->secret_token_prefixes[i];
+        if (prefix == nullptr) break;
+        // Stops a list that lacks its NULL from being read on into whatever follows it.
+        if (i == FORGELINK_MAX_SECRET_TOKEN_PREFIXES) {
+            return makeError(ErrorKind::invalid_input,
+                             "more than " + std::to_string(FORGELINK_MAX_SECRET_TOKEN_PREFIXES) +
+                                 " secret token prefixes (is the list NULL-terminated?)");
+        }
+        // Bounded read: a prefix longer than the limit is refused without scanning all of it.
+        const std::string_view text(prefix, ::strnlen(prefix, 41));
+        if (!isValidSecretTokenPrefix(text)) {
+            return makeError(ErrorKind::invalid_input,
+                             "secret token prefix " + std::to_string(i) + " " + quoted(text) +
+                                 " is not usable: expected 4 to 40 characters of [A-Za-z0-9_-] starting with a "
+                                 "letter or digit (shorter or looser prefixes would mask ordinary words)");
+        }
+        prefixes.emplace_back(text);
+    }
+    return prefixes;
 }
 
 }  // namespace forgelink::plugin

@@ -1,5 +1,8 @@
 // The only file that touches Boost.DLL (see PITFALLS: 1.74 names, throwing overloads, lifetimes).
 //
+// Loading a plugin registers the prefixes of its secrets with the process's log redactor
+// (common::Redactor::global()), so every JsonLogger and common::redact() masks them from then on.
+//
 // Threads: load() is meant for start-up, from one thread. Once loading is done the const lookups
 // (plugins, info, provider) may be called from any number of threads.
 #include "plugin/registry.hpp"
@@ -11,6 +14,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/log.hpp"
 #include "forgelink/plugin.hpp"
 #include "plugin/descriptor_check.hpp"
 #include "plugin/path_safety.hpp"
@@ -175,6 +179,11 @@ void Registry::loadFile(const std::string& path) {
         return;
     }
 
+    // Before create: from here on the plugin may log, and its secrets must already be masked. The
+    // shapes stay registered even if create fails (masking a little more is harmless).
+    auto prefixes = secretTokenPrefixes(descriptor);  // checkDescriptor has vetted them
+    if (prefixes) common::Redactor::global().addTokenPrefixes(prefixes.value());
+
     std::string failure;
     void* made = nullptr;
     try {
@@ -200,6 +209,7 @@ void Registry::loadFile(const std::string& path) {
     loaded->info.version = descriptor->plugin_version;
     loaded->info.abi_version = descriptor->abi_version;
     loaded->info.capabilities = descriptor->capabilities;
+    if (prefixes) loaded->info.secret_token_prefixes = std::move(prefixes.value());
     loaded_.emplace(name, std::move(loaded));
 }
 

@@ -19,6 +19,9 @@ struct PluginInfo {
     std::uint32_t abi_version = 0;
     std::uint64_t capabilities = 0;
     std::string path;           // canonical path of the library
+    // The descriptor's secret_token_prefixes (none from a revision-1 plugin); load() has added them
+    // to common::Redactor::global().
+    std::vector<std::string> secret_token_prefixes;
 };
 
 // Names of the capability bits set in `caps`, e.g. {"token_validation", "repositories"}.
@@ -45,7 +48,8 @@ public:
     Registry& operator=(const Registry&) = delete;
 
     // Loads every plugin file found at `path` (a library file, or a directory scanned for
-    // lib*.so). Refusals are collected, not thrown; the plugins that loaded stay usable.
+    // lib*.so). Refusals are collected, not thrown; the plugins that loaded stay usable. Each
+    // plugin's secret token prefixes go to the process's log redactor before its create runs.
     void load(const std::string& path);
 
     const std::vector<LoadRefusal>& refusals() const noexcept { return refusals_; }

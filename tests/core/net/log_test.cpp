@@ -14,12 +14,39 @@ void expectMasked(const std::string& text, const std::string& secret) {
     EXPECT_NE(out.find("[REDACTED]"), std::string::npos) << out;
 }
 
-TEST(Redact, MasksTokenShapes) {
-    expectMasked("token is glpat-AbCdEf123456_xyz-789 ok", "AbCdEf123456_xyz-789");
-    expectMasked("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "16C7e42F292c6912E7710c838347Ae178B4a");
-    expectMasked("gho_16C7e42F292c6912E7710c838347Ae178B4a", "16C7e42F292c6912E7710c838347Ae178B4a");
-    expectMasked("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "11ABCDEFG0123456789_abcdefghijklmnop");
-    expectMasked("sent Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9");
+TEST(Redact, TheCoreKnowsNoForgesTokenShapes) {
+    // Without a plugin nothing says these are secrets: the core masks only forge-neutral shapes.
+    Redactor fresh;
+    for (const std::string text : {"see glpat-AbCdEf123456_xyz-789 here", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"}) {
+        EXPECT_EQ(fresh.redact(text), text);
+    }
+    // Defence in depth that needs no forge knowledge still holds for the same tokens.
+    for (const std::string text : {"PRIVATE-TOKEN: glpat-AbCdEf123456_xyz-789", "Authorization: Bearer ghp_16C7e42F292c6912",
+                                   R"({"token":"glpat-AbCdEf123456_xyz-789"})", "GET /x?private_token=glpat-AbCdEf123456"}) {
+        const auto out = fresh.redact(text);
+        EXPECT_EQ(out.find("AbCdEf123456"), std::string::npos) << out;
+        EXPECT_EQ(out.find("16C7e42F292c6912"), std::string::npos) << out;
+        EXPECT_NE(out.find("[REDACTED]"), std::string::npos) << out;
+    }
+}
+
+TEST(Redact, MasksTheTokenPrefixesItWasTaught) {
+    Redactor redactor;
+    redactor.addTokenPrefixes({"glpat-", "ghp_", "github_pat_", "github_"});
+    redactor.addTokenPrefixes({"glpat-"});  // a second plugin declaring it again changes nothing
+    EXPECT_EQ(redactor.tokenPrefixes(), (std::vector<std::string>{"ghp_", "github_", "github_pat_", "glpat-"}));
+    EXPECT_EQ(redactor.redact("token is glpat-AbCdEf123456_xyz-789 ok"), "token is glpat-[REDACTED] ok");
+    EXPECT_EQ(redactor.redact("ghp_16C7e42F292c6912E7710c838347Ae178B4a"), "ghp_[REDACTED]");
+    // The longest prefix names the token.
+    EXPECT_EQ(redactor.redact("github_pat_11ABCDEFG0123456789_abcdefghijklmnop"), "github_pat_[REDACTED]");
+    // Forge-neutral rules still come first and still apply.
+    EXPECT_EQ(redactor.redact("sent Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig").find("eyJhbGciOiJIUzI1NiJ9"),
+              std::string::npos);
+    // Not a token: the prefix inside a word, a prefix without enough after it, another case.
+    for (const std::string text : {"myglpat-AbCdEf123456", "glpat-abc", "ghp_ is the prefix of classic tokens",
+                                   "GLPAT-AbCdEf123456"}) {
+        EXPECT_EQ(redactor.redact(text), text);
+    }
 }
 
 TEST(Redact, MasksSecretHeaders) {
@@ -41,6 +68,7 @@ TEST(Redact, MasksSecretParameters) {
         EXPECT_NE(out.find("page=2"), std::string::npos) << out;
     }
     expectMasked(R"({"access_token":"gho_abc","token_type":"bearer"})", "gho_abc");
+    expectMasked(R"({"refresh_token": "glrt-0123456789abcdef"})", "0123456789abcdef");
     expectMasked("https://user:hunter2@example.com/x", "hunter2");
 }
 

@@ -16,7 +16,7 @@ constexpr const char* kHost = FORGELINK_BUILD_FINGERPRINT;
 
 forgelink_plugin_descriptor valid() {
     return {FORGELINK_ABI_VERSION, sizeof(forgelink_plugin_descriptor), "example", "1.0.0", kHost,
-            FORGELINK_CAP_TOKEN_VALIDATION, &createNothing, &destroyNothing};
+            FORGELINK_CAP_TOKEN_VALIDATION, &createNothing, &destroyNothing, nullptr};
 }
 
 std::string problem(const forgelink_plugin_descriptor& d) {
@@ -54,8 +54,64 @@ TEST(DescriptorCheck, NamesBothStructSizes) {
     auto d = valid();
     d.struct_size = 40;
     EXPECT_EQ(problem(d), "wrong descriptor size: got 40 bytes, expected " +
+                              std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + " or " +
                               std::to_string(sizeof(forgelink_plugin_descriptor)) +
                               " (built against a different SDK?)");
+    d.struct_size = sizeof(forgelink_plugin_descriptor) + 8;  // a newer SDK's: its fields are unknown here
+    EXPECT_EQ(problem(d).rfind("wrong descriptor size: got " + std::to_string(d.struct_size), 0), 0u) << problem(d);
+}
+
+TEST(DescriptorCheck, ARevisionOneDescriptorIsReadOnlyUpToItsSize) {
+    static const char* const kRefusable[] = {"x", nullptr};
+    auto d = valid();
+    d.struct_size = FORGELINK_DESCRIPTOR_SIZE_REV1;
+    d.secret_token_prefixes = kRefusable;  // past its end: whatever lies there is not the plugin's
+    EXPECT_EQ(checkDescriptor(&d, kHost), std::nullopt);
+    auto prefixes = secretTokenPrefixes(&d);
+    ASSERT_TRUE(prefixes.ok());
+    EXPECT_TRUE(prefixes->empty());
+    d.struct_size = FORGELINK_DESCRIPTOR_SIZE_REV2;
+    EXPECT_NE(checkDescriptor(&d, kHost), std::nullopt);
+}
+
+TEST(DescriptorCheck, ReadsTheSecretTokenPrefixes) {
+    static const char* const kPrefixes[] = {"glpat-", "github_pat_", "ATBB", nullptr};
+    auto d = valid();
+    EXPECT_TRUE(secretTokenPrefixes(&d)->empty()) << "NULL declares none";
+    d.secret_token_prefixes = kPrefixes;
+    EXPECT_EQ(checkDescriptor(&d, kHost), std::nullopt);
+    EXPECT_EQ(secretTokenPrefixes(&d).value(), (std::vector<std::string>{"glpat-", "github_pat_", "ATBB"}));
+}
+
+TEST(DescriptorCheck, RefusesPrefixesThatWouldMaskOrdinaryText) {
+    const std::string rule =
+        " is not usable: expected 4 to 40 characters of [A-Za-z0-9_-] starting with a letter or digit (shorter or "
+        "looser prefixes would mask ordinary words)";
+    const std::string long_prefix(41, 'a');
+    struct Case {
+        const char* prefix;
+        std::string shown;
+    };
+    for (const Case& c : {Case{"gl-", "\"gl-\""}, Case{"", "\"\""}, Case{"-glpat", "\"-glpat\""},
+                          Case{"gl pat-", "\"gl pat-\""}, Case{"glpat.", "\"glpat.\""},
+                          Case{long_prefix.c_str(), "\"" + long_prefix + "\""}}) {
+        const char* const prefixes[] = {"ghp_", c.prefix, nullptr};
+        auto d = valid();
+        d.secret_token_prefixes = prefixes;
+        EXPECT_EQ(problem(d), "secret token prefix 1 " + c.shown + rule) << c.prefix;
+    }
+    EXPECT_TRUE(isValidSecretTokenPrefix(std::string(40, 'a')));
+}
+
+TEST(DescriptorCheck, RefusesAPrefixListWithoutItsTerminator) {
+    std::vector<const char*> prefixes(FORGELINK_MAX_SECRET_TOKEN_PREFIXES, "glpat-");
+    prefixes.push_back("ghp_");  // one too many; the list still ends, so the test reads nothing wild
+    prefixes.push_back(nullptr);
+    auto d = valid();
+    d.secret_token_prefixes = prefixes.data();
+    EXPECT_EQ(problem(d), "more than 64 secret token prefixes (is the list NULL-terminated?)");
+    prefixes[FORGELINK_MAX_SECRET_TOKEN_PREFIXES] = nullptr;
+    EXPECT_EQ(checkDescriptor(&d, kHost), std::nullopt) << "exactly the limit is fine";
 }
 
 TEST(DescriptorCheck, NamesBothFingerprints) {

@@ -9,6 +9,7 @@
 #include <forgelink/plugin.hpp>
 #include <sstream>
 
+#include "common/log.hpp"
 #include "test_dir.hpp"
 
 namespace forgelink::plugin {
@@ -19,6 +20,7 @@ using testing::TestDir;
 
 const fs::path kExample = FORGELINK_EXAMPLE_PLUGIN;
 const fs::path kBrokenDir = FORGELINK_BROKEN_PLUGIN_DIR;
+const fs::path kRevision1 = FORGELINK_REVISION1_PLUGIN;
 
 fs::path broken(const std::string& name) { return kBrokenDir / ("libforgelink_broken_" + name + ".so"); }
 
@@ -55,6 +57,20 @@ TEST_F(RegistryTest, LoadsTheExamplePluginAndReportsWhatItDeclares) {
     ASSERT_NE(registry.info("example"), nullptr);
     EXPECT_EQ(registry.info("example")->path, plugins[0].path);
     EXPECT_EQ(services.requested, std::vector<std::string>{"example"});
+}
+
+TEST_F(RegistryTest, LoadsAPluginBuiltAgainstTheFirstDescriptorRevision) {
+    Registry registry(services);
+    registry.load(kRevision1.string());
+    // Reading past its 56-byte descriptor would find a prefix list the loader refuses.
+    ASSERT_TRUE(registry.refusals().empty()) << registry.refusals().front().message;
+    ASSERT_EQ(registry.plugins().size(), 1u);
+    EXPECT_EQ(registry.plugins()[0].name, "revision-one");
+    EXPECT_EQ(registry.plugins()[0].abi_version, FORGELINK_ABI_VERSION);
+    EXPECT_TRUE(registry.plugins()[0].secret_token_prefixes.empty());
+    ASSERT_NE(registry.provider("revision-one"), nullptr);
+    EXPECT_TRUE(registry.provider("revision-one")->validateToken({"https://forge.example", "revision-one-token"}).ok());
+    EXPECT_FALSE(registry.provider("revision-one")->validateToken({"https://forge.example", "other"}).ok());
 }
 
 TEST_F(RegistryTest, TheLoadedProviderAnswersThroughTheInterface) {
@@ -110,9 +126,13 @@ INSTANTIATE_TEST_SUITE_P(
         RefusalCase{"no_symbol", "does not export forgelink_plugin_entry: not a Forgelink plugin"},
         RefusalCase{"wrong_abi", "wrong ABI version: got 7, supported 1"},
         RefusalCase{"wrong_size", "wrong descriptor size: got " +
-                                      std::to_string(sizeof(forgelink_plugin_descriptor) - 8) + " bytes, expected " +
-                                      std::to_string(sizeof(forgelink_plugin_descriptor)) +
+                                      std::to_string(sizeof(forgelink_plugin_descriptor) - 4) + " bytes, expected " +
+                                      std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + " or " +
+                                      std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV2) +
                                       " (built against a different SDK?)"},
+        RefusalCase{"bad_secret_prefix",
+                    "secret token prefix 1 \"gl-\" is not usable: expected 4 to 40 characters of [A-Za-z0-9_-] "
+                    "starting with a letter or digit (shorter or looser prefixes would mask ordinary words)"},
         RefusalCase{"wrong_fingerprint",
                     "wrong build fingerprint: got \"gcc-4.8.5;libstdc++-cxx11abi-0;boost-105300\", host \"" +
                         std::string(FORGELINK_BUILD_FINGERPRINT) +
@@ -171,7 +191,7 @@ TEST_F(RegistryTest, ScanningADirectoryRefusesEachBrokenPluginInNameOrderAndKeep
         if (name.rfind("lib", 0) == 0 && entry.path().extension() == ".so") expected_paths.push_back(entry.path().string());
     }
     std::sort(expected_paths.begin(), expected_paths.end());
-    ASSERT_EQ(expected_paths.size(), 11u);
+    ASSERT_EQ(expected_paths.size(), 12u);
 
     std::vector<std::string> refused_paths;
     for (const auto& refusal : registry.refusals()) {
@@ -266,6 +286,74 @@ TEST_F(RegistryTest, DestroysProvidersBeforeUnloadingLibraries) {
     std::stringstream text;
     text << in.rdbuf();
     EXPECT_EQ(text.str(), "created\ndestroyed\nunloaded\n");
+}
+
+}  // namespace
+}  // namespace forgelink::plugin
+
+namespace forgelink::plugin {
+namespace {
+
+// The real providers need a transport to be created; nothing here reaches the network.
+class NoNetworkServices : public HostServicesFactory {
+public:
+    HostServices& servicesFor(const std::string& provider_name) override {
+        auto& services = services_[provider_name];
+        services.transport = &transport_;
+        return services;
+    }
+
+private:
+    class NoNetwork : public Transport {
+    public:
+        Result<HttpResponse> send(const HttpRequest&) override {
+            return makeError(ErrorKind::transient, "no network in this test", "no_network");
+        }
+        std::vector<Result<HttpResponse>> sendAll(const std::vector<HttpRequest>& requests, std::size_t) override {
+            return std::vector<Result<HttpResponse>>(requests.size(),
+                                                     makeError(ErrorKind::transient, "no network in this test"));
+        }
+    };
+    NoNetwork transport_;
+    std::map<std::string, HostServices> services_;
+};
+
+std::string logged(const std::string& message) {
+    std::ostringstream out;
+    common::JsonLogger logger("host", &out);
+    logger.log(LogLevel::warn, message, {{"detail", message}});
+    return out.str();
+}
+
+TEST(RegistryRedaction, LoadingTheForgePluginsTeachesTheLoggerTheirTokenShapes) {
+    const std::string gitlab_secret = "AbCdEf0123456789xyz";
+    const std::string github_secret = "16C7e42F292c6912E7710c838347Ae178B4a";
+    // The core alone knows no forge (see log_test): a fresh redactor leaves the shape alone.
+    EXPECT_NE(common::Redactor().redact("token glpat-" + gitlab_secret).find(gitlab_secret), std::string::npos);
+
+    NoNetworkServices services;
+    Registry registry(services);
+    registry.load(FORGELINK_GITLAB_PLUGIN);
+    registry.load(FORGELINK_GITHUB_PLUGIN);
+    ASSERT_TRUE(registry.refusals().empty()) << registry.refusals().front().message;
+    ASSERT_NE(registry.info("gitlab"), nullptr);
+    const auto& gitlab_prefixes = registry.info("gitlab")->secret_token_prefixes;
+    EXPECT_NE(std::find(gitlab_prefixes.begin(), gitlab_prefixes.end(), "glpat-"), gitlab_prefixes.end());
+
+    // A token that slipped into free text, in the message and in a field, is masked by every logger.
+    const std::string gitlab_line = logged("the forge refused glpat-" + gitlab_secret + " for project 42");
+    EXPECT_EQ(gitlab_line.find(gitlab_secret), std::string::npos) << gitlab_line;
+    EXPECT_NE(gitlab_line.find("glpat-[REDACTED] for project 42"), std::string::npos) << gitlab_line;
+    for (const std::string& token : {"ghp_" + github_secret, "github_pat_11ABCDEFG0_" + github_secret}) {
+        const std::string line = logged("sent " + token);
+        EXPECT_EQ(line.find(github_secret), std::string::npos) << line;
+        EXPECT_NE(line.find("[REDACTED]"), std::string::npos) << line;
+    }
+    // And common::redact(), which error texts go through.
+    EXPECT_EQ(common::redact("gldt-" + gitlab_secret).find(gitlab_secret), std::string::npos);
+    // Ordinary words that merely resemble a prefix stay.
+    EXPECT_EQ(common::redact("see the glpat- docs; ghp_ tokens are classic"),
+              "see the glpat- docs; ghp_ tokens are classic");
 }
 
 }  // namespace

@@ -31,6 +31,10 @@ public:
     }
 };
 
+// The shapes of this forge's secrets: the host masks "hello_pat_..." in its logs once it loads us.
+const char* const kSecretTokenPrefixes[] = {"hello_pat_", nullptr};
+
 }  // namespace hello
 
-FORGELINK_PLUGIN(hello::HelloProvider, "out-of-tree-hello", "0.3.0", FORGELINK_CAP_TOKEN_VALIDATION)
+FORGELINK_PLUGIN(hello::HelloProvider, "out-of-tree-hello", "0.3.0", FORGELINK_CAP_TOKEN_VALIDATION,
+                 hello::kSecretTokenPrefixes)

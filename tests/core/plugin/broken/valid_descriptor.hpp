@@ -21,7 +21,8 @@ inline forgelink_plugin_descriptor validDescriptor(const char* name) {
                                        FORGELINK_BUILD_FINGERPRINT,
                                        FORGELINK_CAP_TOKEN_VALIDATION,
                                        &createNothing,
-                                       &destroyNothing};
+                                       &destroyNothing,
+                                       nullptr};
 }
 
 }  // namespace broken
