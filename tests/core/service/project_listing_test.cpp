@@ -4,6 +4,8 @@
 // database), conditional GETs answer 304, and the cache stays within its bound.
 #include <sqlite3.h>
 
+#include "raw_sql.hpp"
+
 #include "service/etag.hpp"
 #include "service/listing_cache.hpp"
 #include "service/views.hpp"
@@ -12,15 +14,7 @@
 namespace forgelink::service::testing {
 namespace {
 
-void rawExec(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-}
+using forgelink::testing::rawExec;
 
 class ProjectListing : public ServiceTest {
 protected:

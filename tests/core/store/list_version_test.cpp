@@ -1,22 +1,15 @@
 // The per-team project list version: every write that changes what a team's listing shows moves
 // it forward, whoever writes (this store, another store on the file, plain SQL), and the listing
 // read with it is exactly that version's.
-#include <sqlite3.h>
+
+#include "raw_sql.hpp"
 
 #include "store_fixture.hpp"
 
 namespace forgelink::store::testing {
 namespace {
 
-void rawExec(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-}
+using forgelink::testing::rawExec;
 
 class ListVersionTest : public StoreTest {
 protected:

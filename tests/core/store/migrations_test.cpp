@@ -2,20 +2,14 @@
 
 #include <sqlite3.h>
 
+#include "raw_sql.hpp"
+
 #include "store_fixture.hpp"
 
 namespace forgelink::store::testing {
 namespace {
 
-void rawExec(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-}
+using forgelink::testing::rawExec;
 
 std::int64_t rawCount(const std::string& path, const std::string& sql) {
     sqlite3* db = nullptr;
