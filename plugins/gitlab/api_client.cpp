@@ -340,12 +340,22 @@ std::string ApiClient::pathOf(std::string_view url) { return support::urlPath(ur
 
 Result<nlohmann::json> ApiClient::json(const HttpResponse& response, std::string_view url,
                                        std::string_view action) const {
+    return json(response, url, action, support::JsonSelection::all());
+}
+
+Result<nlohmann::json> ApiClient::json(const HttpResponse& response, std::string_view url, std::string_view action,
+                                       const support::JsonSelection& selection) const {
     if (response.status < 200 || response.status >= 300) return errorFromResponse(instance_, response, action);
     if (looksLikeHtml(response)) {
         return notGitLabApi(instance_, "GET " + pathOf(url), "HTTP " + std::to_string(response.status) + " with an HTML page");
     }
     if (response.status == 204 || response.body.empty()) return nlohmann::json();
-    auto parsed = nlohmann::json::parse(response.body, nullptr, false);
+    nlohmann::json parsed(nlohmann::json::value_t::discarded);
+    if (selection.keepsAll()) {
+        parsed = nlohmann::json::parse(response.body, nullptr, false);
+    } else if (auto selected = support::parseSelected(response.body, selection)) {
+        parsed = std::move(selected).value();
+    }
     if (parsed.is_discarded()) {
         return notGitLabApi(instance_, pathOf(url), "HTTP " + std::to_string(response.status) + " with a body that is not JSON (\"" +
                                                         bodyExcerpt(response.body) + "\")");

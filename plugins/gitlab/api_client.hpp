@@ -14,6 +14,7 @@
 
 #include "forgelink/result.hpp"
 #include "forgelink/support/http_text.hpp"
+#include "forgelink/support/json_select.hpp"
 #include "forgelink/transport.hpp"
 
 namespace forgelink::gitlab {
@@ -90,6 +91,10 @@ public:
 
     // 2xx with a JSON body -> the JSON; any other answer -> an Error (see errorFromResponse).
     Result<nlohmann::json> json(const HttpResponse& response, std::string_view url, std::string_view action) const;
+    // The same, keeping only the selected members (support::parseSelected): for large answers
+    // of which the plugin reads a few fields, such as listing pages.
+    Result<nlohmann::json> json(const HttpResponse& response, std::string_view url, std::string_view action,
+                                const support::JsonSelection& selection) const;
     // send + json.
     Result<nlohmann::json> call(const HttpRequest& request, std::string_view action) const;
     Result<nlohmann::json> get(std::string_view path, std::string_view action) const {

@@ -179,6 +179,25 @@ Result<Project> parseProject(const nlohmann::json& j, const std::string& instanc
     });
 }
 
+const support::JsonSelection& projectSelection() {
+    using support::JsonSelection;
+    static const JsonSelection selection = JsonSelection::members({
+        {"id"},
+        {"path_with_namespace"},
+        {"name"},
+        {"path"},
+        {"namespace", JsonSelection::members({{"full_path"}})},
+        {"web_url"},
+        {"default_branch"},
+        {"visibility"},
+        {"archived"},
+        {"merge_requests_enabled"},
+        {"merge_requests_access_level"},
+        {"permissions", JsonSelection::members({{"project_access"}, {"group_access"}})},
+    });
+    return selection;
+}
+
 Result<Group> parseGroup(const nlohmann::json& j) {
     return guarded([&] {
         Fields f(j, "group");

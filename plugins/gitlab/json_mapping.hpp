@@ -16,6 +16,7 @@
 
 #include "forgelink/result.hpp"
 #include "forgelink/support/json_fields.hpp"
+#include "forgelink/support/json_select.hpp"
 #include "forgelink/types.hpp"
 
 namespace forgelink::gitlab {
@@ -88,6 +89,10 @@ struct Project {
 };
 // `instance` goes into Repository::instance (host[:port][/sub-path]).
 Result<Project> parseProject(const nlohmann::json& j, const std::string& instance);
+// The members of a project entity that parseProject reads, and nothing else: listings parse
+// pages of projects with it (support::parseSelected), which skips the other ~70 members of each.
+// parseProject must read nothing outside it (tests/plugins/gitlab/fixture_mapping_test.cpp).
+const support::JsonSelection& projectSelection();
 
 // GET /groups/:id
 struct Group {

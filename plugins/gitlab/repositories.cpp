@@ -2,13 +2,18 @@
 //
 // Project listings are ordered by id ascending so that the cursor can carry the highest id seen:
 // anything at or below it is a duplicate (pages shift when projects come and go), and keyset
-// pagination can resume from it. Offset pages are fetched `concurrency` at a time, also when GitLab
-// omits the totals (above 10,000 results): then until a page says there is no next one. Keyset
+// pagination can resume from it. Offset pages are fetched in windows, `concurrency` in flight, each
+// parsed as it arrives (reading only the members the mapping uses), also when GitLab omits the
+// totals (above 10,000 results): then until a page says there is no next one. Keyset
 // pagination, one page after another, only serves what offset pages cannot: past GitLab's offset
 // limit (50,000 rows), or after the listing shifted under us.
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <optional>
 #include <set>
+#include <system_error>
+#include <thread>
 
 #include "gitlab_provider.hpp"
 
@@ -17,6 +22,10 @@ namespace {
 
 constexpr int kPerPage = 100;
 constexpr std::size_t kMaxConcurrency = 16;
+// Offset pages per call: this many rounds of `concurrency` pages, so that a full listing waits
+// on few call boundaries (each ends when its slowest page is parsed) while a caller still sees
+// progress every few hundred milliseconds.
+constexpr std::size_t kRoundsPerCall = 4;
 // GitLab answers 405 to offset pages past 50,000 rows on keyset-capable resources (API-FACTS A9);
 // page * per_page <= 50,000 is within the limit however the instance counts the boundary.
 constexpr long long kLastOffsetPage = 50000 / kPerPage;
@@ -83,6 +92,105 @@ std::string withParams(const ListingPlan& plan, std::vector<std::pair<std::strin
     return plan.path + "?" + encodeQuery(params);
 }
 
+// One listing answer, parsed: its projects (ids checked numeric) and what its headers say.
+struct ProjectPage {
+    std::vector<Repository> projects;
+    std::vector<long long> ids;  // projects[i]'s id as a number
+    bool more = false;           // the answer says there is a next page
+    std::optional<long long> total;
+};
+
+// Parses one answer of a project listing, reading only the members the mapping uses.
+Result<ProjectPage> parseProjectPage(const ApiClient& api, const HttpResponse& response, const std::string& url,
+                                     const std::string& action) {
+    auto body = api.json(response, url, action, projectSelection());
+    if (!body) return body.error();
+    auto projects = parseArray<Project>(body.value(), "projects", [&](const nlohmann::json& j) {
+        return parseProject(j, api.instance().key);
+    });
+    if (!projects) return projects.error();
+    ProjectPage out;
+    out.projects.reserve(projects->size());
+    out.ids.reserve(projects->size());
+    for (auto& p : projects.value()) {
+        long long id = 0;
+        const std::string& text = p.repository.id;
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+        if (ec != std::errc() || ptr != text.data() + text.size()) {
+            return makeError(ErrorKind::internal,
+                             "GitLab at " + api.instance().key + " listed a project whose id \"" + text.substr(0, 40) +
+                                 "\" is not a number (" + ApiClient::pathOf(url) + ")",
+                             "bad_response");
+        }
+        out.ids.push_back(id);
+        out.projects.push_back(std::move(p.repository));
+    }
+    out.more = hasNextPage(response);
+    out.total = headerNumber(response, "X-Total");
+    return out;
+}
+
+// One offset page of a window: parsed, refused past the instance's offset limit, or an error.
+struct OffsetPage {
+    Result<ProjectPage> parsed = makeError(ErrorKind::internal, "the page was not fetched", "not_fetched");
+    bool offset_refused = false;
+};
+
+// Pages first..last, `lanes` at a time: each lane fetches the next page nobody took yet and parses
+// it while the other lanes' requests are in flight, so the parsing of a window overlaps its
+// waiting (it used to follow the whole window, on one thread). A page that ends the listing
+// (no next page), fails, or is refused stops the lanes from taking pages after it; pages already
+// in flight past it are dropped. The result holds every page up to the first such one, in order.
+std::vector<OffsetPage> fetchOffsetPages(const ApiClient& api, const ListingPlan& plan, const std::string& action,
+                                         long long first, long long last, std::size_t lanes) {
+    const auto count = static_cast<std::size_t>(last - first + 1);
+    std::vector<OffsetPage> pages(count);
+    std::atomic<long long> next{first};
+    std::atomic<long long> stop{last};  // no page after this one is needed
+    const auto stopAt = [&](long long number) {
+        long long current = stop.load();
+        while (number < current && !stop.compare_exchange_weak(current, number)) {
+        }
+    };
+    const auto lane = [&] {
+        for (long long number = next++; number <= stop.load(); number = next++) {
+            OffsetPage& slot = pages[static_cast<std::size_t>(number - first)];
+            try {
+                auto request = api.request("GET", withParams(plan, {{"page", std::to_string(number)}}));
+                auto response = api.send(request);
+                if (!response) {
+                    slot.parsed = response.error();
+                } else if (offsetRefused(response.value())) {
+                    slot.offset_refused = true;
+                } else {
+                    slot.parsed = parseProjectPage(api, response.value(), request.url, action);
+                }
+            } catch (const std::exception& e) {
+                // Nothing may throw across the plugin boundary; out of memory is the known case.
+                slot.parsed = makeError(ErrorKind::internal, std::string("listing projects failed: ") + e.what());
+            }
+            if (!slot.parsed || slot.offset_refused || !slot.parsed->more ||
+                slot.parsed->projects.size() < static_cast<std::size_t>(kPerPage)) {
+                stopAt(number);
+            }
+        }
+    };
+    const std::size_t threads = std::min(lanes, count);
+    std::vector<std::thread> helpers;
+    helpers.reserve(threads - 1);
+    for (std::size_t i = 1; i < threads; ++i) {
+        try {
+            helpers.emplace_back(lane);
+        } catch (const std::system_error&) {
+            break;  // no more threads: fewer lanes, same pages
+        }
+    }
+    lane();
+    for (auto& t : helpers) t.join();
+    pages.resize(static_cast<std::size_t>(stop.load() - first + 1));
+    return pages;
+}
+
 }  // namespace
 
 Result<Page<Namespace>> GitLabProvider::doListNamespaces(const Credentials& credentials, const NamespaceQuery& query,
@@ -140,39 +248,18 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
     ListCursor state;
     state.query_hash = plan.query_hash;
 
-    // Appends the projects of one answer that were not listed yet. Each body is parsed once: the
-    // item count (a short page ends a blind walk) comes from the same parse as the projects.
-    struct Taken {
-        std::size_t items = 0;  // projects in the answer
-        std::size_t fresh = 0;  // of which not listed before
-    };
-    auto take = [&](const HttpResponse& response, const std::string& url) -> Result<Taken> {
-        auto body = api.json(response, url, action);
-        if (!body) return body.error();
-        auto projects = parseArray<Project>(body.value(), "projects", [&](const nlohmann::json& j) {
-            return parseProject(j, api.instance().key);
-        });
-        if (!projects) return projects.error();
-        Taken taken;
-        taken.items = projects->size();
-        page.items.reserve(page.items.size() + projects->size());
-        for (auto& p : projects.value()) {
-            long long id = 0;
-            const std::string& text = p.repository.id;
-            auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-            if (ec != std::errc() || ptr != text.data() + text.size()) {
-                return makeError(ErrorKind::internal,
-                                 "GitLab at " + api.instance().key + " listed a project whose id \"" + text.substr(0, 40) +
-                                     "\" is not a number (" + ApiClient::pathOf(url) + ")",
-                                 "bad_response");
-            }
-            if (id <= state.last_id) continue;  // listed already: pages shifted under us
-            state.last_id = id;
-            page.items.push_back(std::move(p.repository));
-            ++taken.fresh;
+    // Appends the projects of one parsed answer that were not listed yet; returns how many.
+    auto take = [&](ProjectPage& parsed) {
+        std::size_t fresh = 0;
+        page.items.reserve(page.items.size() + parsed.projects.size());
+        for (std::size_t i = 0; i < parsed.projects.size(); ++i) {
+            if (parsed.ids[i] <= state.last_id) continue;  // listed already: pages shifted under us
+            state.last_id = parsed.ids[i];
+            page.items.push_back(std::move(parsed.projects[i]));
+            ++fresh;
         }
-        if (auto total = headerNumber(response, "X-Total")) page.total = static_cast<std::uint64_t>(*total);
-        return taken;
+        if (parsed.total) page.total = static_cast<std::uint64_t>(*parsed.total);
+        return fresh;
     };
 
     // Keyset pages from state.last_id on, up to `concurrency` of them (each needs the one before).
@@ -184,11 +271,12 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
                                                                 {"id_after", std::to_string(after)}}));
             auto response = api.send(request);
             if (!response) return response.error();
-            auto taken = take(response.value(), request.url);
-            if (!taken) return taken.error();
+            auto parsed = parseProjectPage(api, response.value(), request.url, action);
+            if (!parsed) return parsed.error();
+            const std::size_t fresh = take(parsed.value());
             const std::string next = linkTarget(response.value(), "next");
             if (next.empty()) return std::move(page);  // the end: no rel="next"
-            if (taken->fresh == 0) {
+            if (fresh == 0) {
                 return makeError(ErrorKind::internal,
                                  "GitLab at " + api.instance().key + " keeps answering the keyset page after id " +
                                      std::to_string(after) + " without new projects; stopped to avoid a loop",
@@ -214,9 +302,10 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
         auto request = api.request("GET", withParams(plan, {{"page", "1"}}));
         auto response = api.send(request);
         if (!response) return response.error();
-        auto taken = take(response.value(), request.url);
-        if (!taken) return taken.error();
-        if (!hasNextPage(response.value())) return page;  // one page only
+        auto parsed = parseProjectPage(api, response.value(), request.url, action);
+        if (!parsed) return parsed.error();
+        take(parsed.value());
+        if (!parsed->more) return page;  // one page only
         state.mode = ListCursor::Mode::offset;
         state.next_page = 2;
         // Above 10,000 results GitLab omits the totals: total_pages 0 walks offset pages blind.
@@ -236,9 +325,10 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
     state = decoded.value();
     if (state.mode == ListCursor::Mode::keyset) return keysetPages(concurrency);
 
-    // Offset mode: the next `concurrency` pages at once, merged in order. With the total known the
-    // window stops at the last page; without it ("blind") it runs on until a page says there is no
-    // next one, which costs at most concurrency - 1 empty answers at the end.
+    // Offset mode: a window of up to kRoundsPerCall x concurrency pages, `concurrency` in flight,
+    // merged in order. With the total known the window stops at the last page; without it
+    // ("blind") it runs on until a page says there is no next one, which costs at most
+    // concurrency - 1 answers past the end.
     const auto keysetFromHere = [&] {
         // Whatever shifted or was refused, keyset from the highest id seen lists every project above
         // it exactly once.
@@ -247,31 +337,27 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
         return std::move(page);
     };
     const long long first = state.next_page;
-    long long last = first + static_cast<long long>(concurrency) - 1;
+    const long long window = static_cast<long long>(concurrency == 1 ? 1 : concurrency * kRoundsPerCall);
+    long long last = first + window - 1;
     if (state.total_pages > 0) last = std::min(last, state.total_pages);
     last = std::min(last, kLastOffsetPage);
     if (first > last) return keysetPages(concurrency);
-    std::vector<HttpRequest> requests;
-    for (long long p = first; p <= last; ++p) {
-        requests.push_back(api.request("GET", withParams(plan, {{"page", std::to_string(p)}})));
-    }
-    auto responses = api.sendAll(requests, concurrency);
-    for (std::size_t i = 0; i < responses.size(); ++i) {
+    std::vector<OffsetPage> fetched = fetchOffsetPages(api, plan, action, first, last, concurrency);
+    for (std::size_t i = 0; i < fetched.size(); ++i) {
+        OffsetPage& slot = fetched[i];
         // An error anywhere ends the listing with that error, never with a silently short list.
-        if (!responses[i]) return responses[i].error();
-        const HttpResponse& response = responses[i].value();
+        if (!slot.parsed) return slot.parsed.error();
         // The instance's offset limit may be lower than 50,000 (self-managed): past it, keyset.
-        if (offsetRefused(response)) return keysetFromHere();
-        auto taken = take(response, requests[i].url);
-        if (!taken) return taken.error();
+        if (slot.offset_refused) return keysetFromHere();
+        ProjectPage& parsed = slot.parsed.value();
+        take(parsed);
         const long long number = first + static_cast<long long>(i);
-        const bool more = hasNextPage(response);
-        if (!more) {
+        if (!parsed.more) {
             // The end; before the counted last page it means the listing shrank while we paged.
             if (state.total_pages > 0 && number < state.total_pages) return keysetFromHere();
             return page;
         }
-        if (taken->items < static_cast<std::size_t>(kPerPage)) return keysetFromHere();  // short yet "more": shifted
+        if (parsed.projects.size() < static_cast<std::size_t>(kPerPage)) return keysetFromHere();  // short yet "more": shifted
     }
     // Every page of the window had a next one.
     if (state.total_pages > 0 && last >= state.total_pages) return keysetFromHere();  // more than counted

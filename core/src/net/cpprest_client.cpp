@@ -87,7 +87,9 @@ public:
                         HttpResponse out;
                         out.status = response.status_code();
                         for (const auto& [name, value] : response.headers()) out.headers.emplace_back(name, value);
-                        out.body.assign(body.begin(), body.end());
+                        // One memcpy: assigning from the vector's iterators converts byte by byte (4 % of a
+                        // listing's CPU in perf).
+                        out.body.assign(reinterpret_cast<const char*>(body.data()), body.size());
                         return out;
                     });
                 })

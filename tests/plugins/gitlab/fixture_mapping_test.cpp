@@ -130,6 +130,60 @@ TEST(GitLabFixtures, Project) {
     EXPECT_EQ(r.role_label, "Guest (10)");
 }
 
+// Everything parseProject makes of a project, as text, for comparing two parses.
+std::string describe(const Result<Project>& p) {
+    if (!p) return "error: " + p.error().message;
+    const Repository& r = p->repository;
+    std::ostringstream out;
+    out << r.instance << '|' << r.id << '|' << r.full_path << '|' << r.name << '|' << r.namespace_path << '|'
+        << r.web_url << '|' << r.default_branch << '|' << r.visibility << '|' << r.archived << '|'
+        << static_cast<int>(r.role) << '|' << r.role_label << '|' << p->access_level << '|' << p->permissions_known
+        << '|' << p->merge_requests_enabled << '|' << p->merge_requests_members_only;
+    return out.str();
+}
+
+Result<Project> parsePruned(const json& entity) {
+    auto pruned = support::parseSelected(entity.dump(), projectSelection());
+    if (!pruned) return pruned.error();
+    return parseProject(pruned.value(), kInstance);
+}
+
+// Listings parse projects through projectSelection(): whatever parseProject reads must be in it.
+// Every member of a real project entity is changed in turn (and the nested ones the mapping
+// reads); the full and the pruned parse must still agree, so a field read outside the selection
+// shows up as a difference.
+TEST(GitLabFixtures, ProjectSelectionHoldsEverythingParseProjectReads) {
+    const json project = fixture("project.body.json");
+    ASSERT_EQ(describe(parsePruned(project)), describe(parseProject(project, kInstance)));
+    const auto variants = [](const json& v) {
+        std::vector<json> out = {nullptr, json::object(), json::array(), "private", "disabled", 4242, true, false};
+        if (v.is_boolean()) out.push_back(!v.get<bool>());
+        if (v.is_string()) out.push_back(v.get<std::string>() + "-changed");
+        if (v.is_number_integer()) out.push_back(v.get<long long>() + 17);
+        return out;
+    };
+    std::size_t changed_outcomes = 0;
+    const std::string original = describe(parseProject(project, kInstance));
+    for (const auto& [key, value] : project.items()) {
+        for (const auto& variant : variants(value)) {
+            json mutated = project;
+            mutated[key] = variant;
+            const std::string full = describe(parseProject(mutated, kInstance));
+            EXPECT_EQ(describe(parsePruned(mutated)), full) << "member \"" << key << "\" = " << variant.dump();
+            if (full != original) ++changed_outcomes;
+        }
+    }
+    for (const char* path : {"/namespace/full_path", "/permissions/project_access/access_level",
+                             "/permissions/group_access"}) {
+        json mutated = project;
+        mutated[json::json_pointer(path)] = json{{"access_level", 50}};
+        if (std::string(path) != "/permissions/group_access") mutated[json::json_pointer(path)] = 50;
+        EXPECT_EQ(describe(parsePruned(mutated)), describe(parseProject(mutated, kInstance))) << path;
+    }
+    // The sweep reached the fields that matter (a mapping that reads nothing would pass otherwise).
+    EXPECT_GT(changed_outcomes, 40u);
+}
+
 TEST(GitLabFixtures, Namespaces) {
     auto list = parseArray<Namespace>(fixture("namespaces_list.doc.json"), "namespaces", parseNamespace);
     ASSERT_TRUE(list) << list.error().message;
