@@ -493,16 +493,29 @@ std::string GitLab::projectText(const GlProject& p, bool simple) const {
     if (simple) return cache[idx];
     // The per-caller tail is written as text: json objects built, dumped and freed for it per project
     // showed up in perf of the listing benchmark, and the simulator must not be what it measures.
-    std::string text = cache[idx];
-    text.pop_back();  // '}'
-    text += accessLevel(p) >= 30 ? ",\"can_create_merge_request_in\":true" : ",\"can_create_merge_request_in\":false";
+    // One allocation and one copy of the cached part per project (a page is 100 of them).
+    const std::string& cached = cache[idx];
+    std::string text;
+    text.reserve(cached.size() + 160);
+    text.append(cached, 0, cached.size() - 1);  // without its '}'
+    int direct = 0, group = 0;
+    const int level = accessLevel(p, &direct, &group);
+    text += level >= 30 ? ",\"can_create_merge_request_in\":true" : ",\"can_create_merge_request_in\":false";
     if (auth_.user) {
-        int direct = 0, group = 0;
-        accessLevel(p, &direct, &group);
-        auto access = [](int level) {
-            return level ? "{\"access_level\":" + std::to_string(level) + ",\"notification_level\":3}" : std::string("null");
+        const auto access = [&text](int value) {
+            if (!value) {
+                text += "null";
+                return;
+            }
+            text += "{\"access_level\":";
+            text += std::to_string(value);
+            text += ",\"notification_level\":3}";
         };
-        text += ",\"permissions\":{\"group_access\":" + access(group) + ",\"project_access\":" + access(direct) + "}";
+        text += ",\"permissions\":{\"group_access\":";
+        access(group);
+        text += ",\"project_access\":";
+        access(direct);
+        text += "}";
     }
     text += "}";
     return text;
@@ -826,7 +839,10 @@ SimResponse GitLab::listProjects(std::optional<Id> group_scope, bool include_sub
         Page pg = pageParams();
         std::string arr = "[";
         std::size_t n = std::min<std::size_t>(view->size(), static_cast<std::size_t>(pg.per_page));
-        for (std::size_t k = 0; k < n; ++k) arr += (k ? "," : "") + projectText(w_.projects[(*view)[k]], simple);
+        for (std::size_t k = 0; k < n; ++k) {
+            if (k) arr += ',';
+            arr += projectText(w_.projects[(*view)[k]], simple);
+        }
         arr += "]";
         SimResponse r;
         r.json(200, arr);
