@@ -58,7 +58,7 @@ public:
         }
         nlohmann::json out;
         skipSpace();
-        keep(selection, out, 0);
+        value<true>(&selection, &out, 0);
         skipSpace();
         if (p_ != end_) fail("expected the end of the text after the value, found " + found());
         return out;
@@ -88,14 +88,16 @@ private:
         p_ += word.size();
     }
 
-    // A value, built into `out` as far as `selection` keeps it.
-    void keep(const JsonSelection& selection, nlohmann::json& out, int depth) {
+    // A value. With Build, built into *out as far as *selection keeps it; without, only checked
+    // (as strictly: a member nobody reads is still refused when it is not JSON).
+    template <bool Build>
+    void value(const JsonSelection* selection, nlohmann::json* out, int depth) {
         if (p_ == end_) fail("expected a value, found the end of the text");
         switch (*p_) {
             case '{': {
                 if (++depth > kMaxDepth) fail("nesting deeper than 512 levels");
                 ++p_;
-                out = nlohmann::json::object();
+                if constexpr (Build) *out = nlohmann::json::object();
                 skipSpace();
                 if (p_ != end_ && *p_ == '}') {
                     ++p_;
@@ -108,7 +110,7 @@ private:
                     const char* name_start = p_ + 1;
                     const bool escaped = string<false>(nullptr);
                     std::string_view key(name_start, static_cast<std::size_t>(p_ - 1 - name_start));
-                    if (escaped) {
+                    if (Build && escaped) {
                         decoded.clear();
                         const char* after = p_;
                         p_ = name_start - 1;
@@ -120,11 +122,12 @@ private:
                     if (p_ == end_ || *p_ != ':') fail("expected ':' after a member name, found " + found());
                     ++p_;
                     skipSpace();
-                    const JsonSelection* sub = selection.keepsAll() ? &selection : selection.member(key);
+                    const JsonSelection* sub = nullptr;
+                    if constexpr (Build) sub = selection->keepsAll() ? selection : selection->member(key);
                     if (sub != nullptr) {
-                        keep(*sub, out[std::string(key)], depth);
+                        value<true>(sub, &(*out)[std::string(key)], depth);
                     } else {
-                        skip(depth);
+                        value<false>(nullptr, nullptr, depth);
                     }
                     skipSpace();
                     if (p_ != end_ && *p_ == ',') {
@@ -142,95 +145,19 @@ private:
             case '[': {
                 if (++depth > kMaxDepth) fail("nesting deeper than 512 levels");
                 ++p_;
-                out = nlohmann::json::array();
+                if constexpr (Build) *out = nlohmann::json::array();
                 skipSpace();
                 if (p_ != end_ && *p_ == ']') {
                     ++p_;
                     return;
                 }
                 while (true) {
-                    out.push_back(nlohmann::json());
-                    keep(selection, out.back(), depth);
-                    skipSpace();
-                    if (p_ != end_ && *p_ == ',') {
-                        ++p_;
-                        skipSpace();
-                        continue;
+                    if constexpr (Build) {
+                        out->push_back(nlohmann::json());
+                        value<true>(selection, &out->back(), depth);
+                    } else {
+                        value<false>(nullptr, nullptr, depth);
                     }
-                    if (p_ != end_ && *p_ == ']') {
-                        ++p_;
-                        return;
-                    }
-                    fail("expected ',' or ']' after an array element, found " + found());
-                }
-            }
-            case '"': {
-                std::string s;
-                string<true>(&s);
-                out = std::move(s);
-                return;
-            }
-            case 't':
-                literal("true");
-                out = true;
-                return;
-            case 'f':
-                literal("false");
-                out = false;
-                return;
-            case 'n':
-                literal("null");
-                out = nullptr;
-                return;
-            default:
-                number(&out);
-                return;
-        }
-    }
-
-    // A value checked as strictly as `keep`, without building anything.
-    void skip(int depth) {
-        if (p_ == end_) fail("expected a value, found the end of the text");
-        switch (*p_) {
-            case '{': {
-                if (++depth > kMaxDepth) fail("nesting deeper than 512 levels");
-                ++p_;
-                skipSpace();
-                if (p_ != end_ && *p_ == '}') {
-                    ++p_;
-                    return;
-                }
-                while (true) {
-                    if (p_ == end_ || *p_ != '"') fail("expected a member name in double quotes, found " + found());
-                    string<false>(nullptr);
-                    skipSpace();
-                    if (p_ == end_ || *p_ != ':') fail("expected ':' after a member name, found " + found());
-                    ++p_;
-                    skipSpace();
-                    skip(depth);
-                    skipSpace();
-                    if (p_ != end_ && *p_ == ',') {
-                        ++p_;
-                        skipSpace();
-                        continue;
-                    }
-                    if (p_ != end_ && *p_ == '}') {
-                        ++p_;
-                        return;
-                    }
-                    fail("expected ',' or '}' after an object member, found " + found());
-                }
-            }
-            case '[': {
-                if (++depth > kMaxDepth) fail("nesting deeper than 512 levels");
-                ++p_;
-                skipSpace();
-                if (p_ != end_ && *p_ == ']') {
-                    ++p_;
-                    return;
-                }
-                while (true) {
-                    skip(depth);
                     skipSpace();
                     if (p_ != end_ && *p_ == ',') {
                         ++p_;
@@ -245,19 +172,28 @@ private:
                 }
             }
             case '"':
-                string<false>(nullptr);
+                if constexpr (Build) {
+                    std::string text;
+                    string<true>(&text);
+                    *out = std::move(text);
+                } else {
+                    string<false>(nullptr);
+                }
                 return;
             case 't':
                 literal("true");
+                if constexpr (Build) *out = true;
                 return;
             case 'f':
                 literal("false");
+                if constexpr (Build) *out = false;
                 return;
             case 'n':
                 literal("null");
+                if constexpr (Build) *out = nullptr;
                 return;
             default:
-                number(nullptr);
+                number(Build ? out : nullptr);
                 return;
         }
     }
