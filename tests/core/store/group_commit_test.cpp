@@ -41,19 +41,23 @@ TEST_F(GroupCommitTest, ConcurrentWritesShareTransactionsAndAFailureUndoesOnlyIt
     sqlite::GroupCommit writes(*pool_);
     constexpr int kWriters = 12;
     // The first writer holds its transaction open until every other writer is about to queue, so
-    // they have to wait and are then committed together.
+    // they have to wait and are then committed together. The others start only once it holds it:
+    // a thread started first is not scheduled first, and writer 5 relies on row 1000 existing.
+    std::latch holding(1);
     std::latch queued(kWriters - 1);
     std::atomic<int> failed{0};
     std::vector<std::thread> threads;
     threads.emplace_back([&] {
         writes.run([&](sqlite::Connection& c) {
             insert(c, 1000);
+            holding.count_down();
             queued.wait();
             std::this_thread::sleep_for(100ms);
         });
     });
     for (int i = 1; i < kWriters; ++i) {
         threads.emplace_back([&, i] {
+            holding.wait();
             queued.count_down();
             try {
                 writes.run([&](sqlite::Connection& c) {
