@@ -81,6 +81,23 @@ private:
         while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
     }
 
+    bool consume(char c) noexcept {
+        if (p_ == end_ || *p_ != c) return false;
+        ++p_;
+        return true;
+    }
+
+    // After a member or an element: true past a ',' (another one follows), false past `close`.
+    bool another(char close, const char* expected) {
+        skipSpace();
+        if (consume(',')) {
+            skipSpace();
+            return true;
+        }
+        if (consume(close)) return false;
+        fail(expected + found());
+    }
+
     void literal(std::string_view word) {
         if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
             fail("expected a value (\"" + std::string(word) + "\"?), found " + found());
@@ -99,10 +116,7 @@ private:
                 ++p_;
                 if constexpr (Build) *out = nlohmann::json::object();
                 skipSpace();
-                if (p_ != end_ && *p_ == '}') {
-                    ++p_;
-                    return;
-                }
+                if (consume('}')) return;
                 std::string decoded;
                 while (true) {
                     if (p_ == end_ || *p_ != '"') fail("expected a member name in double quotes, found " + found());
@@ -129,17 +143,7 @@ private:
                     } else {
                         value<false>(nullptr, nullptr, depth);
                     }
-                    skipSpace();
-                    if (p_ != end_ && *p_ == ',') {
-                        ++p_;
-                        skipSpace();
-                        continue;
-                    }
-                    if (p_ != end_ && *p_ == '}') {
-                        ++p_;
-                        return;
-                    }
-                    fail("expected ',' or '}' after an object member, found " + found());
+                    if (!another('}', "expected ',' or '}' after an object member, found ")) return;
                 }
             }
             case '[': {
@@ -147,10 +151,7 @@ private:
                 ++p_;
                 if constexpr (Build) *out = nlohmann::json::array();
                 skipSpace();
-                if (p_ != end_ && *p_ == ']') {
-                    ++p_;
-                    return;
-                }
+                if (consume(']')) return;
                 while (true) {
                     if constexpr (Build) {
                         out->push_back(nlohmann::json());
@@ -158,17 +159,7 @@ private:
                     } else {
                         value<false>(nullptr, nullptr, depth);
                     }
-                    skipSpace();
-                    if (p_ != end_ && *p_ == ',') {
-                        ++p_;
-                        skipSpace();
-                        continue;
-                    }
-                    if (p_ != end_ && *p_ == ']') {
-                        ++p_;
-                        return;
-                    }
-                    fail("expected ',' or ']' after an array element, found " + found());
+                    if (!another(']', "expected ',' or ']' after an array element, found ")) return;
                 }
             }
             case '"':
