@@ -1223,23 +1223,30 @@ Result<std::vector<FeedbackTask>> SqliteStore::claimDueTasks(std::string_view ow
         std::vector<FeedbackTask> out{};
         writes_.run([&](Connection& shared) {
             Connection* c = &shared;
-            // One statement decides and takes the lease, under the database write lock: two
-            // dispatchers (threads or processes) can never both get the same row.
-            auto tasks = all<FeedbackTask>(
-                c->prepare(sql({"UPDATE feedback_tasks SET state = 'in_flight', lease_owner = ?1, lease_expires_at = ?2, "
-                                "attempts = attempts + 1, updated_at = ?3 WHERE id IN ("
-                                " SELECT t.id FROM feedback_tasks t WHERE"
-                                " (t.state = 'pending' AND t.next_attempt_at <= ?3 AND NOT EXISTS ("
-                                "   SELECT 1 FROM feedback_tasks o WHERE o.coalesce_key = t.coalesce_key AND o.state = 'in_flight'))"
-                                " OR (t.state = 'in_flight' AND t.lease_expires_at <= ?3)"
-                                " ORDER BY t.next_attempt_at, t.id LIMIT ?4) RETURNING ",
-                                kTaskColumns}))
-                    .bind(1, owner)
-                    .bind(2, t + lease.count())
-                    .bind(3, t)
-                    .bind(4, static_cast<std::int64_t>(limit)),
-                readTask);
-            out = std::move(tasks);
+            // Each statement decides and takes the lease under the database write lock: two
+            // dispatchers (threads or processes) can never both get the same row. Leases that ran
+            // out come first (they are the oldest work), then due tasks whose key has nothing in
+            // flight. Two statements, not one with OR: apart, the due tasks are read in the order
+            // of feedback_tasks_due and the read stops at the limit; an OR made SQLite gather and
+            // sort every due task of the backlog on each claim.
+            auto take = [&](const char* which, std::int64_t room) {
+                return all<FeedbackTask>(
+                    c->prepare(sql({"UPDATE feedback_tasks SET state = 'in_flight', lease_owner = ?1, lease_expires_at = ?2, "
+                                    "attempts = attempts + 1, updated_at = ?3 WHERE id IN (SELECT t.id FROM feedback_tasks t WHERE ",
+                                    which, " ORDER BY t.next_attempt_at, t.id LIMIT ?4) RETURNING ", kTaskColumns}))
+                        .bind(1, owner)
+                        .bind(2, t + lease.count())
+                        .bind(3, t)
+                        .bind(4, room),
+                    readTask);
+            };
+            out = take("t.state = 'in_flight' AND t.lease_expires_at <= ?3", static_cast<std::int64_t>(limit));
+            if (out.size() < limit) {
+                auto due = take("t.state = 'pending' AND t.next_attempt_at <= ?3 AND NOT EXISTS ("
+                                "SELECT 1 FROM feedback_tasks o WHERE o.coalesce_key = t.coalesce_key AND o.state = 'in_flight')",
+                                static_cast<std::int64_t>(limit - out.size()));
+                std::move(due.begin(), due.end(), std::back_inserter(out));
+            }
         });
         std::sort(out.begin(), out.end(), [](const FeedbackTask& a, const FeedbackTask& b) {
             return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;

@@ -190,6 +190,30 @@ TEST_F(OutboxTest, ClaimRespectsDueTimeAndLimit) {
     EXPECT_TRUE(must(store_->claimDueTasks("w", now() - 1ms, 30s, 10)).empty());
 }
 
+TEST_F(OutboxTest, ExpiredLeasesComeFirstAndShareTheLimitWithDueTasks) {
+    const auto lost = newBuildWithStatus("lost").tasks[0].id;
+    ASSERT_EQ(must(store_->claimDueTasks("crashed", now(), 30s, 1)).size(), 1u);
+    std::vector<std::int64_t> due;
+    for (int i = 0; i < 4; ++i) due.push_back(newBuildWithStatus("due" + std::to_string(i)).tasks[0].id);
+    // The lost lease and the two oldest due tasks fill a limit of 3, returned oldest first.
+    auto first = must(store_->claimDueTasks("w", now() + 30s, 30s, 3));
+    ASSERT_EQ(first.size(), 3u);
+    EXPECT_EQ(first[0].id, lost);
+    EXPECT_EQ(first[0].attempts, 2);
+    EXPECT_EQ(first[1].id, due[0]);
+    EXPECT_EQ(first[2].id, due[1]);
+    // The other two come next, in order.
+    auto rest = must(store_->claimDueTasks("w2", now() + 30s, 30s, 10));
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_EQ(rest[0].id, due[2]);
+    EXPECT_EQ(rest[1].id, due[3]);
+    // Once every lease has run out, a limit of 1 takes the oldest task back.
+    auto taken_back = must(store_->claimDueTasks("w3", now() + 61s, 30s, 1));
+    ASSERT_EQ(taken_back.size(), 1u);
+    EXPECT_EQ(taken_back[0].id, lost);
+    EXPECT_EQ(taken_back[0].lease_owner, "w3");
+}
+
 TEST_F(OutboxTest, ConcurrentClaimsFromTwoStoresNeverShareATask) {
     constexpr int kTasks = 120;
     for (int i = 0; i < kTasks; ++i) newBuildWithStatus("sha" + std::to_string(i));
