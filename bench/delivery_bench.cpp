@@ -28,7 +28,8 @@ namespace {
 
 constexpr const char* kToken = "glpat-bench-delivery-00000000";
 // As many concurrent posters as the baseline's wrk connections (32), so both sides are offered the
-// same concurrency; each poster owns its merge requests, so every MR's changes stay in order.
+// same concurrency; each poster owns its merge requests, so every MR's changes stay in order, and
+// keeps its connection alive between changes, as wrk does and as a pooled API client would.
 constexpr int kClients = 32;
 
 struct MergeRequestPlan {
@@ -211,12 +212,14 @@ BenchResult runDeliveryBench(const BenchContext& context) {
 
         std::atomic<int> failures{0};
         std::atomic<int> accepted{0};
+        std::atomic<std::size_t> connections{0};
         std::string first_failure;
         std::mutex failure_mutex;
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<std::thread> clients;
         for (int c = 0; c < kClients; ++c) {
             clients.emplace_back([&, c] {
+                sim::HttpConnection connection(serve.baseUrl());
                 std::map<int, std::int64_t> build_of;  // mr index -> current build id
                 for (int k = 0; k < per_mr; ++k) {
                     for (int i = c; i < mr_count; i += kClients) {
@@ -225,14 +228,14 @@ BenchResult runDeliveryBench(const BenchContext& context) {
                         const std::string base = "/api/v1/projects/" + std::to_string(mr.forgelink_project) + "/builds";
                         sim::HttpResult reply;
                         if (change.create) {
-                            reply = serve.call("POST", base,
+                            reply = serve.call(connection, "POST", base,
                                                {{"commit_sha", mr.sha}, {"branch", mr.branch},
                                                 {"merge_request", mr.iid}, {"state", change.state}});
                             auto body = nlohmann::json::parse(reply.body, nullptr, false);
                             if (reply.status == 202 && body.is_object() && body.contains("build"))
                                 build_of[i] = body["build"].value("id", std::int64_t{0});
                         } else {
-                            reply = serve.call("PATCH", base + "/" + std::to_string(build_of[i]),
+                            reply = serve.call(connection, "PATCH", base + "/" + std::to_string(build_of[i]),
                                                {{"state", change.state}});
                         }
                         if (reply.status == 202) ++accepted;
@@ -242,6 +245,7 @@ BenchResult runDeliveryBench(const BenchContext& context) {
                         }
                     }
                 }
+                connections += connection.connects();
             });
         }
         for (auto& t : clients) t.join();
@@ -377,6 +381,8 @@ BenchResult runDeliveryBench(const BenchContext& context) {
                           {"merge_requests", mr_count},
                           {"projects", projects},
                           {"posting_seconds", post_seconds},
+                          {"posting_clients", kClients},
+                          {"posting_connections", connections.load()},
                           {"seconds_to_final_statuses", delivered_seconds},
                           {"seconds_to_quiet_forge", quiet_seconds},
                           {"forge_calls", forge_calls},

@@ -86,13 +86,19 @@ int ServeProcess::stop() {
 
 sim::HttpResult ServeProcess::call(const std::string& method, const std::string& path, const nlohmann::json& body,
                                    int timeout_ms) const {
+    sim::HttpConnection once(baseUrl(), false);
+    return call(once, method, path, body, timeout_ms);
+}
+
+sim::HttpResult ServeProcess::call(sim::HttpConnection& connection, const std::string& method, const std::string& path,
+                                   const nlohmann::json& body, int timeout_ms) const {
     sim::Headers headers = {{"Authorization", "Bearer " + admin_token_}};
     std::string text;
     if (!body.is_null()) {
         text = body.dump();
         headers.emplace_back("Content-Type", "application/json");
     }
-    return sim::httpRequest(method, baseUrl() + path, headers, text, timeout_ms);
+    return connection.request(method, path, headers, text, timeout_ms);
 }
 
 }  // namespace forgelink::bench

@@ -39,6 +39,9 @@ public:
     // An API call with the admin token (fresh connection).
     sim::HttpResult call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
                          int timeout_ms = 30000) const;
+    // The same on `connection` (to baseUrl(), kept alive between calls, one per client thread).
+    sim::HttpResult call(sim::HttpConnection& connection, const std::string& method, const std::string& path,
+                         const nlohmann::json& body = nullptr, int timeout_ms = 30000) const;
 
 private:
     const BenchContext& context_;

@@ -23,78 +23,127 @@ namespace http = beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// "http://host:port/rest" -> {"host:port", "/rest"}; false for any other scheme.
+bool splitHttpUrl(const std::string& url, std::string& authority, std::string& target) {
+    const std::string scheme = "http://";
+    if (url.rfind(scheme, 0) != 0) return false;
+    const std::size_t host_end = url.find('/', scheme.size());
+    authority = url.substr(scheme.size(), host_end == std::string::npos ? std::string::npos : host_end - scheme.size());
+    target = host_end == std::string::npos ? "/" : url.substr(host_end);
+    return true;
+}
+
+std::string lowerCase(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+}  // namespace
+
 HttpResult httpRequest(const std::string& method, const std::string& url, const Headers& headers, const std::string& body,
                        int timeout_ms) {
-    HttpResult out;
-    const std::string scheme = "http://";
-    if (url.rfind(scheme, 0) != 0) {
+    std::string authority, target;
+    if (!splitHttpUrl(url, authority, target)) {
+        HttpResult out;
         out.error = "only http:// URLs are supported: " + url;
         return out;
     }
-    std::size_t host_end = url.find('/', scheme.size());
-    std::string authority = url.substr(scheme.size(), host_end == std::string::npos ? std::string::npos : host_end - scheme.size());
-    std::string target = host_end == std::string::npos ? "/" : url.substr(host_end);
-    std::size_t colon = authority.rfind(':');
-    std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
-    std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+    HttpConnection connection("http://" + authority, false);
+    return connection.request(method, target, headers, body, timeout_ms);
+}
+
+// Asynchronous steps on one io_context: beast::tcp_stream deadlines only bind async calls, and
+// tests rely on the deadline (stalled servers). The buffer outlives a request: bytes the server
+// sent past one response belong to the next.
+struct HttpConnection::Socket {
+    asio::io_context ioc;
+    beast::tcp_stream stream{ioc};
+    beast::flat_buffer buffer;
+};
+
+HttpConnection::HttpConnection(std::string origin, bool keep_alive) : origin_(std::move(origin)), keep_alive_(keep_alive) {}
+
+HttpConnection::~HttpConnection() {
+    if (!socket_) return;
+    beast::error_code ignored;
+    socket_->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+HttpResult HttpConnection::request(const std::string& method, const std::string& target, const Headers& headers,
+                                   const std::string& body, int timeout_ms) {
+    HttpResult out;
+    std::string authority, rest;
+    if (!splitHttpUrl(origin_, authority, rest) || rest != "/") {
+        out.error = "an HttpConnection needs an http://host:port origin without a path: " + origin_;
+        return out;
+    }
+    const std::size_t colon = authority.rfind(':');
+    const std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
     try {
-        // Asynchronous steps on one io_context: beast::tcp_stream deadlines only bind async calls,
-        // and tests rely on the deadline (stalled servers).
-        asio::io_context ioc;
-        beast::tcp_stream stream(ioc);
-        tcp::resolver resolver(ioc);
-        auto endpoints = resolver.resolve(host, port);
         http::request<http::string_body> req{http::string_to_verb(method), target, 11};
         req.set(http::field::host, authority);
         bool has_ua = false;
         for (auto& [k, v] : headers) {
-            std::string lower = k;
-            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            if (lower == "user-agent") {
+            if (lowerCase(k) == "user-agent") {
                 has_ua = true;
                 if (v.empty()) continue;
             }
             req.set(k, v);
         }
         if (!has_ua) req.set(http::field::user_agent, "forge-sim-test");
-        req.set(http::field::connection, "close");
+        if (!keep_alive_) req.set(http::field::connection, "close");
         req.body() = body;
         if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") req.prepare_payload();
-        beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
         parser.body_limit(256 * 1024 * 1024);
         if (method == "HEAD") parser.skip(true);
+
+        const bool reuse = socket_ != nullptr;
+        if (!reuse) socket_ = std::make_unique<Socket>();
+        Socket& s = *socket_;
         beast::error_code result;
-        stream.expires_after(std::chrono::milliseconds(timeout_ms));
-        stream.async_connect(endpoints, [&](beast::error_code ec, const tcp::endpoint&) {
-            if (ec) {
-                result = ec;
-                return;
-            }
-            http::async_write(stream, req, [&](beast::error_code ec2, std::size_t) {
-                if (ec2) {
-                    result = ec2;
+        auto exchange = [&] {
+            http::async_write(s.stream, req, [&](beast::error_code written, std::size_t) {
+                if (written) {
+                    result = written;
                     return;
                 }
-                http::async_read(stream, buffer, parser, [&](beast::error_code ec3, std::size_t) { result = ec3; });
+                http::async_read(s.stream, s.buffer, parser, [&](beast::error_code read, std::size_t) { result = read; });
             });
-        });
-        ioc.run();
+        };
+        s.stream.expires_after(std::chrono::milliseconds(timeout_ms));
+        if (reuse) {
+            exchange();
+        } else {
+            tcp::resolver resolver(s.ioc);
+            auto endpoints = resolver.resolve(host, port);
+            ++connects_;
+            s.stream.async_connect(endpoints, [&](beast::error_code connected, const tcp::endpoint&) {
+                if (connected) result = connected;
+                else exchange();
+            });
+        }
+        s.ioc.restart();
+        s.ioc.run();
         if (result) {
+            socket_.reset();
             out.error = result.message();
             return out;
         }
         auto& res = parser.get();
         out.status = static_cast<int>(res.result_int());
-        for (auto& f : res) {
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            out.headers[name] = std::string(f.value());
-        }
+        for (auto& f : res) out.headers[lowerCase(std::string(f.name_string()))] = std::string(f.value());
         out.body = res.body();
-        beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        if (!keep_alive_ || !res.keep_alive()) {
+            beast::error_code ignored;
+            s.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            socket_.reset();
+        }
     } catch (const std::exception& e) {
+        socket_.reset();
         out.status = 0;
         out.error = e.what();
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -32,6 +33,34 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // Adds "User-Agent: forge-sim-test" unless the caller passes its own (an empty value omits it).
 HttpResult httpRequest(const std::string& method, const std::string& url, const Headers& headers = {},
                        const std::string& body = "", int timeout_ms = 10000);
+
+// An HTTP/1.1 client connection to one http://host:port origin, kept open between requests as a
+// pooled API client (or wrk) keeps it: the next request reuses it unless the server answered
+// `Connection: close`. A request that fails drops the connection and the next one opens a new
+// one; nothing is retried, so a POST is never sent twice. Not thread-safe: one per thread.
+// Requests carry the same defaults as httpRequest (User-Agent, framing).
+class HttpConnection {
+public:
+    // `origin` is "http://host:port" (a trailing path is refused when a request is made).
+    explicit HttpConnection(std::string origin, bool keep_alive = true);
+    ~HttpConnection();
+    HttpConnection(const HttpConnection&) = delete;
+    HttpConnection& operator=(const HttpConnection&) = delete;
+
+    // `target` is the path and query ("/api/v1/teams?x=1"); `timeout_ms` bounds the whole
+    // exchange, connecting included.
+    HttpResult request(const std::string& method, const std::string& target, const Headers& headers = {},
+                       const std::string& body = "", int timeout_ms = 10000);
+    // TCP connections opened so far (1 for any number of requests answered with keep-alive).
+    std::size_t connects() const { return connects_; }
+
+private:
+    struct Socket;
+    std::string origin_;
+    bool keep_alive_;
+    std::unique_ptr<Socket> socket_;
+    std::size_t connects_ = 0;
+};
 
 struct SimOptionsForTest {
     std::string external_url;  // e.g. "http://127.0.0.1:0/gitlab" (port 0 = the real port)
