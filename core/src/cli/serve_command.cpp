@@ -87,8 +87,11 @@ int runServe(const Args& args) {
         std::cerr << "forgelink serve: " << admin_tokens.error().message << "\n";
         return exit_invalid_input;
     }
+    service::ServiceOptions service_options;
+    service_options.listing_cache_bytes = config->server.listing_cache_mb << 20;
     service::ApiService api(service::ServiceDeps{*store.value(), registry, *config, services.metrics(), log,
-                                                 std::move(admin_tokens).value()});
+                                                 std::move(admin_tokens).value()},
+                            service_options);
     net::Handler handler = api.handler();
 
     // Delivers what the API puts in the store's outbox; declared after the store so that it stops

@@ -19,6 +19,8 @@ struct ServerConfig {
     ListenAddress listen;
     // Distinguishes this Forgelink instance in the hidden comment marker; empty = not set.
     std::string instance_id;
+    // Memory for rendered team project listings (GET /teams/{team}/projects), in MiB; 0 = no cache.
+    std::size_t listing_cache_mb = 32;
 };
 
 struct StoreConfig {

@@ -247,6 +247,29 @@ public:
         return value;
     }
 
+    // A whole number written in decimal digits (after ${VAR} substitution), from `min` to `max`.
+    std::optional<long long> integer(const Entry& entry, const std::string& path, long long min, long long max) {
+        const std::string expected = "expected an integer from " + std::to_string(min) + " to " + std::to_string(max);
+        if (!entry.value.IsScalar() || entry.value.Tag() == "!") {
+            std::string got = entry.value.IsScalar() ? "'" + entry.value.Scalar() + "'" : describe(entry.value);
+            error(entry.where(), "'" + path + "': " + expected + ", got " + got);
+            return std::nullopt;
+        }
+        auto text = substitute(entry.value.Scalar(), entry.valueMark(), path);
+        if (!text) return std::nullopt;
+        long long value = 0;
+        bool ok = !text->empty() && text->size() <= 18;
+        for (char c : *text) {
+            ok = ok && c >= '0' && c <= '9';
+            if (ok) value = value * 10 + (c - '0');
+        }
+        if (!ok || value < min || value > max) {
+            error(entry.valueMark(), "'" + path + "': " + expected + ", got '" + *text + "'");
+            return std::nullopt;
+        }
+        return value;
+    }
+
     std::vector<std::string> stringList(const Entry& entry, const std::string& path) {
         std::vector<std::string> out;
         if (!entry.value.IsSequence()) {
@@ -373,7 +396,7 @@ void readListen(Validator& v, const Validator::Entry& entry, ListenAddress& out)
 }
 
 void readServer(Validator& v, const Validator::Entry& section, Config& config) {
-    auto e = v.mapping(section.value, section.where(), "server", {"listen", "instance_id"});
+    auto e = v.mapping(section.value, section.where(), "server", {"listen", "instance_id", "listing_cache_mb"});
     if (section.value.IsMap() && !find(e, "listen"))
         v.missing(section.keyMark(), "server", "listen", "the address to serve on, like 127.0.0.1:8080");
     if (auto* listen = find(e, "listen")) readListen(v, *listen, config.server.listen);
@@ -386,6 +409,9 @@ void readServer(Validator& v, const Validator::Entry& section, Config& config) {
                 config.server.instance_id = *value;
         }
     }
+    if (auto* cache = find(e, "listing_cache_mb"))
+        if (auto value = v.integer(*cache, "server.listing_cache_mb", 0, 65536))
+            config.server.listing_cache_mb = static_cast<std::size_t>(*value);
 }
 
 void readStore(Validator& v, const Validator::Entry& section, Config& config) {

@@ -129,6 +129,23 @@ TEST(ConfigLoader, QuotedTrueIsAStringNotABool) {
     EXPECT_TRUE(hasError(r, "f.yaml:8:12: 'feedback.comment': expected a bool (true or false), got 'true'"));
 }
 
+TEST(ConfigLoader, ListingCacheSizeIsReadInMebibytesAndChecked) {
+    EXPECT_EQ(parse(kValid).config->server.listing_cache_mb, 32u);
+    auto set = parse("server:\n  listen: 127.0.0.1:8080\n  listing_cache_mb: ${CACHE}\n" + kValid.substr(kValid.find("store:")),
+                     {{"CACHE", "0"}});
+    ASSERT_TRUE(set.ok()) << ::testing::PrintToString(messages(set));
+    EXPECT_EQ(set.config->server.listing_cache_mb, 0u);
+    for (const char* bad : {"-1", "65537", "32MB", "1.5", "\"\""}) {
+        auto r = parse("server:\n  listen: 127.0.0.1:8080\n  listing_cache_mb: " + std::string(bad) + "\n" +
+                       kValid.substr(kValid.find("store:")));
+        std::string shown = std::string(bad) == "\"\"" ? "" : bad;
+        EXPECT_TRUE(hasError(r, "f.yaml:3:21: 'server.listing_cache_mb': expected an integer from 0 to 65536, got '" +
+                                    shown + "'"));
+    }
+    auto list = parse("server:\n  listen: 127.0.0.1:8080\n  listing_cache_mb: [1]\n" + kValid.substr(kValid.find("store:")));
+    EXPECT_FALSE(list.ok());
+}
+
 TEST(ConfigLoader, MissingRequiredKeysPointAtTheParent) {
     auto r = parse("server:\n  instance_id: a\nstore:\n  driver: sqlite\nsecrets: {}\n");
     EXPECT_TRUE(hasError(r, "f.yaml:1:1: missing required key 'server.listen': the address to serve on, like "
