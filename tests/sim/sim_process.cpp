@@ -63,7 +63,16 @@ struct HttpConnection::Socket {
     beast::flat_buffer buffer;
 };
 
-HttpConnection::HttpConnection(std::string origin, bool keep_alive) : origin_(std::move(origin)), keep_alive_(keep_alive) {}
+HttpConnection::HttpConnection(std::string origin, bool keep_alive) : keep_alive_(keep_alive) {
+    std::string rest;
+    if (!splitHttpUrl(origin, authority_, rest) || rest != "/") {
+        origin_error_ = "an HttpConnection needs an http://host:port origin without a path: " + origin;
+        return;
+    }
+    const std::size_t colon = authority_.rfind(':');
+    host_ = colon == std::string::npos ? authority_ : authority_.substr(0, colon);
+    port_ = colon == std::string::npos ? "80" : authority_.substr(colon + 1);
+}
 
 HttpConnection::~HttpConnection() {
     if (!socket_) return;
@@ -74,17 +83,13 @@ HttpConnection::~HttpConnection() {
 HttpResult HttpConnection::request(const std::string& method, const std::string& target, const Headers& headers,
                                    const std::string& body, int timeout_ms) {
     HttpResult out;
-    std::string authority, rest;
-    if (!splitHttpUrl(origin_, authority, rest) || rest != "/") {
-        out.error = "an HttpConnection needs an http://host:port origin without a path: " + origin_;
+    if (!origin_error_.empty()) {
+        out.error = origin_error_;
         return out;
     }
-    const std::size_t colon = authority.rfind(':');
-    const std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
-    const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
     try {
         http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-        req.set(http::field::host, authority);
+        req.set(http::field::host, authority_);
         bool has_ua = false;
         for (auto& [k, v] : headers) {
             if (lowerCase(k) == "user-agent") {
@@ -119,7 +124,7 @@ HttpResult HttpConnection::request(const std::string& method, const std::string&
             exchange();
         } else {
             tcp::resolver resolver(s.ioc);
-            auto endpoints = resolver.resolve(host, port);
+            auto endpoints = resolver.resolve(host_, port_);
             ++connects_;
             s.stream.async_connect(endpoints, [&](beast::error_code connected, const tcp::endpoint&) {
                 if (connected) result = connected;

@@ -56,7 +56,8 @@ public:
 
 private:
     struct Socket;
-    std::string origin_;
+    std::string authority_, host_, port_;  // of the origin, parsed once
+    std::string origin_error_;             // non-empty: the origin was not http://host:port
     bool keep_alive_;
     std::unique_ptr<Socket> socket_;
     std::size_t connects_ = 0;

@@ -89,4 +89,14 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
+std::optional<std::int64_t> parseDigits(std::string_view text) noexcept {
+    if (text.empty() || text.size() > 18) return std::nullopt;
+    std::int64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + (c - '0');
+    }
+    return value;
+}
+
 }  // namespace forgelink::common

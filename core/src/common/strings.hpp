@@ -2,6 +2,8 @@
 // names and URL schemes are ASCII by definition.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,5 +24,7 @@ std::string_view trim(std::string_view text) noexcept;
 // Splits on every `separator`; empty fields are kept ("a,,b" -> {"a", "", "b"}).
 std::vector<std::string> split(std::string_view text, char separator);
 bool iequals(std::string_view a, std::string_view b) noexcept;
+// 1 to 18 decimal digits and nothing else (no sign, space or '+'): their value; else nullopt.
+std::optional<std::int64_t> parseDigits(std::string_view text) noexcept;
 
 }  // namespace forgelink::common

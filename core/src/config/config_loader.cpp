@@ -1,5 +1,7 @@
 #include "config/config_loader.hpp"
 
+#include "common/strings.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -257,17 +259,12 @@ public:
         }
         auto text = substitute(entry.value.Scalar(), entry.valueMark(), path);
         if (!text) return std::nullopt;
-        long long value = 0;
-        bool ok = !text->empty() && text->size() <= 18;
-        for (char c : *text) {
-            ok = ok && c >= '0' && c <= '9';
-            if (ok) value = value * 10 + (c - '0');
-        }
-        if (!ok || value < min || value > max) {
+        const auto value = common::parseDigits(*text);
+        if (!value || *value < min || *value > max) {
             error(entry.valueMark(), "'" + path + "': " + expected + ", got '" + *text + "'");
             return std::nullopt;
         }
-        return value;
+        return *value;
     }
 
     std::vector<std::string> stringList(const Entry& entry, const std::string& path) {

@@ -18,14 +18,9 @@ constexpr const char* kTokenDays = "forgelink_provider_token_days_until_expiry";
 constexpr const char* kTokenValid = "forgelink_provider_token_valid";
 
 std::int64_t parseId(const std::string& text, const std::string& what) {
-    std::int64_t value = 0;
-    bool ok = !text.empty() && text.size() <= 18;
-    for (char c : text) {
-        ok = ok && c >= '0' && c <= '9';
-        if (ok) value = value * 10 + (c - '0');
-    }
-    if (!ok || value <= 0) throw notFound("no " + what + " '" + text + "' (ids are positive integers)");
-    return value;
+    const auto value = common::parseDigits(text);
+    if (!value || *value <= 0) throw notFound("no " + what + " '" + text + "' (ids are positive integers)");
+    return *value;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Builds: each change is written with its feedback tasks in one transaction (the outbox); the
 // dispatcher delivers them. The API answers 202: accepted, delivered later.
+#include "common/strings.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/feedback_plan.hpp"
@@ -39,14 +40,9 @@ void readStats(const ObjectReader& body, store::BuildStats& stats) {
 }
 
 std::int64_t buildIdParam(const std::string& text) {
-    std::int64_t value = 0;
-    bool ok = !text.empty() && text.size() <= 18;
-    for (char c : text) {
-        ok = ok && c >= '0' && c <= '9';
-        if (ok) value = value * 10 + (c - '0');
-    }
-    if (!ok || value <= 0) throw notFound("no build '" + text + "' (ids are positive integers)");
-    return value;
+    const auto value = common::parseDigits(text);
+    if (!value || *value <= 0) throw notFound("no build '" + text + "' (ids are positive integers)");
+    return *value;
 }
 
 nlohmann::json taskView(const store::FeedbackTask& task, const std::optional<std::string>& comment_id) {
@@ -191,16 +187,11 @@ net::ServerResponse ApiService::listBuilds(Call& call) {
     std::int64_t before = 0;
     for (const auto& [name, value] : call.request.query) {
         auto number = [&](std::int64_t max) {
-            std::int64_t n = 0;
-            bool ok = !value.empty() && value.size() <= 18;
-            for (char c : value) {
-                ok = ok && c >= '0' && c <= '9';
-                if (ok) n = n * 10 + (c - '0');
-            }
-            if (!ok || n < 1 || n > max)
+            const auto n = common::parseDigits(value);
+            if (!n || *n < 1 || *n > max)
                 throw badRequest("invalid_value", "query parameter '" + name + "' must be an integer from 1 to " +
                                                       std::to_string(max));
-            return n;
+            return *n;
         };
         if (name == "limit") limit = static_cast<std::size_t>(number(100));
         else if (name == "before") before = number(INT64_MAX / 10);

@@ -32,3 +32,17 @@ TEST(Strings, CaseTrimSplit) {
 
 }  // namespace
 }  // namespace forgelink::common
+
+namespace forgelink::common {
+namespace {
+
+TEST(Strings, ParseDigitsTakesOnlyOneToEighteenDecimalDigits) {
+    EXPECT_EQ(parseDigits("0"), 0);
+    EXPECT_EQ(parseDigits("0042"), 42);
+    EXPECT_EQ(parseDigits("999999999999999999"), 999999999999999999LL);
+    for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1.5", "0x10", "1e3", "9999999999999999999"})
+        EXPECT_EQ(parseDigits(bad), std::nullopt) << bad;
+}
+
+}  // namespace
+}  // namespace forgelink::common
