@@ -185,7 +185,10 @@ TEST(Cli, ServeAnswersHealthzAndStopsOnSigterm) {
     if (!havePlugin()) GTEST_SKIP() << "test plugin not built: " << kPluginDir;
     TempDir dir;
     const auto port = freePort();
-    auto file = dir.write("f.yaml", serveConfig(port, kPluginDir, "[example]"));
+    // A console directory without a built console: the API serves alone.
+    std::string config = serveConfig(port, kPluginDir, "[example]");
+    config.insert(config.find("\nstore:"), "\n  console_dir: no-console-here");
+    auto file = dir.write("f.yaml", config);
     Process serve(kBin, {"serve", "--config", file}, kServeEnv);
 
     HttpAnswer health;
@@ -199,11 +202,15 @@ TEST(Cli, ServeAnswersHealthzAndStopsOnSigterm) {
     EXPECT_EQ(body["status"], "ok");
     EXPECT_EQ(body["plugins"], json::array({"example"}));
 
-    auto missing = httpGet(port, "/nope");
+    auto missing = httpGet(port, "/api/v1/nope");
     EXPECT_EQ(missing.status, 404);
     auto error = json::parse(missing.body);
     EXPECT_EQ(error["error"]["code"], "not_found");
-    EXPECT_NE(error["error"]["message"].get<std::string>().find("/nope"), std::string::npos);
+    EXPECT_NE(error["error"]["message"].get<std::string>().find("/api/v1/nope"), std::string::npos);
+    // Every other path is the console's, which is not built here.
+    auto console = httpGet(port, "/nope");
+    EXPECT_EQ(console.status, 404);
+    EXPECT_EQ(json::parse(console.body)["error"]["code"], "console_not_built");
 
     serve.signal(SIGTERM);
     auto result = serve.finish(std::chrono::seconds(5));
@@ -212,6 +219,7 @@ TEST(Cli, ServeAnswersHealthzAndStopsOnSigterm) {
     // JSON lines on stderr, including the clean stop.
     EXPECT_NE(result->err.find("\"msg\":\"listening\""), std::string::npos) << result->err;
     EXPECT_NE(result->err.find("\"msg\":\"stopped\""), std::string::npos) << result->err;
+    EXPECT_NE(result->err.find("the web console is not built"), std::string::npos) << result->err;
     EXPECT_EQ(httpGet(port, "/healthz").status, 0) << "still listening after exit";
 }
 

@@ -25,8 +25,10 @@ int runServe(const Args& args) {
         "Validates the configuration (exit 1 with every problem), loads the provider plugins, and\n"
         "serves HTTP on server.listen until SIGINT or SIGTERM, then stops cleanly and exits 0.\n"
         "GET /healthz answers {\"status\":\"ok\",\"plugins\":[...]}; the REST API is under /api/v1\n"
-        "(docs/openapi.yaml). Build feedback is delivered from the store's outbox; on start, deliveries\n"
-        "a killed earlier process of this machine left in flight are resumed at once. Once a minute,\n"
+        "(docs/openapi.yaml); every other path is the web console, from server.console_dir (default\n"
+        "<dir of forgelink>/../share/forgelink/console; a warning when it is not built).\n"
+        "Build feedback is delivered from the store's outbox; on start, deliveries a killed earlier\n"
+        "process of this machine left in flight are resumed at once. Once a minute,\n"
         "login tokens expiring within 10 minutes are refreshed, and expired sessions, login states and\n"
         "week-old finished deliveries are purged.\n"
         "Logs are JSON lines on stderr. Exit 1 also without the secrets key.\n"
@@ -89,6 +91,8 @@ int runServe(const Args& args) {
     }
     service::ServiceOptions service_options;
     service_options.listing_cache_bytes = config->server.listing_cache_mb << 20;
+    service_options.console_dir =
+        config->server.console_dir.empty() ? service::defaultConsoleDir() : config->server.console_dir;
     service::ApiService api(service::ServiceDeps{*store.value(), registry, *config, services.metrics(), log,
                                                  std::move(admin_tokens).value()},
                             service_options);
@@ -118,6 +122,12 @@ int runServe(const Args& args) {
         return exit_internal;
     }
     log.log(LogLevel::info, "listening", {{"url", server->baseUrl()}});
+    if (service::ConsoleAssets(service_options.console_dir, 0).available())
+        log.log(LogLevel::info, "web console", {{"url", server->baseUrl() + "/"}, {"dir", service_options.console_dir}});
+    else
+        log.log(LogLevel::warn, "the web console is not built; the API serves without it",
+                {{"console_dir", service_options.console_dir},
+                 {"fix", "build it with `cmake --build build`, or set server.console_dir"}});
 
     // main() blocked these signals before any thread existed, so only this sigwait sees them;
     // no handler runs, and the server is stopped from ordinary code.

@@ -21,6 +21,9 @@ struct ServerConfig {
     std::string instance_id;
     // Memory for rendered team project listings (GET /teams/{team}/projects), in MiB; 0 = no cache.
     std::size_t listing_cache_mb = 32;
+    // The built web console (absolute); empty = the default beside the binary
+    // (<bin>/../share/forgelink/console). A missing directory is not an error: the API serves alone.
+    std::string console_dir;
 };
 
 struct StoreConfig {

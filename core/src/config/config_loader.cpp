@@ -393,7 +393,7 @@ void readListen(Validator& v, const Validator::Entry& entry, ListenAddress& out)
 }
 
 void readServer(Validator& v, const Validator::Entry& section, Config& config) {
-    auto e = v.mapping(section.value, section.where(), "server", {"listen", "instance_id", "listing_cache_mb"});
+    auto e = v.mapping(section.value, section.where(), "server", {"listen", "instance_id", "listing_cache_mb", "console_dir"});
     if (section.value.IsMap() && !find(e, "listen"))
         v.missing(section.keyMark(), "server", "listen", "the address to serve on, like 127.0.0.1:8080");
     if (auto* listen = find(e, "listen")) readListen(v, *listen, config.server.listen);
@@ -409,6 +409,17 @@ void readServer(Validator& v, const Validator::Entry& section, Config& config) {
     if (auto* cache = find(e, "listing_cache_mb"))
         if (auto value = v.integer(*cache, "server.listing_cache_mb", 0, 65536))
             config.server.listing_cache_mb = static_cast<std::size_t>(*value);
+    if (auto* console = find(e, "console_dir")) {
+        if (auto value = v.string(*console, "server.console_dir")) {
+            std::error_code ec;
+            const std::string resolved = v.resolvePath(*value);
+            if (fs::exists(resolved, ec) && !fs::is_directory(resolved, ec))
+                v.error(console->valueMark(), "'server.console_dir': " + resolved +
+                                                  " is not a directory; expected the directory of the built web console");
+            else
+                config.server.console_dir = resolved;
+        }
+    }
 }
 
 void readStore(Validator& v, const Validator::Entry& section, Config& config) {

@@ -33,7 +33,8 @@ ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
       log_(deps.log),
       admin_tokens_(std::move(deps.admin_tokens)),
       options_(options),
-      listings_(options.listing_cache_bytes) {
+      listings_(options.listing_cache_bytes),
+      console_(options.console_dir, options.console_cache_bytes) {
     metrics_.describe(kRequests, "counter", "HTTP requests answered, by method, route template and status");
     metrics_.describe(kLatency, "histogram", "HTTP request handling time in seconds, by method and route template");
     metrics_.describe(kTokenDays, "gauge", "Days until each team's provider token expires (negative: expired)");
@@ -137,6 +138,17 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
 net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std::string& route_template) {
     auto match = router_.match(request.method, request.raw_path.empty() ? request.path : request.raw_path);
     route_template = match.route;
+    if (match.target == nullptr && match.allowed.empty() && isConsolePath(request.path)) {
+        // Everything the API does not own is the console's: its files, or index.html for the
+        // routes the app resolves in the browser.
+        route_template = "console";
+        if (request.method == "GET" || request.method == "HEAD") return console_.serve(request);
+        auto response = errorResponse(405, "method_not_allowed",
+                                      "the console's pages answer GET and HEAD only; the API is under /api/v1");
+        response.headers.emplace_back("Allow", "GET, HEAD");
+        addConsoleSecurityHeaders(response);
+        return response;
+    }
     if (match.target == nullptr) {
         if (!match.allowed.empty()) {
             std::string allow;

@@ -1,5 +1,6 @@
 // Forgelink's REST API (JSON under /api/v1), the forge login (/auth/...), /healthz and /metrics,
-// as one net::Handler to mount on an HttpServer.
+// and the web console's static files at every other path (console_assets.hpp), as one
+// net::Handler to mount on an HttpServer.
 //
 // Threads: handle() runs on the server's worker threads and may block (store, plugin calls);
 // it is thread-safe: the service keeps no per-request state in members.
@@ -25,6 +26,7 @@
 #include "net/metrics.hpp"
 #include "plugin/registry.hpp"
 #include "service/admin_tokens.hpp"
+#include "service/console_assets.hpp"
 #include "service/listing_cache.hpp"
 #include "service/router.hpp"
 #include "store/store.hpp"
@@ -37,6 +39,10 @@ struct ServiceOptions {
     // Rendered project listings kept in memory (bodies and tags; see ListingCache). A 1,000-project
     // listing is ~140 KB, so the default holds a few hundred busy teams; 0 turns the cache off.
     std::size_t listing_cache_bytes = std::size_t{32} << 20;
+    // The built web console (server.console_dir); empty or missing: the API serves alone and
+    // console paths answer "not built" (see ConsoleAssets).
+    std::string console_dir;
+    std::size_t console_cache_bytes = std::size_t{16} << 20;
 };
 
 struct ServiceDeps {
@@ -155,6 +161,7 @@ private:
     ServiceOptions options_;
     Router<Route> router_;
     ListingCache listings_;
+    ConsoleAssets console_;
 };
 
 }  // namespace forgelink::service

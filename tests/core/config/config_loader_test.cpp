@@ -146,6 +146,24 @@ TEST(ConfigLoader, ListingCacheSizeIsReadInMebibytesAndChecked) {
     EXPECT_FALSE(list.ok());
 }
 
+TEST(ConfigLoader, ConsoleDirIsAPathRelativeToTheFile) {
+    EXPECT_TRUE(parse(kValid).config->server.console_dir.empty());  // the default beside the binary
+    auto set = parse("server:\n  listen: 127.0.0.1:8080\n  console_dir: ../share/console\n" +
+                     kValid.substr(kValid.find("store:")));
+    ASSERT_TRUE(set.ok()) << ::testing::PrintToString(messages(set));
+    EXPECT_EQ(set.config->server.console_dir, "/etc/forgelink/share/console");
+    auto absolute = parse("server:\n  listen: 127.0.0.1:8080\n  console_dir: /srv/console\n" +
+                          kValid.substr(kValid.find("store:")));
+    EXPECT_EQ(absolute.config->server.console_dir, "/srv/console");
+    auto empty = parse("server:\n  listen: 127.0.0.1:8080\n  console_dir: \"\"\n" + kValid.substr(kValid.find("store:")));
+    EXPECT_TRUE(hasError(empty, "f.yaml:3:16: 'server.console_dir' must not be empty"));
+    auto file = parse("server:\n  listen: 127.0.0.1:8080\n  console_dir: /etc/hostname\n" + kValid.substr(kValid.find("store:")));
+    EXPECT_TRUE(hasError(file, "f.yaml:3:16: 'server.console_dir': /etc/hostname is not a directory; expected the "
+                               "directory of the built web console"));
+    auto typo = parse("server:\n  listen: 127.0.0.1:8080\n  console_dri: /srv\n" + kValid.substr(kValid.find("store:")));
+    EXPECT_FALSE(typo.ok());
+}
+
 TEST(ConfigLoader, MissingRequiredKeysPointAtTheParent) {
     auto r = parse("server:\n  instance_id: a\nstore:\n  driver: sqlite\nsecrets: {}\n");
     EXPECT_TRUE(hasError(r, "f.yaml:1:1: missing required key 'server.listen': the address to serve on, like "

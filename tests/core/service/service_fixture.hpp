@@ -115,7 +115,7 @@ protected:
         if (server_) server_->stop();
         logger_ = std::make_unique<common::JsonLogger>("host", &log_, LogLevel::debug);
         service_ = std::make_unique<ApiService>(
-            ServiceDeps{*store_, *registry_, config_, metrics_, *logger_, AdminTokens::fromText(kAdminToken)});
+            ServiceDeps{*store_, *registry_, config_, metrics_, *logger_, AdminTokens::fromText(kAdminToken)}, options_);
         net::ServerOptions options;
         options.workers = 4;
         options.max_body_bytes = max_body;
@@ -202,6 +202,7 @@ protected:
     std::shared_ptr<const secrets::SecretBox> box_;
     std::unique_ptr<store::SqliteStore> store_;
     config::Config config_;
+    ServiceOptions options_;  // set before startServer() (SetUp starts one with the defaults)
     net::Metrics metrics_;
     std::ostringstream log_;
     std::unique_ptr<common::JsonLogger> logger_;
