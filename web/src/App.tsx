@@ -1,0 +1,107 @@
+import { useEffect, useRef } from 'react';
+import { Link, Navigate, Route, Routes, useLocation } from 'react-router';
+import { useSession } from './session';
+import { Button, ErrorBox, Progress } from './components/ui';
+import { SignIn } from './pages/SignIn';
+import { Teams } from './pages/Teams';
+import { Account } from './pages/Account';
+import { TeamLayout } from './pages/TeamLayout';
+import { TeamProjects } from './pages/TeamProjects';
+import { TeamSettings } from './pages/TeamSettings';
+import { TeamMembers } from './pages/TeamMembers';
+import { NewProject } from './pages/NewProject';
+import { ProjectPage } from './pages/ProjectPage';
+
+function Header() {
+  const { session, signOut } = useSession();
+  const user = session?.user;
+  return (
+    <header className="topbar">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Link to="/" className="brand">
+        Forgelink
+      </Link>
+      {session && (
+        <nav aria-label="Main" className="topnav">
+          <Link to="/">Teams</Link>
+          <Link to="/account">{user ? user.name || user.username : 'Admin'}</Link>
+          <Button
+            variant="secondary"
+            onClick={() => {
+              void signOut().then(() => window.location.assign('/signin'));
+            }}
+          >
+            Sign out
+          </Button>
+        </nav>
+      )}
+    </header>
+  );
+}
+
+/** Moves focus to the page's heading on navigation, so keyboard and screen-reader users follow. */
+function FocusOnNavigate() {
+  const location = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const heading = document.querySelector<HTMLElement>('main h1');
+    if (heading) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus({ preventScroll: false });
+    }
+  }, [location.pathname]);
+  return null;
+}
+
+function RequireSession({ children }: { children: React.ReactNode }) {
+  const { session, loading, error } = useSession();
+  const location = useLocation();
+  if (loading) return <Progress>Loading…</Progress>;
+  if (error) return <ErrorBox error={error} title="Forgelink could not load your session." />;
+  if (!session) {
+    const back = location.pathname + location.search;
+    return <Navigate to={back === '/' ? '/signin' : `/signin?redirect=${encodeURIComponent(back)}`} replace />;
+  }
+  return <>{children}</>;
+}
+
+export function App() {
+  return (
+    <>
+      <Header />
+      <FocusOnNavigate />
+      <main id="main" className="page">
+        <Routes>
+          <Route path="/signin" element={<SignIn />} />
+          <Route path="/" element={<RequireSession><Teams /></RequireSession>} />
+          <Route path="/account" element={<RequireSession><Account /></RequireSession>} />
+          <Route path="/teams/:team" element={<RequireSession><TeamLayout /></RequireSession>}>
+            <Route index element={<TeamProjects />} />
+            <Route path="settings" element={<TeamSettings />} />
+            <Route path="settings/:provider" element={<TeamSettings />} />
+            <Route path="members" element={<TeamMembers />} />
+            <Route path="projects/new" element={<NewProject />} />
+            <Route path="projects/:project" element={<ProjectPage />} />
+          </Route>
+          <Route
+            path="*"
+            element={
+              <section>
+                <h1>Page not found</h1>
+                <p>
+                  There is nothing at this address. <Link to="/">Go to your teams</Link>.
+                </p>
+              </section>
+            }
+          />
+        </Routes>
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,127 @@
+// Small building blocks every page uses: labelled fields with their error, alerts, progress.
+import { useId, type ReactNode, type InputHTMLAttributes, type SelectHTMLAttributes } from 'react';
+import { ApiError } from '../lib/api';
+import { causesOfError, missingScopes } from '../lib/errors';
+
+interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
+  label: string;
+  hint?: ReactNode;
+  error?: ReactNode;
+}
+
+export function Field({ label, hint, error, id, ...input }: FieldProps) {
+  const auto = useId();
+  const inputId = id ?? auto;
+  const hintId = `${inputId}-hint`;
+  const errorId = `${inputId}-error`;
+  const describedBy = [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={error ? 'field field-invalid' : 'field'}>
+      <label htmlFor={inputId}>{label}</label>
+      <input id={inputId} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+      {hint && (
+        <p className="hint" id={hintId}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <div className="field-error" id={errorId} role="alert">
+          {error}
+        </div>
+      )}
+    </div>
+  );
+}
+
+interface SelectProps extends SelectHTMLAttributes<HTMLSelectElement> {
+  label: string;
+  children: ReactNode;
+}
+
+export function SelectField({ label, id, children, ...select }: SelectProps) {
+  const auto = useId();
+  const selectId = id ?? auto;
+  return (
+    <div className="field">
+      <label htmlFor={selectId}>{label}</label>
+      <select id={selectId} {...select}>
+        {children}
+      </select>
+    </div>
+  );
+}
+
+/** An API error as sentences: each cause with its fix (a link when the fix is a URL). */
+export function ErrorText({ error }: { error: unknown }) {
+  if (error instanceof ApiError) {
+    const causes = causesOfError(error);
+    const scopes = missingScopes(error.details);
+    return (
+      <>
+        {causes.map((cause, i) => (
+          <p key={i} className="error-cause">
+            {cause.message}
+            {cause.fix && (
+              <>
+                {' '}
+                <span className="fix">
+                  Fix:{' '}
+                  {cause.fix.url ? (
+                    <a href={cause.fix.url} target="_blank" rel="noreferrer noopener">
+                      {cause.fix.text}
+                    </a>
+                  ) : (
+                    cause.fix.text
+                  )}
+                </span>
+              </>
+            )}
+          </p>
+        ))}
+        {scopes.length > 0 && <p className="error-cause">Missing scopes: {scopes.join(', ')}.</p>}
+      </>
+    );
+  }
+  return <p className="error-cause">{error instanceof Error ? error.message : String(error)}</p>;
+}
+
+export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
+  if (!error) return null;
+  return (
+    <div className="alert alert-error" role="alert">
+      {title && <strong>{title}</strong>}
+      <ErrorText error={error} />
+    </div>
+  );
+}
+
+export function Progress({ children }: { children: ReactNode }) {
+  return (
+    <p className="progress" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      {children}
+    </p>
+  );
+}
+
+export function Notice({ tone, children }: { tone: 'info' | 'success' | 'warning'; children: ReactNode }) {
+  return (
+    <div className={`alert alert-${tone}`} role={tone === 'warning' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}
+
+export function Button({
+  busy,
+  children,
+  variant = 'primary',
+  ...rest
+}: React.ButtonHTMLAttributes<HTMLButtonElement> & { busy?: boolean; variant?: 'primary' | 'secondary' | 'danger' }) {
+  return (
+    <button className={`btn btn-${variant}`} aria-busy={busy ? true : undefined} disabled={busy || rest.disabled} {...rest}>
+      {busy && <span className="spinner spinner-inline" aria-hidden="true" />}
+      {children}
+    </button>
+  );
+}

@@ -1,0 +1,181 @@
+// Shapes of the REST API's answers (docs/openapi.yaml is the contract).
+export type Role = 'owner' | 'member';
+
+export interface Team {
+  id: number;
+  slug: string;
+  name: string;
+  created_at: string;
+  role?: Role;
+  providers?: string[];
+  projects?: number;
+}
+
+export interface LinkedIdentity {
+  provider: string;
+  instance?: string;
+  username: string;
+  name?: string;
+}
+
+export interface SessionUser {
+  id: number;
+  provider: string;
+  instance?: string;
+  username: string;
+  name?: string;
+  identities?: LinkedIdentity[];
+}
+
+export interface Session {
+  admin: boolean;
+  user: SessionUser | null;
+  teams: Team[];
+  csrf_token?: string;
+  can_create_teams?: boolean;
+}
+
+export interface LoginProvider {
+  name: string;
+  display_name: string;
+  login_url: string;
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+}
+
+export interface Identity {
+  id: string;
+  username: string;
+  name?: string;
+  web_url?: string;
+  bot?: boolean;
+}
+
+export interface ProviderSettings {
+  provider: string;
+  base_url: string;
+  instance: string;
+  kind: string;
+  identity: Identity;
+  scopes: string[];
+  expires_at: string | null;
+  days_left: number | null;
+  warnings: Warning[];
+  status: string;
+  invalid_reason?: string | null;
+  token_last4: string;
+  feedback_paused?: string | null;
+  updated_at?: string;
+  role?: string;
+  role_label?: string;
+  resumed_deliveries?: number;
+  bound_to?: { kind: string; id: string; full_path: string };
+}
+
+export interface Member {
+  user_id: number;
+  username: string;
+  name?: string;
+  role: Role;
+}
+
+export interface Namespace {
+  id: string;
+  kind: string;
+  path?: string;
+  full_path: string;
+  name?: string;
+  parent_id?: string | null;
+  web_url?: string;
+}
+
+export interface Repository {
+  id: string;
+  instance?: string;
+  full_path: string;
+  name?: string;
+  namespace?: string;
+  web_url?: string;
+  default_branch?: string;
+  visibility?: string;
+  archived?: boolean;
+  role?: string;
+  role_label?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+  total?: number | null;
+}
+
+export interface Permission {
+  allowed: boolean;
+  reason: string;
+}
+
+export interface PermissionReport {
+  repository: Repository;
+  post_status: Permission;
+  comment: Permission;
+}
+
+export interface Link {
+  provider: string;
+  instance: string;
+  repository_id: string;
+  full_path: string;
+  web_url?: string;
+  status_context: string;
+  linked_at?: string;
+}
+
+export interface Project {
+  id: number;
+  team_id: number;
+  team?: string;
+  slug: string;
+  name: string;
+  created_at?: string;
+  repository: Link | null;
+}
+
+export interface Build {
+  id: number;
+  project_id: number;
+  commit_sha: string;
+  branch: string;
+  merge_request: string | null;
+  head_sha: string | null;
+  state: string;
+  stats: { changed?: number; added?: number; removed?: number; failures?: number };
+  url: string;
+  version: number;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface Delivery {
+  id: number;
+  kind: 'status' | 'comment';
+  provider: string;
+  instance?: string;
+  repository_id: string;
+  state: 'pending' | 'in_flight' | 'done' | 'failed' | 'paused';
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at?: string | null;
+  build_version?: number;
+  updated_at?: string;
+  context?: string;
+  sha?: string;
+  status_posted?: boolean;
+  forge_state?: string;
+  merge_request?: string;
+  comment_id?: string | null;
+  target_url?: string | null;
+  comment_url?: string | null;
+}

@@ -1,0 +1,88 @@
+import { NavLink, Outlet, useOutletContext, useParams } from 'react-router';
+import { api, ApiError, enc } from '../lib/api';
+import type { ProviderSettings, Team } from '../lib/types';
+import { bannerMessage, providerLabel } from '../lib/format';
+import { useLoad } from '../lib/useLoad';
+import { useSession } from '../session';
+import { ErrorBox, Progress } from '../components/ui';
+import { Link } from 'react-router';
+
+export interface TeamContext {
+  team: Team;
+  isOwner: boolean;
+  settings: ProviderSettings[];
+  plugins: string[];
+  reloadSettings: () => Promise<void>;
+}
+
+export function useTeam(): TeamContext {
+  return useOutletContext<TeamContext>();
+}
+
+export function TeamLayout() {
+  const { team: slug = '' } = useParams();
+  const { session } = useSession();
+  const team = useLoad((signal) => api.get<{ team: Team }>(`/api/v1/teams/${enc(slug)}`, undefined, signal), [slug]);
+  const settings = useLoad(
+    (signal) => api.get<{ items: ProviderSettings[] }>(`/api/v1/teams/${enc(slug)}/providers`, undefined, signal),
+    [slug],
+  );
+  const health = useLoad((signal) => api.get<{ plugins: string[] }>('/healthz', undefined, signal), []);
+
+  if (team.loading) return <Progress>Loading the team…</Progress>;
+  if (team.error) {
+    if (team.error instanceof ApiError && team.error.status === 404) {
+      return (
+        <section>
+          <h1>Team not found</h1>
+          <p>
+            There is no team “{slug}”, or you are not one of its members. <Link to="/">Your teams</Link>
+          </p>
+        </section>
+      );
+    }
+    return <ErrorBox error={team.error} title="The team could not be loaded." />;
+  }
+  if (!team.data) return null;
+  const t = team.data.team;
+  const role = t.role ?? session?.teams.find((x) => x.id === t.id)?.role;
+  const isOwner = !!session?.admin || role === 'owner';
+  const items = settings.data?.items ?? [];
+  const banners = items.map((s) => ({ provider: s.provider, text: bannerMessage(s) })).filter((b) => b.text);
+  const context: TeamContext = {
+    team: t,
+    isOwner,
+    settings: items,
+    plugins: health.data?.plugins ?? items.map((s) => s.provider),
+    reloadSettings: settings.reload,
+  };
+
+  return (
+    <div className="team">
+      <div className="team-head">
+        <p className="team-name">
+          <Link to={`/teams/${t.slug}`}>{t.name}</Link>
+          {role && <span className={`badge badge-${role}`}>{role}</span>}
+        </p>
+        <nav aria-label="Team" className="tabs">
+          <NavLink end to={`/teams/${t.slug}`}>
+            Projects
+          </NavLink>
+          <NavLink to={`/teams/${t.slug}/settings`}>Settings</NavLink>
+          <NavLink to={`/teams/${t.slug}/members`}>Members</NavLink>
+        </nav>
+      </div>
+      {banners.map((b) => (
+        <div key={b.provider} className="alert alert-warning banner" role="alert">
+          <p>{b.text}</p>
+          {isOwner ? (
+            <Link to={`/teams/${t.slug}/settings/${b.provider}`}>Open {providerLabel(b.provider)} settings</Link>
+          ) : (
+            <p className="muted">Ask a team owner to replace it.</p>
+          )}
+        </div>
+      ))}
+      <Outlet context={context} />
+    </div>
+  );
+}

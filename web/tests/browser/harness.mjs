@@ -1,0 +1,380 @@
+// Browser tests' harness: a throwaway forge-sim and a real `forgelink serve` on free loopback
+// ports (temp dirs), headless Debian chromium driven by puppeteer-core, screenshots under the
+// build tree. Every process started here is stopped by stop()/close().
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import puppeteer from 'puppeteer-core';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (ctest sets it; see tests/web/CMakeLists.txt)`);
+  return value;
+};
+
+export const FORGELINK_BIN = () => env('FORGELINK_BIN');
+export const FORGE_SIM_BIN = () => env('FORGE_SIM_BIN');
+export const CONSOLE_DIR = () => env('FORGELINK_CONSOLE_DIR');
+export const SCREENSHOT_DIR = () => process.env.FORGELINK_SCREENSHOT_DIR ?? join(process.cwd(), 'web-screenshots');
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startProcess(bin, args, { env: extra = {}, cwd } = {}) {
+  const child = spawn(bin, args, { cwd, env: { ...process.env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { text: '' };
+  child.stdout.on('data', (d) => (out.text += d.toString()));
+  child.stderr.on('data', (d) => (out.text += d.toString()));
+  return { child, out };
+}
+
+async function stopProcess(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** forge-sim on a free port with the scenario text (YAML). */
+export async function startSim(dir, scenarioYaml) {
+  const file = join(dir, 'scenario.yaml');
+  writeFileSync(file, scenarioYaml);
+  const { child, out } = startProcess(FORGE_SIM_BIN(), ['--scenario', file, '--port', '0']);
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    const m = /forge-sim listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text);
+    if (m) {
+      const url = m[1];
+      return {
+        url,
+        child,
+        out,
+        async admin(method, path, body) {
+          const r = await fetch(url + path, {
+            method,
+            headers: body ? { 'Content-Type': 'application/json' } : {},
+            body: body ? JSON.stringify(body) : undefined,
+          });
+          const text = await r.text();
+          return { status: r.status, json: text ? JSON.parse(text) : null };
+        },
+        stop: () => stopProcess(child),
+      };
+    }
+    if (child.exitCode !== null) throw new Error(`forge-sim exited: ${out.text}`);
+    await sleep(20);
+  }
+  await stopProcess(child);
+  throw new Error(`forge-sim did not start: ${out.text}`);
+}
+
+/**
+ * A real `forgelink serve` with a generated configuration: both providers at the simulator, OAuth
+ * login through it (client secrets from the environment), the built console, an admin token.
+ */
+export async function startHost(dir, { port, hostPort = port, simUrl, gitlab = true, github = true, oauth = {} }) {
+  execFileSync(FORGELINK_BIN(), ['keygen', '--out', join(dir, 'secret.key')]);
+  const adminToken = `web-admin-${Math.random().toString(16).slice(2)}${Date.now()}`;
+  writeFileSync(join(dir, 'admin-tokens'), `${adminToken}\n`);
+  const origin = `http://127.0.0.1:${port}`;
+  let providers = 'providers:\n';
+  if (gitlab) {
+    providers += `  gitlab:\n    base_url: ${simUrl}\n`;
+    if (oauth.gitlab)
+      providers +=
+        `    oauth:\n      client_id: ${oauth.gitlab}\n      client_secret: \${WEB_GITLAB_SECRET}\n` +
+        `      redirect_uri: ${origin}/auth/gitlab/callback\n`;
+  }
+  if (github) {
+    providers += `  github:\n    base_url: ${simUrl}/api/v3\n`;
+    if (oauth.github)
+      providers +=
+        `    oauth:\n      client_id: ${oauth.github}\n      client_secret: \${WEB_GITHUB_SECRET}\n` +
+        `      redirect_uri: ${origin}/auth/github/callback\n`;
+  }
+  const config =
+    `server:\n  listen: 127.0.0.1:${hostPort}\n` +
+    `store:\n  driver: sqlite\n  path: forgelink.db\n` +
+    `secrets:\n  key_file: secret.key\n` +
+    `plugins:\n  paths: []\n  required: [gitlab, github]\n` +
+    providers +
+    `feedback:\n  status_context: forgelink\n  comment: true\n` +
+    `admin:\n  tokens_file: admin-tokens\n` +
+    `logging:\n  level: warn\n`;
+  writeFileSync(join(dir, 'forgelink.yaml'), config);
+  const { child, out } = startProcess(FORGELINK_BIN(), ['serve', '--config', join(dir, 'forgelink.yaml')], {
+    env: { WEB_GITLAB_SECRET: 'gl-app-secret', WEB_GITHUB_SECRET: 'gh-app-secret' },
+  });
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`forgelink serve exited ${child.exitCode}:\n${out.text}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${hostPort}/healthz`);
+      if (r.status === 200) break;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(30);
+  }
+  const host = {
+    origin,
+    child,
+    out,
+    adminToken,
+    async api(method, path, body) {
+      const r = await fetch(`http://127.0.0.1:${hostPort}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${adminToken}`,
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await r.text();
+      let json = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        json = text;
+      }
+      return { status: r.status, json };
+    },
+    stop: () => stopProcess(child),
+  };
+  return host;
+}
+
+// Until the host serves the console itself (CONSOLE-CONTRACT item 1), a tiny static server in
+// front of it serves the built files and forwards /api, /auth and /healthz to the real host.
+const HOST_SERVES_CONSOLE = process.env.WEB_TEST_HOST_SERVES_CONSOLE === '1';
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+async function startConsoleProxy(port, hostPort) {
+  const { createServer: createHttpServer, request: httpRequest } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  const { extname, normalize } = await import('node:path');
+  const root = CONSOLE_DIR();
+  const server = createHttpServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (/^\/(api|auth)\//.test(url.pathname) || url.pathname === '/healthz') {
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port: hostPort, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode, up.headers);
+          up.pipe(res);
+        },
+      );
+      upstream.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      req.pipe(upstream);
+      return;
+    }
+    const rel = normalize(url.pathname).replace(/^(\.\.[/\\])+/, '');
+    let file = join(root, rel);
+    let body;
+    try {
+      body = await readFile(file);
+    } catch {
+      file = join(root, 'index.html');
+      body = await readFile(file);
+    }
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Security-Policy':
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { stop: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** Headless chromium with a fresh profile; collects console errors (CSP violations among them). */
+export async function launchBrowser(dir) {
+  const profile = join(dir, 'chromium-profile');
+  mkdirSync(profile, { recursive: true });
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir: profile,
+    args: [
+      '--no-sandbox',
+      '--headless=new',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--disable-dev-shm-usage',
+    ],
+  });
+  return browser;
+}
+
+const openPages = [];
+
+export async function newPage(browser, { width = 1200, height = 900, context } = {}) {
+  const ctx = context ?? browser.defaultBrowserContext();
+  const page = await ctx.newPage();
+  openPages.push(page);
+  await page.setViewport({ width, height });
+  page.setDefaultTimeout(20000);
+  page.consoleErrors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') page.consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => page.consoleErrors.push(String(err)));
+  return page;
+}
+
+export async function screenshot(page, name) {
+  const dir = SCREENSHOT_DIR();
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Waits until the page shows `text` (anywhere in the body's visible text). */
+export async function waitForText(page, text, timeout = 20000) {
+  try {
+    await page.waitForFunction((t) => document.body && document.body.innerText.includes(t), { timeout }, text);
+  } catch (e) {
+    const body = await page.evaluate(() => document.body?.innerText ?? '');
+    throw new Error(`page never showed "${text}"; it shows:\n${body.slice(0, 3000)}`);
+  }
+}
+
+/** Clicks the button or link whose visible text is exactly `text` (trimmed). */
+export async function clickText(page, text, selector = 'button, a, [role=option], label') {
+  const handle = await page.waitForFunction(
+    (sel, t) =>
+      [...document.querySelectorAll(sel)].find(
+        (el) => el.innerText.trim() === t && !el.disabled && el.getAttribute('aria-disabled') !== 'true',
+      ),
+    {},
+    selector,
+    text,
+  );
+  await handle.asElement().click();
+}
+
+/** The input whose <label> says `label`. */
+export async function fieldByLabel(page, label) {
+  const handle = await page.waitForFunction(
+    (l) => {
+      const lab = [...document.querySelectorAll('label')].find((el) => el.textContent.trim() === l);
+      return lab ? document.getElementById(lab.htmlFor) : null;
+    },
+    {},
+    label,
+  );
+  return handle.asElement();
+}
+
+export async function typeInto(page, label, text) {
+  const input = await fieldByLabel(page, label);
+  await input.click({ clickCount: 3 });
+  await input.evaluate((el) => {
+    el.value = '';
+  });
+  await input.type(text);
+  return input;
+}
+
+/** A temp dir for one test, removed by the returned cleanup. */
+export function tempDir(name) {
+  const dir = mkdtempSync(join(tmpdir(), `forgelink-web-${name}-`));
+  return { dir, remove: () => existsSync(dir) && rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Everything a flow needs: a simulator with `scenario(hostOrigin)`, a host, a browser. close()
+ * stops all of them; a failing test keeps the host's log in the error.
+ */
+export async function world(name, scenario, hostOptions = {}) {
+  const tmp = tempDir(name);
+  const port = await freePort();
+  const hostPort = HOST_SERVES_CONSOLE ? port : await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const sim = await startSim(tmp.dir, scenario(origin));
+  let host;
+  let browser;
+  let proxy;
+  try {
+    host = await startHost(tmp.dir, { port, hostPort, simUrl: sim.url, ...hostOptions });
+    if (!HOST_SERVES_CONSOLE) proxy = await startConsoleProxy(port, hostPort);
+    browser = await launchBrowser(tmp.dir);
+  } catch (e) {
+    await proxy?.stop();
+    await host?.stop();
+    await sim.stop();
+    tmp.remove();
+    throw e;
+  }
+  return {
+    sim,
+    host,
+    browser,
+    origin,
+    async close() {
+      // Whatever each page shows at the end (after a failure: where it stopped).
+      for (const [i, page] of openPages.entries()) {
+        if (!page.isClosed()) await screenshot(page, `${name}-end-${i}`).catch(() => {});
+      }
+      await browser.close().catch(() => {});
+      await proxy?.stop();
+      await host.stop();
+      await sim.stop();
+      tmp.remove();
+    },
+  };
+}
+
+/** Signs in through the sign-in page's "Continue with <Forge>" (OAuth code flow via the simulator). */
+export async function signIn(page, origin, forge = 'GitLab', path = '/') {
+  await page.goto(origin + path, { waitUntil: 'networkidle0' });
+  await waitForText(page, 'Sign in to Forgelink');
+  const providers = await page.evaluate(() => fetch('/api/v1/auth/providers').then((r) => r.status));
+  if (providers === 404) {
+    // A host without GET /api/v1/auth/providers (CONSOLE-CONTRACT item 2 not landed yet): the
+    // sign-in page cannot offer the buttons; start the same OAuth flow at its URL.
+    await page.goto(`${origin}/auth/${forge.toLowerCase()}/login?redirect=/`, { waitUntil: 'networkidle0' });
+    return;
+  }
+  await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle0' }), clickText(page, `Continue with ${forge}`)]);
+}
+
+/** No CSP violation or script error while the page was used. */
+export function assertCleanConsole(assert, page) {
+  const relevant = page.consoleErrors.filter((e) => !/favicon|Failed to load resource: the server responded with a status of 4\d\d/.test(e));
+  assert.deepEqual(relevant, [], `console errors:\n${relevant.join('\n')}`);
+}
+
+/** Clicks the repository option whose title is `fullPath` in the repository picker. */
+export async function clickOption(page, fullPath) {
+  const handle = await page.waitForFunction(
+    (p) => [...document.querySelectorAll('[role=option]')].find((o) => o.querySelector('.vrow-title')?.firstChild?.textContent === p),
+    {},
+    fullPath,
+  );
+  await handle.asElement().click();
+}
