@@ -86,7 +86,7 @@ export async function startSim(dir, scenarioYaml) {
  * A real `forgelink serve` with a generated configuration: both providers at the simulator, OAuth
  * login through it (client secrets from the environment), the built console, an admin token.
  */
-export async function startHost(dir, { port, hostPort = port, simUrl, gitlab = true, github = true, oauth = {} }) {
+export async function startHost(dir, { port, simUrl, gitlab = true, github = true, oauth = {} }) {
   execFileSync(FORGELINK_BIN(), ['keygen', '--out', join(dir, 'secret.key')]);
   const adminToken = `web-admin-${Math.random().toString(16).slice(2)}${Date.now()}`;
   writeFileSync(join(dir, 'admin-tokens'), `${adminToken}\n`);
@@ -107,7 +107,7 @@ export async function startHost(dir, { port, hostPort = port, simUrl, gitlab = t
         `      redirect_uri: ${origin}/auth/github/callback\n`;
   }
   const config =
-    `server:\n  listen: 127.0.0.1:${hostPort}\n` +
+    `server:\n  listen: 127.0.0.1:${port}\n  console_dir: ${JSON.stringify(CONSOLE_DIR())}\n` +
     `store:\n  driver: sqlite\n  path: forgelink.db\n` +
     `secrets:\n  key_file: secret.key\n` +
     `plugins:\n  paths: []\n  required: [gitlab, github]\n` +
@@ -123,7 +123,7 @@ export async function startHost(dir, { port, hostPort = port, simUrl, gitlab = t
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`forgelink serve exited ${child.exitCode}:\n${out.text}`);
     try {
-      const r = await fetch(`http://127.0.0.1:${hostPort}/healthz`);
+      const r = await fetch(`${origin}/healthz`);
       if (r.status === 200) break;
     } catch {
       /* not up yet */
@@ -136,7 +136,7 @@ export async function startHost(dir, { port, hostPort = port, simUrl, gitlab = t
     out,
     adminToken,
     async api(method, path, body) {
-      const r = await fetch(`http://127.0.0.1:${hostPort}${path}`, {
+      const r = await fetch(`${origin}${path}`, {
         method,
         headers: {
           Authorization: `Bearer ${adminToken}`,
@@ -156,54 +156,6 @@ export async function startHost(dir, { port, hostPort = port, simUrl, gitlab = t
     stop: () => stopProcess(child),
   };
   return host;
-}
-
-// Until the host serves the console itself (CONSOLE-CONTRACT item 1), a tiny static server in
-// front of it serves the built files and forwards /api, /auth and /healthz to the real host.
-const HOST_SERVES_CONSOLE = process.env.WEB_TEST_HOST_SERVES_CONSOLE === '1';
-
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
-
-async function startConsoleProxy(port, hostPort) {
-  const { createServer: createHttpServer, request: httpRequest } = await import('node:http');
-  const { readFile } = await import('node:fs/promises');
-  const { extname, normalize } = await import('node:path');
-  const root = CONSOLE_DIR();
-  const server = createHttpServer(async (req, res) => {
-    const url = new URL(req.url, 'http://x');
-    if (/^\/(api|auth)\//.test(url.pathname) || url.pathname === '/healthz') {
-      const upstream = httpRequest(
-        { host: '127.0.0.1', port: hostPort, method: req.method, path: req.url, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode, up.headers);
-          up.pipe(res);
-        },
-      );
-      upstream.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      req.pipe(upstream);
-      return;
-    }
-    const rel = normalize(url.pathname).replace(/^(\.\.[/\\])+/, '');
-    let file = join(root, rel);
-    let body;
-    try {
-      body = await readFile(file);
-    } catch {
-      file = join(root, 'index.html');
-      body = await readFile(file);
-    }
-    res.writeHead(200, {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Security-Policy':
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    });
-    res.end(body);
-  });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { stop: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 /** Headless chromium with a fresh profile; collects console errors (CSP violations among them). */
@@ -313,18 +265,14 @@ export function tempDir(name) {
 export async function world(name, scenario, hostOptions = {}) {
   const tmp = tempDir(name);
   const port = await freePort();
-  const hostPort = HOST_SERVES_CONSOLE ? port : await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const sim = await startSim(tmp.dir, scenario(origin));
   let host;
   let browser;
-  let proxy;
   try {
-    host = await startHost(tmp.dir, { port, hostPort, simUrl: sim.url, ...hostOptions });
-    if (!HOST_SERVES_CONSOLE) proxy = await startConsoleProxy(port, hostPort);
+    host = await startHost(tmp.dir, { port, simUrl: sim.url, ...hostOptions });
     browser = await launchBrowser(tmp.dir);
   } catch (e) {
-    await proxy?.stop();
     await host?.stop();
     await sim.stop();
     tmp.remove();
@@ -341,7 +289,6 @@ export async function world(name, scenario, hostOptions = {}) {
         if (!page.isClosed()) await screenshot(page, `${name}-end-${i}`).catch(() => {});
       }
       await browser.close().catch(() => {});
-      await proxy?.stop();
       await host.stop();
       await sim.stop();
       tmp.remove();
