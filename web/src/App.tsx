@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { Link, Navigate, Route, Routes, useLocation } from 'react-router';
+import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useSession } from './session';
 import { Button, ErrorBox, Progress } from './components/ui';
 import { SignIn } from './pages/SignIn';
@@ -14,6 +14,7 @@ import { ProjectPage } from './pages/ProjectPage';
 
 function Header() {
   const { session, signOut } = useSession();
+  const navigate = useNavigate();
   const user = session?.user;
   return (
     <header className="topbar">
@@ -30,7 +31,7 @@ function Header() {
           <Button
             variant="secondary"
             onClick={() => {
-              void signOut().then(() => window.location.assign('/signin'));
+              void signOut().then(() => navigate('/signin', { replace: true }));
             }}
           >
             Sign out

@@ -116,10 +116,19 @@ export function Button({
   busy,
   children,
   variant = 'primary',
+  disabled,
+  type = 'button',
   ...rest
 }: React.ButtonHTMLAttributes<HTMLButtonElement> & { busy?: boolean; variant?: 'primary' | 'secondary' | 'danger' }) {
+  // Busy means disabled: a second click must not send the request again.
   return (
-    <button className={`btn btn-${variant}`} aria-busy={busy ? true : undefined} disabled={busy || rest.disabled} {...rest}>
+    <button
+      type={type}
+      className={`btn btn-${variant}`}
+      aria-busy={busy ? true : undefined}
+      disabled={busy || disabled}
+      {...rest}
+    >
       {busy && <span className="spinner spinner-inline" aria-hidden="true" />}
       {children}
     </button>

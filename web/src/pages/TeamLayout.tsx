@@ -1,7 +1,8 @@
-import { NavLink, Outlet, useOutletContext, useParams } from 'react-router';
+import { useEffect } from 'react';
+import { NavLink, Outlet, useLocation, useOutletContext, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
 import type { ProviderSettings, Team } from '../lib/types';
-import { bannerMessage, providerLabel } from '../lib/format';
+import { bannerMessage, providerLabel, tokenHealth } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 import { useSession } from '../session';
 import { ErrorBox, Progress } from '../components/ui';
@@ -28,6 +29,12 @@ export function TeamLayout() {
     [slug],
   );
   const health = useLoad((signal) => api.get<{ plugins: string[] }>('/healthz', undefined, signal), []);
+  // The banner follows the token's state on every page of the team: read it again on each page.
+  const { pathname } = useLocation();
+  const reloadSettings = settings.reload;
+  useEffect(() => {
+    void reloadSettings();
+  }, [pathname, reloadSettings]);
 
   if (team.loading) return <Progress>Loading the team…</Progress>;
   if (team.error) {
@@ -48,7 +55,9 @@ export function TeamLayout() {
   const role = t.role ?? session?.teams.find((x) => x.id === t.id)?.role;
   const isOwner = !!session?.admin || role === 'owner';
   const items = settings.data?.items ?? [];
-  const banners = items.map((s) => ({ provider: s.provider, text: bannerMessage(s) })).filter((b) => b.text);
+  const banners = items
+    .map((s) => ({ provider: s.provider, text: bannerMessage(s), level: tokenHealth(s).level }))
+    .filter((b) => b.text);
   const context: TeamContext = {
     team: t,
     isOwner,
@@ -73,7 +82,11 @@ export function TeamLayout() {
         </nav>
       </div>
       {banners.map((b) => (
-        <div key={b.provider} className="alert alert-warning banner" role="alert">
+        <div
+          key={b.provider}
+          className={`alert banner ${b.level === 'expiring' ? 'alert-warning' : 'alert-error'}`}
+          role="alert"
+        >
           <p>{b.text}</p>
           {isOwner ? (
             <Link to={`/teams/${t.slug}/settings/${b.provider}`}>Open {providerLabel(b.provider)} settings</Link>

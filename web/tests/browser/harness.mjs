@@ -64,10 +64,11 @@ export async function startSim(dir, scenarioYaml) {
         child,
         out,
         async admin(method, path, body) {
+          const raw = typeof body === 'string';
           const r = await fetch(url + path, {
             method,
-            headers: body ? { 'Content-Type': 'application/json' } : {},
-            body: body ? JSON.stringify(body) : undefined,
+            headers: body ? { 'Content-Type': raw ? 'application/yaml' : 'application/json' } : {},
+            body: body ? (raw ? body : JSON.stringify(body)) : undefined,
           });
           const text = await r.text();
           return { status: r.status, json: text ? JSON.parse(text) : null };

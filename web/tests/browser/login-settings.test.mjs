@@ -32,6 +32,16 @@ test('sign in with GitLab, team settings with refusals and findings, sign out', 
   await signIn(page, w.origin, 'GitLab', '/signin');
   await waitForText(page, 'Your teams');
   await waitForText(page, 'Alice Owner');
+  // Keyboard: the first Tab reaches "Skip to content", and focus is visible (an outline).
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { text: el.innerText, outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+  });
+  assert.equal(focused.text, 'Skip to content');
+  assert.notEqual(focused.outline, 'none');
+  assert.ok(focused.width >= 2, `outline ${focused.width}px`);
 
   // Create a team: lands in its settings.
   await typeInto(page, 'Team name', 'Web Team');
@@ -57,10 +67,16 @@ test('sign in with GitLab, team settings with refusals and findings, sign out', 
   const scopeRefusal = await page.$eval('.field-invalid .field-error', (el) => el.innerText);
   assert.match(scopeRefusal, /scope/i);
 
-  // The good token: saved, what the check found, last 4 only, and the expiry banner.
-  await typeInto(page, 'Access token', BOT_TOKEN);
-  await clickText(page, 'Check and save');
+  // The good token, against a slow forge: progress shows while the check runs. Then saved, what
+  // the check found, last 4 only, and the expiry banner. Keyboard only: Enter submits the form.
+  const slow = await w.sim.admin('POST', '/_sim/faults', { route: 'GET /api/v4/personal_access_tokens/self', latency_ms: 1500 });
+  assert.equal(slow.status, 201);
+  const token = await typeInto(page, 'Access token', BOT_TOKEN);
+  await token.press('Enter');
+  await waitForText(page, 'Checking the token with GitLab…');
+  assert.equal(await page.$eval('button[type=submit]', (b) => b.disabled), true, 'no second save while checking');
   await waitForText(page, 'Saved. The token works');
+  await w.sim.admin('DELETE', '/_sim/faults');
   await page.waitForSelector('dl.facts');
   await page.waitForSelector('.banner');
   const facts = await page.$eval('dl.facts', (el) => el.innerText);
@@ -93,6 +109,26 @@ test('sign in with GitLab, team settings with refusals and findings, sign out', 
   await page.waitForFunction(() => !document.querySelector('.banner'));
   const settings = await w.host.api('GET', '/api/v1/teams/web-team/providers');
   assert.deepEqual(settings.json.items, []);
+
+  // A saved token that the forge later revokes: the next forge call marks it invalid, and the
+  // banner says so on every page of the team, with what to do.
+  await typeInto(page, 'Access token', BOT_TOKEN);
+  await clickText(page, 'Check and save');
+  await waitForText(page, 'Saved. The token works');
+  const revoked = await w.sim.admin('POST', '/_sim/scenario', scenario(w.origin, { botExpiresInDays: 12, botRevoked: true }));
+  assert.equal(revoked.status, 200, JSON.stringify(revoked.json));
+  await clickText(page, 'Projects', 'nav a');
+  await clickText(page, 'Create a new project');
+  await clickText(page, 'Continue with GitLab');
+  await page.waitForSelector('.picker .alert-error');
+  assert.match(await page.$eval('.picker .alert-error', (el) => el.innerText), /revoked|401|unauthori[sz]ed/i);
+  await clickText(page, 'Projects', 'nav a');
+  await page.waitForFunction(() => /no longer works/.test(document.querySelector('.banner')?.innerText ?? ''));
+  const invalid = await page.$eval('.banner', (el) => el.innerText);
+  assert.match(invalid, /The GitLab token no longer works .*feedback is paused\. Save a new token in Settings → GitLab\./s);
+  await screenshot(page, 'team-banner-invalid');
+  await clickText(page, 'Open GitLab settings');
+  await waitForText(page, 'invalid');
 
   assertCleanConsole(assert, page);
   // Sign out: back to the sign-in page, and the API no longer knows the browser.

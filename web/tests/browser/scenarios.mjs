@@ -22,7 +22,7 @@ function oauthApps(origin) {
  * acme/tools/widget has commits and MR !1. GitHub: bob signs in there.
  * `botExpiresInDays` sets the bot token's expiry (null = never); `generate` adds generated projects.
  */
-export function world(origin, { botExpiresInDays = null, generate = '', groups = '' } = {}) {
+export function world(origin, { botExpiresInDays = null, generate = '', groups = '', botRevoked = false } = {}) {
   const apps = oauthApps(origin);
   const expiry = botExpiresInDays === null ? 'null' : dateInDays(botExpiresInDays);
   return `gitlab:
@@ -49,7 +49,7 @@ ${groups}  projects:
     - {id: 101, path: gadget, namespace: acme/tools, name: Gadget, default_branch: main}
     - {id: 102, path: handbook, namespace: acme/docs, name: Handbook, default_branch: main}
 ${generate}  tokens:
-    - {value: ${BOT_TOKEN}, user: forgelink-bot, scopes: [api], name: forgelink, expires_at: ${expiry}}
+    - {value: ${BOT_TOKEN}, user: forgelink-bot, scopes: [api], name: forgelink, expires_at: ${expiry}, revoked: ${botRevoked}}
     - {value: ${REVOKED_TOKEN}, user: forgelink-bot, scopes: [api], revoked: true, name: old-ci}
     - {value: ${READ_USER_TOKEN}, user: forgelink-bot, scopes: [read_user], name: too-narrow}
     - {value: ${FOREIGN_TOKEN}, user: bob, scopes: [api], name: bobs}
