@@ -67,6 +67,8 @@ describe('describeDelivery', () => {
     );
     expect(view.label).toBe('Retrying');
     expect(view.detail).toBe('next attempt in 2 minutes (2 attempts so far; last: 503 from the forge)');
+    const overdue = describeDelivery(delivery({ attempts: 1, next_attempt_at: '2026-12-06T11:59:58Z' }), now);
+    expect(overdue.detail).toBe('next attempt due now (1 attempt so far)');
   });
 });
 

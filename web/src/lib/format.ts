@@ -79,7 +79,9 @@ export function describeDelivery(d: Delivery, now: number = Date.now()): Deliver
       return { label: 'Sending', tone: 'pending', detail: null };
     case 'pending':
       if (d.attempts > 0) {
-        const next = d.next_attempt_at ? `next attempt ${relativeTime(d.next_attempt_at, now)}` : 'will retry';
+        const due = d.next_attempt_at ? Date.parse(d.next_attempt_at) : NaN;
+        const next =
+          Number.isNaN(due) || due <= now ? 'next attempt due now' : `next attempt ${relativeTime(d.next_attempt_at!, now)}`;
         return {
           label: 'Retrying',
           tone: 'retrying',

@@ -85,8 +85,8 @@ function Builds({ projectId }: { projectId: number }) {
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
 
-  const load = async (before: number | null, replace: boolean) => {
-    setLoading(true);
+  const load = async (before: number | null, replace: boolean, quiet = false) => {
+    if (!quiet) setLoading(true);
     try {
       const page = await api.get<{ items: Build[] }>(`/api/v1/projects/${projectId}/builds`, {
         limit: String(PAGE),
@@ -101,6 +101,11 @@ function Builds({ projectId }: { projectId: number }) {
       setLoading(false);
     }
   };
+  // New builds appear without a click while only the newest page is shown.
+  useEffect(() => {
+    if (tick > 0 && tick % 2 === 0 && builds.length <= PAGE) void load(null, true, true);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tick]);
   useEffect(() => {
     void load(null, true);
     const timer = setInterval(() => setTick((t) => t + 1), REFRESH_MS);

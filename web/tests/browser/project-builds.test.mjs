@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   assertCleanConsole, clickOption, clickText, newPage, screenshot, signIn, typeInto, waitForText, world,
 } from './harness.mjs';
-import { BOT_TOKEN, world as scenario } from './scenarios.mjs';
+import { BOT_TOKEN, GITHUB_TOKEN, world as scenario } from './scenarios.mjs';
 
 const MAIN_SHA = '6b9fec60e107f1f323dfa6674b317facd996cb0a';
 const FEATURE_SHA = 'af5b13261899fb2c0db30abdd0af8b07cb44fdc5';
@@ -84,6 +84,21 @@ test('connect, see builds and their deliveries, disconnect', async () => {
   await waitForText(page, 'Not linked');
   const unlinked = await w.host.api('GET', `/api/v1/projects/${id}`);
   assert.equal(unlinked.json.project.repository, null);
+
+  // The same project connected to GitHub instead: the team now has both tokens.
+  assert.equal((await w.host.api('PUT', '/api/v1/teams/builders/providers/github', { token: GITHUB_TOKEN })).status, 200);
+  await page.reload({ waitUntil: 'networkidle0' });
+  await clickText(page, 'Connect Git repository');
+  await clickText(page, 'Continue with GitHub');
+  await page.waitForFunction(() => [...document.querySelectorAll('.radio-row')].some((r) => r.innerText.startsWith('acme\n')));
+  await clickText(page, 'acme\norganization', 'label');
+  await clickOption(page, 'acme/website');
+  await waitForText(page, 'can post');
+  await clickText(page, 'Connect acme/website');
+  await waitForText(page, 'Linked to GitHub acme/website');
+  const github = await w.host.api('GET', `/api/v1/projects/${id}`);
+  assert.equal(github.json.project.repository.provider, 'github');
+  assert.equal(github.json.project.repository.full_path, 'acme/website');
   assertCleanConsole(assert, page);
   await screenshot(page, 'project-disconnected');
 });

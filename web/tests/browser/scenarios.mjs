@@ -4,6 +4,7 @@ export const BOT_TOKEN = 'glpat-web-bot-api-0000aBcD';
 export const REVOKED_TOKEN = 'glpat-web-revoked-000000';
 export const READ_USER_TOKEN = 'glpat-web-read-user-0000';
 export const FOREIGN_TOKEN = 'glpat-web-bob-api-000000';
+export const GITHUB_TOKEN = 'ghp_webAliceRepo00000000000000000000wXyZ';
 
 /** YYYY-MM-DD `days` from today (UTC). */
 export function dateInDays(days) {
@@ -60,6 +61,15 @@ ${apps.gitlab}github:
   orgs:
     - {id: 9919, login: acme, members: {alice: admin, bob: member}, default_repository_permission: none}
   repos:
-    - {id: 515435682, owner: acme, name: widget, private: true, default_branch: main}
+    - id: 515435682
+      owner: acme
+      name: widget
+      private: true
+      default_branch: main
+      commits:
+        - {sha: 2a6c97f6f5dc9166cc2e5d0d95415a386805ca07, branches: [main]}
+    - {id: 515435683, owner: acme, name: website, private: true, default_branch: main}
+  tokens:
+    - {value: ${GITHUB_TOKEN}, kind: classic, user: alice, scopes: [repo, user]}
 ${apps.github}`;
 }
