@@ -38,6 +38,22 @@ describe('tokenHealth and the team banner', () => {
   });
 });
 
+describe("the host's health, when it sends one", () => {
+  it('wins over the raw fields', () => {
+    const fix = { message: 'Create a new token', url: 'https://gitlab.example.com/-/user_settings/personal_access_tokens?scopes=api' };
+    expect(tokenHealth(settings({ days_left: 200, health: { state: 'expiring', reason: null, days_left: 3, fix } }))).toEqual({
+      level: 'expiring',
+      days: 3,
+    });
+    expect(
+      tokenHealth(settings({ status: 'active', health: { state: 'invalid', reason: 'feedback is paused: 401', days_left: null, fix } })),
+    ).toEqual({ level: 'invalid', reason: 'feedback is paused: 401' });
+    expect(tokenHealth(settings({ days_left: 2, health: { state: 'valid', reason: null, days_left: 2, fix: null } }))).toEqual({
+      level: 'ok',
+    });
+  });
+});
+
 const delivery = (over: Partial<Delivery>): Delivery => ({
   id: 1,
   kind: 'status',

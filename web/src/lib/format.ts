@@ -27,17 +27,23 @@ export type TokenHealth =
   | { level: 'expired' }
   | { level: 'invalid'; reason: string };
 
-/** What the team banner says about one provider's token. */
+/** What the team banner says about one provider's token (the host's `health` when it sends one). */
 export function tokenHealth(settings: ProviderSettings): TokenHealth {
+  const health = settings.health;
+  if (health) {
+    if (health.state === 'invalid') {
+      if (health.days_left !== null && health.days_left < 0 && !health.reason) return { level: 'expired' };
+      return { level: 'invalid', reason: health.reason || settings.invalid_reason || 'the forge refused the token' };
+    }
+    if (health.state === 'expiring') return { level: 'expiring', days: health.days_left ?? settings.days_left ?? 0 };
+    return { level: 'ok' };
+  }
   if (settings.status === 'invalid') {
     return { level: 'invalid', reason: settings.invalid_reason || 'the forge refused the token' };
   }
   if (settings.days_left !== null && settings.days_left !== undefined) {
     if (settings.days_left < 0) return { level: 'expired' };
     if (settings.days_left <= EXPIRY_WARNING_DAYS) return { level: 'expiring', days: settings.days_left };
-  }
-  if (settings.status === 'expiring' && settings.days_left !== null) {
-    return { level: 'expiring', days: settings.days_left };
   }
   return { level: 'ok' };
 }

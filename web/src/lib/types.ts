@@ -13,6 +13,8 @@ export interface Team {
 
 export interface LinkedIdentity {
   provider: string;
+  display_name?: string;
+  linked_at?: string;
   instance?: string;
   username: string;
   name?: string;
@@ -33,6 +35,27 @@ export interface Session {
   teams: Team[];
   csrf_token?: string;
   can_create_teams?: boolean;
+}
+
+/** GET /api/v1/providers: the loaded provider plugins. */
+export interface ProviderInfo {
+  name: string;
+  display_name: string;
+  capabilities?: string[];
+  default_base_url: string | null;
+  login?: boolean;
+}
+
+export interface Fix {
+  message: string;
+  url: string | null;
+}
+
+export interface ProviderHealth {
+  state: 'valid' | 'expiring' | 'invalid';
+  reason: string | null;
+  days_left: number | null;
+  fix: Fix | null;
 }
 
 export interface LoginProvider {
@@ -72,7 +95,8 @@ export interface ProviderSettings {
   role?: string;
   role_label?: string;
   resumed_deliveries?: number;
-  bound_to?: { kind: string; id: string; full_path: string };
+  bound_to?: { kind: string; id: string; full_path: string } | null;
+  health?: ProviderHealth;
 }
 
 export interface Member {
@@ -178,4 +202,5 @@ export interface Delivery {
   comment_id?: string | null;
   target_url?: string | null;
   comment_url?: string | null;
+  comments?: { merge_request: string; comment_id: string; comment_url: string | null }[];
 }

@@ -55,14 +55,14 @@ export function Account() {
       <ul className="list">
         {identities.map((i) => (
           <li key={i.provider} className="list-row">
-            <span className="list-title">{providerLabel(i.provider)}</span>
+            <span className="list-title">{i.display_name ?? providerLabel(i.provider)}</span>
             <span>
               {i.username}
               {i.instance && <span className="muted"> on {i.instance}</span>}
             </span>
             {identities.length > 1 && user.identities && (
               <Button variant="secondary" busy={busy === i.provider} onClick={() => void unlink(i.provider)}>
-                Unlink {providerLabel(i.provider)}
+                Unlink {i.display_name ?? providerLabel(i.provider)}
               </Button>
             )}
           </li>

@@ -28,11 +28,23 @@ function DeliveryRow({ d }: { d: Delivery }) {
           <a href={d.target_url}>status link</a>
         </>
       )}
-      {d.comment_url && (
+      {d.comment_url && !(d.comments && d.comments.length > 1) && (
         <>
           {' '}
           <a href={d.comment_url}>open comment</a>
         </>
+      )}
+      {d.comments && d.comments.length > 1 && (
+        <span>
+          {' '}
+          {d.comments.map((c) =>
+            c.comment_url ? (
+              <a key={c.comment_id} href={c.comment_url} className="comment-link">
+                comment on !{c.merge_request}
+              </a>
+            ) : null,
+          )}
+        </span>
       )}
     </li>
   );

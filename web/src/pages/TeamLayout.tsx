@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { NavLink, Outlet, useLocation, useOutletContext, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
-import type { ProviderSettings, Team } from '../lib/types';
+import type { ProviderInfo, ProviderSettings, Team } from '../lib/types';
 import { bannerMessage, providerLabel, tokenHealth } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 import { useSession } from '../session';
@@ -13,6 +13,7 @@ export interface TeamContext {
   isOwner: boolean;
   settings: ProviderSettings[];
   plugins: string[];
+  providers: ProviderInfo[];
   reloadSettings: () => Promise<void>;
 }
 
@@ -28,7 +29,17 @@ export function TeamLayout() {
     (signal) => api.get<{ items: ProviderSettings[] }>(`/api/v1/teams/${enc(slug)}/providers`, undefined, signal),
     [slug],
   );
-  const health = useLoad((signal) => api.get<{ plugins: string[] }>('/healthz', undefined, signal), []);
+  // The loaded providers with their default base URL; a host without GET /api/v1/providers
+  // still names its plugins in /healthz.
+  const providers = useLoad(async (signal) => {
+    try {
+      return (await api.get<{ items: ProviderInfo[] }>('/api/v1/providers', undefined, signal)).items;
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+      const health = await api.get<{ plugins: string[] }>('/healthz', undefined, signal);
+      return health.plugins.map((name) => ({ name, display_name: providerLabel(name), default_base_url: null }));
+    }
+  }, []);
   // The banner follows the token's state on every page of the team: read it again on each page.
   const { pathname } = useLocation();
   const reloadSettings = settings.reload;
@@ -56,13 +67,14 @@ export function TeamLayout() {
   const isOwner = !!session?.admin || role === 'owner';
   const items = settings.data?.items ?? [];
   const banners = items
-    .map((s) => ({ provider: s.provider, text: bannerMessage(s), level: tokenHealth(s).level }))
+    .map((s) => ({ provider: s.provider, text: bannerMessage(s), level: tokenHealth(s).level, fix: s.health?.fix ?? null }))
     .filter((b) => b.text);
   const context: TeamContext = {
     team: t,
     isOwner,
     settings: items,
-    plugins: health.data?.plugins ?? items.map((s) => s.provider),
+    plugins: providers.data?.map((p) => p.name) ?? items.map((s) => s.provider),
+    providers: providers.data ?? [],
     reloadSettings: settings.reload,
   };
 
@@ -88,6 +100,17 @@ export function TeamLayout() {
           role="alert"
         >
           <p>{b.text}</p>
+          {b.fix && (
+            <p>
+              {b.fix.url ? (
+                <a href={b.fix.url} target="_blank" rel="noreferrer noopener">
+                  {b.fix.message}
+                </a>
+              ) : (
+                b.fix.message
+              )}
+            </p>
+          )}
           {isOwner ? (
             <Link to={`/teams/${t.slug}/settings/${b.provider}`}>Open {providerLabel(b.provider)} settings</Link>
           ) : (

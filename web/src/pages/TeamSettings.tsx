@@ -20,6 +20,17 @@ function Findings({ s }: { s: ProviderSettings }) {
             <span className="badge badge-bad">invalid</span> {health.reason}
           </>
         )}
+        {s.health?.fix && health.level !== 'ok' && (
+          <p className="fix">
+            {s.health.fix.url ? (
+              <a href={s.health.fix.url} target="_blank" rel="noreferrer noopener">
+                {s.health.fix.message}
+              </a>
+            ) : (
+              s.health.fix.message
+            )}
+          </p>
+        )}
       </dd>
       <dt>Token</dt>
       <dd>
@@ -90,9 +101,11 @@ function ProviderForm({
   current: ProviderSettings | undefined;
   onSaved: (s: ProviderSettings | null) => void;
 }) {
-  const { team, reloadSettings } = useTeam();
-  const forge = providerLabel(provider);
-  const [baseUrl, setBaseUrl] = useState(current?.base_url ?? '');
+  const { team, reloadSettings, providers } = useTeam();
+  const info = providers.find((p) => p.name === provider);
+  const forge = info?.display_name ?? providerLabel(provider);
+  const defaultBaseUrl = info?.default_base_url ?? null;
+  const [baseUrl, setBaseUrl] = useState(current?.base_url ?? defaultBaseUrl ?? '');
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -188,7 +201,11 @@ function ProviderForm({
             placeholder={provider === 'github' ? 'https://api.github.com' : 'https://gitlab.com'}
             value={baseUrl}
             onChange={(e) => setBaseUrl(e.target.value)}
-            hint={`Leave empty for the host's default ${forge}. A self-managed instance, sub-path included: https://git.example.com/gitlab`}
+            hint={
+              defaultBaseUrl
+                ? `This host's default is ${defaultBaseUrl}. For a self-managed instance enter its address, sub-path included (https://git.example.com/gitlab).`
+                : `Leave empty for the host's default. For a self-managed instance enter its address, sub-path included (https://git.example.com/gitlab).`
+            }
             error={baseUrlError}
           />
           <Field
@@ -230,7 +247,7 @@ function ProviderForm({
 
 export function TeamSettings() {
   const { provider } = useParams();
-  const { team, isOwner, settings, plugins } = useTeam();
+  const { team, isOwner, settings, plugins, providers } = useTeam();
   const [lastSaved, setLastSaved] = useState<ProviderSettings | null>(null);
   if (!provider) {
     const first = plugins[0];
@@ -240,14 +257,14 @@ export function TeamSettings() {
   const current = settings.find((s) => s.provider === provider);
   // The answer of a save carries what only the check knows (role, what the token is bound to).
   const shown = lastSaved && lastSaved.provider === provider ? { ...current, ...lastSaved } : current;
-  const forge = providerLabel(provider);
+  const forge = providers.find((p) => p.name === provider)?.display_name ?? providerLabel(provider);
   return (
     <section>
       <h1>Settings</h1>
       <nav aria-label="Forges" className="subtabs">
         {plugins.map((p) => (
           <NavLink key={p} to={`/teams/${team.slug}/settings/${p}`}>
-            {providerLabel(p)}
+            {providers.find((x) => x.name === p)?.display_name ?? providerLabel(p)}
           </NavLink>
         ))}
       </nav>

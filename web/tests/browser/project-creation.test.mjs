@@ -79,11 +79,17 @@ test('create a project from one of 20,000 repositories', async () => {
   console.log(`loaded ${last} repositories in ${seconds.toFixed(1)} s; keystroke ${typed.toFixed(0)} ms`);
 
   // Search as you type: repositories the token cannot report to are disabled, with the reason.
+  // Typing is debounced: the forge is asked for the whole word, not for every prefix of it.
+  assert.equal((await w.sim.admin('DELETE', '/_sim/requests')).status < 300, true);
   await typeInto(page, 'Search repositories', 'readonly-');
   await page.waitForFunction(() => {
     const opts = [...document.querySelectorAll('[role=option]')];
     return opts.length === 12 && opts.every((o) => o.innerText.includes('readonly-'));
   });
+  const log = (await w.sim.admin('GET', '/_sim/requests')).json;
+  const searches = log.filter((r) => /projects/.test(r.path) && /search=/.test(r.query ?? '')).map((r) => new URLSearchParams(r.query).get('search'));
+  assert.ok(searches.length >= 1, JSON.stringify(log.slice(0, 5)));
+  assert.deepEqual([...new Set(searches)], ['readonly-']);
   await page.waitForFunction(() => /Developer/.test(document.querySelector('[role=option][aria-disabled=true]')?.innerText ?? ''));
   const disabled = await page.$$eval('[role=option][aria-disabled=true]', (els) => els.length);
   assert.equal(disabled, 12);
