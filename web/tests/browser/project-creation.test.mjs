@@ -113,6 +113,12 @@ test('create a project from one of 20,000 repositories', async () => {
   const report = await page.$eval('.permission-report', (el) => el.innerText);
   assert.match(report, /Developer/);
   await screenshot(page, 'project-creation');
+  // The same page at 360 px: nothing wider than the screen.
+  await page.setViewport({ width: 360, height: 780 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than 360`);
+  await screenshot(page, 'project-creation-360px');
+  await page.setViewport({ width: 1200, height: 900 });
   const name = await page.$eval('input[required][maxlength="200"]', (el) => el.value);
   assert.equal(name, 'proj-19999');
   await clickText(page, 'Create project from big/proj-19999');

@@ -11,10 +11,10 @@ export function dateInDays(days) {
   return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
 }
 
-function oauthApps(origin) {
+function oauthApps(origin, githubUser = 'bob') {
   return {
     gitlab: `  oauth_apps:\n    - {client_id: gl-app, secret: gl-app-secret, redirect_uri: ${origin}/auth/gitlab/callback, user: alice}\n`,
-    github: `  oauth_apps:\n    - {client_id: gh-app, secret: gh-app-secret, redirect_uri: ${origin}/auth/github/callback, user: bob}\n`,
+    github: `  oauth_apps:\n    - {client_id: gh-app, secret: gh-app-secret, redirect_uri: ${origin}/auth/github/callback, user: ${githubUser}}\n`,
   };
 }
 
@@ -23,8 +23,11 @@ function oauthApps(origin) {
  * acme/tools/widget has commits and MR !1. GitHub: bob signs in there.
  * `botExpiresInDays` sets the bot token's expiry (null = never); `generate` adds generated projects.
  */
-export function world(origin, { botExpiresInDays = null, generate = '', groups = '', botRevoked = false } = {}) {
-  const apps = oauthApps(origin);
+export function world(
+  origin,
+  { botExpiresInDays = null, generate = '', groups = '', botRevoked = false, githubUser = 'bob' } = {},
+) {
+  const apps = oauthApps(origin, githubUser);
   const expiry = botExpiresInDays === null ? 'null' : dateInDays(botExpiresInDays);
   return `gitlab:
   users:
