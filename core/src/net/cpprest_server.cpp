@@ -304,13 +304,17 @@ public:
             try {
                 auto listener = std::make_unique<http_listener>(web::uri(url));
                 std::weak_ptr<ServerState> weak = state_;
-                listener->support([weak](http_request request) {
+                auto handle = [weak](http_request request) {
                     if (auto state = weak.lock()) {
                         state->onRequest(std::move(request), state);
                     } else {
                         replyError(request, 503, "shutting_down", "the server is shutting down", true);
                     }
-                });
+                };
+                listener->support(handle);
+                // cpprest answers OPTIONS itself (200, an empty Allow) before the catch-all handler;
+                // the service knows each path's methods, so it answers OPTIONS too.
+                listener->support(web::http::methods::OPTIONS, handle);
                 {
                     std::lock_guard lock(state_->mutex);
                     state_->accepting = true;

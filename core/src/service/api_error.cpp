@@ -5,7 +5,11 @@ namespace forgelink::service {
 ApiError fromStoreError(const Error& error) {
     switch (error.kind) {
         case ErrorKind::not_found: return {404, "not_found", error.message};
-        case ErrorKind::conflict: return {409, "conflict", error.message};
+        // A unique key the route did not name itself: the store's text carries the SQL
+        // constraint and internal ids, which a client cannot act on.
+        case ErrorKind::conflict:
+            if (error.code == "already_exists") return {409, "conflict", "that already exists"};
+            return {409, "conflict", error.message};
         case ErrorKind::invalid_input: return {422, "invalid_input", error.message};
         default: return {500, "internal", "the database failed; see the server log"};
     }

@@ -107,7 +107,11 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
         response = dispatch(request, route_template);
     } catch (const ApiError& e) {
         response = errorResponse(e.status(), e.code(), e.what(), e.details());
-        if (e.status() == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"forgelink\"");
+        // RFC 6750 3.1: a token that was sent and refused is error="invalid_token".
+        if (e.status() == 401)
+            response.headers.emplace_back("WWW-Authenticate", e.code() == "invalid_token"
+                                                                  ? "Bearer realm=\"forgelink\", error=\"invalid_token\""
+                                                                  : "Bearer realm=\"forgelink\"");
         if (e.status() == 503 && e.details().contains("retry_after_seconds"))
             response.headers.emplace_back("Retry-After", std::to_string(e.details()["retry_after_seconds"].get<long>()));
     } catch (const std::exception& e) {
@@ -143,16 +147,31 @@ net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std:
         // routes the app resolves in the browser.
         route_template = "console";
         if (request.method == "GET" || request.method == "HEAD") return console_.serve(request);
+        const std::string allow = Router<Route>::allowHeader({"GET"});
+        if (request.method == "OPTIONS") {
+            net::ServerResponse response;
+            response.status = 204;
+            response.headers.emplace_back("Allow", allow);
+            addConsoleSecurityHeaders(response);
+            return response;
+        }
         auto response = errorResponse(405, "method_not_allowed",
                                       "the console's pages answer GET and HEAD only; the API is under /api/v1");
-        response.headers.emplace_back("Allow", "GET, HEAD");
+        response.headers.emplace_back("Allow", allow);
         addConsoleSecurityHeaders(response);
         return response;
     }
     if (match.target == nullptr) {
         if (!match.allowed.empty()) {
-            std::string allow;
-            for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+            const std::string allow = Router<Route>::allowHeader(match.allowed);
+            // OPTIONS (RFC 9110 9.3.7): what the resource answers, for any caller; it reveals no
+            // more than a 405 would.
+            if (request.method == "OPTIONS") {
+                net::ServerResponse response;
+                response.status = 204;
+                response.headers.emplace_back("Allow", allow);
+                return response;
+            }
             auto response = errorResponse(405, "method_not_allowed",
                                           request.method + " is not allowed on " + match.route + "; allowed: " + allow);
             response.headers.emplace_back("Allow", allow);
@@ -163,12 +182,29 @@ net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std:
     Call call{request, std::move(match.params), std::nullopt};
     if (match.target->access != Access::none) {
         call.principal = authenticate(request);
-        if (!call.principal)
-            throw ApiError(401, "unauthorized",
-                           "authentication required: send Authorization: Bearer <admin token>, or log in through "
-                           "/auth/<provider>/login");
+        if (!call.principal) throw unauthenticated(request);
     }
     return match.target->fn(call);
+}
+
+ApiError ApiService::unauthenticated(const net::ServerRequest& request) const {
+    // Say which credential failed: "authentication required" for a token that was sent and
+    // refused sends people looking for a missing header instead of a wrong token.
+    if (const std::string* header = request.header("Authorization")) {
+        std::string_view value = common::trim(*header);
+        if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer "))
+            return ApiError(401, "unauthorized",
+                            "the Authorization header must be 'Bearer <admin token>' (no other scheme is accepted)");
+        return ApiError(401, "invalid_token",
+                        "the admin token was rejected: it is not one of this server's admin tokens "
+                        "(admin.tokens_env or admin.tokens_file of its configuration)");
+    }
+    if (sessionToken(request))
+        return ApiError(401, "session_expired",
+                        "your session has expired or was ended; log in again through /auth/<provider>/login");
+    return ApiError(401, "unauthorized",
+                    "authentication required: send Authorization: Bearer <admin token>, or log in through "
+                    "/auth/<provider>/login");
 }
 
 std::optional<std::string> ApiService::sessionToken(const net::ServerRequest& request) const {
@@ -290,8 +326,10 @@ net::ServerResponse ApiService::metrics(Call& call) {
     // Metrics name teams: with admin tokens configured, only admins may scrape them.
     if (!admin_tokens_.empty()) {
         auto who = authenticate(call.request);
-        if (!who || !who->admin)
+        if (!who || !who->admin) {
+            if (call.request.header("Authorization") != nullptr) throw unauthenticated(call.request);
             throw ApiError(401, "unauthorized", "/metrics needs Authorization: Bearer <admin token>");
+        }
     }
     const auto now = store::nowTimestamp();
     if (auto teams = store_.listTeams(); teams.ok()) {

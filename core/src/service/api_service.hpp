@@ -26,6 +26,7 @@
 #include "net/metrics.hpp"
 #include "plugin/registry.hpp"
 #include "service/admin_tokens.hpp"
+#include "service/api_error.hpp"
 #include "service/console_assets.hpp"
 #include "service/listing_cache.hpp"
 #include "service/router.hpp"
@@ -93,6 +94,9 @@ private:
     net::ServerResponse dispatch(const net::ServerRequest& request, std::string& route_template);
     std::optional<Principal> authenticate(const net::ServerRequest& request);
     std::optional<std::string> sessionToken(const net::ServerRequest& request) const;
+    // The 401 for a request that authenticate() refused, saying which credential failed:
+    // none sent, an admin token rejected (invalid_token), a session expired (session_expired).
+    ApiError unauthenticated(const net::ServerRequest& request) const;
 
     // Access checks. A team (or project) the caller may not see is 404; seen but not writable 403.
     store::Team teamFor(const Call& call, const std::string& slug, Access need);
@@ -115,6 +119,8 @@ private:
     net::ServerResponse addMember(Call& call);
     net::ServerResponse changeMember(Call& call);
     net::ServerResponse removeMember(Call& call);
+    // The member, or 404 "<username> is not a member of <team>" (never the store's internal ids).
+    store::TeamMember memberOf(const store::Team& team, std::int64_t user_id);
     // provider_routes.cpp
     net::ServerResponse listProviderSettings(Call& call);
     net::ServerResponse putProviderSettings(Call& call);

@@ -1,5 +1,8 @@
 #include "service/json_input.hpp"
 
+#include <set>
+#include <vector>
+
 #include "common/strings.hpp"
 #include "service/api_error.hpp"
 
@@ -15,8 +18,44 @@ nlohmann::json parseJsonBody(const net::ServerRequest& request) {
                            (type == nullptr ? std::string(" (no Content-Type was sent)")
                                             : " (got '" + media + "')"));
     }
-    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    // JSON (RFC 8259) leaves duplicate names undefined and nlohmann keeps the last one silently:
+    // {"state":"accepted","state":"rejected"} would be read as one of them, whichever a reader
+    // picks. Refused instead, naming the key, as the config loader refuses duplicate YAML keys.
+    struct Level {
+        bool object = false;
+        std::string key;  // the member being read, in an object
+        std::set<std::string> seen;
+    };
+    std::vector<Level> levels;
+    std::string duplicate;
+    auto path = [&levels](const std::string& last) {
+        std::string out;
+        for (const auto& level : levels)
+            if (level.object && !level.key.empty() && &level != &levels.back())
+                out += level.key + ".";
+        return out + last;
+    };
+    const nlohmann::json::parser_callback_t watch = [&](int, nlohmann::json::parse_event_t event,
+                                                        nlohmann::json& parsed) {
+        using E = nlohmann::json::parse_event_t;
+        if (!duplicate.empty()) return true;
+        if (event == E::object_start || event == E::array_start) {
+            levels.push_back({event == E::object_start, {}, {}});
+        } else if (event == E::object_end || event == E::array_end) {
+            if (!levels.empty()) levels.pop_back();
+        } else if (event == E::key && !levels.empty()) {
+            auto& level = levels.back();
+            const auto name = parsed.get<std::string>();
+            if (!level.seen.insert(name).second) duplicate = path(name);
+            level.key = name;
+        }
+        return true;
+    };
+    nlohmann::json body = nlohmann::json::parse(request.body, watch, false);
     if (body.is_discarded()) throw badRequest("malformed_json", "the request body is not valid JSON");
+    if (!duplicate.empty())
+        throw badRequest("duplicate_key", "the request body has the key '" + duplicate +
+                                              "' more than once; give each key once");
     if (!body.is_object())
         throw badRequest("wrong_type", "the request body must be a JSON object, got " + describeType(body));
     return body;

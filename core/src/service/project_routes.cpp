@@ -1,6 +1,7 @@
 // Projects and the one repository each reports to.
 #include <forgelink/abi.h>
 
+#include "common/strings.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/etag.hpp"
@@ -79,6 +80,13 @@ nlohmann::json ApiService::linkProject(const store::Team& team, const store::Pro
                             {"message", "merge request comments will fail: " + permissions->comment.reason}});
     if (repository.archived)
         warnings.push_back({{"code", "archived"}, {"message", "the repository is archived"}});
+    // A path that is not the repository's own: the forge followed a rename or transfer. The
+    // link holds the id and the current path; say so, or the old path looks like it still works.
+    const bool by_id = !id_or_path.empty() && id_or_path.find_first_not_of("0123456789") == std::string::npos;
+    if (!by_id && !repository.full_path.empty() && common::toLower(id_or_path) != common::toLower(repository.full_path))
+        warnings.push_back({{"code", "repository_moved"},
+                            {"message", "'" + id_or_path + "' has moved: the forge followed it to '" +
+                                            repository.full_path + "', which the project is now linked to"}});
     return {{"link", linkView(stored)}, {"warnings", warnings}};
 }
 
@@ -114,7 +122,10 @@ net::ServerResponse ApiService::createProject(Call& call) {
         (void)credentialsFor(team, provider);
     }
 
-    auto project = orThrow(store_.createProject(team.id, slug, name));
+    auto made = store_.createProject(team.id, slug, name);
+    if (!made.ok() && made.error().kind == ErrorKind::conflict)
+        throw conflict("team " + team.slug + " already has a project with slug '" + slug + "'");
+    auto project = orThrow(std::move(made));
     nlohmann::json answer;
     if (repository) {
         try {
@@ -127,7 +138,11 @@ net::ServerResponse ApiService::createProject(Call& call) {
         }
     }
     answer["project"] = projectView(project);
-    if (!answer.contains("warnings")) answer["warnings"] = nlohmann::json::array();
+    if (!answer.contains("warnings"))
+        answer["warnings"] = nlohmann::json::array(
+            {{{"code", "unlinked"},
+              {"message", "the project is not connected to a repository: its builds are reported to no forge until "
+                          "it is (PUT /api/v1/projects/" + std::to_string(project.id) + "/repository)"}}});
     auto response = jsonResponse(201, answer);
     response.headers.emplace_back("Location", "/api/v1/projects/" + std::to_string(project.id));
     return response;

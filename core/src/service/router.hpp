@@ -50,6 +50,26 @@ public:
         return result;
     }
 
+    // What an Allow header lists for a path whose routes answer `methods`: each once, HEAD
+    // wherever GET works (it is answered as GET without the body), and OPTIONS, which every
+    // known path answers.
+    static std::string allowHeader(const std::vector<std::string>& methods) {
+        std::vector<std::string> all;
+        auto add = [&all](const std::string& m) {
+            for (const auto& a : all)
+                if (a == m) return;
+            all.push_back(m);
+        };
+        for (const auto& m : methods) {
+            add(m);
+            if (m == "GET") add("HEAD");
+        }
+        add("OPTIONS");
+        std::string out;
+        for (const auto& m : all) out += (out.empty() ? "" : ", ") + m;
+        return out;
+    }
+
     // Every (method, template), in the order added: for documentation checks.
     std::vector<std::pair<std::string, std::string>> routes() const {
         std::vector<std::pair<std::string, std::string>> out;

@@ -29,6 +29,19 @@ store::TeamRole roleField(const ObjectReader& body) {
 
 }  // namespace
 
+store::TeamMember ApiService::memberOf(const store::Team& team, std::int64_t user_id) {
+    auto member = store_.teamMember(team.id, user_id);
+    if (member.ok()) return std::move(member).value();
+    if (member.error().kind != ErrorKind::not_found) throw fromStoreError(member.error());
+    // The store's message carries internal ids; a person knows the username and the slug.
+    auto user = store_.user(user_id);
+    if (!user.ok()) {
+        if (user.error().kind != ErrorKind::not_found) throw fromStoreError(user.error());
+        throw notFound("no user " + std::to_string(user_id) + "; people become users by logging in once");
+    }
+    throw notFound(user.value().username + " is not a member of " + team.slug);
+}
+
 net::ServerResponse ApiService::createTeam(Call& call) {
     const auto json = parseJsonBody(call.request);
     ObjectReader body(json);
@@ -38,7 +51,10 @@ net::ServerResponse ApiService::createTeam(Call& call) {
     const auto name = body.optionalString("name").value_or(slug);
     checkName("name", name);
 
-    auto team = orThrow(store_.createTeam(slug, name));
+    auto created = store_.createTeam(slug, name);
+    if (!created.ok() && created.error().kind == ErrorKind::conflict)
+        throw conflict("a team with slug '" + slug + "' already exists");
+    auto team = orThrow(std::move(created));
     nlohmann::json view = teamView(team);
     // Whoever creates a team through a login owns it; admins create teams for others.
     if (!call.principal->admin) {
@@ -109,7 +125,10 @@ net::ServerResponse ApiService::addMember(Call& call) {
                                                     "; people become users by logging in once");
         throw fromStoreError(user.error());
     }
-    auto member = orThrow(store_.addTeamMember(team.id, *user_id, role));
+    auto added = store_.addTeamMember(team.id, *user_id, role);
+    if (!added.ok() && added.error().kind == ErrorKind::conflict)
+        throw conflict(user.value().username + " is already a member of " + team.slug);
+    auto member = orThrow(std::move(added));
     return jsonResponse(201, {{"member", memberView(member)}});
 }
 
@@ -120,7 +139,7 @@ net::ServerResponse ApiService::changeMember(Call& call) {
     ObjectReader body(json);
     body.allowOnly({"role"});
     const auto role = roleField(body);
-    auto current = orThrow(store_.teamMember(team.id, user_id));
+    auto current = memberOf(team, user_id);
     if (current.role == store::TeamRole::owner && role != store::TeamRole::owner) {
         std::size_t owners = 0;
         for (const auto& m : orThrow(store_.listTeamMembers(team.id))) owners += m.role == store::TeamRole::owner;
@@ -133,13 +152,16 @@ net::ServerResponse ApiService::changeMember(Call& call) {
 net::ServerResponse ApiService::removeMember(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
     const auto user_id = userIdParam(call.param("user_id"));
-    auto current = orThrow(store_.teamMember(team.id, user_id));
+    auto current = memberOf(team, user_id);
     if (current.role == store::TeamRole::owner) {
         std::size_t owners = 0;
         for (const auto& m : orThrow(store_.listTeamMembers(team.id))) owners += m.role == store::TeamRole::owner;
         if (owners <= 1) throw conflict("a team keeps at least one owner: make someone else owner first");
     }
-    orThrow(store_.removeTeamMember(team.id, user_id));
+    auto removed = store_.removeTeamMember(team.id, user_id);
+    if (!removed.ok() && removed.error().kind == ErrorKind::not_found)
+        throw notFound(current.username + " is not a member of " + team.slug);
+    orThrow(std::move(removed));
     return noContent();
 }
 

@@ -99,7 +99,7 @@ TEST_F(ApiBasics, UnknownRoutesAndMethods) {
     EXPECT_EQ(missing.body["error"]["code"], "not_found");
     auto method = call("PUT", "/api/v1/teams");
     EXPECT_EQ(method.status, 405);
-    EXPECT_EQ(method.header("allow"), "POST, GET");
+    EXPECT_EQ(method.header("allow"), "POST, GET, HEAD, OPTIONS");
 }
 
 TEST_F(ApiBasics, LargeBodiesAre413) {

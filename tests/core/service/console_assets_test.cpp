@@ -221,7 +221,10 @@ TEST_F(Console, TheApiIsUntouchedAndOtherMethodsAre405) {
 
     auto post = raw("POST", "/teams", "{}", {{"Content-Type", "application/json"}});
     EXPECT_EQ(post.status, 405);
-    EXPECT_EQ(post.header("allow"), "GET, HEAD");
+    EXPECT_EQ(post.header("allow"), "GET, HEAD, OPTIONS");
+    auto options = call("OPTIONS", "/settings/teams", nullptr, {}, false);
+    EXPECT_EQ(options.status, 204);
+    EXPECT_EQ(options.header("allow"), "GET, HEAD, OPTIONS");
     EXPECT_EQ(post.body["error"]["code"], "method_not_allowed");
 }
 

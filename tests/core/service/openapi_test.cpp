@@ -76,6 +76,7 @@ protected:
         ASSERT_TRUE(response) << method << " " << route << " answered undocumented status " << reply.status << ": "
                               << reply.text;
         response = resolve(response);
+        checkHeaders(method, route, reply, response);
         auto schema = response["content"]["application/json"]["schema"];
         if (!schema) return;
         ASSERT_FALSE(reply.body.is_discarded()) << method << " " << route << ": body is not JSON: " << reply.text;
@@ -84,8 +85,32 @@ protected:
         for (const auto& e : errors) ADD_FAILURE() << method << " " << route << " " << reply.status << ": " << e;
     }
 
+    // The contract's headers: each one the answer carries is documented on that response, and
+    // each documented as required is there (Retry-After and Set-Cookie come only sometimes).
+    void checkHeaders(const std::string& method, const std::string& route, const Reply& reply, YAML::Node response) {
+        std::map<std::string, bool> documented;  // lower-case name -> required
+        if (response["headers"])
+            for (const auto& h : response["headers"]) {
+                const auto header = resolve(h.second);
+                documented[common::toLower(h.first.as<std::string>())] = header["required"] && header["required"].as<bool>();
+            }
+        for (const char* name : {"location", "retry-after", "www-authenticate", "etag", "set-cookie"}) {
+            const bool sent = reply.headers.count(name) != 0;
+            if (sent) {
+                ++headers_checked_[name];
+                EXPECT_TRUE(documented.count(name))
+                    << method << " " << route << " " << reply.status << " sends " << name << " but does not document it";
+            }
+            if (documented.count(name) && documented[name]) {
+                EXPECT_TRUE(sent) << method << " " << route << " " << reply.status << " documents " << name
+                                  << " as always sent, but did not send it";
+            }
+        }
+    }
+
     YAML::Node spec_;
     std::set<std::string> seen_;
+    std::map<std::string, int> headers_checked_;
 };
 
 TEST_F(OpenApi, EveryRouteIsDocumentedAndEveryDocumentedOperationIsServed) {
@@ -171,8 +196,22 @@ TEST_F(OpenApi, RealAnswersMatchTheDocument) {
         check("GET", p + "/{provider}/callback", call("GET", p + "/gitlab/callback?state=x", nullptr, {}, false));
         check("POST", p + "/logout", call("POST", p + "/logout", nullptr, {}, false));
     }
+    // The forge rate limiting Forgelink: 503 with Retry-After (on every route that asks the forge).
+    sim_->faults({{"route", "GET /api/v4/projects"}, {"burst_429", 20}, {"retry_after", 600}});
+    auto limited = call("GET", "/api/v1/teams/docs/providers/gitlab/repositories");
+    sim_->clearFaults();
+    EXPECT_EQ(limited.status, 503) << limited.text;
+    EXPECT_FALSE(limited.header("retry-after").empty()) << limited.text;
+    check("GET", "/api/v1/teams/{team}/providers/{provider}/repositories", limited);
+    check("GET", "/api/v1/teams/{team}/providers/{provider}", call("GET", "/api/v1/teams/docs/providers/gitlab", nullptr,
+                                                                  {{"Authorization", "Bearer wrong"}}, false));
+
     check("DELETE", "/api/v1/teams/{team}/providers/{provider}", call("DELETE", "/api/v1/teams/docs/providers/gitlab"));
     check("DELETE", "/api/v1/teams/{team}", call("DELETE", "/api/v1/teams/docs"));
+
+    // The walk saw each contract header at least once.
+    for (const char* name : {"location", "retry-after", "www-authenticate", "etag", "set-cookie"})
+        EXPECT_GT(headers_checked_[name], 0) << "no answer in the walk carried " << name;
 
     // The walk reached every documented operation.
     for (const auto& [method, route] : service_->routes())
