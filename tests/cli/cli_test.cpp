@@ -115,14 +115,16 @@ TEST(Cli, VersionAndHelp) {
 TEST(Cli, EverySubcommandHasHelpWithAnExample) {
     const std::vector<std::vector<std::string>> commands = {{"serve"},      {"plugins"}, {"config", "check"},
                                                             {"token", "check"}, {"namespaces"}, {"repos"},
-                                                            {"feedback"}};
+                                                            {"feedback"}, {"keygen"}, {"rekey"}};
     for (auto words : commands) {
         std::string name = words[0] + (words.size() > 1 ? " " + words[1] : "");
         words.push_back("--help");
         auto r = run(kBin, words);
         EXPECT_EQ(r.exit_code, 0) << name;
         EXPECT_EQ(r.out.rfind("Usage: forgelink " + name, 0), 0u) << r.out;
-        EXPECT_NE(r.out.find("Example:\n  forgelink " + words[0]), std::string::npos) << r.out;
+        const auto example = r.out.find("Example:\n  forgelink ");
+        EXPECT_NE(example, std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("  forgelink " + name + " ", example), std::string::npos) << r.out;
     }
 }
 
@@ -263,7 +265,30 @@ TEST(Cli, ServeRefusesToStartWithoutTheSecretsKey) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("refusing to start without the secrets key"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("FORGELINK_TEST_KEY"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("forgelink keygen --out FILE"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("forgelink keygen --out PATH"), std::string::npos) << r.err;
+
+    // With a key file configured, the command to run names it, and it works as printed.
+    const auto key = (dir.path() / "var" / "secret.key").string();
+    auto with_file = dir.write("k.yaml", "server:\n  listen: 127.0.0.1:" + std::to_string(freePort()) +
+                                             "\nstore:\n  path: db\nsecrets:\n  key_file: var/secret.key\nplugins:\n  paths: [" +
+                                             dir.path().string() + "]\n");
+    auto missing = run(kBin, {"serve", "--config", with_file});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("forgelink keygen --out " + key + "\n"), std::string::npos) << missing.err;
+    EXPECT_EQ(missing.err.find("keygen FILE"), std::string::npos) << missing.err;
+    auto made = run(kBin, {"keygen", "--out", key});
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+}
+
+TEST(Cli, KeygenCreatesAMissingParentDirectoryPrivately) {
+    TempDir dir;
+    const auto parent = dir.path() / "var" / "keys";
+    auto made = run(kBin, {"keygen", "--out", (parent / "secret.key").string()});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    EXPECT_TRUE(fs::is_regular_file(parent / "secret.key"));
+    EXPECT_EQ(fs::status(parent).permissions() & fs::perms::all, fs::perms::owner_all);
+    EXPECT_EQ(fs::status(parent / "secret.key").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
 }
 
 TEST(Cli, KeygenWritesAPrivateKeyFileOnceAndRekeyMovesTheStoreToIt) {
@@ -344,6 +369,8 @@ TEST_F(TokenCheck, AcceptedTokenFromEnvironment) {
     EXPECT_EQ(out["token"]["identity"]["username"], "example-user");
     EXPECT_EQ(out["token"]["kind"], "personal");
     EXPECT_EQ(out["token"]["scopes"], json::array({"api"}));
+    EXPECT_TRUE(out["token"].contains("days_left")) << "the REST API's field name";
+    EXPECT_FALSE(out["token"].contains("days_until_expiry"));
     EXPECT_EQ(r.out.find("good-token"), std::string::npos);
 
     auto text = run(kBin, args({"--token-env", "FL_TEST_TOKEN"}), {{"FL_TEST_TOKEN", "good-token"}});
@@ -486,6 +513,9 @@ TEST_F(ProviderVerbs, ReposFollowsEveryPageAndReportsProgress) {
     for (const auto& repo : out["repositories"]) paths.push_back(repo["full_path"]);
     EXPECT_EQ(paths, (std::vector<std::string>{"alpha/one", "alpha/two", "beta/three", "beta/four"}));
     EXPECT_EQ(out["repositories"][0]["role"], "maintain");
+    // The REST API's field names (docs/openapi.yaml Repository), one vocabulary for both.
+    EXPECT_EQ(out["repositories"][0]["namespace"], "alpha") << out.dump();
+    EXPECT_FALSE(out["repositories"][0].contains("namespace_path")) << out.dump();
     EXPECT_NE(r.err.find("repos: 2 fetched of 4\nrepos: 4 fetched of 4\n"), std::string::npos) << r.err;
 
     auto all = call("repos", {"--min-role", "read"});
@@ -567,6 +597,144 @@ TEST_F(ProviderVerbs, FeedbackExitCodeIsTheWorstOutcome) {
     auto text = call("feedback", {"--repo", "g/p", "--sha", "none", "--state", "queued", "--comment-file", body});
     EXPECT_EQ(text.exit_code, 0);
     EXPECT_NE(text.out.find("no open merge request has this commit"), std::string::npos) << text.out;
+}
+
+}  // namespace
+}  // namespace forgelink::test
+
+namespace forgelink::test {
+namespace {
+
+// `forgelink admin` without a server: the verb table, per-verb help, usage errors, --host.
+RunResult admin(std::vector<std::string> words, std::map<std::string, std::string> env = {},
+                std::vector<std::string> unset = {}) {
+    words.insert(words.begin(), "admin");
+    if (!env.count("FORGELINK_ADMIN_TOKEN")) env["FORGELINK_ADMIN_TOKEN"] = "cli-test-admin-token";
+    if (!env.count("FORGELINK_HOST")) unset.push_back("FORGELINK_HOST");
+    return run(kBin, words, env, unset);
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(AdminCli, EveryFlowOfTheApiHasAVerbWithItsOwnHelpAndARealExample) {
+    const std::vector<std::pair<std::string, std::vector<std::string>>> verbs = {
+        {"teams", {"list", "show", "create", "delete"}},
+        {"members", {"list", "add", "remove", "role"}},
+        {"providers", {"list", "show", "save", "remove", "check"}},
+        {"namespaces", {"list"}},
+        {"repositories", {"list"}},
+        {"projects", {"list", "show", "create", "connect", "disconnect", "delete"}},
+        {"builds", {"list", "show", "create", "update"}}};
+    for (const auto& [resource, names] : verbs)
+        for (const auto& verb : names) {
+            auto help = admin({resource, verb, "--help"});
+            const std::string name = "admin " + resource + " " + verb;
+            EXPECT_EQ(help.exit_code, 0) << name << help.err;
+            EXPECT_EQ(help.out.rfind("Usage: forgelink " + name, 0), 0u) << help.out;
+            EXPECT_TRUE(has(help.out, "Example:\n  forgelink " + name) || has(help.out, " forgelink " + name + " "))
+                << help.out;
+            EXPECT_TRUE(has(help.out, "--host")) << help.out;
+            EXPECT_TRUE(has(help.out, "--json")) << help.out;
+        }
+    auto overview = admin({"--help"});
+    EXPECT_EQ(overview.exit_code, 0);
+    for (const char* line : {"namespaces list", "builds update", "members role", "providers check", "repositories list"})
+        EXPECT_TRUE(has(overview.out, line)) << line << "\n" << overview.out;
+    EXPECT_FALSE(has(overview.out, "rotate")) << "no verb for an endpoint that does not exist";
+}
+
+TEST(AdminCli, VerbHelpShowsOnlyThatVerbsOptionsEachDescribed) {
+    auto create = admin({"teams", "create", "--help"});
+    ASSERT_EQ(create.exit_code, 0) << create.err;
+    EXPECT_TRUE(has(create.out, "--slug SLUG")) << create.out;
+    EXPECT_TRUE(has(create.out, "(required)")) << create.out;
+    EXPECT_TRUE(has(create.out, "--name NAME")) << create.out;
+    EXPECT_TRUE(has(create.out, "the name people see")) << create.out;
+    for (const char* other : {"--provider", "--token-env", "--commit", "--project", "--team "})
+        EXPECT_FALSE(has(create.out, other)) << other << "\n" << create.out;
+
+    auto update = admin({"builds", "update", "--help"});
+    ASSERT_EQ(update.exit_code, 0);
+    EXPECT_TRUE(has(update.out, "--state STATE")) << update.out;
+    EXPECT_TRUE(has(update.out, "changes_detected")) << update.out;
+    EXPECT_FALSE(has(update.out, "--branch")) << update.out;
+}
+
+TEST(AdminCli, AnOptionThatDoesNotApplyToTheVerbIsAUsageError) {
+    auto wrong = admin({"teams", "create", "--slug", "docs", "--provider", "gitlab"});
+    EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+    EXPECT_TRUE(has(wrong.err, "--provider")) << wrong.err;
+    EXPECT_TRUE(has(wrong.err, "forgelink admin teams create --help")) << wrong.err;
+    auto stray = admin({"teams", "list", "docs"});
+    EXPECT_EQ(stray.exit_code, 2) << stray.err;
+    EXPECT_TRUE(has(stray.err, "positional")) << stray.err;
+    EXPECT_EQ(run(kBin, {"config", "check", "--config", "x.yaml", "extra"}).exit_code, 2);
+    auto missing = admin({"builds", "show", "--project", "1"});
+    EXPECT_EQ(missing.exit_code, 2) << missing.err;
+    EXPECT_TRUE(has(missing.err, "--build")) << missing.err;
+    auto number = admin({"builds", "show", "--project", "one", "--build", "1"});
+    EXPECT_EQ(number.exit_code, 2) << number.err;
+    auto role = admin({"repositories", "list", "--team", "d", "--provider", "gitlab", "--min-role", "boss"});
+    EXPECT_EQ(role.exit_code, 2) << role.err;
+    EXPECT_TRUE(has(role.err, "--min-role")) << role.err;
+    auto cursor = admin({"repositories", "list", "--team", "d", "--provider", "gitlab", "--all", "--cursor", "x"});
+    EXPECT_EQ(cursor.exit_code, 2) << cursor.err;
+
+    auto resource = admin({"namespace", "list"});
+    EXPECT_EQ(resource.exit_code, 2);
+    EXPECT_TRUE(has(resource.err, "did you mean 'namespaces'?")) << resource.err;
+    auto verb = admin({"builds", "patch"});
+    EXPECT_EQ(verb.exit_code, 2);
+    EXPECT_TRUE(has(verb.err, "unknown verb 'patch'")) << verb.err;
+    EXPECT_TRUE(has(verb.err, "update")) << verb.err;
+}
+
+TEST(AdminCli, HostDefaultsToTheEnvironmentThenTheConfigThenLoopback8080) {
+    const auto port = std::to_string(freePort());  // nothing listens there
+    // A host:port without a scheme is http: a network error (4) naming the URL, not a usage error.
+    auto bare = admin({"teams", "list", "--host", "127.0.0.1:" + port});
+    EXPECT_EQ(bare.exit_code, 4) << bare.err;
+    EXPECT_TRUE(has(bare.err, "http://127.0.0.1:" + port)) << bare.err;
+    auto scheme = admin({"teams", "list", "--host", "ftp://127.0.0.1:" + port});
+    EXPECT_EQ(scheme.exit_code, 2) << scheme.err;
+    EXPECT_TRUE(has(scheme.err, "http://")) << scheme.err;
+    auto junk = admin({"teams", "list", "--host", "http://127.0.0.1:notaport"});
+    EXPECT_EQ(junk.exit_code, 2) << junk.err;
+
+    auto from_env = admin({"teams", "list"}, {{"FORGELINK_HOST", "127.0.0.1:" + port}});
+    EXPECT_EQ(from_env.exit_code, 4) << from_env.err;
+    EXPECT_TRUE(has(from_env.err, "http://127.0.0.1:" + port)) << from_env.err;
+    auto bad_env = run(kBin, {"admin", "teams", "list"}, {{"FORGELINK_ADMIN_TOKEN", "x"}, {"FORGELINK_HOST", "gopher://x"}});
+    EXPECT_EQ(bad_env.exit_code, 2) << bad_env.err;
+    EXPECT_TRUE(has(bad_env.err, "FORGELINK_HOST")) << bad_env.err;
+
+    TempDir dir;
+    auto config = dir.write("c.yaml", serveConfig(static_cast<std::uint16_t>(std::stoi(port)), dir.path().string()));
+    auto from_config = admin({"teams", "list", "--config", config}, kServeEnv);
+    EXPECT_EQ(from_config.exit_code, 4) << from_config.err;
+    EXPECT_TRUE(has(from_config.err, "http://127.0.0.1:" + port)) << from_config.err;
+    // --host wins over the environment.
+    auto both = admin({"teams", "list", "--host", "127.0.0.1:" + port}, {{"FORGELINK_HOST", "gopher://x"}});
+    EXPECT_EQ(both.exit_code, 4) << both.err;
+
+    auto fallback = admin({"teams", "list", "--help"});
+    EXPECT_TRUE(has(fallback.out, "http://127.0.0.1:8080")) << fallback.out;
+}
+
+}  // namespace
+}  // namespace forgelink::test
+
+#include "cli/terminal_text.hpp"
+
+namespace forgelink::test {
+namespace {
+
+TEST(TerminalText, ControlCharactersAreShownInsteadOfActedOn) {
+    EXPECT_EQ(cli::terminalSafe("acme/\x1b[2Jwidget"), "acme/\\x1b[2Jwidget");
+    EXPECT_EQ(cli::terminalSafe("one\r\nfake line\ttab"), "one\\r\\nfake line\\ttab");
+    EXPECT_EQ(cli::terminalSafe(std::string("nul\0del\x7f", 8)), "nul\\x00del\\x7f");
+    EXPECT_EQ(cli::terminalSafe("csi\xc2\x9b" "31m"), "csi\\u009b31m");  // C1 CSI in UTF-8
+    EXPECT_EQ(cli::terminalSafe("caf\xc3\xa9 \xe2\x9c\x93 back\\slash"), "caf\xc3\xa9 \xe2\x9c\x93 back\\slash");
 }
 
 }  // namespace

@@ -22,7 +22,9 @@ bool parseCommandLine(const std::vector<std::string>& args, const CommandHelp& h
     po::options_description all = options;
     all.add_options()("help,h", "show this help and exit");
     try {
-        po::store(po::command_line_parser(args).options(all).run(), values);
+        // No command takes bare words: without this, Boost drops them silently ("teams list docs").
+        const po::positional_options_description no_positional;
+        po::store(po::command_line_parser(args).options(all).positional(no_positional).run(), values);
         if (values.count("help")) {
             printHelp(std::cout, help, all);
             exit_code = exit_ok;

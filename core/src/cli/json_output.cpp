@@ -38,7 +38,8 @@ nlohmann::json toJson(const TokenInfo& token) {
         {"kind", std::string(toString(token.kind))},
         {"scopes", token.scopes},
         {"expires_at", optionalString(token.expires_at)},
-        {"days_until_expiry", token.days_until_expiry ? nlohmann::json(*token.days_until_expiry) : nlohmann::json(nullptr)},
+        // The REST API's name (ProviderSettings.days_left): one vocabulary for the CLI and the API.
+        {"days_left", token.days_until_expiry ? nlohmann::json(*token.days_until_expiry) : nlohmann::json(nullptr)},
         {"bound_to", bound},
         {"role", token.role ? nlohmann::json(std::string(toString(*token.role))) : nlohmann::json(nullptr)},
         {"role_label", token.role_label},
@@ -56,7 +57,7 @@ nlohmann::json toJson(const Repository& r) {
             {"id", r.id},
             {"full_path", r.full_path},
             {"name", r.name},
-            {"namespace_path", r.namespace_path},
+            {"namespace", r.namespace_path},  // the REST API's name for it
             {"web_url", r.web_url},
             {"default_branch", r.default_branch},
             {"visibility", r.visibility},

@@ -72,9 +72,13 @@ int runServe(const Args& args) {
     // The API keeps tokens sealed in the store: without the key there is nothing safe to serve.
     auto key = secrets::loadKey({config->secrets.key_file, config->secrets.key_env});
     if (!key.ok()) {
-        std::cerr << "forgelink serve: refusing to start without the secrets key: " << key.error().message
-                  << "\nCreate one with 'forgelink keygen --out FILE' and name it in secrets.key_file"
-                     " (or put it in the variable secrets.key_env names).\n";
+        std::cerr << "forgelink serve: refusing to start without the secrets key: " << key.error().message << "\n";
+        if (!config->secrets.key_file.empty())
+            std::cerr << "Create it with:\n  forgelink keygen --out " << config->secrets.key_file << "\n";
+        else
+            std::cerr << "Create a key with 'forgelink keygen --out PATH' and name PATH in secrets.key_file, or put "
+                         "the file's content in "
+                      << config->secrets.key_env << ".\n";
         return exit_invalid_input;
     }
     auto box = std::make_shared<const secrets::SecretBox>(std::move(key).value());

@@ -48,7 +48,7 @@ Result<SecretBox> loadKeyFile(const std::filesystem::path& path) {
         }
         return makeError(err == ENOENT ? ErrorKind::not_found : ErrorKind::invalid_input,
                          "cannot open key file " + name + ": " + std::strerror(err) +
-                             (err == ENOENT ? " (create one with `forgelink keygen " + name + "`)" : std::string()),
+                             (err == ENOENT ? " (create one with `forgelink keygen --out " + name + "`)" : std::string()),
                          "key_file_unreadable");
     }
     struct Closer {
@@ -73,7 +73,7 @@ Result<SecretBox> loadKeyFile(const std::filesystem::path& path) {
     if (st.st_size > static_cast<off_t>(kMaxKeyFile)) {
         return makeError(ErrorKind::invalid_input,
                          "key file " + name + " is " + std::to_string(st.st_size) +
-                             " bytes; expected one base64 key (create one with `forgelink keygen FILE`)",
+                             " bytes; expected one base64 key (create one with `forgelink keygen --out PATH`)",
                          "bad_key");
     }
     WipedString content;
@@ -98,7 +98,7 @@ Result<SecretBox> loadKeyFromEnv(std::string_view name) {
     if (value == nullptr || *value == '\0') {
         return makeError(ErrorKind::invalid_input,
                          "environment variable " + var + " is not set; it should hold a base64 key "
-                             "(e.g. the content of a file written by `forgelink keygen FILE`)",
+                             "(e.g. the content of a file written by `forgelink keygen --out PATH`)",
                          "key_env_missing");
     }
     return SecretBox::fromBase64(value, "environment variable " + var);
@@ -114,7 +114,7 @@ Result<SecretBox> loadKey(const KeySource& source) {
     if (!source.file.empty()) return loadKeyFile(source.file);
     if (!source.env.empty()) return loadKeyFromEnv(source.env);
     return makeError(ErrorKind::invalid_input,
-                     "no sealing key configured: set a key file (create it with `forgelink keygen FILE`) or a key "
+                     "no sealing key configured: set a key file (create it with `forgelink keygen --out PATH`) or a key "
                      "environment variable",
                      "key_source_missing");
 }
@@ -122,6 +122,20 @@ Result<SecretBox> loadKey(const KeySource& source) {
 Result<KeygenResult> keygen(const std::filesystem::path& path) {
     ensureSodium();
     const std::string name = path.string();
+    // A missing parent (var/ on a fresh clone) is created private: it will hold the key.
+    if (const auto parent = path.parent_path(); !parent.empty()) {
+        std::error_code ec;
+        if (!std::filesystem::exists(parent, ec)) {
+            std::filesystem::create_directories(parent, ec);
+            if (ec)
+                return makeError(ErrorKind::invalid_input,
+                                 "cannot create the directory " + parent.string() + " for key file " + name + ": " +
+                                     ec.message(),
+                                 "key_file_unwritable");
+            std::filesystem::permissions(parent, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                                         ec);
+        }
+    }
     int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         const int err = errno;

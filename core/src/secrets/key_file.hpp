@@ -1,5 +1,5 @@
 // Where the sealing key lives: a key file (mode 0600) or an environment variable, and the
-// operations the CLI exposes for it (`forgelink keygen FILE`; `forgelink rekey` is in
+// operations the CLI exposes for it (`forgelink keygen --out PATH`; `forgelink rekey` is in
 // store/key_rotation.hpp because it needs the database).
 #pragma once
 

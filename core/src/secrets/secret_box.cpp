@@ -135,7 +135,7 @@ Result<SecretBox> SecretBox::fromBase64(std::string_view encoded, std::string_vi
         wipe();
         return makeError(ErrorKind::invalid_input,
                          std::string(origin) + ": expected a base64-encoded " + std::to_string(kKeyBytes) +
-                             "-byte key (create one with `forgelink keygen FILE`)",
+                             "-byte key (create one with `forgelink keygen --out PATH`)",
                          "bad_key");
     }
     auto box = fromRawKey(std::string_view(reinterpret_cast<const char*>(decoded.data()), decoded.size()));
