@@ -170,6 +170,36 @@ TEST(Cli, ConfigCheckPrintsEveryProblemWithItsPosition) {
     EXPECT_NE(absent.err.find("cannot open the configuration file: no such file"), std::string::npos);
 }
 
+// Hostile YAML: a recursive alias made `config check` die with SIGSEGV, nested aliases ran for
+// minutes. Both are refused at once with the alias's position.
+TEST(Cli, ConfigCheckRefusesRecursiveAndExplodingAliases) {
+    TempDir dir;
+    auto recursive = dir.write("recursive.yaml", "a: &a\n  b: *a\n");
+    auto r = run(kBin, {"config", "check", "--config", recursive});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(recursive + ":2:6: the alias '*a' refers to a node that contains it (a recursive alias)"),
+              std::string::npos)
+        << r.err;
+
+    std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+    for (int level = 1; level <= 8; ++level) {
+        text += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
+        for (int i = 0; i < 9; ++i) text += std::string(i ? ", " : "") + "*a" + std::to_string(level - 1);
+        text += "]\n";
+    }
+    auto laughs = dir.write("laughs.yaml", text);
+    const auto started = std::chrono::steady_clock::now();
+    auto l = run(kBin, {"config", "check", "--config", laughs});
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_EQ(l.exit_code, 1) << l.err;
+    EXPECT_NE(l.err.find(laughs + ":6:"), std::string::npos) << l.err;
+    EXPECT_NE(l.err.find("expands to more than 100000 nodes"), std::string::npos) << l.err;
+
+    auto directory = run(kBin, {"config", "check", "--config", dir.path().string()});
+    EXPECT_EQ(directory.exit_code, 1);
+    EXPECT_NE(directory.err.find("it is a directory"), std::string::npos) << directory.err;
+}
+
 TEST(Cli, TokensAreNeverAcceptedAsArguments) {
     for (auto args : std::vector<std::vector<std::string>>{
              {"token", "check", "--provider", "example", "--token", "glpat-SECRETVALUE"},

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "config/closest_match.hpp"
+#include "config/yaml_structure.hpp"
 
 namespace forgelink::config {
 
@@ -623,6 +624,12 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
     LoadResult result;
     YAML::Node parsed;
     try {
+        // Before any node is built: a recursive alias would build a cyclic graph and nested
+        // aliases an exponential walk (yaml_structure.hpp).
+        if (auto problem = checkYamlStructure(text)) {
+            result.errors.push_back({file_name, problem->line, problem->column, problem->message});
+            return result;
+        }
         parsed = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
         result.errors.push_back({file_name, e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg});
@@ -673,6 +680,12 @@ LoadResult loadConfig(const std::string& path, const Environment& env) {
     std::error_code ec;
     fs::path absolute = fs::absolute(path, ec);
     if (ec) absolute = path;
+    if (fs::is_directory(absolute, ec)) {
+        LoadResult result;
+        result.errors.push_back({path, 0, 0, "cannot open the configuration file: it is a directory; expected a "
+                                             "YAML file such as config/forgelink.yaml"});
+        return result;
+    }
     std::ifstream in(absolute, std::ios::binary);
     if (!in) {
         LoadResult result;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -293,6 +294,59 @@ TEST(ConfigLoader, EmptyAndNonMappingDocuments) {
     ASSERT_EQ(empty.errors.size(), 1u);
     EXPECT_EQ(empty.errors[0].toString().rfind("f.yaml:1:1: the configuration is empty", 0), 0u);
     EXPECT_TRUE(hasError(parse("- a\n- b\n"), "f.yaml:1:1: the configuration: expected a mapping, got a sequence"));
+}
+
+// yaml-cpp 0.7 builds a cyclic node graph for an alias inside its own anchor; walking it
+// overflowed the stack (SIGSEGV in `config check` and `serve`).
+TEST(ConfigLoader, RecursiveAliasIsRefusedWithItsPosition) {
+    auto r = parse("a: &a\n  b: *a\n");
+    ASSERT_EQ(r.errors.size(), 1u) << ::testing::PrintToString(messages(r));
+    EXPECT_EQ(r.errors[0].toString(),
+              "f.yaml:2:6: the alias '*a' refers to a node that contains it (a recursive alias); an alias must refer "
+              "to a node that is complete before it");
+    auto in_sequence = parse(kValid + "x: &s [1, [2, *s]]\n");
+    ASSERT_EQ(in_sequence.errors.size(), 1u) << ::testing::PrintToString(messages(in_sequence));
+    EXPECT_EQ(in_sequence.errors[0].line, 7);
+    EXPECT_NE(in_sequence.errors[0].message.find("'*s'"), std::string::npos);
+}
+
+// Nine levels of nine aliases each: 9^9 nodes once expanded; walking them took minutes.
+TEST(ConfigLoader, AliasExpansionIsBounded) {
+    std::string laughs = kValid + "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+    for (int level = 1; level <= 9; ++level) {
+        const std::string previous = "*l" + std::to_string(level - 1);
+        laughs += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [";
+        for (int i = 0; i < 9; ++i) laughs += (i ? ", " : "") + previous;
+        laughs += "]\n";
+    }
+    const auto started = std::chrono::steady_clock::now();
+    auto r = parse(laughs);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+    ASSERT_EQ(r.errors.size(), 1u) << ::testing::PrintToString(messages(r));
+    // l4 stands for 66,430 nodes: the second *l4 of l5 (line 12) crosses 100,000.
+    EXPECT_EQ(r.errors[0].line, 12) << r.errors[0].toString();
+    EXPECT_NE(r.errors[0].message.find("expands to more than 100000 nodes once the alias '*l4' is expanded"),
+              std::string::npos)
+        << r.errors[0].toString();
+
+    // Ordinary use of anchors is still fine.
+    auto reuse = parse(kValid + "providers:\n  a: &p {base_url: 'https://a.example'}\n  b: *p\n");
+    EXPECT_TRUE(reuse.ok()) << ::testing::PrintToString(messages(reuse));
+}
+
+TEST(ConfigLoader, ASecondDocumentIsAnError) {
+    auto r = parse(kValid + "---\nserver:\n  listen: 0.0.0.0:1\n");
+    ASSERT_EQ(r.errors.size(), 1u) << ::testing::PrintToString(messages(r));
+    EXPECT_EQ(r.errors[0].line, 7) << r.errors[0].toString();  // the "---"
+    EXPECT_NE(r.errors[0].message.find("a second YAML document starts here"), std::string::npos);
+    EXPECT_TRUE(parse(kValid + "...\n").ok()) << "an explicit end of the one document is fine";
+}
+
+TEST(ConfigLoader, ADirectoryIsCalledADirectory) {
+    namespace fs = std::filesystem;
+    auto r = loadConfig(fs::temp_directory_path().string(), fakeEnv());
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].message.find("it is a directory"), std::string::npos) << r.errors[0].toString();
 }
 
 TEST(ConfigLoader, ExampleConfigShipsValid) {
