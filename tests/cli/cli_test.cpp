@@ -754,18 +754,3 @@ TEST(AdminCli, HostDefaultsToTheEnvironmentThenTheConfigThenLoopback8080) {
 }  // namespace
 }  // namespace forgelink::test
 
-#include "cli/terminal_text.hpp"
-
-namespace forgelink::test {
-namespace {
-
-TEST(TerminalText, ControlCharactersAreShownInsteadOfActedOn) {
-    EXPECT_EQ(cli::terminalSafe("acme/\x1b[2Jwidget"), "acme/\\x1b[2Jwidget");
-    EXPECT_EQ(cli::terminalSafe("one\r\nfake line\ttab"), "one\\r\\nfake line\\ttab");
-    EXPECT_EQ(cli::terminalSafe(std::string("nul\0del\x7f", 8)), "nul\\x00del\\x7f");
-    EXPECT_EQ(cli::terminalSafe("csi\xc2\x9b" "31m"), "csi\\u009b31m");  // C1 CSI in UTF-8
-    EXPECT_EQ(cli::terminalSafe("caf\xc3\xa9 \xe2\x9c\x93 back\\slash"), "caf\xc3\xa9 \xe2\x9c\x93 back\\slash");
-}
-
-}  // namespace
-}  // namespace forgelink::test

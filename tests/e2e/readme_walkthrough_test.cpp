@@ -88,3 +88,42 @@ TEST(ReadmeWalkthrough, TheSeedFlowWithForgelinkAdminAlone) {
 
 }  // namespace
 }  // namespace forgelink::e2e
+
+namespace forgelink::e2e {
+namespace {
+
+// What a forge sends is shown, never obeyed: a group named with an escape sequence and CR/LF
+// cannot clear the screen or forge a line of `forgelink admin`'s tables.
+TEST(AdminHumanOutput, ControlCharactersFromTheForgeAreShownEscaped) {
+    std::string scenario = sim::SimProcess::scenarioFile("gitlab-basic.yaml");
+    const std::string plain = "name: ACME,";
+    ASSERT_NE(scenario.find(plain), std::string::npos);
+    scenario.replace(scenario.find(plain), plain.size(), "name: \"ACME\\e[2J\\r\\nforged line\",");
+    sim::SimProcess sim(scenario);
+    Host host;
+    host.start();
+    const std::map<std::string, std::string> env = {{"FORGELINK_ADMIN_TOKEN", host.adminToken()},
+                                                     {"FORGELINK_HOST", host.baseUrl()},
+                                                     {"GL_TOKEN", "glpat-readme-bot-00000000"}};
+    ASSERT_EQ(runForgelink({"admin", "teams", "create", "--slug", "esc"}, env).exit_code, 0);
+    auto saved = runForgelink({"admin", "providers", "save", "--team", "esc", "--provider", "gitlab", "--token-env",
+                               "GL_TOKEN", "--base-url", sim.gitlabUrl()},
+                              env);
+    ASSERT_EQ(saved.exit_code, 0) << saved.err;
+    auto listed = runForgelink({"admin", "namespaces", "list", "--team", "esc", "--provider", "gitlab"}, env);
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    EXPECT_TRUE(contains(listed.out, "ACME\\x1b[2J\\r\\nforged line")) << listed.out;
+    EXPECT_EQ(listed.out.find('\x1b'), std::string::npos) << listed.out;
+    EXPECT_EQ(listed.out.find('\r'), std::string::npos) << listed.out;
+    EXPECT_EQ(listed.out.find("\nforged line"), std::string::npos) << listed.out;
+    // --json is the API's object: the name as the forge gave it, escaped by JSON itself.
+    auto json = runForgelink({"admin", "namespaces", "list", "--team", "esc", "--provider", "gitlab", "--json"}, env);
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    bool found = false;
+    const auto answer = nlohmann::json::parse(json.out);
+    for (const auto& ns : answer["items"]) found = found || ns["name"] == "ACME\x1b[2J\r\nforged line";
+    EXPECT_TRUE(found) << json.out;
+}
+
+}  // namespace
+}  // namespace forgelink::e2e

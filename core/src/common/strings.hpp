@@ -24,6 +24,11 @@ std::string_view trim(std::string_view text) noexcept;
 // Splits on every `separator`; empty fields are kept ("a,,b" -> {"a", "", "b"}).
 std::vector<std::string> split(std::string_view text, char separator);
 bool iequals(std::string_view a, std::string_view b) noexcept;
+// `text` safe to print on a terminal: C0 controls, DEL and the C1 controls (U+0080..U+009F,
+// which some terminals obey like ESC sequences) are written as \n, \r, \t, \xHH or \u00HH, so
+// text from a server or a forge can neither send escape sequences nor forge extra output lines.
+// Everything else, UTF-8 included, is kept. JSON output needs none of this (its writer escapes).
+std::string escapeControls(std::string_view text);
 // 1 to 18 decimal digits and nothing else (no sign, space or '+'): their value; else nullopt.
 std::optional<std::int64_t> parseDigits(std::string_view text) noexcept;
 

@@ -11,6 +11,14 @@ TEST(Strings, UrlEncodeKeepsOnlyUnreserved) {
     EXPECT_EQ(urlEncode("ä&="), "%C3%A4%26%3D");
 }
 
+TEST(Strings, EscapeControlsShowsControlCharactersInsteadOfActingOnThem) {
+    EXPECT_EQ(escapeControls("acme/\x1b[2Jwidget"), "acme/\\x1b[2Jwidget");
+    EXPECT_EQ(escapeControls("one\r\nfake line\ttab"), "one\\r\\nfake line\\ttab");
+    EXPECT_EQ(escapeControls(std::string("nul\0del\x7f", 8)), "nul\\x00del\\x7f");
+    EXPECT_EQ(escapeControls("csi\xc2\x9b" "31m"), "csi\\u009b31m");  // C1 CSI in UTF-8
+    EXPECT_EQ(escapeControls("caf\xc3\xa9 \xe2\x9c\x93 back\\slash"), "caf\xc3\xa9 \xe2\x9c\x93 back\\slash");
+}
+
 TEST(Strings, UrlDecodeHandlesPlusAndBrokenEscapes) {
     EXPECT_EQ(urlDecode("group%2Fproj"), "group/proj");
     EXPECT_EQ(urlDecode("a+b"), "a+b");

@@ -13,7 +13,6 @@
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
-#include "cli/terminal_text.hpp"
 #include "common/strings.hpp"
 #include "config/closest_match.hpp"
 #include "net/http_client.hpp"
@@ -147,7 +146,7 @@ HostChoice chooseHost(const po::variables_map& values) {
     } else {
         const auto scheme = common::toLower(host.substr(0, scheme_end));
         if (scheme != "http" && scheme != "https")
-            return {"", exit_usage, from + " must be an http:// or https:// URL (or host:port), got '" + terminalSafe(host) + "'"};
+            return {"", exit_usage, from + " must be an http:// or https:// URL (or host:port), got '" + common::escapeControls(host) + "'"};
     }
     const auto rest = host.substr(host.find("://") + 3);
     const auto authority = rest.substr(0, rest.find('/'));
@@ -157,7 +156,7 @@ HostChoice chooseHost(const po::variables_map& values) {
         const auto port = common::parseDigits(authority.substr(colon + 1));
         ok = port && *port >= 1 && *port <= 65535;
     }
-    if (!ok) return {"", exit_usage, from + " is not a usable server address: '" + terminalSafe(host) + "' (expected http://HOST:PORT)"};
+    if (!ok) return {"", exit_usage, from + " is not a usable server address: '" + common::escapeControls(host) + "' (expected http://HOST:PORT)"};
     return {host, exit_ok, ""};
 }
 
@@ -194,8 +193,8 @@ Answer send(net::HttpClient& client, const std::string& host, const std::string&
 // A refusal: the API's JSON with --json, else one line a person can act on.
 int reportFailure(const std::string& name, const std::string& host, const Answer& answer, bool json) {
     if (!answer.reached) {
-        std::cerr << "forgelink " << name << ": cannot reach the Forgelink server at " << terminalSafe(host) << ": "
-                  << terminalSafe(answer.problem) << "\n(is 'forgelink serve' running there? set --host or FORGELINK_HOST)\n";
+        std::cerr << "forgelink " << name << ": cannot reach the Forgelink server at " << common::escapeControls(host) << ": "
+                  << common::escapeControls(answer.problem) << "\n(is 'forgelink serve' running there? set --host or FORGELINK_HOST)\n";
         return exit_internal;
     }
     const bool has_error = !answer.body.is_discarded() && answer.body.is_object() && answer.body.contains("error") &&
@@ -204,16 +203,16 @@ int reportFailure(const std::string& name, const std::string& host, const Answer
         printJson(std::cerr, answer.body);
     } else if (has_error) {
         const auto& error = answer.body["error"];
-        std::cerr << "forgelink " << name << ": " << terminalSafe(admin::cellText(error.value("message", nlohmann::json("")))) << " ("
-                  << terminalSafe(admin::cellText(error.value("code", nlohmann::json("")))) << ", HTTP " << answer.status << ")\n";
+        std::cerr << "forgelink " << name << ": " << common::escapeControls(admin::cellText(error.value("message", nlohmann::json("")))) << " ("
+                  << common::escapeControls(admin::cellText(error.value("code", nlohmann::json("")))) << ", HTTP " << answer.status << ")\n";
         if (error.contains("details") && error["details"].is_object() && !error["details"].empty())
-            std::cerr << "  details: " << terminalSafe(error["details"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) << "\n";
+            std::cerr << "  details: " << common::escapeControls(error["details"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) << "\n";
         if (answer.status == 401)
             std::cerr << "  (the admin token is read from FORGELINK_ADMIN_TOKEN; the server takes its tokens from "
                          "admin.tokens_env or admin.tokens_file)\n";
     } else {
-        std::cerr << "forgelink " << name << ": HTTP " << answer.status << " from " << terminalSafe(host) << ": "
-                  << terminalSafe(answer.text.substr(0, 200)) << "\n";
+        std::cerr << "forgelink " << name << ": HTTP " << answer.status << " from " << common::escapeControls(host) << ": "
+                  << common::escapeControls(answer.text.substr(0, 200)) << "\n";
     }
     return exitForStatus(answer.status);
 }
@@ -221,8 +220,8 @@ int reportFailure(const std::string& name, const std::string& host, const Answer
 void printWarnings(const nlohmann::json& body) {
     if (!body.is_object() || !body.contains("warnings") || !body["warnings"].is_array()) return;
     for (const auto& w : body["warnings"])
-        std::cerr << "warning: " << terminalSafe(admin::cellText(w.value("message", nlohmann::json("")))) << " ("
-                  << terminalSafe(admin::cellText(w.value("code", nlohmann::json("")))) << ")\n";
+        std::cerr << "warning: " << common::escapeControls(admin::cellText(w.value("message", nlohmann::json("")))) << " ("
+                  << common::escapeControls(admin::cellText(w.value("code", nlohmann::json("")))) << ")\n";
 }
 
 // --all: every page, each printed as it arrives, progress on stderr.
@@ -274,7 +273,7 @@ int runAdmin(const Args& args) {
     const std::string resource = canonicalResource(args[0]);
     const auto known = resources();
     if (std::find(known.begin(), known.end(), resource) == known.end()) {
-        std::string message = "unknown resource '" + terminalSafe(args[0]) + "'";
+        std::string message = "unknown resource '" + common::escapeControls(args[0]) + "'";
         if (auto near = config::closestMatch(args[0], known)) message += "; did you mean '" + *near + "'?";
         return usageError("admin", message + " (resources: " + [&] {
                                        std::string list;
@@ -296,7 +295,7 @@ int runAdmin(const Args& args) {
         if (v.name == args[1]) verb = &v;
     }
     if (verb == nullptr) {
-        std::string message = "unknown verb '" + terminalSafe(args[1]) + "'";
+        std::string message = "unknown verb '" + common::escapeControls(args[1]) + "'";
         if (auto near = config::closestMatch(args[1], names)) message += "; did you mean '" + *near + "'?";
         std::string list;
         for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
@@ -353,7 +352,7 @@ int runAdmin(const Args& args) {
         return exit_ok;
     }
     if (empty) {
-        std::cout << terminalSafe(call.done.empty() ? "done" : call.done) << "\n";
+        std::cout << common::escapeControls(call.done.empty() ? "done" : call.done) << "\n";
         return exit_ok;
     }
     if (verb->render) verb->render(answer.body, std::cout);

@@ -2,7 +2,6 @@
 #include <algorithm>
 
 #include "cli/admin/admin_verbs.hpp"
-#include "cli/terminal_text.hpp"
 #include "common/strings.hpp"
 
 namespace forgelink::cli::admin {
@@ -47,7 +46,7 @@ std::vector<std::vector<std::string>> cells(const nlohmann::json& items, const s
         std::vector<std::string> row;
         for (const auto& column : columns) {
             const auto* value = field(item, column.field);
-            row.push_back(terminalSafe(value == nullptr ? "-" : cellText(*value)));
+            row.push_back(common::escapeControls(value == nullptr ? "-" : cellText(*value)));
         }
         rows.push_back(std::move(row));
     }
@@ -128,7 +127,7 @@ void printObject(std::ostream& out, const nlohmann::json& object) {
     std::size_t width = 0;
     for (const auto& [name, value] : lines) width = std::max(width, displayWidth(name));
     for (const auto& [name, value] : lines)
-        out << terminalSafe(name) << ":" << std::string(width - displayWidth(name) + 1, ' ') << terminalSafe(value)
+        out << common::escapeControls(name) << ":" << std::string(width - displayWidth(name) + 1, ' ') << common::escapeControls(value)
             << "\n";
 }
 

@@ -92,7 +92,7 @@ void addBuildVerbs(VerbTable& table);     // builds
 
 std::string enc(const std::string& segment);  // one path segment, percent-encoded
 
-// Human output: every value passes through terminalSafe().
+// Human output: every value passes through common::escapeControls().
 // A table of `items` (an array of objects); "(none)" when empty.
 void printTable(std::ostream& out, const nlohmann::json& items, const std::vector<Column>& columns);
 // Widths kept across calls, for listings printed page by page as they arrive.
