@@ -333,6 +333,32 @@ Result<Identity> GitHubProvider::currentUser(const Credentials& c) {
     });
 }
 
+std::string GitHubProvider::commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
+                                          const std::string& comment_id) const noexcept {
+    try {
+        std::string root = repository_web_url;
+        while (!root.empty() && root.back() == '/') root.pop_back();
+        if (root.empty() || merge_request.empty() || comment_id.empty()) return {};
+        // Forgelink comments on a pull request's conversation (an issue comment): anchored issuecomment-<id>.
+        return root + "/pull/" + support::urlEncode(merge_request) + "#issuecomment-" + support::urlEncode(comment_id);
+    } catch (...) {
+        return {};
+    }
+}
+
+std::string GitHubProvider::tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept {
+    try {
+        auto instance = parseInstance(base_url);
+        if (!instance) return {};
+        if (scopes.empty()) return instance->tokenPageUrl();
+        std::string list;
+        for (const auto& scope : scopes) list += (list.empty() ? "" : ",") + support::urlEncode(scope);
+        return instance->web_root + "/settings/tokens/new?scopes=" + list + "&description=forgelink";
+    } catch (...) {
+        return {};
+    }
+}
+
 }  // namespace forgelink::github
 
 namespace {
@@ -343,5 +369,5 @@ const char* const kSecretTokenPrefixes[] = {"github_pat_", "ghp_", "gho_", "ghu_
 
 FORGELINK_PLUGIN(forgelink::github::GitHubProvider, "github", "1.0.0",
                  FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES | FORGELINK_CAP_COMMIT_STATUS |
-                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN,
-                 kSecretTokenPrefixes)
+                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS,
+                 kSecretTokenPrefixes, "GitHub")

@@ -51,6 +51,9 @@ public:
     // For tests: a pacer with another clock or rate.
     GitHubProvider(HostServices& host, WritePacer::Options pacing);
 
+    std::string commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
+                              const std::string& comment_id) const noexcept override;
+    std::string tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept override;
     Result<TokenInfo> validateToken(const Credentials& credentials) override;
 
     Result<Page<Namespace>> listNamespaces(const Credentials& credentials, const NamespaceQuery& query,

@@ -267,6 +267,36 @@ Result<Identity> GitLabProvider::currentUser(const Credentials& credentials) {
 
 }  // namespace forgelink::gitlab
 
+namespace forgelink::gitlab {
+
+std::string GitLabProvider::commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
+                                          const std::string& comment_id) const noexcept {
+    try {
+        std::string root = repository_web_url;
+        while (!root.empty() && root.back() == '/') root.pop_back();
+        if (root.empty() || merge_request.empty() || comment_id.empty()) return {};
+        // A merge request's page is <project>/-/merge_requests/<iid>; each note is anchored note_<id>.
+        return root + "/-/merge_requests/" + support::urlEncode(merge_request) + "#note_" + support::urlEncode(comment_id);
+    } catch (...) {
+        return {};
+    }
+}
+
+std::string GitLabProvider::tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept {
+    try {
+        auto instance = parseInstance(base_url);
+        if (!instance) return {};
+        if (scopes.empty()) return instance->tokenPageUrl();
+        std::string list;
+        for (const auto& scope : scopes) list += (list.empty() ? "" : ",") + support::urlEncode(scope);
+        return instance->root + "/-/user_settings/personal_access_tokens?name=forgelink&scopes=" + list;
+    } catch (...) {
+        return {};
+    }
+}
+
+}  // namespace forgelink::gitlab
+
 namespace {
 // GitLab's token prefixes (personal/project/group access, OAuth application secret, deploy, runner
 // authentication, pipeline trigger, CI job, feed, incoming mail, SCIM, agent): the host masks them
@@ -277,5 +307,5 @@ const char* const kSecretTokenPrefixes[] = {"glpat-", "gloas-", "gldt-",   "glrt
 
 FORGELINK_PLUGIN(forgelink::gitlab::GitLabProvider, "gitlab", "0.1.0",
                  FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES | FORGELINK_CAP_COMMIT_STATUS |
-                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN,
-                 kSecretTokenPrefixes)
+                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS,
+                 kSecretTokenPrefixes, "GitLab")

@@ -36,6 +36,9 @@ class GitLabProvider final : public Provider {
 public:
     explicit GitLabProvider(HostServices& host);
 
+    std::string commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
+                              const std::string& comment_id) const noexcept override;
+    std::string tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept override;
     Result<TokenInfo> validateToken(const Credentials& credentials) override;
 
     Result<Page<Namespace>> listNamespaces(const Credentials& credentials, const NamespaceQuery& query,

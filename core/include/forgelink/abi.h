@@ -26,8 +26,9 @@ extern "C" {
  * growth does not bump it: new descriptor fields are only ever added at the end, and the host tells
  * which revision a plugin was built against by its struct_size (see FORGELINK_DESCRIPTOR_SIZE_*). */
 #define FORGELINK_ABI_VERSION 1u
-/* Revision of the version-1 descriptor: 1 = up to `destroy`; 2 = adds secret_token_prefixes. */
-#define FORGELINK_ABI_REVISION 2u
+/* Revision of the version-1 descriptor: 1 = up to `destroy`; 2 = adds secret_token_prefixes;
+ * 3 = adds display_name. */
+#define FORGELINK_ABI_REVISION 3u
 
 /* The one symbol every plugin exports. */
 #define FORGELINK_PLUGIN_SYMBOL "forgelink_plugin_entry"
@@ -38,6 +39,10 @@ extern "C" {
 #define FORGELINK_CAP_COMMIT_STATUS 0x04u    /* publishStatus */
 #define FORGELINK_CAP_REVIEW_COMMENT 0x08u   /* upsertComment, findMergeRequests */
 #define FORGELINK_CAP_OAUTH_LOGIN 0x10u      /* authorizeUrl, exchangeCode, refreshToken, currentUser */
+/* commentWebUrl, tokenPageUrl. Provider methods added after the first release sit behind a bit
+ * like this one: the host calls them only on plugins that set it, so a plugin built before they
+ * existed (whose vtable lacks them) is never asked. */
+#define FORGELINK_CAP_WEB_LINKS 0x20u
 
 typedef struct forgelink_plugin_descriptor {
     uint32_t abi_version;          /* FORGELINK_ABI_VERSION the plugin was built against */
@@ -59,11 +64,18 @@ typedef struct forgelink_plugin_descriptor {
      * reaches the log. Each prefix: 4 to 40 characters of [A-Za-z0-9_-], starting with a letter
      * or digit; at most 64 prefixes. Static, like the other strings. */
     const char* const* secret_token_prefixes;
+
+    /* ---- revision 3 ---- */
+    /* NULL, or the forge's name as people write it ("My Forge"), shown on the login page and in
+     * messages: 1 to 64 bytes of UTF-8 without control characters. NULL: the provider name. */
+    const char* display_name;
 } forgelink_plugin_descriptor;
 
 /* struct_size of each revision's descriptor: the host accepts any of them. */
 #define FORGELINK_DESCRIPTOR_SIZE_REV1 (offsetof(forgelink_plugin_descriptor, destroy) + sizeof(void (*)(void*)))
-#define FORGELINK_DESCRIPTOR_SIZE_REV2 (sizeof(forgelink_plugin_descriptor))
+#define FORGELINK_DESCRIPTOR_SIZE_REV2 \
+    (offsetof(forgelink_plugin_descriptor, secret_token_prefixes) + sizeof(const char* const*))
+#define FORGELINK_DESCRIPTOR_SIZE_REV3 (sizeof(forgelink_plugin_descriptor))
 /* The most secret token prefixes one plugin may declare. */
 #define FORGELINK_MAX_SECRET_TOKEN_PREFIXES 64u
 

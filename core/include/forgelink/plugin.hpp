@@ -8,6 +8,8 @@
 // secret_token_prefixes):
 //   const char* const kMySecretPrefixes[] = {"myf_pat_", "myf_oauth_", nullptr};
 //   FORGELINK_PLUGIN(MyProvider, "myforge", "1.0.0", FORGELINK_CAP_TOKEN_VALIDATION, kMySecretPrefixes)
+// and with the forge's name as people write it (abi.h, display_name; prefixes may be nullptr):
+//   FORGELINK_PLUGIN(MyProvider, "myforge", "1.0.0", FORGELINK_CAP_TOKEN_VALIDATION, kMySecretPrefixes, "My Forge")
 #pragma once
 
 #include <boost/version.hpp>
@@ -56,10 +58,16 @@ inline void copyMessage(char* out, std::size_t size, const char* message) noexce
 // FORGELINK_PLUGIN's optional last argument: none, or a NULL-terminated array of prefixes.
 constexpr const char* const* secretTokenPrefixes() noexcept { return nullptr; }
 constexpr const char* const* secretTokenPrefixes(const char* const* prefixes) noexcept { return prefixes; }
+constexpr const char* const* secretTokenPrefixes(const char* const* prefixes, const char*) noexcept { return prefixes; }
+// Its optional sixth argument: the display name.
+constexpr const char* displayName() noexcept { return nullptr; }
+constexpr const char* displayName(const char* const*) noexcept { return nullptr; }
+constexpr const char* displayName(const char* const*, const char* name) noexcept { return name; }
 }  // namespace forgelink::detail
 
 // Exports the descriptor for ProviderClass, which must be constructible from HostServices&. The
-// optional fifth argument names a NULL-terminated array of the forge's secret token prefixes.
+// optional fifth argument names a NULL-terminated array of the forge's secret token prefixes (or
+// nullptr), the optional sixth the forge's display name.
 #define FORGELINK_PLUGIN(ProviderClass, NAME, VERSION, CAPABILITIES, ...)                                 \
     namespace {                                                                                           \
     void* forgelink_create_(void* host, char* error, std::size_t error_size) noexcept {                  \
@@ -77,6 +85,6 @@ constexpr const char* const* secretTokenPrefixes(const char* const* prefixes) no
     const forgelink_plugin_descriptor forgelink_descriptor_ = {                                           \
         FORGELINK_ABI_VERSION, static_cast<uint32_t>(sizeof(forgelink_plugin_descriptor)), NAME, VERSION, \
         FORGELINK_BUILD_FINGERPRINT, (CAPABILITIES), &forgelink_create_, &forgelink_destroy_,            \
-        forgelink::detail::secretTokenPrefixes(__VA_ARGS__)};                                             \
+        forgelink::detail::secretTokenPrefixes(__VA_ARGS__), forgelink::detail::displayName(__VA_ARGS__)}; \
     }                                                                                                     \
     FORGELINK_EXPORT const forgelink_plugin_descriptor* forgelink_plugin_entry(void) { return &forgelink_descriptor_; }

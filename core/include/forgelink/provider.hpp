@@ -69,6 +69,16 @@ public:
     virtual Result<OAuthTokens> refreshToken(const std::string& base_url, const OAuthClient& client,
                                              const std::string& refresh_token);
     virtual Result<Identity> currentUser(const Credentials& credentials);
+
+    // ---- web pages for people (FORGELINK_CAP_WEB_LINKS) ----
+    // Built from the forge's documented URL shapes, without any request; "" when unknown.
+    // The page of the comment `comment_id` that upsertComment wrote on merge request
+    // `merge_request` of the repository whose web page is `repository_web_url` (Repository::web_url).
+    virtual std::string commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
+                                      const std::string& comment_id) const noexcept;
+    // The instance's page where a person creates a token with `scopes` (empty: the scopes this
+    // provider needs for Forgelink's work), for messages that tell people how to fix a token.
+    virtual std::string tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept;
 };
 
 // Default implementations answer ErrorKind::unsupported, so a provider overrides exactly what its
@@ -77,6 +87,10 @@ inline Error unsupported(const char* what) {
     return makeError(ErrorKind::unsupported, std::string("this provider does not support ") + what, "unsupported");
 }
 inline Result<TokenInfo> Provider::validateToken(const Credentials&) { return unsupported("token validation"); }
+inline std::string Provider::commentWebUrl(const std::string&, const std::string&, const std::string&) const noexcept {
+    return {};
+}
+inline std::string Provider::tokenPageUrl(const std::string&, const std::vector<std::string>&) const noexcept { return {}; }
 inline Result<Page<Namespace>> Provider::listNamespaces(const Credentials&, const NamespaceQuery&, const std::string&) {
     return unsupported("listing namespaces");
 }

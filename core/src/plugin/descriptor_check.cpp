@@ -33,7 +33,7 @@ std::vector<std::string> capabilityNames(std::uint64_t caps) {
     static const std::pair<std::uint64_t, const char*> kNames[] = {
         {FORGELINK_CAP_TOKEN_VALIDATION, "token_validation"}, {FORGELINK_CAP_REPOSITORIES, "repositories"},
         {FORGELINK_CAP_COMMIT_STATUS, "commit_status"},       {FORGELINK_CAP_REVIEW_COMMENT, "review_comment"},
-        {FORGELINK_CAP_OAUTH_LOGIN, "oauth_login"},
+        {FORGELINK_CAP_OAUTH_LOGIN, "oauth_login"},           {FORGELINK_CAP_WEB_LINKS, "web_links"},
     };
     std::vector<std::string> names;
     for (const auto& [bit, name] : kNames) {
@@ -60,7 +60,8 @@ std::optional<std::string> checkDescriptor(const forgelink_plugin_descriptor* de
     }
     if (!isKnownDescriptorSize(descriptor->struct_size)) {
         return "wrong descriptor size: got " + std::to_string(descriptor->struct_size) + " bytes, expected " +
-               std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + " or " + std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV2) +
+               std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + ", " + std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV2) +
+               " or " + std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV3) +
                " (built against a different SDK?)";
     }
     if (descriptor->build_fingerprint == nullptr) return std::string("missing build fingerprint");
@@ -85,11 +86,13 @@ std::optional<std::string> checkDescriptor(const forgelink_plugin_descriptor* de
         return "unknown capability bits " + hex(unknown) + " (this host knows " + hex(kKnownCapabilities) + ")";
     }
     if (auto prefixes = secretTokenPrefixes(descriptor); !prefixes) return prefixes.error().message;
+    if (auto display = displayName(descriptor); !display) return display.error().message;
     return std::nullopt;
 }
 
 bool isKnownDescriptorSize(std::uint32_t size) noexcept {
-    return size == FORGELINK_DESCRIPTOR_SIZE_REV1 || size == FORGELINK_DESCRIPTOR_SIZE_REV2;
+    return size == FORGELINK_DESCRIPTOR_SIZE_REV1 || size == FORGELINK_DESCRIPTOR_SIZE_REV2 ||
+           size == FORGELINK_DESCRIPTOR_SIZE_REV3;
 }
 
 bool isValidSecretTokenPrefix(std::string_view prefix) noexcept {
@@ -127,6 +130,28 @@ Result<std::vector<std::string>> secretTokenPrefixes(const forgelink_plugin_desc
         prefixes.emplace_back(text);
     }
     return prefixes;
+}
+
+Result<std::string> displayName(const forgelink_plugin_descriptor* descriptor) {
+    if (descriptor->struct_size < FORGELINK_DESCRIPTOR_SIZE_REV3 || descriptor->display_name == nullptr)
+        return std::string();
+    // Bounded read: a name without its NUL (or a huge one) is refused without scanning on.
+    const std::string_view text(descriptor->display_name, ::strnlen(descriptor->display_name, 65));
+    bool ok = !text.empty() && text.size() <= 64;
+    for (unsigned char c : text) ok = ok && c >= 0x20 && c != 0x7f;
+    // Well-formed UTF-8: lead bytes announce as many continuation bytes as follow.
+    for (std::size_t i = 0; ok && i < text.size();) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        const std::size_t extra = c < 0x80 ? 0 : (c >= 0xc2 && c <= 0xdf) ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : 4;
+        ok = extra < 4 && i + extra < text.size();
+        for (std::size_t k = 1; ok && k <= extra; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+        i += extra + 1;
+    }
+    if (!ok)
+        return makeError(ErrorKind::invalid_input, "display name " + quoted(text) +
+                                                       " is not usable: expected 1 to 64 bytes of UTF-8 without "
+                                                       "control characters");
+    return std::string(text);
 }
 
 }  // namespace forgelink::plugin

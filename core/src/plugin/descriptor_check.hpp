@@ -16,7 +16,7 @@ namespace forgelink::plugin {
 // Every FORGELINK_CAP_* bit this host knows.
 inline constexpr std::uint64_t kKnownCapabilities = FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES |
                                                     FORGELINK_CAP_COMMIT_STATUS | FORGELINK_CAP_REVIEW_COMMENT |
-                                                    FORGELINK_CAP_OAUTH_LOGIN;
+                                                    FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS;
 
 // True for a usable provider name: 1 to 64 characters of [a-z0-9_-]. The name becomes a config
 // key, a metrics label and part of URLs, so nothing that needs escaping is allowed.
@@ -40,5 +40,10 @@ bool isValidSecretTokenPrefix(std::string_view prefix) noexcept;
 // The descriptor's secret_token_prefixes (none for a revision-1 descriptor or a NULL list), or
 // invalid_input naming the first unusable one. `descriptor` must have passed the size check.
 Result<std::vector<std::string>> secretTokenPrefixes(const forgelink_plugin_descriptor* descriptor);
+
+// The descriptor's display_name: empty for a revision-1 or -2 descriptor or NULL (people then see
+// the provider name), or invalid_input when it is not 1 to 64 bytes of UTF-8 without control
+// characters. `descriptor` must have passed the size check.
+Result<std::string> displayName(const forgelink_plugin_descriptor* descriptor);
 
 }  // namespace forgelink::plugin

@@ -210,6 +210,8 @@ void Registry::loadFile(const std::string& path) {
     loaded->info.abi_version = descriptor->abi_version;
     loaded->info.capabilities = descriptor->capabilities;
     if (prefixes) loaded->info.secret_token_prefixes = std::move(prefixes.value());
+    auto display = displayName(descriptor);  // vetted by checkDescriptor too
+    loaded->info.display_name = display && !display.value().empty() ? display.value() : name;
     loaded_.emplace(name, std::move(loaded));
 }
 

@@ -22,6 +22,9 @@ struct PluginInfo {
     // The descriptor's secret_token_prefixes (none from a revision-1 plugin); load() has added them
     // to common::Redactor::global().
     std::vector<std::string> secret_token_prefixes;
+    // The forge's name as people write it ("GitLab"): the descriptor's display_name (revision 3),
+    // else the provider name.
+    std::string display_name;
 };
 
 // Names of the capability bits set in `caps`, e.g. {"token_validation", "repositories"}.

@@ -54,7 +54,8 @@ TEST(DescriptorCheck, NamesBothStructSizes) {
     auto d = valid();
     d.struct_size = 40;
     EXPECT_EQ(problem(d), "wrong descriptor size: got 40 bytes, expected " +
-                              std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + " or " +
+                              std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + ", " +
+                              std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV2) + " or " +
                               std::to_string(sizeof(forgelink_plugin_descriptor)) +
                               " (built against a different SDK?)");
     d.struct_size = sizeof(forgelink_plugin_descriptor) + 8;  // a newer SDK's: its fields are unknown here
@@ -72,6 +73,33 @@ TEST(DescriptorCheck, ARevisionOneDescriptorIsReadOnlyUpToItsSize) {
     EXPECT_TRUE(prefixes->empty());
     d.struct_size = FORGELINK_DESCRIPTOR_SIZE_REV2;
     EXPECT_NE(checkDescriptor(&d, kHost), std::nullopt);
+}
+
+TEST(DescriptorCheck, ARevisionTwoDescriptorHasNoDisplayName) {
+    auto d = valid();
+    d.display_name = "\x01 not a name";  // past a revision-2 descriptor's end: not the plugin's
+    d.struct_size = FORGELINK_DESCRIPTOR_SIZE_REV2;
+    EXPECT_EQ(checkDescriptor(&d, kHost), std::nullopt);
+    EXPECT_EQ(displayName(&d).value(), "");
+    d.struct_size = FORGELINK_DESCRIPTOR_SIZE_REV3;
+    EXPECT_NE(checkDescriptor(&d, kHost), std::nullopt);
+}
+
+TEST(DescriptorCheck, ReadsAndChecksTheDisplayName) {
+    auto d = valid();
+    EXPECT_EQ(displayName(&d).value(), "") << "NULL: the provider name is shown";
+    for (const char* good : {"GitLab", "Forgejo (Codeberg)", "Gitea \xc3\xa9t\xc3\xa9", "\xe2\x9c\x93 Forge"}) {
+        d.display_name = good;
+        EXPECT_EQ(checkDescriptor(&d, kHost), std::nullopt) << good;
+        EXPECT_EQ(displayName(&d).value(), good);
+    }
+    const std::string long_name(65, 'a');
+    for (const char* bad : {"", "Git\nLab", "Tab\there", "bad \xc3", "\xff\xfe", "over\x7f", long_name.c_str()}) {
+        d.display_name = bad;
+        const std::string found = problem(d);
+        EXPECT_NE(found.find("display name"), std::string::npos) << "'" << bad << "' -> " << found;
+        EXPECT_NE(found.find("expected 1 to 64 bytes of UTF-8 without control characters"), std::string::npos) << found;
+    }
 }
 
 TEST(DescriptorCheck, ReadsTheSecretTokenPrefixes) {
@@ -167,7 +195,7 @@ TEST(DescriptorCheck, CreateAndDestroyMustExist) {
 TEST(DescriptorCheck, RefusesUnknownCapabilityBits) {
     auto d = valid();
     d.capabilities = FORGELINK_CAP_TOKEN_VALIDATION | 0x400u;
-    EXPECT_EQ(problem(d), "unknown capability bits 0x400 (this host knows 0x1f)");
+    EXPECT_EQ(problem(d), "unknown capability bits 0x400 (this host knows 0x3f)");
 }
 
 TEST(CapabilityNames, MapsEveryBitInOrder) {
@@ -175,7 +203,7 @@ TEST(CapabilityNames, MapsEveryBitInOrder) {
     EXPECT_EQ(capabilityNames(FORGELINK_CAP_TOKEN_VALIDATION), std::vector<std::string>{"token_validation"});
     EXPECT_EQ(capabilityNames(kKnownCapabilities),
               (std::vector<std::string>{"token_validation", "repositories", "commit_status", "review_comment",
-                                        "oauth_login"}));
+                                        "oauth_login", "web_links"}));
     EXPECT_EQ(capabilityNames(FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_COMMIT_STATUS),
               (std::vector<std::string>{"commit_status", "oauth_login"}));
 }

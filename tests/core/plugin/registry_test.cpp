@@ -54,6 +54,7 @@ TEST_F(RegistryTest, LoadsTheExamplePluginAndReportsWhatItDeclares) {
     EXPECT_EQ(plugins[0].capabilities, FORGELINK_CAP_TOKEN_VALIDATION);
     EXPECT_EQ(capabilityNames(plugins[0].capabilities), std::vector<std::string>{"token_validation"});
     EXPECT_EQ(plugins[0].path, fs::canonical(kExample).string());
+    EXPECT_EQ(plugins[0].display_name, "example");
     ASSERT_NE(registry.info("example"), nullptr);
     EXPECT_EQ(registry.info("example")->path, plugins[0].path);
     EXPECT_EQ(services.requested, std::vector<std::string>{"example"});
@@ -68,6 +69,7 @@ TEST_F(RegistryTest, LoadsAPluginBuiltAgainstTheFirstDescriptorRevision) {
     EXPECT_EQ(registry.plugins()[0].name, "revision-one");
     EXPECT_EQ(registry.plugins()[0].abi_version, FORGELINK_ABI_VERSION);
     EXPECT_TRUE(registry.plugins()[0].secret_token_prefixes.empty());
+    EXPECT_EQ(registry.plugins()[0].display_name, "revision-one");  // none declared: the provider name
     ASSERT_NE(registry.provider("revision-one"), nullptr);
     EXPECT_TRUE(registry.provider("revision-one")->validateToken({"https://forge.example", "revision-one-token"}).ok());
     EXPECT_FALSE(registry.provider("revision-one")->validateToken({"https://forge.example", "other"}).ok());
@@ -127,8 +129,9 @@ INSTANTIATE_TEST_SUITE_P(
         RefusalCase{"wrong_abi", "wrong ABI version: got 7, supported 1"},
         RefusalCase{"wrong_size", "wrong descriptor size: got " +
                                       std::to_string(sizeof(forgelink_plugin_descriptor) - 4) + " bytes, expected " +
-                                      std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + " or " +
-                                      std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV2) +
+                                      std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + ", " +
+                                      std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV2) + " or " +
+                                      std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV3) +
                                       " (built against a different SDK?)"},
         RefusalCase{"bad_secret_prefix",
                     "secret token prefix 1 \"gl-\" is not usable: expected 4 to 40 characters of [A-Za-z0-9_-] "
@@ -139,7 +142,7 @@ INSTANTIATE_TEST_SUITE_P(
                         "\" (plugin and host must be built with the same compiler, standard library and Boost)"},
         RefusalCase{"bad_name", "invalid provider name \"Example Forge\": expected 1 to 64 characters of [a-z0-9_-]"},
         RefusalCase{"null_create", "descriptor has no create function"},
-        RefusalCase{"unknown_capability", "unknown capability bits 0x100 (this host knows 0x1f)"},
+        RefusalCase{"unknown_capability", "unknown capability bits 0x100 (this host knows 0x3f)"},
         RefusalCase{"create_fails", "create failed: option 'base_url' is required"},
         RefusalCase{"create_throws",
                     "create threw (it must return NULL with a message instead): provider constructor exploded"}),
@@ -337,6 +340,8 @@ TEST(RegistryRedaction, LoadingTheForgePluginsTeachesTheLoggerTheirTokenShapes) 
     registry.load(FORGELINK_GITHUB_PLUGIN);
     ASSERT_TRUE(registry.refusals().empty()) << registry.refusals().front().message;
     ASSERT_NE(registry.info("gitlab"), nullptr);
+    EXPECT_EQ(registry.info("gitlab")->display_name, "GitLab");
+    EXPECT_EQ(registry.info("github")->display_name, "GitHub");
     const auto& gitlab_prefixes = registry.info("gitlab")->secret_token_prefixes;
     EXPECT_NE(std::find(gitlab_prefixes.begin(), gitlab_prefixes.end(), "glpat-"), gitlab_prefixes.end());
 

@@ -14,6 +14,27 @@
 namespace forgelink::github {
 namespace {
 
+class NoNetworkAtAll : public Transport {
+public:
+    Result<HttpResponse> send(const HttpRequest&) override { return makeError(ErrorKind::internal, "unused"); }
+    std::vector<Result<HttpResponse>> sendAll(const std::vector<HttpRequest>&, std::size_t) override { return {}; }
+};
+
+TEST(GitHubWebLinks, CommentAndTokenPages) {
+    NoNetworkAtAll net;
+    HostServices host;
+    host.transport = &net;
+    GitHubProvider provider(host);
+    EXPECT_EQ(provider.commentWebUrl("https://github.com/acme/widget", "7", "1001"),
+              "https://github.com/acme/widget/pull/7#issuecomment-1001");
+    EXPECT_EQ(provider.commentWebUrl("https://ghes.example.com/acme/w/", "3", "9"), "https://ghes.example.com/acme/w/pull/3#issuecomment-9");
+    EXPECT_EQ(provider.commentWebUrl("https://github.com/acme/widget", "", "1001"), "");
+    EXPECT_EQ(provider.tokenPageUrl("https://api.github.com", {}), parseInstance("https://github.com")->tokenPageUrl());
+    EXPECT_EQ(provider.tokenPageUrl("https://ghes.example.com", {"repo", "read:org"}),
+              "https://ghes.example.com/settings/tokens/new?scopes=repo,read%3Aorg&description=forgelink");
+    EXPECT_EQ(provider.tokenPageUrl("ftp://x", {}), "");
+}
+
 TEST(Instance, GitHubDotComFromWebOrApiRoot) {
     for (const char* url : {"https://github.com", "https://github.com/", "https://api.github.com", " https://GitHub.com "}) {
         auto i = parseInstance(url);

@@ -103,7 +103,8 @@ const std::string kBob = "ghp_bobRepo000000000000000000000000000000";
 
 TEST_F(GitHubSim, LoadsThroughTheRegistryWithEveryCapability) {
     EXPECT_EQ(github_->info().name, "github");
-    EXPECT_EQ(github_->info().capabilities, 0x1Fu);
+    EXPECT_EQ(github_->info().capabilities, 0x3Fu);
+    EXPECT_EQ(github_->info().display_name, "GitHub");
 }
 
 // ---- validateToken ----

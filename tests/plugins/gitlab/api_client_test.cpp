@@ -42,6 +42,23 @@ public:
     std::vector<Result<HttpResponse>> sendAll(const std::vector<HttpRequest>&, std::size_t) override { return {}; }
 };
 
+TEST(GitLabWebLinks, CommentAndTokenPages) {
+    NoNetwork net;
+    HostServices host;
+    host.transport = &net;
+    GitLabProvider provider(host);
+    EXPECT_EQ(provider.commentWebUrl("https://gitlab.example.com/acme/tools/widget", "7", "1001"),
+              "https://gitlab.example.com/acme/tools/widget/-/merge_requests/7#note_1001");
+    EXPECT_EQ(provider.commentWebUrl("https://host/gitlab/acme/w/", "12", "5"), "https://host/gitlab/acme/w/-/merge_requests/12#note_5");
+    EXPECT_EQ(provider.commentWebUrl("", "7", "1001"), "");
+    EXPECT_EQ(provider.commentWebUrl("https://host/acme/w", "7", ""), "");
+    EXPECT_EQ(provider.tokenPageUrl("https://host/gitlab/", {}),
+              "https://host/gitlab/-/user_settings/personal_access_tokens?name=forgelink&scopes=api,read_user");
+    EXPECT_EQ(provider.tokenPageUrl("https://gitlab.com", {"api"}),
+              "https://gitlab.com/-/user_settings/personal_access_tokens?name=forgelink&scopes=api");
+    EXPECT_EQ(provider.tokenPageUrl("not a url", {}), "");
+}
+
 TEST(GitLabApiClient, UrlsAndAuthHeaders) {
     NoNetwork net;
     auto i = parseInstance("http://127.0.0.1:9/gitlab");
