@@ -4,7 +4,10 @@
 
 #include <forgelink/abi.h>
 
+#include <sodium.h>
+
 #include "common/strings.hpp"
+#include "secrets/digest.hpp"
 #include "service/api_error.hpp"
 #include "service/views.hpp"
 
@@ -67,6 +70,8 @@ void ApiService::addRoutes() {
     route("GET", "/api/v1/auth/{provider}/callback", N, bind(&ApiService::finishLogin));
     route("POST", "/api/v1/auth/logout", N, bind(&ApiService::logout));
     route("GET", "/api/v1/session", R, bind(&ApiService::currentSession));
+    route("GET", "/api/v1/auth/providers", N, bind(&ApiService::loginProviders));
+    route("GET", "/api/v1/providers", R, bind(&ApiService::listProviders));
 
     route("POST", "/api/v1/teams", R, bind(&ApiService::createTeam));  // who may: checked inside
     route("GET", "/api/v1/teams", R, bind(&ApiService::listTeams));
@@ -183,6 +188,7 @@ net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std:
     if (match.target->access != Access::none) {
         call.principal = authenticate(request);
         if (!call.principal) throw unauthenticated(request);
+        checkCsrf(request, *call.principal);
     }
     return match.target->fn(call);
 }
@@ -238,9 +244,31 @@ std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerR
             if (session.error().kind == ErrorKind::not_found) return std::nullopt;
             throw fromStoreError(session.error());
         }
-        return Principal{false, session.value().user_id};
+        return Principal{false, session.value().user_id, *token};
     }
     return std::nullopt;
+}
+
+std::string ApiService::csrfTokenFor(std::string_view session_token) {
+    return secrets::sha256Hex("forgelink-csrf\n" + std::string(session_token));
+}
+
+void ApiService::checkCsrf(const net::ServerRequest& request, const Principal& who) const {
+    if (who.session_token.empty()) return;  // a bearer token: no browser sends it on its own
+    const auto& m = request.method;
+    if (m == "GET" || m == "HEAD" || m == "OPTIONS") return;
+    const std::string* sent = request.header(kCsrfHeader);
+    if (sent == nullptr || common::trim(*sent).empty())
+        throw ApiError(403, "csrf_token_missing",
+                       std::string("this request changes something and is authenticated by the session cookie: send "
+                                   "the header ") +
+                           kCsrfHeader + " with the csrf_token of GET /api/v1/session");
+    const std::string expected = csrfTokenFor(who.session_token);
+    const std::string_view given = common::trim(*sent);
+    if (given.size() != expected.size() || sodium_memcmp(given.data(), expected.data(), expected.size()) != 0)
+        throw ApiError(403, "csrf_token_invalid",
+                       std::string("the ") + kCsrfHeader +
+                           " header does not match this session; read csrf_token again from GET /api/v1/session");
 }
 
 void ApiService::checkTeamAccess(const Call& call, const store::Team& team, Access need, const std::string& what) {

@@ -66,6 +66,12 @@ public:
     std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
 
     static constexpr const char* kSessionCookie = "forgelink_session";
+    // The header every state-changing request authenticated by the session cookie must carry,
+    // with the session's csrf_token (GET /api/v1/session). Bearer tokens are exempt.
+    static constexpr const char* kCsrfHeader = "X-CSRF-Token";
+    // The CSRF token of a session: derived one-way from the session token, so it reveals nothing
+    // of it, needs no storage, and every host sharing the store computes the same.
+    static std::string csrfTokenFor(std::string_view session_token);
 
 private:
     enum class Access { none, read, write };
@@ -73,6 +79,7 @@ private:
     struct Principal {
         bool admin = false;
         std::int64_t user_id = 0;
+        std::string session_token;  // set when the session cookie authenticated the request
     };
 
     // One request on its way through a route.
@@ -97,6 +104,11 @@ private:
     // The 401 for a request that authenticate() refused, saying which credential failed:
     // none sent, an admin token rejected (invalid_token), a session expired (session_expired).
     ApiError unauthenticated(const net::ServerRequest& request) const;
+    // 403 csrf_token_missing / csrf_token_invalid unless a cookie-authenticated state-changing
+    // request carries the session's CSRF token.
+    void checkCsrf(const net::ServerRequest& request, const Principal& who) const;
+    // Whether the caller may create teams (admins always; people as the configuration allows).
+    bool mayCreateTeams(const Principal& who) const;
 
     // Access checks. A team (or project) the caller may not see is 404; seen but not writable 403.
     store::Team teamFor(const Call& call, const std::string& slug, Access need);
@@ -156,6 +168,8 @@ private:
     net::ServerResponse finishLogin(Call& call);
     net::ServerResponse logout(Call& call);
     net::ServerResponse currentSession(Call& call);
+    net::ServerResponse loginProviders(Call& call);
+    net::ServerResponse listProviders(Call& call);
     const config::OAuthConfig& oauthFor(const std::string& provider) const;
 
     store::Store& store_;

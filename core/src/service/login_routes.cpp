@@ -160,6 +160,9 @@ net::ServerResponse ApiService::finishLogin(Call& call) {
 }
 
 net::ServerResponse ApiService::logout(Call& call) {
+    // Ending someone's live session is a state change like any other: a page elsewhere must not
+    // be able to sign people out. A dead or absent cookie has nothing to protect.
+    if (auto who = authenticate(call.request); who && !who->session_token.empty()) checkCsrf(call.request, *who);
     if (auto token = sessionToken(call.request)) {
         auto done = store_.deleteSession(*token);
         if (!done.ok() && done.error().kind != ErrorKind::not_found) throw fromStoreError(done.error());
@@ -173,7 +176,11 @@ net::ServerResponse ApiService::logout(Call& call) {
 }
 
 net::ServerResponse ApiService::currentSession(Call& call) {
-    if (call.principal->admin) return jsonResponse(200, {{"admin", true}, {"user", nullptr}, {"teams", nlohmann::json::array()}});
+    if (call.principal->admin)
+        return jsonResponse(200, {{"admin", true},
+                                  {"user", nullptr},
+                                  {"teams", nlohmann::json::array()},
+                                  {"can_create_teams", true}});
     auto user = orThrow(store_.user(call.principal->user_id));
     nlohmann::json teams = nlohmann::json::array();
     for (const auto& team : orThrow(store_.listTeamsOfUser(user.id))) {
@@ -189,7 +196,39 @@ net::ServerResponse ApiService::currentSession(Call& call) {
                                 {"instance", user.instance},
                                 {"username", user.username},
                                 {"name", user.name}}},
-                              {"teams", teams}});
+                              {"teams", teams},
+                              {"can_create_teams", mayCreateTeams(*call.principal)},
+                              {"csrf_token", csrfTokenFor(call.principal->session_token)}});
+}
+
+net::ServerResponse ApiService::listProviders(Call&) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& info : registry_.plugins()) {
+        auto configured = config_.providers.find(info.name);
+        const bool has_config = configured != config_.providers.end();
+        items.push_back({{"name", info.name},
+                         {"display_name", info.display_name.empty() ? info.name : info.display_name},
+                         {"capabilities", plugin::capabilityNames(info.capabilities)},
+                         {"default_base_url", has_config && !configured->second.base_url.empty()
+                                                  ? nlohmann::json(configured->second.base_url)
+                                                  : nlohmann::json(nullptr)},
+                         {"login", has_config && configured->second.oauth && !configured->second.base_url.empty() &&
+                                       (info.capabilities & FORGELINK_CAP_OAUTH_LOGIN) != 0}});
+    }
+    return jsonResponse(200, {{"items", items}});
+}
+
+net::ServerResponse ApiService::loginProviders(Call&) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& [name, provider] : config_.providers) {
+        if (!provider.oauth || provider.base_url.empty()) continue;
+        const auto* info = registry_.info(name);
+        if (info == nullptr || (info->capabilities & FORGELINK_CAP_OAUTH_LOGIN) == 0) continue;
+        items.push_back({{"name", name},
+                         {"display_name", info->display_name.empty() ? name : info->display_name},
+                         {"login_url", "/auth/" + name + "/login"}});
+    }
+    return jsonResponse(200, {{"items", items}});
 }
 
 }  // namespace forgelink::service

@@ -42,6 +42,11 @@ store::TeamMember ApiService::memberOf(const store::Team& team, std::int64_t use
     throw notFound(user.value().username + " is not a member of " + team.slug);
 }
 
+bool ApiService::mayCreateTeams(const Principal& who) const {
+    // Today every signed-in person may (they own what they create).
+    return who.admin || who.user_id > 0;
+}
+
 net::ServerResponse ApiService::createTeam(Call& call) {
     const auto json = parseJsonBody(call.request);
     ObjectReader body(json);

@@ -157,9 +157,13 @@ protected:
         return reply;
     }
 
+    // As the console does: the session cookie, and on state changes the session's CSRF token.
     Reply asUser(const std::string& session, const std::string& method, const std::string& path,
                  const nlohmann::json& body = nullptr) {
-        return call(method, path, body, {{"Cookie", std::string(ApiService::kSessionCookie) + "=" + session}}, false);
+        std::vector<std::pair<std::string, std::string>> headers{
+            {"Cookie", std::string(ApiService::kSessionCookie) + "=" + session}};
+        if (method != "GET" && method != "HEAD") headers.emplace_back(ApiService::kCsrfHeader, ApiService::csrfTokenFor(session));
+        return call(method, path, body, std::move(headers), false);
     }
 
     // A person who logged in once, with a live session; returns the session token.
