@@ -214,13 +214,17 @@ ApiError ApiService::unauthenticated(const net::ServerRequest& request) const {
 }
 
 std::optional<std::string> ApiService::sessionToken(const net::ServerRequest& request) const {
+    return cookieValue(request, kSessionCookie);
+}
+
+std::optional<std::string> ApiService::cookieValue(const net::ServerRequest& request, std::string_view cookie) const {
     for (const auto& [name, value] : request.headers) {
         if (!common::iequals(name, "Cookie")) continue;
         for (const auto& part : common::split(value, ';')) {
             auto pair = common::trim(part);
             auto eq = pair.find('=');
             if (eq == std::string_view::npos) continue;
-            if (common::trim(pair.substr(0, eq)) == kSessionCookie) {
+            if (common::trim(pair.substr(0, eq)) == cookie) {
                 std::string token(common::trim(pair.substr(eq + 1)));
                 if (!token.empty()) return token;
             }

@@ -66,6 +66,9 @@ public:
     std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
 
     static constexpr const char* kSessionCookie = "forgelink_session";
+    // Set by /auth/{provider}/login, short-lived: the callback is accepted only from the browser
+    // that carries it (login CSRF).
+    static constexpr const char* kLoginCookie = "forgelink_login";
     // The header every state-changing request authenticated by the session cookie must carry,
     // with the session's csrf_token (GET /api/v1/session). Bearer tokens are exempt.
     static constexpr const char* kCsrfHeader = "X-CSRF-Token";
@@ -104,6 +107,7 @@ private:
     // The 401 for a request that authenticate() refused, saying which credential failed:
     // none sent, an admin token rejected (invalid_token), a session expired (session_expired).
     ApiError unauthenticated(const net::ServerRequest& request) const;
+    std::optional<std::string> cookieValue(const net::ServerRequest& request, std::string_view name) const;
     // 403 csrf_token_missing / csrf_token_invalid unless a cookie-authenticated state-changing
     // request carries the session's CSRF token.
     void checkCsrf(const net::ServerRequest& request, const Principal& who) const;
@@ -166,6 +170,7 @@ private:
     // login_routes.cpp
     net::ServerResponse startLogin(Call& call);
     net::ServerResponse finishLogin(Call& call);
+    net::ServerResponse completeLogin(Call& call);
     net::ServerResponse logout(Call& call);
     net::ServerResponse currentSession(Call& call);
     net::ServerResponse loginProviders(Call& call);

@@ -7,6 +7,7 @@
 #include "secrets/sodium_runtime.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
+#include "service/console_assets.hpp"
 #include "service/views.hpp"
 
 namespace forgelink::service {
@@ -60,11 +61,32 @@ net::ServerResponse redirectTo(const std::string& location) {
     return response;
 }
 
-std::string cookie(const std::string& value, bool secure, long max_age) {
-    std::string text = std::string(ApiService::kSessionCookie) + "=" + value +
-                       "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+std::string cookie(const std::string& value, bool secure, long max_age, const char* name = ApiService::kSessionCookie) {
+    std::string text = std::string(name) + "=" + value + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
     if (secure) text += "; Secure";
     return text;
+}
+
+bool isLoginNonce(const std::string& text) {
+    if (text.size() != 64) return false;
+    for (char c : text)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+std::string htmlEscape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '&': out += "&amp;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -87,7 +109,11 @@ net::ServerResponse ApiService::startLogin(Call& call) {
             throw badRequest("invalid_value", "query parameter 'redirect' must be a path on this host, like /teams");
         redirect = *wanted;
     }
+    // One nonce per browser, reused while it lives, so two logins started in two tabs both work.
+    std::string nonce = cookieValue(call.request, kLoginCookie).value_or("");
+    if (!isLoginNonce(nonce)) nonce = secrets::randomHex(32);
     store::OAuthState state;
+    state.browser_binding = secrets::sha256Hex(nonce);
     state.state = secrets::randomHex(24);
     state.provider = name;
     state.code_verifier = newVerifier();
@@ -101,10 +127,34 @@ net::ServerResponse ApiService::startLogin(Call& call) {
     request.code_challenge = challengeFor(state.code_verifier);
     auto url = provider.authorizeUrl(config_.providers.at(name).base_url, request);
     if (!url.ok()) throw fromProviderError(url.error());
-    return redirectTo(url.value());
+    auto response = redirectTo(url.value());
+    const bool secure = oauth.redirect_uri.rfind("https://", 0) == 0;
+    response.headers.emplace_back(
+        "Set-Cookie", cookie(nonce, secure, static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(options_.login_ttl).count()),
+                             kLoginCookie));
+    return response;
 }
 
 net::ServerResponse ApiService::finishLogin(Call& call) {
+    try {
+        return completeLogin(call);
+    } catch (const ApiError& e) {
+        // A browser lands here from the forge: it gets a page a person can read, with a way on.
+        const std::string* accept = call.request.header("Accept");
+        if (accept == nullptr || accept->find("text/html") == std::string::npos) throw;
+        net::ServerResponse response;
+        response.status = e.status();
+        response.headers = {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}};
+        response.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forgelink: sign-in "
+                        "failed</title></head>\n<body><h1>Sign-in failed</h1>\n<p>" +
+                        htmlEscape(e.what()) + "</p>\n<p>Error code: <code>" + htmlEscape(e.code()) +
+                        "</code></p>\n<p><a href=\"/\">Back to Forgelink</a></p></body></html>\n";
+        addConsoleSecurityHeaders(response);
+        return response;
+    }
+}
+
+net::ServerResponse ApiService::completeLogin(Call& call) {
     const auto& name = call.param("provider");
     const auto& oauth = oauthFor(name);
     auto& provider = providerFor(name, FORGELINK_CAP_OAUTH_LOGIN, "OAuth login");
@@ -128,6 +178,20 @@ net::ServerResponse ApiService::finishLogin(Call& call) {
     }
     if (state.value().provider != name)
         throw badRequest("login_expired", "this login was started for another provider: start again");
+    // Login CSRF: only the browser that started this login may finish it. Without the check,
+    // anyone could send a victim to a callback URL carrying the sender's own code and sign the
+    // victim in as the sender. The state is spent either way.
+    const auto nonce = cookieValue(call.request, kLoginCookie);
+    if (!nonce)
+        throw badRequest("login_cookie_missing",
+                         "this browser did not start this login (its forgelink_login cookie is missing: cookies "
+                         "blocked, or the link came from elsewhere); start again at /auth/" + name + "/login");
+    const std::string binding = secrets::sha256Hex(*nonce);
+    const std::string& expected = state.value().browser_binding;
+    if (expected.size() != binding.size() || sodium_memcmp(expected.data(), binding.data(), binding.size()) != 0)
+        throw badRequest("login_cookie_mismatch",
+                         "this login was started in another browser (or before an upgrade); start again at /auth/" +
+                             name + "/login");
 
     const std::string& base_url = config_.providers.at(name).base_url;
     OAuthClient client{oauth.client_id, oauth.client_secret, oauth.redirect_uri};

@@ -59,6 +59,9 @@ struct OAuthState {
     std::string code_verifier;  // secret
     std::string redirect;       // where to send the browser after login
     Timestamp expires_at{};
+    // SHA-256 (hex) of the login cookie of the browser that started the login: the callback is
+    // accepted only from that browser (login CSRF). Empty for states saved before it existed.
+    std::string browser_binding;
 };
 
 // A user's own OAuth tokens for one provider; access and refresh always change together.

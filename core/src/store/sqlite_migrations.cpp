@@ -224,6 +224,11 @@ CREATE TRIGGER links_list_delete AFTER DELETE ON repository_links BEGIN
    WHERE team_id = (SELECT team_id FROM projects WHERE id = OLD.project_id);
 END;
 )sql"},
+    // Login CSRF: a started login is bound to the browser that started it (a hash of its login
+    // cookie). States saved before have none and are refused at the callback: start again.
+    {4, "oauth state browser binding", R"sql(
+ALTER TABLE oauth_states ADD COLUMN browser_binding TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

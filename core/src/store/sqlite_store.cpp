@@ -555,14 +555,15 @@ Result<void> SqliteStore::saveOAuthState(const OAuthState& s) {
         requireText(s.provider, "provider");
         requireText(s.code_verifier, "code verifier");
         auto c = pool_.acquire();
-        c->prepare("INSERT INTO oauth_states (state, provider, code_verifier_sealed, redirect, expires_at, created_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        c->prepare("INSERT INTO oauth_states (state, provider, code_verifier_sealed, redirect, expires_at, created_at, "
+                   "browser_binding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             .bind(1, s.state)
             .bind(2, s.provider)
             .bind(3, box_->seal(s.code_verifier, codeVerifierLabel(s.state)))
             .bind(4, s.redirect)
             .bind(5, toUnixMillis(s.expires_at))
             .bind(6, toUnixMillis(now()))
+            .bind(7, s.browser_binding)
             .run();
         return {};
     });
@@ -573,10 +574,11 @@ Result<OAuthState> SqliteStore::consumeOAuthState(std::string_view state, Timest
         auto c = pool_.acquire();
         // DELETE ... RETURNING: the row is gone the moment one caller sees it.
         Statement s = c->prepare(
-            "DELETE FROM oauth_states WHERE state = ?1 RETURNING state, provider, code_verifier_sealed, redirect, expires_at");
+            "DELETE FROM oauth_states WHERE state = ?1 RETURNING state, provider, code_verifier_sealed, redirect, expires_at, "
+            "browser_binding");
         s.bind(1, state);
         if (!s.step()) return makeError(ErrorKind::not_found, "unknown or already used OAuth state", "not_found");
-        OAuthState out{s.text(0), s.text(1), {}, s.text(3), fromUnixMillis(s.int64(4))};
+        OAuthState out{s.text(0), s.text(1), {}, s.text(3), fromUnixMillis(s.int64(4)), s.text(5)};
         const std::string sealed = s.text(2);
         s.run();
         if (out.expires_at <= now_at) return makeError(ErrorKind::not_found, "the OAuth state expired; log in again", "expired");

@@ -48,7 +48,9 @@ protected:
         // The forge sends the browser back with ?code=...&state=..., already URL-encoded.
         const std::string back = approved.header("location");
         EXPECT_NE(back.find("?code="), std::string::npos) << back;
-        auto callback = call("GET", "/auth/gitlab/callback" + back.substr(back.find('?')), nullptr, {}, false);
+        const std::string login_cookie = start.header("set-cookie").substr(0, start.header("set-cookie").find(';'));
+        auto callback = call("GET", "/auth/gitlab/callback" + back.substr(back.find('?')), nullptr,
+                             {{"Cookie", login_cookie}}, false);
         EXPECT_EQ(callback.status, 302) << callback.text;
         const std::string cookie = callback.header("set-cookie");
         auto me = asUser(cookie.substr(cookie.find('=') + 1, 64), "GET", "/api/v1/session");

@@ -64,10 +64,11 @@ TEST_F(RecordsTest, SessionsStoreOnlyADigestAndExpire) {
 }
 
 TEST_F(RecordsTest, OAuthStateIsConsumedExactlyOnce) {
-    must(store_->saveOAuthState({"state-1", "example", "verifier-secret-xyz", "/teams", now() + 10min}));
+    must(store_->saveOAuthState({"state-1", "example", "verifier-secret-xyz", "/teams", now() + 10min, "binding-1"}));
     EXPECT_EQ(store_->saveOAuthState({"state-1", "example", "v", "/", now() + 10min}).error().kind, ErrorKind::conflict);
     OAuthState got = must(store_->consumeOAuthState("state-1", now()));
     EXPECT_EQ(got.code_verifier, "verifier-secret-xyz");
+    EXPECT_EQ(got.browser_binding, "binding-1");
     EXPECT_EQ(got.provider, "example");
     EXPECT_EQ(got.redirect, "/teams");
     EXPECT_EQ(store_->consumeOAuthState("state-1", now()).error().kind, ErrorKind::not_found);
