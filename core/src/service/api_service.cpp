@@ -71,6 +71,7 @@ void ApiService::addRoutes() {
     route("POST", "/api/v1/auth/logout", N, bind(&ApiService::logout));
     route("GET", "/api/v1/session", R, bind(&ApiService::currentSession));
     route("GET", "/api/v1/auth/providers", N, bind(&ApiService::loginProviders));
+    route("DELETE", "/api/v1/session/identities/{provider}", R, bind(&ApiService::unlinkIdentity));
     route("GET", "/api/v1/providers", R, bind(&ApiService::listProviders));
 
     route("POST", "/api/v1/teams", R, bind(&ApiService::createTeam));  // who may: checked inside

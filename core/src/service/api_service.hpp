@@ -171,9 +171,13 @@ private:
     net::ServerResponse startLogin(Call& call);
     net::ServerResponse finishLogin(Call& call);
     net::ServerResponse completeLogin(Call& call);
+    net::ServerResponse finishLinking(Call& call, const store::OAuthState& state, const store::UserProfile& profile,
+                                      const OAuthTokens& tokens);
+    void saveLoginTokens(std::int64_t user_id, const std::string& provider, const OAuthTokens& tokens);
     net::ServerResponse logout(Call& call);
     net::ServerResponse currentSession(Call& call);
     net::ServerResponse loginProviders(Call& call);
+    net::ServerResponse unlinkIdentity(Call& call);
     net::ServerResponse listProviders(Call& call);
     const config::OAuthConfig& oauthFor(const std::string& provider) const;
 

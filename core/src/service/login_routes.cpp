@@ -103,6 +103,18 @@ net::ServerResponse ApiService::startLogin(Call& call) {
     const auto& name = call.param("provider");
     const auto& oauth = oauthFor(name);
     auto& provider = providerFor(name, FORGELINK_CAP_OAUTH_LOGIN, "OAuth login");
+    // ?link=1: a signed-in person adds this forge's account to their user instead of signing in.
+    std::int64_t link_user_id = 0;
+    if (const auto* link = call.request.param("link")) {
+        if (*link != "1" && *link != "true")
+            throw badRequest("invalid_value", "query parameter 'link' must be 1 (or left out)");
+        auto who = authenticate(call.request);
+        if (!who || who->session_token.empty())
+            throw ApiError(401, "unauthorized",
+                           "linking a " + name + " account needs you signed in (the forgelink_session cookie): sign in "
+                           "first, then link it from your account page");
+        link_user_id = who->user_id;
+    }
     std::string redirect = "/";
     if (const auto* wanted = call.request.param("redirect")) {
         if (!isLocalPath(*wanted))
@@ -114,6 +126,7 @@ net::ServerResponse ApiService::startLogin(Call& call) {
     if (!isLoginNonce(nonce)) nonce = secrets::randomHex(32);
     store::OAuthState state;
     state.browser_binding = secrets::sha256Hex(nonce);
+    state.link_user_id = link_user_id;
     state.state = secrets::randomHex(24);
     state.provider = name;
     state.code_verifier = newVerifier();
@@ -201,15 +214,9 @@ net::ServerResponse ApiService::completeLogin(Call& call) {
     if (!identity.ok()) throw fromProviderError(identity.error());
 
     store::UserProfile profile{name, instanceOf(base_url), identity->id, identity->username, identity->name};
+    if (state.value().link_user_id > 0) return finishLinking(call, state.value(), profile, tokens.value());
     auto user = orThrow(store_.upsertUser(profile));
-    store::UserTokens user_tokens;
-    user_tokens.user_id = user.id;
-    user_tokens.provider = name;
-    user_tokens.access_token = tokens->access_token;
-    user_tokens.refresh_token = tokens->refresh_token;
-    if (tokens->expires_at) user_tokens.expires_at = store::fromUnixMillis(*tokens->expires_at * 1000);
-    user_tokens.updated_at = store::nowTimestamp();
-    orThrow(store_.saveUserTokens(user_tokens));
+    saveLoginTokens(user.id, name, tokens.value());
 
     const std::string session = secrets::randomHex(32);
     const auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl);
@@ -221,6 +228,54 @@ net::ServerResponse ApiService::completeLogin(Call& call) {
     response.headers.emplace_back("Set-Cookie",
                                   cookie(session, secure, static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(ttl).count())));
     return response;
+}
+
+void ApiService::saveLoginTokens(std::int64_t user_id, const std::string& provider, const OAuthTokens& tokens) {
+    store::UserTokens user_tokens;
+    user_tokens.user_id = user_id;
+    user_tokens.provider = provider;
+    user_tokens.access_token = tokens.access_token;
+    user_tokens.refresh_token = tokens.refresh_token;
+    if (tokens.expires_at) user_tokens.expires_at = store::fromUnixMillis(*tokens.expires_at * 1000);
+    user_tokens.updated_at = store::nowTimestamp();
+    orThrow(store_.saveUserTokens(user_tokens));
+}
+
+net::ServerResponse ApiService::finishLinking(Call& call, const store::OAuthState& state, const store::UserProfile& profile,
+                                              const OAuthTokens& tokens) {
+    // Still the same person in this browser: a session that ended (or changed hands) in between
+    // must not receive the account.
+    auto who = authenticate(call.request);
+    if (!who || who->session_token.empty() || who->user_id != state.link_user_id)
+        throw badRequest("link_session_changed",
+                         "you are no longer signed in as the user who started linking this " + profile.provider +
+                             " account; sign in and link it again");
+    auto linked = store_.linkIdentity(state.link_user_id, profile);
+    if (!linked.ok()) {
+        const auto& error = linked.error();
+        if (error.kind == ErrorKind::conflict && (error.code == "identity_taken" || error.code == "provider_linked"))
+            throw ApiError(409, error.code, error.message);
+        throw fromStoreError(error);
+    }
+    saveLoginTokens(state.link_user_id, profile.provider, tokens);
+    log_.log(LogLevel::info, "identity linked",
+             {{"provider", profile.provider}, {"user_id", std::to_string(state.link_user_id)}});
+    return redirectTo(state.redirect.empty() ? "/" : state.redirect);
+}
+
+net::ServerResponse ApiService::unlinkIdentity(Call& call) {
+    if (call.principal->admin)
+        throw badRequest("not_a_person", "an admin token has no forge accounts; sign in as a person to manage yours");
+    const auto& provider = call.param("provider");
+    auto done = store_.unlinkIdentity(call.principal->user_id, provider);
+    if (!done.ok()) {
+        const auto& error = done.error();
+        if (error.kind == ErrorKind::conflict && error.code == "last_identity") throw ApiError(409, error.code, error.message);
+        if (error.kind == ErrorKind::not_found) throw notFound("no " + provider + " account is linked to you");
+        throw fromStoreError(error);
+    }
+    log_.log(LogLevel::info, "identity unlinked", {{"provider", provider}, {"user_id", std::to_string(call.principal->user_id)}});
+    return noContent();
 }
 
 net::ServerResponse ApiService::logout(Call& call) {
@@ -246,6 +301,16 @@ net::ServerResponse ApiService::currentSession(Call& call) {
                                   {"teams", nlohmann::json::array()},
                                   {"can_create_teams", true}});
     auto user = orThrow(store_.user(call.principal->user_id));
+    nlohmann::json identities = nlohmann::json::array();
+    for (const auto& identity : orThrow(store_.userIdentities(user.id))) {
+        const auto* info = registry_.info(identity.provider);
+        identities.push_back({{"provider", identity.provider},
+                              {"display_name", info != nullptr ? info->display_name : identity.provider},
+                              {"instance", identity.instance},
+                              {"username", identity.username},
+                              {"name", identity.name},
+                              {"linked_at", isoTime(identity.linked_at)}});
+    }
     nlohmann::json teams = nlohmann::json::array();
     for (const auto& team : orThrow(store_.listTeamsOfUser(user.id))) {
         auto view = teamView(team);
@@ -259,7 +324,8 @@ net::ServerResponse ApiService::currentSession(Call& call) {
                                 {"provider", user.provider},
                                 {"instance", user.instance},
                                 {"username", user.username},
-                                {"name", user.name}}},
+                                {"name", user.name},
+                               {"identities", identities}}},
                               {"teams", teams},
                               {"can_create_teams", mayCreateTeams(*call.principal)},
                               {"csrf_token", csrfTokenFor(call.principal->session_token)}});

@@ -25,7 +25,8 @@ inline Timestamp fromUnixMillis(std::int64_t ms) { return Timestamp(std::chrono:
 
 // ---- people and sessions ---------------------------------------------------------------------
 
-// A person who logged in through a forge. (provider, instance, forge_user_id) is unique.
+// A person who logged in through a forge. The provider, instance, forge id and names are those
+// of the identity the person first signed in with (or, after unlinking it, the oldest left).
 struct User {
     std::int64_t id = 0;
     std::string provider;       // the plugin name
@@ -42,6 +43,18 @@ struct UserProfile {
     std::string forge_user_id;
     std::string username;
     std::string name;
+};
+
+// One forge account linked to a user. A forge account belongs to one user; a user has at most one
+// account per provider. Signing in with any of a user's identities gives that user.
+struct UserIdentity {
+    std::int64_t user_id = 0;
+    std::string provider;
+    std::string instance;
+    std::string forge_user_id;
+    std::string username;
+    std::string name;
+    Timestamp linked_at{};
 };
 
 // Only a SHA-256 of the session token is stored; `id_hash` is that digest (hex).
@@ -62,6 +75,9 @@ struct OAuthState {
     // SHA-256 (hex) of the login cookie of the browser that started the login: the callback is
     // accepted only from that browser (login CSRF). Empty for states saved before it existed.
     std::string browser_binding;
+    // Set when a signed-in user started the login to link another forge account: the callback
+    // attaches the identity to this user instead of signing in. 0 = an ordinary login.
+    std::int64_t link_user_id = 0;
 };
 
 // A user's own OAuth tokens for one provider; access and refresh always change together.

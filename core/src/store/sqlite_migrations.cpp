@@ -229,6 +229,26 @@ END;
     {4, "oauth state browser binding", R"sql(
 ALTER TABLE oauth_states ADD COLUMN browser_binding TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Account linking: a user may have one forge identity per provider, and signing in with any
+    // of them gives that user. Every existing user keeps the identity they signed in with (the
+    // users row keeps its columns: the identity shown first). A login started to link an
+    // identity names the signed-in user it is for.
+    {5, "user identities", R"sql(
+CREATE TABLE user_identities (
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  provider      TEXT NOT NULL,
+  instance      TEXT NOT NULL,
+  forge_user_id TEXT NOT NULL,
+  username      TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  linked_at     INTEGER NOT NULL,
+  PRIMARY KEY (provider, instance, forge_user_id),
+  UNIQUE (user_id, provider)
+);
+INSERT INTO user_identities (user_id, provider, instance, forge_user_id, username, name, linked_at)
+  SELECT id, provider, instance, forge_user_id, username, name, created_at FROM users;
+ALTER TABLE oauth_states ADD COLUMN link_user_id INTEGER;
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

@@ -190,6 +190,11 @@ User readUser(const Statement& s) {
     return User{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), fromUnixMillis(s.int64(6))};
 }
 
+constexpr std::string_view kIdentityColumns = "user_id, provider, instance, forge_user_id, username, name, linked_at";
+UserIdentity readIdentity(const Statement& s) {
+    return UserIdentity{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), fromUnixMillis(s.int64(6))};
+}
+
 constexpr std::string_view kTeamColumns = "id, slug, name, created_at";
 Team readTeam(const Statement& s) { return Team{s.int64(0), s.text(1), s.text(2), fromUnixMillis(s.int64(3))}; }
 
@@ -462,18 +467,169 @@ Result<User> SqliteStore::upsertUser(const UserProfile& p) {
         requireText(p.forge_user_id, "forge user id");
         requireText(p.username, "username");
         auto c = pool_.acquire();
-        return one<User>(c->prepare(sql({"INSERT INTO users (provider, instance, forge_user_id, username, name, created_at) "
-                                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                                         "ON CONFLICT (provider, instance, forge_user_id) DO UPDATE SET "
-                                         "username = excluded.username, name = excluded.name RETURNING ",
-                                         kUserColumns}))
-                             .bind(1, p.provider)
-                             .bind(2, p.instance)
-                             .bind(3, p.forge_user_id)
-                             .bind(4, p.username)
-                             .bind(5, p.name)
-                             .bind(6, toUnixMillis(now())),
-                         readUser, ErrorKind::internal, "saving user returned no row");
+        Transaction tx(*c);
+        // Whose identity is it? Refresh its names (and the user's, when it is the identity shown).
+        Statement owner = c->prepare(
+            "UPDATE user_identities SET username = ?4, name = ?5 "
+            "WHERE provider = ?1 AND instance = ?2 AND forge_user_id = ?3 RETURNING user_id");
+        owner.bind(1, p.provider).bind(2, p.instance).bind(3, p.forge_user_id).bind(4, p.username).bind(5, p.name);
+        std::int64_t user_id = 0;
+        if (owner.step()) {
+            user_id = owner.int64(0);
+            owner.run();
+            c->prepare("UPDATE users SET username = ?5, name = ?6 "
+                       "WHERE id = ?1 AND provider = ?2 AND instance = ?3 AND forge_user_id = ?4")
+                .bind(1, user_id)
+                .bind(2, p.provider)
+                .bind(3, p.instance)
+                .bind(4, p.forge_user_id)
+                .bind(5, p.username)
+                .bind(6, p.name)
+                .run();
+        } else {
+            owner.run();
+            const auto at = toUnixMillis(now());
+            user_id = one<std::int64_t>(
+                c->prepare("INSERT INTO users (provider, instance, forge_user_id, username, name, created_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id")
+                    .bind(1, p.provider)
+                    .bind(2, p.instance)
+                    .bind(3, p.forge_user_id)
+                    .bind(4, p.username)
+                    .bind(5, p.name)
+                    .bind(6, at),
+                [](const Statement& s) { return s.int64(0); }, ErrorKind::internal, "saving user returned no row");
+            c->prepare("INSERT INTO user_identities (user_id, provider, instance, forge_user_id, username, name, linked_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .bind(1, user_id)
+                .bind(2, p.provider)
+                .bind(3, p.instance)
+                .bind(4, p.forge_user_id)
+                .bind(5, p.username)
+                .bind(6, p.name)
+                .bind(7, at)
+                .run();
+        }
+        User user = one<User>(c->prepare(sql({"SELECT ", kUserColumns, " FROM users WHERE id = ?1"})).bind(1, user_id),
+                              readUser, ErrorKind::internal, "saving user: the user vanished");
+        tx.commit();
+        return user;
+    });
+}
+
+Result<UserIdentity> SqliteStore::linkIdentity(std::int64_t user_id, const UserProfile& p) {
+    return guarded("linking an identity to user " + std::to_string(user_id), [&]() -> Result<UserIdentity> {
+        requireId(user_id, "user id");
+        requireText(p.provider, "provider");
+        requireText(p.instance, "instance");
+        requireText(p.forge_user_id, "forge user id");
+        requireText(p.username, "username");
+        auto c = pool_.acquire();
+        Transaction tx(*c);
+        Statement exists = c->prepare("SELECT 1 FROM users WHERE id = ?1");
+        exists.bind(1, user_id);
+        if (!exists.step()) raise(ErrorKind::not_found, "user " + std::to_string(user_id) + " does not exist", "not_found");
+        exists.run();
+        Statement owner = c->prepare(
+            "SELECT user_id FROM user_identities WHERE provider = ?1 AND instance = ?2 AND forge_user_id = ?3");
+        owner.bind(1, p.provider).bind(2, p.instance).bind(3, p.forge_user_id);
+        if (owner.step()) {
+            const std::int64_t holder = owner.int64(0);
+            owner.run();
+            if (holder != user_id)
+                raise(ErrorKind::conflict,
+                      "the " + p.provider + " account " + p.username + " at " + p.instance +
+                          " already belongs to another Forgelink user; sign in with it and unlink it there first",
+                      "identity_taken");
+            c->prepare("UPDATE user_identities SET username = ?4, name = ?5 "
+                       "WHERE provider = ?1 AND instance = ?2 AND forge_user_id = ?3")
+                .bind(1, p.provider)
+                .bind(2, p.instance)
+                .bind(3, p.forge_user_id)
+                .bind(4, p.username)
+                .bind(5, p.name)
+                .run();
+        } else {
+            owner.run();
+            Statement other = c->prepare("SELECT username, instance FROM user_identities WHERE user_id = ?1 AND provider = ?2");
+            other.bind(1, user_id).bind(2, p.provider);
+            if (other.step()) {
+                const std::string linked = other.text(0) + " at " + other.text(1);
+                other.run();
+                raise(ErrorKind::conflict,
+                      "you already linked the " + p.provider + " account " + linked +
+                          "; unlink it first to link another",
+                      "provider_linked");
+            }
+            other.run();
+            c->prepare("INSERT INTO user_identities (user_id, provider, instance, forge_user_id, username, name, linked_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .bind(1, user_id)
+                .bind(2, p.provider)
+                .bind(3, p.instance)
+                .bind(4, p.forge_user_id)
+                .bind(5, p.username)
+                .bind(6, p.name)
+                .bind(7, toUnixMillis(now()))
+                .run();
+        }
+        UserIdentity identity = one<UserIdentity>(
+            c->prepare(sql({"SELECT ", kIdentityColumns,
+                            " FROM user_identities WHERE provider = ?1 AND instance = ?2 AND forge_user_id = ?3"}))
+                .bind(1, p.provider)
+                .bind(2, p.instance)
+                .bind(3, p.forge_user_id),
+            readIdentity, ErrorKind::internal, "linking: the identity vanished");
+        tx.commit();
+        return identity;
+    });
+}
+
+Result<std::vector<UserIdentity>> SqliteStore::userIdentities(std::int64_t user_id) {
+    return guarded("reading a user's identities", [&]() -> Result<std::vector<UserIdentity>> {
+        auto c = pool_.acquire();
+        return all<UserIdentity>(
+            c->prepare(sql({"SELECT ", kIdentityColumns, " FROM user_identities WHERE user_id = ?1 ORDER BY linked_at, provider"}))
+                .bind(1, user_id),
+            readIdentity);
+    });
+}
+
+Result<void> SqliteStore::unlinkIdentity(std::int64_t user_id, std::string_view provider) {
+    return guarded("unlinking an identity", [&]() -> Result<void> {
+        auto c = pool_.acquire();
+        Transaction tx(*c);
+        auto identities = all<UserIdentity>(
+            c->prepare(sql({"SELECT ", kIdentityColumns, " FROM user_identities WHERE user_id = ?1 ORDER BY linked_at, provider"}))
+                .bind(1, user_id),
+            readIdentity);
+        const UserIdentity* gone = nullptr;
+        const UserIdentity* kept = nullptr;
+        for (const auto& identity : identities) {
+            if (identity.provider == provider) gone = &identity;
+            else if (kept == nullptr) kept = &identity;
+        }
+        if (gone == nullptr)
+            raise(ErrorKind::not_found, "no " + std::string(provider) + " account is linked to this user", "not_found");
+        if (kept == nullptr)
+            raise(ErrorKind::conflict,
+                  "the " + std::string(provider) + " account is the only way this user signs in; link another first",
+                  "last_identity");
+        c->prepare("DELETE FROM user_identities WHERE user_id = ?1 AND provider = ?2").bind(1, user_id).bind(2, provider).run();
+        c->prepare("DELETE FROM user_tokens WHERE user_id = ?1 AND provider = ?2").bind(1, user_id).bind(2, provider).run();
+        // The user is shown by an identity they still have.
+        c->prepare("UPDATE users SET provider = ?2, instance = ?3, forge_user_id = ?4, username = ?5, name = ?6 "
+                   "WHERE id = ?1 AND provider = ?7")
+            .bind(1, user_id)
+            .bind(2, kept->provider)
+            .bind(3, kept->instance)
+            .bind(4, kept->forge_user_id)
+            .bind(5, kept->username)
+            .bind(6, kept->name)
+            .bind(7, provider)
+            .run();
+        tx.commit();
+        return {};
     });
 }
 
@@ -489,7 +645,8 @@ Result<User> SqliteStore::findUser(std::string_view provider, std::string_view i
     return guarded("finding user", [&]() -> Result<User> {
         auto c = pool_.acquire();
         return one<User>(c->prepare(sql({"SELECT ", kUserColumns,
-                                         " FROM users WHERE provider = ?1 AND instance = ?2 AND forge_user_id = ?3"}))
+                                         " FROM users WHERE id = (SELECT user_id FROM user_identities "
+                                         "WHERE provider = ?1 AND instance = ?2 AND forge_user_id = ?3)"}))
                              .bind(1, provider)
                              .bind(2, instance)
                              .bind(3, forge_user_id),
@@ -556,7 +713,7 @@ Result<void> SqliteStore::saveOAuthState(const OAuthState& s) {
         requireText(s.code_verifier, "code verifier");
         auto c = pool_.acquire();
         c->prepare("INSERT INTO oauth_states (state, provider, code_verifier_sealed, redirect, expires_at, created_at, "
-                   "browser_binding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                   "browser_binding, link_user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
             .bind(1, s.state)
             .bind(2, s.provider)
             .bind(3, box_->seal(s.code_verifier, codeVerifierLabel(s.state)))
@@ -564,6 +721,7 @@ Result<void> SqliteStore::saveOAuthState(const OAuthState& s) {
             .bind(5, toUnixMillis(s.expires_at))
             .bind(6, toUnixMillis(now()))
             .bind(7, s.browser_binding)
+            .bind(8, s.link_user_id > 0 ? std::optional<std::int64_t>(s.link_user_id) : std::nullopt)
             .run();
         return {};
     });
@@ -575,10 +733,11 @@ Result<OAuthState> SqliteStore::consumeOAuthState(std::string_view state, Timest
         // DELETE ... RETURNING: the row is gone the moment one caller sees it.
         Statement s = c->prepare(
             "DELETE FROM oauth_states WHERE state = ?1 RETURNING state, provider, code_verifier_sealed, redirect, expires_at, "
-            "browser_binding");
+            "browser_binding, link_user_id");
         s.bind(1, state);
         if (!s.step()) return makeError(ErrorKind::not_found, "unknown or already used OAuth state", "not_found");
-        OAuthState out{s.text(0), s.text(1), {}, s.text(3), fromUnixMillis(s.int64(4)), s.text(5)};
+        OAuthState out{s.text(0), s.text(1), {}, s.text(3), fromUnixMillis(s.int64(4)), s.text(5),
+                       s.optionalInt64(6).value_or(0)};
         const std::string sealed = s.text(2);
         s.run();
         if (out.expires_at <= now_at) return makeError(ErrorKind::not_found, "the OAuth state expired; log in again", "expired");

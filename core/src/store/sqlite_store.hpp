@@ -38,6 +38,9 @@ public:
     static int latestSchemaVersion();
 
     Result<User> upsertUser(const UserProfile& profile) override;
+    Result<UserIdentity> linkIdentity(std::int64_t user_id, const UserProfile& profile) override;
+    Result<std::vector<UserIdentity>> userIdentities(std::int64_t user_id) override;
+    Result<void> unlinkIdentity(std::int64_t user_id, std::string_view provider) override;
     Result<User> user(std::int64_t user_id) override;
     Result<User> findUser(std::string_view provider, std::string_view instance,
                           std::string_view forge_user_id) override;

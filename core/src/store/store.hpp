@@ -36,11 +36,23 @@ public:
     virtual ~Store() = default;
 
     // ---- users ---------------------------------------------------------------------------
-    // Creates the user on first login, else refreshes username and name. Returns the row.
+    // The user an identity belongs to (refreshing the identity's username and name); on the first
+    // login with an identity that belongs to nobody, a new user with it. Returns the user.
     virtual Result<User> upsertUser(const UserProfile& profile) = 0;
     virtual Result<User> user(std::int64_t user_id) = 0;
+    // The user the identity belongs to.
     virtual Result<User> findUser(std::string_view provider, std::string_view instance,
                                   std::string_view forge_user_id) = 0;
+    // Attaches a forge identity to an existing user (refreshing names when it is already theirs).
+    // conflict (code identity_taken) when it belongs to another user; conflict (code
+    // provider_linked) when the user already has another identity of that provider;
+    // not_found when the user does not exist.
+    virtual Result<UserIdentity> linkIdentity(std::int64_t user_id, const UserProfile& profile) = 0;
+    // The user's identities, oldest first.
+    virtual Result<std::vector<UserIdentity>> userIdentities(std::int64_t user_id) = 0;
+    // Detaches the user's identity of `provider` and deletes the user's login tokens for it.
+    // not_found when the user has none; conflict (code last_identity) when it is the only one.
+    virtual Result<void> unlinkIdentity(std::int64_t user_id, std::string_view provider) = 0;
 
     // ---- sessions (only SHA-256(token) is stored) ----------------------------------------
     virtual Result<Session> createSession(std::string_view token, std::int64_t user_id, Timestamp expires_at) = 0;

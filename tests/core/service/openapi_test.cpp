@@ -140,6 +140,7 @@ TEST_F(OpenApi, RealAnswersMatchTheDocument) {
     check("GET", "/api/v1/teams/{team}", call("GET", "/api/v1/teams/none"));
     check("GET", "/api/v1/session", call("GET", "/api/v1/session"));
     check("GET", "/api/v1/auth/providers", call("GET", "/api/v1/auth/providers", nullptr, {}, false));
+    check("DELETE", "/api/v1/session/identities/{provider}", call("DELETE", "/api/v1/session/identities/gitlab"));
     check("GET", "/api/v1/providers", call("GET", "/api/v1/providers"));
 
     std::int64_t user_id = 0;

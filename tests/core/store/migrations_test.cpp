@@ -49,6 +49,24 @@ TEST_F(MigrationsTest, RestartIsIdempotentAndKeepsData) {
     EXPECT_EQ(must(store_->findTeamBySlug("core")).name, "Core");
 }
 
+TEST_F(MigrationsTest, UsersFromBeforeAccountLinkingKeepSigningIn) {
+    // A database as version 4 left it: users, no identities table.
+    const User before = must(store_->upsertUser({"example", "forge.example", "u-7", "olga", "Olga"}));
+    store_.reset();
+    rawExec(dbPath(), "DROP TABLE user_identities; ALTER TABLE oauth_states DROP COLUMN link_user_id; "
+                      "DELETE FROM schema_migrations WHERE version = 5;");
+    EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM sqlite_master WHERE name = 'user_identities'"), 0);
+    store_ = openStore();
+    ASSERT_NE(store_, nullptr);
+    EXPECT_EQ(must(store_->schemaVersion()), SqliteStore::latestSchemaVersion());
+    const auto identities = must(store_->userIdentities(before.id));
+    ASSERT_EQ(identities.size(), 1u);
+    EXPECT_EQ(identities[0].provider, "example");
+    EXPECT_EQ(identities[0].username, "olga");
+    EXPECT_EQ(must(store_->findUser("example", "forge.example", "u-7")).id, before.id);
+    EXPECT_EQ(must(store_->upsertUser({"example", "forge.example", "u-7", "olga2", "Olga"})).id, before.id);
+}
+
 TEST_F(MigrationsTest, RefusesADatabaseNewerThanTheCode) {
     store_.reset();
     const int newer = SqliteStore::latestSchemaVersion() + 1;

@@ -63,12 +63,51 @@ TEST_F(RecordsTest, SessionsStoreOnlyADigestAndExpire) {
     EXPECT_EQ(store_->createSession("t", 4242, now() + 1h).error().kind, ErrorKind::invalid_input);
 }
 
+TEST_F(RecordsTest, LinkedIdentitiesSignInAsOneUser) {
+    const User ada = must(store_->upsertUser({"example", "one.example", "1", "ada", "Ada"}));
+    const UserIdentity linked = must(store_->linkIdentity(ada.id, {"other", "two.example", "99", "ada-two", "Ada Two"}));
+    EXPECT_EQ(linked.user_id, ada.id);
+    // Either identity signs in as Ada; a new name from the forge is kept on the identity.
+    EXPECT_EQ(must(store_->upsertUser({"other", "two.example", "99", "ada-renamed", "Ada Two"})).id, ada.id);
+    EXPECT_EQ(must(store_->findUser("other", "two.example", "99")).id, ada.id);
+    auto identities = must(store_->userIdentities(ada.id));
+    ASSERT_EQ(identities.size(), 2u);
+    EXPECT_EQ(identities[0].provider, "example");
+    EXPECT_EQ(identities[1].username, "ada-renamed");
+    EXPECT_EQ(must(store_->user(ada.id)).username, "ada");  // shown by her first identity
+    // Linking again is harmless.
+    EXPECT_EQ(must(store_->linkIdentity(ada.id, {"other", "two.example", "99", "ada-renamed", "Ada Two"})).user_id, ada.id);
+
+    const User bob = must(store_->upsertUser({"example", "one.example", "2", "bob", "Bob"}));
+    auto taken = store_->linkIdentity(bob.id, {"other", "two.example", "99", "ada-renamed", "Ada Two"});
+    ASSERT_FALSE(taken.ok());
+    EXPECT_EQ(taken.error().kind, ErrorKind::conflict);
+    EXPECT_EQ(taken.error().code, "identity_taken");
+    auto second = store_->linkIdentity(ada.id, {"other", "two.example", "100", "ada-alt", ""});
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code, "provider_linked");
+    EXPECT_EQ(store_->linkIdentity(4242, {"x", "y", "z", "w", ""}).error().kind, ErrorKind::not_found);
+
+    // Unlinking her first identity: she is shown by the other, and the first signs in as a new user.
+    must(store_->saveUserTokens({ada.id, "example", "access-1", "", std::nullopt, now()}));
+    must(store_->unlinkIdentity(ada.id, "example"));
+    EXPECT_EQ(store_->userTokens(ada.id, "example").error().kind, ErrorKind::not_found);
+    EXPECT_EQ(must(store_->user(ada.id)).provider, "other");
+    EXPECT_EQ(must(store_->user(ada.id)).username, "ada-renamed");
+    EXPECT_NE(must(store_->upsertUser({"example", "one.example", "1", "ada", "Ada"})).id, ada.id);
+    auto last = store_->unlinkIdentity(ada.id, "other");
+    ASSERT_FALSE(last.ok());
+    EXPECT_EQ(last.error().code, "last_identity");
+    EXPECT_EQ(store_->unlinkIdentity(ada.id, "nothing").error().kind, ErrorKind::not_found);
+}
+
 TEST_F(RecordsTest, OAuthStateIsConsumedExactlyOnce) {
-    must(store_->saveOAuthState({"state-1", "example", "verifier-secret-xyz", "/teams", now() + 10min, "binding-1"}));
+    must(store_->saveOAuthState({"state-1", "example", "verifier-secret-xyz", "/teams", now() + 10min, "binding-1", 42}));
     EXPECT_EQ(store_->saveOAuthState({"state-1", "example", "v", "/", now() + 10min}).error().kind, ErrorKind::conflict);
     OAuthState got = must(store_->consumeOAuthState("state-1", now()));
     EXPECT_EQ(got.code_verifier, "verifier-secret-xyz");
     EXPECT_EQ(got.browser_binding, "binding-1");
+    EXPECT_EQ(got.link_user_id, 42);
     EXPECT_EQ(got.provider, "example");
     EXPECT_EQ(got.redirect, "/teams");
     EXPECT_EQ(store_->consumeOAuthState("state-1", now()).error().kind, ErrorKind::not_found);
