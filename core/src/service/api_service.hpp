@@ -146,6 +146,11 @@ private:
     net::ServerResponse browseRepositories(Call& call);
     net::ServerResponse repositoryPermissions(Call& call);
     nlohmann::json providerSettingsView(const store::ProviderSettings& settings);
+    // valid / expiring (30 days or less) / invalid, with the reason and what to do: for the team banner.
+    nlohmann::json providerHealth(const store::ProviderSettings& settings, const nlohmann::json& paused);
+    // {"message", "url"}: where to make a token that works (the plugin's token page, when it has one).
+    nlohmann::json tokenFix(const std::string& provider, const std::string& base_url, const std::string& message,
+                            const std::vector<std::string>& scopes = {});
     // project_routes.cpp
     net::ServerResponse createProject(Call& call);
     net::ServerResponse listProjects(Call& call);

@@ -1,6 +1,8 @@
 // Builds: each change is written with its feedback tasks in one transaction (the outbox); the
 // dispatcher delivers them. The API answers 202: accepted, delivered later.
 #include "common/strings.hpp"
+#include <forgelink/abi.h>
+
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/feedback_plan.hpp"
@@ -76,6 +78,22 @@ nlohmann::json taskView(const store::FeedbackTask& task, const std::optional<std
 
 nlohmann::json ApiService::deliveriesView(std::int64_t build_id) {
     nlohmann::json items = nlohmann::json::array();
+    // The web page of a comment comes from the plugin (the core knows no forge's URL shapes),
+    // built from the repository's page as the project's link knows it.
+    std::optional<store::RepositoryLink> link;
+    if (auto build = store_.build(build_id); build.ok())
+        if (auto found = store_.repositoryLink(build.value().project_id); found.ok()) link = found.value();
+    auto commentUrl = [&](const store::FeedbackTask& task, const std::string& mr, const std::string& comment_id) {
+        if (!link || link->provider != task.key.provider || link->repository_id != task.key.repository_id || mr.empty() ||
+            comment_id.empty())
+            return nlohmann::json(nullptr);
+        const auto* info = registry_.info(task.key.provider);
+        Provider* provider = registry_.provider(task.key.provider);
+        if (provider == nullptr || info == nullptr || (info->capabilities & FORGELINK_CAP_WEB_LINKS) == 0)
+            return nlohmann::json(nullptr);
+        const std::string url = provider->commentWebUrl(link->web_url, mr, comment_id);
+        return url.empty() ? nlohmann::json(nullptr) : nlohmann::json(url);
+    };
     for (const auto& task : orThrow(store_.listTasksOfBuild(build_id))) {
         std::optional<std::string> comment_id;
         if (task.key.kind == store::FeedbackKind::comment) {
@@ -86,7 +104,23 @@ nlohmann::json ApiService::deliveriesView(std::int64_t build_id) {
                      known.ok())
                 comment_id = known.value();
         }
-        items.push_back(taskView(task, comment_id));
+        auto view = taskView(task, comment_id);
+        if (task.key.kind == store::FeedbackKind::status) {
+            const std::string target = task.payload.is_object() ? task.payload.value("target_url", "") : "";
+            view["target_url"] = target.empty() ? nlohmann::json(nullptr) : nlohmann::json(target);
+        } else {
+            view["comment_url"] = comment_id ? commentUrl(task, task.key.mr_number, *comment_id) : nlohmann::json(nullptr);
+            // A build that named no merge request: the comments on every open one of its commit.
+            nlohmann::json comments = nlohmann::json::array();
+            if (task.result.is_object() && task.result.contains("comments") && task.result["comments"].is_array())
+                for (const auto& c : task.result["comments"]) {
+                    const std::string mr = c.value("merge_request", ""), id = c.value("comment_id", "");
+                    comments.push_back({{"merge_request", mr}, {"comment_id", id}, {"comment_url", commentUrl(task, mr, id)}});
+                }
+            view["comments"] = comments;
+            if (view["comment_url"].is_null() && !comments.empty()) view["comment_url"] = comments[0]["comment_url"];
+        }
+        items.push_back(view);
     }
     return items;
 }

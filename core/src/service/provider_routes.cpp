@@ -56,12 +56,54 @@ nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s
                                                                       : nlohmann::json(nullptr)},
         {"token_last4", s.token_last4},
         {"updated_at", isoTime(s.updated_at)},
+        {"role", s.role ? nlohmann::json(std::string(toString(*s.role))) : nlohmann::json(nullptr)},
+        {"role_label", s.role_label},
+        {"bound_to", s.bound_to ? nlohmann::json{{"kind", s.bound_to->kind}, {"id", s.bound_to->id},
+                                                 {"full_path", s.bound_to->full_path}}
+                                : nlohmann::json(nullptr)},
     };
     if (s.expires_at)
         if (auto days = daysUntil(*s.expires_at, store::nowTimestamp())) view["days_left"] = *days;
     auto pause = store_.feedbackPause(s.team_id, s.provider);
     view["feedback_paused"] = pause.ok() && pause.value() ? nlohmann::json(*pause.value()) : nlohmann::json(nullptr);
+    view["health"] = providerHealth(s, view["feedback_paused"]);
     return view;
+}
+
+nlohmann::json ApiService::tokenFix(const std::string& provider, const std::string& base_url, const std::string& message,
+                                    const std::vector<std::string>& scopes) {
+    std::string url;
+    const auto* info = registry_.info(provider);
+    if (Provider* p = registry_.provider(provider); p != nullptr && info != nullptr && (info->capabilities & FORGELINK_CAP_WEB_LINKS))
+        url = p->tokenPageUrl(base_url, scopes);
+    return {{"message", message}, {"url", url.empty() ? nlohmann::json(nullptr) : nlohmann::json(url)}};
+}
+
+nlohmann::json ApiService::providerHealth(const store::ProviderSettings& s, const nlohmann::json& paused) {
+    constexpr int kExpiringDays = 30;
+    std::optional<int> days;
+    if (s.expires_at) days = daysUntil(*s.expires_at, store::nowTimestamp());
+    const std::string put = "PUT /api/v1/teams/{team}/providers/" + s.provider;
+    auto health = [&](const char* state, const std::string& reason, nlohmann::json fix) {
+        return nlohmann::json{{"state", state},
+                              {"reason", reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(reason)},
+                              {"days_left", days ? nlohmann::json(*days) : nlohmann::json(nullptr)},
+                              {"fix", std::move(fix)}};
+    };
+    if (s.status == store::ProviderStatus::invalid)
+        return health("invalid", "the forge no longer accepts the token: " + s.invalid_reason,
+                      tokenFix(s.provider, s.base_url, "create a new token and save it in the team's settings; deliveries resume then"));
+    if (days && *days < 0)
+        return health("invalid", "the token expired on " + *s.expires_at,
+                      tokenFix(s.provider, s.base_url, "create a new token and save it in the team's settings"));
+    if (!paused.is_null())
+        return health("invalid", "feedback is paused: " + paused.get<std::string>(),
+                      tokenFix(s.provider, s.base_url, "save a working token in the team's settings; deliveries resume then"));
+    if (days && *days <= kExpiringDays)
+        return health("expiring",
+                      "the token expires on " + *s.expires_at + (*days == 0 ? " (today)" : " (in " + std::to_string(*days) + (*days == 1 ? " day)" : " days)")),
+                      tokenFix(s.provider, s.base_url, "create a new token before then and save it in the team's settings"));
+    return health("valid", "", nullptr);
 }
 
 net::ServerResponse ApiService::listProviderSettings(Call& call) {
@@ -96,7 +138,20 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
     checkHttpUrl("base_url", credentials.base_url);
 
     auto info = provider.validateToken(credentials);
-    if (!info.ok()) throw fromProviderError(info.error());
+    if (!info.ok()) {
+        auto refusal = fromProviderError(info.error());
+        const auto kind = info.error().kind;
+        if (kind == ErrorKind::unauthorized || kind == ErrorKind::forbidden || kind == ErrorKind::missing_scope) {
+            // Each cause with its fix: where to make a token that would pass.
+            nlohmann::json details = refusal.details().is_null() ? nlohmann::json::object() : refusal.details();
+            const std::string what = kind == ErrorKind::missing_scope ? "create a token with the missing scopes"
+                                     : kind == ErrorKind::forbidden   ? "create a token whose user has a high enough role"
+                                                                      : "create a new token";
+            details["fix"] = tokenFix(name, credentials.base_url, what + " and save it here", info.error().missing_scopes);
+            throw ApiError(refusal.status(), refusal.code(), refusal.what(), details);
+        }
+        throw refusal;
+    }
 
     store::ProviderSettingsInput input;
     input.team_id = team.id;
@@ -109,18 +164,15 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
     input.scopes = info->scopes;
     input.expires_at = info->expires_at;
     input.warnings = info->warnings;
+    input.role = info->role;
+    input.role_label = info->role_label;
+    input.bound_to = info->bound_to;
     auto saved = orThrow(store_.saveProviderSettings(input));
     auto resumed = orThrow(store_.resumeTasksForTeam(team.id, name, store::nowTimestamp()));
     log_.log(LogLevel::info, "provider token saved",
              {{"team", team.slug}, {"provider", name}, {"resumed_tasks", std::to_string(resumed)}});
 
     auto view = providerSettingsView(saved);
-    if (info->bound_to)
-        view["bound_to"] = {{"kind", info->bound_to->kind},
-                            {"id", info->bound_to->id},
-                            {"full_path", info->bound_to->full_path}};
-    if (info->role) view["role"] = std::string(toString(*info->role));
-    if (!info->role_label.empty()) view["role_label"] = info->role_label;
     view["resumed_deliveries"] = resumed;
     return jsonResponse(200, {{"settings", view}});
 }

@@ -94,8 +94,19 @@ net::ServerResponse ApiService::showTeam(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
     nlohmann::json view = teamView(team);
     nlohmann::json providers = nlohmann::json::array();
-    for (const auto& settings : orThrow(store_.listProviderSettings(team.id))) providers.push_back(settings.provider);
+    nlohmann::json alerts = nlohmann::json::array();
+    for (const auto& settings : orThrow(store_.listProviderSettings(team.id))) {
+        providers.push_back(settings.provider);
+        auto pause = store_.feedbackPause(team.id, settings.provider);
+        auto health = providerHealth(settings, pause.ok() && pause.value() ? nlohmann::json(*pause.value()) : nlohmann::json(nullptr));
+        if (health["state"] != "valid") {
+            health["provider"] = settings.provider;
+            alerts.push_back(health);
+        }
+    }
     view["providers"] = providers;
+    // What the console's banner shows on every page of the team.
+    view["alerts"] = alerts;
     view["projects"] = orThrow(store_.listProjects(team.id)).size();
     return jsonResponse(200, {{"team", view}});
 }

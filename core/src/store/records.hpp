@@ -128,6 +128,9 @@ struct ProviderSettingsInput {
     std::vector<std::string> scopes;
     std::optional<std::string> expires_at;  // "YYYY-MM-DD", as TokenInfo says
     std::vector<TokenWarning> warnings;
+    std::optional<Role> role;           // the token's role on bound_to (project/group tokens)
+    std::string role_label;             // the forge's name for it
+    std::optional<ResourceRef> bound_to;
 };
 
 // Provider settings as listed and shown: never the token, only its last four characters.
@@ -147,6 +150,9 @@ struct ProviderSettings {
     std::string invalid_reason;                 // why the forge stopped accepting the token
     std::optional<Timestamp> invalid_notified_at;  // when people were told, so they are told once
     Timestamp updated_at{};
+    std::optional<Role> role;
+    std::string role_label;
+    std::optional<ResourceRef> bound_to;
 };
 
 // ---- projects --------------------------------------------------------------------------------

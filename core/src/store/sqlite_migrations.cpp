@@ -249,6 +249,12 @@ INSERT INTO user_identities (user_id, provider, instance, forge_user_id, usernam
   SELECT id, provider, instance, forge_user_id, username, name, created_at FROM users;
 ALTER TABLE oauth_states ADD COLUMN link_user_id INTEGER;
 )sql"},
+    // What a saved token may do where it is bound (role, role label, the project or group), so the
+    // settings page shows it after the save too. '{}' for settings saved before: shown as unknown
+    // until the token is saved again.
+    {6, "provider settings access", R"sql(
+ALTER TABLE provider_settings ADD COLUMN access TEXT NOT NULL DEFAULT '{}';
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

@@ -206,7 +206,27 @@ TeamMember readMember(const Statement& s) {
 
 constexpr std::string_view kSettingsColumns =
     "team_id, provider, base_url, instance, token_last4, kind, identity, scopes, expires_at, warnings, status, "
-    "invalid_reason, invalid_notified_at, updated_at";
+    "invalid_reason, invalid_notified_at, updated_at, access";
+
+std::string accessJson(const ProviderSettingsInput& in) {
+    json access = json::object();
+    if (in.role) access["role"] = std::string(toString(*in.role));
+    if (!in.role_label.empty()) access["role_label"] = in.role_label;
+    if (in.bound_to) access["bound_to"] = {{"kind", in.bound_to->kind}, {"id", in.bound_to->id}, {"full_path", in.bound_to->full_path}};
+    return access.dump();
+}
+
+void readAccess(const std::string& text, ProviderSettings& p) {
+    const json access = json::parse(text);
+    if (access.contains("role"))
+        for (auto r : {Role::none, Role::read, Role::triage, Role::write, Role::maintain, Role::admin})
+            if (toString(r) == access["role"].get<std::string>()) p.role = r;
+    p.role_label = access.value("role_label", "");
+    if (access.contains("bound_to"))
+        p.bound_to = ResourceRef{access["bound_to"].value("kind", ""), access["bound_to"].value("id", ""),
+                                 access["bound_to"].value("full_path", "")};
+}
+
 ProviderSettings readSettings(const Statement& s) {
     ProviderSettings p;
     p.team_id = s.int64(0);
@@ -223,6 +243,7 @@ ProviderSettings readSettings(const Statement& s) {
     p.invalid_reason = s.text(11);
     if (auto at = s.optionalInt64(12)) p.invalid_notified_at = fromUnixMillis(*at);
     p.updated_at = fromUnixMillis(s.int64(13));
+    readAccess(s.text(14), p);
     return p;
 }
 
@@ -962,14 +983,14 @@ Result<ProviderSettings> SqliteStore::saveProviderSettings(const ProviderSetting
                        return one<ProviderSettings>(
                            c->prepare(sql({"INSERT INTO provider_settings (team_id, provider, base_url, instance, token_sealed, "
                                            "token_last4, kind, identity, scopes, expires_at, warnings, status, invalid_reason, "
-                                           "invalid_notified_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                           "?11, 'active', '', NULL, ?12) ON CONFLICT (team_id, provider) DO UPDATE SET "
+                                           "invalid_notified_at, updated_at, access) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                           "?11, 'active', '', NULL, ?12, ?13) ON CONFLICT (team_id, provider) DO UPDATE SET "
                                            "base_url = excluded.base_url, instance = excluded.instance, "
                                            "token_sealed = excluded.token_sealed, token_last4 = excluded.token_last4, "
                                            "kind = excluded.kind, identity = excluded.identity, scopes = excluded.scopes, "
                                            "expires_at = excluded.expires_at, warnings = excluded.warnings, status = 'active', "
-                                           "invalid_reason = '', invalid_notified_at = NULL, updated_at = excluded.updated_at "
-                                           "RETURNING ",
+                                           "invalid_reason = '', invalid_notified_at = NULL, updated_at = excluded.updated_at, "
+                                           "access = excluded.access RETURNING ",
                                            kSettingsColumns}))
                                .bind(1, in.team_id)
                                .bind(2, in.provider)
@@ -982,7 +1003,8 @@ Result<ProviderSettings> SqliteStore::saveProviderSettings(const ProviderSetting
                                .bind(9, json(in.scopes).dump())
                                .bind(10, in.expires_at)
                                .bind(11, warningsJson(in.warnings))
-                               .bind(12, toUnixMillis(now())),
+                               .bind(12, toUnixMillis(now()))
+                               .bind(13, accessJson(in)),
                            readSettings, ErrorKind::internal, "saving provider settings returned no row");
                    });
 }

@@ -54,7 +54,7 @@ TEST_F(MigrationsTest, UsersFromBeforeAccountLinkingKeepSigningIn) {
     const User before = must(store_->upsertUser({"example", "forge.example", "u-7", "olga", "Olga"}));
     store_.reset();
     rawExec(dbPath(), "DROP TABLE user_identities; ALTER TABLE oauth_states DROP COLUMN link_user_id; "
-                      "DELETE FROM schema_migrations WHERE version = 5;");
+                      "ALTER TABLE provider_settings DROP COLUMN access; DELETE FROM schema_migrations WHERE version >= 5;");
     EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM sqlite_master WHERE name = 'user_identities'"), 0);
     store_ = openStore();
     ASSERT_NE(store_, nullptr);
