@@ -1,5 +1,5 @@
 // 3. Host API reads: GET a team's project list (1,000 projects) under wrk, 32 connections, against
-// a running `forgelink serve`; the baseline is forgelink_bench_baseline (the cpprestsdk listener
+// a running `forgelink serve`; the baseline is forgelink_bench_baseline (the Beast server
 // behind forgelink::net::makeHttpServer) answering a constant body of the same size, same run.
 #include <atomic>
 #include <thread>
@@ -106,7 +106,7 @@ BenchResult runApiReadBench(const BenchContext& context) {
         rps.value = measured.requests_per_second;
         rps.unit = "req/s";
         rps.baseline = reference.requests_per_second;
-        rps.baseline_name = "bare makeHttpServer (cpprestsdk) constant of the same size";
+        rps.baseline_name = "bare makeHttpServer (Beast) constant of the same size";
         rps.target = "ratio >= 0.5";
         rps.met = reference.requests_per_second > 0 && measured.requests_per_second >= 0.5 * reference.requests_per_second;
         result.measures.push_back(rps);

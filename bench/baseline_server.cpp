@@ -1,6 +1,6 @@
 // The baseline for the host API benchmarks: Forgelink's own HttpServer (forgelink::net::makeHttpServer,
-// i.e. the cpprestsdk http_listener behind our interface) answering a constant JSON body on every
-// route, with the same worker count and pplx pool size as `forgelink serve`. What the host does
+// i.e. the Boost.Beast server behind our interface) answering a constant JSON body on every
+// route, with the same worker count and pplx pool size (the HTTP client's) as `forgelink serve`. What the host does
 // beyond this (routing, auth, store, JSON) is what the API benchmark's ratio shows.
 //
 //   forgelink_bench_baseline --port N [--body-bytes N]

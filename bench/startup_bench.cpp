@@ -1,6 +1,6 @@
 // 4. Start-up to the first GET /healthz 200 with both plugins loaded, and the resident set after
-// an idle period; next to the same two numbers for the bare baseline server (the cpprestsdk
-// listener behind forgelink::net::makeHttpServer answering a constant) measured in the same run.
+// an idle period; next to the same two numbers for the bare baseline server (the Beast
+// server behind forgelink::net::makeHttpServer answering a constant) measured in the same run.
 #include <algorithm>
 #include <thread>
 
@@ -93,7 +93,7 @@ BenchResult runStartupBench(const BenchContext& context) {
         start.value = median(startup_ms);
         start.unit = "ms";
         start.baseline = median(baseline.startup_ms);
-        start.baseline_name = "bare makeHttpServer (cpprestsdk) constant server";
+        start.baseline_name = "bare makeHttpServer (Beast) constant server";
         start.target = "< 150 ms";
         start.met = start.value < 150;
         result.measures.push_back(start);
@@ -103,7 +103,7 @@ BenchResult runStartupBench(const BenchContext& context) {
         rss.value = rss_mb;
         rss.unit = "MB";
         rss.baseline = baseline.rss_mb;
-        rss.baseline_name = "bare makeHttpServer (cpprestsdk) constant server";
+        rss.baseline_name = "bare makeHttpServer (Beast) constant server";
         rss.target = "< 40 MB";
         rss.met = rss_mb < 40;
         result.measures.push_back(rss);

@@ -123,12 +123,87 @@ TEST(HttpServer, HandlerExceptionIs500WithoutItsText) {
     EXPECT_NE(response.body.find("internal"), std::string::npos);
 }
 
-TEST(HttpServer, DropConnectionIsAnswered500) {
-    auto server = makeHttpServer({}, [](const ServerRequest&) { return ServerResponse{200, {}, "x", true}; });
+// Fault injection: the connection is reset with nothing written (cpprestsdk could only answer 500).
+TEST(HttpServer, DropConnectionResetsWithoutAnAnswer) {
+    auto server = makeHttpServer({}, [](const ServerRequest& request) {
+        return ServerResponse{200, {}, "x", request.path == "/drop"};
+    });
     server->start();
     const auto response = rawExchange(server->port(), get("/drop"));
-    EXPECT_EQ(response.status, 500);
-    EXPECT_NE(response.body.find("connection_drop_unsupported"), std::string::npos);
+    EXPECT_EQ(response.status, 0);
+    EXPECT_EQ(response.raw, "");
+    EXPECT_EQ(rawExchange(server->port(), get("/fine")).status, 200);
+}
+
+// Keep-alive, pipelining and HEAD on one connection: each answer in order, HEAD with the length
+// a GET would get and no body.
+TEST(HttpServer, KeepAlivePipeliningAndHead) {
+    std::atomic<int> calls{0};
+    auto server = makeHttpServer({}, [&](const ServerRequest& request) {
+        ++calls;
+        return ServerResponse{200, {{"Content-Type", "text/plain"}}, "body of " + request.path, false};
+    });
+    server->start();
+    test::RawConnection connection(server->port());
+    ASSERT_TRUE(connection.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\nHEAD /two HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /three HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto one = connection.read();
+    EXPECT_EQ(one.body, "body of /one");
+    const auto two = connection.read(std::chrono::seconds(10), true);
+    EXPECT_EQ(two.status, 200);
+    ASSERT_NE(two.header("Content-Length"), nullptr);
+    EXPECT_EQ(*two.header("Content-Length"), "12");
+    EXPECT_EQ(connection.read().body, "body of /three") << "HEAD's answer carried a body";
+    ASSERT_TRUE(connection.send("GET /four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    const auto four = connection.read();
+    EXPECT_EQ(four.body, "body of /four");
+    ASSERT_NE(four.header("Connection"), nullptr);
+    EXPECT_EQ(*four.header("Connection"), "close");
+    EXPECT_TRUE(connection.closedWithin(std::chrono::seconds(3)));
+    EXPECT_EQ(calls.load(), 4);
+}
+
+// A shared body goes out as it is, to every request, and stays the handler's.
+TEST(HttpServer, SharedBodyIsSentWhole) {
+    const auto shared = std::make_shared<const std::string>(std::string(300000, 'z') + "end");
+    auto server = makeHttpServer({}, [&](const ServerRequest&) {
+        ServerResponse response{200, {{"Content-Type", "application/json"}}, "", false};
+        response.shared_body = shared;
+        return response;
+    });
+    server->start();
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(rawExchange(server->port(), get("/big")).body, *shared);
+    EXPECT_EQ(shared->size(), 300003u);
+}
+
+// While stop() drains, a new request is answered 503 in the JSON shape and its connection closed.
+TEST(HttpServer, RequestsDuringStopGet503) {
+    std::latch entered(1);
+    std::atomic<bool> release{false};
+    auto server = makeHttpServer({}, [&](const ServerRequest& request) {
+        if (request.path == "/slow") {
+            entered.count_down();
+            while (!release) std::this_thread::sleep_for(5ms);
+        }
+        return ServerResponse{200, {}, "done", false};
+    });
+    server->start();
+    const auto port = server->port();
+    test::RawConnection idle(port);
+    ASSERT_TRUE(idle.send("GET /warm HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_EQ(idle.read().status, 200);
+    auto slow = std::async(std::launch::async, [&] { return rawExchange(port, get("/slow"), 20s); });
+    entered.wait();
+    auto stopping = std::async(std::launch::async, [&] { server->stop(); });
+    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(idle.send("GET /late HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto late = idle.read();
+    EXPECT_EQ(late.status, 503);
+    EXPECT_NE(late.body.find("\"code\":\"shutting_down\""), std::string::npos) << late.body;
+    release = true;
+    EXPECT_EQ(slow.get().body, "done");
+    stopping.get();
+    EXPECT_FALSE(test::canConnect(port));
 }
 
 // Every handler waits until all 64 requests are inside a handler at once. If handlers ran on

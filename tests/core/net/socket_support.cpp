@@ -100,6 +100,75 @@ bool canConnect(std::uint16_t port) {
     return true;
 }
 
+RawConnection::RawConnection(std::uint16_t port) : fd_(connectTo(port)) {}
+
+RawConnection::~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawConnection::send(std::string_view data) {
+    if (fd_ < 0) return false;
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        // A server that neither reads nor closes for 15 s counts as gone: the test must not hang.
+        pollfd p{fd_, POLLOUT, 0};
+        if (::poll(&p, 1, 15000) <= 0 || (p.revents & (POLLERR | POLLHUP)) != 0) return false;
+        const auto n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+        if (n <= 0) return false;
+        sent += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+RawResponse RawConnection::read(std::chrono::milliseconds timeout, bool head_only) {
+    RawResponse response;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buffer[16384];
+    while (fd_ >= 0) {
+        std::size_t head_end = 0;
+        std::string first;
+        Headers headers;
+        if (parseHead(pending_, head_end, first, headers)) {
+            const auto* length = findHeader(headers, "Content-Length");
+            const std::size_t body = head_only || !length ? 0 : std::stoul(*length);
+            if (pending_.size() >= head_end + body) {
+                response.raw = pending_.substr(0, head_end + body);
+                response.headers = headers;
+                response.body = pending_.substr(head_end, body);
+                const auto space = first.find(' ');
+                if (space != std::string::npos) response.status = std::atoi(first.c_str() + space + 1);
+                pending_.erase(0, head_end + body);
+                return response;
+            }
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        pending_.append(buffer, static_cast<std::size_t>(n));
+    }
+    response.raw = pending_;
+    return response;
+}
+
+bool RawConnection::closedWithin(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buffer[16384];
+    while (fd_ >= 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+        const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+        if (n <= 0) return true;
+        pending_.append(buffer, static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
 std::string httpReply(int status, const std::string& body, const std::string& extra_headers) {
     return "HTTP/1.1 " + std::to_string(status) + " Status\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;

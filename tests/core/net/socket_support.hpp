@@ -31,6 +31,30 @@ RawResponse rawExchange(std::uint16_t port, const std::string& request,
 // True when a TCP connect to 127.0.0.1:port succeeds.
 bool canConnect(std::uint16_t port);
 
+// One client connection held open, for tests that stream a request, send it slowly, or send
+// several on one connection.
+class RawConnection {
+public:
+    explicit RawConnection(std::uint16_t port);
+    ~RawConnection();
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+    bool connected() const { return fd_ >= 0; }
+    // Sends all of `data`; false once the server has closed or reset the connection (or has
+    // taken nothing for 15 s).
+    bool send(std::string_view data);
+    // Reads one response (its head, then a Content-Length body unless `head_only`) within
+    // `timeout`; bytes after it stay buffered for the next read. Status 0 when none came.
+    RawResponse read(std::chrono::milliseconds timeout = std::chrono::seconds(10), bool head_only = false);
+    // True when the server closes the connection (EOF or reset) within `timeout`; what it sent
+    // before is kept for read().
+    bool closedWithin(std::chrono::milliseconds timeout);
+
+private:
+    int fd_ = -1;
+    std::string pending_;
+};
+
 struct RecordedRequest {
     std::string request_line;  // "GET /x HTTP/1.1"
     Headers headers;
