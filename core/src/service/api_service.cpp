@@ -20,6 +20,14 @@ constexpr const char* kLatency = "forgelink_http_request_duration_seconds";
 constexpr const char* kTokenDays = "forgelink_provider_token_days_until_expiry";
 constexpr const char* kTokenValid = "forgelink_provider_token_valid";
 
+// The methods the API knows. Anything else is answered 501 and counted as "other": a method is any
+// token a client makes up, and each distinct label value would be a new series in /metrics.
+std::string_view methodLabel(std::string_view method) {
+    for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+        if (method == known) return known;
+    return "other";
+}
+
 std::int64_t parseId(const std::string& text, const std::string& what) {
     const auto value = common::parseDigits(text);
     if (!value || *value <= 0) throw notFound("no " + what + " '" + text + "' (ids are positive integers)");
@@ -109,7 +117,13 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
     const auto started = std::chrono::steady_clock::now();
     std::string route_template;
     net::ServerResponse response;
+    const std::string method(methodLabel(request.method));
     try {
+        if (method == "other") {
+            // Not echoed: the method is the client's text, up to the server's header limit.
+            throw ApiError(501, "not_implemented",
+                           "the request method is not implemented; use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS");
+        }
         response = dispatch(request, route_template);
     } catch (const ApiError& e) {
         response = errorResponse(e.status(), e.code(), e.what(), e.details());
@@ -125,20 +139,18 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
         log_.log(LogLevel::error, "request failed", {{"route", route_template}, {"reason", e.what()}});
         response = errorResponse(500, "internal", "an internal error occurred; see the server log");
     }
-    if (request.method == "HEAD") {
-        response.body.clear();
-        response.shared_body.reset();
-    }
 
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // Unknown paths share one label so scanners cannot blow up the metric's cardinality.
     const std::string label = route_template.empty() ? "unmatched" : route_template;
-    metrics_.increment(kRequests, {{"method", request.method}, {"route", label}, {"status", std::to_string(response.status)}});
-    metrics_.observe(kLatency, {{"method", request.method}, {"route", label}}, seconds);
+    // Every label has a bounded set of values: seven methods and "other", the route templates and
+    // "unmatched", and the status codes the service answers.
+    metrics_.increment(kRequests, {{"method", method}, {"route", label}, {"status", std::to_string(response.status)}});
+    metrics_.observe(kLatency, {{"method", method}, {"route", label}}, seconds);
     // The route template, never the path or query: those may carry ids of other people's things or codes.
     log_.log(response.status >= 500 ? LogLevel::error : LogLevel::info, "request",
-             {{"method", request.method},
+             {{"method", method},
               {"route", label},
               {"status", std::to_string(response.status)},
               {"duration_ms", std::to_string(static_cast<long long>(seconds * 1000.0 + 0.5))}});
