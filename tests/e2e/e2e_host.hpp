@@ -68,6 +68,9 @@ public:
     void killHard();
 
     const std::string& adminToken() const { return admin_token_; }
+    int port() const { return port_; }
+    // The running serve's process id; -1 when it is not running.
+    int pid() const { return process_ ? static_cast<int>(process_->pid()) : -1; }
     std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
     const std::filesystem::path& dir() const { return dir_.path(); }
     std::filesystem::path databasePath() const { return dir_.path() / "forgelink.db"; }

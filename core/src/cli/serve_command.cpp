@@ -118,6 +118,14 @@ int runServe(const Args& args) {
     net::ServerOptions server_options;
     server_options.host = config->server.listen.host;
     server_options.port = config->server.listen.port;
+    const auto& limits = config->server.limits;
+    server_options.max_connections = limits.max_connections;
+    server_options.max_header_bytes = limits.max_header_bytes;
+    server_options.max_header_line_bytes = limits.max_header_line_bytes;
+    server_options.max_body_bytes = limits.max_body_bytes;
+    server_options.header_timeout = std::chrono::seconds(limits.header_timeout_seconds);
+    server_options.body_timeout = std::chrono::seconds(limits.body_timeout_seconds);
+    server_options.idle_timeout = std::chrono::seconds(limits.idle_timeout_seconds);
     auto server = net::makeHttpServer(server_options, handler);
     try {
         server->start();

@@ -15,6 +15,18 @@ struct ListenAddress {
     std::uint16_t port = 0;  // 1..65535
 };
 
+// What one client may send and hold, enforced by the HTTP server as the bytes arrive and before
+// anything is authenticated (net::ServerOptions; README, Security).
+struct ServerLimits {
+    std::size_t max_connections = 512;          // open at once; one more gets 503
+    std::size_t max_header_bytes = 32 << 10;    // request line and all headers together; 431
+    std::size_t max_header_line_bytes = 8 << 10;  // one header line (431) or the request line (414)
+    std::size_t max_body_bytes = 1 << 20;       // 413, at once for a declared length, as chunks arrive otherwise
+    unsigned header_timeout_seconds = 10;       // from a request's first byte to the end of its headers
+    unsigned body_timeout_seconds = 30;         // for a request body to arrive and an answer to be taken
+    unsigned idle_timeout_seconds = 30;         // a kept-alive connection waiting for its next request
+};
+
 struct ServerConfig {
     ListenAddress listen;
     // Distinguishes this Forgelink instance in the hidden comment marker; empty = not set.
@@ -24,6 +36,7 @@ struct ServerConfig {
     // The built web console (absolute); empty = the default beside the binary
     // (<bin>/../share/forgelink/console). A missing directory is not an error: the API serves alone.
     std::string console_dir;
+    ServerLimits limits;
 };
 
 struct StoreConfig {

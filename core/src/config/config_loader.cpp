@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 
 #include "config/closest_match.hpp"
 #include "config/yaml_structure.hpp"
@@ -393,8 +394,35 @@ void readListen(Validator& v, const Validator::Entry& entry, ListenAddress& out)
     out.port = static_cast<std::uint16_t>(number);
 }
 
+void readLimits(Validator& v, const Validator::Entry& section, ServerLimits& out) {
+    auto e = v.mapping(section.value, section.where(), "server.limits",
+                       {"max_connections", "max_header_bytes", "max_header_line_bytes", "max_body_bytes",
+                        "header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds"});
+    const auto read = [&](const char* key, long long min, long long max, auto& field) {
+        if (auto* entry = find(e, key))
+            if (auto value = v.integer(*entry, std::string("server.limits.") + key, min, max))
+                field = static_cast<std::remove_reference_t<decltype(field)>>(*value);
+    };
+    read("max_connections", 1, 65536, out.max_connections);
+    read("max_header_bytes", 1024, 1 << 20, out.max_header_bytes);
+    read("max_header_line_bytes", 256, 1 << 20, out.max_header_line_bytes);
+    read("max_body_bytes", 1024, 1LL << 30, out.max_body_bytes);
+    read("header_timeout_seconds", 1, 3600, out.header_timeout_seconds);
+    read("body_timeout_seconds", 1, 3600, out.body_timeout_seconds);
+    read("idle_timeout_seconds", 1, 3600, out.idle_timeout_seconds);
+    auto* line = find(e, "max_header_line_bytes");
+    if (!line) out.max_header_line_bytes = std::min(out.max_header_line_bytes, out.max_header_bytes);
+    if (out.max_header_line_bytes > out.max_header_bytes) {
+        v.error(line->valueMark(),
+                "'server.limits.max_header_line_bytes' (" + std::to_string(out.max_header_line_bytes) +
+                    ") is larger than 'server.limits.max_header_bytes' (" + std::to_string(out.max_header_bytes) +
+                    "), which bounds all header lines together; lower it or raise max_header_bytes");
+    }
+}
+
 void readServer(Validator& v, const Validator::Entry& section, Config& config) {
-    auto e = v.mapping(section.value, section.where(), "server", {"listen", "instance_id", "listing_cache_mb", "console_dir"});
+    auto e = v.mapping(section.value, section.where(), "server", {"listen", "instance_id", "listing_cache_mb", "console_dir",
+                                                                "limits"});
     if (section.value.IsMap() && !find(e, "listen"))
         v.missing(section.keyMark(), "server", "listen", "the address to serve on, like 127.0.0.1:8080");
     if (auto* listen = find(e, "listen")) readListen(v, *listen, config.server.listen);
@@ -421,6 +449,7 @@ void readServer(Validator& v, const Validator::Entry& section, Config& config) {
                 config.server.console_dir = resolved;
         }
     }
+    if (auto* limits = find(e, "limits")) readLimits(v, *limits, config.server.limits);
 }
 
 void readStore(Validator& v, const Validator::Entry& section, Config& config) {

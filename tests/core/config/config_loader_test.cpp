@@ -165,6 +165,53 @@ TEST(ConfigLoader, ConsoleDirIsAPathRelativeToTheFile) {
     EXPECT_FALSE(typo.ok());
 }
 
+TEST(ConfigLoader, ServerLimitsHaveSafeDefaultsAndAreChecked) {
+    const auto defaults = parse(kValid).config->server.limits;
+    EXPECT_EQ(defaults.max_connections, 512u);
+    EXPECT_EQ(defaults.max_header_bytes, 32768u);
+    EXPECT_EQ(defaults.max_header_line_bytes, 8192u);
+    EXPECT_EQ(defaults.max_body_bytes, 1048576u);
+    EXPECT_EQ(defaults.header_timeout_seconds, 10u);
+    EXPECT_EQ(defaults.body_timeout_seconds, 30u);
+    EXPECT_EQ(defaults.idle_timeout_seconds, 30u);
+    const std::string rest = kValid.substr(kValid.find("store:"));
+    auto set = parse("server:\n  listen: 127.0.0.1:8080\n  limits:\n    max_connections: 64\n    max_header_bytes: 4096\n"
+                     "    max_body_bytes: ${BODY}\n    header_timeout_seconds: 5\n    body_timeout_seconds: 7\n"
+                     "    idle_timeout_seconds: 9\n" + rest,
+                     {{"BODY", "2048"}});
+    ASSERT_TRUE(set.ok()) << ::testing::PrintToString(messages(set));
+    const auto& limits = set.config->server.limits;
+    EXPECT_EQ(limits.max_connections, 64u);
+    EXPECT_EQ(limits.max_header_bytes, 4096u);
+    EXPECT_EQ(limits.max_header_line_bytes, 4096u) << "an unset line limit follows a lower total";
+    EXPECT_EQ(limits.max_body_bytes, 2048u);
+    EXPECT_EQ(limits.header_timeout_seconds, 5u);
+    EXPECT_EQ(limits.body_timeout_seconds, 7u);
+    EXPECT_EQ(limits.idle_timeout_seconds, 9u);
+
+    auto bad = parse("server:\n  listen: 127.0.0.1:8080\n  limits:\n    max_connections: 0\n    max_header_bytes: 10\n"
+                     "    max_body_bytes: 1MB\n    idle_timeout_seconds: -1\n    max_header_lines: 3\n" + rest);
+    EXPECT_TRUE(hasError(bad, "f.yaml:4:22: 'server.limits.max_connections': expected an integer from 1 to 65536, got '0'"))
+        << ::testing::PrintToString(messages(bad));
+    EXPECT_TRUE(hasError(bad, "f.yaml:5:23: 'server.limits.max_header_bytes': expected an integer from 1024 to 1048576, "
+                              "got '10'"));
+    EXPECT_TRUE(hasError(bad, "f.yaml:6:21: 'server.limits.max_body_bytes': expected an integer from 1024 to 1073741824, "
+                              "got '1MB'"));
+    EXPECT_TRUE(hasError(bad, "f.yaml:7:27: 'server.limits.idle_timeout_seconds': expected an integer from 1 to 3600, "
+                              "got '-1'"));
+    bool named_unknown = false;
+    for (const auto& message : messages(bad))
+        named_unknown |= message.rfind("f.yaml:8:5: ", 0) == 0 && message.find("max_header_lines") != std::string::npos;
+    EXPECT_TRUE(named_unknown) << ::testing::PrintToString(messages(bad));
+
+    auto line_over_total = parse("server:\n  listen: 127.0.0.1:8080\n  limits:\n    max_header_bytes: 4096\n"
+                                 "    max_header_line_bytes: 8192\n" + rest);
+    EXPECT_TRUE(hasError(line_over_total, "f.yaml:5:28: 'server.limits.max_header_line_bytes' (8192) is larger than "
+                                          "'server.limits.max_header_bytes' (4096), which bounds all header lines "
+                                          "together; lower it or raise max_header_bytes"))
+        << ::testing::PrintToString(messages(line_over_total));
+}
+
 TEST(ConfigLoader, MissingRequiredKeysPointAtTheParent) {
     auto r = parse("server:\n  instance_id: a\nstore:\n  driver: sqlite\nsecrets: {}\n");
     EXPECT_TRUE(hasError(r, "f.yaml:1:1: missing required key 'server.listen': the address to serve on, like "
