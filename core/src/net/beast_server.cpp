@@ -557,6 +557,7 @@ private:
     void answerError(const Failure& failure, const Headers& extra = {}) {
         Headers headers = extra;
         headers.emplace_back("Content-Type", "application/json");
+        headers.emplace_back("X-Content-Type-Options", "nosniff");
         // The request's body (if any) was not read: the connection cannot carry another request.
         send(failure.status, headers, std::make_shared<const std::string>(errorBody(failure.code, failure.message)),
              false);
