@@ -35,7 +35,6 @@ export function RepositoryChooser({
   const report = permission.report;
   useEffect(() => {
     if (provider && repository && report) onChoice({ provider, repository, report });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [report]);
 
   if (settings.length === 0) {

@@ -2,6 +2,7 @@
 import { useId, type ReactNode, type InputHTMLAttributes, type SelectHTMLAttributes } from 'react';
 import { ApiError } from '../lib/api';
 import { causesOfError, missingScopes } from '../lib/errors';
+import { sentence } from '../lib/format';
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -68,10 +69,10 @@ export function ErrorText({ error }: { error: unknown }) {
                   Fix:{' '}
                   {cause.fix.url ? (
                     <a href={cause.fix.url} target="_blank" rel="noreferrer noopener">
-                      {cause.fix.text}
+                      {sentence(cause.fix.text)}
                     </a>
                   ) : (
-                    cause.fix.text
+                    sentence(cause.fix.text)
                   )}
                 </span>
               </>

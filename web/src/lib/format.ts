@@ -137,3 +137,8 @@ export function slugify(name: string): string {
 export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 8) : '';
 }
+
+/** A message from the API as a sentence: capital first letter. */
+export function sentence(text: string): string {
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}

@@ -31,7 +31,6 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
     setData(null);
     void run(false);
     return () => controller.current?.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
 
   const reload = useCallback(() => run(true), [run]);

@@ -59,7 +59,6 @@ function BuildRow({ projectId, build, tick }: { projectId: number; build: Build;
   const pending = detail.data?.deliveries.some((d) => d.state === 'pending' || d.state === 'in_flight');
   useEffect(() => {
     if (pending) void detail.reload();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [tick]);
   const b = detail.data?.build ?? build;
   return (
@@ -116,13 +115,11 @@ function Builds({ projectId }: { projectId: number }) {
   // New builds appear without a click while only the newest page is shown.
   useEffect(() => {
     if (tick > 0 && tick % 2 === 0 && builds.length <= PAGE) void load(null, true, true);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [tick]);
   useEffect(() => {
     void load(null, true);
     const timer = setInterval(() => setTick((t) => t + 1), REFRESH_MS);
     return () => clearInterval(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [projectId]);
 
   return (

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { NavLink, Outlet, useLocation, useOutletContext, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
 import type { ProviderInfo, ProviderSettings, Team } from '../lib/types';
-import { bannerMessage, providerLabel, tokenHealth } from '../lib/format';
+import { bannerMessage, providerLabel, sentence, tokenHealth } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 import { useSession } from '../session';
 import { ErrorBox, Progress } from '../components/ui';
@@ -104,10 +104,10 @@ export function TeamLayout() {
             <p>
               {b.fix.url ? (
                 <a href={b.fix.url} target="_blank" rel="noreferrer noopener">
-                  {b.fix.message}
+                  {sentence(b.fix.message)}
                 </a>
               ) : (
-                b.fix.message
+                sentence(b.fix.message)
               )}
             </p>
           )}

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, NavLink, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
 import type { ProviderSettings } from '../lib/types';
-import { plural, providerLabel, tokenHealth } from '../lib/format';
+import { plural, providerLabel, sentence, tokenHealth } from '../lib/format';
 import { Button, ErrorText, Field, Notice, Progress } from '../components/ui';
 import { useTeam } from './TeamLayout';
 
@@ -24,10 +24,10 @@ function Findings({ s }: { s: ProviderSettings }) {
           <p className="fix">
             {s.health.fix.url ? (
               <a href={s.health.fix.url} target="_blank" rel="noreferrer noopener">
-                {s.health.fix.message}
+                {sentence(s.health.fix.message)}
               </a>
             ) : (
-              s.health.fix.message
+              sentence(s.health.fix.message)
             )}
           </p>
         )}

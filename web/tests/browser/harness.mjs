@@ -301,13 +301,6 @@ export async function world(name, scenario, hostOptions = {}) {
 export async function signIn(page, origin, forge = 'GitLab', path = '/') {
   await page.goto(origin + path, { waitUntil: 'networkidle0' });
   await waitForText(page, 'Sign in to Forgelink');
-  const providers = await page.evaluate(() => fetch('/api/v1/auth/providers').then((r) => r.status));
-  if (providers === 404) {
-    // A host without GET /api/v1/auth/providers (CONSOLE-CONTRACT item 2 not landed yet): the
-    // sign-in page cannot offer the buttons; start the same OAuth flow at its URL.
-    await page.goto(`${origin}/auth/${forge.toLowerCase()}/login?redirect=/`, { waitUntil: 'networkidle0' });
-    return;
-  }
   await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle0' }), clickText(page, `Continue with ${forge}`)]);
 }
 
