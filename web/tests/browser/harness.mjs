@@ -189,7 +189,8 @@ export async function newPage(browser, { width = 1200, height = 900, context } =
   const page = await ctx.newPage();
   openPages.push(page);
   await page.setViewport({ width, height });
-  page.setDefaultTimeout(20000);
+  // Generous: CI runs these beside the whole suite on two cores.
+  page.setDefaultTimeout(45000);
   page.consoleErrors = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') page.consoleErrors.push(msg.text());
@@ -207,7 +208,7 @@ export async function screenshot(page, name) {
 }
 
 /** Waits until the page shows `text` (anywhere in the body's visible text). */
-export async function waitForText(page, text, timeout = 20000) {
+export async function waitForText(page, text, timeout = 45000) {
   try {
     await page.waitForFunction((t) => document.body && document.body.innerText.includes(t), { timeout }, text);
   } catch (e) {

@@ -52,7 +52,7 @@ test('connect, see builds and their deliveries, disconnect', async () => {
   });
   assert.equal(build.status, 202, JSON.stringify(build.json));
   await page.reload({ waitUntil: 'networkidle0' });
-  await page.waitForFunction(() => document.querySelectorAll('.deliveries .badge-done').length === 2, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelectorAll('.deliveries .badge-done').length === 2, { timeout: 60000 });
   const first = await page.$eval('.build', (el) => el.innerText);
   assert.match(first, /Changes detected/);
   assert.match(first, /Commit status “forgelink” on af5b1326/);
@@ -67,7 +67,7 @@ test('connect, see builds and their deliveries, disconnect', async () => {
   });
   assert.equal(second.status, 202);
   await clickText(page, 'Refresh');
-  await page.waitForFunction(() => /Retrying/.test(document.querySelector('.build')?.innerText ?? ''), { timeout: 40000 });
+  await page.waitForFunction(() => /Retrying/.test(document.querySelector('.build')?.innerText ?? ''), { timeout: 60000 });
   const newest = await page.$eval('.build', (el) => el.innerText);
   assert.match(newest, /#\d+\s+In progress/);
   assert.match(newest, /next attempt (in|\d)/);
