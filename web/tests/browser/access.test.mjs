@@ -72,6 +72,13 @@ test('a member reads settings but cannot change them; nobody reaches another tea
   await bob.goto(`${w.origin}/teams/alpha`, { waitUntil: 'networkidle0' });
   await waitForText(bob, 'No projects yet');
   assert.ok(!(await bob.evaluate(() => document.body.innerText)).includes('Create a new project'));
+  // A project of Alpha: Bob sees it, but cannot connect or disconnect its repository.
+  const alphaProject = await w.host.api('POST', '/api/v1/teams/alpha/projects', { name: 'Alpha site' });
+  assert.equal(alphaProject.status, 201);
+  await bob.goto(`${w.origin}/teams/alpha/projects/${alphaProject.json.project.id}`, { waitUntil: 'networkidle0' });
+  await waitForText(bob, 'Only team owners can connect or disconnect the repository.');
+  const projectButtons = await bob.$$eval('main button', (els) => els.map((b) => b.innerText.trim()));
+  assert.ok(!projectButtons.includes('Connect Git repository'), projectButtons.join(', '));
   assertCleanConsole(assert, bob);
 
   // Alice is not in Bravo: the page says not found, and so does the API.
@@ -81,6 +88,15 @@ test('a member reads settings but cannot change them; nobody reaches another tea
   assert.equal(apiStatus, 404);
   const teams = await alice.evaluate(() => fetch('/api/v1/teams').then((r) => r.json()));
   assert.deepEqual(teams.items.map((t) => t.slug), ['alpha']);
+  // Nor Bravo's projects, even by id under her own team's address.
+  const bravoProject = await w.host.api('POST', '/api/v1/teams/bravo/projects', { name: 'Bravo secret' });
+  assert.equal(bravoProject.status, 201);
+  const bravoId = bravoProject.json.project.id;
+  await alice.goto(`${w.origin}/teams/alpha/projects/${bravoId}`, { waitUntil: 'networkidle0' });
+  await waitForText(alice, 'Project not found');
+  assert.ok(!(await alice.evaluate(() => document.body.innerText)).includes('Bravo secret'));
+  assert.equal(await alice.evaluate((id) => fetch(`/api/v1/projects/${id}`).then((r) => r.status), bravoId), 404);
+  assert.equal(await alice.evaluate((id) => fetch(`/api/v1/projects/${id}/builds`).then((r) => r.status), bravoId), 404);
   assertCleanConsole(assert, alice);
   await screenshot(alice, 'other-team-not-found');
 });
