@@ -8,6 +8,13 @@
 
 namespace forgelink::service {
 
+namespace {
+// A refusal about one field of the body: details.field names it, so a form shows the message beside it.
+ApiError fieldError(const std::string& code, const std::string& field, const std::string& message) {
+    return ApiError(400, code, message, {{"field", field}});
+}
+}  // namespace
+
 nlohmann::json parseJsonBody(const net::ServerRequest& request) {
     const std::string* type = request.header("Content-Type");
     const std::string media =
@@ -88,7 +95,7 @@ void ObjectReader::allowOnly(std::initializer_list<std::string_view> known) cons
         if (!found) {
             std::string list;
             for (auto name : known) list += (list.empty() ? "" : ", ") + std::string(name);
-            throw badRequest("unknown_field", "unknown field '" + path(key) + "'; expected only: " + list);
+            throw fieldError("unknown_field", path(key), "unknown field \'" + path(key) + "'; expected only: " + list);
         }
     }
 }
@@ -103,7 +110,7 @@ bool ObjectReader::has(std::string_view field) const { return find(field) != nul
 
 std::string ObjectReader::requiredString(std::string_view field) const {
     auto value = optionalString(field);
-    if (!value) throw badRequest("missing_field", "field '" + path(field) + "' is required (a string)");
+    if (!value) throw fieldError("missing_field", path(field), "field \'" + path(field) + "' is required (a string)");
     return *value;
 }
 
@@ -111,7 +118,7 @@ std::optional<std::string> ObjectReader::optionalString(std::string_view field) 
     const auto* value = find(field);
     if (value == nullptr) return std::nullopt;
     if (!value->is_string())
-        throw badRequest("wrong_type", "field '" + path(field) + "' must be a string, got " + describeType(*value));
+        throw fieldError("wrong_type", path(field), "field \'" + path(field) + "' must be a string, got " + describeType(*value));
     return value->get<std::string>();
 }
 
@@ -120,11 +127,11 @@ std::optional<std::int64_t> ObjectReader::optionalInteger(std::string_view field
     if (value == nullptr) return std::nullopt;
     if (value->is_number_unsigned()) {
         if (value->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
-            throw badRequest("out_of_range", "field '" + path(field) + "' is too large");
+            throw fieldError("out_of_range", path(field), "field \'" + path(field) + "' is too large");
         return static_cast<std::int64_t>(value->get<std::uint64_t>());
     }
     if (!value->is_number_integer())
-        throw badRequest("wrong_type", "field '" + path(field) + "' must be an integer, got " + describeType(*value));
+        throw fieldError("wrong_type", path(field), "field \'" + path(field) + "' must be an integer, got " + describeType(*value));
     return value->get<std::int64_t>();
 }
 
@@ -132,7 +139,7 @@ std::optional<ObjectReader> ObjectReader::optionalObject(std::string_view field)
     const auto* value = find(field);
     if (value == nullptr) return std::nullopt;
     if (!value->is_object())
-        throw badRequest("wrong_type", "field '" + path(field) + "' must be an object, got " + describeType(*value));
+        throw fieldError("wrong_type", path(field), "field \'" + path(field) + "' must be an object, got " + describeType(*value));
     return ObjectReader(*value, path(field));
 }
 

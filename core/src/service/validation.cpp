@@ -6,6 +6,10 @@
 namespace forgelink::service {
 
 namespace {
+// A refusal about one field of the body: details.field names it, so a form shows the message beside it.
+ApiError fieldError(const std::string& code, const std::string& field, const std::string& message) {
+    return ApiError(400, code, message, {{"field", field}});
+}
 bool hasControl(std::string_view text) {
     for (unsigned char c : text)
         if (c < 0x20 || c == 0x7f) return true;
@@ -17,14 +21,14 @@ void checkSlug(const std::string& field, const std::string& slug) {
     bool ok = !slug.empty() && slug.size() <= 63 && slug.front() != '-';
     for (char c : slug) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
     if (!ok)
-        throw badRequest("invalid_value", "field '" + field +
+        throw fieldError("invalid_value", field, "field \'" + field +
                                               "' must be 1 to 63 lower-case letters, digits or '-', not starting "
                                               "with '-'");
 }
 
 void checkName(const std::string& field, const std::string& name) {
     if (name.empty() || name.size() > 200 || hasControl(name))
-        throw badRequest("invalid_value", "field '" + field + "' must be 1 to 200 characters without control characters");
+        throw fieldError("invalid_value", field, "field \'" + field + "' must be 1 to 200 characters without control characters");
 }
 
 std::string slugFrom(std::string_view name) {
@@ -48,7 +52,7 @@ std::string checkSha(const std::string& field, const std::string& sha) {
         ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
         lower += c;
     }
-    if (!ok) throw badRequest("invalid_value", "field '" + field + "' must be a full commit SHA: 40 hexadecimal digits");
+    if (!ok) throw fieldError("invalid_value", field, "field \'" + field + "' must be a full commit SHA: 40 hexadecimal digits");
     return lower;
 }
 
@@ -56,16 +60,16 @@ void checkHttpUrl(const std::string& field, const std::string& url) {
     auto parsed = net::parseUrl(url);
     bool ok = parsed && (parsed->scheme == "http" || parsed->scheme == "https") && !parsed->host.empty() &&
               url.size() <= 2048 && !hasControl(url) && url.find(' ') == std::string::npos;
-    if (!ok) throw badRequest("invalid_value", "field '" + field + "' must be an absolute http:// or https:// URL");
+    if (!ok) throw fieldError("invalid_value", field, "field \'" + field + "' must be an absolute http:// or https:// URL");
     if (!parsed->userinfo.empty())
-        throw badRequest("invalid_value", "field '" + field + "' must not carry credentials (user:password@)");
+        throw fieldError("invalid_value", field, "field \'" + field + "' must not carry credentials (user:password@)");
 }
 
 void checkRef(const std::string& field, const std::string& ref) {
     bool ok = !ref.empty() && ref.size() <= 255 && !hasControl(ref) && ref.front() != '-' &&
               ref.find("..") == std::string::npos;
     for (char c : ref) ok = ok && c != ' ' && c != '~' && c != '^' && c != ':' && c != '?' && c != '*' && c != '[' && c != '\\';
-    if (!ok) throw badRequest("invalid_value", "field '" + field + "' must be a Git branch name");
+    if (!ok) throw fieldError("invalid_value", field, "field \'" + field + "' must be a Git branch name");
 }
 
 }  // namespace forgelink::service

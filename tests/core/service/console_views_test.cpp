@@ -138,5 +138,24 @@ TEST_F(ConsoleViews, DeliveriesLinkToTheStatusTargetAndTheComment) {
     EXPECT_TRUE(saw_status && saw_comment) << shown.text;
 }
 
+TEST_F(ConsoleViews, ARefusedFieldIsNamedForTheForm) {
+    auto slug = call("POST", "/api/v1/teams", {{"slug", "Not A Slug"}});
+    EXPECT_EQ(slug.status, 400);
+    EXPECT_EQ(slug.body["error"]["details"]["field"], "slug") << slug.text;
+    auto missing = call("POST", "/api/v1/teams", {{"name", "No slug"}});
+    EXPECT_EQ(missing.body["error"]["details"]["field"], "slug") << missing.text;
+    auto unknown = call("POST", "/api/v1/teams", {{"slug", "ok"}, {"colour", "red"}});
+    EXPECT_EQ(unknown.body["error"]["details"]["field"], "colour") << unknown.text;
+    createTeam("fields");
+    auto url = call("PUT", "/api/v1/teams/fields/providers/gitlab", {{"token", kBotToken}, {"base_url", "ftp://x"}});
+    EXPECT_EQ(url.status, 400);
+    EXPECT_EQ(url.body["error"]["details"]["field"], "base_url") << url.text;
+    auto type = call("PUT", "/api/v1/teams/fields/providers/gitlab", {{"token", 5}});
+    EXPECT_EQ(type.body["error"]["details"]["field"], "token") << type.text;
+    auto json = raw("POST", "/api/v1/teams", "{", {{"Authorization", std::string("Bearer ") + kAdminToken},
+                                                   {"Content-Type", "application/json"}});
+    EXPECT_FALSE(json.body["error"].contains("details")) << "not about one field";
+}
+
 }  // namespace
 }  // namespace forgelink::service::testing
