@@ -447,6 +447,26 @@ TEST_F(TokenCheck, MissingTokenSourcesAreInputOrUsageErrors) {
     EXPECT_NE(no_file.err.find("/nonexistent/token: cannot read"), std::string::npos) << no_file.err;
 }
 
+// A token with LF or ESC reached the plugin (and the forge's headers); now it is refused first.
+TEST_F(TokenCheck, TokensWithControlCharactersAreRefusedWithoutEchoingThem) {
+    for (const std::string token : {"good-token\nX-Evil: SECRETPART", "good\x1b[2JSECRETPART", "good SECRETPART"}) {
+        auto r = run(kBin, args({"--token-env", "FL_TEST_TOKEN"}), {{"FL_TEST_TOKEN", token}});
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        EXPECT_NE(r.err.find("environment variable FL_TEST_TOKEN: the token must be 1 to 4096 printable ASCII"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_EQ(r.err.find("SECRETPART"), std::string::npos);
+        EXPECT_EQ(r.out.find("SECRETPART"), std::string::npos);
+    }
+    TempDir dir;
+    auto file = dir.write("token", "good-token\r\nX-Evil: 1\n");
+    auto r = run(kBin, args({"--token-file", file, "--json"}));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(json::parse(r.out)["error"]["code"], "token_invalid");
+    // Surrounding whitespace (a final newline) is still trimmed, as from a file.
+    EXPECT_EQ(run(kBin, args({"--token-env", "FL_TEST_TOKEN"}), {{"FL_TEST_TOKEN", "good-token\n"}}).exit_code, 0);
+}
+
 TEST_F(TokenCheck, UnknownProviderAndMissingBaseUrl) {
     auto r = run(kBin, {"token", "check", "--provider", "nosuchforge", "--base-url", "https://f.example",
                         "--plugin-path", kPluginDir, "--token-env", "T"},

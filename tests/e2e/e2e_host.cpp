@@ -108,8 +108,14 @@ void Host::writeConfig() {
          << "store:\n  driver: sqlite\n  path: forgelink.db\n"
          << "secrets:\n  key_file: secret.key\n"
          << "plugins:\n  paths: [\"" << FORGELINK_PLUGIN_DIR << "\"]\n  required: [gitlab, github]\n";
-    if (!options_.gitlab_base_url.empty())
+    // forge-sim listens on 127.0.0.1, which the host refuses by default: allowed explicitly here.
+    if (options_.allow_loopback_forges) {
+        yaml << "providers:\n  gitlab:\n";
+        if (!options_.gitlab_base_url.empty()) yaml << "    base_url: " << options_.gitlab_base_url << "\n";
+        yaml << "    allowed_hosts: [127.0.0.1]\n  github:\n    allowed_hosts: [127.0.0.1]\n";
+    } else if (!options_.gitlab_base_url.empty()) {
         yaml << "providers:\n  gitlab:\n    base_url: " << options_.gitlab_base_url << "\n";
+    }
     yaml << "feedback:\n  status_context: forgelink\n  comment: true\n";
     if (options_.admin_tokens_in_env) yaml << "admin:\n  tokens_env: E2E_ADMIN_TOKENS\n";
     else yaml << "admin:\n  tokens_file: admin-tokens\n";

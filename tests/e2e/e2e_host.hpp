@@ -45,6 +45,9 @@ struct HostOptions {
     std::string gitlab_base_url;             // providers.gitlab.base_url; empty = none configured
     bool admin_tokens_in_env = false;        // admin.tokens_env instead of admin.tokens_file
     std::string instance_id = "e2e";
+    // providers.gitlab/github.allowed_hosts: [127.0.0.1], since forge-sim runs on loopback, which
+    // the host refuses to reach by default (SSRF). False: the default policy.
+    bool allow_loopback_forges = true;
 };
 
 struct ApiReply {

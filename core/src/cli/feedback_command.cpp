@@ -5,6 +5,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
 #include "cli/provider_session.hpp"
+#include "cli/terminal_text.hpp"
 
 namespace forgelink::cli {
 
@@ -54,7 +55,7 @@ int runFeedback(const Args& args) {
         try {
             comment_body = readFile(values["comment-file"].as<std::string>());
         } catch (const std::exception& e) {
-            std::cerr << "forgelink feedback: " << e.what() << "\n";
+            std::cerr << "forgelink feedback: " << terminalSafe(e.what()) << "\n";
             return exit_invalid_input;
         }
     }
@@ -89,8 +90,8 @@ int runFeedback(const Args& args) {
                             {"already_current", published->already_current}}},
                           {"comments", nlohmann::json::array()}};
     if (!session->json())
-        std::cout << "status " << status.context << " on " << status.repository << "@" << status.sha << ": "
-                  << published->forge_state << (published->already_current ? " (already current)" : "") << "\n";
+        std::cout << "status " << terminalSafe(status.context) << " on " << terminalSafe(status.repository) << "@" << terminalSafe(status.sha)
+                  << ": " << terminalSafe(published->forge_state) << (published->already_current ? " (already current)" : "") << "\n";
 
     if (values.count("comment-file")) {
         std::vector<std::string> numbers;
@@ -118,8 +119,8 @@ int runFeedback(const Args& args) {
                                            {"action", std::string(toString(comment->action))},
                                            {"comment_id", comment->comment_id}});
                 if (!session->json())
-                    std::cout << "comment on !" << number << ": " << toString(comment->action) << " (id "
-                              << comment->comment_id << ")\n";
+                    std::cout << "comment on !" << terminalSafe(number) << ": " << toString(comment->action) << " (id "
+                              << terminalSafe(comment->comment_id) << ")\n";
             } else {
                 out["ok"] = false;
                 out["comments"].push_back({{"merge_request", number}, {"ok", false}, {"error", toJson(comment.error())}});

@@ -7,13 +7,14 @@
 namespace forgelink::cli {
 
 struct HostServicesPool::Entry {
+    std::unique_ptr<net::HttpClient> client;  // one per provider: its own limits and connection pools
     std::unique_ptr<Transport> transport;
     std::unique_ptr<common::JsonLogger> logger;
     HostServices services;
 };
 
-HostServicesPool::HostServicesPool(const config::Config* config, LogLevel log_level)
-    : config_(config), log_level_(log_level), client_(net::makeHttpClient()) {}
+HostServicesPool::HostServicesPool(const config::Config* config, LogLevel log_level, Reach reach)
+    : config_(config), log_level_(log_level), reach_(reach) {}
 
 HostServicesPool::~HostServicesPool() = default;
 
@@ -22,8 +23,25 @@ HostServices& HostServicesPool::servicesFor(const std::string& provider_name) {
     auto& entry = entries_[provider_name];
     if (!entry) {
         entry = std::make_unique<Entry>();
-        entry->transport = net::makePolicyTransport(*client_, metrics_, provider_name);
         entry->logger = std::make_unique<common::JsonLogger>("provider." + provider_name, &std::cerr, log_level_);
+        net::ClientLimits limits;
+        const config::ProviderConfig* provider = nullptr;
+        if (config_ != nullptr) {
+            limits.max_answer_bytes = config_->forge.max_answer_mb << 20;
+            if (auto it = config_->providers.find(provider_name); it != config_->providers.end()) provider = &it->second;
+        }
+        const bool listed = provider != nullptr && !provider->allowed_hosts.empty();
+        if (reach_ == Reach::public_or_allowed || listed) {
+            limits.hosts = std::make_shared<common::HostPolicy>(listed ? provider->allowed_hosts
+                                                                       : std::vector<std::string>{});
+            limits.config_key = "providers." + provider_name + ".allowed_hosts";
+            auto* logger = entry->logger.get();
+            limits.note_unreachable = [logger](const std::string& reason) {
+                logger->log(LogLevel::warn, "forge unreachable or not allowed: " + reason);
+            };
+        }
+        entry->client = net::makeHttpClient(net::ProxySettings::fromEnvironment(), std::move(limits));
+        entry->transport = net::makePolicyTransport(*entry->client, metrics_, provider_name);
         entry->services.transport = entry->transport.get();
         entry->services.logger = entry->logger.get();
         if (config_ != nullptr) {

@@ -18,8 +18,17 @@ namespace forgelink::cli {
 
 class HostServicesPool : public plugin::HostServicesFactory {
 public:
+    // Whom the host's forge requests may reach.
+    enum class Reach {
+        // serve: base URLs come from team owners; only public addresses unless
+        // providers.NAME.allowed_hosts lists more (SSRF), and one error for every unreachable URL.
+        public_or_allowed,
+        // the CLI's provider verbs: the operator typed the URL on their own machine; anything,
+        // unless the configuration given sets providers.NAME.allowed_hosts.
+        anything_unless_configured,
+    };
     // `config` may be null (no configuration file): providers then get no options.
-    HostServicesPool(const config::Config* config, LogLevel log_level);
+    HostServicesPool(const config::Config* config, LogLevel log_level, Reach reach = Reach::public_or_allowed);
     ~HostServicesPool() override;
 
     HostServices& servicesFor(const std::string& provider_name) override;
@@ -29,8 +38,8 @@ private:
     struct Entry;
     const config::Config* config_;
     LogLevel log_level_;
+    Reach reach_;
     net::Metrics metrics_;
-    std::unique_ptr<net::HttpClient> client_;
     std::mutex mutex_;
     std::map<std::string, std::unique_ptr<Entry>> entries_;
 };

@@ -6,6 +6,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/host_services.hpp"
 #include "cli/json_output.hpp"
+#include "cli/terminal_text.hpp"
 
 namespace forgelink::cli {
 
@@ -37,7 +38,8 @@ int runPlugins(const Args& args) {
     if (values.count("plugin-path")) cli_paths = values["plugin-path"].as<std::vector<std::string>>();
     const auto paths = choosePluginPaths(cli_paths, config ? &*config : nullptr);
 
-    HostServicesPool services(config ? &*config : nullptr, LogLevel::warn);
+    HostServicesPool services(config ? &*config : nullptr, LogLevel::warn,
+                              HostServicesPool::Reach::anything_unless_configured);
     plugin::Registry registry(services);
     for (const auto& path : paths) registry.load(path);
     const auto plugins = registry.plugins();
@@ -53,18 +55,18 @@ int runPlugins(const Args& args) {
     } else {
         if (plugins.empty()) {
             std::cout << "no plugins loaded; searched:";
-            for (const auto& p : paths) std::cout << " " << p;
+            for (const auto& p : paths) std::cout << " " << terminalSafe(p);
             if (paths.empty()) std::cout << " (no default plugin directory exists)";
             std::cout << "\n";
         }
         for (const auto& p : plugins) {
-            std::cout << p.name << " " << p.version << "  ABI " << p.abi_version << "  capabilities: ";
+            std::cout << terminalSafe(p.name) << " " << terminalSafe(p.version) << "  ABI " << p.abi_version << "  capabilities: ";
             const auto caps = plugin::capabilityNames(p.capabilities);
             for (std::size_t i = 0; i < caps.size(); ++i) std::cout << (i ? ", " : "") << caps[i];
             if (caps.empty()) std::cout << "(none)";
-            std::cout << "\n  " << p.path << "\n";
+            std::cout << "\n  " << terminalSafe(p.path) << "\n";
         }
-        for (const auto& r : refusals) std::cerr << "refused: " << r.message << "\n";
+        for (const auto& r : refusals) std::cerr << "refused: " << terminalSafe(r.message) << "\n";
     }
     return refusals.empty() ? exit_ok : exit_refused;
 }

@@ -5,6 +5,7 @@
 
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
+#include "cli/terminal_text.hpp"
 #include "common/strings.hpp"
 
 namespace forgelink::cli {
@@ -25,12 +26,12 @@ void addProviderOptions(po::options_description& options) {
 
 void printErrorText(const std::string& command, const std::string& provider, const Error& error) {
     std::cerr << "forgelink " << command << ": " << provider << ": " << toString(error.kind);
-    if (!error.code.empty()) std::cerr << " (" << error.code << ")";
+    if (!error.code.empty()) std::cerr << " (" << terminalSafe(error.code) << ")";
     if (error.http_status != 0) std::cerr << " [HTTP " << error.http_status << "]";
-    std::cerr << ": " << error.message << "\n";
+    std::cerr << ": " << terminalSafe(error.message) << "\n";
     if (!error.missing_scopes.empty()) {
         std::cerr << "  missing scopes:";
-        for (const auto& s : error.missing_scopes) std::cerr << " " << s;
+        for (const auto& s : error.missing_scopes) std::cerr << " " << terminalSafe(s);
         std::cerr << "\n";
     }
     if (error.retry_after) std::cerr << "  retry after " << error.retry_after->count() << " s\n";
@@ -103,7 +104,7 @@ std::unique_ptr<ProviderSession> ProviderSession::open(const po::variables_map& 
                                                   "token_unavailable"));
             return nullptr;
         }
-        token = value;
+        token = std::string(common::trim(value));  // `export T=$(cat file)` keeps no newline, other ways may
     } else {
         const auto path = values["token-file"].as<std::string>();
         try {
@@ -119,12 +120,24 @@ std::unique_ptr<ProviderSession> ProviderSession::open(const po::variables_map& 
             return nullptr;
         }
     }
+    // A token with CR or LF would add headers to every forge request; never echo it.
+    if (!common::isValidToken(token)) {
+        exit_code = session->report(makeError(
+            ErrorKind::invalid_input,
+            std::string(has_env ? "environment variable " + values["token-env"].as<std::string>()
+                                : "token file " + values["token-file"].as<std::string>()) +
+                ": the token must be 1 to " + std::to_string(common::kMaxTokenLength) +
+                " printable ASCII characters (no spaces, control characters or non-ASCII)",
+            "token_invalid"));
+        return nullptr;
+    }
     session->credentials_ = Credentials{base_url, token};
 
     std::vector<std::string> cli_paths;
     if (values.count("plugin-path")) cli_paths = values["plugin-path"].as<std::vector<std::string>>();
     const auto paths = choosePluginPaths(cli_paths, config);
-    session->services_ = std::make_unique<HostServicesPool>(config, LogLevel::warn);
+    session->services_ = std::make_unique<HostServicesPool>(config, LogLevel::warn,
+                                                           HostServicesPool::Reach::anything_unless_configured);
     session->registry_ = std::make_unique<plugin::Registry>(*session->services_);
     for (const auto& path : paths) session->registry_->load(path);
 

@@ -4,32 +4,33 @@
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
 #include "cli/provider_session.hpp"
+#include "cli/terminal_text.hpp"
 
 namespace forgelink::cli {
 
 namespace {
 
 void printToken(const std::string& provider, const TokenInfo& t) {
-    std::cout << "token accepted by " << provider << " at " << t.instance << "\n";
-    std::cout << "  user:     " << t.identity.username;
-    if (!t.identity.name.empty()) std::cout << " (" << t.identity.name << ")";
-    if (!t.identity.id.empty()) std::cout << ", id " << t.identity.id;
+    std::cout << "token accepted by " << provider << " at " << terminalSafe(t.instance) << "\n";
+    std::cout << "  user:     " << terminalSafe(t.identity.username);
+    if (!t.identity.name.empty()) std::cout << " (" << terminalSafe(t.identity.name) << ")";
+    if (!t.identity.id.empty()) std::cout << ", id " << terminalSafe(t.identity.id);
     if (t.identity.bot) std::cout << ", bot";
     std::cout << "\n  kind:     " << toString(t.kind) << "\n  scopes:   ";
-    for (std::size_t i = 0; i < t.scopes.size(); ++i) std::cout << (i ? ", " : "") << t.scopes[i];
+    for (std::size_t i = 0; i < t.scopes.size(); ++i) std::cout << (i ? ", " : "") << terminalSafe(t.scopes[i]);
     if (t.scopes.empty()) std::cout << "(none reported)";
-    std::cout << "\n  expires:  " << (t.expires_at ? *t.expires_at : "never (or not reported)");
+    std::cout << "\n  expires:  " << (t.expires_at ? terminalSafe(*t.expires_at) : "never (or not reported)");
     if (t.days_until_expiry) std::cout << " (in " << *t.days_until_expiry << " days)";
     std::cout << "\n";
     if (t.bound_to)
-        std::cout << "  bound to: " << t.bound_to->kind << " " << t.bound_to->full_path << " (id " << t.bound_to->id
+        std::cout << "  bound to: " << terminalSafe(t.bound_to->kind) << " " << terminalSafe(t.bound_to->full_path) << " (id " << terminalSafe(t.bound_to->id)
                   << ")\n";
     if (t.role) {
         std::cout << "  role:     " << toString(*t.role);
-        if (!t.role_label.empty()) std::cout << " (" << t.role_label << ")";
+        if (!t.role_label.empty()) std::cout << " (" << terminalSafe(t.role_label) << ")";
         std::cout << "\n";
     }
-    for (const auto& w : t.warnings) std::cout << "  warning:  " << w.code << ": " << w.message << "\n";
+    for (const auto& w : t.warnings) std::cout << "  warning:  " << terminalSafe(w.code) << ": " << terminalSafe(w.message) << "\n";
 }
 
 }  // namespace

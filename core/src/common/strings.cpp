@@ -63,6 +63,13 @@ std::string escapeControls(std::string_view text) {
     return out;
 }
 
+bool isValidToken(std::string_view token) noexcept {
+    if (token.empty() || token.size() > kMaxTokenLength) return false;
+    for (char c : token)
+        if (c < 0x21 || c > 0x7e) return false;
+    return true;
+}
+
 std::string urlDecode(std::string_view text, bool plus_as_space) {
     std::string out;
     out.reserve(text.size());

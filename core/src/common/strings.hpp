@@ -29,6 +29,12 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 // text from a server or a forge can neither send escape sequences nor forge extra output lines.
 // Everything else, UTF-8 included, is kept. JSON output needs none of this (its writer escapes).
 std::string escapeControls(std::string_view text);
+// The longest forge token accepted (GitLab and GitHub tokens are far shorter; OAuth access
+// tokens of other forges can be JWTs of a few KB).
+inline constexpr std::size_t kMaxTokenLength = 4096;
+// A token the host may put in a header: 1 to kMaxTokenLength printable ASCII characters
+// (0x21..0x7E), so no space, control character (CR, LF, NUL, ESC) or non-ASCII byte.
+bool isValidToken(std::string_view token) noexcept;
 // 1 to 18 decimal digits and nothing else (no sign, space or '+'): their value; else nullopt.
 std::optional<std::int64_t> parseDigits(std::string_view text) noexcept;
 

@@ -37,6 +37,8 @@ struct ServerConfig {
     // (<bin>/../share/forgelink/console). A missing directory is not an error: the API serves alone.
     std::string console_dir;
     ServerLimits limits;
+    // Whether people signed in through a forge may create teams (admins always may).
+    bool allow_user_team_creation = false;
 };
 
 struct StoreConfig {
@@ -63,8 +65,16 @@ struct OAuthConfig {
 
 struct ProviderConfig {
     std::string base_url;
+    // Hosts the host may reach for this provider (names, *.wildcards, IPs, CIDR ranges; see
+    // common/host_policy.hpp). Empty: any host whose addresses are all public.
+    std::vector<std::string> allowed_hosts;
     std::optional<OAuthConfig> oauth;
     std::map<std::string, std::string> options;
+};
+
+// How the host reads forge answers.
+struct ForgeConfig {
+    std::size_t max_answer_mb = 8;  // the largest answer read; reading stops past it
 };
 
 struct FeedbackConfig {
@@ -89,6 +99,7 @@ struct Config {
     SecretsConfig secrets;
     PluginsConfig plugins;
     std::map<std::string, ProviderConfig> providers;
+    ForgeConfig forge;
     FeedbackConfig feedback;
     AdminConfig admin;
     LoggingConfig logging;

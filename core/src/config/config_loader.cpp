@@ -14,6 +14,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "common/host_policy.hpp"
 #include "config/closest_match.hpp"
 #include "config/yaml_structure.hpp"
 
@@ -421,8 +422,8 @@ void readLimits(Validator& v, const Validator::Entry& section, ServerLimits& out
 }
 
 void readServer(Validator& v, const Validator::Entry& section, Config& config) {
-    auto e = v.mapping(section.value, section.where(), "server", {"listen", "instance_id", "listing_cache_mb", "console_dir",
-                                                                "limits"});
+    auto e = v.mapping(section.value, section.where(), "server",
+                       {"listen", "instance_id", "listing_cache_mb", "console_dir", "limits", "allow_user_team_creation"});
     if (section.value.IsMap() && !find(e, "listen"))
         v.missing(section.keyMark(), "server", "listen", "the address to serve on, like 127.0.0.1:8080");
     if (auto* listen = find(e, "listen")) readListen(v, *listen, config.server.listen);
@@ -450,6 +451,16 @@ void readServer(Validator& v, const Validator::Entry& section, Config& config) {
         }
     }
     if (auto* limits = find(e, "limits")) readLimits(v, *limits, config.server.limits);
+    if (auto* teams = find(e, "allow_user_team_creation"))
+        if (auto value = v.boolean(*teams, "server.allow_user_team_creation"))
+            config.server.allow_user_team_creation = *value;
+}
+
+void readForge(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "forge", {"max_answer_mb"});
+    if (auto* answer = find(e, "max_answer_mb"))
+        if (auto value = v.integer(*answer, "forge.max_answer_mb", 1, 1024))
+            config.forge.max_answer_mb = static_cast<std::size_t>(*value);
 }
 
 void readStore(Validator& v, const Validator::Entry& section, Config& config) {
@@ -565,7 +576,8 @@ void readProviders(Validator& v, const Validator::Entry& section, Config& config
         const std::string name = key.Scalar();
         const std::string path = "providers." + name;
         const Node& body = it->second;
-        auto e = v.mapping(body, body.IsNull() ? key.Mark() : body.Mark(), path, {"base_url", "oauth", "options"});
+        auto e = v.mapping(body, body.IsNull() ? key.Mark() : body.Mark(), path,
+                           {"base_url", "allowed_hosts", "oauth", "options"});
         if (!body.IsMap()) continue;
         ProviderConfig provider;
         if (auto* url = find(e, "base_url")) {
@@ -575,8 +587,22 @@ void readProviders(Validator& v, const Validator::Entry& section, Config& config
                 else
                     provider.base_url = *value;
             }
-        } else {
-            v.missing(key.Mark(), path, "base_url", "the forge instance's root URL, like https://forge.example.com");
+        } else if (!find(e, "allowed_hosts")) {
+            // Without a default base URL each team gives its own; allowed_hosts alone then says where.
+            v.missing(key.Mark(), path, "base_url",
+                      "the forge instance's root URL, like https://forge.example.com (or only allowed_hosts, "
+                      "when each team gives its own base URL)");
+        }
+        if (auto* hosts = find(e, "allowed_hosts"); hosts && !hosts->value.IsNull()) {
+            const auto entries = v.stringList(*hosts, path + ".allowed_hosts");
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                if (auto problem = common::HostPolicy::entryProblem(entries[i]); !problem.empty()) {
+                    v.error(hosts->valueMark(), "'" + path + ".allowed_hosts[" + std::to_string(i) + "]': " + problem +
+                                                    ", got '" + entries[i] + "'");
+                } else {
+                    provider.allowed_hosts.push_back(entries[i]);
+                }
+            }
         }
         if (auto* oauth = find(e, "oauth")) {
             if (!oauth->value.IsNull()) readOAuth(v, *oauth, name, provider);
@@ -681,7 +707,8 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
             return result;
         }
         auto e = v.mapping(root, top, "",
-                           {"server", "store", "secrets", "plugins", "providers", "feedback", "admin", "logging"});
+                           {"server", "store", "secrets", "plugins", "providers", "forge", "feedback", "admin",
+                            "logging"});
         if (root.IsMap()) {
             if (auto* s = find(e, "server")) readServer(v, *s, config);
             else v.missing(top, "", "server", "the listen address");
@@ -691,6 +718,7 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
             else v.missing(top, "", "secrets", "key_env or key_file for the key that seals stored secrets");
             if (auto* s = find(e, "plugins"); s && !s->value.IsNull()) readPlugins(v, *s, config);
             if (auto* s = find(e, "providers")) readProviders(v, *s, config);
+            if (auto* s = find(e, "forge"); s && !s->value.IsNull()) readForge(v, *s, config);
             if (auto* s = find(e, "feedback"); s && !s->value.IsNull()) readFeedback(v, *s, config);
             if (auto* s = find(e, "admin"); s && !s->value.IsNull()) readAdmin(v, *s, config);
             if (auto* s = find(e, "logging"); s && !s->value.IsNull()) readLogging(v, *s, config);

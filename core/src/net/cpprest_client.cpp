@@ -1,10 +1,17 @@
 // The cpprestsdk adapter behind HttpClient: one attempt, no policy. Everything cpprestsdk-specific
 // about calling out stays in this file (PITFALLS: archived upstream, keep it replaceable).
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <cstring>
 #include <optional>
+#include <stdexcept>
+#include <vector>
 
 #include <cpprest/http_client.h>
 
@@ -28,6 +35,34 @@ Error transientError(std::string message, std::string code) {
     return makeError(ErrorKind::transient, std::move(message), std::move(code));
 }
 
+// RFC 9110 5.6.2: a method and a header name are tokens.
+bool isToken(std::string_view text) {
+    if (text.empty()) return false;
+    for (char c : text) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// Whatever built the request (a plugin, the admin CLI), a CR or LF in a header would end it and
+// start another (header injection: a token saved with "\r\nX-Evil: 1" sent X-Evil everywhere), and a
+// NUL cuts it short. Returns what is wrong, naming the header but never showing its value.
+std::string headerProblem(const HttpRequest& request) {
+    if (!isToken(request.method)) return "the method is not an HTTP token";
+    for (const auto& [name, value] : request.headers) {
+        if (!isToken(name))
+            return "a header name is not an HTTP token (" + std::to_string(name.size()) +
+                   " bytes, with a space, separator or control character)";
+        for (char c : value) {
+            if (c == '\r' || c == '\n' || c == '\0')
+                return "the value of header '" + name + "' contains a CR, LF or NUL character";
+        }
+    }
+    return {};
+}
+
 // The outcome of one request, shared with the pplx continuation: after a deadline the
 // continuation may still run, after execute() has returned.
 struct Pending {
@@ -38,19 +73,86 @@ struct Pending {
     std::string failure;       // cpprestsdk's message (fixed texts without URLs)
     int failure_errno = 0;
     bool cancelled = false;
+    std::atomic<bool> too_large{false};  // set by the progress handler on a cpprestsdk thread
 };
+
+// Every address `host` resolves to (an IP literal is its own); empty when it does not resolve.
+std::vector<common::IpAddress> resolve(const std::string& host, std::uint16_t port) {
+    std::vector<common::IpAddress> out;
+    if (auto literal = common::IpAddress::parse(host)) return {*literal};
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return out;
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+        common::IpAddress address;
+        if (a->ai_family == AF_INET) {
+            const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+            std::memcpy(address.bytes.data(), &in->sin_addr, 4);
+        } else if (a->ai_family == AF_INET6) {
+            const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+            std::memcpy(address.bytes.data(), &in6->sin6_addr, 16);
+            address.v6 = true;
+        } else {
+            continue;
+        }
+        out.push_back(address);
+    }
+    freeaddrinfo(found);
+    return out;
+}
 
 class CpprestClient final : public HttpClient {
 public:
-    explicit CpprestClient(ProxySettings proxy) : proxy_(std::move(proxy)) {}
+    CpprestClient(ProxySettings proxy, ClientLimits limits) : proxy_(std::move(proxy)), limits_(std::move(limits)) {}
 
     Result<HttpResponse> execute(const HttpRequest& request, std::chrono::steady_clock::time_point deadline) override {
+        auto result = attempt(request, deadline);
+        if (!result.ok() && limits_.hosts && result.error().kind == ErrorKind::transient &&
+            result.error().code != "deadline_exceeded") {
+            // One error for every base URL without an answer: refused by the policy, unresolvable,
+            // closed port, TLS failure. The reason goes to the operator's log only.
+            if (limits_.note_unreachable) limits_.note_unreachable(result.error().message);
+            const auto url = parseUrl(request.url);
+            return transientError(request.method + " " + describeUrl(request.url) + ": no answer from " +
+                                      (url ? url->origin() : std::string("the forge")) +
+                                      ": unreachable, or its address is not allowed (" + limits_.config_key + ")",
+                                  "forge_unreachable");
+        }
+        return result;
+    }
+
+private:
+    Result<HttpResponse> attempt(const HttpRequest& request, std::chrono::steady_clock::time_point deadline) {
         const auto started = std::chrono::steady_clock::now();
-        const auto url = parseUrl(request.url);
+        auto url = parseUrl(request.url);
         const std::string where = request.method + " " + describeUrl(request.url);
         if (!url || (url->scheme != "http" && url->scheme != "https")) {
             return makeError(ErrorKind::invalid_input,
                              where + ": not an absolute http:// or https:// URL", "invalid_url");
+        }
+        // The authority the forge expects in Host when the connection goes to a checked address.
+        std::string host_header;
+        if (limits_.hosts) {
+            const auto addresses = resolve(url->host, url->port);
+            if (addresses.empty()) return transientError(where + ": cannot resolve " + url->host, "dns_failed");
+            if (!limits_.hosts->allows(url->host, addresses)) {
+                std::string list;
+                for (const auto& a : addresses) list += (list.empty() ? "" : ", ") + a.toString();
+                return transientError(where + ": " + url->host + " (" + list + ") is not allowed by " + limits_.config_key,
+                                      "host_not_allowed");
+            }
+            // Plain http without a proxy: connect to the address just checked, so a second DNS
+            // answer cannot point elsewhere (rebinding).
+            if (url->scheme == "http" && proxy_.proxyFor(url->withoutQuery()).empty() &&
+                !common::IpAddress::parse(url->host)) {
+                host_header = url->host + (url->explicit_port && url->port != 80 ? ":" + std::to_string(url->port) : "");
+                url->host = addresses.front().toString();
+            }
+        }
+        if (auto problem = headerProblem(request); !problem.empty()) {
+            return makeError(ErrorKind::invalid_input, where + ": refused before sending: " + problem, "invalid_header");
         }
         if (started >= deadline) {
             return transientError(where + ": deadline exceeded before the request was sent", "deadline_exceeded");
@@ -68,6 +170,7 @@ public:
         if (!request.body.empty()) {
             message.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
         }
+        if (!host_header.empty() && !findHeader(request.headers, "Host")) message.headers()["Host"] = host_header;
         for (const auto& [name, value] : request.headers) {
             // cpprestsdk frames the body itself.
             if (common::iequals(name, "Content-Length") || common::iequals(name, "Transfer-Encoding")) continue;
@@ -80,9 +183,24 @@ public:
 
         pplx::cancellation_token_source cancel;
         auto pending = std::make_shared<Pending>();
+        const std::size_t limit = limits_.max_answer_bytes;
+        // cpprestsdk calls this between reads of the body; throwing ends the request there, so no
+        // more than `limit` plus one read (64 KB, or one chunk of a chunked answer) is taken in.
+        message.set_progress_handler([pending, limit](web::http::message_direction::direction direction,
+                                                      utility::size64_t bytes) {
+            if (direction == web::http::message_direction::download && bytes > limit) {
+                pending->too_large = true;
+                throw std::length_error("answer too large");
+            }
+        });
         try {
             http->request(message, cancel.get_token())
-                .then([](web::http::http_response response) {
+                .then([pending, limit, cancel](web::http::http_response response) {
+                    if (response.headers().content_length() > limit) {
+                        pending->too_large = true;
+                        cancel.cancel();  // closes the connection without reading the body
+                        throw std::length_error("answer too large");
+                    }
                     return response.extract_vector().then([response](std::vector<unsigned char> body) {
                         HttpResponse out;
                         out.status = response.status_code();
@@ -126,6 +244,12 @@ public:
                                       std::to_string(allowed.count()) + " ms; the request was cancelled",
                                   "deadline_exceeded");
         }
+        if (pending->too_large) {
+            return makeError(ErrorKind::invalid_input,
+                             where + ": the answer is larger than " + describeBytes(limit) +
+                                 " (forge.max_answer_mb); reading stopped there",
+                             "answer_too_large");
+        }
         if (pending->response) return std::move(*pending->response);
         if (pending->cancelled) {
             return transientError(where + ": the request was cancelled", "deadline_exceeded");
@@ -133,7 +257,11 @@ public:
         return classifyFailure(where, *url, pending->failure, pending->failure_errno);
     }
 
-private:
+    static std::string describeBytes(std::size_t bytes) {
+        if (bytes % (std::size_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+        return std::to_string(bytes) + " bytes";
+    }
+
     Error classifyFailure(const std::string& where, const Url& url, const std::string& failure, int error_number) const {
         const std::string detail = common::redact(failure);
         const std::string proxy = proxy_.proxyFor(url.withoutQuery());
@@ -194,12 +322,15 @@ private:
     }
 
     ProxySettings proxy_;
+    ClientLimits limits_;
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<client::http_client>> clients_;
 };
 
 }  // namespace
 
-std::unique_ptr<HttpClient> makeHttpClient(ProxySettings proxy) { return std::make_unique<CpprestClient>(std::move(proxy)); }
+std::unique_ptr<HttpClient> makeHttpClient(ProxySettings proxy, ClientLimits limits) {
+    return std::make_unique<CpprestClient>(std::move(proxy), std::move(limits));
+}
 
 }  // namespace forgelink::net

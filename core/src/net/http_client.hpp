@@ -4,8 +4,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+
+#include "common/host_policy.hpp"
 
 #include "forgelink/result.hpp"
 #include "forgelink/transport.hpp"
@@ -30,6 +34,27 @@ public:
                                          std::chrono::steady_clock::time_point deadline) = 0;
 };
 
-std::unique_ptr<HttpClient> makeHttpClient(ProxySettings proxy = ProxySettings::fromEnvironment());
+// The largest forge answer read by default (forge.max_answer_mb): a 100-project page of a
+// listing is about 250 KB.
+inline constexpr std::size_t kDefaultMaxAnswerBytes = std::size_t{8} << 20;
+
+struct ClientLimits {
+    // The body of an answer may not be longer: a longer one is refused (invalid_input,
+    // "answer_too_large") as soon as its Content-Length says so or once that much has been read;
+    // reading stops there and the connection is closed.
+    std::size_t max_answer_bytes = kDefaultMaxAnswerBytes;
+    // When set, the host of every request is resolved and each of its addresses checked against
+    // this policy before connecting (a plain http:// request then connects to the checked address;
+    // https:// and proxied requests are resolved again by cpprestsdk or the proxy), and every
+    // failure without an answer (refused, unresolvable, unreachable, TLS) is one transient error,
+    // "forge_unreachable", naming `config_key`: no port-scan oracle for whoever typed the URL.
+    std::shared_ptr<const common::HostPolicy> hosts;
+    std::string config_key;  // "providers.gitlab.allowed_hosts"
+    // Receives the real reason behind a forge_unreachable error, for the operator's log.
+    std::function<void(const std::string&)> note_unreachable;
+};
+
+std::unique_ptr<HttpClient> makeHttpClient(ProxySettings proxy = ProxySettings::fromEnvironment(),
+                                           ClientLimits limits = {});
 
 }  // namespace forgelink::net

@@ -124,9 +124,12 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
     body.allowOnly({"token", "base_url"});
     Credentials credentials;
     credentials.token = body.requiredString("token");
-    if (credentials.token.empty() || credentials.token.size() > 4096 ||
-        common::trim(credentials.token).size() != credentials.token.size())
-        throw badRequest("invalid_value", "field 'token' must be 1 to 4096 characters without surrounding spaces");
+    // Checked before any plugin sees it: a CR/LF would inject headers into every forge request,
+    // a NUL or ESC only failed later as a misleading 502. The value is never echoed.
+    if (!common::isValidToken(credentials.token))
+        throw badRequest("invalid_value", "field 'token' must be 1 to " + std::to_string(common::kMaxTokenLength) +
+                                              " printable ASCII characters (no spaces, control characters or "
+                                              "non-ASCII); forge tokens are like that");
     if (auto base_url = body.optionalString("base_url")) {
         credentials.base_url = *base_url;
     } else if (auto it = config_.providers.find(name); it != config_.providers.end()) {

@@ -48,6 +48,12 @@ bool ApiService::mayCreateTeams(const Principal& who) const {
 }
 
 net::ServerResponse ApiService::createTeam(Call& call) {
+    // A team lets its owner point the host at any base URL its policy allows: who may make one is
+    // the operator's choice (server.allow_user_team_creation), admins only by default.
+    if (!call.principal->admin && !config_.server.allow_user_team_creation)
+        throw ApiError(403, "team_creation_disabled",
+                       "only admins create teams on this host; an admin can create one and add you as its owner "
+                       "(server.allow_user_team_creation is off)");
     const auto json = parseJsonBody(call.request);
     ObjectReader body(json);
     body.allowOnly({"slug", "name"});

@@ -109,7 +109,7 @@ TEST(ConfigLoader, UnknownKeySuggestsTheNearestOne) {
     EXPECT_TRUE(hasError(nested, "f.yaml:8:3: unknown key 'feedback.status_contxt'; did you mean 'status_context'?"));
     auto far = parse(kValid + "database: x\n");
     EXPECT_TRUE(hasError(far, "f.yaml:7:1: unknown key 'database'; expected one of: server, store, secrets, "
-                              "plugins, providers, feedback, admin, logging"));
+                              "plugins, providers, forge, feedback, admin, logging"));
 }
 
 TEST(ConfigLoader, WrongTypesNameWhatWasExpected) {
@@ -222,7 +222,32 @@ TEST(ConfigLoader, MissingRequiredKeysPointAtTheParent) {
                             "'secrets.key_file' (where the key that seals stored secrets comes from)"));
     auto provider = parse(kValid + "providers:\n  example:\n    options: {}\n");
     EXPECT_TRUE(hasError(provider, "f.yaml:8:3: missing required key 'providers.example.base_url': the forge "
-                                   "instance's root URL, like https://forge.example.com"));
+                                   "instance's root URL, like https://forge.example.com (or only allowed_hosts, "
+                                   "when each team gives its own base URL)"));
+}
+
+TEST(ConfigLoader, AllowedHostsTeamCreationAndAnswerSize) {
+    auto r = parse("server:\n  listen: 127.0.0.1:8080\n  allow_user_team_creation: true\n"
+                   "store:\n  path: x.db\nsecrets:\n  key_env: K\n"
+                            "providers:\n  example:\n    allowed_hosts: [127.0.0.1, '*.corp.example', 10.0.0.0/8]\n"
+                            "forge:\n  max_answer_mb: 2\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_TRUE(r.config->server.allow_user_team_creation);
+    EXPECT_EQ(r.config->providers.at("example").allowed_hosts,
+              (std::vector<std::string>{"127.0.0.1", "*.corp.example", "10.0.0.0/8"}));
+    EXPECT_TRUE(r.config->providers.at("example").base_url.empty());
+    EXPECT_EQ(r.config->forge.max_answer_mb, 2u);
+
+    auto defaults = parse(kValid);
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_FALSE(defaults.config->server.allow_user_team_creation);
+    EXPECT_EQ(defaults.config->forge.max_answer_mb, 8u);
+
+    auto bad = parse(kValid + "providers:\n  example:\n    allowed_hosts: [http://x.example, 10.0.0.0/40]\n"
+                              "forge:\n  max_answer_mb: 0\n");
+    EXPECT_TRUE(hasError(bad, "f.yaml:9:20: 'providers.example.allowed_hosts[0]': expected an IP address or a CIDR "
+                              "range like 10.0.0.0/8 or fd00::/8, got 'http://x.example'"));
+    EXPECT_TRUE(hasError(bad, "f.yaml:11:18: 'forge.max_answer_mb': expected an integer from 1 to 1024, got '0'"));
 }
 
 TEST(ConfigLoader, ReportsAllErrorsAtOnceSortedByPosition) {

@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <thread>
 
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
@@ -151,6 +157,101 @@ TEST(HttpClient, NoProxyHostGoesDirect) {
     ASSERT_TRUE(result.ok()) << result.error().message;
     EXPECT_EQ(result->body, "direct");
     EXPECT_TRUE(proxy.requests().empty());
+}
+
+// A token saved with "\r\nX-Evil: injected" was sent as a second header on every forge request.
+TEST(HttpClient, HeadersWithCrLfOrNulAreRefusedBeforeSending) {
+    test::ScriptedServer server([](const test::RecordedRequest&) { return test::ScriptedReply{test::httpReply(200, "ok")}; });
+    auto client = makeHttpClient(direct());
+    const std::vector<Headers> hostile = {
+        {{"PRIVATE-TOKEN", "glpat-x\r\nX-Evil: injected"}},
+        {{"Authorization", "Bearer a\nX-Evil: injected"}},
+        {{"Authorization", std::string("Bearer a\0b", 10)}},
+        {{"X-Evil\r\nX-Other", "1"}},
+        {{"Bad Name", "1"}},
+    };
+    for (const auto& headers : hostile) {
+        HttpRequest request;
+        request.url = server.baseUrl() + "/api/v4/user";
+        request.headers = headers;
+        const auto result = client->execute(request, in(5s));
+        ASSERT_FALSE(result.ok()) << headers[0].first;
+        EXPECT_EQ(result.error().kind, ErrorKind::invalid_input);
+        EXPECT_EQ(result.error().code, "invalid_header");
+        EXPECT_NE(result.error().message.find("refused before sending"), std::string::npos) << result.error().message;
+        EXPECT_EQ(result.error().message.find("injected"), std::string::npos) << "never echo the value";
+    }
+    HttpRequest method;
+    method.method = "GET /x HTTP/1.1\r\nX-Evil: 1\r\n\r\nGET";
+    method.url = server.baseUrl() + "/";
+    EXPECT_FALSE(client->execute(method, in(5s)).ok());
+    EXPECT_TRUE(server.requests().empty()) << "nothing may reach the forge";
+
+    HttpRequest fine;
+    fine.url = server.baseUrl() + "/api/v4/user";
+    fine.headers = {{"PRIVATE-TOKEN", "glpat-abc_DEF-123"}, {"X-Tab", "a\tb"}};
+    ASSERT_TRUE(client->execute(fine, in(5s)).ok());
+    EXPECT_EQ(server.requests().size(), 1u);
+}
+
+// A 300 MB answer took the host to 1.6 GB: reading now stops at the bound, whatever the framing.
+TEST(HttpClient, AnswersLargerThanTheBoundAreRefusedWithoutReadingThemWhole) {
+    ClientLimits limits;
+    limits.max_answer_bytes = 1 << 20;
+    auto client = makeHttpClient(direct(), limits);
+
+    // A Content-Length beyond the bound: refused before the body is read.
+    test::ScriptedServer declared([](const test::RecordedRequest&) {
+        return test::ScriptedReply{"HTTP/1.1 200 OK\r\nContent-Length: 300000000\r\n\r\n" + std::string(1000, 'x')};
+    });
+    HttpRequest request;
+    request.url = declared.baseUrl() + "/big";
+    auto result = client->execute(request, in(10s));
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, ErrorKind::invalid_input);
+    EXPECT_EQ(result.error().code, "answer_too_large");
+    EXPECT_NE(result.error().message.find("larger than 1 MiB (forge.max_answer_mb)"), std::string::npos)
+        << result.error().message;
+
+    // No length, chunked or until the connection closes, served without end: the client stops
+    // reading near the bound and closes the connection, so the server cannot send much more.
+    for (const bool chunked : {true, false}) {
+        std::atomic<std::size_t> sent{0};
+        int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        ASSERT_EQ(::listen(listener, 1), 0);
+        socklen_t length = sizeof address;
+        ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+        std::thread server([&, listener] {
+            const int fd = ::accept(listener, nullptr, nullptr);
+            const timeval two_seconds{2, 0};  // a client that stops reading without closing ends it too
+            ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &two_seconds, sizeof two_seconds);
+            char buffer[4096];
+            (void)!::recv(fd, buffer, sizeof buffer, 0);
+            const std::string head = chunked ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                             : "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+            (void)!::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+            const std::string piece = chunked ? "4000\r\n" + std::string(0x4000, 'y') + "\r\n" : std::string(0x4000, 'y');
+            while (sent < (std::size_t{300} << 20)) {
+                const auto n = ::send(fd, piece.data(), piece.size(), MSG_NOSIGNAL);
+                if (n <= 0) break;
+                sent += static_cast<std::size_t>(n);
+            }
+            ::close(fd);
+        });
+        HttpRequest streaming;
+        streaming.url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/endless";
+        auto answer = client->execute(streaming, in(20s));
+        server.join();
+        ::close(listener);
+        ASSERT_FALSE(answer.ok()) << (chunked ? "chunked" : "until close");
+        EXPECT_EQ(answer.error().code, "answer_too_large") << answer.error().message;
+        // The bound, one read, and what the two sockets' buffers hold.
+        EXPECT_LT(sent.load(), std::size_t{12} << 20) << (chunked ? "chunked" : "until close");
+    }
 }
 
 }  // namespace

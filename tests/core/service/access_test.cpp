@@ -103,7 +103,19 @@ TEST_F(Access, AnotherTeamLooksLikeNothing) {
     EXPECT_EQ(call("GET", "/api/v1/teams/team-a").status, 200);  // still there
 }
 
+// Any signed-in person could create a team and so choose base URLs for the host to fetch (SSRF).
+TEST_F(Access, OnlyAdminsCreateTeamsUnlessTheConfigurationAllowsPeopleTo) {
+    auto refused = asUser(outsider_, "POST", "/api/v1/teams", {{"slug", "carols"}});
+    EXPECT_EQ(refused.status, 403) << refused.text;
+    EXPECT_EQ(refused.body["error"]["code"], "team_creation_disabled");
+    EXPECT_NE(refused.body["error"]["message"].get<std::string>().find("server.allow_user_team_creation"),
+              std::string::npos);
+    EXPECT_EQ(call("GET", "/api/v1/teams/carols").status, 404);
+    EXPECT_EQ(call("POST", "/api/v1/teams", {{"slug", "by-admin"}}).status, 201);
+}
+
 TEST_F(Access, PeopleCreateTeamsTheyOwn) {
+    config_.server.allow_user_team_creation = true;
     auto created = asUser(outsider_, "POST", "/api/v1/teams", {{"slug", "carols"}});
     ASSERT_EQ(created.status, 201) << created.text;
     EXPECT_EQ(created.body["team"]["role"], "owner");

@@ -79,6 +79,31 @@ TEST_F(ProvidersProjects, ProviderSettingsInputIsValidated) {
     EXPECT_EQ(browse.body["error"]["code"], "unsupported");
 }
 
+// A token with CR/LF was saved and injected a header into every forge request; NUL, LF or ESC
+// gave a misleading 502. Each is a 400 naming the field, without the value, and nothing is sent.
+TEST_F(ProvidersProjects, TokensMustBePrintableAsciiOfBoundedLength) {
+    createTeam("docs");
+    sim_->clearRequests();
+    const std::vector<std::string> hostile = {
+        std::string(kBotToken) + "\r\nX-Evil: injected", std::string("glpat-nul\0SECRETPART", 20), "glpat-lf\nSECRETPART",
+        "glpat-esc\x1b[2JSECRETPART", "glpat-space SECRETPART", "glpat-\xc3\xa9SECRETPART", std::string(4097, 'a'),
+        ""};
+    for (const auto& token : hostile) {
+        auto put = call("PUT", "/api/v1/teams/docs/providers/gitlab", {{"token", token}});
+        EXPECT_EQ(put.status, 400) << put.text;
+        EXPECT_EQ(put.body["error"]["code"], "invalid_value");
+        const std::string message = put.body["error"]["message"];
+        EXPECT_NE(message.find("field 'token' must be 1 to 4096 printable ASCII characters"), std::string::npos)
+            << message;
+        EXPECT_EQ(put.text.find("SECRETPART"), std::string::npos) << "never echo the token";
+        EXPECT_EQ(put.text.find("X-Evil"), std::string::npos);
+    }
+    EXPECT_TRUE(sim_->requests().empty()) << sim_->requests().dump();
+    EXPECT_EQ(call("GET", "/api/v1/teams/docs/providers/gitlab").status, 404);
+    EXPECT_EQ(call("PUT", "/api/v1/teams/docs/providers/gitlab", {{"token", std::string(4096, 'a')}}).status, 422)
+        << "4096 characters is still a token the forge may judge";
+}
+
 TEST_F(ProvidersProjects, BrowsingUsesTheTeamsToken) {
     createTeam("docs");
     auto before = call("GET", "/api/v1/teams/docs/providers/gitlab/repositories");
