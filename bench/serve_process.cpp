@@ -56,7 +56,9 @@ ServeProcess::ServeProcess(const BenchContext& context, const std::filesystem::p
          << "plugins:\n  paths: [\"" << context_.pluginDir().string() << "\"]\n  required: [gitlab, github]\n"
          << "admin:\n  tokens_file: admin-tokens\n";
     if (!options.gitlab_base_url.empty())
-        yaml << "providers:\n  gitlab:\n    base_url: " << options.gitlab_base_url << "\n";
+        // forge-sim is on loopback, which serve refuses to reach unless allowed_hosts lists it.
+        yaml << "providers:\n  gitlab:\n    base_url: " << options.gitlab_base_url
+             << "\n    allowed_hosts: [127.0.0.1]\n";
     yaml << "feedback:\n  status_context: forgelink\n  comment: true\n"
          << "logging:\n  level: " << options.log_level << "\n";
 }

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "cli/exit_code.hpp"
-#include "cli/terminal_text.hpp"
+#include "common/strings.hpp"
 
 namespace forgelink::cli {
 
@@ -72,7 +72,7 @@ namespace forgelink::cli {
 std::optional<config::Config> loadConfigOrReport(const std::string& path) {
     auto result = config::loadConfig(path);
     if (!result.ok()) {
-        for (const auto& error : result.errors) std::cerr << terminalSafe(error.toString()) << "\n";
+        for (const auto& error : result.errors) std::cerr << common::escapeControls(error.toString()) << "\n";
         std::cerr << result.errors.size() << (result.errors.size() == 1 ? " problem" : " problems") << " in "
                   << path << "\n";
         return std::nullopt;

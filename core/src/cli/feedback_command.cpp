@@ -5,7 +5,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
 #include "cli/provider_session.hpp"
-#include "cli/terminal_text.hpp"
+#include "common/strings.hpp"
 
 namespace forgelink::cli {
 
@@ -55,7 +55,7 @@ int runFeedback(const Args& args) {
         try {
             comment_body = readFile(values["comment-file"].as<std::string>());
         } catch (const std::exception& e) {
-            std::cerr << "forgelink feedback: " << terminalSafe(e.what()) << "\n";
+            std::cerr << "forgelink feedback: " << common::escapeControls(e.what()) << "\n";
             return exit_invalid_input;
         }
     }
@@ -90,8 +90,8 @@ int runFeedback(const Args& args) {
                             {"already_current", published->already_current}}},
                           {"comments", nlohmann::json::array()}};
     if (!session->json())
-        std::cout << "status " << terminalSafe(status.context) << " on " << terminalSafe(status.repository) << "@" << terminalSafe(status.sha)
-                  << ": " << terminalSafe(published->forge_state) << (published->already_current ? " (already current)" : "") << "\n";
+        std::cout << "status " << common::escapeControls(status.context) << " on " << common::escapeControls(status.repository) << "@" << common::escapeControls(status.sha)
+                  << ": " << common::escapeControls(published->forge_state) << (published->already_current ? " (already current)" : "") << "\n";
 
     if (values.count("comment-file")) {
         std::vector<std::string> numbers;
@@ -119,8 +119,8 @@ int runFeedback(const Args& args) {
                                            {"action", std::string(toString(comment->action))},
                                            {"comment_id", comment->comment_id}});
                 if (!session->json())
-                    std::cout << "comment on !" << terminalSafe(number) << ": " << toString(comment->action) << " (id "
-                              << terminalSafe(comment->comment_id) << ")\n";
+                    std::cout << "comment on !" << common::escapeControls(number) << ": " << toString(comment->action) << " (id "
+                              << common::escapeControls(comment->comment_id) << ")\n";
             } else {
                 out["ok"] = false;
                 out["comments"].push_back({{"merge_request", number}, {"ok", false}, {"error", toJson(comment.error())}});

@@ -4,7 +4,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
 #include "cli/provider_session.hpp"
-#include "cli/terminal_text.hpp"
+#include "common/strings.hpp"
 
 namespace forgelink::cli {
 
@@ -33,7 +33,7 @@ int runNamespaces(const Args& args) {
         auto page = session->provider().listNamespaces(session->credentials(), query, cursor);
         if (!page.ok()) return session->report(page.error(), {{"fetched", all.size()}});
         for (auto& ns : page->items) {
-            if (!session->json()) std::cout << terminalSafe(ns.full_path) << "  (" << terminalSafe(ns.kind) << ")  " << terminalSafe(ns.name) << "\n";
+            if (!session->json()) std::cout << common::escapeControls(ns.full_path) << "  (" << common::escapeControls(ns.kind) << ")  " << common::escapeControls(ns.name) << "\n";
             all.push_back(std::move(ns));
         }
         cursor = page->next_cursor;

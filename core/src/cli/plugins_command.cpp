@@ -6,7 +6,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/host_services.hpp"
 #include "cli/json_output.hpp"
-#include "cli/terminal_text.hpp"
+#include "common/strings.hpp"
 
 namespace forgelink::cli {
 
@@ -55,18 +55,18 @@ int runPlugins(const Args& args) {
     } else {
         if (plugins.empty()) {
             std::cout << "no plugins loaded; searched:";
-            for (const auto& p : paths) std::cout << " " << terminalSafe(p);
+            for (const auto& p : paths) std::cout << " " << common::escapeControls(p);
             if (paths.empty()) std::cout << " (no default plugin directory exists)";
             std::cout << "\n";
         }
         for (const auto& p : plugins) {
-            std::cout << terminalSafe(p.name) << " " << terminalSafe(p.version) << "  ABI " << p.abi_version << "  capabilities: ";
+            std::cout << common::escapeControls(p.name) << " " << common::escapeControls(p.version) << "  ABI " << p.abi_version << "  capabilities: ";
             const auto caps = plugin::capabilityNames(p.capabilities);
             for (std::size_t i = 0; i < caps.size(); ++i) std::cout << (i ? ", " : "") << caps[i];
             if (caps.empty()) std::cout << "(none)";
-            std::cout << "\n  " << terminalSafe(p.path) << "\n";
+            std::cout << "\n  " << common::escapeControls(p.path) << "\n";
         }
-        for (const auto& r : refusals) std::cerr << "refused: " << terminalSafe(r.message) << "\n";
+        for (const auto& r : refusals) std::cerr << "refused: " << common::escapeControls(r.message) << "\n";
     }
     return refusals.empty() ? exit_ok : exit_refused;
 }

@@ -5,7 +5,6 @@
 
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
-#include "cli/terminal_text.hpp"
 #include "common/strings.hpp"
 
 namespace forgelink::cli {
@@ -26,12 +25,12 @@ void addProviderOptions(po::options_description& options) {
 
 void printErrorText(const std::string& command, const std::string& provider, const Error& error) {
     std::cerr << "forgelink " << command << ": " << provider << ": " << toString(error.kind);
-    if (!error.code.empty()) std::cerr << " (" << terminalSafe(error.code) << ")";
+    if (!error.code.empty()) std::cerr << " (" << common::escapeControls(error.code) << ")";
     if (error.http_status != 0) std::cerr << " [HTTP " << error.http_status << "]";
-    std::cerr << ": " << terminalSafe(error.message) << "\n";
+    std::cerr << ": " << common::escapeControls(error.message) << "\n";
     if (!error.missing_scopes.empty()) {
         std::cerr << "  missing scopes:";
-        for (const auto& s : error.missing_scopes) std::cerr << " " << terminalSafe(s);
+        for (const auto& s : error.missing_scopes) std::cerr << " " << common::escapeControls(s);
         std::cerr << "\n";
     }
     if (error.retry_after) std::cerr << "  retry after " << error.retry_after->count() << " s\n";

@@ -4,7 +4,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
 #include "cli/provider_session.hpp"
-#include "cli/terminal_text.hpp"
+#include "common/strings.hpp"
 
 namespace forgelink::cli {
 
@@ -59,8 +59,8 @@ int runRepos(const Args& args) {
         if (!page.ok()) return session->report(page.error(), {{"fetched", all.size()}});
         for (auto& r : page->items) {
             if (!session->json()) {
-                std::cout << terminalSafe(r.full_path) << "  " << toString(r.role) << "  " << terminalSafe(r.visibility)
-                          << (r.archived ? "  archived" : "") << "  " << terminalSafe(r.web_url) << "\n";
+                std::cout << common::escapeControls(r.full_path) << "  " << toString(r.role) << "  " << common::escapeControls(r.visibility)
+                          << (r.archived ? "  archived" : "") << "  " << common::escapeControls(r.web_url) << "\n";
             }
             all.push_back(std::move(r));
         }

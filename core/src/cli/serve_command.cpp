@@ -10,7 +10,7 @@
 #include "cli/host_services.hpp"
 #include "cli/json_output.hpp"
 #include "cli/termination_signals.hpp"
-#include "cli/terminal_text.hpp"
+#include "common/strings.hpp"
 #include "net/http_server.hpp"
 #include "secrets/key_file.hpp"
 #include "delivery/dispatcher.hpp"
@@ -61,7 +61,7 @@ int runServe(const Args& args) {
     if (!missing.empty()) {
         for (const auto& name : missing)
             log.log(LogLevel::error, "required plugin did not load; refusing to start", {{"provider", name}});
-        for (const auto& refusal : registry.refusals()) std::cerr << "refused: " << terminalSafe(refusal.message) << "\n";
+        for (const auto& refusal : registry.refusals()) std::cerr << "refused: " << common::escapeControls(refusal.message) << "\n";
         for (const auto& name : missing) std::cerr << "required plugin '" << name << "' did not load\n";
         return exit_refused;
     }

@@ -4,33 +4,33 @@
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
 #include "cli/provider_session.hpp"
-#include "cli/terminal_text.hpp"
+#include "common/strings.hpp"
 
 namespace forgelink::cli {
 
 namespace {
 
 void printToken(const std::string& provider, const TokenInfo& t) {
-    std::cout << "token accepted by " << provider << " at " << terminalSafe(t.instance) << "\n";
-    std::cout << "  user:     " << terminalSafe(t.identity.username);
-    if (!t.identity.name.empty()) std::cout << " (" << terminalSafe(t.identity.name) << ")";
-    if (!t.identity.id.empty()) std::cout << ", id " << terminalSafe(t.identity.id);
+    std::cout << "token accepted by " << provider << " at " << common::escapeControls(t.instance) << "\n";
+    std::cout << "  user:     " << common::escapeControls(t.identity.username);
+    if (!t.identity.name.empty()) std::cout << " (" << common::escapeControls(t.identity.name) << ")";
+    if (!t.identity.id.empty()) std::cout << ", id " << common::escapeControls(t.identity.id);
     if (t.identity.bot) std::cout << ", bot";
     std::cout << "\n  kind:     " << toString(t.kind) << "\n  scopes:   ";
-    for (std::size_t i = 0; i < t.scopes.size(); ++i) std::cout << (i ? ", " : "") << terminalSafe(t.scopes[i]);
+    for (std::size_t i = 0; i < t.scopes.size(); ++i) std::cout << (i ? ", " : "") << common::escapeControls(t.scopes[i]);
     if (t.scopes.empty()) std::cout << "(none reported)";
-    std::cout << "\n  expires:  " << (t.expires_at ? terminalSafe(*t.expires_at) : "never (or not reported)");
+    std::cout << "\n  expires:  " << (t.expires_at ? common::escapeControls(*t.expires_at) : "never (or not reported)");
     if (t.days_until_expiry) std::cout << " (in " << *t.days_until_expiry << " days)";
     std::cout << "\n";
     if (t.bound_to)
-        std::cout << "  bound to: " << terminalSafe(t.bound_to->kind) << " " << terminalSafe(t.bound_to->full_path) << " (id " << terminalSafe(t.bound_to->id)
+        std::cout << "  bound to: " << common::escapeControls(t.bound_to->kind) << " " << common::escapeControls(t.bound_to->full_path) << " (id " << common::escapeControls(t.bound_to->id)
                   << ")\n";
     if (t.role) {
         std::cout << "  role:     " << toString(*t.role);
-        if (!t.role_label.empty()) std::cout << " (" << terminalSafe(t.role_label) << ")";
+        if (!t.role_label.empty()) std::cout << " (" << common::escapeControls(t.role_label) << ")";
         std::cout << "\n";
     }
-    for (const auto& w : t.warnings) std::cout << "  warning:  " << terminalSafe(w.code) << ": " << terminalSafe(w.message) << "\n";
+    for (const auto& w : t.warnings) std::cout << "  warning:  " << common::escapeControls(w.code) << ": " << common::escapeControls(w.message) << "\n";
 }
 
 }  // namespace

@@ -27,8 +27,11 @@ void checkSlug(const std::string& field, const std::string& slug) {
 }
 
 void checkName(const std::string& field, const std::string& name) {
-    if (name.empty() || name.size() > 200 || hasControl(name))
-        throw fieldError("invalid_value", field, "field \'" + field + "' must be 1 to 200 characters without control characters");
+    // Characters, not bytes: 101 x "é" is 101 characters (202 bytes of UTF-8).
+    std::size_t characters = 0;
+    for (unsigned char c : name) characters += (c & 0xC0) != 0x80;
+    if (name.empty() || characters > 200 || hasControl(name))
+        throw fieldError("invalid_value", field, "field '" + field + "' must be 1 to 200 characters without control characters");
 }
 
 std::string slugFrom(std::string_view name) {

@@ -114,6 +114,17 @@ TEST_F(Access, OnlyAdminsCreateTeamsUnlessTheConfigurationAllowsPeopleTo) {
     EXPECT_EQ(call("POST", "/api/v1/teams", {{"slug", "by-admin"}}).status, 201);
 }
 
+// Lengths are counted in characters: 101 x "é" (202 bytes) was refused as over 200.
+TEST_F(Access, NameLengthsCountCharactersNotBytes) {
+    std::string accented;
+    for (int i = 0; i < 101; ++i) accented += "\xc3\xa9";
+    auto created = call("POST", "/api/v1/teams", {{"slug", "accents"}, {"name", accented}});
+    EXPECT_EQ(created.status, 201) << created.text;
+    std::string too_long;
+    for (int i = 0; i < 201; ++i) too_long += "\xc3\xa9";
+    EXPECT_EQ(call("POST", "/api/v1/teams", {{"slug", "accents2"}, {"name", too_long}}).status, 400);
+}
+
 TEST_F(Access, PeopleCreateTeamsTheyOwn) {
     config_.server.allow_user_team_creation = true;
     auto created = asUser(outsider_, "POST", "/api/v1/teams", {{"slug", "carols"}});

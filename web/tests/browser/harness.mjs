@@ -94,14 +94,15 @@ export async function startHost(dir, { port, simUrl, gitlab = true, github = tru
   const origin = `http://127.0.0.1:${port}`;
   let providers = 'providers:\n';
   if (gitlab) {
-    providers += `  gitlab:\n    base_url: ${simUrl}\n`;
+    // forge-sim is on loopback, which serve refuses to reach unless allowed_hosts lists it.
+    providers += `  gitlab:\n    base_url: ${simUrl}\n    allowed_hosts: [127.0.0.1]\n`;
     if (oauth.gitlab)
       providers +=
         `    oauth:\n      client_id: ${oauth.gitlab}\n      client_secret: \${WEB_GITLAB_SECRET}\n` +
         `      redirect_uri: ${origin}/auth/gitlab/callback\n`;
   }
   if (github) {
-    providers += `  github:\n    base_url: ${simUrl}/api/v3\n`;
+    providers += `  github:\n    base_url: ${simUrl}/api/v3\n    allowed_hosts: [127.0.0.1]\n`;
     if (oauth.github)
       providers +=
         `    oauth:\n      client_id: ${oauth.github}\n      client_secret: \${WEB_GITHUB_SECRET}\n` +
@@ -109,6 +110,8 @@ export async function startHost(dir, { port, simUrl, gitlab = true, github = tru
   }
   const config =
     `server:\n  listen: 127.0.0.1:${port}\n  console_dir: ${JSON.stringify(CONSOLE_DIR())}\n` +
+    // People sign in and create teams in these tests; admins only by default.
+    `  allow_user_team_creation: true\n` +
     `store:\n  driver: sqlite\n  path: forgelink.db\n` +
     `secrets:\n  key_file: secret.key\n` +
     `plugins:\n  paths: []\n  required: [gitlab, github]\n` +
