@@ -710,6 +710,22 @@ TEST(AdminCli, VerbHelpShowsOnlyThatVerbsOptionsEachDescribed) {
     EXPECT_FALSE(has(update.out, "--branch")) << update.out;
 }
 
+TEST(AdminCli, MembersAddTakesAUsernameOrAUserIdNotBoth) {
+    auto help = admin({"members", "add", "--help"});
+    ASSERT_EQ(help.exit_code, 0) << help.err;
+    EXPECT_TRUE(has(help.out, "--username NAME")) << help.out;
+    EXPECT_TRUE(has(help.out, "--provider PROVIDER")) << help.out;
+    EXPECT_TRUE(has(help.out, "--user-id ID")) << help.out;
+    auto both = admin({"members", "add", "--team", "docs", "--username", "sam", "--user-id", "2", "--role", "member",
+                       "--host", "http://127.0.0.1:9"});
+    EXPECT_EQ(both.exit_code, 2) << both.err;
+    EXPECT_TRUE(has(both.err, "give exactly one of --username NAME and --user-id ID")) << both.err;
+    auto stray = admin({"members", "add", "--team", "docs", "--user-id", "2", "--provider", "gitlab", "--role",
+                        "member", "--host", "http://127.0.0.1:9"});
+    EXPECT_EQ(stray.exit_code, 2) << stray.err;
+    EXPECT_TRUE(has(stray.err, "--provider goes with --username")) << stray.err;
+}
+
 TEST(AdminCli, AnOptionThatDoesNotApplyToTheVerbIsAUsageError) {
     auto wrong = admin({"teams", "create", "--slug", "docs", "--provider", "gitlab"});
     EXPECT_EQ(wrong.exit_code, 2) << wrong.err;

@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include <sqlite3.h>
+
 #include "e2e_host.hpp"
 #include "e2e_world.hpp"
 
@@ -224,6 +226,56 @@ TEST_F(AdminCli, BadInputGetsTheRightExitCodeAndMessage) {
                                  {{"FORGELINK_ADMIN_TOKEN", host_->adminToken()}, {"FORGELINK_HOST", bare}});
     EXPECT_EQ(env_host.exit_code, 0) << env_host.err;
     EXPECT_TRUE(parse(env_host.out).contains("items")) << env_host.out;
+}
+
+// People who logged in once, written as the host's store keeps them (this host has no OAuth app
+// configured, so nobody can log in through a browser here).
+void addLoggedInUser(const std::filesystem::path& database, const std::string& provider, const std::string& instance,
+                     const std::string& forge_id, const std::string& username) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    const std::string values = "'" + provider + "', '" + instance + "', '" + forge_id + "', '" + username + "', '" +
+                               username + "'";
+    char* error = nullptr;
+    const std::string insert = "INSERT INTO users (provider, instance, forge_user_id, username, name, created_at) VALUES (" +
+                               values + ", 0); INSERT INTO user_identities (user_id, provider, instance, forge_user_id, "
+                               "username, name, linked_at) VALUES (last_insert_rowid(), " + values + ", 0)";
+    EXPECT_EQ(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+}
+
+TEST_F(AdminCli, MembersAddTakesTheForgeUsernameAndAsksForTheProviderWhenTwoForgesHaveIt) {
+    ASSERT_EQ(admin({"teams", "create", "--slug", "people"}).exit_code, 0);
+    addLoggedInUser(host_->databasePath(), "gitlab", "127.0.0.1", "501", "dana");
+    addLoggedInUser(host_->databasePath(), "gitlab", "127.0.0.1", "502", "lee");
+    addLoggedInUser(host_->databasePath(), "github", "127.0.0.1", "9502", "lee");
+
+    auto dana = admin({"members", "add", "--team", "people", "--username", "dana", "--role", "member", "--json"});
+    ASSERT_EQ(dana.exit_code, 0) << dana.err;
+    EXPECT_EQ(parse(dana.out)["member"]["username"], "dana") << dana.out;
+    EXPECT_EQ(parse(dana.out)["member"]["role"], "member") << dana.out;
+
+    auto lee = admin({"members", "add", "--team", "people", "--username", "lee", "--role", "owner"});
+    EXPECT_EQ(lee.exit_code, 3) << lee.err;
+    EXPECT_TRUE(contains(lee.err, "more than one user is named 'lee'")) << lee.err;
+    EXPECT_TRUE(contains(lee.err, "github (127.0.0.1), gitlab (127.0.0.1)")) << lee.err;
+    auto chosen =
+        admin({"members", "add", "--team", "people", "--username", "lee", "--provider", "github", "--role", "owner"});
+    ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+    EXPECT_TRUE(contains(chosen.out, "username: lee")) << chosen.out;
+    auto members = host_->call("GET", "/api/v1/teams/people/members");
+    ASSERT_EQ(members.body["items"].size(), 2u) << members.text;
+
+    auto both = admin({"members", "add", "--team", "people", "--username", "dana", "--user-id", "1", "--role", "member"});
+    EXPECT_EQ(both.exit_code, 2) << both.err;
+    EXPECT_TRUE(contains(both.err, "give exactly one of --username NAME and --user-id ID")) << both.err;
+    auto neither = admin({"members", "add", "--team", "people", "--role", "member"});
+    EXPECT_EQ(neither.exit_code, 2) << neither.err;
+    auto nobody = admin({"members", "add", "--team", "people", "--username", "nobody-here", "--role", "member"});
+    EXPECT_EQ(nobody.exit_code, 3) << nobody.err;
+    EXPECT_TRUE(contains(nobody.err, "no user named 'nobody-here'")) << nobody.err;
 }
 
 TEST_F(AdminCli, HumanOutputIsATableAndNothingToShowIsOneLine) {

@@ -137,6 +137,7 @@ private:
     net::ServerResponse removeMember(Call& call);
     // The member, or 404 "<username> is not a member of <team>" (never the store's internal ids).
     store::TeamMember memberOf(const store::Team& team, std::int64_t user_id);
+    Result<store::User> userNamed(const std::string& username, const std::string& provider);
     // provider_routes.cpp
     net::ServerResponse listProviderSettings(Call& call);
     net::ServerResponse putProviderSettings(Call& call);

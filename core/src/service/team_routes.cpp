@@ -29,6 +29,35 @@ store::TeamRole roleField(const ObjectReader& body) {
 
 }  // namespace
 
+// The one user whose forge username is `username` (on `provider` when given). Nobody: 422
+// unknown_user; several (one name on two forges or two instances): 422 ambiguous_user naming
+// each candidate's forge, so the caller can add "provider".
+Result<store::User> ApiService::userNamed(const std::string& username, const std::string& provider) {
+    auto candidates = orThrow(store_.usersNamed(username, provider));
+    // One person with that name on two linked forges is one candidate.
+    bool one_person = !candidates.empty();
+    for (const auto& user : candidates) one_person = one_person && user.id == candidates.front().id;
+    if (one_person) return store_.user(candidates.front().id);
+    if (candidates.empty())
+        throw unprocessable("unknown_user", "no user named '" + username + "'" +
+                                                (provider.empty() ? "" : " on " + provider) +
+                                                "; people become users by logging in once");
+    if (candidates.size() > 1) {
+        std::string forges;
+        nlohmann::json listed = nlohmann::json::array();
+        for (const auto& user : candidates) {
+            forges += (forges.empty() ? "" : ", ") + user.provider + " (" + user.instance + ")";
+            listed.push_back({{"user_id", user.id}, {"provider", user.provider}, {"instance", user.instance},
+                              {"username", user.username}});
+        }
+        throw ApiError(422, "ambiguous_user",
+                       "more than one user is named '" + username + "': on " + forges +
+                           "; say which with 'provider'" + (provider.empty() ? "" : " or use 'user_id'"),
+                       {{"candidates", listed}});
+    }
+    return std::move(candidates.front());
+}
+
 store::TeamMember ApiService::memberOf(const store::Team& team, std::int64_t user_id) {
     auto member = store_.teamMember(team.id, user_id);
     if (member.ok()) return std::move(member).value();
@@ -136,18 +165,26 @@ net::ServerResponse ApiService::addMember(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
     const auto json = parseJsonBody(call.request);
     ObjectReader body(json);
-    body.allowOnly({"user_id", "role"});
+    body.allowOnly({"user_id", "username", "provider", "role"});
     const auto user_id = body.optionalInteger("user_id");
-    if (!user_id) throw badRequest("missing_field", "field 'user_id' is required (an integer)");
+    const auto username = body.optionalString("username");
+    const auto provider = body.optionalString("provider");
+    if (user_id && username)
+        throw badRequest("invalid_value", "give either 'user_id' or 'username' (with an optional 'provider'), not both");
+    if (!user_id && !username)
+        throw badRequest("missing_field",
+                         "field 'user_id' (an integer) or 'username' (a forge username) is required");
+    if (provider && !username) throw badRequest("invalid_value", "field 'provider' goes with 'username', not 'user_id'");
+    if (username && username->empty()) throw badRequest("invalid_value", "field 'username' must not be empty");
     const auto role = roleField(body);
-    auto user = store_.user(*user_id);
+    auto user = username ? userNamed(*username, provider.value_or("")) : store_.user(*user_id);
     if (!user.ok()) {
-        if (user.error().kind == ErrorKind::not_found)
+        if (user.error().kind == ErrorKind::not_found && user_id)
             throw unprocessable("unknown_user", "no user " + std::to_string(*user_id) +
                                                     "; people become users by logging in once");
         throw fromStoreError(user.error());
     }
-    auto added = store_.addTeamMember(team.id, *user_id, role);
+    auto added = store_.addTeamMember(team.id, user.value().id, role);
     if (!added.ok() && added.error().kind == ErrorKind::conflict)
         throw conflict(user.value().username + " is already a member of " + team.slug);
     auto member = orThrow(std::move(added));

@@ -677,6 +677,19 @@ Result<User> SqliteStore::findUser(std::string_view provider, std::string_view i
     });
 }
 
+Result<std::vector<User>> SqliteStore::usersNamed(std::string_view username, std::string_view provider) {
+    return guarded("finding users by username", [&]() -> Result<std::vector<User>> {
+        auto c = pool_.acquire();
+        return all<User>(c->prepare("SELECT u.id, i.provider, i.instance, i.forge_user_id, i.username, i.name, u.created_at"
+                                    " FROM user_identities i JOIN users u ON u.id = i.user_id"
+                                    " WHERE i.username = ?1 COLLATE NOCASE AND (?2 = '' OR i.provider = ?2)"
+                                    " ORDER BY i.provider, i.instance, u.id")
+                             .bind(1, username)
+                             .bind(2, provider),
+                         readUser);
+    });
+}
+
 // ---- sessions --------------------------------------------------------------------------------
 
 Result<Session> SqliteStore::createSession(std::string_view token, std::int64_t user_id, Timestamp expires_at) {

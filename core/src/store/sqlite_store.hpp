@@ -44,6 +44,7 @@ public:
     Result<User> user(std::int64_t user_id) override;
     Result<User> findUser(std::string_view provider, std::string_view instance,
                           std::string_view forge_user_id) override;
+    Result<std::vector<User>> usersNamed(std::string_view username, std::string_view provider) override;
 
     Result<Session> createSession(std::string_view token, std::int64_t user_id, Timestamp expires_at) override;
     Result<Session> findSession(std::string_view token, Timestamp now) override;

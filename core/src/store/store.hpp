@@ -53,6 +53,11 @@ public:
     // Detaches the user's identity of `provider` and deletes the user's login tokens for it.
     // not_found when the user has none; conflict (code last_identity) when it is the only one.
     virtual Result<void> unlinkIdentity(std::int64_t user_id, std::string_view provider) = 0;
+    // Every linked forge identity named `username` (compared without case, as GitLab and GitHub
+    // do), as its user's row with that identity's provider, instance, forge id and names;
+    // `provider` empty for any forge. One person may appear twice (the same name on two linked
+    // forges). Ordered by provider, instance, user id. Empty when nobody has that name.
+    virtual Result<std::vector<User>> usersNamed(std::string_view username, std::string_view provider) = 0;
 
     // ---- sessions (only SHA-256(token) is stored) ----------------------------------------
     virtual Result<Session> createSession(std::string_view token, std::int64_t user_id, Timestamp expires_at) = 0;

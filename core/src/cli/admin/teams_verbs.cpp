@@ -47,12 +47,27 @@ void addTeamVerbs(VerbTable& table) {
                      "forgelink admin members list --team docs",
                      [](const Input& in) { return ApiRequest{"GET", teamPath(in) + "/members", nullptr, ""}; },
                      itemsTable({{"USER_ID", "user_id"}, {"USERNAME", "username"}, {"NAME", "name"}, {"ROLE", "role"}})});
-    table.push_back({"members", "add", "add someone who has logged in once to a team", {kTeam, kUser, kRole},
-                     "forgelink admin members add --team docs --user-id 2 --role member",
+    table.push_back({"members", "add",
+                     "add someone who has logged in once to a team, by forge username or Forgelink user id",
+                     {kTeam,
+                      {"username", "NAME", "their username on the forge they log in with (instead of --user-id)"},
+                      {"provider", "PROVIDER", "the forge of --username, needed only when two forges have that name"},
+                      {"user-id", "ID", "the member's Forgelink user id (instead of --username)", false, true},
+                      kRole},
+                     "forgelink admin members add --team docs --username forgelink-bot --role member",
                      [](const Input& in) {
-                         return ApiRequest{"POST", teamPath(in) + "/members",
-                                           {{"user_id", in.number("user-id").value_or(0)}, {"role", in.text("role")}},
-                                           ""};
+                         const auto username = in.optionalText("username");
+                         if (username.has_value() == in.has("user-id"))
+                             throw UsageProblem("give exactly one of --username NAME and --user-id ID");
+                         nlohmann::json body = {{"role", in.text("role")}};
+                         if (username) {
+                             body["username"] = *username;
+                             if (auto provider = in.optionalText("provider")) body["provider"] = *provider;
+                         } else {
+                             if (in.has("provider")) throw UsageProblem("--provider goes with --username, not --user-id");
+                             body["user_id"] = in.number("user-id").value_or(0);
+                         }
+                         return ApiRequest{"POST", teamPath(in) + "/members", body, ""};
                      },
                      objectUnder("member")});
     table.push_back({"members", "role", "change a member's role (a team keeps at least one owner)", {kTeam, kUser, kRole},
