@@ -32,6 +32,9 @@ std::string changesSummary(const store::BuildStats& stats) {
     add(stats.added, "added");
     add(stats.removed, "removed");
     add(stats.failures, stats.failures == 1 ? "failure" : "failures");
+    add(stats.retry_failures, "passed on retry");
+    add(stats.unchanged, "unchanged");
+    add(stats.ignored, "ignored");
     return text.empty() ? "none" : text;
 }
 

@@ -27,7 +27,7 @@ BuildState stateField(const ObjectReader& body) {
 void readStats(const ObjectReader& body, store::BuildStats& stats) {
     auto object = body.optionalObject("stats");
     if (!object) return;
-    object->allowOnly({"changed", "added", "removed", "failures"});
+    object->allowOnly({"changed", "added", "removed", "unchanged", "failures", "retry_failures", "ignored"});
     auto field = [&](const char* name, std::int64_t& out) {
         if (auto value = object->optionalInteger(name)) {
             if (*value < 0 || *value > 1000000000)
@@ -39,6 +39,9 @@ void readStats(const ObjectReader& body, store::BuildStats& stats) {
     field("added", stats.added);
     field("removed", stats.removed);
     field("failures", stats.failures);
+    field("unchanged", stats.unchanged);
+    field("retry_failures", stats.retry_failures);
+    field("ignored", stats.ignored);
 }
 
 std::int64_t buildIdParam(const std::string& text) {

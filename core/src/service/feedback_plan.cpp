@@ -13,6 +13,7 @@ std::string countsText(const store::BuildStats& stats) {
     add(stats.changed, "changed");
     add(stats.added, "added");
     add(stats.removed, "removed");
+    add(stats.failures, stats.failures == 1 ? "failure" : "failures");
     return text;
 }
 
@@ -27,7 +28,9 @@ std::string statusDescription(BuildState state, const store::BuildStats& stats) 
     switch (state) {
         case BuildState::queued: return "Build queued";
         case BuildState::in_progress: return "Build in progress\u2026";
-        case BuildState::no_changes: return "No changes detected";
+        case BuildState::no_changes:
+            return stats.unchanged > 0 ? std::to_string(stats.unchanged) + " unchanged \u2014 no changes detected"
+                                       : std::string("No changes detected");
         case BuildState::changes_detected:
             return (counts.empty() ? std::string("Changes detected") : counts) + " \u2014 waiting for your decision";
         case BuildState::accepted: return counts.empty() ? "Changes accepted" : counts + " \u2014 accepted";

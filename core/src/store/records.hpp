@@ -192,11 +192,17 @@ struct ProjectListing {
 
 // ---- builds and the feedback outbox ----------------------------------------------------------
 
+// What a visual-testing service counts in a build (Argos's names): screenshots changed, added,
+// removed and unchanged against the baseline, failures (screenshots of failed tests),
+// retry_failures (failed, then passed on a retry) and ignored (excluded from the comparison).
 struct BuildStats {
     std::int64_t changed = 0;
     std::int64_t added = 0;
     std::int64_t removed = 0;
     std::int64_t failures = 0;
+    std::int64_t unchanged = 0;
+    std::int64_t retry_failures = 0;
+    std::int64_t ignored = 0;
     bool operator==(const BuildStats&) const = default;
 };
 

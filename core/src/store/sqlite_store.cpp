@@ -135,14 +135,19 @@ std::vector<TokenWarning> parseWarnings(const std::string& text) {
 }
 
 std::string statsJson(const BuildStats& stats) {
-    return json{{"changed", stats.changed}, {"added", stats.added}, {"removed", stats.removed}, {"failures", stats.failures}}
+    return json{{"changed", stats.changed},     {"added", stats.added},
+                {"removed", stats.removed},     {"failures", stats.failures},
+                {"unchanged", stats.unchanged}, {"retry_failures", stats.retry_failures},
+                {"ignored", stats.ignored}}
         .dump();
 }
 
 BuildStats parseStats(const std::string& text) {
     const json j = json::parse(text);
     return BuildStats{j.value("changed", std::int64_t{0}), j.value("added", std::int64_t{0}),
-                      j.value("removed", std::int64_t{0}), j.value("failures", std::int64_t{0})};
+                      j.value("removed", std::int64_t{0}), j.value("failures", std::int64_t{0}),
+                      j.value("unchanged", std::int64_t{0}), j.value("retry_failures", std::int64_t{0}),
+                      j.value("ignored", std::int64_t{0})};
 }
 
 // ---- sealed columns: the associated data names the row and column ----------------------------

@@ -14,14 +14,18 @@ std::vector<Option> statsOptions() {
     return {{"changed", "N", "screenshots that changed", false, true},
             {"added", "N", "screenshots added", false, true},
             {"removed", "N", "screenshots removed", false, true},
+            {"unchanged", "N", "screenshots identical to the baseline", false, true},
             {"failures", "N", "screenshots that failed", false, true},
+            {"retry-failures", "N", "screenshots that failed, then passed on a retry", false, true},
+            {"ignored", "N", "screenshots left out of the comparison", false, true},
             {"url", "URL", "the build's page (http or https), linked from the status and the comment"}};
 }
 
 void addStats(const Input& in, nlohmann::json& body) {
     nlohmann::json stats = nlohmann::json::object();
-    for (const char* name : {"changed", "added", "removed", "failures"})
+    for (const char* name : {"changed", "added", "removed", "unchanged", "failures", "ignored"})
         if (auto value = in.number(name)) stats[name] = *value;
+    if (auto value = in.number("retry-failures")) stats["retry_failures"] = *value;
     if (!stats.empty()) body["stats"] = stats;
     if (auto url = in.optionalText("url")) body["url"] = *url;
 }
