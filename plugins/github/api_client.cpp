@@ -95,6 +95,7 @@ Result<Instance> parseInstance(std::string_view base_url) {
         instance.api_root = scheme + "://" + authority + "/api/v3";
         instance.web_root = scheme + "://" + authority;
         instance.key = authority;
+        instance.origin_api_root = scheme + "://" + authority;
         return instance;
     }
     if (endsWith(asciiLower(path), "/api/v3")) {

@@ -25,6 +25,9 @@ struct Instance {
     std::string api_root;  // "https://api.github.com", "https://HOST/api/v3"; no trailing slash
     std::string web_root;  // "https://github.com", "https://HOST"; no trailing slash
     std::string key;       // "github.com", "HOST[:port]": the stable instance key of repositories
+    // A bare "https://HOST": the API is guessed at HOST/api/v3 (GitHub Enterprise Server); when
+    // that answers no GitHub API, the origin itself may be the API root (GitHubProvider::client).
+    std::string origin_api_root;  // "https://HOST" for such a guess, else empty
     // Where a person makes a classic token with what Forgelink needs, prefilled.
     std::string tokenPageUrl() const;
 };
@@ -34,7 +37,9 @@ struct Instance {
 //  - the API root ("https://api.github.com", "https://ghes.example.com/api/v3");
 //  - GHE.com data residency ("https://acme.ghe.com" <-> "https://api.acme.ghe.com");
 //  - any other path is taken as an API root behind a proxy (GitHub's web UI has no sub-path),
-//    with the web root at the origin.
+//    with the web root at the origin;
+//  - a bare "https://HOST" is GitHub Enterprise Server's web root (API at /api/v3) or, when that
+//    has no API, an API root itself (origin_api_root).
 Result<Instance> parseInstance(std::string_view base_url);
 
 // URL text helpers shared with every plugin (forgelink/support/http_text.hpp), under the names

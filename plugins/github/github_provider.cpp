@@ -205,7 +205,40 @@ Result<ApiClient> GitHubProvider::client(const Credentials& credentials) const {
                              "bad_token");
         }
     }
-    return ApiClient(transport_, std::move(instance).value(), credentials.token);
+    Instance chosen = std::move(instance).value();
+    if (!chosen.origin_api_root.empty()) {
+        // Which of HOST/api/v3 and HOST is the API: GET /user on the first, then the second
+        // (tools such as octokit take the API root, which may be the origin). Asked once per
+        // base URL; a network failure decides nothing.
+        std::optional<std::string> known;
+        {
+            std::lock_guard lock(mutex_);
+            if (auto it = api_roots_.find(credentials.base_url); it != api_roots_.end()) known = it->second;
+        }
+        if (!known) {
+            auto answersAsGitHub = [&](const std::string& root) -> std::optional<bool> {
+                Instance probe = chosen;
+                probe.api_root = root;
+                ApiClient api(transport_, probe, credentials.token);
+                auto r = api.send(api.request("GET", api.apiUrl("/user")));
+                if (!r) return std::nullopt;
+                return r->status != 404 && !looksLikeHtml(r.value()) && hasGitHubHeaders(r.value());
+            };
+            auto v3 = answersAsGitHub(chosen.api_root);
+            if (v3 && !*v3) {
+                if (auto origin = answersAsGitHub(chosen.origin_api_root); origin && *origin) known = chosen.origin_api_root;
+                else if (origin) known = chosen.api_root;
+            } else if (v3) {
+                known = chosen.api_root;
+            }
+            if (known) {
+                std::lock_guard lock(mutex_);
+                api_roots_[credentials.base_url] = *known;
+            }
+        }
+        if (known) chosen.api_root = *known;
+    }
+    return ApiClient(transport_, std::move(chosen), credentials.token);
 }
 
 Result<User> GitHubProvider::me(const ApiClient& api, const Credentials& credentials) {

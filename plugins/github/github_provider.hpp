@@ -111,6 +111,8 @@ private:
         std::chrono::steady_clock::time_point fetched;
     };
     std::map<std::string, CachedUser> users_;  // sha256(instance \n token) -> user
+    // For bare "https://HOST" base URLs: the API root found by asking (HOST/api/v3 or HOST).
+    mutable std::map<std::string, std::string> api_roots_;
 };
 
 }  // namespace forgelink::github

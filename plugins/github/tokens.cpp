@@ -70,6 +70,11 @@ Result<TokenInfo> GitHubProvider::doValidateToken(const Credentials& credentials
     TokenInfo info;
     info.instance = instance.key;
     info.identity = user->identity;
+    if (!instance.origin_api_root.empty() && instance.api_root == instance.origin_api_root) {
+        // Say which API root a bare "https://HOST" led to when it is not GitHub Enterprise's.
+        info.warnings.push_back({"api_root", instance.origin_api_root + "/api/v3 answers no GitHub API; Forgelink uses "
+                                             "the GitHub API at " + instance.api_root + " (its GET /user answered)"});
+    }
     auto scopes = parseScopes(r.headers);
     const bool fine_grained = startsWith(token, "github_pat_");
 

@@ -60,9 +60,18 @@ struct ListingPlan {
     std::string query_hash;
 };
 
-ListingPlan planListing(const RepositoryQuery& query) {
+// A namespace of one segment is a top-level group or a user's personal namespace; GitLab lists
+// them through different routes. Groups are asked first; a cursor says which one it continues.
+bool mayBeUserNamespace(const RepositoryQuery& query) {
+    return !query.namespace_path.empty() && query.namespace_path.find('/') == std::string::npos;
+}
+
+ListingPlan planListing(const RepositoryQuery& query, bool user_namespace = false) {
     ListingPlan plan;
-    if (query.namespace_path.empty()) {
+    if (user_namespace) {
+        // The user's personal projects; GitLab takes the username as :user_id here.
+        plan.path = "/users/" + projectRef(query.namespace_path) + "/projects";
+    } else if (query.namespace_path.empty()) {
         plan.path = "/projects";
         // Only what the token's user is a member of; without it GitLab lists every public and
         // internal project of the instance (a project token would see all of them too).
@@ -80,7 +89,7 @@ ListingPlan planListing(const RepositoryQuery& query) {
     plan.params.emplace_back("order_by", "id");
     plan.params.emplace_back("sort", "asc");
     plan.params.emplace_back("per_page", std::to_string(kPerPage));
-    plan.query_hash = sha256Hex(query.namespace_path + "\n" + query.search + "\n" +
+    plan.query_hash = sha256Hex(std::string(user_namespace ? "user\n" : "") + query.namespace_path + "\n" + query.search + "\n" +
                                 std::to_string(static_cast<int>(query.min_role)) + "\n" +
                                 (query.include_archived ? "1" : "0"))
                           .substr(0, 16);
@@ -265,14 +274,19 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
     auto api_result = client(credentials);
     if (!api_result) return api_result.error();
     const ApiClient& api = api_result.value();
-    const ListingPlan plan = planListing(query);
+    ListingPlan plan = planListing(query);
     const std::size_t concurrency = std::clamp<std::size_t>(query.concurrency, 1, kMaxConcurrency);
-    const std::string action = query.namespace_path.empty() ? std::string("listing projects")
-                                                            : "listing projects of group " + query.namespace_path;
+    std::string action = query.namespace_path.empty() ? std::string("listing projects")
+                                                      : "listing projects of group " + query.namespace_path;
 
     Page<Repository> page;
     ListCursor state;
     state.query_hash = plan.query_hash;
+    const auto listUserNamespace = [&] {
+        plan = planListing(query, true);
+        action = "listing projects of user " + query.namespace_path;
+        state.query_hash = plan.query_hash;
+    };
 
     // Appends the projects of one parsed answer that were not listed yet; returns how many.
     auto take = [&](ProjectPage& parsed) {
@@ -328,6 +342,21 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
         auto request = api.request("GET", withParams(plan, {{"page", "1"}}));
         auto response = api.send(request);
         if (!response) return response.error();
+        if (response->status == 404 && mayBeUserNamespace(query)) {
+            // No such group: a user's namespace (forgelink namespaces lists both kinds).
+            listUserNamespace();
+            request = api.request("GET", withParams(plan, {{"page", "1"}}));
+            response = api.send(request);
+            if (!response) return response.error();
+            if (response->status == 404) {
+                return makeError(ErrorKind::not_found,
+                                 "GitLab at " + api.instance().key + " has no group or user namespace \"" +
+                                     query.namespace_path +
+                                     "\" that the token's user can see (asked /groups/:path/projects, then "
+                                     "/users/:username/projects); 'forgelink namespaces' lists those it can",
+                                 "namespace_not_found");
+            }
+        }
         auto parsed = parseProjectPage(api, response.value(), request.url, action);
         if (!parsed) return parsed.error();
         take(parsed.value());
@@ -342,6 +371,10 @@ Result<Page<Repository>> GitLabProvider::doListRepositories(const Credentials& c
 
     auto decoded = decodeCursor(cursor);
     if (!decoded) return decoded.error();
+    if (decoded->query_hash != plan.query_hash && mayBeUserNamespace(query) &&
+        decoded->query_hash == planListing(query, true).query_hash) {
+        listUserNamespace();
+    }
     if (decoded->query_hash != plan.query_hash) {
         return makeError(ErrorKind::invalid_input,
                          "this listing cursor belongs to another query (search, namespace, role or archived changed); "

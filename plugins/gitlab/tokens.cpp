@@ -141,6 +141,7 @@ Result<TokenInfo> GitLabProvider::doValidateToken(const Credentials& credentials
     }
 
     BotBinding binding;
+    std::optional<Error> scope_refusal;  // the scope problem, when a role problem may follow
     if (user) {
         info.identity = user->identity;
         binding = botBinding(*user);
@@ -165,7 +166,10 @@ Result<TokenInfo> GitLabProvider::doValidateToken(const Credentials& credentials
                               "] but Forgelink needs scope api (to post commit statuses and merge request "
                               "comments): " + how);
         e.missing_scopes = {"api"};
-        return e;
+        // A project or group token may have a second problem, its role: read on (what the scopes
+        // allow) so that both are named at once.
+        if (binding.kind == TokenKind::personal || !user) return e;
+        scope_refusal = std::move(e);
     }
     if (!user) {
         // Only reachable without /self (old GitLab): the scope error of GET /user stands.
@@ -180,12 +184,12 @@ Result<TokenInfo> GitLabProvider::doValidateToken(const Credentials& credentials
         int level = 0;
         if (is_project) {
             auto project = fetchProject(api, binding.id);
-            if (!project) return project.error();
+            if (!project) return scope_refusal ? *scope_refusal : project.error();
             ref.full_path = project->repository.full_path;
             level = project->access_level;
         } else {
             auto group = api.get("/groups/" + binding.id, "reading the token's group");
-            if (!group) return group.error();
+            if (!group) return scope_refusal ? *scope_refusal : group.error();
             auto parsed = parseGroup(group.value());
             if (!parsed) return parsed.error();
             ref.full_path = parsed->full_path;
@@ -199,6 +203,7 @@ Result<TokenInfo> GitLabProvider::doValidateToken(const Credentials& credentials
             if (!parsed) return parsed.error();
             level = std::max(level, parsed->access_level);
         } else if (member.error().kind != ErrorKind::not_found) {
+            if (scope_refusal) return *scope_refusal;
             return member.error();
         }
         if (level == 0 && token && token->access_level) level = *token->access_level;
@@ -219,13 +224,18 @@ Result<TokenInfo> GitLabProvider::doValidateToken(const Credentials& credentials
             info.role_label = accessLevelLabel(level);
         }
         if (level != 0 && level < kDeveloper) {
-            return refusal(ErrorKind::forbidden, "role_too_low",
-                           std::string("the ") + ref.kind + " access token's role on " + ref.kind + " " +
-                               ref.full_path + " is " + accessLevelLabel(level) +
-                               "; Forgelink needs at least Developer (30) to post commit statuses (Maintainer (40) "
-                               "on protected branches): create a token with role Developer or higher under the " +
-                               ref.kind + "'s Settings > Access tokens");
+            Error role = refusal(ErrorKind::forbidden, "role_too_low",
+                                 std::string("the ") + ref.kind + " access token's role on " + ref.kind + " " +
+                                     ref.full_path + " is " + accessLevelLabel(level) +
+                                     "; Forgelink needs at least Developer (30) to post commit statuses (Maintainer "
+                                     "(40) on protected branches): create a token with role Developer or higher "
+                                     "under the " + ref.kind + "'s Settings > Access tokens");
+            if (!scope_refusal) return role;
+            // Both at once, one line each (Error::message): a new token must fix both.
+            scope_refusal->message += "\n" + role.message;
+            return *scope_refusal;
         }
+        if (scope_refusal) return *scope_refusal;
     }
 
     // Accepted; now what is worth a look.

@@ -170,6 +170,7 @@ SimResponse ForgeSim::dispatch(const SimRequest& req) {
     std::string gh_prefix;
     if (startsWith(gl_path, "/api/v4/") || gl_path == "/api/v4") kind = Kind::GitLab;
     else if (startsWith(gl_path, "/oauth/")) kind = Kind::GitLabOAuth;
+    else if (world_->github.api_at_root && !startsWith(path, "/login/oauth/")) kind = Kind::GitHub, gh_prefix = "";
     else if (startsWith(path, "/api/v3/") || path == "/api/v3") kind = Kind::GitHub, gh_prefix = "/api/v3";
     else if (startsWith(path, "/github/") || path == "/github") kind = Kind::GitHub, gh_prefix = "/github";
     else if (startsWith(path, "/login/oauth/")) kind = Kind::GitHubOAuth;
@@ -225,7 +226,7 @@ std::optional<SimResponse> ForgeSim::applyFaults(const SimRequest& req, bool git
         latency = std::max(latency, f.latency_ms);
         if (f.burst_429 > 0) {
             --f.burst_429;
-            return gitlab ? gitlabTooManyRequests(now(), f.retry_after) : githubSecondaryLimit(429, f.retry_after);
+            return gitlab ? gitlabTooManyRequests(now(), f.retry_after) : githubSecondaryLimit(f.burst_status, f.retry_after);
         }
         bool has_failure = f.reset_connection || f.stall_ms > 0 || f.fail_next.has_value() || f.error_rate > 0;
         if (!has_failure) continue;
@@ -327,6 +328,8 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
             if (j.contains("fail_next")) f.fail_next = j["fail_next"].get<std::int64_t>();
             f.burst_429 = j.value("burst_429", 0);
             f.retry_after = j.value("retry_after", 1);
+            f.burst_status = j.value("burst_status", 429);
+            if (f.burst_status != 403 && f.burst_status != 429) return bad("burst_status must be 403 or 429");
             f.reset_connection = j.value("reset_connection", false);
             f.stall_ms = j.value("stall_ms", 0);
             f.rng.seed(j.value("seed", world_->seed));

@@ -31,6 +31,7 @@ struct FaultRule {
     std::optional<std::int64_t> fail_next;  // remaining forced failures; nullopt = unlimited
     std::int64_t burst_429 = 0;
     int retry_after = 1;
+    int burst_status = 429;  // GitHub's secondary limit answers 403 or 429 (API-FACTS B10)
     bool reset_connection = false;
     int stall_ms = 0;
     std::mt19937_64 rng;

@@ -1,4 +1,5 @@
 // The GitLab REST v4 dialect (API-FACTS section A).
+#include <cstdio>
 #include <algorithm>
 #include <type_traits>
 #include <nlohmann/json.hpp>
@@ -99,7 +100,7 @@ private:
     SimResponse user();
     SimResponse tokenSelf();
     SimResponse version(bool metadata);
-    SimResponse listProjects(std::optional<Id> group_scope, bool include_subgroups);
+    SimResponse listProjects(std::optional<Id> group_scope, bool include_subgroups, std::optional<Id> user_scope = std::nullopt);
     SimResponse getProject(GlProject& p);
     SimResponse listGroups();
     SimResponse listNamespaces();
@@ -722,6 +723,13 @@ SimResponse GitLab::user() {
 }
 
 SimResponse GitLab::tokenSelf() {
+    // The endpoint exists since GitLab 15.5: older versions answer Grape's unknown route.
+    int major = 0, minor = 0;
+    if (std::sscanf(w_.version.c_str(), "%d.%d", &major, &minor) == 2 && (major < 15 || (major == 15 && minor < 5))) {
+        SimResponse nf;
+        nf.json(404, R"({"error":"404 Not Found"})");
+        return nf;
+    }
     requireAuth();
     if (auth_.token->kind == GlTokenKind::OAuth)
         message(400, "400 Bad request - This endpoint requires token type to be a personal access token");
@@ -734,7 +742,7 @@ SimResponse GitLab::tokenSelf() {
                    {"scopes", t.scopes},
                    {"user_id", t.user},
                    {"last_used_at", isoTime(ctx_.now)},
-                   {"active", true},
+                   {"active", !t.reported_inactive},
                    {"expires_at", t.expires_at ? json(*t.expires_at) : json(nullptr)},
                    {"last_used_ips", json::array({"127.0.0.1"})}});
 }
@@ -749,7 +757,7 @@ SimResponse GitLab::version(bool metadata) {
                    {"enterprise", w_.version.find("-ee") != std::string::npos}});
 }
 
-SimResponse GitLab::listProjects(std::optional<Id> group_scope, bool include_subgroups) {
+SimResponse GitLab::listProjects(std::optional<Id> group_scope, bool include_subgroups, std::optional<Id> user_scope) {
     readScope();
     bool keyset = q("pagination") && *q("pagination") == "keyset";
     std::string order_by = q("order_by").value_or(keyset ? "id" : "created_at");
@@ -770,6 +778,7 @@ SimResponse GitLab::listProjects(std::optional<Id> group_scope, bool include_sub
 
     // The filtered, ordered index list is cached: memberships do not change while serving.
     std::string key = std::to_string(auth_.user ? auth_.user->id : 0) + "|" + (group_scope ? std::to_string(*group_scope) : "-") +
+                      (user_scope ? "|u" + std::to_string(*user_scope) : "") +
                       "|" + (include_subgroups ? "s" : "") + (membership ? "m" : "") + (owned ? "o" : "") + "|" +
                       (min_level ? std::to_string(*min_level) : "") + "|" + archived.value_or("") + "|" + visibility.value_or("") +
                       "|" + search + (search_ns ? "|ns" : "") + "|" + order_by + "|" + sort;
@@ -788,6 +797,7 @@ SimResponse GitLab::listProjects(std::optional<Id> group_scope, bool include_sub
                                       : *p.group_id != *group_scope)
                     continue;
             }
+            if (user_scope && p.user_namespace != *user_scope) continue;
             if (!canRead(p)) continue;
             if (membership || min_level) {
                 int lvl = accessLevel(p);
@@ -1205,6 +1215,16 @@ SimResponse GitLab::run(const std::vector<std::string>& segs) {
             if (m == "GET" && is(3, {"groups", nullptr, "projects"})) {
                 GlGroup& g = findGroup(segs[1]);
                 return listProjects(g.id, boolParam("include_subgroups"));
+            }
+            if (m == "GET" && is(3, {"users", nullptr, "projects"})) {
+                // GET /users/:user_id/projects: the projects in that user's personal namespace the
+                // caller can see; :user_id is the id or the username.
+                const GlUser* owner = nullptr;
+                if (auto it = w_.user_by_name.find(segs[1]); it != w_.user_by_name.end()) owner = &w_.users[it->second];
+                else if (!segs[1].empty() && std::all_of(segs[1].begin(), segs[1].end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+                    owner = w_.user(std::stoll(segs[1]));
+                if (!owner) notFound("User");
+                return listProjects(std::nullopt, false, owner->id);
             }
             if (segs.size() >= 2 && segs[0] == "projects") {
                 GlProject& p = findProject(segs[1], segs);

@@ -400,7 +400,7 @@ void loadGitLab(const Obj& g, GitLabWorld& w, std::mt19937_64& rng) {
     for (const auto& t : g.list("tokens")) next_token = std::max(next_token, t.num("id", 0) + 1);
     for (const auto& t : g.list("tokens")) {
         t.allow({"value", "kind", "user", "scopes", "name", "id", "expires_at", "revoked", "project", "group",
-                 "access_level", "application", "expires_in", "bot_username"});
+                 "access_level", "application", "expires_in", "bot_username", "reported_inactive"});
         GlToken tok;
         tok.value = t.str("value", "", true);
         std::string kind = t.oneOf("kind", "personal", {"personal", "project", "group", "oauth"});
@@ -415,6 +415,7 @@ void loadGitLab(const Obj& g, GitLabWorld& w, std::mt19937_64& rng) {
         for (auto& s : tok.scopes)
             if (!known.count(s)) fail(t.at("scopes"), "unknown GitLab scope \"" + s + "\"");
         tok.revoked = t.flag("revoked");
+        tok.reported_inactive = t.flag("reported_inactive");
         tok.created_at = isoTime(kBaseTime);
         if (t.has("expires_at")) {
             std::int64_t e = 0;
@@ -492,7 +493,9 @@ std::string ghPerm(const Obj& o, const std::string& key, const json& v) {
 }
 
 void loadGitHub(const Obj& g, GitHubWorld& w) {
-    g.allow({"rate_limit", "content_creation_per_minute", "users", "orgs", "repos", "tokens", "generate", "oauth_apps"});
+    g.allow({"rate_limit", "content_creation_per_minute", "users", "orgs", "repos", "tokens", "generate", "oauth_apps",
+             "api_at_root"});
+    w.api_at_root = g.flag("api_at_root");
     if (g.has("rate_limit")) {
         Obj r(g.raw("rate_limit"), g.at("rate_limit"));
         r.allow({"limit", "period_seconds", "exceeded_status"});

@@ -80,6 +80,7 @@ struct GlToken {
     std::optional<std::string> expires_at;  // YYYY-MM-DD (PAT kinds)
     std::optional<std::int64_t> expires_epoch;  // OAuth: absolute virtual time
     bool revoked = false;
+    bool reported_inactive = false;  // /personal_access_tokens/self says active: false (see SCENARIO.md)
     std::string created_at;
     std::int64_t created_epoch = 0;
     std::optional<Id> project, group;
@@ -214,6 +215,7 @@ struct GhOAuthApp {
 };
 
 struct GitHubWorld {
+    bool api_at_root = false;  // also serve the API at / (an API root that is a bare origin)
     std::int64_t rate_limit = 5000, rate_period = 3600;
     int exceeded_status = 403;
     std::int64_t content_per_minute = 80;

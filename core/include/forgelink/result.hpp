@@ -34,6 +34,9 @@ std::string_view toString(ErrorKind kind) noexcept;
 struct Error {
     ErrorKind kind = ErrorKind::internal;
     // What went wrong, where, and what to do about it; written for a person. Never a secret.
+    // Several causes known at once (a token with two problems) are one line each, each with its
+    // own fix; `code` and `kind` are the first line's. The REST API lists the lines in
+    // error.details.causes.
     std::string message;
     // A finer, provider-defined reason ("token_revoked", "token_expired", "not_a_gitlab_api"...).
     std::string code;

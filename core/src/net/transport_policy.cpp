@@ -154,7 +154,12 @@ public:
                                            {"status", std::to_string(response.status)}});
             noteQuota(origin, response);
 
-            if (response.status == 429 && !last_attempt) {
+            // GitHub's primary and secondary limits may also answer 403, then with Retry-After or
+            // a remaining quota of 0 (API-FACTS B10); an ordinary 403 carries neither.
+            const bool limited = response.status == 429 ||
+                                 (response.status == 403 && (response.header("Retry-After") != nullptr ||
+                                                             remainingQuota(response).value_or(1) == 0));
+            if (limited && !last_attempt) {
                 // Never processed by the forge, so any method may be sent again.
                 auto wait = rateLimitWait(response);
                 if (!wait) wait = backoff(attempt);

@@ -20,6 +20,14 @@ ApiError fromProviderError(const Error& error) {
     nlohmann::json details = {{"kind", toString(error.kind)}};
     if (!error.missing_scopes.empty()) details["missing_scopes"] = error.missing_scopes;
     if (error.http_status != 0) details["forge_status"] = error.http_status;
+    if (error.message.find('\n') != std::string::npos) {
+        nlohmann::json causes = nlohmann::json::array();
+        std::size_t start = 0;
+        for (std::size_t end; (end = error.message.find('\n', start)) != std::string::npos; start = end + 1)
+            causes.push_back(error.message.substr(start, end - start));
+        causes.push_back(error.message.substr(start));
+        details["causes"] = causes;
+    }
     switch (error.kind) {
         case ErrorKind::transient:
         case ErrorKind::internal:

@@ -52,6 +52,22 @@ TEST_F(ProvidersProjects, RefusedTokenIs422WithThePluginsCodeAndNothingIsStored)
     EXPECT_EQ(logText().find("glpat-revoked"), std::string::npos);
 }
 
+TEST_F(ProvidersProjects, ATokenWithTwoProblemsIsRefusedWithBothCausesEachWithItsFix) {
+    createTeam("docs");
+    auto both = call("PUT", "/api/v1/teams/docs/providers/gitlab", {{"token", "glpat-project-report-rdapi"}});
+    EXPECT_EQ(both.status, 422) << both.text;
+    EXPECT_EQ(both.body["error"]["code"], "missing_scope");
+    const auto& causes = both.body["error"]["details"]["causes"];
+    ASSERT_EQ(causes.size(), 2u) << both.text;
+    EXPECT_NE(causes[0].get<std::string>().find("needs scope api"), std::string::npos) << causes[0];
+    EXPECT_NE(causes[0].get<std::string>().find("create a project access token with scope api"), std::string::npos)
+        << causes[0];
+    EXPECT_NE(causes[1].get<std::string>().find("Reporter (20)"), std::string::npos) << causes[1];
+    EXPECT_NE(causes[1].get<std::string>().find("create a token with role Developer or higher"), std::string::npos)
+        << causes[1];
+    EXPECT_EQ(call("GET", "/api/v1/teams/docs/providers/gitlab").status, 404);
+}
+
 TEST_F(ProvidersProjects, ProviderSettingsInputIsValidated) {
     createTeam("docs");
     auto unknown = call("PUT", "/api/v1/teams/docs/providers/nosuch", {{"token", "x"}});
