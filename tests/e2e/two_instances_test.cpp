@@ -34,11 +34,11 @@ TEST(TwoInstances, TheSameRepositoryIdOnTwoInstancesKeepsItsOwnFeedback) {
 
     // The same commit of "project 100" on both: north's changes need review, south's pass.
     auto north = host.call("POST", "/api/v1/projects/" + project_of["north"] + "/builds",
-                           {{"commit_sha", kFeatureSha}, {"branch", "feature"}, {"merge_request", "1"},
+                           {{"commit_sha", kFeatureSha}, {"branch", "feature"}, {"merge_request", 1},
                             {"state", "changes_detected"}, {"stats", {{"changed", 2}}}});
     ASSERT_EQ(north.status, 202) << north.text;
     auto south = host.call("POST", "/api/v1/projects/" + project_of["south"] + "/builds",
-                           {{"commit_sha", kFeatureSha}, {"branch", "feature"}, {"merge_request", "1"},
+                           {{"commit_sha", kFeatureSha}, {"branch", "feature"}, {"merge_request", 1},
                             {"state", "no_changes"}});
     ASSERT_EQ(south.status, 202) << south.text;
 

@@ -175,7 +175,10 @@ export interface Build {
   merge_request: string | null;
   head_sha: string | null;
   state: string;
-  stats: { changed?: number; added?: number; removed?: number; failures?: number };
+  stats: {
+    changed?: number; added?: number; removed?: number; unchanged?: number;
+    failures?: number; retry_failures?: number; ignored?: number;
+  };
   url: string;
   version: number;
   created_at?: string;
