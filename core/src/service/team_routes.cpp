@@ -72,14 +72,14 @@ store::TeamMember ApiService::memberOf(const store::Team& team, std::int64_t use
 }
 
 bool ApiService::mayCreateTeams(const Principal& who) const {
-    // Today every signed-in person may (they own what they create).
-    return who.admin || who.user_id > 0;
+    // A team lets its owner point the host at any base URL its policy allows: who may make one is
+    // the operator's choice (server.allow_user_team_creation), admins only by default. The session
+    // view reads this too, so the console offers exactly what the API allows.
+    return who.admin || (who.user_id > 0 && config_.server.allow_user_team_creation);
 }
 
 net::ServerResponse ApiService::createTeam(Call& call) {
-    // A team lets its owner point the host at any base URL its policy allows: who may make one is
-    // the operator's choice (server.allow_user_team_creation), admins only by default.
-    if (!call.principal->admin && !config_.server.allow_user_team_creation)
+    if (!mayCreateTeams(*call.principal))
         throw ApiError(403, "team_creation_disabled",
                        "only admins create teams on this host; an admin can create one and add you as its owner "
                        "(server.allow_user_team_creation is off)");

@@ -51,7 +51,9 @@ TEST_F(SessionCsrf, TheSessionCarriesItsCsrfTokenAndWhetherTeamsMayBeCreated) {
     const std::string csrf = me.body.value("csrf_token", "");
     EXPECT_EQ(csrf.size(), 64u) << me.text;
     EXPECT_EQ(csrf.find(session), std::string::npos);
-    EXPECT_EQ(me.body["can_create_teams"], true);
+    EXPECT_EQ(me.body["can_create_teams"], false);  // server.allow_user_team_creation is off by default
+    config_.server.allow_user_team_creation = true;
+    EXPECT_EQ(asUser(session, "GET", "/api/v1/session").body["can_create_teams"], true);
     const auto other = loginUser("frank");
     EXPECT_NE(asUser(other, "GET", "/api/v1/session").body["csrf_token"], csrf);
 
@@ -61,6 +63,7 @@ TEST_F(SessionCsrf, TheSessionCarriesItsCsrfTokenAndWhetherTeamsMayBeCreated) {
 }
 
 TEST_F(SessionCsrf, StateChangesWithTheCookieNeedTheToken) {
+    config_.server.allow_user_team_creation = true;  // gina creates her team through the console
     const auto session = loginUser("gina");
     const std::string csrf = asUser(session, "GET", "/api/v1/session").body["csrf_token"];
 
