@@ -42,7 +42,11 @@ function Header() {
   );
 }
 
-/** Moves focus to the page's heading on navigation, so keyboard and screen-reader users follow. */
+/**
+ * Moves focus to the page's heading on navigation, so keyboard and screen-reader users follow.
+ * A page that loads its data first shows its heading later: the focus goes there when it appears,
+ * unless the person has moved the focus somewhere meanwhile.
+ */
 function FocusOnNavigate() {
   const location = useLocation();
   const first = useRef(true);
@@ -51,23 +55,40 @@ function FocusOnNavigate() {
       first.current = false;
       return;
     }
-    const heading = document.querySelector<HTMLElement>('main h1');
-    if (heading) {
+    const main = document.getElementById('main');
+    const focusHeading = () => {
+      const heading = main?.querySelector<HTMLElement>('h1');
+      if (!heading) return false;
       heading.setAttribute('tabindex', '-1');
       heading.focus({ preventScroll: false });
-    }
+      return true;
+    };
+    if (!main || focusHeading()) return;
+    const focusedBefore = document.activeElement;
+    const observer = new MutationObserver(() => {
+      const active = document.activeElement;
+      const moved = !!active && active !== focusedBefore && active !== document.body;
+      if (moved || focusHeading()) observer.disconnect();
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    const timer = setTimeout(() => observer.disconnect(), 15000);
+    return () => {
+      observer.disconnect();
+      clearTimeout(timer);
+    };
   }, [location.pathname]);
   return null;
 }
 
 function RequireSession({ children }: { children: React.ReactNode }) {
-  const { session, loading, error } = useSession();
+  const { session, loading, error, signedOut } = useSession();
   const location = useLocation();
   if (loading) return <Progress>Loading…</Progress>;
   if (error) return <ErrorBox error={error} title="Forgelink could not load your session." />;
   if (!session) {
+    // After "Sign out" the next sign-in starts afresh; otherwise it comes back to this page.
     const back = location.pathname + location.search;
-    return <Navigate to={back === '/' ? '/signin' : `/signin?redirect=${encodeURIComponent(back)}`} replace />;
+    return <Navigate to={back === '/' || signedOut ? '/signin' : `/signin?redirect=${encodeURIComponent(back)}`} replace />;
   }
   return <>{children}</>;
 }

@@ -7,6 +7,8 @@ interface SessionState {
   session: Session | null;
   loading: boolean;
   error: unknown;
+  /** True after "Sign out" in this page: the pages left lead to a plain sign-in page. */
+  signedOut: boolean;
   reload: () => Promise<Session | null>;
   signOut: () => Promise<void>;
 }
@@ -17,12 +19,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<Session | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(null);
+  const [signedOut, setSignedOut] = useState(false);
 
   const reload = useCallback(async () => {
     try {
       const s = await api.get<Session>('/api/v1/session');
       setCsrfToken(s.csrf_token);
       setSession(s);
+      setSignedOut(false);
       setError(null);
       return s;
     } catch (e) {
@@ -38,6 +42,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signOut = useCallback(async () => {
     await api.post('/auth/logout');
     setCsrfToken(null);
+    setSignedOut(true);
     setSession(null);
   }, []);
 
@@ -46,7 +51,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [reload]);
 
   return (
-    <SessionContext.Provider value={{ session, loading, error, reload, signOut }}>{children}</SessionContext.Provider>
+    <SessionContext.Provider value={{ session, loading, error, signedOut, reload, signOut }}>{children}</SessionContext.Provider>
   );
 }
 

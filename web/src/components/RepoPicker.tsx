@@ -12,11 +12,23 @@ import { Button, ErrorBox, Progress } from './ui';
 
 const SEARCH_DEBOUNCE_MS = 300;
 
-function SearchBox({ label, value, onChange, id }: { label: string; value: string; onChange: (v: string) => void; id: string }) {
+function SearchBox({
+  label,
+  value,
+  onChange,
+  id,
+  autoFocus,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  id: string;
+  autoFocus?: boolean;
+}) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type="search" autoComplete="off" value={value} onChange={(e) => onChange(e.target.value)} />
+      <input id={id} type="search" autoComplete="off" autoFocus={autoFocus} value={value} onChange={(e) => onChange(e.target.value)} />
     </div>
   );
 }
@@ -32,11 +44,14 @@ export function NamespacePicker({
   provider,
   value,
   onChange,
+  autoFocus,
 }: {
   team: string;
   provider: string;
   value: Namespace | null;
   onChange: (ns: Namespace) => void;
+  /** Shown because the person chose the forge: the focus goes to the search. */
+  autoFocus?: boolean;
 }) {
   const id = useId();
   const [search, setSearch] = useState('');
@@ -54,7 +69,7 @@ export function NamespacePicker({
   return (
     <fieldset className="picker">
       <legend>Namespace on {providerLabel(provider)}</legend>
-      <SearchBox id={`${id}-search`} label="Search namespaces" value={search} onChange={setSearch} />
+      <SearchBox id={`${id}-search`} label="Search namespaces" value={search} onChange={setSearch} autoFocus={autoFocus} />
       {list.error ? (
         <div>
           <ErrorBox error={list.error} />

@@ -17,14 +17,18 @@ export function RepositoryChooser({
   team,
   settings,
   onChoice,
+  focusFirst = false,
 }: {
   team: string;
   settings: ProviderSettings[];
   onChoice: (choice: Choice | null) => void;
+  /** Opened by a button the person used: the focus starts on the first forge's button. */
+  focusFirst?: boolean;
 }) {
   const [provider, setProvider] = useState<string | null>(null);
   const [namespace, setNamespace] = useState<Namespace | null>(null);
   const [repository, setRepository] = useState<Repository | null>(null);
+  const [backToForges, setBackToForges] = useState(false);
   const permission = usePermissionReport(team, provider, repository?.id ?? null);
 
   const chooseRepository = (repo: Repository) => {
@@ -48,8 +52,8 @@ export function RepositoryChooser({
   if (!provider) {
     return (
       <div className="actions">
-        {settings.map((s) => (
-          <Button key={s.provider} variant="secondary" onClick={() => setProvider(s.provider)}>
+        {settings.map((s, i) => (
+          <Button key={s.provider} variant="secondary" autoFocus={(focusFirst || backToForges) && i === 0} onClick={() => setProvider(s.provider)}>
             Continue with {providerLabel(s.provider)}
           </Button>
         ))}
@@ -66,6 +70,7 @@ export function RepositoryChooser({
             setProvider(null);
             setNamespace(null);
             setRepository(null);
+            setBackToForges(true);
             onChoice(null);
           }}
         >
@@ -75,6 +80,7 @@ export function RepositoryChooser({
       <ol className="steps">
         <li>
           <NamespacePicker
+            autoFocus
             team={team}
             provider={provider}
             value={namespace}
@@ -99,7 +105,7 @@ export function RepositoryChooser({
       </ol>
       {repository && (
         <section className="card" aria-labelledby="chosen-title">
-          <h3 id="chosen-title">{repository.full_path}</h3>
+          <h2 id="chosen-title">{repository.full_path}</h2>
           {permission.loading && <Progress>Checking what the token may do on {repository.full_path}…</Progress>}
           <ErrorBox error={permission.error} title="The permission report could not be read." />
           {permission.report && <PermissionReportView report={permission.report} />}

@@ -1,10 +1,11 @@
 // Small building blocks every page uses: labelled fields with their error, alerts, progress.
-import { useId, type ReactNode, type InputHTMLAttributes, type SelectHTMLAttributes } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode, type InputHTMLAttributes, type Ref, type SelectHTMLAttributes } from 'react';
 import { ApiError } from '../lib/api';
 import { causesOfError, missingScopes } from '../lib/errors';
 import { sentence } from '../lib/format';
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
+  ref?: Ref<HTMLInputElement>;
   label: string;
   hint?: ReactNode;
   error?: ReactNode;
@@ -105,12 +106,27 @@ export function Progress({ children }: { children: ReactNode }) {
   );
 }
 
-export function Notice({ tone, children }: { tone: 'info' | 'success' | 'warning'; children: ReactNode }) {
+/** A message; with `ref` it can take the focus (tabIndex -1) when it replaces the control used. */
+export function Notice({ tone, children, ref }: { tone: 'info' | 'success' | 'warning'; children: ReactNode; ref?: Ref<HTMLDivElement> }) {
   return (
-    <div className={`alert alert-${tone}`} role={tone === 'warning' ? 'alert' : 'status'}>
+    <div ref={ref} tabIndex={ref ? -1 : undefined} className={`alert alert-${tone}`} role={tone === 'warning' ? 'alert' : 'status'}>
       {children}
     </div>
   );
+}
+
+/**
+ * Keyboard focus for controls that replace the one the person used (a confirmation, a form that
+ * closes, a row that goes away): `request()` in the handler, and after the next render the focus
+ * moves to whatever `ref` is attached to, so Tab continues from there instead of the page top.
+ */
+export function useFocusAfter<T extends HTMLElement>() {
+  const ref = useRef<T>(null);
+  const [wanted, setWanted] = useState(0);
+  useEffect(() => {
+    if (wanted) ref.current?.focus();
+  }, [wanted]);
+  return { ref, request: () => setWanted((n) => n + 1) };
 }
 
 export function Button({
@@ -120,7 +136,7 @@ export function Button({
   disabled,
   type = 'button',
   ...rest
-}: React.ButtonHTMLAttributes<HTMLButtonElement> & { busy?: boolean; variant?: 'primary' | 'secondary' | 'danger' }) {
+}: React.ComponentPropsWithRef<'button'> & { busy?: boolean; variant?: 'primary' | 'secondary' | 'danger' }) {
   // Busy means disabled: a second click must not send the request again.
   return (
     <button

@@ -4,7 +4,7 @@ import type { LoginProvider } from '../lib/types';
 import { providerLabel } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 import { useSession } from '../session';
-import { Button, ErrorBox, Progress } from '../components/ui';
+import { Button, ErrorBox, Notice, Progress, useFocusAfter } from '../components/ui';
 
 export function Account() {
   const { session, reload } = useSession();
@@ -14,6 +14,9 @@ export function Account() {
   );
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [unlinked, setUnlinked] = useState<string | null>(null);
+  // The unlinked row (and its button) goes away: the focus moves to the message saying so.
+  const unlinkedFocus = useFocusAfter<HTMLDivElement>();
   const user = session?.user;
 
   if (!user) {
@@ -32,6 +35,8 @@ export function Account() {
     try {
       await api.del(`/api/v1/session/identities/${encodeURIComponent(provider)}`);
       await reload();
+      setUnlinked(provider);
+      unlinkedFocus.request();
     } catch (e) {
       setError(e);
     } finally {
@@ -51,6 +56,11 @@ export function Account() {
         </dd>
       </dl>
       <h2>Linked forge accounts</h2>
+      {unlinked && (
+        <Notice tone="info" ref={unlinkedFocus.ref}>
+          Your {providerLabel(unlinked)} account is no longer linked.
+        </Notice>
+      )}
       <p className="muted">Sign in with any of them: they all lead to this same Forgelink account.</p>
       <ul className="list">
         {identities.map((i) => (

@@ -1,10 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
 import type { Build, Delivery, Project, Warning } from '../lib/types';
 import { buildStateLabel, describeDelivery, providerLabel, relativeTime, shortSha } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
-import { Button, ErrorBox, Notice, Progress } from '../components/ui';
+import { Button, ErrorBox, Notice, Progress, useFocusAfter } from '../components/ui';
 import { RepositoryChooser, type Choice } from '../components/RepositoryChooser';
 import { PermissionReportView, usePermissionReport } from '../components/RepoPicker';
 import { useTeam } from './TeamLayout';
@@ -95,21 +95,27 @@ function Builds({ projectId }: { projectId: number }) {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
+  // Only the newest load may change the list: the periodic refresh, "Refresh" and "Load older
+  // builds" overlap, and an answer started before a newer one must not overwrite it (a build
+  // posted in between would vanish from the page until the next refresh).
+  const latest = useRef(0);
 
   const load = async (before: number | null, replace: boolean, quiet = false) => {
+    const seq = ++latest.current;
     if (!quiet) setLoading(true);
     try {
       const page = await api.get<{ items: Build[] }>(`/api/v1/projects/${projectId}/builds`, {
         limit: String(PAGE),
         before: before === null ? undefined : String(before),
       });
+      if (seq !== latest.current) return;
       setBuilds((old) => (replace ? page.items : old.concat(page.items)));
       setMore(page.items.length === PAGE);
       setError(null);
     } catch (e) {
-      setError(e);
+      if (seq === latest.current) setError(e);
     } finally {
-      setLoading(false);
+      if (seq === latest.current) setLoading(false);
     }
   };
   // New builds appear without a click while only the newest page is shown.
@@ -156,6 +162,11 @@ function RepositorySettings({ project, onChange }: { project: Project; onChange:
   const [error, setError] = useState<unknown>(null);
   const [confirm, setConfirm] = useState(false);
   const [warnings, setWarnings] = useState<Warning[]>([]);
+  const [connected, setConnected] = useState<string | null>(null);
+  // Keyboard focus follows what replaces the control just used (see useFocusAfter).
+  const connectedFocus = useFocusAfter<HTMLDivElement>();
+  const connectFocus = useFocusAfter<HTMLButtonElement>();
+  const disconnectFocus = useFocusAfter<HTMLButtonElement>();
 
   const connect = async () => {
     if (!choice) return;
@@ -169,6 +180,8 @@ function RepositorySettings({ project, onChange }: { project: Project; onChange:
       setWarnings(result.warnings);
       setConnecting(false);
       setChoice(null);
+      setConnected(result.project.repository?.full_path ?? choice.repository.full_path);
+      connectedFocus.request();
       onChange(result.project);
     } catch (e) {
       setError(e);
@@ -183,6 +196,8 @@ function RepositorySettings({ project, onChange }: { project: Project; onChange:
       await api.del(`/api/v1/projects/${project.id}/repository`);
       setConfirm(false);
       setWarnings([]);
+      setConnected(null);
+      connectFocus.request();
       onChange({ ...project, repository: null });
     } catch (e) {
       setError(e);
@@ -194,6 +209,11 @@ function RepositorySettings({ project, onChange }: { project: Project; onChange:
   return (
     <section aria-labelledby="repo-title" className="card">
       <h2 id="repo-title">Git repository</h2>
+      {connected && link && (
+        <Notice tone="success" ref={connectedFocus.ref}>
+          Connected to {connected}.
+        </Notice>
+      )}
       {warnings.map((w) => (
         <Notice key={w.code} tone="warning">
           {w.message}
@@ -216,12 +236,20 @@ function RepositorySettings({ project, onChange }: { project: Project; onChange:
                 <Button variant="danger" busy={busy} onClick={() => void disconnect()}>
                   Yes, disconnect
                 </Button>
-                <Button variant="secondary" onClick={() => setConfirm(false)}>
+                {/* The safe choice has the focus: Enter twice does not disconnect. */}
+                <Button
+                  variant="secondary"
+                  autoFocus
+                  onClick={() => {
+                    setConfirm(false);
+                    disconnectFocus.request();
+                  }}
+                >
                   Cancel
                 </Button>
               </span>
             ) : (
-              <Button variant="danger" onClick={() => setConfirm(true)}>
+              <Button ref={disconnectFocus.ref} variant="danger" onClick={() => setConfirm(true)}>
                 Disconnect
               </Button>
             ))}
@@ -229,10 +257,14 @@ function RepositorySettings({ project, onChange }: { project: Project; onChange:
       ) : (
         <>
           <p>Not linked: builds of this project report nowhere.</p>
-          {isOwner && !connecting && <Button onClick={() => setConnecting(true)}>Connect Git repository</Button>}
+          {isOwner && !connecting && (
+            <Button ref={connectFocus.ref} onClick={() => setConnecting(true)}>
+              Connect Git repository
+            </Button>
+          )}
           {isOwner && connecting && (
             <>
-              <RepositoryChooser team={team.slug} settings={settings} onChoice={setChoice} />
+              <RepositoryChooser team={team.slug} settings={settings} onChoice={setChoice} focusFirst />
               <div className="actions">
                 <Button
                   busy={busy}
@@ -241,7 +273,13 @@ function RepositorySettings({ project, onChange }: { project: Project; onChange:
                 >
                   {choice ? `Connect ${choice.repository.full_path}` : 'Connect'}
                 </Button>
-                <Button variant="secondary" onClick={() => setConnecting(false)}>
+                <Button
+                  variant="secondary"
+                  onClick={() => {
+                    setConnecting(false);
+                    connectFocus.request();
+                  }}
+                >
                   Cancel
                 </Button>
               </div>

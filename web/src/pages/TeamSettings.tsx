@@ -3,7 +3,7 @@ import { Navigate, NavLink, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
 import type { ProviderSettings } from '../lib/types';
 import { plural, providerLabel, sentence, tokenHealth } from '../lib/format';
-import { Button, ErrorText, Field, Notice, Progress } from '../components/ui';
+import { Button, ErrorText, Field, Notice, Progress, useFocusAfter } from '../components/ui';
 import { useTeam } from './TeamLayout';
 
 function Findings({ s }: { s: ProviderSettings }) {
@@ -34,7 +34,7 @@ function Findings({ s }: { s: ProviderSettings }) {
       </dd>
       <dt>Token</dt>
       <dd>
-        <code aria-label={`token ending in ${s.token_last4}`}>••••{s.token_last4}</code>
+        <code>••••{s.token_last4}</code> <span className="sr-only">(only its last 4 characters are shown)</span>
       </dd>
       <dt>Base URL</dt>
       <dd>{s.base_url}</dd>
@@ -113,6 +113,13 @@ function ProviderForm({
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [removed, setRemoved] = useState(false);
   const [editing, setEditing] = useState(!current);
+  // Keyboard focus follows what replaces the control just used (see useFocusAfter).
+  const savedFocus = useFocusAfter<HTMLDivElement>();
+  const removedFocus = useFocusAfter<HTMLDivElement>();
+  const tokenFocus = useFocusAfter<HTMLInputElement>();
+  const baseUrlFocus = useFocusAfter<HTMLInputElement>();
+  const replaceFocus = useFocusAfter<HTMLButtonElement>();
+  const removeFocus = useFocusAfter<HTMLButtonElement>();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -130,9 +137,13 @@ function ProviderForm({
       onSaved(result.settings);
       setToken('');
       setEditing(false);
+      savedFocus.request();
       await reloadSettings();
     } catch (err) {
       setError(err);
+      // The refusal is shown next to its field: the focus goes there (the busy button lost it).
+      if (err instanceof ApiError && err.field === 'base_url') baseUrlFocus.request();
+      else tokenFocus.request();
     } finally {
       setBusy(false);
     }
@@ -148,6 +159,7 @@ function ProviderForm({
       setRemoved(true);
       onSaved(null);
       setEditing(true);
+      removedFocus.request();
       await reloadSettings();
     } catch (err) {
       setError(err);
@@ -163,19 +175,31 @@ function ProviderForm({
   return (
     <>
       {saved && (
-        <Notice tone="success">
+        <Notice tone="success" ref={savedFocus.ref}>
           <strong>Saved. The token works; what the check found is below.</strong>
           {saved.resumed_deliveries ? ` ${plural(saved.resumed_deliveries, 'paused delivery', 'paused deliveries')} resumed.` : ''}
         </Notice>
       )}
-      {removed && <Notice tone="info">The {forge} token was removed.</Notice>}
+      {removed && (
+        <Notice tone="info" ref={removedFocus.ref}>
+          The {forge} token was removed.
+        </Notice>
+      )}
       {current && !editing && (
         <div className="actions">
-          <Button variant="secondary" onClick={() => { setEditing(true); setSaved(null); }}>
+          <Button
+            ref={replaceFocus.ref}
+            variant="secondary"
+            onClick={() => {
+              setEditing(true);
+              setSaved(null);
+              tokenFocus.request();
+            }}
+          >
             Replace token
           </Button>
           {!confirmRemove ? (
-            <Button variant="danger" onClick={() => setConfirmRemove(true)}>
+            <Button ref={removeFocus.ref} variant="danger" onClick={() => setConfirmRemove(true)}>
               Remove token
             </Button>
           ) : (
@@ -184,7 +208,15 @@ function ProviderForm({
               <Button variant="danger" busy={busy} onClick={() => void remove()}>
                 Yes, remove
               </Button>
-              <Button variant="secondary" onClick={() => setConfirmRemove(false)}>
+              {/* The safe choice has the focus: Enter twice does not remove the token. */}
+              <Button
+                variant="secondary"
+                autoFocus
+                onClick={() => {
+                  setConfirmRemove(false);
+                  removeFocus.request();
+                }}
+              >
                 Cancel
               </Button>
             </span>
@@ -195,6 +227,7 @@ function ProviderForm({
         <form className="card" onSubmit={submit} aria-labelledby={`${provider}-form-title`} noValidate>
           <h2 id={`${provider}-form-title`}>{current ? `Replace the ${forge} token` : `Connect ${forge}`}</h2>
           <Field
+            ref={baseUrlFocus.ref}
             label="Base URL"
             type="url"
             inputMode="url"
@@ -209,6 +242,7 @@ function ProviderForm({
             error={baseUrlError}
           />
           <Field
+            ref={tokenFocus.ref}
             label="Access token"
             type="password"
             autoComplete="off"
@@ -229,7 +263,15 @@ function ProviderForm({
               {busy ? 'Checking…' : 'Check and save'}
             </Button>
             {current && (
-              <Button variant="secondary" type="button" onClick={() => { setEditing(false); setError(null); }}>
+              <Button
+                variant="secondary"
+                type="button"
+                onClick={() => {
+                  setEditing(false);
+                  setError(null);
+                  replaceFocus.request();
+                }}
+              >
                 Cancel
               </Button>
             )}

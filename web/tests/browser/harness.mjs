@@ -2,7 +2,8 @@
 // ports (temp dirs), headless Debian chromium driven by puppeteer-core, screenshots under the
 // build tree. Every process started here is stopped by stop()/close().
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,16 +223,25 @@ export async function waitForText(page, text, timeout = 45000) {
 
 /** Clicks the button or link whose visible text is exactly `text` (trimmed). */
 export async function clickText(page, text, selector = 'button, a, [role=option], label') {
-  const handle = await page.waitForFunction(
-    (sel, t) =>
-      [...document.querySelectorAll(sel)].find(
-        (el) => el.innerText.trim() === t && !el.disabled && el.getAttribute('aria-disabled') !== 'true',
-      ),
-    {},
-    selector,
-    text,
-  );
-  await handle.asElement().click();
+  // A list re-rendered between finding the element and clicking it (a refresh, a search answer)
+  // replaces the node: find it again rather than fail on the detached one.
+  for (let attempt = 1; ; attempt++) {
+    const handle = await page.waitForFunction(
+      (sel, t) =>
+        [...document.querySelectorAll(sel)].find(
+          (el) => el.innerText.trim() === t && !el.disabled && el.getAttribute('aria-disabled') !== 'true',
+        ),
+      {},
+      selector,
+      text,
+    );
+    try {
+      await handle.asElement().click();
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !/detached|not clickable|not visible/i.test(String(e))) throw e;
+    }
+  }
 }
 
 /** The input whose <label> says `label`. */
@@ -322,4 +332,155 @@ export async function clickOption(page, fullPath) {
     fullPath,
   );
   await handle.asElement().click();
+}
+
+// ---- Keyboard only: Tab / Shift+Tab / Enter / Space / arrows, no mouse and no element.click() ----
+
+/**
+ * What has the focus: its tag, role, accessible-ish name, and whether the focus is drawn: an
+ * outline of at least 2 px or a box-shadow (the console's :focus-visible styles), on an element
+ * that is on screen.
+ */
+export async function focusInfo(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body || el === document.documentElement) return { none: true, name: '', visible: false };
+    const s = getComputedStyle(el);
+    const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 && !/rgba\(.*,\s*0\)$/.test(s.outlineColor);
+    const shadow = !!s.boxShadow && s.boxShadow !== 'none';
+    const r = el.getBoundingClientRect();
+    const onScreen = r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
+    const labelled = el.getAttribute('aria-labelledby');
+    const name = (
+      el.getAttribute('aria-label') ||
+      (labelled ? labelled.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' ') : '') ||
+      (el.labels && el.labels[0] ? el.labels[0].innerText : '') ||
+      el.innerText ||
+      el.value ||
+      ''
+    ).trim();
+    return {
+      none: false,
+      tag: el.tagName.toLowerCase(),
+      type: el.getAttribute('type'),
+      role: el.getAttribute('role'),
+      name,
+      focusVisible: el.matches(':focus-visible'),
+      outline: `${s.outlineStyle} ${s.outlineWidth}`,
+      shadow: s.boxShadow,
+      visible: (outline || shadow) && onScreen,
+    };
+  });
+}
+
+function describeFocus(f) {
+  return f.none ? '(nothing)' : `${f.tag}${f.role ? `[role=${f.role}]` : ''}${f.type ? `[type=${f.type}]` : ''} “${f.name.slice(0, 60)}”`;
+}
+
+/** The focus is on an element whose name is `name` (string: exact; RegExp: match), drawn visibly. */
+export async function assertFocus(page, name) {
+  const f = await focusInfo(page);
+  const ok = typeof name === 'string' ? f.name === name : name.test(f.name);
+  if (!ok) throw new Error(`focus is on ${describeFocus(f)}, expected “${name}”`);
+  if (!f.visible) throw new Error(`focus on ${describeFocus(f)} is not visible (outline ${f.outline}, box-shadow ${f.shadow})`);
+  return f;
+}
+
+/**
+ * Presses Tab (Shift+Tab with back: true) until the focused element's name is `name` (string:
+ * exact, RegExp: match), checking at every stop that the focus is drawn. Throws with the stops
+ * visited when the element is not reached within `max` presses.
+ */
+export async function tabTo(page, name, { back = false, max = 60 } = {}) {
+  const visited = [];
+  for (let i = 0; i < max; i++) {
+    if (back) {
+      await page.keyboard.down('Shift');
+      await page.keyboard.press('Tab');
+      await page.keyboard.up('Shift');
+    } else {
+      await page.keyboard.press('Tab');
+    }
+    const f = await focusInfo(page);
+    visited.push(describeFocus(f));
+    if (!f.none && !f.visible) {
+      throw new Error(`Tab stop ${describeFocus(f)} has no visible focus (outline ${f.outline}, box-shadow ${f.shadow}); stops: ${visited.join(' → ')}`);
+    }
+    if (!f.none && (typeof name === 'string' ? f.name === name : name.test(f.name))) return f;
+  }
+  throw new Error(`“${name}” not reached with ${back ? 'Shift+Tab' : 'Tab'} in ${max} presses; stops: ${visited.join(' → ')}`);
+}
+
+/** Waits until the control named `name` is enabled (e.g. a submit button while a form fills). */
+export async function waitEnabled(page, name) {
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('button')].some((b) => b.innerText.trim() === t && !b.disabled),
+    {},
+    name,
+  );
+}
+
+/** Tabs to the control `name` and activates it with `key` (Enter by default, or ' ' for Space). */
+export async function activate(page, name, { key = 'Enter', back = false, max } = {}) {
+  await tabTo(page, name, { back, max });
+  await page.keyboard.press(key === ' ' ? 'Space' : key);
+}
+
+/** Replaces the focused text field's value by typing (Ctrl+A selects what is there). */
+export async function typeHere(page, text) {
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyA');
+  await page.keyboard.up('Control');
+  await page.keyboard.press('Backspace');
+  if (text) await page.keyboard.type(text);
+}
+
+/** Presses a key and waits for the full-page navigation it starts (links to /auth/...). */
+export async function pressAndNavigate(page, key = 'Enter') {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle0' }), page.keyboard.press(key)]);
+}
+
+// ---- Accessibility audit: axe-core (pinned in web/package-lock.json) run inside the page ----
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's violations on the page as it is now (evaluated through the DevTools protocol, so
+ * the console's strict CSP stays on and nothing is fetched). Returns every violation, each with
+ * its impact and the first nodes it concerns.
+ */
+export async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
+    }));
+  });
+}
+
+/**
+ * No serious or critical axe violation, and every control (button, link, field, option...) has
+ * a name in the accessibility tree. `where` names the page state in the failure message.
+ */
+export async function assertAccessible(assert, page, where) {
+  const violations = await axeViolations(page);
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const lesser = violations.filter((v) => !bad.includes(v));
+  if (lesser.length) console.log(`${where}: minor/moderate: ${lesser.map((v) => `${v.id} (${v.impact})`).join(', ')}`);
+  assert.deepEqual(bad, [], `${where}: axe violations:\n${JSON.stringify(bad, null, 2)}`);
+  const snapshot = await page.accessibility.snapshot({ interestingOnly: true });
+  const controls = new Set(['button', 'link', 'textbox', 'searchbox', 'combobox', 'checkbox', 'radio', 'listbox', 'option', 'menuitem', 'tab', 'switch', 'slider', 'spinbutton']);
+  const unnamed = [];
+  const walk = (node) => {
+    if (!node) return;
+    if (controls.has(node.role) && !(node.name ?? '').trim()) unnamed.push(node.role);
+    for (const child of node.children ?? []) walk(child);
+  };
+  walk(snapshot);
+  assert.deepEqual(unnamed, [], `${where}: controls without a label`);
+  return violations;
 }

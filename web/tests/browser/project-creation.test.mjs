@@ -44,7 +44,11 @@ test('create a project from one of 20,000 repositories', async () => {
   await clickText(page, 'Continue with GitLab');
   // The namespace, found by searching.
   await typeInto(page, 'Search namespaces', 'big');
-  await page.waitForFunction(() => [...document.querySelectorAll('.radio-row')].some((r) => r.innerText.includes('big')));
+  // The list answers the search (every row matches), not the listing from before it.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('.radio-row')];
+    return rows.length > 0 && rows.every((r) => r.innerText.includes('big'));
+  });
   await clickText(page, 'big\ngroup', 'label');
   // The first page of repositories arrives; the list renders a window of rows, not all of them.
   await page.waitForSelector('[role=listbox] [role=option]');

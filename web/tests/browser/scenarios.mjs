@@ -6,6 +6,17 @@ export const READ_USER_TOKEN = 'glpat-web-read-user-0000';
 export const FOREIGN_TOKEN = 'glpat-web-bob-api-000000';
 export const GITHUB_TOKEN = 'ghp_webAliceRepo00000000000000000000wXyZ';
 
+/**
+ * A group `big` where the bot is a Guest, with repositories where it is Developer (proj-1..3)
+ * and Reporter (readonly-1..3): the latter are shown disabled, with the permission report's reason.
+ */
+export const READONLY_GROUP = `    - {id: 20, path: big, name: Big, visibility: private, members: {forgelink-bot: 10}}
+`;
+export const READONLY_PROJECTS = `  generate:
+    - {projects: 3, namespace: big, path_prefix: proj-, start_id: 100000, member: forgelink-bot, access_level: 30}
+    - {projects: 3, namespace: big, path_prefix: readonly-, start_id: 200000, member: forgelink-bot, access_level: 20}
+`;
+
 /** YYYY-MM-DD `days` from today (UTC). */
 export function dateInDays(days) {
   return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
