@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/strings.hpp"
+#include "net/rate_limit_headers.hpp"
 #include "net/url.hpp"
 
 namespace forgelink::net {
@@ -38,54 +39,6 @@ bool isIdempotent(const std::string& method) {
         return out;
     }();
     return upper == "GET" || upper == "HEAD" || upper == "PUT" || upper == "DELETE" || upper == "OPTIONS";
-}
-
-std::optional<long long> parseInteger(std::string_view text) {
-    text = common::trim(text);
-    if (text.empty() || text.size() > 18) return std::nullopt;
-    long long value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + (c - '0');
-    }
-    return value;
-}
-
-milliseconds untilEpochSeconds(long long epoch) {
-    const auto now = std::chrono::system_clock::now();
-    const auto target = std::chrono::system_clock::time_point(std::chrono::seconds(epoch));
-    return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(target - now));
-}
-
-// Retry-After: delta-seconds or an HTTP-date (RFC 9110 10.2.3; IMF-fixdate and RFC 850 forms).
-std::optional<milliseconds> parseRetryAfter(const std::string& value) {
-    if (const auto seconds = parseInteger(value)) return milliseconds(*seconds * 1000);
-    const std::string text(common::trim(value));
-    for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"}) {
-        std::tm tm{};
-        const char* end = ::strptime(text.c_str(), format, &tm);
-        if (end && *end == '\0') return untilEpochSeconds(static_cast<long long>(::timegm(&tm)));
-    }
-    return std::nullopt;
-}
-
-// RateLimit-Reset (GitLab: unix seconds; the IETF draft: delta seconds) and x-ratelimit-reset
-// (GitHub: unix seconds). Values above 1e9 can only be epochs.
-std::optional<milliseconds> parseReset(const HttpResponse& response) {
-    const std::string* value = response.header("RateLimit-Reset");
-    if (!value) value = response.header("X-RateLimit-Reset");
-    if (!value) return std::nullopt;
-    const auto number = parseInteger(*value);
-    if (!number) return std::nullopt;
-    if (*number > 1'000'000'000) return untilEpochSeconds(*number);
-    return milliseconds(*number * 1000);
-}
-
-std::optional<long long> remainingQuota(const HttpResponse& response) {
-    const std::string* value = response.header("RateLimit-Remaining");
-    if (!value) value = response.header("X-RateLimit-Remaining");
-    if (!value) return std::nullopt;
-    return parseInteger(*value);
 }
 
 class PolicyTransport final : public Transport {
@@ -173,7 +126,8 @@ public:
             }
             if ((response.status == 502 || response.status == 503 || response.status == 504) && idempotent && !last_attempt) {
                 std::optional<milliseconds> wait;
-                if (const auto* retry_after = response.header("Retry-After")) wait = parseRetryAfter(*retry_after);
+                if (const auto* retry_after = response.header("Retry-After"))
+                    wait = parseRetryAfter(*retry_after, std::chrono::system_clock::now());
                 if (!wait || *wait > policy_.max_retry_after) wait = backoff(attempt);
                 if (fits(*wait, deadline)) {
                     metrics_.increment(kRetries, {{"provider", provider_}, {"reason", std::to_string(response.status)}});
@@ -226,9 +180,9 @@ private:
 
     std::optional<milliseconds> rateLimitWait(const HttpResponse& response) const {
         if (const auto* retry_after = response.header("Retry-After")) {
-            if (auto wait = parseRetryAfter(*retry_after)) return wait;
+            if (auto wait = parseRetryAfter(*retry_after, std::chrono::system_clock::now())) return wait;
         }
-        return parseReset(response);
+        return parseRateLimitReset(response, std::chrono::system_clock::now());
     }
 
     void noteQuota(const std::string& origin, const HttpResponse& response) {
@@ -240,7 +194,8 @@ private:
             throttled_until_.erase(origin);
             return;
         }
-        if (const auto reset = parseReset(response)) throttled_until_[origin] = clock_.now() + *reset;
+        if (const auto reset = parseRateLimitReset(response, std::chrono::system_clock::now()))
+            throttled_until_[origin] = clock_.now() + *reset;
     }
 
     // Waits while the origin's quota is known to be exhausted; refuses when the reset is too far.

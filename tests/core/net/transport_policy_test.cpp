@@ -7,6 +7,7 @@
 #include <set>
 
 #include "net/http_server.hpp"
+#include "net/rate_limit_headers.hpp"
 #include "net/transport_policy.hpp"
 #include "socket_support.hpp"
 
@@ -315,6 +316,38 @@ TEST(TransportPolicy, ThrottleBeyondDeadlineIsRateLimitedWithoutSending) {
     EXPECT_EQ(result.error().retry_after->count(), 60);
     EXPECT_EQ(client.seen.size(), 1u);
     EXPECT_EQ(result.error().message.find("SECRET"), std::string::npos);
+}
+
+// Found writing the fuzz target for these headers (fuzz/targets/transport_headers.cpp):
+// "Retry-After: 999999999999999999" was multiplied into milliseconds past LLONG_MAX, undefined
+// behaviour that the ASan + UBSan suite aborts on (the wrapped value happened to be a long wait).
+// It is a wait beyond max_retry_after: the 429 comes back, nothing is waited or resent.
+TEST(TransportPolicy, HugeRetryAfterIsTooLongNotWrapped) {
+    FakeTime time;
+    Metrics metrics;
+    ScriptedClient client(time, {status(429, {{"Retry-After", "999999999999999999"}}), status(200)});
+    auto transport = makePolicyTransport(client, metrics, "p", fastPolicy(), time.clock());
+    auto r = request("GET");
+    r.deadline = 3600s;
+    const auto result = transport->send(r);
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->status, 429);
+    EXPECT_EQ(client.seen.size(), 1u);
+    EXPECT_TRUE(time.sleeps.empty());
+}
+
+// The same for a reset epoch no clock can hold (it overflowed system_clock's nanoseconds): no
+// forge's window is that long, so the header is not believed and the origin is not throttled.
+TEST(TransportPolicy, HugeRateLimitResetIsIgnoredWithoutOverflow) {
+    FakeTime time;
+    Metrics metrics;
+    ScriptedClient client(time, {status(200, {{"RateLimit-Remaining", "0"}, {"RateLimit-Reset", "999999999999999999"}}),
+                                 status(200)});
+    auto transport = makePolicyTransport(client, metrics, "p", fastPolicy(), time.clock());
+    EXPECT_EQ(transport->send(request("GET"))->status, 200);
+    EXPECT_EQ(transport->send(request("GET"))->status, 200);
+    EXPECT_EQ(client.seen.size(), 2u);
+    EXPECT_TRUE(time.sleeps.empty());
 }
 
 TEST(TransportPolicy, SetsUserAgentUnlessPresent) {
