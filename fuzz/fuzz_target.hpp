@@ -1,0 +1,61 @@
+// One fuzz target: a function of a byte string that must not crash, leak, hang or trip a
+// sanitizer, whatever the bytes, and whose own checks (FUZZ_CHECK) must hold.
+//
+//   FORGELINK_FUZZ_TARGET(url) {          // fuzz/targets/url.cpp
+//       forgelink::net::parseUrl(asText(data, size));
+//       return 0;
+//   }
+//
+// The same source builds two ways:
+//  - with FORGELINK_LIBFUZZER (the clang tree of scripts/fuzz, -fsanitize=fuzzer,address,undefined):
+//    the target is the LLVMFuzzerTestOneInput of its own fuzzer executable;
+//  - otherwise (the normal gcc build and its ctest): the target registers itself by name with the
+//    replay driver (replay_main.cpp), which runs it over every file of its corpus and regressions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace forgelink::fuzz {
+
+using TargetFunction = int (*)(const std::uint8_t* data, std::size_t size);
+
+// Registers a target with the replay driver; returns true so it can initialise a static.
+bool registerTarget(const char* name, TargetFunction function);
+
+inline std::string_view asText(const std::uint8_t* data, std::size_t size) {
+    return {reinterpret_cast<const char*>(data), size};
+}
+
+[[noreturn]] inline void checkFailed(const char* file, int line, const char* condition, const std::string& detail) {
+    std::fprintf(stderr, "%s:%d: fuzz check failed: %s%s%s\n", file, line, condition, detail.empty() ? "" : ": ",
+                 detail.c_str());
+    std::abort();
+}
+
+}  // namespace forgelink::fuzz
+
+// An invariant of the code under test: aborts (a crash the fuzzer records) when it does not hold.
+#define FUZZ_CHECK(condition, detail)                                                      \
+    do {                                                                                   \
+        if (!(condition)) ::forgelink::fuzz::checkFailed(__FILE__, __LINE__, #condition, (detail)); \
+    } while (false)
+
+#ifdef FORGELINK_LIBFUZZER
+#define FORGELINK_FUZZ_TARGET(name)                                                          \
+    static int forgelinkFuzz_##name(const std::uint8_t* data, std::size_t size);           \
+    extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {    \
+        return forgelinkFuzz_##name(data, size);                                            \
+    }                                                                                       \
+    static int forgelinkFuzz_##name(const std::uint8_t* data, std::size_t size)
+#else
+#define FORGELINK_FUZZ_TARGET(name)                                                          \
+    static int forgelinkFuzz_##name(const std::uint8_t* data, std::size_t size);           \
+    [[maybe_unused]] static const bool forgelinkFuzzRegistered_##name =                    \
+        ::forgelink::fuzz::registerTarget(#name, &forgelinkFuzz_##name);                    \
+    static int forgelinkFuzz_##name(const std::uint8_t* data, std::size_t size)
+#endif

@@ -1,0 +1,37 @@
+// URL parsing: net::parseUrl / describeUrl (the host's wire), support::splitBaseUrl and the query
+// helpers (plugins), and each plugin's reading of the base URL an admin typed. No crash; and the
+// safe forms never carry the userinfo or the query, which may hold secrets.
+#include <string>
+
+#include "forgelink/support/http_text.hpp"
+#include "fuzz_target.hpp"
+#include "net/url.hpp"
+
+FORGELINK_FUZZ_TARGET(url) {
+    using namespace forgelink;
+    const auto text = fuzz::asText(data, size);
+    if (const auto url = net::parseUrl(text)) {
+        FUZZ_CHECK(url->scheme.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos, url->scheme);
+        FUZZ_CHECK(url->port != 0, "a parsed URL without a port");
+        const auto safe = url->withoutQuery();
+        if (!url->userinfo.empty()) FUZZ_CHECK(safe.find(url->userinfo + "@") == std::string::npos, safe);
+        (void)url->origin();
+        (void)url->target();
+    }
+    const auto described = net::describeUrl(text);
+    FUZZ_CHECK(described.find('?') == std::string::npos && described.find('#') == std::string::npos, described);
+
+    const auto base = support::splitBaseUrl(text);
+    FUZZ_CHECK(base.url.has_value() != !base.problem.empty(), "a base URL is either split or refused with a reason");
+    if (base.url) FUZZ_CHECK(base.url->scheme == "http" || base.url->scheme == "https", base.url->scheme);
+    (void)support::urlDecode(text);
+    const auto encoded = support::urlEncode(text);
+    FUZZ_CHECK(support::urlDecode(encoded) == text, "urlDecode(urlEncode(x)) != x");
+    (void)support::queryParam(text, "page");
+    (void)support::queryParam(text, "");
+    const auto path = support::urlPath(text);
+    FUZZ_CHECK(path.find('?') == std::string::npos, path);
+    (void)support::bodyExcerpt(text);
+    (void)support::trimSpace(text);
+    return 0;
+}
