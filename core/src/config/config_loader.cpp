@@ -134,7 +134,10 @@ public:
         if (node.IsMap()) {
             std::map<std::string, YAML::Mark> seen;
             for (auto it = node.begin(); it != node.end(); ++it) {
-                const Node& key = it->first;
+                // A copy, never `const Node&`: yaml-cpp's iterator-> returns a temporary proxy, so a
+                // reference to it->first dangles at the end of the statement (ASan:
+                // stack-use-after-scope). Nodes are handles: copying one copies no tree.
+                const Node key = it->first;
                 std::string name = key.IsScalar() ? key.Scalar() : std::string();
                 std::string child = path.empty() ? name : path + "." + name;
                 if (key.IsScalar()) {
@@ -180,7 +183,7 @@ public:
             return entries;
         }
         for (auto it = node.begin(); it != node.end(); ++it) {
-            const Node& key = it->first;
+            const Node key = it->first;  // a copy: see findDuplicates
             if (!key.IsScalar()) {
                 error(key.Mark(), "keys must be plain names, got " + describe(key));
                 continue;
@@ -568,14 +571,14 @@ void readProviders(Validator& v, const Validator::Entry& section, Config& config
         return;
     }
     for (auto it = section.value.begin(); it != section.value.end(); ++it) {
-        const Node& key = it->first;
+        const Node key = it->first;  // copies: see findDuplicates
         if (!key.IsScalar() || !isProviderName(key.Scalar())) {
             v.error(key.Mark(), "'providers': a provider name uses lower-case letters, digits, '-' and '_' only");
             continue;
         }
         const std::string name = key.Scalar();
         const std::string path = "providers." + name;
-        const Node& body = it->second;
+        const Node body = it->second;
         auto e = v.mapping(body, body.IsNull() ? key.Mark() : body.Mark(), path,
                            {"base_url", "allowed_hosts", "oauth", "options"});
         if (!body.IsMap()) continue;
