@@ -18,6 +18,9 @@ export function TeamMembers() {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [rowError, setRowError] = useState<{ id: number; error: unknown } | null>(null);
+  // A role chosen in a row's select is applied by its "Save role" button, not on change: with the
+  // keyboard, arrowing through a select changes its value, which must not change a person's role.
+  const [drafts, setDrafts] = useState<Record<number, Role>>({});
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
@@ -40,6 +43,7 @@ export function TeamMembers() {
       if (action === 'role') await api.patch(`/api/v1/teams/${enc(team.slug)}/members/${m.user_id}`, { role: newRole });
       else await api.del(`/api/v1/teams/${enc(team.slug)}/members/${m.user_id}`);
       await members.reload();
+      setDrafts(({ [m.user_id]: _done, ...rest }) => rest);
     } catch (err) {
       setRowError({ id: m.user_id, error: err });
     } finally {
@@ -70,13 +74,18 @@ export function TeamMembers() {
                 <span className="row-actions">
                   <SelectField
                     label={`Role of ${m.username}`}
-                    value={m.role}
+                    value={drafts[m.user_id] ?? m.role}
                     disabled={busy !== null}
-                    onChange={(e) => void change(m, 'role', e.target.value as Role)}
+                    onChange={(e) => setDrafts((d) => ({ ...d, [m.user_id]: e.target.value as Role }))}
                   >
                     <option value="owner">owner</option>
                     <option value="member">member</option>
                   </SelectField>
+                  {drafts[m.user_id] && drafts[m.user_id] !== m.role && (
+                    <Button busy={busy === `role-${m.user_id}`} onClick={() => void change(m, 'role', drafts[m.user_id])}>
+                      Save role
+                    </Button>
+                  )}
                   <Button variant="secondary" busy={busy === `remove-${m.user_id}`} onClick={() => void change(m, 'remove')}>
                     Remove
                   </Button>

@@ -3,7 +3,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertCleanConsole, clickText, newPage, screenshot, signIn, typeInto, waitForText, world,
+  activate, assertCleanConsole, clickText, newPage, screenshot, signIn, tabTo, typeInto, waitForText, world,
 } from './harness.mjs';
 import { BOT_TOKEN, world as scenario } from './scenarios.mjs';
 
@@ -38,11 +38,31 @@ test('a member reads settings but cannot change them; nobody reaches another tea
   await createTeam(bob, 'Bravo');
   const bobId = await bob.evaluate(() => fetch('/api/v1/session').then((r) => r.json()).then((s) => s.user.id));
 
-  // Alice adds Bob to Alpha as a member, from the Members page, by his user id.
+  // Alice adds Bob to Alpha as a member, from the Members page, by his user id: keyboard only.
   await alice.goto(`${w.origin}/teams/alpha/members`, { waitUntil: 'networkidle0' });
-  await typeInto(alice, 'User id', String(bobId));
-  await clickText(alice, 'Add member');
+  await waitForText(alice, 'Add a member');
+  await tabTo(alice, 'User id');
+  await alice.keyboard.type(String(bobId));
+  await tabTo(alice, 'Role');
+  assert.equal(await alice.evaluate(() => document.activeElement.value), 'member');
+  await activate(alice, 'Add member');
   await waitForText(alice, 'Bob Builder');
+  const roleOf = async () => (await w.host.api('GET', '/api/v1/teams/alpha/members')).json.items.find((m) => m.user_id === bobId)?.role;
+  assert.equal(await roleOf(), 'member');
+  // Arrowing through a row's role select changes nothing by itself; "Save role" applies it.
+  await tabTo(alice, 'Role of bob', { back: true });
+  await alice.keyboard.press('ArrowUp');
+  assert.equal(await alice.evaluate(() => document.activeElement.value), 'owner');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await roleOf(), 'member', 'a keystroke in the select must not change the role');
+  await activate(alice, 'Save role');
+  await alice.waitForFunction(() => ![...document.querySelectorAll('button')].some((b) => b.innerText === 'Save role'));
+  assert.equal(await roleOf(), 'owner');
+  await tabTo(alice, 'Role of bob', { back: true });
+  await alice.keyboard.press('ArrowDown');
+  await activate(alice, 'Save role');
+  await alice.waitForFunction(() => ![...document.querySelectorAll('button')].some((b) => b.innerText === 'Save role'));
+  assert.equal(await roleOf(), 'member');
 
   // Bob sees Alpha's GitLab settings read-only: no form, no replace / remove, no project creation.
   await bob.goto(`${w.origin}/teams/alpha/settings/gitlab`, { waitUntil: 'networkidle0' });
