@@ -38,14 +38,16 @@ protected:
         ASSERT_EQ(runForgelink({"keygen", "--out", (dir_.path() / "secret.key").string()}).exit_code, 0);
         std::ofstream(dir_.path() / "admin-tokens") << "demo-admin-token-0123456789\n";
         std::string config = readText(FORGELINK_DEMO_CONFIG);
-        config = replaced(config, "listen: 127.0.0.1:8080", "listen: 127.0.0.1:" + std::to_string(port_));
+        config = replaced(config, "listen: 127.0.0.1:${FORGELINK_DEMO_PORT}", "listen: 127.0.0.1:" + std::to_string(port_));
         config = replaced(config, "../var/demo/forgelink.db", (dir_.path() / "forgelink.db").string());
         config = replaced(config, "../var/secret.key", (dir_.path() / "secret.key").string());
         config = replaced(config, "../var/admin-tokens", (dir_.path() / "admin-tokens").string());
         config_ = (dir_.path() / "demo.yaml").string();
         std::ofstream(config_) << config;
         // What scripts/run --demo exports.
+        // The OAuth redirect URIs stay the demo's (:8080), as registered in the simulator's apps.
         env_ = {{"FORGELINK_DEMO_FORGE", sim_->gitlabUrl()},
+                {"FORGELINK_DEMO_PORT", "8080"},
                 {"FORGELINK_DEMO_GITLAB_SECRET", "forgelink-demo-gitlab-secret"},
                 {"FORGELINK_DEMO_GITHUB_SECRET", "forgelink-demo-github-secret"}};
     }

@@ -55,7 +55,8 @@ export async function startSim(dir, scenarioYaml) {
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, scenarioYaml);
   const { child, out } = startProcess(FORGE_SIM_BIN(), ['--scenario', file, '--port', '0']);
-  const deadline = Date.now() + 20000;
+  // Generous: a scenario of 20,000 projects on a loaded CI machine takes a while to build.
+  const deadline = Date.now() + 60000;
   while (Date.now() < deadline) {
     const m = /forge-sim listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text);
     if (m) {
@@ -124,14 +125,18 @@ export async function startHost(dir, { port, simUrl, gitlab = true, github = tru
   const { child, out } = startProcess(FORGELINK_BIN(), ['serve', '--config', join(dir, 'forgelink.yaml')], {
     env: { WEB_GITLAB_SECRET: 'gl-app-secret', WEB_GITHUB_SECRET: 'gh-app-secret' },
   });
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
+  const deadline = Date.now() + 60000;
+  for (;;) {
     if (child.exitCode !== null) throw new Error(`forgelink serve exited ${child.exitCode}:\n${out.text}`);
     try {
       const r = await fetch(`${origin}/healthz`);
       if (r.status === 200) break;
     } catch {
       /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      await stopProcess(child);
+      throw new Error(`forgelink serve did not answer /healthz within 60 s:\n${out.text}`);
     }
     await sleep(30);
   }

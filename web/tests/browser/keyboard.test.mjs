@@ -105,11 +105,22 @@ test('team settings: a refused token, a good one on a slow forge, replace, remov
   assert.match(await page.$eval('dl.facts', (el) => el.innerText), /••••aBcD/);
   assert.match(await page.$eval('.banner', (el) => el.innerText), /expires in 12 days/);
 
-  // Replace (Space on the button): the form opens with the focus in the token field; Cancel
-  // gives the focus back to "Replace token".
+  // Replace (Space on the button): the form opens with the focus in the token field; a new token
+  // and Enter replace it. Opened again, Cancel gives the focus back to "Replace token".
+  await w.sim.admin('DELETE', '/_sim/requests');
   await tabTo(page, 'Replace token');
   await page.keyboard.press('Space');
   await waitForText(page, 'Replace the GitLab token');
+  await assertFocus(page, 'Access token');
+  await page.keyboard.type(BOT_TOKEN);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !document.querySelector('form h2'));
+  await assertFocus(page, /^Saved\. The token works/);
+  // The replacement was checked with the forge before it was saved.
+  const checks = (await w.sim.admin('GET', '/_sim/requests')).json.filter((r) => r.path === '/api/v4/personal_access_tokens/self');
+  assert.ok(checks.length >= 1, 'the new token was checked with GitLab');
+  await tabTo(page, 'Replace token');
+  await page.keyboard.press('Enter');
   await assertFocus(page, 'Access token');
   await tabTo(page, 'Cancel');
   await page.keyboard.press('Enter');
