@@ -99,6 +99,7 @@ private:
     // ---- endpoints
     SimResponse user();
     SimResponse tokenSelf();
+    SimResponse revokeTokenSelf();
     SimResponse version(bool metadata);
     SimResponse listProjects(std::optional<Id> group_scope, bool include_subgroups, std::optional<Id> user_scope = std::nullopt);
     SimResponse getProject(GlProject& p);
@@ -747,6 +748,18 @@ SimResponse GitLab::tokenSelf() {
                    {"last_used_ips", json::array({"127.0.0.1"})}});
 }
 
+// DELETE /personal_access_tokens/self: the token revokes itself (any scope, PAT types only); every
+// later call with it is 401 "Token was revoked" (API-FACTS A5, A2).
+SimResponse GitLab::revokeTokenSelf() {
+    requireAuth();
+    if (auth_.token->kind == GlTokenKind::OAuth)
+        message(400, "400 Bad request - This endpoint requires token type to be a personal access token");
+    auth_.token->revoked = true;
+    SimResponse r;
+    r.status = 204;
+    return r;
+}
+
 SimResponse GitLab::version(bool metadata) {
     requireAuth();
     requireScope({"read_user", "api", "read_api"});
@@ -1199,6 +1212,7 @@ SimResponse GitLab::run(const std::vector<std::string>& segs) {
             auto is = [&](std::size_t n, std::initializer_list<const char*> fixed) { return routeIs(segs, n, fixed); };
             if (m == "GET" && is(1, {"user"})) return user();
             if (m == "GET" && is(2, {"personal_access_tokens", "self"})) return tokenSelf();
+            if (m == "DELETE" && is(2, {"personal_access_tokens", "self"})) return revokeTokenSelf();
             if (m == "GET" && is(1, {"version"})) return version(false);
             if (m == "GET" && is(1, {"metadata"})) return version(true);
             if (m == "GET" && is(1, {"projects"})) return listProjects(std::nullopt, false);

@@ -88,6 +88,12 @@ struct AdminConfig {
     std::string tokens_file;  // absolute
 };
 
+// The maintenance loop's care of stored forge tokens.
+struct TokensConfig {
+    unsigned check_every_hours = 24;  // re-check each stored token this often (±10% jitter)
+    unsigned check_concurrency = 4;   // tokens checked at once by one host
+};
+
 struct LoggingConfig {
     std::string level = "info";  // debug | info | warn | error
 };
@@ -102,6 +108,7 @@ struct Config {
     ForgeConfig forge;
     FeedbackConfig feedback;
     AdminConfig admin;
+    TokensConfig tokens;
     LoggingConfig logging;
 };
 

@@ -466,6 +466,16 @@ void readForge(Validator& v, const Validator::Entry& section, Config& config) {
             config.forge.max_answer_mb = static_cast<std::size_t>(*value);
 }
 
+void readTokens(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "tokens", {"check_every_hours", "check_concurrency"});
+    if (auto* every = find(e, "check_every_hours"))
+        if (auto value = v.integer(*every, "tokens.check_every_hours", 1, 720))
+            config.tokens.check_every_hours = static_cast<unsigned>(*value);
+    if (auto* concurrency = find(e, "check_concurrency"))
+        if (auto value = v.integer(*concurrency, "tokens.check_concurrency", 1, 64))
+            config.tokens.check_concurrency = static_cast<unsigned>(*value);
+}
+
 void readStore(Validator& v, const Validator::Entry& section, Config& config) {
     auto e = v.mapping(section.value, section.where(), "store", {"driver", "path"});
     if (auto* driver = find(e, "driver")) {
@@ -711,7 +721,7 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
         }
         auto e = v.mapping(root, top, "",
                            {"server", "store", "secrets", "plugins", "providers", "forge", "feedback", "admin",
-                            "logging"});
+                            "tokens", "logging"});
         if (root.IsMap()) {
             if (auto* s = find(e, "server")) readServer(v, *s, config);
             else v.missing(top, "", "server", "the listen address");
@@ -724,6 +734,7 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
             if (auto* s = find(e, "forge"); s && !s->value.IsNull()) readForge(v, *s, config);
             if (auto* s = find(e, "feedback"); s && !s->value.IsNull()) readFeedback(v, *s, config);
             if (auto* s = find(e, "admin"); s && !s->value.IsNull()) readAdmin(v, *s, config);
+            if (auto* s = find(e, "tokens"); s && !s->value.IsNull()) readTokens(v, *s, config);
             if (auto* s = find(e, "logging"); s && !s->value.IsNull()) readLogging(v, *s, config);
         }
     } catch (const YAML::Exception& e) {

@@ -46,6 +46,7 @@ ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
       options_(options),
       listings_(options.listing_cache_bytes),
       console_(options.console_dir, options.console_cache_bytes) {
+    if (!options_.clock) options_.clock = store::nowTimestamp;
     metrics_.describe(kRequests, "counter", "HTTP requests answered, by method, route template and status");
     metrics_.describe(kLatency, "histogram", "HTTP request handling time in seconds, by method and route template");
     metrics_.describe(kTokenDays, "gauge", "Days until each team's provider token expires (negative: expired)");
@@ -376,7 +377,7 @@ net::ServerResponse ApiService::metrics(Call& call) {
             throw ApiError(401, "unauthorized", "/metrics needs Authorization: Bearer <admin token>");
         }
     }
-    const auto now = store::nowTimestamp();
+    const auto now = options_.clock();
     if (auto teams = store_.listTeams(); teams.ok()) {
         // Rebuilt from the store on every scrape: a team deleted or a provider disconnected
         // (through any host sharing the store) leaves no series behind.

@@ -44,6 +44,9 @@ struct ServiceOptions {
     // console paths answer "not built" (see ConsoleAssets).
     std::string console_dir;
     std::size_t console_cache_bytes = std::size_t{16} << 20;
+    // The time token expiry is judged by (days_left, health, warnings, /metrics); tests inject one.
+    // Default: the system clock.
+    std::function<store::Timestamp()> clock;
 };
 
 struct ServiceDeps {

@@ -4,7 +4,12 @@
 
 #include <forgelink/abi.h>
 
+#include <atomic>
+#include <vector>
+
 #include "secrets/digest.hpp"
+#include "service/token_health.hpp"
+#include "service/views.hpp"
 
 namespace forgelink::service {
 
@@ -12,6 +17,13 @@ namespace {
 
 constexpr const char* kRefreshes = "forgelink_login_token_refreshes_total";
 constexpr const char* kPurged = "forgelink_maintenance_purged_total";
+constexpr const char* kChecks = "forgelink_provider_token_checks_total";
+
+// The forge looked at the token and said no: the same refusals a save turns into a 4xx.
+bool refusesToken(const Error& error) {
+    return error.kind == ErrorKind::unauthorized || error.kind == ErrorKind::forbidden ||
+           error.kind == ErrorKind::missing_scope;
+}
 
 std::string defaultOwner() {
     char host[256] = {};
@@ -51,6 +63,9 @@ Maintenance::Maintenance(MaintenanceDeps deps, MaintenanceOptions options)
                       "Background refreshes of users' OAuth login tokens, by provider and outcome "
                       "(refreshed, dropped, failed, discarded).");
     metrics_.describe(kPurged, "counter", "Rows removed by the maintenance loop, by kind.");
+    metrics_.describe(kChecks, "counter",
+                      "Re-checks of teams' stored forge tokens, by provider and outcome (valid, invalid, failed, "
+                      "discarded).");
 }
 
 Maintenance::~Maintenance() { stop(); }
@@ -103,9 +118,11 @@ void Maintenance::loop() {
 MaintenancePass Maintenance::runOnce() {
     MaintenancePass pass;
     refreshTokens(pass);
+    if (!stopping()) recheckTokens(pass);
+    if (!stopping()) remindExpiring(pass);
     if (!stopping()) purge(pass);
     if (pass.tokens_refreshed + pass.tokens_dropped + pass.sessions_purged + pass.oauth_states_purged +
-            pass.tasks_purged >
+            pass.tasks_purged + pass.tokens_checked + pass.tokens_invalid >
         0) {
         log_.log(LogLevel::debug, "maintenance pass",
                  {{"tokens_refreshed", std::to_string(pass.tokens_refreshed)},
@@ -113,7 +130,9 @@ MaintenancePass Maintenance::runOnce() {
                   {"refresh_failures", std::to_string(pass.refresh_failures)},
                   {"sessions_purged", std::to_string(pass.sessions_purged)},
                   {"oauth_states_purged", std::to_string(pass.oauth_states_purged)},
-                  {"tasks_purged", std::to_string(pass.tasks_purged)}});
+                  {"tasks_purged", std::to_string(pass.tasks_purged)},
+                  {"tokens_checked", std::to_string(pass.tokens_checked)},
+                  {"tokens_invalid", std::to_string(pass.tokens_invalid)}});
     }
     return pass;
 }
@@ -212,6 +231,154 @@ void Maintenance::refreshOne(const std::string& provider_name, Provider& provide
     log_.log(LogLevel::info, "login tokens refreshed", {{"provider", provider_name}, {"user_id", user}});
 }
 
+void Maintenance::recheckTokens(MaintenancePass& pass) {
+    auto claimed = store_.claimProviderChecks(options_.owner, options_.clock(), options_.check_lease, options_.check_batch);
+    if (!claimed) {
+        warnOnce("claim-checks", "maintenance: cannot claim provider tokens to re-check", claimed.error().message,
+                 {{"reason", claimed.error().message}});
+        return;
+    }
+    forgetWarning("claim-checks");
+    const auto& checks = claimed.value();
+    if (checks.empty()) return;
+    // Each check waits on the forge: run up to check_concurrency of them at once, never more, so a
+    // host with many teams neither takes hours nor floods one forge.
+    std::atomic<std::size_t> next{0};
+    std::mutex pass_mutex;
+    auto work = [&] {
+        for (std::size_t i = next++; i < checks.size(); i = next++) {
+            if (stopping()) {
+                (void)store_.releaseProviderCheck(checks[i].team_id, checks[i].provider, options_.owner, options_.clock());
+                continue;
+            }
+            try {
+                checkOne(checks[i], pass, pass_mutex);
+            } catch (const std::exception& e) {
+                // The claim lapses with its lease; the next pass after it tries again.
+                log_.log(LogLevel::error, "provider token check failed",
+                         {{"team", checks[i].team_slug}, {"provider", checks[i].provider}, {"reason", e.what()}});
+            }
+        }
+    };
+    const std::size_t workers = std::min<std::size_t>(std::max(1u, config_.tokens.check_concurrency), checks.size());
+    std::vector<std::thread> helpers;
+    for (std::size_t i = 1; i < workers; ++i) helpers.emplace_back(work);
+    work();
+    for (auto& helper : helpers) helper.join();
+}
+
+void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& pass, std::mutex& pass_mutex) {
+    const std::string key = "check:" + std::to_string(check.team_id) + ":" + check.provider;
+    const std::map<std::string, std::string> who{{"team", check.team_slug}, {"provider", check.provider}};
+    auto fields = [&](std::map<std::string, std::string> more) {
+        more.insert(who.begin(), who.end());
+        return more;
+    };
+    auto count = [&](std::int64_t MaintenancePass::*field, const char* outcome) {
+        {
+            std::lock_guard lock(pass_mutex);
+            ++(pass.*field);
+        }
+        metrics_.increment(kChecks, {{"provider", check.provider}, {"outcome", outcome}});
+    };
+    const auto every = std::chrono::hours(config_.tokens.check_every_hours);
+
+    Provider* provider = registry_.provider(check.provider);
+    const auto* info = registry_.info(check.provider);
+    if (provider == nullptr || info == nullptr || (info->capabilities & FORGELINK_CAP_TOKEN_VALIDATION) == 0) {
+        // Not loaded on this host (or it cannot check tokens): another host may; try again later.
+        (void)store_.releaseProviderCheck(check.team_id, check.provider, options_.owner,
+                                          options_.clock() + options_.check_retry);
+        count(&MaintenancePass::check_failures, "failed");
+        warnOnce(key, "provider token not re-checked: the provider cannot check tokens on this host",
+                 "no provider", fields({}));
+        return;
+    }
+
+    auto checked = provider->validateToken(check.credentials);
+    const auto now = options_.clock();
+    if (!checked && !refusesToken(checked.error())) {
+        // No verdict: the token stays as it was, and is tried again soon.
+        (void)store_.releaseProviderCheck(check.team_id, check.provider, options_.owner, now + options_.check_retry);
+        count(&MaintenancePass::check_failures, "failed");
+        warnOnce(key, "provider token re-check failed; retried later", checked.error().message,
+                 fields({{"kind", std::string(toString(checked.error().kind))},
+                         {"reason", checked.error().message},
+                         {"retry_in_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.check_retry).count())}}));
+        return;
+    }
+    forgetWarning(key);
+
+    store::ProviderCheckOutcome outcome;
+    outcome.team_id = check.team_id;
+    outcome.provider = check.provider;
+    outcome.next_check_at = nextCheckAt(now, every);
+    if (checked) {
+        outcome.valid = true;
+        outcome.refreshed = settingsFromCheck(checked.value());
+    } else {
+        outcome.valid = false;
+        outcome.invalid_reason = checked.error().message;
+    }
+    auto change = store_.completeProviderCheck(outcome, options_.owner);
+    if (!change) {
+        if (change.error().kind == ErrorKind::conflict) {
+            count(&MaintenancePass::checks_discarded, "discarded");  // a new token was saved: it wins
+        } else {
+            count(&MaintenancePass::check_failures, "failed");
+            warnOnce(key, "provider token re-check not stored", change.error().message,
+                     fields({{"reason", change.error().message}}));
+        }
+        return;
+    }
+
+    if (outcome.valid) {
+        count(&MaintenancePass::tokens_checked, "valid");
+        if (change->status_before == store::ProviderStatus::invalid) {
+            {
+                std::lock_guard lock(pass_mutex);
+                ++pass.tokens_revalidated;
+            }
+            auto resumed = store_.resumeTasksForTeam(check.team_id, check.provider, now);
+            log_.log(LogLevel::info, "provider token accepted again: feedback resumed",
+                     fields({{"was", change->reason_before},
+                             {"resumed_tasks", resumed ? std::to_string(resumed.value()) : "0"}}));
+        }
+        return;
+    }
+    count(&MaintenancePass::tokens_invalid, "invalid");
+    const std::string reason = check.provider + " no longer accepts the team's token: " + outcome.invalid_reason +
+                               "; save a new token to resume feedback";
+    auto paused = store_.pauseTasksForTeam(check.team_id, check.provider, reason);
+    if (!paused)
+        log_.log(LogLevel::warn, "could not pause feedback for an invalid token", fields({{"reason", paused.error().message}}));
+    if (change->status_before != store::ProviderStatus::invalid || change->reason_before != outcome.invalid_reason)
+        log_.log(LogLevel::error, "provider token invalid: the forge refused it at its re-check",
+                 fields({{"reason", outcome.invalid_reason}}));
+}
+
+void Maintenance::remindExpiring(MaintenancePass& pass) {
+    const auto now = options_.clock();
+    auto due = store_.claimExpiryReminders(dateOf(now), dateOf(now + std::chrono::days(kExpiringDays)));
+    if (!due) {
+        warnOnce("reminders", "maintenance: cannot read expiring tokens", due.error().message,
+                 {{"reason", due.error().message}});
+        return;
+    }
+    forgetWarning("reminders");
+    for (const auto& r : due.value()) {
+        const auto days = daysUntil(r.expires_at, now).value_or(0);
+        ++pass.expiry_reminders;
+        log_.log(LogLevel::warn,
+                 days < 0 ? "provider token expired: save a new one"
+                          : "provider token expires soon: create a new one and save it before then",
+                 {{"team", r.team_slug},
+                  {"provider", r.provider},
+                  {"expires_at", r.expires_at},
+                  {"days_left", std::to_string(days)}});
+    }
+}
+
 void Maintenance::purge(MaintenancePass& pass) {
     const auto now = options_.clock();
     auto count = [&](const char* kind, Result<std::int64_t> removed, std::int64_t& into) {
@@ -232,12 +399,16 @@ void Maintenance::purge(MaintenancePass& pass) {
 
 void Maintenance::warnOnce(const std::string& key, std::string_view message, const std::string& detail,
                            const std::map<std::string, std::string>& fields) {
+    std::lock_guard lock(warning_mutex_);
     auto [it, inserted] = last_warning_.try_emplace(key, detail);
     if (!inserted && it->second == detail) return;
     it->second = detail;
     log_.log(LogLevel::warn, message, fields);
 }
 
-void Maintenance::forgetWarning(const std::string& key) { last_warning_.erase(key); }
+void Maintenance::forgetWarning(const std::string& key) {
+    std::lock_guard lock(warning_mutex_);
+    last_warning_.erase(key);
+}
 
 }  // namespace forgelink::service

@@ -4,6 +4,16 @@
 //    (Store::claimUserTokensToRefresh) makes sure that of several hosts on one database only one
 //    spends a refresh token. A refresh token the forge refuses for good (revoked, expired, already
 //    used) drops the user's stored tokens, logged once; any other failure is retried next pass.
+//  - re-checks every stored forge token (teams' provider settings) through the provider's
+//    validateToken, the checks a save makes, when its next check is due (tokens.check_every_hours
+//    after the last, jittered; at once after the forge answered 401), up to
+//    tokens.check_concurrency at a time. A claim in the store (Store::claimProviderChecks) keeps
+//    two hosts from checking one token at once. What the forge says replaces the stored facts
+//    (expiry, scopes, role, warnings); a refusal marks the settings invalid with the forge's
+//    reason and pauses their feedback; a token accepted again resumes it. The forge not answering
+//    is retried after check_retry.
+//  - logs one warning a day per token that expires within 30 days (or has expired), once across
+//    hosts (Store::claimExpiryReminders).
 //  - purges expired sessions and OAuth login states, and finished outbox tasks past retention.
 //
 // Threads: start() runs the passes on one thread of its own, so a slow forge never holds up the
@@ -47,6 +57,12 @@ struct MaintenanceOptions {
     std::size_t refresh_batch = 50;
     // Done and failed outbox tasks are kept this long for GET /builds/{id}, then purged.
     std::chrono::milliseconds finished_task_retention{std::chrono::hours(24 * 7)};
+    // How long a claimed token check stays reserved for this host (well above a check's deadline).
+    std::chrono::milliseconds check_lease{std::chrono::minutes(5)};
+    // When a check could not reach a verdict (the forge did not answer), the next try.
+    std::chrono::milliseconds check_retry{std::chrono::minutes(15)};
+    // Token checks claimed per pass; the rest wait for the next pass.
+    std::size_t check_batch = 100;
     // The claim owner: unique per running host. Empty = "maintenance:<hostname>:<pid>:<random>".
     std::string owner;
     // Store time; tests inject one. Default: the system clock.
@@ -70,6 +86,12 @@ struct MaintenancePass {
     std::int64_t sessions_purged = 0;
     std::int64_t oauth_states_purged = 0;
     std::int64_t tasks_purged = 0;
+    std::int64_t tokens_checked = 0;       // the forge accepted the token
+    std::int64_t tokens_invalid = 0;       // the forge refused it
+    std::int64_t tokens_revalidated = 0;   // of the accepted: invalid before, active again now
+    std::int64_t check_failures = 0;       // no verdict (forge down, plugin missing): retried later
+    std::int64_t checks_discarded = 0;     // a new token was saved meanwhile
+    std::int64_t expiry_reminders = 0;     // "expires soon" lines logged
 };
 
 class Maintenance {
@@ -91,6 +113,9 @@ private:
     void refreshTokens(MaintenancePass& pass);
     void refreshOne(const std::string& provider_name, Provider& provider, const config::ProviderConfig& config,
                     const store::UserTokens& tokens, MaintenancePass& pass);
+    void recheckTokens(MaintenancePass& pass);
+    void checkOne(const store::ProviderCheck& check, MaintenancePass& pass, std::mutex& pass_mutex);
+    void remindExpiring(MaintenancePass& pass);
     void purge(MaintenancePass& pass);
     // Logs a failure unless the same one was logged for this key last time (a forge that stays
     // down is reported once, not once a minute).
@@ -110,7 +135,8 @@ private:
     std::condition_variable wake_;
     bool stop_ = false;
     std::thread thread_;
-    std::map<std::string, std::string> last_warning_;  // key -> message; loop thread only
+    std::mutex warning_mutex_;
+    std::map<std::string, std::string> last_warning_;  // key -> message; under warning_mutex_
 };
 
 }  // namespace forgelink::service

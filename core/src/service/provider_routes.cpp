@@ -5,6 +5,7 @@
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/json_input.hpp"
+#include "service/token_health.hpp"
 #include "service/validation.hpp"
 #include "service/views.hpp"
 
@@ -39,8 +40,10 @@ void checkProviderName(const std::string& name) {
 }  // namespace
 
 nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s) {
+    const auto now = options_.clock();
     nlohmann::json warnings = nlohmann::json::array();
-    for (const auto& w : s.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
+    for (const auto& w : currentWarnings(s.warnings, s.expires_at, now))
+        warnings.push_back({{"code", w.code}, {"message", w.message}});
     nlohmann::json view = {
         {"provider", s.provider},
         {"base_url", s.base_url},
@@ -56,6 +59,8 @@ nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s
                                                                       : nlohmann::json(nullptr)},
         {"token_last4", s.token_last4},
         {"updated_at", isoTime(s.updated_at)},
+        {"checked_at", s.checked_at ? nlohmann::json(isoTime(*s.checked_at)) : nlohmann::json(nullptr)},
+        {"next_check_at", isoTime(s.next_check_at)},
         {"role", s.role ? nlohmann::json(std::string(toString(*s.role))) : nlohmann::json(nullptr)},
         {"role_label", s.role_label},
         {"bound_to", s.bound_to ? nlohmann::json{{"kind", s.bound_to->kind}, {"id", s.bound_to->id},
@@ -63,7 +68,7 @@ nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s
                                 : nlohmann::json(nullptr)},
     };
     if (s.expires_at)
-        if (auto days = daysUntil(*s.expires_at, store::nowTimestamp())) view["days_left"] = *days;
+        if (auto days = daysUntil(*s.expires_at, now)) view["days_left"] = *days;
     auto pause = store_.feedbackPause(s.team_id, s.provider);
     view["feedback_paused"] = pause.ok() && pause.value() ? nlohmann::json(*pause.value()) : nlohmann::json(nullptr);
     view["health"] = providerHealth(s, view["feedback_paused"]);
@@ -80,9 +85,8 @@ nlohmann::json ApiService::tokenFix(const std::string& provider, const std::stri
 }
 
 nlohmann::json ApiService::providerHealth(const store::ProviderSettings& s, const nlohmann::json& paused) {
-    constexpr int kExpiringDays = 30;
     std::optional<int> days;
-    if (s.expires_at) days = daysUntil(*s.expires_at, store::nowTimestamp());
+    if (s.expires_at) days = daysUntil(*s.expires_at, options_.clock());
     const std::string put = "PUT /api/v1/teams/{team}/providers/" + s.provider;
     auto health = [&](const char* state, const std::string& reason, nlohmann::json fix) {
         return nlohmann::json{{"state", state},
@@ -156,20 +160,12 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
         throw refusal;
     }
 
-    store::ProviderSettingsInput input;
+    auto input = settingsFromCheck(info.value());
     input.team_id = team.id;
     input.provider = name;
     input.base_url = credentials.base_url;
-    input.instance = info->instance;
     input.token = credentials.token;
-    input.kind = info->kind;
-    input.identity = info->identity;
-    input.scopes = info->scopes;
-    input.expires_at = info->expires_at;
-    input.warnings = info->warnings;
-    input.role = info->role;
-    input.role_label = info->role_label;
-    input.bound_to = info->bound_to;
+    input.next_check_at = nextCheckAt(options_.clock(), std::chrono::hours(config_.tokens.check_every_hours));
     auto saved = orThrow(store_.saveProviderSettings(input));
     auto resumed = orThrow(store_.resumeTasksForTeam(team.id, name, store::nowTimestamp()));
     log_.log(LogLevel::info, "provider token saved",

@@ -131,6 +131,8 @@ struct ProviderSettingsInput {
     std::optional<Role> role;           // the token's role on bound_to (project/group tokens)
     std::string role_label;             // the forge's name for it
     std::optional<ResourceRef> bound_to;
+    // When the maintenance loop re-checks the token next; none = at its next pass.
+    std::optional<Timestamp> next_check_at;
 };
 
 // Provider settings as listed and shown: never the token, only its last four characters.
@@ -153,6 +155,45 @@ struct ProviderSettings {
     std::optional<Role> role;
     std::string role_label;
     std::optional<ResourceRef> bound_to;
+    std::optional<Timestamp> checked_at;     // the last check with the forge (a save or a re-check)
+    Timestamp next_check_at{};               // when the maintenance loop re-checks it
+};
+
+// A stored token claimed for a re-check (Store::claimProviderChecks). Holds the opened token.
+struct ProviderCheck {
+    std::int64_t team_id = 0;
+    std::string team_slug;
+    std::string provider;
+    Credentials credentials;  // secret
+    ProviderStatus status = ProviderStatus::active;
+    std::string invalid_reason;
+};
+
+// What a re-check found. valid: the token passed the checks a save makes, and `refreshed`
+// replaces what was stored about it (its token and base_url are ignored: the stored ones stay);
+// otherwise the forge refused it for `invalid_reason`.
+struct ProviderCheckOutcome {
+    std::int64_t team_id = 0;
+    std::string provider;
+    bool valid = true;
+    ProviderSettingsInput refreshed;
+    std::string invalid_reason;
+    Timestamp next_check_at{};
+};
+
+// The settings before and after a completed re-check, so the caller can tell what changed.
+struct ProviderCheckChange {
+    ProviderStatus status_before = ProviderStatus::active;
+    std::string reason_before;
+    ProviderSettings after;
+};
+
+// A token under its expiry horizon whose daily reminder this caller won (Store::claimExpiryReminders).
+struct ExpiryReminder {
+    std::int64_t team_id = 0;
+    std::string team_slug;
+    std::string provider;
+    std::string expires_at;  // YYYY-MM-DD
 };
 
 // ---- projects --------------------------------------------------------------------------------

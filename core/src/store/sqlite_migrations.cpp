@@ -255,6 +255,17 @@ ALTER TABLE oauth_states ADD COLUMN link_user_id INTEGER;
     {6, "provider settings access", R"sql(
 ALTER TABLE provider_settings ADD COLUMN access TEXT NOT NULL DEFAULT '{}';
 )sql"},
+    // Stored forge tokens are re-checked by the maintenance loop: when last and next (0 = due at
+    // once, so settings saved before are checked at the first pass), the host holding the check,
+    // and the day of the last "expires soon" log line (one a day across hosts).
+    {7, "provider token checks", R"sql(
+ALTER TABLE provider_settings ADD COLUMN checked_at INTEGER;
+ALTER TABLE provider_settings ADD COLUMN next_check_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE provider_settings ADD COLUMN check_owner TEXT;
+ALTER TABLE provider_settings ADD COLUMN check_lease_until INTEGER;
+ALTER TABLE provider_settings ADD COLUMN expiry_reminded_on TEXT NOT NULL DEFAULT '';
+CREATE INDEX provider_settings_by_next_check ON provider_settings(next_check_at);
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

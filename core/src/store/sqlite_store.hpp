@@ -131,6 +131,13 @@ public:
                                          std::string_view owner) override;
     Result<void> dropClaimedUserTokens(std::int64_t user_id, std::string_view provider,
                                        std::string_view owner) override;
+    Result<std::vector<ProviderCheck>> claimProviderChecks(std::string_view owner, Timestamp now,
+                                                           std::chrono::milliseconds lease, std::size_t limit) override;
+    Result<ProviderCheckChange> completeProviderCheck(const ProviderCheckOutcome& outcome,
+                                                      std::string_view owner) override;
+    Result<void> releaseProviderCheck(std::int64_t team_id, std::string_view provider, std::string_view owner,
+                                      Timestamp next_check_at) override;
+    Result<std::vector<ExpiryReminder>> claimExpiryReminders(std::string_view today, std::string_view horizon) override;
 
     Result<std::int64_t> rekey(const secrets::SecretBox& old_box, const secrets::SecretBox& new_box) override;
 

@@ -107,7 +107,8 @@ public:
     // base_url and the opened token, for calling the provider.
     virtual Result<Credentials> providerCredentials(std::int64_t team_id, std::string_view provider) = 0;
     // The forge rejected the token: status invalid with a reason (invalid_notified_at cleared
-    // when the reason changes, so people hear about a new problem).
+    // when the reason changes, so people hear about a new problem), and its re-check due at once
+    // so the maintenance loop confirms it through the checks a save makes.
     virtual Result<void> markProviderInvalid(std::int64_t team_id, std::string_view provider,
                                              std::string_view reason) = 0;
     virtual Result<void> markProviderInvalidNotified(std::int64_t team_id, std::string_view provider,
@@ -226,6 +227,29 @@ public:
     // the claim (conflict otherwise, so a pair saved by a login meanwhile survives).
     virtual Result<void> dropClaimedUserTokens(std::int64_t user_id, std::string_view provider,
                                                std::string_view owner) = 0;
+
+    // ---- re-checking stored forge tokens (sqlite_store_maintenance.cpp) ------------------
+    // Claims up to `limit` provider settings whose next check is due at `now` (next_check_at <=
+    // now) and that no other owner holds a live claim on, for `owner` until now + lease, in one
+    // statement: of several hosts only one checks a token at a time. Most overdue first. A token
+    // that does not open (another key) is skipped. saveProviderSettings() ends any claim.
+    virtual Result<std::vector<ProviderCheck>> claimProviderChecks(std::string_view owner, Timestamp now,
+                                                                   std::chrono::milliseconds lease,
+                                                                   std::size_t limit) = 0;
+    // Records what the check found and ends the claim, in one step: valid replaces the stored
+    // facts and makes the settings active (invalid fields cleared); refused makes them invalid
+    // with the reason (invalid_notified_at cleared when the reason changes). conflict when `owner`
+    // no longer holds the claim (a new token was saved meanwhile: it wins).
+    virtual Result<ProviderCheckChange> completeProviderCheck(const ProviderCheckOutcome& outcome,
+                                                              std::string_view owner) = 0;
+    // Ends the claim without a verdict (the forge could not answer) and sets the next check.
+    virtual Result<void> releaseProviderCheck(std::int64_t team_id, std::string_view provider, std::string_view owner,
+                                              Timestamp next_check_at) = 0;
+    // Every token that expires on or before `horizon` (YYYY-MM-DD, expired ones included) and has
+    // not been reminded of on `today`, marked reminded for today in the same statement: of
+    // several hosts exactly one gets each token once a day.
+    virtual Result<std::vector<ExpiryReminder>> claimExpiryReminders(std::string_view today,
+                                                                     std::string_view horizon) = 0;
 
     // ---- key rotation --------------------------------------------------------------------
     // Opens every sealed value with `old_box` and seals it again with `new_box`, in one

@@ -109,7 +109,7 @@ TEST(ConfigLoader, UnknownKeySuggestsTheNearestOne) {
     EXPECT_TRUE(hasError(nested, "f.yaml:8:3: unknown key 'feedback.status_contxt'; did you mean 'status_context'?"));
     auto far = parse(kValid + "database: x\n");
     EXPECT_TRUE(hasError(far, "f.yaml:7:1: unknown key 'database'; expected one of: server, store, secrets, "
-                              "plugins, providers, forge, feedback, admin, logging"));
+                              "plugins, providers, forge, feedback, admin, tokens, logging"));
 }
 
 TEST(ConfigLoader, WrongTypesNameWhatWasExpected) {
@@ -248,6 +248,23 @@ TEST(ConfigLoader, AllowedHostsTeamCreationAndAnswerSize) {
     EXPECT_TRUE(hasError(bad, "f.yaml:9:20: 'providers.example.allowed_hosts[0]': expected an IP address or a CIDR "
                               "range like 10.0.0.0/8 or fd00::/8, got 'http://x.example'"));
     EXPECT_TRUE(hasError(bad, "f.yaml:11:18: 'forge.max_answer_mb': expected an integer from 1 to 1024, got '0'"));
+}
+
+TEST(ConfigLoader, TokenChecksHaveDefaultsAndBounds) {
+    auto defaults = parse(kValid);
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_EQ(defaults.config->tokens.check_every_hours, 24u);
+    EXPECT_EQ(defaults.config->tokens.check_concurrency, 4u);
+    auto set = parse(kValid + "tokens:\n  check_every_hours: 6\n  check_concurrency: 2\n");
+    ASSERT_TRUE(set.ok()) << ::testing::PrintToString(messages(set));
+    EXPECT_EQ(set.config->tokens.check_every_hours, 6u);
+    EXPECT_EQ(set.config->tokens.check_concurrency, 2u);
+    auto bad = parse(kValid + "tokens:\n  check_every_hours: 0\n  check_concurrency: 65\n  check_every: 1\n");
+    EXPECT_TRUE(hasError(bad, "f.yaml:8:22: 'tokens.check_every_hours': expected an integer from 1 to 720, got '0'"));
+    EXPECT_TRUE(hasError(bad, "f.yaml:9:22: 'tokens.check_concurrency': expected an integer from 1 to 64, got '65'"));
+    bool unknown = false;
+    for (const auto& m : messages(bad)) unknown = unknown || (m.rfind("f.yaml:10:3: ", 0) == 0 && m.find("check_every") != std::string::npos);
+    EXPECT_TRUE(unknown) << ::testing::PrintToString(messages(bad));
 }
 
 TEST(ConfigLoader, ReportsAllErrorsAtOnceSortedByPosition) {

@@ -132,6 +132,10 @@ TEST_F(ListVersionTest, MigrationGivesExistingTeamsAVersion) {
     store_.reset();
     // Back to schema 2, as a database from before this migration.
     rawExec(dbPath(),
+            "DROP INDEX provider_settings_by_next_check; ALTER TABLE provider_settings DROP COLUMN checked_at; "
+            "ALTER TABLE provider_settings DROP COLUMN next_check_at; ALTER TABLE provider_settings DROP COLUMN check_owner; "
+            "ALTER TABLE provider_settings DROP COLUMN check_lease_until; "
+            "ALTER TABLE provider_settings DROP COLUMN expiry_reminded_on; "
             "DROP TRIGGER teams_list_insert; DROP TRIGGER teams_list_slug; DROP TRIGGER teams_list_delete;"
             "DROP TRIGGER projects_list_insert; DROP TRIGGER projects_list_update; DROP TRIGGER projects_list_delete;"
             "DROP TRIGGER links_list_insert; DROP TRIGGER links_list_update; DROP TRIGGER links_list_delete;"

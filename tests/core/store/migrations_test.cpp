@@ -53,7 +53,11 @@ TEST_F(MigrationsTest, UsersFromBeforeAccountLinkingKeepSigningIn) {
     // A database as version 4 left it: users, no identities table.
     const User before = must(store_->upsertUser({"example", "forge.example", "u-7", "olga", "Olga"}));
     store_.reset();
-    rawExec(dbPath(), "DROP TABLE user_identities; ALTER TABLE oauth_states DROP COLUMN link_user_id; "
+    rawExec(dbPath(), "DROP INDEX provider_settings_by_next_check; ALTER TABLE provider_settings DROP COLUMN checked_at; "
+                      "ALTER TABLE provider_settings DROP COLUMN next_check_at; ALTER TABLE provider_settings DROP COLUMN check_owner; "
+                      "ALTER TABLE provider_settings DROP COLUMN check_lease_until; "
+                      "ALTER TABLE provider_settings DROP COLUMN expiry_reminded_on; "
+                      "DROP TABLE user_identities; ALTER TABLE oauth_states DROP COLUMN link_user_id; "
                       "ALTER TABLE provider_settings DROP COLUMN access; DELETE FROM schema_migrations WHERE version >= 5;");
     EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM sqlite_master WHERE name = 'user_identities'"), 0);
     store_ = openStore();

@@ -92,6 +92,8 @@ export interface ProviderSettings {
   token_last4: string;
   feedback_paused?: string | null;
   updated_at?: string;
+  checked_at?: string | null;
+  next_check_at?: string;
   role?: string;
   role_label?: string;
   resumed_deliveries?: number;

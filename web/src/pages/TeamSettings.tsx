@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, NavLink, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
 import type { ProviderSettings } from '../lib/types';
-import { plural, providerLabel, sentence, tokenHealth } from '../lib/format';
+import { plural, providerLabel, relativeTime, sentence, tokenHealth } from '../lib/format';
 import { Button, ErrorText, Field, Notice, Progress, useFocusAfter } from '../components/ui';
 import { useTeam } from './TeamLayout';
 
@@ -70,6 +70,20 @@ function Findings({ s }: { s: ProviderSettings }) {
           'never'
         )}
       </dd>
+      {s.checked_at && (
+        <>
+          <dt>Checked with the forge</dt>
+          <dd>
+            <time dateTime={s.checked_at}>{relativeTime(s.checked_at)}</time>
+            {s.next_check_at && (
+              <span className="muted">
+                {' '}
+                (next: <time dateTime={s.next_check_at}>{s.next_check_at.slice(0, 16).replace('T', ' ')} UTC</time>)
+              </span>
+            )}
+          </dd>
+        </>
+      )}
       {s.feedback_paused && (
         <>
           <dt>Feedback</dt>

@@ -47,13 +47,15 @@ std::string query(const Input& in, const std::vector<std::pair<std::string, std:
 
 const std::vector<Column> kSettingsColumns = {{"PROVIDER", "provider"}, {"INSTANCE", "instance"},
                                               {"ACCOUNT", "identity.username"}, {"KIND", "kind"},
-                                              {"STATUS", "status"}, {"EXPIRES", "expires_at"},
-                                              {"DAYS_LEFT", "days_left"}, {"TOKEN", "token_last4"}};
+                                              {"HEALTH", "health.state"}, {"EXPIRES", "expires_at"},
+                                              {"DAYS_LEFT", "days_left"}, {"CHECKED", "checked_at"},
+                                              {"TOKEN", "token_last4"}};
 
 }  // namespace
 
 void addProviderVerbs(VerbTable& table) {
-    table.push_back({"providers", "list", "list the forges a team is connected to, with each token's account and expiry",
+    table.push_back({"providers", "list", "list the forges a team is connected to, with each token's account, health (valid, expiring, "
+                     "invalid), expiry and last check with the forge",
                      {kTeam}, "forgelink admin providers list --team docs",
                      [](const Input& in) {
                          return ApiRequest{"GET", "/api/v1/teams/" + enc(in.text("team")) + "/providers", nullptr, ""};
