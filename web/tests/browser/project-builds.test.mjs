@@ -66,11 +66,38 @@ test('connect, see builds and their deliveries, disconnect', async () => {
   // "Sending" -- depends on timing; that made this check flaky under load.)
   const fault = await w.sim.admin('POST', '/_sim/faults', { route: 'POST /api/v4/projects/.*/statuses/.*', burst_429: 1000, retry_after: 120 });
   assert.equal(fault.status, 201);
+  // A slow answer must not undo a newer one: "Refresh" asks for the list before the next build is
+  // posted and its answer is held back (the list as it was then); the page's own refresh shows the
+  // new build meanwhile; when the old answer finally arrives the new build stays on the page.
+  const listPath = `/api/v1/projects/${id}/builds`;
+  const stale = await page.evaluate((p) => fetch(`${p}?limit=20`).then((r) => r.text()), listPath);
+  let held = null;
+  const hold = (request) => {
+    if (request.isInterceptResolutionHandled()) return;
+    const url = new URL(request.url());
+    if (!held && request.method() === 'GET' && url.pathname === listPath) {
+      held = request;
+      return;
+    }
+    void request.continue();
+  };
+  await page.setRequestInterception(true);
+  page.on('request', hold);
+  await clickText(page, 'Refresh');
+  for (let i = 0; i < 200 && !held; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(held, 'a list request is held');
   const second = await w.host.api('POST', `/api/v1/projects/${id}/builds`, {
     commit_sha: MAIN_SHA, branch: 'main', state: 'in_progress',
   });
   assert.equal(second.status, 202);
-  await clickText(page, 'Refresh');
+  const secondId = second.json.build.id;
+  await page.waitForFunction((b) => document.querySelector('.build .build-head strong')?.innerText === `#${b}`, { timeout: 30000 }, secondId);
+  await held.respond({ status: 200, contentType: 'application/json', body: stale });
+  await page.waitForFunction(() => !document.querySelector('button[aria-busy=true]'));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.$eval('.build .build-head strong', (el) => el.innerText), `#${secondId}`, 'the old answer replaced the newer list');
+  page.off('request', hold);
+  await page.setRequestInterception(false);
   // One read of the page that shows it all (the page refreshes itself every few seconds, so
   // separate reads could see different moments).
   const newest = await page
