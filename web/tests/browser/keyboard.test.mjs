@@ -67,8 +67,10 @@ test('sign in with GitLab and create a team, keyboard only', async () => {
   await tabTo(page, 'Create team');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => location.pathname.startsWith('/teams/keys/settings/'));
-  // After a page change the focus is on the new page's heading, so Tab goes on from there.
+  // After a page change the focus is on the new page's heading (drawn, as the keyboard was
+  // used), so Tab goes on from there.
   await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+  await assertFocus(page, 'Settings');
   await activate(page, 'GitLab');
   await page.waitForFunction(() => location.pathname === '/teams/keys/settings/gitlab');
   await waitForText(page, 'Connect GitLab');
@@ -231,6 +233,7 @@ test('create a project: Continue with GitLab, namespace, repository search, crea
   await activate(page, 'Create project from acme/tools/widget');
   await waitForText(page, 'Project created and linked to acme/tools/widget');
   await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+  await assertFocus(page, 'Widget');
   await screenshot(page, 'keyboard-project-created');
 });
 
