@@ -90,10 +90,15 @@ int countRequests(const nlohmann::json& log, const std::string& method, const st
 }
 
 Host::Host(HostOptions options) : options_(std::move(options)), admin_token_("e2e-admin-" + randomHex(32)) {
-    // The key the way a new user makes it (scripts/run does the same on first start).
-    auto keygen = runForgelink({"keygen", "--out", (dir_.path() / "secret.key").string()});
-    if (keygen.exit_code != 0) throw std::runtime_error("forgelink keygen failed: " + keygen.err);
-    if (!options_.admin_tokens_in_env) std::ofstream(dir_.path() / "admin-tokens") << admin_token_ << "\n";
+    if (options_.share_store_of != nullptr) {
+        admin_token_ = options_.share_store_of->adminToken();
+        options_.admin_tokens_in_env = options_.share_store_of->options_.admin_tokens_in_env;
+    } else {
+        // The key the way a new user makes it (scripts/run does the same on first start).
+        auto keygen = runForgelink({"keygen", "--out", (dir_.path() / "secret.key").string()});
+        if (keygen.exit_code != 0) throw std::runtime_error("forgelink keygen failed: " + keygen.err);
+        if (!options_.admin_tokens_in_env) std::ofstream(dir_.path() / "admin-tokens") << admin_token_ << "\n";
+    }
     port_ = freeLoopbackPort();
     writeConfig();
 }
@@ -105,8 +110,8 @@ Host::~Host() {
 void Host::writeConfig() {
     std::ofstream yaml(dir_.path() / "forgelink.yaml");
     yaml << "server:\n  listen: 127.0.0.1:" << port_ << "\n  instance_id: " << options_.instance_id << "\n"
-         << "store:\n  driver: sqlite\n  path: forgelink.db\n"
-         << "secrets:\n  key_file: secret.key\n"
+         << "store:\n  driver: sqlite\n  path: " << databasePath().string() << "\n"
+         << "secrets:\n  key_file: " << keyPath().string() << "\n"
          << "plugins:\n  paths: [\"" << FORGELINK_PLUGIN_DIR << "\"]\n  required: [gitlab, github]\n";
     // forge-sim listens on 127.0.0.1, which the host refuses by default: allowed explicitly here.
     if (options_.allow_loopback_forges) {
@@ -117,8 +122,9 @@ void Host::writeConfig() {
         yaml << "providers:\n  gitlab:\n    base_url: " << options_.gitlab_base_url << "\n";
     }
     yaml << "feedback:\n  status_context: forgelink\n  comment: true\n";
+    if (options_.build_timeout_seconds > 0) yaml << "  build_timeout_seconds: " << options_.build_timeout_seconds << "\n";
     if (options_.admin_tokens_in_env) yaml << "admin:\n  tokens_env: E2E_ADMIN_TOKENS\n";
-    else yaml << "admin:\n  tokens_file: admin-tokens\n";
+    else yaml << "admin:\n  tokens_file: " << adminTokensPath().string() << "\n";
     yaml << "logging:\n  level: info\n";
 }
 

@@ -48,6 +48,11 @@ struct HostOptions {
     // providers.gitlab/github.allowed_hosts: [127.0.0.1], since forge-sim runs on loopback, which
     // the host refuses to reach by default (SSRF). False: the default policy.
     bool allow_loopback_forges = true;
+    // feedback.build_timeout_seconds; 0 = not written (the default, 6 h).
+    long long build_timeout_seconds = 0;
+    // A second host on the first one's store: the same database file, secret key and admin token
+    // (its own directory, port and process). Must outlive this host.
+    const class Host* share_store_of = nullptr;
 };
 
 struct ApiReply {
@@ -76,7 +81,15 @@ public:
     int pid() const { return process_ ? static_cast<int>(process_->pid()) : -1; }
     std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
     const std::filesystem::path& dir() const { return dir_.path(); }
-    std::filesystem::path databasePath() const { return dir_.path() / "forgelink.db"; }
+    std::filesystem::path databasePath() const {
+        return options_.share_store_of ? options_.share_store_of->databasePath() : dir_.path() / "forgelink.db";
+    }
+    std::filesystem::path keyPath() const {
+        return options_.share_store_of ? options_.share_store_of->keyPath() : dir_.path() / "secret.key";
+    }
+    std::filesystem::path adminTokensPath() const {
+        return options_.share_store_of ? options_.share_store_of->adminTokensPath() : dir_.path() / "admin-tokens";
+    }
     // Everything serve wrote to stderr in the runs that ended.
     const std::string& logs() const { return logs_; }
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <csignal>
 #include <future>
 #include <iostream>
@@ -112,8 +113,14 @@ int runServe(const Args& args) {
 
     // Refreshes login tokens and purges expired rows on its own thread; like the dispatcher it
     // stops before the store closes.
+    // A pass a minute; more often when the build timeout is short, so a build is ended within a
+    // quarter of its timeout after it runs out (never more than once a second).
+    service::MaintenanceOptions maintenance_options;
+    maintenance_options.period = std::clamp<std::chrono::milliseconds>(
+        std::chrono::milliseconds(config->feedback.build_timeout_seconds * 1000 / 4), std::chrono::seconds(1),
+        std::chrono::minutes(1));
     service::Maintenance maintenance(
-        service::MaintenanceDeps{*store.value(), registry, *config, services.metrics(), log});
+        service::MaintenanceDeps{*store.value(), registry, *config, services.metrics(), log}, maintenance_options);
     maintenance.start();
 
     net::ServerOptions server_options;

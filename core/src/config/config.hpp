@@ -80,6 +80,9 @@ struct ForgeConfig {
 struct FeedbackConfig {
     std::string status_context = "forgelink";
     bool comment = true;
+    // A build still queued or in progress this long after it was created is ended as errored
+    // ("timed out: no result within 6 h") by the maintenance loop of one host.
+    std::int64_t build_timeout_seconds = 6 * 3600;
 };
 
 // At most one of the two is set; neither = no admin API tokens.

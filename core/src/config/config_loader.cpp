@@ -642,12 +642,17 @@ void readProviders(Validator& v, const Validator::Entry& section, Config& config
 }
 
 void readFeedback(Validator& v, const Validator::Entry& section, Config& config) {
-    auto e = v.mapping(section.value, section.where(), "feedback", {"status_context", "comment"});
+    auto e = v.mapping(section.value, section.where(), "feedback", {"status_context", "comment", "build_timeout_seconds"});
     if (auto* context = find(e, "status_context")) {
         if (auto value = v.string(*context, "feedback.status_context")) config.feedback.status_context = *value;
     }
     if (auto* comment = find(e, "comment")) {
         if (auto value = v.boolean(*comment, "feedback.comment")) config.feedback.comment = *value;
+    }
+    // One second (tests) to 30 days; a build may not run forever, so there is no "off".
+    if (auto* timeout = find(e, "build_timeout_seconds")) {
+        if (auto value = v.integer(*timeout, "feedback.build_timeout_seconds", 1, 30LL * 24 * 3600))
+            config.feedback.build_timeout_seconds = *value;
     }
 }
 

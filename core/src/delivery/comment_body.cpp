@@ -22,6 +22,14 @@ std::string stateWord(BuildState state) {
     return "errored";
 }
 
+std::string durationText(std::int64_t seconds) {
+    if (seconds > 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + " h";
+    if (seconds > 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + " min";
+    return std::to_string(seconds) + " s";
+}
+
+std::string timedOutText(std::int64_t seconds) { return "timed out: no result within " + durationText(seconds); }
+
 std::string changesSummary(const store::BuildStats& stats) {
     std::string text;
     auto add = [&text](std::int64_t n, const std::string& what) {
@@ -85,7 +93,10 @@ std::string renderCommentBody(const std::vector<CommentRow>& rows) {
     std::string body = "#### Forgelink builds\n\n| Project | State | Changes | Build |\n|---|---|---|---|\n";
     for (const auto& row : rows) {
         const std::string target = linkTarget(row.build.url);
-        body += "| " + cell(row.project) + " | " + stateWord(row.build.state) + " | " + changesSummary(row.build.stats) +
+        // A build the host ended says so, rather than a bare "errored" people would blame on the build.
+        const std::string state = row.build.timed_out_at ? cell(timedOutText(row.build.timed_out_after_seconds))
+                                                         : stateWord(row.build.state);
+        body += "| " + cell(row.project) + " | " + state + " | " + changesSummary(row.build.stats) +
                 " | " + (target.empty() ? std::string("-") : "[build " + std::to_string(row.build.id) + "](" + target + ")") +
                 " |\n";
     }

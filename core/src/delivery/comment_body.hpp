@@ -25,6 +25,12 @@ struct CommentRow {
 
 // "in progress", "changes detected"...: plain words, no emoji (they render differently per forge).
 std::string stateWord(BuildState state);
+// How long a build may go without a result, as people read it: "6 h", "90 min", "45 s" (the
+// largest unit that divides it).
+std::string durationText(std::int64_t seconds);
+// What a build ended by the host's timeout shows: "timed out: no result within 6 h".
+std::string timedOutText(std::int64_t seconds);
+
 // "3 changed, 2 added, 1 removed", "2 failures", or "none".
 std::string changesSummary(const store::BuildStats& stats);
 // Markdown; rows in the given order. Cell text is escaped so a project name cannot break the table,

@@ -3,6 +3,7 @@
 #include "common/strings.hpp"
 #include <forgelink/abi.h>
 
+#include "delivery/comment_body.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/feedback_plan.hpp"
@@ -129,17 +130,12 @@ nlohmann::json ApiService::deliveriesView(std::int64_t build_id) {
 }
 
 net::ServerResponse ApiService::recordBuild(const store::Project& project, const store::BuildInput& input) {
-    store::BuildChange change;
-    change.build = input;
-    auto link = store_.repositoryLink(project.id);
-    if (link.ok()) {
-        change.tasks = planFeedbackTasks(project.team_id, input, link.value(), config_.feedback.comment);
-    } else if (link.error().kind != ErrorKind::not_found) {
-        throw fromStoreError(link.error());
-    }
-    auto recorded = orThrow(store_.recordBuildChange(change));
+    bool connected = false;
+    auto change = planBuildChange(store_, project, input, config_.feedback.comment, &connected);
+    if (!change.ok()) throw fromStoreError(change.error());
+    auto recorded = orThrow(store_.recordBuildChange(change.value()));
     nlohmann::json answer = {{"build", buildView(recorded.build)}, {"deliveries", deliveriesView(recorded.build.id)}};
-    if (!link.ok())
+    if (!connected)
         answer["warnings"] = nlohmann::json::array(
             {{{"code", "no_repository"},
               {"message", "the project is not connected to a repository: nothing will be reported to a forge"}}});
@@ -187,6 +183,15 @@ net::ServerResponse ApiService::updateBuild(Call& call) {
         throw notFound("no build " + std::to_string(build_id) + " in project " + std::to_string(project.id));
     }
     const auto& current = build.value();
+    const BuildState next = stateField(body);
+    // The host ended this build for lack of a result: its result is still welcome (the forge then
+    // shows the truth), but it cannot go back to running, which the next pass would end again.
+    if (current.timed_out_at && !isFinal(next))
+        throw ApiError(409, "build_timed_out",
+                       "build " + std::to_string(current.id) + " was ended at " + isoTime(*current.timed_out_at) + " (" +
+                           delivery::timedOutText(current.timed_out_after_seconds) +
+                           "); send its result instead: one of no_changes, changes_detected, accepted, rejected, "
+                           "skipped, errored, aborted");
     store::BuildInput input;
     input.id = current.id;
     input.project_id = project.id;
@@ -194,7 +199,7 @@ net::ServerResponse ApiService::updateBuild(Call& call) {
     input.branch = current.branch;
     input.mr_number = current.mr_number;
     input.head_sha = current.head_sha;
-    input.state = stateField(body);
+    input.state = next;
     input.stats = current.stats;
     readStats(body, input.stats);
     input.url = current.url;

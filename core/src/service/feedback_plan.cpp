@@ -1,5 +1,7 @@
 #include "service/feedback_plan.hpp"
 
+#include "delivery/comment_body.hpp"
+
 namespace forgelink::service {
 
 namespace {
@@ -43,6 +45,11 @@ std::string statusDescription(BuildState state, const store::BuildStats& stats) 
     return "Build failed";
 }
 
+std::string statusDescription(const store::BuildInput& build) {
+    if (build.timed_out_after_seconds) return delivery::timedOutText(*build.timed_out_after_seconds);
+    return statusDescription(build.state, build.stats);
+}
+
 std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, const store::BuildInput& build,
                                                       const store::RepositoryLink& link, bool comment) {
     std::vector<store::NewFeedbackTask> tasks;
@@ -57,7 +64,7 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
                       {"state", std::string(toString(build.state))},
                       {"context", link.status_context},
                       {"target_url", build.url},
-                      {"description", statusDescription(build.state, build.stats)},
+                      {"description", statusDescription(build)},
                       {"ref", build.branch},
                       {"sha", sha}};
     tasks.push_back(std::move(status));
@@ -78,6 +85,20 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
         tasks.push_back(std::move(note));
     }
     return tasks;
+}
+
+Result<store::BuildChange> planBuildChange(store::Store& store, const store::Project& project,
+                                           const store::BuildInput& build, bool comment, bool* connected) {
+    store::BuildChange change;
+    change.build = build;
+    auto link = store.repositoryLink(project.id);
+    if (connected != nullptr) *connected = link.ok();
+    if (link.ok()) {
+        change.tasks = planFeedbackTasks(project.team_id, build, link.value(), comment);
+    } else if (link.error().kind != ErrorKind::not_found) {
+        return link.error();
+    }
+    return change;
 }
 
 }  // namespace forgelink::service

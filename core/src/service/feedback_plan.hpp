@@ -17,16 +17,24 @@
 #include <string>
 #include <vector>
 
-#include "store/records.hpp"
+#include "store/store.hpp"
 
 namespace forgelink::service {
 
 // Argos-style commit-status text: "3 changed, 2 added — waiting for your decision",
 // "No changes detected", "Build in progress…".
 std::string statusDescription(BuildState state, const store::BuildStats& stats);
+// The same for a build change: a change made by the build timeout reads
+// "timed out: no result within 6 h".
+std::string statusDescription(const store::BuildInput& build);
 
 // The tasks for `build` reported to `link`. `comment` = config feedback.comment.
 std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, const store::BuildInput& build,
                                                       const store::RepositoryLink& link, bool comment);
+
+// `build` with the feedback tasks of its project's repository link, ready for
+// Store::recordBuildChange; no tasks when the project is not connected (`connected` then false).
+Result<store::BuildChange> planBuildChange(store::Store& store, const store::Project& project,
+                                           const store::BuildInput& build, bool comment, bool* connected = nullptr);
 
 }  // namespace forgelink::service

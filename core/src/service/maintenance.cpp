@@ -7,7 +7,9 @@
 #include <atomic>
 #include <vector>
 
+#include "delivery/comment_body.hpp"
 #include "secrets/digest.hpp"
+#include "service/feedback_plan.hpp"
 #include "service/token_health.hpp"
 #include "service/views.hpp"
 
@@ -24,6 +26,7 @@ bool refusesToken(const Error& error) {
     return error.kind == ErrorKind::unauthorized || error.kind == ErrorKind::forbidden ||
            error.kind == ErrorKind::missing_scope;
 }
+constexpr const char* kTimedOut = "forgelink_builds_timed_out_total";
 
 std::string defaultOwner() {
     char host[256] = {};
@@ -66,6 +69,9 @@ Maintenance::Maintenance(MaintenanceDeps deps, MaintenanceOptions options)
     metrics_.describe(kChecks, "counter",
                       "Re-checks of teams' stored forge tokens, by provider and outcome (valid, invalid, failed, "
                       "discarded).");
+    metrics_.describe(kTimedOut, "counter",
+                      "Builds this host ended as errored because no result arrived within feedback.build_timeout_seconds.");
+    if (options_.timeout_batch == 0) options_.timeout_batch = 1;
 }
 
 Maintenance::~Maintenance() { stop(); }
@@ -120,9 +126,10 @@ MaintenancePass Maintenance::runOnce() {
     refreshTokens(pass);
     if (!stopping()) recheckTokens(pass);
     if (!stopping()) remindExpiring(pass);
+    if (!stopping()) timeOutBuilds(pass);
     if (!stopping()) purge(pass);
     if (pass.tokens_refreshed + pass.tokens_dropped + pass.sessions_purged + pass.oauth_states_purged +
-            pass.tasks_purged + pass.tokens_checked + pass.tokens_invalid >
+            pass.tasks_purged + pass.tokens_checked + pass.tokens_invalid + pass.builds_timed_out >
         0) {
         log_.log(LogLevel::debug, "maintenance pass",
                  {{"tokens_refreshed", std::to_string(pass.tokens_refreshed)},
@@ -132,7 +139,8 @@ MaintenancePass Maintenance::runOnce() {
                   {"oauth_states_purged", std::to_string(pass.oauth_states_purged)},
                   {"tasks_purged", std::to_string(pass.tasks_purged)},
                   {"tokens_checked", std::to_string(pass.tokens_checked)},
-                  {"tokens_invalid", std::to_string(pass.tokens_invalid)}});
+                  {"tokens_invalid", std::to_string(pass.tokens_invalid)},
+                  {"builds_timed_out", std::to_string(pass.builds_timed_out)}});
     }
     return pass;
 }
@@ -376,6 +384,65 @@ void Maintenance::remindExpiring(MaintenancePass& pass) {
                   {"provider", r.provider},
                   {"expires_at", r.expires_at},
                   {"days_left", std::to_string(days)}});
+    }
+}
+
+void Maintenance::timeOutBuilds(MaintenancePass& pass) {
+    const std::int64_t timeout = config_.feedback.build_timeout_seconds;
+    if (timeout <= 0) return;
+    const auto now = options_.clock();
+    auto stale = store_.unfinishedBuilds(now - std::chrono::seconds(timeout), options_.timeout_batch);
+    if (!stale) {
+        warnOnce("timeout", "maintenance: cannot list unfinished builds", stale.error().message,
+                 {{"reason", stale.error().message}});
+        return;
+    }
+    forgetWarning("timeout");
+    for (const auto& build : stale.value()) {
+        if (stopping()) return;
+        const std::string id = std::to_string(build.id);
+        auto project = store_.project(build.project_id);
+        if (!project) {
+            if (project.error().kind != ErrorKind::not_found)
+                warnOnce("timeout:" + id, "maintenance: cannot end a timed-out build", project.error().message,
+                         {{"build", id}, {"reason", project.error().message}});
+            continue;  // deleted meanwhile: its builds went with it
+        }
+        store::BuildInput input;
+        input.id = build.id;
+        input.project_id = build.project_id;
+        input.commit_sha = build.commit_sha;
+        input.branch = build.branch;
+        input.mr_number = build.mr_number;
+        input.head_sha = build.head_sha;
+        input.state = BuildState::errored;
+        input.stats = build.stats;
+        input.url = build.url;
+        input.timed_out_after_seconds = timeout;
+        // Only from the version read above: another host that ended it first, or a result that
+        // arrived since, makes this change a conflict, and the build is left as they made it.
+        input.expected_version = build.version;
+        auto change = planBuildChange(store_, project.value(), input, config_.feedback.comment);
+        auto recorded = change ? store_.recordBuildChange(change.value()) : Result<store::RecordedBuild>(change.error());
+        if (!recorded) {
+            if (recorded.error().kind == ErrorKind::conflict) {
+                log_.log(LogLevel::debug, "build changed before its timeout was recorded; left as it is",
+                         {{"build", id}, {"reason", recorded.error().message}});
+                continue;
+            }
+            warnOnce("timeout:" + id, "maintenance: cannot end a timed-out build", recorded.error().message,
+                     {{"build", id}, {"reason", recorded.error().message}});
+            continue;
+        }
+        forgetWarning("timeout:" + id);
+        ++pass.builds_timed_out;
+        metrics_.increment(kTimedOut, {});
+        log_.log(LogLevel::info, "build timed out: ended as errored",
+                 {{"build", id},
+                  {"project", std::to_string(build.project_id)},
+                  {"state_was", std::string(toString(build.state))},
+                  {"reason", delivery::timedOutText(timeout)},
+                  {"feedback_tasks", std::to_string(recorded->tasks.size())}});
     }
 }
 

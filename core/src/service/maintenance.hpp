@@ -14,6 +14,12 @@
 //    is retried after check_retry.
 //  - logs one warning a day per token that expires within 30 days (or has expired), once across
 //    hosts (Store::claimExpiryReminders).
+//  - ends builds whose result never came: a build still queued or in progress
+//    feedback.build_timeout_seconds after its creation becomes errored ("timed out: no result
+//    within 6 h") through the ordinary build change (Store::recordBuildChange), so its status and
+//    merge-request comment follow through the outbox. The change is conditioned on the build's
+//    version as read: of several hosts on one database exactly one ends a build, and a result
+//    that arrives meanwhile wins over the timeout.
 //  - purges expired sessions and OAuth login states, and finished outbox tasks past retention.
 //
 // Threads: start() runs the passes on one thread of its own, so a slow forge never holds up the
@@ -55,6 +61,8 @@ struct MaintenanceOptions {
     std::chrono::milliseconds claim_lease{std::chrono::minutes(2)};
     // Pairs claimed per provider and pass.
     std::size_t refresh_batch = 50;
+    // Timed-out builds ended per pass (the rest wait for the next pass).
+    std::size_t timeout_batch = 200;
     // Done and failed outbox tasks are kept this long for GET /builds/{id}, then purged.
     std::chrono::milliseconds finished_task_retention{std::chrono::hours(24 * 7)};
     // How long a claimed token check stays reserved for this host (well above a check's deadline).
@@ -92,6 +100,7 @@ struct MaintenancePass {
     std::int64_t check_failures = 0;       // no verdict (forge down, plugin missing): retried later
     std::int64_t checks_discarded = 0;     // a new token was saved meanwhile
     std::int64_t expiry_reminders = 0;     // "expires soon" lines logged
+    std::int64_t builds_timed_out = 0;
 };
 
 class Maintenance {
@@ -117,6 +126,7 @@ private:
     void checkOne(const store::ProviderCheck& check, MaintenancePass& pass, std::mutex& pass_mutex);
     void remindExpiring(MaintenancePass& pass);
     void purge(MaintenancePass& pass);
+    void timeOutBuilds(MaintenancePass& pass);
     // Logs a failure unless the same one was logged for this key last time (a forge that stays
     // down is reported once, not once a minute).
     void warnOnce(const std::string& key, std::string_view message, const std::string& detail,

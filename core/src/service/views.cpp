@@ -139,7 +139,8 @@ nlohmann::json buildView(const store::Build& build) {
             {"url", build.url},
             {"version", build.version},
             {"created_at", isoTime(build.created_at)},
-            {"updated_at", isoTime(build.updated_at)}};
+            {"updated_at", isoTime(build.updated_at)},
+            {"timed_out_at", build.timed_out_at ? nlohmann::json(isoTime(*build.timed_out_at)) : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json identityView(const Identity& identity) {

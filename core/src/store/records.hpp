@@ -260,6 +260,10 @@ struct Build {
     Timestamp created_at{};
     Timestamp updated_at{};
     std::int64_t version = 0;  // 1 on insert, +1 on every change
+    // Set while the build is errored because the host ended it: no result arrived within
+    // `timed_out_after_seconds` of its creation. Cleared by the build's next change.
+    std::optional<Timestamp> timed_out_at;
+    std::int64_t timed_out_after_seconds = 0;
 };
 
 // A build as the API receives it. id == 0 creates a build; otherwise the build is updated and,
@@ -275,6 +279,9 @@ struct BuildInput {
     BuildStats stats;
     std::string url;
     std::optional<std::int64_t> expected_version;
+    // Set only by the host's build timeout (state errored): the timeout that ran out, in seconds.
+    // The change then records timed_out_at; any change without it clears both.
+    std::optional<std::int64_t> timed_out_after_seconds;
 };
 
 enum class FeedbackKind { status, comment };

@@ -266,6 +266,13 @@ ALTER TABLE provider_settings ADD COLUMN check_lease_until INTEGER;
 ALTER TABLE provider_settings ADD COLUMN expiry_reminded_on TEXT NOT NULL DEFAULT '';
 CREATE INDEX provider_settings_by_next_check ON provider_settings(next_check_at);
 )sql"},
+    // Builds the host ended because no result arrived in time (feedback.build_timeout_seconds),
+    // and the index its maintenance pass reads them by: unfinished builds, oldest first.
+    {8, "build timeouts", R"sql(
+ALTER TABLE builds ADD COLUMN timed_out_at INTEGER;
+ALTER TABLE builds ADD COLUMN timed_out_after INTEGER;
+CREATE INDEX builds_unfinished ON builds(created_at) WHERE state IN ('queued', 'in_progress');
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

@@ -270,7 +270,8 @@ RepositoryLink readLinkAt(const Statement& s, int at) {
 RepositoryLink readLink(const Statement& s) { return readLinkAt(s, 0); }
 
 constexpr std::string_view kBuildColumns =
-    "id, project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, created_at, updated_at, version";
+    "id, project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, created_at, updated_at, version, "
+    "timed_out_at, timed_out_after";
 Build readBuild(const Statement& s) {
     Build b;
     b.id = s.int64(0);
@@ -288,6 +289,8 @@ Build readBuild(const Statement& s) {
     b.created_at = fromUnixMillis(s.int64(9));
     b.updated_at = fromUnixMillis(s.int64(10));
     b.version = s.int64(11);
+    if (!s.isNull(12)) b.timed_out_at = fromUnixMillis(s.int64(12));
+    if (!s.isNull(13)) b.timed_out_after_seconds = s.int64(13);
     return b;
 }
 
@@ -1461,7 +1464,8 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
                            if (build_id == 0) {
                                Statement s = c->prepare(
                                    "INSERT INTO builds (project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, "
-                                   "created_at, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 1) RETURNING id");
+                                   "created_at, updated_at, version, timed_out_at, timed_out_after) VALUES (?1, ?2, ?3, ?4, ?5, "
+                                   "?6, ?7, ?8, ?9, ?9, 1, CASE WHEN ?10 IS NULL THEN NULL ELSE ?9 END, ?10) RETURNING id");
                                s.bind(1, in.project_id)
                                    .bind(2, in.commit_sha)
                                    .bind(3, in.branch)
@@ -1470,7 +1474,8 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
                                    .bind(6, toString(in.state))
                                    .bind(7, statsJson(in.stats))
                                    .bind(8, in.url)
-                                   .bind(9, t);
+                                   .bind(9, t)
+                                   .bind(10, in.timed_out_after_seconds);
                                s.step();
                                build_id = s.int64(0);
                            } else {
@@ -1488,8 +1493,11 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
                                              " as expected; reload it and retry",
                                          "version_mismatch");
                                }
+                               // A change made by the build timeout records when; any other change clears it.
                                c->prepare("UPDATE builds SET commit_sha = ?2, branch = ?3, mr_number = ?4, head_sha = ?5, "
-                                          "state = ?6, stats = ?7, url = ?8, updated_at = ?9, version = version + 1 WHERE id = ?1")
+                                          "state = ?6, stats = ?7, url = ?8, updated_at = ?9, version = version + 1, "
+                                          "timed_out_at = CASE WHEN ?10 IS NULL THEN NULL ELSE ?9 END, timed_out_after = ?10 "
+                                          "WHERE id = ?1")
                                    .bind(1, build_id)
                                    .bind(2, in.commit_sha)
                                    .bind(3, in.branch)
@@ -1499,6 +1507,7 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
                                    .bind(7, statsJson(in.stats))
                                    .bind(8, in.url)
                                    .bind(9, t)
+                                   .bind(10, in.timed_out_after_seconds)
                                    .run();
                            }
                            RecordedBuild recorded{loadBuild(*c, build_id), {}};
@@ -1570,6 +1579,18 @@ Result<std::vector<Build>> SqliteStore::listBuilds(std::int64_t project_id, std:
                               .bind(1, project_id)
                               .bind(2, before_id)
                               .bind(3, static_cast<std::int64_t>(limit)),
+                          readBuild);
+    });
+}
+
+Result<std::vector<Build>> SqliteStore::unfinishedBuilds(Timestamp created_before, std::size_t limit) {
+    return guarded("listing unfinished builds", [&]() -> Result<std::vector<Build>> {
+        auto c = pool_.acquire();
+        return all<Build>(c->prepare(sql({"SELECT ", kBuildColumns,
+                                          " FROM builds WHERE state IN ('queued', 'in_progress') AND created_at < ?1 "
+                                          "ORDER BY created_at, id LIMIT ?2"}))
+                              .bind(1, toUnixMillis(created_before))
+                              .bind(2, static_cast<std::int64_t>(limit)),
                           readBuild);
     });
 }

@@ -100,6 +100,7 @@ public:
     Result<Build> build(std::int64_t build_id) override;
     Result<std::vector<Build>> listBuilds(std::int64_t project_id, std::size_t limit,
                                           std::int64_t before_id = 0) override;
+    Result<std::vector<Build>> unfinishedBuilds(Timestamp created_before, std::size_t limit) override;
     Result<std::vector<FeedbackTask>> claimDueTasks(std::string_view owner, Timestamp now,
                                                     std::chrono::milliseconds lease, std::size_t limit) override;
     Result<bool> isSuperseded(const FeedbackTask& task) override;

@@ -159,6 +159,12 @@ public:
     virtual Result<std::vector<Build>> listBuilds(std::int64_t project_id, std::size_t limit,
                                                   std::int64_t before_id = 0) = 0;
 
+    // Builds still queued or in progress that were created before `created_before`, oldest first,
+    // at most `limit`: those the build timeout ends (each through recordBuildChange with the
+    // version read here as expected_version, so of several hosts only one ends a build, and a
+    // result arriving meanwhile wins).
+    virtual Result<std::vector<Build>> unfinishedBuilds(Timestamp created_before, std::size_t limit) = 0;
+
     // Leases up to `limit` due tasks to `owner` until now + lease, atomically across processes:
     // pending tasks with next_attempt_at <= now whose key has no delivery in flight, and in_flight
     // tasks whose lease expired (their owner crashed). No task is handed to two owners at once.

@@ -56,6 +56,7 @@ TEST(ConfigLoader, ValidMinimalConfigHasDefaultsAndResolvedPaths) {
     EXPECT_TRUE(c.secrets.key_env.empty());
     EXPECT_EQ(c.feedback.status_context, "forgelink");
     EXPECT_TRUE(c.feedback.comment);
+    EXPECT_EQ(c.feedback.build_timeout_seconds, 6 * 3600);
     EXPECT_EQ(c.logging.level, "info");
     EXPECT_TRUE(c.providers.empty());
     EXPECT_TRUE(c.plugins.paths.empty());
@@ -123,6 +124,19 @@ TEST(ConfigLoader, WrongTypesNameWhatWasExpected) {
     EXPECT_TRUE(hasError(r, "f.yaml:8:12: 'feedback.comment': expected a bool (true or false), got 'maybe'"));
     EXPECT_TRUE(hasError(r, "f.yaml:10:10: 'plugins.paths': expected a sequence of strings, got a scalar value"));
     EXPECT_EQ(r.errors.size(), 4u) << ::testing::PrintToString(messages(r));
+}
+
+TEST(ConfigLoader, BuildTimeoutIsSecondsFromOneToThirtyDays) {
+    auto r = parse(kValid + "feedback:\n  build_timeout_seconds: 5400\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_EQ(r.config->feedback.build_timeout_seconds, 5400);
+    EXPECT_TRUE(hasError(parse(kValid + "feedback:\n  build_timeout_seconds: 0\n"),
+                         "f.yaml:8:26: 'feedback.build_timeout_seconds': expected an integer from 1 to 2592000, got '0'"));
+    EXPECT_TRUE(hasError(parse(kValid + "feedback:\n  build_timeout_seconds: 6h\n"),
+                         "f.yaml:8:26: 'feedback.build_timeout_seconds': expected an integer from 1 to 2592000, got '6h'"));
+    EXPECT_TRUE(hasError(parse(kValid + "feedback:\n  build_timeout: 60\n"),
+                         "f.yaml:8:3: unknown key 'feedback.build_timeout'; expected one of: status_context, comment, "
+                         "build_timeout_seconds"));
 }
 
 TEST(ConfigLoader, QuotedTrueIsAStringNotABool) {

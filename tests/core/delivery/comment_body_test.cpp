@@ -44,6 +44,18 @@ TEST(CommentBody, TableHasOneRowPerProjectWithWordsNotEmoji) {
     for (unsigned char c : body) EXPECT_LT(c, 0x80) << "no emoji or other non-ASCII in the body";
 }
 
+TEST(CommentBody, ABuildTheHostEndedSaysItTimedOut) {
+    store::Build ended = build(6, BuildState::errored, {}, "");
+    ended.timed_out_at = store::fromUnixMillis(1'700'000'000'000);
+    ended.timed_out_after_seconds = 6 * 3600;
+    const std::string body = renderCommentBody({{"Web", ended}, {"Api", build(7, BuildState::errored, {}, "")}});
+    EXPECT_NE(body.find("| Web | timed out: no result within 6 h | none | - |"), std::string::npos) << body;
+    EXPECT_NE(body.find("| Api | errored | none | - |"), std::string::npos) << body;
+    EXPECT_EQ(timedOutText(90 * 60), "timed out: no result within 90 min");
+    EXPECT_EQ(timedOutText(45), "timed out: no result within 45 s");
+    EXPECT_EQ(timedOutText(86400), "timed out: no result within 24 h");
+}
+
 TEST(CommentBody, CellsCannotBreakTheTableOrMentionPeople) {
     const std::string body = renderCommentBody(
         {{"a|b @all [x](javascript:y)\nz", build(1, BuildState::accepted, {}, "javascript:alert(1)")},

@@ -58,7 +58,9 @@ TEST_F(MigrationsTest, UsersFromBeforeAccountLinkingKeepSigningIn) {
                       "ALTER TABLE provider_settings DROP COLUMN check_lease_until; "
                       "ALTER TABLE provider_settings DROP COLUMN expiry_reminded_on; "
                       "DROP TABLE user_identities; ALTER TABLE oauth_states DROP COLUMN link_user_id; "
-                      "ALTER TABLE provider_settings DROP COLUMN access; DELETE FROM schema_migrations WHERE version >= 5;");
+                      "ALTER TABLE provider_settings DROP COLUMN access; DROP INDEX builds_unfinished; "
+                      "ALTER TABLE builds DROP COLUMN timed_out_at; ALTER TABLE builds DROP COLUMN timed_out_after; "
+                      "DELETE FROM schema_migrations WHERE version >= 5;");
     EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM sqlite_master WHERE name = 'user_identities'"), 0);
     store_ = openStore();
     ASSERT_NE(store_, nullptr);

@@ -398,5 +398,51 @@ TEST_F(OutboxTest, PurgeAndListBuilds) {
     EXPECT_EQ(older.size(), 1u);
 }
 
+TEST_F(OutboxTest, UnfinishedBuildsAreListedOldestFirstAndATimeoutIsRecordedOnce) {
+    const Build first = record(buildInput(BuildState::in_progress), {}).build;
+    advance(1min);
+    const Build second = record(buildInput(BuildState::queued), {}).build;
+    advance(1min);
+    const Build done = record(buildInput(BuildState::no_changes), {}).build;
+    advance(1min);
+    const Build young = record(buildInput(BuildState::in_progress), {}).build;
+
+    auto listed = must(store_->unfinishedBuilds(now() - 30s, 10));
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[0].id, first.id);
+    EXPECT_EQ(listed[1].id, second.id);
+    EXPECT_EQ(must(store_->unfinishedBuilds(now() - 30s, 1)).size(), 1u);
+    (void)done;
+    (void)young;
+
+    // The timeout's change: from the version read, marked with when and after how long.
+    advance(1s);
+    BuildInput ended = change(first, BuildState::errored);
+    ended.timed_out_after_seconds = 3600;
+    ended.expected_version = first.version;
+    const Build timed_out = record(ended, {task(FeedbackKind::status, "abc123", "errored")}).build;
+    EXPECT_EQ(timed_out.state, BuildState::errored);
+    ASSERT_TRUE(timed_out.timed_out_at.has_value());
+    EXPECT_EQ(*timed_out.timed_out_at, now());
+    EXPECT_EQ(timed_out.timed_out_after_seconds, 3600);
+    EXPECT_EQ(must(store_->build(first.id)).timed_out_at, now());
+
+    // A second host that read the same version loses: nothing changes, no task is added.
+    const auto tasks_before = must(store_->listTasksOfBuild(first.id)).size();
+    auto again = store_->recordBuildChange(BuildChange{ended, {task(FeedbackKind::status, "abc123", "errored")}});
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().kind, ErrorKind::conflict);
+    EXPECT_EQ(must(store_->build(first.id)).version, 2);
+    EXPECT_EQ(must(store_->listTasksOfBuild(first.id)).size(), tasks_before);
+    listed = must(store_->unfinishedBuilds(now(), 10));
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[0].id, second.id);
+
+    // The build's next change (its real result) clears the mark.
+    const Build result = record(change(timed_out, BuildState::accepted), {}).build;
+    EXPECT_FALSE(result.timed_out_at.has_value());
+    EXPECT_EQ(result.timed_out_after_seconds, 0);
+}
+
 }  // namespace
 }  // namespace forgelink::store::testing

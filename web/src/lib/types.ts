@@ -185,6 +185,8 @@ export interface Build {
   version: number;
   created_at?: string;
   updated_at?: string;
+  // Set while the host has ended the build for lack of a result (feedback.build_timeout_seconds).
+  timed_out_at?: string | null;
 }
 
 export interface Delivery {
