@@ -145,6 +145,38 @@ Result<std::vector<MergeRequest>> GitHubProvider::doFindMergeRequests(const Cred
     return out;
 }
 
+Result<MergeRequest> GitHubProvider::doGetMergeRequest(const Credentials& credentials, const std::string& repository,
+                                                       const std::string& number) {
+    if (!isNumericId(number) || number == "0") {
+        return makeError(ErrorKind::invalid_input, "\"" + number.substr(0, 40) + "\" is not a pull request number",
+                         "bad_merge_request");
+    }
+    auto api_result = client(credentials);
+    if (!api_result) return api_result.error();
+    const ApiClient& api = api_result.value();
+    auto full_name = fullNameOf(api, repository);
+    if (!full_name) return full_name.error();
+    // GET /repos/{owner}/{repo}/pulls/{number}: head.sha is the commit the pull request shows;
+    // a CI build of refs/pull/N/merge ran on another one.
+    auto json = api.get("/repos/" + full_name.value() + "/pulls/" + number,
+                        "reading pull request #" + number + " of " + full_name.value());
+    if (!json) {
+        Error e = json.error();
+        if (e.kind == ErrorKind::not_found)
+            e.message = "pull request #" + number + " of " + full_name.value() +
+                        " is not on GitHub or not visible to the token (" + e.message + ")";
+        return e;
+    }
+    auto pull = parsePull(json.value());
+    if (!pull) return pull.error();
+    if (!isSha(pull->merge_request.head_sha)) {
+        return makeError(ErrorKind::internal,
+                         "GitHub answered pull request #" + number + " of " + full_name.value() + " without a head commit sha",
+                         "bad_response");
+    }
+    return pull->merge_request;
+}
+
 Result<CommentResult> GitHubProvider::doUpsertComment(const Credentials& credentials, const CommentRequest& request) {
     auto api_result = client(credentials);
     if (!api_result) return api_result.error();

@@ -330,6 +330,10 @@ Result<std::vector<MergeRequest>> GitHubProvider::findMergeRequests(const Creden
 Result<CommentResult> GitHubProvider::upsertComment(const Credentials& c, const CommentRequest& r) {
     return guarded("writing a pull request comment", [&] { return doUpsertComment(c, r); });
 }
+Result<MergeRequest> GitHubProvider::getMergeRequest(const Credentials& c, const std::string& repository,
+                                                     const std::string& number) {
+    return guarded("reading a pull request", [&] { return doGetMergeRequest(c, repository, number); });
+}
 Result<std::string> GitHubProvider::authorizeUrl(const std::string& base_url, const AuthorizeRequest& r) {
     return guarded("building the OAuth authorize URL", [&] { return doAuthorizeUrl(base_url, r); });
 }
@@ -402,5 +406,6 @@ const char* const kSecretTokenPrefixes[] = {"github_pat_", "ghp_", "gho_", "ghu_
 
 FORGELINK_PLUGIN(forgelink::github::GitHubProvider, "github", "1.0.0",
                  FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES | FORGELINK_CAP_COMMIT_STATUS |
-                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS,
+                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS |
+                     FORGELINK_CAP_MERGE_REQUEST_HEAD,
                  kSecretTokenPrefixes, "GitHub")

@@ -68,6 +68,8 @@ public:
     Result<std::vector<MergeRequest>> findMergeRequests(const Credentials& credentials, const std::string& repository,
                                                         const std::string& sha) override;
     Result<CommentResult> upsertComment(const Credentials& credentials, const CommentRequest& request) override;
+    Result<MergeRequest> getMergeRequest(const Credentials& credentials, const std::string& repository,
+                                         const std::string& number) override;
 
     Result<std::string> authorizeUrl(const std::string& base_url, const AuthorizeRequest& request) override;
     Result<OAuthTokens> exchangeCode(const std::string& base_url, const OAuthClient& client, const std::string& code,
@@ -87,6 +89,8 @@ private:
     Result<std::vector<MergeRequest>> doFindMergeRequests(const Credentials& credentials, const std::string& repository,
                                                           const std::string& sha);
     Result<CommentResult> doUpsertComment(const Credentials& credentials, const CommentRequest& request);
+    Result<MergeRequest> doGetMergeRequest(const Credentials& credentials, const std::string& repository,
+                                           const std::string& number);
     Result<std::string> doAuthorizeUrl(const std::string& base_url, const AuthorizeRequest& request);
     Result<OAuthTokens> tokenRequest(const std::string& base_url, const OAuthClient& client,
                                      std::vector<std::pair<std::string, std::string>> form, const char* action);

@@ -156,6 +156,38 @@ Result<std::vector<MergeRequest>> GitLabProvider::doFindMergeRequests(const Cred
     return out;
 }
 
+Result<MergeRequest> GitLabProvider::doGetMergeRequest(const Credentials& credentials, const std::string& repository,
+                                                       const std::string& number) {
+    if (repository.empty()) {
+        return makeError(ErrorKind::invalid_input, "no project was given for the merge request", "bad_repository");
+    }
+    if (!isNumericId(number) || number == "0") {
+        return makeError(ErrorKind::invalid_input, "\"" + number.substr(0, 40) + "\" is not a merge request number (iid)",
+                         "bad_merge_request");
+    }
+    auto api = client(credentials);
+    if (!api) return api.error();
+    // GET /projects/:id/merge_requests/:iid (API-FACTS A12's MR): `sha` is the head of the source
+    // branch, whatever commit a merged-results pipeline ran on.
+    auto json = api->get("/projects/" + projectRef(repository) + "/merge_requests/" + number,
+                         "reading merge request !" + number + " of " + repository);
+    if (!json) {
+        Error e = json.error();
+        if (e.kind == ErrorKind::not_found)
+            e.message = "merge request !" + number + " of " + repository + " is not on GitLab or not visible to the token (" +
+                        e.message + ")";
+        return e;
+    }
+    auto mr = parseMergeRequest(json.value());
+    if (!mr) return mr.error();
+    if (mr->head_sha.empty() || !isSha(mr->head_sha)) {
+        return makeError(ErrorKind::internal,
+                         "GitLab answered merge request !" + number + " of " + repository + " without a head commit (sha)",
+                         "bad_response");
+    }
+    return mr;
+}
+
 namespace {
 
 struct NoteScan {

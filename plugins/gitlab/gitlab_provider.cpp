@@ -233,6 +233,10 @@ Result<std::vector<MergeRequest>> GitLabProvider::findMergeRequests(const Creden
 Result<CommentResult> GitLabProvider::upsertComment(const Credentials& credentials, const CommentRequest& request) {
     return guarded("updating the merge request comment", [&] { return doUpsertComment(credentials, request); });
 }
+Result<MergeRequest> GitLabProvider::getMergeRequest(const Credentials& credentials, const std::string& repository,
+                                                     const std::string& number) {
+    return guarded("reading a merge request", [&] { return doGetMergeRequest(credentials, repository, number); });
+}
 
 Result<std::string> GitLabProvider::authorizeUrl(const std::string& base_url, const AuthorizeRequest& request) {
     return guarded("building the OAuth authorize URL", [&] { return doAuthorizeUrl(base_url, request); });
@@ -307,5 +311,6 @@ const char* const kSecretTokenPrefixes[] = {"glpat-", "gloas-", "gldt-",   "glrt
 
 FORGELINK_PLUGIN(forgelink::gitlab::GitLabProvider, "gitlab", "0.1.0",
                  FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES | FORGELINK_CAP_COMMIT_STATUS |
-                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS,
+                     FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS |
+                     FORGELINK_CAP_MERGE_REQUEST_HEAD,
                  kSecretTokenPrefixes, "GitLab")

@@ -494,7 +494,7 @@ json GitHub::pullJson(const GhRepo& r, const GhPull& p, bool full) const {
            {"updated_at", p.created_at},
            {"closed_at", p.state == "closed" ? json(p.created_at) : json(nullptr)},
            {"merged_at", p.merged ? json(p.created_at) : json(nullptr)},
-           {"merge_commit_sha", nullptr},
+           {"merge_commit_sha", p.merge_commit_sha.empty() ? json(nullptr) : json(p.merge_commit_sha)},
            {"assignee", nullptr},
            {"assignees", json::array()},
            {"requested_reviewers", json::array()},

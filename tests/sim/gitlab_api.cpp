@@ -595,8 +595,48 @@ json GitLab::mrJson(const GlProject& p, const GlMergeRequest& mr, bool full) con
         j["subscribed"] = false;
         j["changes_count"] = "1";
         j["diff_refs"] = {{"base_sha", nullptr}, {"head_sha", mr.sha}, {"start_sha", nullptr}};
-        j["pipeline"] = nullptr;
-        j["head_pipeline"] = nullptr;
+        // Entities::MergeRequest: `pipeline` (PipelineBasic) and `head_pipeline` (Pipeline) are
+        // the MR's latest pipeline; on merged results its sha is the merge-result commit, while
+        // `sha` and diff_refs.head_sha stay the source branch's head.
+        if (mr.head_pipeline) {
+            const GlPipeline& hp = *mr.head_pipeline;
+            const std::string web = webBase() + "/" + p.fullPath() + "/-/pipelines/" + std::to_string(hp.id);
+            json basic{{"id", hp.id},
+                       {"iid", hp.id % 1000},
+                       {"project_id", p.id},
+                       {"sha", hp.sha},
+                       {"ref", hp.ref},
+                       {"status", hp.status},
+                       {"source", hp.source},
+                       {"created_at", mr.created_at},
+                       {"updated_at", mr.created_at},
+                       {"web_url", web}};
+            j["pipeline"] = basic;
+            json head = basic;
+            head.update(json{{"before_sha", "0000000000000000000000000000000000000000"},
+                             {"tag", false},
+                             {"yaml_errors", nullptr},
+                             {"user", userBasic(mr.author)},
+                             {"started_at", mr.created_at},
+                             {"finished_at", nullptr},
+                             {"committed_at", nullptr},
+                             {"duration", nullptr},
+                             {"queued_duration", nullptr},
+                             {"coverage", nullptr},
+                             {"detailed_status", {{"icon", "status_" + hp.status},
+                                                  {"text", hp.status},
+                                                  {"label", hp.status},
+                                                  {"group", hp.status},
+                                                  {"tooltip", hp.status},
+                                                  {"has_details", true},
+                                                  {"details_path", "/" + p.fullPath() + "/-/pipelines/" + std::to_string(hp.id)},
+                                                  {"illustration", nullptr},
+                                                  {"favicon", "/assets/ci_favicons/favicon_status_" + hp.status + ".png"}}}});
+            j["head_pipeline"] = head;
+        } else {
+            j["pipeline"] = nullptr;
+            j["head_pipeline"] = nullptr;
+        }
         j["first_contribution"] = false;
     }
     return j;

@@ -336,7 +336,7 @@ void loadGitLab(const Obj& g, GitLabWorld& w, std::mt19937_64& rng) {
         GlProject& p = w.projects[idx];
         for (const auto& m : o.list("merge_requests")) {
             m.allow({"iid", "id", "title", "source_branch", "target_branch", "source_project", "sha", "commits", "state",
-                     "author", "notes", "created_at"});
+                     "author", "notes", "created_at", "head_pipeline"});
             GlMergeRequest mr;
             mr.iid = m.num("iid", 0, true);
             mr.id = m.num("id", 0);
@@ -351,6 +351,20 @@ void loadGitLab(const Obj& g, GitLabWorld& w, std::mt19937_64& rng) {
             if (!isSha(mr.sha)) fail(m.at("sha"), "expected 40 hex digits");
             mr.commits = m.strs("commits");
             if (mr.commits.empty()) mr.commits.push_back(mr.sha);
+            if (m.has("head_pipeline")) {
+                const Obj hp(m.raw("head_pipeline"), m.at("head_pipeline"));
+                hp.allow({"id", "sha", "ref", "status", "source"});
+                GlPipeline pipeline;
+                pipeline.sha = hp.str("sha", "", true);
+                if (!isSha(pipeline.sha)) fail(hp.at("sha"), "expected 40 hex digits");
+                if (!p.commits.count(pipeline.sha)) fail(hp.at("sha"), "not a commit of this project");
+                pipeline.id = hp.num("id", 0);
+                if (pipeline.id == 0) pipeline.id = 90000 + mr.id;
+                pipeline.ref = hp.str("ref", "refs/merge-requests/" + std::to_string(mr.iid) + "/merge");
+                pipeline.status = hp.oneOf("status", "running", {"created", "pending", "running", "success", "failed", "canceled"});
+                pipeline.source = hp.str("source", "merge_request_event");
+                mr.head_pipeline = pipeline;
+            }
             mr.state = m.oneOf("state", "opened", {"opened", "closed", "merged", "locked"});
             mr.author = m.has("author") ? userId(m.str("author"), m.at("author")) : (w.users.empty() ? 0 : w.users[0].id);
             mr.created_at = m.time("created_at", kBaseTime + 86400);
@@ -585,7 +599,8 @@ void loadGitHub(const Obj& g, GitHubWorld& w) {
             r.commits[sha] = c.strs("branches");
         }
         for (const auto& p : o.list("pulls")) {
-            p.allow({"number", "id", "title", "head_ref", "head_sha", "base_ref", "state", "merged", "user", "commits", "created_at"});
+            p.allow({"number", "id", "title", "head_ref", "head_sha", "base_ref", "state", "merged", "user", "commits", "created_at",
+                     "merge_commit_sha"});
             GhPull pr;
             pr.number = p.num("number", 0, true);
             pr.id = p.num("id", 0);
@@ -601,6 +616,10 @@ void loadGitHub(const Obj& g, GitHubWorld& w) {
             pr.user = p.has("user") ? userId(p.str("user"), p.at("user")) : r.owner_id;
             pr.commits = p.strs("commits");
             if (pr.commits.empty()) pr.commits.push_back(pr.head_sha);
+            if (p.has("merge_commit_sha")) {
+                pr.merge_commit_sha = p.str("merge_commit_sha", "", true);
+                if (!isSha(pr.merge_commit_sha)) fail(p.at("merge_commit_sha"), "expected 40 hex digits");
+            }
             pr.created_at = isoTime(kBaseTime + 86400, false);
             r.pulls.push_back(pr);
         }

@@ -38,10 +38,18 @@ struct GlNote {
     std::string created_at, updated_at;
 };
 
+// The MR's latest pipeline. On a merged-results pipeline its sha is the merge-result commit
+// (refs/merge-requests/:iid/merge), not the MR's head `sha`.
+struct GlPipeline {
+    Id id = 0;
+    std::string sha, ref, status = "running", source = "merge_request_event";
+};
+
 struct GlMergeRequest {
     Id id = 0, iid = 0, project_id = 0, source_project_id = 0;
     std::string title, source_branch, target_branch, sha, state = "opened";
     std::vector<std::string> commits;
+    std::optional<GlPipeline> head_pipeline;
     Id author = 0;
     std::string created_at;
     std::vector<GlNote> notes;
@@ -162,7 +170,9 @@ struct GhOrg {
 
 struct GhPull {
     Id id = 0, number = 0;
-    std::string title, head_ref, head_sha, base_ref, state = "open";
+    // merge_commit_sha: while the PR is open, GitHub's test merge commit (refs/pull/N/merge), the
+    // commit CI builds on pull_request events; empty = null.
+    std::string title, head_ref, head_sha, base_ref, state = "open", merge_commit_sha;
     bool merged = false;
     Id user = 0;
     std::vector<std::string> commits;

@@ -43,6 +43,11 @@ extern "C" {
  * like this one: the host calls them only on plugins that set it, so a plugin built before they
  * existed (whose vtable lacks them) is never asked. */
 #define FORGELINK_CAP_WEB_LINKS 0x20u
+/* getMergeRequest: a merge request as the forge shows it now, its head commit included, so the
+ * host can put a build's status on the commit the merge request shows when the build ran on
+ * another one (a merged-results pipeline, a build of the merge commit). Needs no descriptor
+ * field: a plugin without the bit keeps working, its statuses go on the build's commit only. */
+#define FORGELINK_CAP_MERGE_REQUEST_HEAD 0x40u
 
 typedef struct forgelink_plugin_descriptor {
     uint32_t abi_version;          /* FORGELINK_ABI_VERSION the plugin was built against */

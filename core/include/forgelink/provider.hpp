@@ -79,6 +79,16 @@ public:
     // The instance's page where a person creates a token with `scopes` (empty: the scopes this
     // provider needs for Forgelink's work), for messages that tell people how to fix a token.
     virtual std::string tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept;
+
+    // ---- the merge request's head (FORGELINK_CAP_MERGE_REQUEST_HEAD) ----
+    // Merge request `number` (GitLab iid, GitHub pull request number) of `repository` (id or full
+    // path) as the forge shows it now, open or not. head_sha is the commit the merge request shows
+    // (its source branch's tip: GitLab `sha`, GitHub `head.sha`), which differs from a build's
+    // commit when the build ran on a merge result. not_found when there is no such merge request.
+    // Declared last in the class: a plugin built before it has no slot for it, and the host calls
+    // it only on plugins that set the bit.
+    virtual Result<MergeRequest> getMergeRequest(const Credentials& credentials, const std::string& repository,
+                                                 const std::string& number);
 };
 
 // Default implementations answer ErrorKind::unsupported, so a provider overrides exactly what its
@@ -113,6 +123,9 @@ inline Result<std::vector<MergeRequest>> Provider::findMergeRequests(const Crede
 }
 inline Result<CommentResult> Provider::upsertComment(const Credentials&, const CommentRequest&) {
     return unsupported("merge request comments");
+}
+inline Result<MergeRequest> Provider::getMergeRequest(const Credentials&, const std::string&, const std::string&) {
+    return unsupported("reading a merge request");
 }
 inline Result<std::string> Provider::authorizeUrl(const std::string&, const AuthorizeRequest&) {
     return unsupported("OAuth login");

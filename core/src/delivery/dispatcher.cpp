@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <forgelink/abi.h>
+
 #include "delivery/comment_body.hpp"
 #include "delivery/payload.hpp"
 
@@ -282,6 +284,13 @@ Result<store::TaskCompletion> Dispatcher::deliverStatus(Provider& provider, cons
     request.context = payload->context.empty() ? task.key.context : payload->context;
     request.target_url = payload->target_url;
     request.description = payload->description;
+    // Asked before posting: a forge that cannot answer now retries the whole task, nothing posted.
+    std::string head;
+    if (payload->find_head && !payload->merge_request.empty()) {
+        auto found = mergeRequestHead(provider, credentials, task, payload->repository, payload->merge_request);
+        if (!found) return found.error();
+        head = found.value();
+    }
     auto result = provider.publishStatus(credentials, request);
     if (!result) return result.error();
     store::TaskCompletion completion;
@@ -289,7 +298,54 @@ Result<store::TaskCompletion> Dispatcher::deliverStatus(Provider& provider, cons
                          {"forge_state", result->forge_state},
                          {"status_id", result->status_id},
                          {"already_current", result->already_current}};
+    if (!head.empty() && head != payload->sha) {
+        // The same status on the commit the merge request shows, as its own task of that commit.
+        StatusPayload on_head = payload.value();
+        on_head.sha = head;
+        on_head.find_head = false;
+        store::NewFeedbackTask follow_up;
+        follow_up.team_id = task.team_id;
+        follow_up.key = task.key;
+        follow_up.key.commit_sha = head;
+        follow_up.payload = toJson(on_head);
+        follow_up.payload["build_commit"] = payload->sha;
+        completion.follow_ups.push_back(std::move(follow_up));
+        completion.result["merge_request_head"] = head;
+    }
     return completion;
+}
+
+Result<std::string> Dispatcher::mergeRequestHead(Provider& provider, const Credentials& credentials,
+                                                 const store::FeedbackTask& task, const std::string& repository,
+                                                 const std::string& merge_request) {
+    const auto* info = registry_.info(task.key.provider);
+    if (info == nullptr || (info->capabilities & FORGELINK_CAP_MERGE_REQUEST_HEAD) == 0) return std::string();
+    auto build = store_.build(task.build_id);
+    if (!build) {
+        if (build.error().kind == ErrorKind::not_found) return std::string();  // deleted meanwhile
+        return makeError(ErrorKind::transient, build.error().message, "store");
+    }
+    if (!build->mr_head_sha.empty()) return build->mr_head_sha;
+    auto mr = provider.getMergeRequest(credentials, repository, merge_request);
+    if (!mr) {
+        const Error& e = mr.error();
+        if (e.kind == ErrorKind::transient || e.kind == ErrorKind::rate_limited || e.kind == ErrorKind::conflict ||
+            e.kind == ErrorKind::unauthorized)
+            return e;
+        log_.log(LogLevel::warn, "cannot read the merge request's head: the status goes on the build's commit only",
+                 {{"task", std::to_string(task.id)},
+                  {"provider", task.key.provider},
+                  {"merge_request", merge_request},
+                  {"reason", e.message}});
+        return std::string();
+    }
+    if (mr->head_sha.empty()) return std::string();
+    auto stored = store_.recordMergeRequestHead(task.build_id, mr->head_sha);
+    if (!stored) {
+        if (stored.error().kind == ErrorKind::not_found) return std::string();
+        return makeError(ErrorKind::transient, stored.error().message, "store");
+    }
+    return stored.value();
 }
 
 Result<store::TaskCompletion> Dispatcher::deliverComment(Provider& provider, const Credentials& credentials,

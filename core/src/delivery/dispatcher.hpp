@@ -15,6 +15,12 @@
 //    Retry-After also holds back every delivery to that forge instance until then; unauthorized ->
 //    the team's feedback through that provider is paused (and this task with it) until a new token
 //    is saved, and people are told once; other errors -> failTask with the provider's message.
+//  - A status task that asks for it ("find_head", delivery/payload.hpp) also puts the status on
+//    the head commit of the build's merge request when the build ran on another commit (merged
+//    results, a merge commit): the head is read once per build (Provider::getMergeRequest, on
+//    plugins with FORGELINK_CAP_MERGE_REQUEST_HEAD) and that status goes out as a follow-up task
+//    of the head commit, enqueued with the completion, so it is ordered, coalesced and retried
+//    like any other status.
 //  - Comments carry the marker "<!-- forgelink:instance=<instance_id> -->": a delivery repeated
 //    after a crash updates the same comment instead of adding one.
 #pragma once
@@ -93,6 +99,12 @@ private:
                                                 const store::FeedbackTask& task);
     Result<store::TaskCompletion> deliverComment(Provider& provider, const Credentials& credentials,
                                                  const store::FeedbackTask& task);
+    // The head commit of the task's merge request: remembered with the build, or asked of the forge
+    // once and remembered. "" when it cannot be known (the plugin lacks the capability, no such
+    // MR, the token may not read it: logged); an error only for what a retry can fix.
+    Result<std::string> mergeRequestHead(Provider& provider, const Credentials& credentials,
+                                         const store::FeedbackTask& task, const std::string& repository,
+                                         const std::string& merge_request);
     void onError(const store::FeedbackTask& task, const Credentials& used, const Error& error);
     void pauseForRejectedToken(const store::FeedbackTask& task, const Credentials& used, const Error& error);
     void pauseForMissingToken(const store::FeedbackTask& task, const std::string& why);

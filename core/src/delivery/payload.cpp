@@ -32,6 +32,16 @@ struct Reader {
         return it->get<std::int64_t>();
     }
 
+    bool flag(const char* field) {
+        auto it = json.find(field);
+        if (it == json.end() || it->is_null()) return false;
+        if (!it->is_boolean()) {
+            if (problem.empty()) problem = std::string("\"") + field + "\" must be true or false, got " + it->type_name();
+            return false;
+        }
+        return it->get<bool>();
+    }
+
     Error error() const {
         return makeError(ErrorKind::invalid_input,
                          std::string("the ") + kind + " task payload is malformed: " + problem, "bad_payload");
@@ -53,6 +63,8 @@ Result<StatusPayload> parseStatusPayload(const nlohmann::json& payload) {
     p.description = r.text("description", false);
     p.ref = r.text("ref", false);
     p.sha = r.text("sha", true);
+    p.merge_request = r.text("merge_request", false);
+    p.find_head = r.flag("find_head");
     if (r.problem.empty()) {
         if (auto parsed = parseBuildState(state)) {
             p.state = *parsed;
@@ -86,7 +98,8 @@ Result<CommentPayload> parseCommentPayload(const nlohmann::json& payload) {
 nlohmann::json toJson(const StatusPayload& p) {
     return {{"repository", p.repository}, {"project_id", p.project_id}, {"state", std::string(toString(p.state))},
             {"context", p.context},       {"target_url", p.target_url}, {"description", p.description},
-            {"ref", p.ref},               {"sha", p.sha}};
+            {"ref", p.ref},               {"sha", p.sha},               {"merge_request", p.merge_request},
+            {"find_head", p.find_head}};
 }
 
 nlohmann::json toJson(const CommentPayload& p) {

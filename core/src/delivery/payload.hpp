@@ -2,7 +2,11 @@
 // dispatcher reads them. The store keeps them opaque; this is the one place that parses them.
 //
 //  status  {"repository", "project_id", "state": BuildState name, "context", "target_url",
-//           "description", "ref", "sha"}
+//           "description", "ref", "sha", "merge_request", "find_head"}
+//          With "find_head" true and a "merge_request", the dispatcher also puts the status on the
+//          merge request's head commit when it is not "sha" (Provider::getMergeRequest, once per
+//          build: Store::recordMergeRequestHead), through a follow-up status task of that commit.
+//          Payloads written before these two fields existed read as "" and false.
 //  comment {"repository", "project_id", "merge_request", "sha"}
 //          An empty "merge_request" asks the dispatcher to find the open merge requests of "sha"
 //          (Provider::findMergeRequests) and to comment on each of them; such a task's key should
@@ -29,6 +33,8 @@ struct StatusPayload {
     std::string description;
     std::string ref;
     std::string sha;
+    std::string merge_request;  // the build's MR number, "" when it named none
+    bool find_head = false;     // also post on the MR's head when it is another commit
 };
 
 struct CommentPayload {

@@ -55,19 +55,29 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
     std::vector<store::NewFeedbackTask> tasks;
     const std::string& sha = build.head_sha.empty() ? build.commit_sha : build.head_sha;
 
-    store::NewFeedbackTask status;
-    status.team_id = team_id;
-    status.key = {link.provider, link.instance, link.repository_id, sha, link.status_context,
-                  store::FeedbackKind::status, ""};
-    status.payload = {{"repository", link.repository_id},
-                      {"project_id", link.project_id},
-                      {"state", std::string(toString(build.state))},
-                      {"context", link.status_context},
-                      {"target_url", build.url},
-                      {"description", statusDescription(build)},
-                      {"ref", build.branch},
-                      {"sha", sha}};
-    tasks.push_back(std::move(status));
+    // A status belongs on the commit the merge request shows. The build's own commit gets one;
+    // when the caller names the MR's head and it is another commit (a merged-results pipeline, a
+    // build of the merge commit), that commit gets one too; when it names only the MR, the
+    // dispatcher finds the head through the forge.
+    auto statusOn = [&](const std::string& commit, bool find_head) {
+        store::NewFeedbackTask status;
+        status.team_id = team_id;
+        status.key = {link.provider, link.instance, link.repository_id, commit, link.status_context,
+                      store::FeedbackKind::status, ""};
+        status.payload = {{"repository", link.repository_id},
+                          {"project_id", link.project_id},
+                          {"state", std::string(toString(build.state))},
+                          {"context", link.status_context},
+                          {"target_url", build.url},
+                          {"description", statusDescription(build)},
+                          {"ref", build.branch},
+                          {"sha", commit},
+                          {"merge_request", build.mr_number},
+                          {"find_head", find_head}};
+        tasks.push_back(std::move(status));
+    };
+    statusOn(build.commit_sha, !build.mr_number.empty() && build.head_sha.empty());
+    if (!build.head_sha.empty() && build.head_sha != build.commit_sha) statusOn(build.head_sha, false);
 
     // Waiting comment tasks coalesce per (repository, commit, MR); the body is rendered at
     // delivery, so the newest task always shows every current build. A build that names no

@@ -2,9 +2,13 @@
 // store transaction (Store::recordBuildChange), delivered later by the dispatcher.
 //
 // Task shapes (the contract with core/src/delivery):
-//  - "status", one per linked repository. Key: (provider, instance, repository_id, sha, context,
-//    status, ""). Payload: {"repository": id, "project_id", "state": BuildState name, "context",
-//    "target_url", "description", "ref": branch, "sha": head_sha or commit_sha}.
+//  - "status", one per linked repository and commit: on commit_sha, and on head_sha too when the
+//    build gives one that differs (the merge request's head). Key: (provider, instance,
+//    repository_id, sha, context, status, ""). Payload: {"repository": id, "project_id", "state":
+//    BuildState name, "context", "target_url", "description", "ref": branch, "sha",
+//    "merge_request": the build's MR number, "find_head"}. "find_head" is true on the commit's
+//    task of a build that names its merge request but no head_sha: the dispatcher then asks the
+//    forge for the MR's head and, when it is another commit, posts there too (delivery/payload.hpp).
 //  - "comment", one per merge request. Key: (provider, instance, repository_id, sha, "", comment,
 //    mr_number): one waiting comment per MR and commit, whatever project asked, because the body
 //    is rendered at delivery from the builds of every project linked to that repository.

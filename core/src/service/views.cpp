@@ -140,7 +140,8 @@ nlohmann::json buildView(const store::Build& build) {
             {"version", build.version},
             {"created_at", isoTime(build.created_at)},
             {"updated_at", isoTime(build.updated_at)},
-            {"timed_out_at", build.timed_out_at ? nlohmann::json(isoTime(*build.timed_out_at)) : nlohmann::json(nullptr)}};
+            {"timed_out_at", build.timed_out_at ? nlohmann::json(isoTime(*build.timed_out_at)) : nlohmann::json(nullptr)},
+            {"merge_request_head_sha", build.mr_head_sha.empty() ? nlohmann::json(nullptr) : nlohmann::json(build.mr_head_sha)}};
 }
 
 nlohmann::json identityView(const Identity& identity) {

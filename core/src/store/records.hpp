@@ -264,6 +264,9 @@ struct Build {
     // `timed_out_after_seconds` of its creation. Cleared by the build's next change.
     std::optional<Timestamp> timed_out_at;
     std::int64_t timed_out_after_seconds = 0;
+    // The head commit of the build's merge request as the forge showed it when the build's first
+    // status was delivered (builds that name their merge request but no head_sha); "" until then.
+    std::string mr_head_sha;
 };
 
 // A build as the API receives it. id == 0 creates a build; otherwise the build is updated and,
@@ -340,6 +343,10 @@ struct RecordedBuild {
 struct TaskCompletion {
     std::string comment_id;  // comment tasks: remembered in mr_comments for the next upsert
     nlohmann::json result;   // anything worth keeping (forge state, action); never a secret
+    // Tasks the delivery found necessary (the status on the merge request's head commit), enqueued
+    // in the completion's transaction with the completed task's build id and version, under the
+    // rules of recordBuildChange (coalescing, never behind a newer change, paused teams).
+    std::vector<NewFeedbackTask> follow_ups;
 };
 
 enum class RetryOutcome {

@@ -273,6 +273,10 @@ ALTER TABLE builds ADD COLUMN timed_out_at INTEGER;
 ALTER TABLE builds ADD COLUMN timed_out_after INTEGER;
 CREATE INDEX builds_unfinished ON builds(created_at) WHERE state IN ('queued', 'in_progress');
 )sql"},
+    // The head of a build's merge request as the forge showed it (Store::recordMergeRequestHead).
+    {9, "merge request heads", R"sql(
+ALTER TABLE builds ADD COLUMN mr_head_sha TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

@@ -271,7 +271,7 @@ RepositoryLink readLink(const Statement& s) { return readLinkAt(s, 0); }
 
 constexpr std::string_view kBuildColumns =
     "id, project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, created_at, updated_at, version, "
-    "timed_out_at, timed_out_after";
+    "timed_out_at, timed_out_after, mr_head_sha";
 Build readBuild(const Statement& s) {
     Build b;
     b.id = s.int64(0);
@@ -291,6 +291,7 @@ Build readBuild(const Statement& s) {
     b.version = s.int64(11);
     if (!s.isNull(12)) b.timed_out_at = fromUnixMillis(s.int64(12));
     if (!s.isNull(13)) b.timed_out_after_seconds = s.int64(13);
+    b.mr_head_sha = s.text(14);
     return b;
 }
 
@@ -1441,6 +1442,59 @@ Result<ProjectListing> SqliteStore::projectListing(std::int64_t team_id) {
 
 // ---- builds and the outbox -------------------------------------------------------------------
 
+namespace {
+
+// Enqueues one feedback task of (build_id, build_version) under the outbox's rules: it replaces
+// the waiting task of its key unless that one is newer; behind a newer waiting change it is
+// dropped; otherwise it is a new row (after whatever of its key is in flight), paused when the
+// team's feedback through that provider is. Returns the row it went into, if any.
+std::optional<std::int64_t> enqueueTask(Connection& connection, const NewFeedbackTask& task, std::int64_t build_id,
+                                        std::int64_t build_version, std::int64_t t) {
+    Connection* c = &connection;
+    const std::string key = coalesceKey(task.key);
+    const std::string payload = task.payload.dump();
+    // Replace the waiting task of this key unless it is newer than this change.
+    {
+        Statement s = c->prepare(
+            "UPDATE feedback_tasks SET team_id = ?2, payload = ?3, build_id = ?4, build_version = ?5, "
+            "last_error = '', updated_at = ?6 WHERE coalesce_key = ?1 AND state IN ('pending', 'paused') "
+            "AND (build_id, build_version) <= (?4, ?5) RETURNING id");
+        s.bind(1, key).bind(2, task.team_id).bind(3, payload).bind(4, build_id);
+        s.bind(5, build_version).bind(6, t);
+        if (s.step()) {
+            return s.int64(0);
+        }
+    }
+    if (c->prepare("SELECT 1 FROM feedback_tasks WHERE coalesce_key = ?1 AND state IN ('pending', 'paused')")
+            .bind(1, key)
+            .step()) {
+        return std::nullopt;  // a newer change of this key is already waiting
+    }
+    Statement s = c->prepare(
+        "INSERT INTO feedback_tasks (team_id, provider, instance, repository_id, commit_sha, context, "
+        "kind, mr_number, coalesce_key, payload, build_id, build_version, state, attempts, "
+        "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, 0, ?14, ?14, ?14) RETURNING id");
+    s.bind(1, task.team_id)
+        .bind(2, task.key.provider)
+        .bind(3, task.key.instance)
+        .bind(4, task.key.repository_id)
+        .bind(5, task.key.commit_sha)
+        .bind(6, task.key.context)
+        .bind(7, toString(task.key.kind))
+        .bind(8, task.key.mr_number)
+        .bind(9, key)
+        .bind(10, payload)
+        .bind(11, build_id)
+        .bind(12, build_version)
+        .bind(13, feedbackPaused(*c, task.team_id, task.key.provider) ? "paused" : "pending")
+        .bind(14, t);
+    s.step();
+    return s.int64(0);
+}
+
+}  // namespace
+
 Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) {
     const BuildInput& in = change.build;
     return guarded(in.id == 0 ? std::string("recording a new build") : "recording a change of build " + std::to_string(in.id),
@@ -1513,47 +1567,7 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
                            RecordedBuild recorded{loadBuild(*c, build_id), {}};
                            std::vector<std::int64_t> task_ids;
                            for (const auto& task : change.tasks) {
-                               const std::string key = coalesceKey(task.key);
-                               const std::string payload = task.payload.dump();
-                               // Replace the waiting task of this key unless it is newer than this change.
-                               {
-                                   Statement s = c->prepare(
-                                       "UPDATE feedback_tasks SET team_id = ?2, payload = ?3, build_id = ?4, build_version = ?5, "
-                                       "last_error = '', updated_at = ?6 WHERE coalesce_key = ?1 AND state IN ('pending', 'paused') "
-                                       "AND (build_id, build_version) <= (?4, ?5) RETURNING id");
-                                   s.bind(1, key).bind(2, task.team_id).bind(3, payload).bind(4, build_id);
-                                   s.bind(5, recorded.build.version).bind(6, t);
-                                   if (s.step()) {
-                                       task_ids.push_back(s.int64(0));
-                                       continue;
-                                   }
-                               }
-                               if (c->prepare("SELECT 1 FROM feedback_tasks WHERE coalesce_key = ?1 AND state IN ('pending', 'paused')")
-                                       .bind(1, key)
-                                       .step()) {
-                                   continue;  // a newer change of this key is already waiting
-                               }
-                               Statement s = c->prepare(
-                                   "INSERT INTO feedback_tasks (team_id, provider, instance, repository_id, commit_sha, context, "
-                                   "kind, mr_number, coalesce_key, payload, build_id, build_version, state, attempts, "
-                                   "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                   "?11, ?12, ?13, 0, ?14, ?14, ?14) RETURNING id");
-                               s.bind(1, task.team_id)
-                                   .bind(2, task.key.provider)
-                                   .bind(3, task.key.instance)
-                                   .bind(4, task.key.repository_id)
-                                   .bind(5, task.key.commit_sha)
-                                   .bind(6, task.key.context)
-                                   .bind(7, toString(task.key.kind))
-                                   .bind(8, task.key.mr_number)
-                                   .bind(9, key)
-                                   .bind(10, payload)
-                                   .bind(11, build_id)
-                                   .bind(12, recorded.build.version)
-                                   .bind(13, feedbackPaused(*c, task.team_id, task.key.provider) ? "paused" : "pending")
-                                   .bind(14, t);
-                               s.step();
-                               task_ids.push_back(s.int64(0));
+                               if (auto id = enqueueTask(*c, task, build_id, recorded.build.version, t)) task_ids.push_back(*id);
                            }
                            std::sort(task_ids.begin(), task_ids.end());
                            task_ids.erase(std::unique(task_ids.begin(), task_ids.end()), task_ids.end());
@@ -1592,6 +1606,18 @@ Result<std::vector<Build>> SqliteStore::unfinishedBuilds(Timestamp created_befor
                               .bind(1, toUnixMillis(created_before))
                               .bind(2, static_cast<std::int64_t>(limit)),
                           readBuild);
+    });
+}
+
+Result<std::string> SqliteStore::recordMergeRequestHead(std::int64_t build_id, std::string_view head_sha) {
+    return guarded("remembering the merge request head of build " + std::to_string(build_id), [&]() -> Result<std::string> {
+        requireText(head_sha, "merge request head sha");
+        std::string stored;
+        writes_.run([&](Connection& c) {
+            c.prepare("UPDATE builds SET mr_head_sha = ?2 WHERE id = ?1 AND mr_head_sha = ''").bind(1, build_id).bind(2, head_sha).run();
+            stored = loadBuild(c, build_id).mr_head_sha;
+        });
+        return stored;
     });
 }
 
@@ -1671,6 +1697,10 @@ Result<void> SqliteStore::completeTask(std::int64_t task_id, std::string_view ow
                 .bind(3, task.build_version)
                 .bind(4, t)
                 .run();
+            for (const auto& follow_up : completion.follow_ups) {
+                requireText(follow_up.key.commit_sha, "follow-up task commit sha");
+                enqueueTask(*c, follow_up, task.build_id, task.build_version, t);
+            }
             if (!completion.comment_id.empty() && !task.key.mr_number.empty()) {
                 c->prepare("INSERT INTO mr_comments (provider, instance, repository_id, mr_number, comment_id, updated_at) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (provider, instance, repository_id, mr_number) "

@@ -101,6 +101,7 @@ public:
     Result<std::vector<Build>> listBuilds(std::int64_t project_id, std::size_t limit,
                                           std::int64_t before_id = 0) override;
     Result<std::vector<Build>> unfinishedBuilds(Timestamp created_before, std::size_t limit) override;
+    Result<std::string> recordMergeRequestHead(std::int64_t build_id, std::string_view head_sha) override;
     Result<std::vector<FeedbackTask>> claimDueTasks(std::string_view owner, Timestamp now,
                                                     std::chrono::milliseconds lease, std::size_t limit) override;
     Result<bool> isSuperseded(const FeedbackTask& task) override;

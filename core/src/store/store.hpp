@@ -164,6 +164,10 @@ public:
     // version read here as expected_version, so of several hosts only one ends a build, and a
     // result arriving meanwhile wins).
     virtual Result<std::vector<Build>> unfinishedBuilds(Timestamp created_before, std::size_t limit) = 0;
+    // Remembers the head commit of the build's merge request unless one is remembered already
+    // (the first delivery that asked the forge wins); returns the one remembered. not_found when
+    // the build does not exist.
+    virtual Result<std::string> recordMergeRequestHead(std::int64_t build_id, std::string_view head_sha) = 0;
 
     // Leases up to `limit` due tasks to `owner` until now + lease, atomically across processes:
     // pending tasks with next_attempt_at <= now whose key has no delivery in flight, and in_flight
@@ -177,7 +181,8 @@ public:
     virtual Result<bool> isSuperseded(const FeedbackTask& task) = 0;
     // The following require the caller to still hold the lease (in_flight, lease_owner == owner);
     // conflict otherwise (the lease expired and another owner took the task).
-    // Delivered: done; remembers the comment id for (provider, instance, repository, MR).
+    // Delivered: done; remembers the comment id for (provider, instance, repository, MR) and
+    // enqueues the completion's follow-up tasks, all in one transaction.
     virtual Result<void> completeTask(std::int64_t task_id, std::string_view owner,
                                       const TaskCompletion& completion) = 0;
     // A transient failure: back to pending at next_attempt_at (see RetryOutcome).

@@ -70,19 +70,42 @@ TEST_F(Builds, PostingABuildEnqueuesOneStatusAndOneCommentPerMergeRequest) {
     EXPECT_TRUE(saw_status);
 }
 
-TEST_F(Builds, HeadShaIsWhatTheStatusIsPostedOn) {
+TEST_F(Builds, AStatusGoesOnTheCommitAndOnAHeadShaThatDiffers) {
     const std::string head(40, 'c');
     auto reply = call("POST", "/api/v1/projects/" + project_ + "/builds", build({{"head_sha", head}}));
     ASSERT_EQ(reply.status, 202) << reply.text;
     auto tasks = store_->listTasksOfBuild(reply.body["build"]["id"].get<std::int64_t>());
-    // No merge request named: the status, and a comment task for the open MRs of the commit.
-    ASSERT_EQ(tasks.value().size(), 2u);
+    // No merge request named: a status on each commit, and a comment task for the open MRs of the head.
+    ASSERT_EQ(tasks.value().size(), 3u);
+    std::set<std::string> status_commits;
     for (const auto& task : tasks.value()) {
-        EXPECT_EQ(task.key.commit_sha, head);
         if (task.key.kind == store::FeedbackKind::comment) {
+            EXPECT_EQ(task.key.commit_sha, head);
             EXPECT_EQ(task.key.mr_number, "");
+        } else {
+            status_commits.insert(task.key.commit_sha);
+            EXPECT_EQ(task.payload["sha"], task.key.commit_sha);
+            EXPECT_EQ(task.payload["find_head"], false) << "the caller named the head";
         }
     }
+    EXPECT_EQ(status_commits, (std::set<std::string>{kSha, head}));
+
+    // The same head as the commit: one status.
+    auto same = call("POST", "/api/v1/projects/" + project_ + "/builds", build({{"head_sha", kSha}}));
+    ASSERT_EQ(same.status, 202) << same.text;
+    EXPECT_EQ(store_->listTasksOfBuild(same.body["build"]["id"].get<std::int64_t>()).value().size(), 2u);
+
+    // A merge request without a head: one status, which asks the dispatcher to find the head.
+    auto mr = call("POST", "/api/v1/projects/" + project_ + "/builds", build({{"merge_request", 4}}));
+    ASSERT_EQ(mr.status, 202) << mr.text;
+    const std::vector<store::FeedbackTask> mr_tasks = store_->listTasksOfBuild(mr.body["build"]["id"].get<std::int64_t>()).value();
+    for (const auto& task : mr_tasks) {
+        if (task.key.kind != store::FeedbackKind::status) continue;
+        EXPECT_EQ(task.key.commit_sha, kSha);
+        EXPECT_EQ(task.payload["merge_request"], "4");
+        EXPECT_EQ(task.payload["find_head"], true);
+    }
+    EXPECT_TRUE(mr.body["build"]["merge_request_head_sha"].is_null()) << "not found on the forge yet";
 }
 
 TEST_F(Builds, PatchChangesStateAndReplacesTheWaitingTask) {

@@ -32,8 +32,15 @@ TEST(PlanFeedbackTasks, OneStatusPerRepositoryAndOneCommentPerMergeRequest) {
     build.url = "https://ci.example/b/1";
 
     auto tasks = planFeedbackTasks(5, build, link, true);
-    ASSERT_EQ(tasks.size(), 2u);
-    const auto& status = tasks[0];
+    ASSERT_EQ(tasks.size(), 3u);
+    // A status on the build's commit, and on the head the merge request shows when it differs.
+    const auto& on_commit = tasks[0];
+    EXPECT_EQ(on_commit.key.kind, store::FeedbackKind::status);
+    EXPECT_EQ(on_commit.key.commit_sha, std::string(40, 'a'));
+    EXPECT_EQ(on_commit.payload["sha"], std::string(40, 'a'));
+    EXPECT_EQ(on_commit.payload["merge_request"], "12");
+    EXPECT_EQ(on_commit.payload["find_head"], false) << "the caller named the head";
+    const auto& status = tasks[1];
     EXPECT_EQ(status.team_id, 5);
     EXPECT_EQ(status.key.kind, store::FeedbackKind::status);
     EXPECT_EQ(status.key.commit_sha, std::string(40, 'b'));  // the head commit is what the MR shows
@@ -43,7 +50,8 @@ TEST(PlanFeedbackTasks, OneStatusPerRepositoryAndOneCommentPerMergeRequest) {
     EXPECT_EQ(status.payload["state"], "changes_detected");
     EXPECT_EQ(status.payload["target_url"], "https://ci.example/b/1");
     EXPECT_EQ(status.payload["description"], "3 changed, 2 added \u2014 waiting for your decision");
-    const auto& comment = tasks[1];
+    EXPECT_EQ(status.payload["find_head"], false);
+    const auto& comment = tasks[2];
     EXPECT_EQ(comment.key.kind, store::FeedbackKind::comment);
     EXPECT_EQ(comment.key.mr_number, "12");
     EXPECT_EQ(comment.key.commit_sha, std::string(40, 'b'));
@@ -52,13 +60,21 @@ TEST(PlanFeedbackTasks, OneStatusPerRepositoryAndOneCommentPerMergeRequest) {
 
     build.mr_number.clear();
     auto unnamed = planFeedbackTasks(5, build, link, true);  // no MR named: the forge is asked at delivery
-    ASSERT_EQ(unnamed.size(), 2u);
-    EXPECT_EQ(unnamed[1].key.kind, store::FeedbackKind::comment);
-    EXPECT_EQ(unnamed[1].key.mr_number, "");
-    EXPECT_EQ(unnamed[1].payload["merge_request"], "");
-    EXPECT_EQ(unnamed[1].payload["sha"], std::string(40, 'b'));
+    ASSERT_EQ(unnamed.size(), 3u);
+    EXPECT_EQ(unnamed[2].key.kind, store::FeedbackKind::comment);
+    EXPECT_EQ(unnamed[2].key.mr_number, "");
+    EXPECT_EQ(unnamed[2].payload["merge_request"], "");
+    EXPECT_EQ(unnamed[2].payload["sha"], std::string(40, 'b'));
+
+    // The MR named without its head: one status, which asks the dispatcher to find the head.
     build.mr_number = "12";
-    EXPECT_EQ(planFeedbackTasks(5, build, link, false).size(), 1u);  // feedback.comment: false
+    build.head_sha.clear();
+    auto find = planFeedbackTasks(5, build, link, false);
+    ASSERT_EQ(find.size(), 1u);
+    EXPECT_EQ(find[0].key.commit_sha, std::string(40, 'a'));
+    EXPECT_EQ(find[0].payload["find_head"], true);
+    build.head_sha = std::string(40, 'b');
+    EXPECT_EQ(planFeedbackTasks(5, build, link, false).size(), 2u);  // feedback.comment: false
 }
 
 }  // namespace

@@ -444,5 +444,41 @@ TEST_F(OutboxTest, UnfinishedBuildsAreListedOldestFirstAndATimeoutIsRecordedOnce
     EXPECT_EQ(result.timed_out_after_seconds, 0);
 }
 
+TEST_F(OutboxTest, ACompletionEnqueuesItsFollowUpsWithTheTasksBuildVersion) {
+    RecordedBuild r = newBuildWithStatus("abc123");
+    auto claimed = must(store_->claimDueTasks("host-a", now(), 1min, 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    TaskCompletion done;
+    NewFeedbackTask on_head = task(FeedbackKind::status, "def456", "queued");
+    done.follow_ups.push_back(on_head);
+    must(store_->completeTask(claimed[0].id, "host-a", done));
+    auto tasks = must(store_->listTasksOfBuild(r.build.id));
+    ASSERT_EQ(tasks.size(), 2u);
+    EXPECT_EQ(tasks[1].key.commit_sha, "def456");
+    EXPECT_EQ(tasks[1].state, TaskState::pending);
+    EXPECT_EQ(tasks[1].build_version, r.build.version);
+
+    // A completion by an owner that lost the lease enqueues nothing.
+    must(store_->recordBuildChange(BuildChange{change(r.build, BuildState::accepted), {task(FeedbackKind::status)}}));
+    auto second = must(store_->claimDueTasks("host-a", now(), 1min, 10));
+    ASSERT_FALSE(second.empty());
+    EXPECT_FALSE(store_->completeTask(second[0].id, "host-b", done).ok());
+    EXPECT_EQ(must(store_->listTasksOfBuild(r.build.id)).size(), 3u);
+}
+
+TEST_F(OutboxTest, TheFirstMergeRequestHeadRememberedWins) {
+    RecordedBuild r = newBuildWithStatus();
+    EXPECT_EQ(must(store_->build(r.build.id)).mr_head_sha, "");
+    EXPECT_EQ(must(store_->recordMergeRequestHead(r.build.id, "d600")), "d600");
+    EXPECT_EQ(must(store_->recordMergeRequestHead(r.build.id, "e700")), "d600");
+    EXPECT_EQ(must(store_->build(r.build.id)).mr_head_sha, "d600");
+    // A later change of the build keeps it.
+    record(change(r.build, BuildState::accepted), {});
+    EXPECT_EQ(must(store_->build(r.build.id)).mr_head_sha, "d600");
+    auto missing = store_->recordMergeRequestHead(999999, "d600");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
+}
+
 }  // namespace
 }  // namespace forgelink::store::testing

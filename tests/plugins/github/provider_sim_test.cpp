@@ -103,7 +103,7 @@ const std::string kBob = "ghp_bobRepo000000000000000000000000000000";
 
 TEST_F(GitHubSim, LoadsThroughTheRegistryWithEveryCapability) {
     EXPECT_EQ(github_->info().name, "github");
-    EXPECT_EQ(github_->info().capabilities, 0x3Fu);
+    EXPECT_EQ(github_->info().capabilities, 0x7Fu);
     EXPECT_EQ(github_->info().display_name, "GitHub");
 }
 
@@ -414,6 +414,22 @@ TEST_F(GitHubSim, FindsOnlyOpenPullRequestsOfTheCommit) {
     auto none = p().findMergeRequests(as(kBob), "acme/widget", kOtherSha);
     ASSERT_TRUE(none.ok()) << none.error().message;
     EXPECT_TRUE(none->empty());
+}
+
+TEST_F(GitHubSim, ReadsAPullRequestWithItsHeadCommit) {
+    auto pr = p().getMergeRequest(as(kBob), "acme/widget", "1");
+    ASSERT_TRUE(pr.ok()) << pr.error().message;
+    EXPECT_EQ(pr->number, "1");
+    EXPECT_EQ(pr->head_sha, kSha) << "GitHub's head.sha";
+    EXPECT_EQ(pr->source_branch, "fix");
+    EXPECT_EQ(pr->target_repository, "500");
+    auto missing = p().getMergeRequest(as(kBob), "acme/widget", "404");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
+    EXPECT_NE(missing.error().message.find("pull request #404"), std::string::npos) << missing.error().message;
+    auto bad = p().getMergeRequest(as(kBob), "acme/widget", "0");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, "bad_merge_request");
 }
 
 TEST_F(GitHubSim, CommentIsCreatedUpdatedOnlyWhenChangedAndNeverTouchesOthers) {

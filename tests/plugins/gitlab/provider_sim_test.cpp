@@ -389,6 +389,25 @@ TEST_F(GitLabProviderSim, FindsTheOpenMergeRequestsOfACommit) {
     EXPECT_EQ(mrs->front().state, "opened");
 }
 
+TEST_F(GitLabProviderSim, ReadsAMergeRequestWithItsHeadCommit) {
+    auto mr = gl().getMergeRequest(creds(kBotToken), kWidget, "2");
+    ASSERT_TRUE(mr) << mr.error().message;
+    EXPECT_EQ(mr->number, "2");
+    EXPECT_EQ(mr->state, "closed") << "open or not";
+    EXPECT_EQ(mr->head_sha, kFeatureSha) << "GitLab's `sha`";
+    EXPECT_EQ(mr->source_branch, "feature");
+    auto by_id = gl().getMergeRequest(creds(kBotToken), "100", "1");
+    ASSERT_TRUE(by_id) << by_id.error().message;
+    EXPECT_EQ(by_id->head_sha, kFeatureSha);
+    auto missing = gl().getMergeRequest(creds(kBotToken), kWidget, "77");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
+    EXPECT_NE(missing.error().message.find("merge request !77"), std::string::npos) << missing.error().message;
+    auto bad = gl().getMergeRequest(creds(kBotToken), kWidget, "1; DROP");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, "bad_merge_request");
+}
+
 TEST_F(GitLabProviderSim, UpsertCreatesUpdatesLeavesAloneAndRecreates) {
     const Credentials bot = creds(kBotToken);
     CommentRequest req{kWidget, "1", kMarker, "Build 1: running", ""};

@@ -187,6 +187,8 @@ export interface Build {
   updated_at?: string;
   // Set while the host has ended the build for lack of a result (feedback.build_timeout_seconds).
   timed_out_at?: string | null;
+  // The merge request's head as the forge reported it, when the build ran on another commit.
+  merge_request_head_sha?: string | null;
 }
 
 export interface Delivery {
