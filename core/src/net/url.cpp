@@ -1,5 +1,6 @@
 #include "net/url.hpp"
 
+#include <cctype>
 #include <charconv>
 
 #include "common/strings.hpp"
@@ -34,7 +35,14 @@ std::optional<Url> parseUrl(std::string_view text) {
     Url url;
     const auto scheme_end = text.find("://");
     if (scheme_end == std::string_view::npos || scheme_end == 0) return std::nullopt;
-    url.scheme = common::toLower(text.substr(0, scheme_end));
+    // RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). Anything else before "://" is not a
+    // scheme, and withoutQuery() must not repeat it: "x?token=SECRET://host:1" would carry the query.
+    const auto scheme = text.substr(0, scheme_end);
+    if (!std::isalpha(static_cast<unsigned char>(scheme.front()))) return std::nullopt;
+    for (char c : scheme) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return std::nullopt;
+    }
+    url.scheme = common::toLower(scheme);
     std::string_view rest = text.substr(scheme_end + 3);
 
     const auto authority_end = rest.find_first_of("/?#");

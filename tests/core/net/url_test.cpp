@@ -47,3 +47,21 @@ TEST(Url, DescribeDropsSecrets) {
 
 }  // namespace
 }  // namespace forgelink::net
+
+namespace forgelink::net {
+namespace {
+
+// Found by fuzz/targets/url.cpp: any text before "://" was taken as the scheme, and the safe forms
+// repeated it, so a query written there ("x?token=SECRET://host:1/") reached error messages.
+TEST(Url, SchemeMustBeAnRfc3986Scheme) {
+    EXPECT_FALSE(parseUrl("x?token=SECRET://host:1/"));
+    EXPECT_FALSE(parseUrl("1http://host/"));
+    EXPECT_FALSE(parseUrl("ht tp://host/"));
+    EXPECT_EQ(describeUrl("x?token=SECRET://host:1/").find("SECRET"), std::string::npos);
+    EXPECT_EQ(describeUrl("x#token=SECRET://host:1/").find("SECRET"), std::string::npos);
+    ASSERT_TRUE(parseUrl("git+https://host:8443/x"));
+    EXPECT_EQ(parseUrl("HTTPS://Host/")->scheme, "https");
+}
+
+}  // namespace
+}  // namespace forgelink::net
