@@ -58,6 +58,10 @@ nlohmann::json parseJsonBody(const net::ServerRequest& request) {
         }
         return true;
     };
+    // nlohmann takes a NUL byte for the end of the text and ignores whatever follows it; JSON has
+    // no raw NUL anywhere (not even inside strings), so a body with one is refused whole.
+    if (request.body.find('\0') != std::string::npos)
+        throw badRequest("malformed_json", "the request body is not valid JSON (it contains a NUL byte)");
     nlohmann::json body = nlohmann::json::parse(request.body, watch, false);
     if (body.is_discarded()) throw badRequest("malformed_json", "the request body is not valid JSON");
     if (!duplicate.empty())
