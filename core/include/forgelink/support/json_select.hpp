@@ -4,7 +4,8 @@
 // fields per project. Building the whole document costs most of a listing's CPU (perf: the
 // nlohmann lexer, string and map building, then freeing it all). parseSelected reads the text
 // once, checks all of it as strictly as a full parse does (RFC 8259, UTF-8, the same numbers and
-// the same refusals as nlohmann::json::parse), and builds only the selected members:
+// the same refusals as nlohmann::json::parse, plus a NUL byte outside a string, which nlohmann
+// takes for the end of the text and RFC 8259 does not allow), and builds only the selected members:
 //
 //   const support::JsonSelection kProject = support::JsonSelection::members({
 //       {"id"}, {"path_with_namespace"},
@@ -37,9 +38,10 @@ class JsonSelection {
 public:
     struct Member;
 
-    // Keep the whole value.
-    JsonSelection() = default;
-    static JsonSelection all() { return JsonSelection(); }
+    // Keep the whole value. Both defined below Member: a constructor defined here would need
+    // std::vector<Member> complete before Member is (clang with libstdc++ refuses it).
+    JsonSelection();
+    static JsonSelection all();
     // Keep only these members of objects (of the value, or of each element of arrays).
     static JsonSelection members(std::vector<Member> members);
 
@@ -60,6 +62,9 @@ struct JsonSelection::Member {
     std::string name;
     JsonSelection selection;
 };
+
+inline JsonSelection::JsonSelection() = default;
+inline JsonSelection JsonSelection::all() { return JsonSelection(); }
 
 // The document in `text` with only the selected members. Invalid JSON anywhere (kept or not) is
 // an Error of kind invalid_input, code "invalid_json", whose message says at which byte and what
