@@ -34,13 +34,12 @@ inline HttpResponse readResponse(std::string_view text) {
         return line;
     };
     const auto status = nextLine();
-    int value = 0;
-    bool digits = !status.empty() && status.size() <= 3;
-    for (char c : status) {
-        if (c < '0' || c > '9') digits = false;
-        else value = value * 10 + (c - '0');
+    if (!status.empty() && status.size() <= 3 &&
+        status.find_first_not_of("0123456789") == std::string_view::npos) {
+        int value = 0;
+        for (char c : status) value = value * 10 + (c - '0');
+        response.status = value;
     }
-    if (digits) response.status = value;
     while (!text.empty()) {
         const auto line = nextLine();
         if (line.empty()) break;

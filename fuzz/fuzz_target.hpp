@@ -37,6 +37,20 @@ inline std::string_view asText(const std::uint8_t* data, std::size_t size) {
     std::abort();
 }
 
+// True when `message_for` (the error message a function gives for an input) repeats the input
+// itself, not merely wording that happens to match it: the input and a copy with its middle byte
+// changed must both appear in their own messages. (A fuzzer soon learns the fixed wording of an
+// error message and feeds it back; that is no leak.)
+template <class MessageFor>
+bool messageEchoes(MessageFor&& message_for, std::string_view text) {
+    if (text.size() < 8) return false;
+    if (message_for(text).find(text) == std::string::npos) return false;
+    std::string changed(text);
+    char& middle = changed[changed.size() / 2];
+    middle = middle == 'Q' ? 'R' : 'Q';
+    return message_for(changed).find(changed) != std::string::npos;
+}
+
 }  // namespace forgelink::fuzz
 
 // An invariant of the code under test: aborts (a crash the fuzzer records) when it does not hold.

@@ -59,7 +59,9 @@ FORGELINK_FUZZ_TARGET(gitlab_responses) {
         expectMessage(parseArray<Project>(j, "projects", [&](const nlohmann::json& v) { return parseProject(v, instance.key); }));
         expectMessage(parseArray<Note>(j, "notes", [](const nlohmann::json& v) { return parseNote(v); }));
     }
-    // Listings read pages through the selection: the selected document maps the same way.
+    // Listings read pages through the selection: the selected document maps the same way. (Not
+    // with a NUL byte: nlohmann ends the text there, parseSelected refuses it; see json_select.)
+    if (response.body.find('\0') != std::string::npos) return 0;
     const auto selected = support::parseSelected(response.body, projectSelection());
     FUZZ_CHECK(selected.ok(), "parseSelected refused what nlohmann accepted");
     const auto whole = parseArray<Project>(j, "projects", [&](const nlohmann::json& v) { return parseProject(v, instance.key); });
