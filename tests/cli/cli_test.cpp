@@ -2,7 +2,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "subprocess.hpp"
@@ -62,7 +65,7 @@ struct HttpAnswer {
 };
 
 // A minimal HTTP/1.1 GET over a raw socket; status 0 when nothing answered.
-HttpAnswer httpGet(std::uint16_t port, const std::string& path) {
+HttpAnswer httpGet(std::uint16_t port, const std::string& path, const std::string& bearer = "") {
     HttpAnswer answer;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -73,7 +76,9 @@ HttpAnswer httpGet(std::uint16_t port, const std::string& path) {
         close(fd);
         return answer;
     }
-    std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    if (!bearer.empty()) request += "Authorization: Bearer " + bearer + "\r\n";
+    request += "\r\n";
     (void)!send(fd, request.data(), request.size(), 0);
     std::string raw;
     char buffer[4096];
@@ -248,10 +253,18 @@ TEST(Cli, ServeAnswersHealthzAndStopsOnSigterm) {
     auto result = serve.finish(std::chrono::seconds(5));
     ASSERT_TRUE(result.has_value()) << "serve did not exit within 5 s of SIGTERM";
     EXPECT_EQ(result->exit_code, 0) << result->err;
-    // JSON lines on stderr, including the clean stop.
-    EXPECT_NE(result->err.find("\"msg\":\"listening\""), std::string::npos) << result->err;
-    EXPECT_NE(result->err.find("\"msg\":\"stopped\""), std::string::npos) << result->err;
-    EXPECT_NE(result->err.find("the web console is not built"), std::string::npos) << result->err;
+    // JSON lines on stdout (the journal's input under systemd), including the clean stop; every
+    // line is one JSON object.
+    EXPECT_NE(result->out.find("\"msg\":\"listening\""), std::string::npos) << result->out;
+    EXPECT_NE(result->out.find("\"msg\":\"stopped\""), std::string::npos) << result->out;
+    EXPECT_NE(result->out.find("the web console is not built"), std::string::npos) << result->out;
+    EXPECT_EQ(result->err.find("\"msg\""), std::string::npos) << "no log line on stderr: " << result->err;
+    std::istringstream lines(result->out);
+    for (std::string line; std::getline(lines, line);) {
+        auto parsed = json::parse(line, nullptr, false);
+        ASSERT_TRUE(parsed.is_object()) << "not a JSON line: " << line;
+        EXPECT_TRUE(parsed.contains("ts") && parsed.contains("level") && parsed.contains("msg")) << line;
+    }
     EXPECT_EQ(httpGet(port, "/healthz").status, 0) << "still listening after exit";
 }
 
@@ -537,7 +550,122 @@ TEST(Cli, ServeExitsFourWhenItCannotListen) {
     auto r = run(kBin, {"serve", "--config", file}, kServeEnv);
     close(fd);
     EXPECT_EQ(r.exit_code, 4) << r.err;
-    EXPECT_NE(r.err.find("\"msg\":\"cannot listen\""), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("\"msg\":\"cannot listen\""), std::string::npos) << r.out;
+}
+
+// The service manager's side of sd_notify: a datagram socket the test listens on, named to serve
+// in NOTIFY_SOCKET, as systemd does for a Type=notify unit.
+class NotifySocket {
+public:
+    explicit NotifySocket(const fs::path& path) : path_(path) {
+        fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("bind " + path.string());
+    }
+    ~NotifySocket() { close(fd_); }
+    // The next message, or "" when none comes within `timeout`.
+    std::string next(std::chrono::milliseconds timeout) {
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return "";
+        char buffer[4096];
+        const auto n = recv(fd_, buffer, sizeof buffer, 0);
+        return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "";
+    }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+    int fd_ = -1;
+};
+
+TEST(Cli, ServeNotifiesSystemdAndReloadsOnSighup) {
+#ifndef FORGELINK_HAVE_SYSTEMD
+    GTEST_SKIP() << "built without libsystemd (FORGELINK_WITH_SYSTEMD / libsystemd-dev)";
+#endif
+    TempDir dir;
+    const auto port = freePort();
+    const std::string token_a = "admin-token-aaaaaaaaaaaaaaaaaaaaaaaa";
+    const std::string token_b = "admin-token-bbbbbbbbbbbbbbbbbbbbbbbb";
+    dir.write("admin-tokens", token_a + "\n");
+    const std::string base = serveConfig(port, dir.path().string()) + "admin:\n  tokens_file: admin-tokens\n";
+    auto file = dir.write("f.yaml", base + "logging:\n  level: warn\n");
+    NotifySocket notify(dir.path() / "notify.sock");
+    auto env = kServeEnv;
+    env["NOTIFY_SOCKET"] = notify.path().string();
+    Process serve(kBin, {"serve", "--config", file}, env);
+
+    // READY=1 comes only once the server answers.
+    const std::string ready = notify.next(std::chrono::seconds(15));
+    ASSERT_EQ(ready.rfind("READY=1\n", 0), 0u) << ready;
+    EXPECT_NE(ready.find("STATUS=serving on http://127.0.0.1:" + std::to_string(port)), std::string::npos) << ready;
+    EXPECT_EQ(httpGet(port, "/healthz").status, 200);
+    EXPECT_EQ(httpGet(port, "/metrics", token_a).status, 200);
+    EXPECT_EQ(httpGet(port, "/metrics", token_b).status, 401);
+
+    // The operator rotates the admin token, turns on debug logs and moves the port: the first two
+    // apply at once, the third waits for a restart (and is said so).
+    dir.write("admin-tokens", token_b + "\n");
+    const auto other_port = freePort();
+    std::string changed = base + "logging:\n  level: debug\n";
+    changed.replace(changed.find(std::to_string(port)), std::to_string(port).size(), std::to_string(other_port));
+    dir.write("f.yaml", changed);
+    serve.signal(SIGHUP);
+    EXPECT_EQ(notify.next(std::chrono::seconds(10)).rfind("RELOADING=1", 0), 0u);
+    EXPECT_EQ(notify.next(std::chrono::seconds(10)).rfind("READY=1", 0), 0u);
+    EXPECT_EQ(httpGet(port, "/metrics", token_b).status, 200) << "the new admin token works without a restart";
+    EXPECT_EQ(httpGet(port, "/metrics", token_a).status, 401) << "the old admin token no longer works";
+
+    // An invalid file changes nothing: the host keeps serving with what it had.
+    dir.write("f.yaml", base + "logging:\n  level: loud\n  colour: yes\n");
+    serve.signal(SIGHUP);
+    EXPECT_EQ(notify.next(std::chrono::seconds(10)).rfind("RELOADING=1", 0), 0u);
+    EXPECT_EQ(notify.next(std::chrono::seconds(10)).rfind("READY=1", 0), 0u);
+    EXPECT_EQ(httpGet(port, "/metrics", token_b).status, 200);
+
+    serve.signal(SIGTERM);
+    EXPECT_EQ(notify.next(std::chrono::seconds(10)).rfind("STOPPING=1", 0), 0u);
+    auto result = serve.finish(std::chrono::seconds(10));
+    ASSERT_TRUE(result.has_value()) << "serve did not stop within 10 s of SIGTERM";
+    EXPECT_EQ(result->exit_code, 0) << result->err;
+    const std::string& log = result->out;
+    // At warn, the start's info lines were not written; after the reload to debug, info lines are.
+    EXPECT_EQ(log.find("\"msg\":\"listening\""), std::string::npos) << log;
+    EXPECT_NE(log.find("\"msg\":\"configuration reloaded\""), std::string::npos) << log;
+    EXPECT_NE(log.find("\"logging.level\":\"warn -> debug\""), std::string::npos) << log;
+    EXPECT_NE(log.find("\"keys\":\"server.listen\""), std::string::npos) << log;
+    EXPECT_NE(log.find("\"msg\":\"the configuration is invalid; nothing changed"), std::string::npos) << log;
+    EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos) << log;
+    EXPECT_EQ(log.find(token_a), std::string::npos);
+    EXPECT_EQ(log.find(token_b), std::string::npos);
+}
+
+TEST(Cli, ServeWritesReadableLinesWithLogFormatText) {
+    TempDir dir;
+    const auto port = freePort();
+    auto file = dir.write("f.yaml", serveConfig(port, dir.path().string()));
+    Process serve(kBin, {"serve", "--config", file, "--log-format", "text"}, kServeEnv);
+    HttpAnswer health;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (health.status == 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        health = httpGet(port, "/healthz");
+    }
+    ASSERT_EQ(health.status, 200);
+    serve.signal(SIGTERM);
+    auto result = serve.finish(std::chrono::seconds(5));
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(result->exit_code, 0) << result->err;
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    EXPECT_NE(result->out.find(" info  host: listening url=" + url + "\n"), std::string::npos) << result->out;
+    EXPECT_NE(result->out.find(" info  host: stopped\n"), std::string::npos) << result->out;
+    EXPECT_EQ(result->out.find("{\""), std::string::npos) << "no JSON with --log-format text: " << result->out;
+
+    auto bad = run(kBin, {"serve", "--config", file, "--log-format", "xml"}, kServeEnv);
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_NE(bad.err.find("--log-format 'xml' is not a log format; expected json or text"), std::string::npos)
+        << bad.err;
 }
 
 // The provider verbs end to end against the "paging" test double.

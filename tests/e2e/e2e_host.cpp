@@ -151,10 +151,10 @@ void Host::start() {
             throw std::runtime_error("forgelink serve did not answer /healthz within 20 s:\n" + logs_);
         }
         process_.reset();
-        logs_ += exited->err;
+        logs_ += exited->out + exited->err;
         if (exited->exit_code != kCannotListen) {
             throw std::runtime_error("forgelink serve exited with " + std::to_string(exited->exit_code) + ":\n" +
-                                     exited->err);
+                                     exited->out + exited->err);
         }
         port_ = freeLoopbackPort();
         writeConfig();
@@ -170,7 +170,7 @@ int Host::stop() {
         killHard();
         throw std::runtime_error("forgelink serve did not stop within 20 s of SIGTERM");
     }
-    logs_ += result->err;
+    logs_ += result->out + result->err;  // the log on stdout, problems before the start on stderr
     process_.reset();
     return result->exit_code;
 }
@@ -178,7 +178,7 @@ int Host::stop() {
 void Host::killHard() {
     if (!process_) return;
     process_->signal(SIGKILL);
-    if (auto result = process_->finish(std::chrono::seconds(10))) logs_ += result->err;
+    if (auto result = process_->finish(std::chrono::seconds(10))) logs_ += result->out + result->err;
     process_.reset();
 }
 

@@ -70,7 +70,7 @@ public:
 
     // Starts serve and waits for /healthz; throws with serve's stderr when it does not come up.
     void start();
-    // SIGTERM and wait: the exit code; the stderr of this run is appended to logs().
+    // SIGTERM and wait: the exit code; the stdout (the log) and stderr of this run are appended to logs().
     int stop();
     // SIGKILL: no chance to clean up anything.
     void killHard();
@@ -90,7 +90,7 @@ public:
     std::filesystem::path adminTokensPath() const {
         return options_.share_store_of ? options_.share_store_of->adminTokensPath() : dir_.path() / "admin-tokens";
     }
-    // Everything serve wrote to stderr in the runs that ended.
+    // Everything serve wrote to stdout and stderr in the runs that ended.
     const std::string& logs() const { return logs_; }
 
     // A call to PATH (e.g. /api/v1/teams) with the admin token, or `bearer` when given.

@@ -14,7 +14,12 @@ struct HostServicesPool::Entry {
 };
 
 HostServicesPool::HostServicesPool(const config::Config* config, LogLevel log_level, Reach reach)
-    : config_(config), log_level_(log_level), reach_(reach) {}
+    : HostServicesPool(config, std::make_shared<common::LogSink>(std::cerr, common::LogFormat::json, log_level),
+                       reach) {}
+
+HostServicesPool::HostServicesPool(const config::Config* config, std::shared_ptr<common::LogSink> log_sink,
+                                   Reach reach)
+    : config_(config), log_sink_(std::move(log_sink)), reach_(reach) {}
 
 HostServicesPool::~HostServicesPool() = default;
 
@@ -23,7 +28,7 @@ HostServices& HostServicesPool::servicesFor(const std::string& provider_name) {
     auto& entry = entries_[provider_name];
     if (!entry) {
         entry = std::make_unique<Entry>();
-        entry->logger = std::make_unique<common::JsonLogger>("provider." + provider_name, &std::cerr, log_level_);
+        entry->logger = std::make_unique<common::JsonLogger>("provider." + provider_name, log_sink_);
         net::ClientLimits limits;
         const config::ProviderConfig* provider = nullptr;
         if (config_ != nullptr) {

@@ -28,7 +28,11 @@ public:
         anything_unless_configured,
     };
     // `config` may be null (no configuration file): providers then get no options.
+    // Provider logs go to stderr as JSON lines.
     HostServicesPool(const config::Config* config, LogLevel log_level, Reach reach = Reach::public_or_allowed);
+    // Provider logs go to `log_sink` (serve: the host's own sink, whose level a reload changes).
+    HostServicesPool(const config::Config* config, std::shared_ptr<common::LogSink> log_sink,
+                     Reach reach = Reach::public_or_allowed);
     ~HostServicesPool() override;
 
     HostServices& servicesFor(const std::string& provider_name) override;
@@ -37,7 +41,7 @@ public:
 private:
     struct Entry;
     const config::Config* config_;
-    LogLevel log_level_;
+    std::shared_ptr<common::LogSink> log_sink_;
     Reach reach_;
     net::Metrics metrics_;
     std::mutex mutex_;

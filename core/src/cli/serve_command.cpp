@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <csignal>
+#include <functional>
 #include <future>
 #include <iostream>
+#include <map>
 #include <pthread.h>
 #include <thread>
 
@@ -10,8 +12,11 @@
 #include "cli/exit_code.hpp"
 #include "cli/host_services.hpp"
 #include "cli/json_output.hpp"
+#include "cli/serve_reload.hpp"
+#include "cli/service_manager.hpp"
 #include "cli/termination_signals.hpp"
 #include "common/strings.hpp"
+#include "config/config_loader.hpp"
 #include "net/http_server.hpp"
 #include "secrets/key_file.hpp"
 #include "delivery/dispatcher.hpp"
@@ -21,11 +26,57 @@
 
 namespace forgelink::cli {
 
+namespace {
+
+// SIGHUP: re-reads the file `running` came from and applies what can change without a restart.
+// `running` itself stays as it was (the parts in use were built from it).
+void reloadConfiguration(const config::Config& running, common::JsonLogger& log,
+                         const std::function<void(service::AdminTokens)>& replace_admin_tokens) {
+    log.log(LogLevel::info, "reloading the configuration", {{"file", running.source_file}});
+    auto next = config::loadConfig(running.source_file);
+    if (!next.ok()) {
+        std::string problems;
+        for (const auto& error : next.errors) problems += (problems.empty() ? "" : "; ") + error.toString();
+        log.log(LogLevel::error, "the configuration is invalid; nothing changed, the host keeps running as it was",
+                {{"file", running.source_file}, {"problems", problems}});
+        return;
+    }
+    const config::Config& fresh = *next.config;
+    std::map<std::string, std::string> applied;
+    const LogLevel old_level = log.sink().minLevel();
+    const LogLevel new_level = parseLogLevel(fresh.logging.level);
+    if (new_level != old_level) {
+        log.sink().setMinLevel(new_level);
+        applied["logging.level"] = std::string(common::logLevelName(old_level)) + " -> " +
+                                   std::string(common::logLevelName(new_level));
+    }
+    auto tokens = service::AdminTokens::fromConfig(fresh.admin);
+    if (tokens.ok()) {
+        applied["admin_tokens"] = std::to_string(tokens.value().size());
+        replace_admin_tokens(std::move(tokens).value());
+    } else {
+        log.log(LogLevel::error, "admin tokens not reloaded; the previous ones stay valid",
+                {{"reason", tokens.error().message}});
+    }
+    if (auto keys = keysNeedingRestart(running, fresh); !keys.empty()) {
+        std::string list;
+        for (const auto& key : keys) list += (list.empty() ? "" : ", ") + key;
+        log.log(LogLevel::warn, "changed settings take effect only after a restart", {{"keys", list}});
+    }
+    log.log(LogLevel::info, "configuration reloaded", applied);
+}
+
+}  // namespace
+
 int runServe(const Args& args) {
     const CommandHelp help{
         "serve", "--config FILE",
         "Validates the configuration (exit 1 with every problem), loads the provider plugins, and\n"
         "serves HTTP on server.listen until SIGINT or SIGTERM, then stops cleanly and exits 0.\n"
+        "SIGHUP re-reads the configuration file: logging.level and the admin tokens (admin.*, the\n"
+        "tokens file re-read) change at once; other changed keys are logged as needing a restart,\n"
+        "and an invalid file is logged and ignored. Under systemd (Type=notify) it reports READY=1\n"
+        "once the store, plugins and listener are up, RELOADING=1 and STOPPING=1.\n"
         "GET /healthz answers {\"status\":\"ok\",\"plugins\":[...]}; the REST API is under /api/v1\n"
         "(docs/openapi.yaml); every other path is the web console, from server.console_dir (default\n"
         "<dir of forgelink>/../share/forgelink/console; a warning when it is not built).\n"
@@ -33,23 +84,34 @@ int runServe(const Args& args) {
         "process of this machine left in flight are resumed at once. Once a minute,\n"
         "login tokens expiring within 10 minutes are refreshed, and expired sessions, login states and\n"
         "week-old finished deliveries are purged.\n"
-        "Logs are JSON lines on stderr. Exit 1 also without the secrets key.\n"
+        "Logs go to stdout, one JSON object per line (the journal keeps them as they are), secrets\n"
+        "masked; --log-format text writes one readable line each instead, for a terminal. Problems\n"
+        "found before the host starts (configuration, key, store) go to stderr.\n"
+        "Exit 1 also without the secrets key.\n"
         "Exit 3 when a plugin listed in plugins.required did not load, 4 when it cannot listen.",
         "  forgelink serve --config config/forgelink.yaml"};
     po::options_description options("Options");
     options.add_options()("config,c", po::value<std::string>()->required()->value_name("FILE"),
-                          "the configuration file");
+                          "the configuration file")(
+        "log-format", po::value<std::string>()->default_value("json")->value_name("FORMAT"),
+        "json: one JSON object per line on stdout; text: one readable line each");
     po::variables_map values;
     int code = 0;
     if (!parseCommandLine(args, help, options, values, code)) return code;
+
+    const auto log_format = common::parseLogFormat(values["log-format"].as<std::string>());
+    if (!log_format)
+        return usageError("serve", "--log-format '" + values["log-format"].as<std::string>() +
+                                       "' is not a log format; expected json or text");
 
     auto config = loadConfigOrReport(values["config"].as<std::string>());
     if (!config) return exit_invalid_input;
 
     const LogLevel level = parseLogLevel(config->logging.level);
-    common::JsonLogger log("host", &std::cerr, level);
+    auto log_sink = std::make_shared<common::LogSink>(std::cout, *log_format, level);
+    common::JsonLogger log("host", log_sink);
 
-    HostServicesPool services(&*config, level);
+    HostServicesPool services(&*config, log_sink);
     plugin::Registry registry(services);
     const auto paths = choosePluginPaths({}, &*config);
     for (const auto& path : paths) registry.load(path);
@@ -149,13 +211,28 @@ int runServe(const Args& args) {
                 {{"console_dir", service_options.console_dir},
                  {"fix", "build it with `cmake --build build`, or set server.console_dir"}});
 
-    // main() blocked these signals before any thread existed, so only this sigwait sees them;
-    // no handler runs, and the server is stopped from ordinary code.
-    std::promise<int> received;
-    std::thread waiter([&received] { received.set_value(waitForTerminationSignal()); });
-    const int signal_number = received.get_future().get();
-    waiter.join();
+    std::string plugin_names;
+    for (const auto& info : registry.plugins()) plugin_names += (plugin_names.empty() ? "" : ", ") + info.name;
+    const std::string ready_status =
+        "serving on " + server->baseUrl() + " (plugins: " + (plugin_names.empty() ? "none" : plugin_names) + ")";
+    if (serviceManagerListening() && !serviceNotifySupported())
+        log.log(LogLevel::warn, "NOTIFY_SOCKET is set but this forgelink was built without libsystemd: readiness "
+                                "is not reported",
+                {{"fix", "rebuild with libsystemd-dev installed, or use Type=simple"}});
+    notifyReady(ready_status);
 
+    // main() blocked these signals before any thread existed, so only this sigwait sees them;
+    // no handler runs: reloads and the stop happen in ordinary code.
+    int signal_number = 0;
+    while ((signal_number = waitForServeSignal()) == SIGHUP) {
+        notifyReloading();
+        reloadConfiguration(*config, log, [&api](service::AdminTokens tokens) {
+            api.replaceAdminTokens(std::move(tokens));
+        });
+        notifyReady(ready_status);
+    }
+
+    notifyStopping();
     log.log(LogLevel::info, "stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server->stop();
     maintenance.stop();

@@ -12,6 +12,7 @@ sigset_t terminationSet() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     return set;
 }
 }  // namespace
@@ -21,7 +22,7 @@ void blockTerminationSignals() {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int waitForTerminationSignal() {
+int waitForServeSignal() {
     sigset_t set = terminationSet();
     int number = 0;
     while (sigwait(&set, &number) != 0) {

@@ -60,14 +60,39 @@ bool isSecretField(std::string_view key) {
     return false;
 }
 
-std::string_view levelName(LogLevel level) {
-    switch (level) {
-        case LogLevel::debug: return "debug";
-        case LogLevel::info: return "info";
-        case LogLevel::warn: return "warn";
-        case LogLevel::error: return "error";
+// A text-format value: as is when it is one plain word, else a JSON string (quotes, escapes), so
+// a line stays one line and a value's end is never ambiguous.
+std::string textValue(const std::string& value) {
+    bool plain = !value.empty();
+    for (unsigned char c : value) {
+        if (c <= ' ' || c == '"' || c == '\\' || c == '=' || c >= 0x7f) {
+            plain = false;
+            break;
+        }
     }
-    return "info";
+    if (plain) return value;
+    return nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The text format's message: control characters (a forge's text may carry them) escaped.
+std::string textMessage(const std::string& message) {
+    std::string out;
+    for (unsigned char c : message) {
+        if (c < ' ' || c == 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+            out += escaped;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+std::mutex& writeMutex() {
+    // One for every sink: two sinks may share a stream (stderr).
+    static std::mutex mutex;
+    return mutex;
 }
 
 std::string utcTimestamp() {
@@ -155,18 +180,67 @@ bool isSecretHeader(std::string_view name) {
     return false;
 }
 
-std::mutex JsonLogger::mutex_;
+std::optional<LogFormat> parseLogFormat(std::string_view text) {
+    if (text == "json") return LogFormat::json;
+    if (text == "text") return LogFormat::text;
+    return std::nullopt;
+}
+
+std::optional<LogLevel> parseLogLevelName(std::string_view text) {
+    for (auto level : {LogLevel::debug, LogLevel::info, LogLevel::warn, LogLevel::error})
+        if (text == logLevelName(level)) return level;
+    return std::nullopt;
+}
+
+std::string_view logLevelName(LogLevel level) {
+    switch (level) {
+        case LogLevel::debug: return "debug";
+        case LogLevel::info: return "info";
+        case LogLevel::warn: return "warn";
+        case LogLevel::error: return "error";
+    }
+    return "info";
+}
+
+void LogSink::writeLine(std::string_view line) {
+    std::lock_guard lock(writeMutex());
+    *out_ << line << '\n';
+    out_->flush();
+}
 
 JsonLogger::JsonLogger(std::string component, std::ostream* out, LogLevel min_level)
-    : component_(std::move(component)), out_(out ? out : &std::cerr), min_level_(min_level) {}
+    : component_(std::move(component)),
+      sink_(std::make_shared<LogSink>(out ? *out : std::cerr, LogFormat::json, min_level)) {}
+
+JsonLogger::JsonLogger(std::string component, std::shared_ptr<LogSink> sink)
+    : component_(std::move(component)), sink_(std::move(sink)) {}
 
 void JsonLogger::log(LogLevel level, std::string_view message) { log(level, message, {}); }
 
 void JsonLogger::log(LogLevel level, std::string_view message, const std::map<std::string, std::string>& fields) {
-    if (static_cast<int>(level) < static_cast<int>(min_level_)) return;
+    if (!sink_->enabled(level)) return;
+    const std::string timestamp = utcTimestamp();
+    if (sink_->format() == LogFormat::text) {
+        std::string text = timestamp;
+        text += ' ';
+        const auto name = logLevelName(level);
+        text += name;
+        text.append(6 - name.size(), ' ');
+        text += component_;
+        text += ": ";
+        text += textMessage(redact(message));
+        for (const auto& [key, value] : fields) {
+            text += ' ';
+            text += textMessage(key);
+            text += '=';
+            text += isSecretField(key) ? std::string(kMask) : textValue(redact(value));
+        }
+        sink_->writeLine(text);
+        return;
+    }
     nlohmann::json line = {
-        {"ts", utcTimestamp()},
-        {"level", levelName(level)},
+        {"ts", timestamp},
+        {"level", logLevelName(level)},
         {"component", component_},
         {"msg", redact(message)},
     };
@@ -176,10 +250,7 @@ void JsonLogger::log(LogLevel level, std::string_view message, const std::map<st
         line[name] = isSecretField(key) ? std::string(kMask) : redact(value);
     }
     // Invalid UTF-8 from the outside must not turn a log call into an exception.
-    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::lock_guard lock(mutex_);
-    *out_ << text << '\n';
-    out_->flush();
+    sink_->writeLine(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace forgelink::common

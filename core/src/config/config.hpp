@@ -1,5 +1,6 @@
 // The host configuration as typed values, after validation and ${ENV} substitution.
 // Relative paths are already resolved against the directory of the configuration file.
+// Every struct compares with == (serve's reload tells what changed).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@ namespace forgelink::config {
 struct ListenAddress {
     std::string host;        // "127.0.0.1", "0.0.0.0", "::1" (without brackets), "localhost"
     std::uint16_t port = 0;  // 1..65535
+    bool operator==(const ListenAddress&) const = default;
 };
 
 // What one client may send and hold, enforced by the HTTP server as the bytes arrive and before
@@ -25,6 +27,7 @@ struct ServerLimits {
     unsigned header_timeout_seconds = 10;       // from a request's first byte to the end of its headers
     unsigned body_timeout_seconds = 30;         // for a request body to arrive and an answer to be taken
     unsigned idle_timeout_seconds = 30;         // a kept-alive connection waiting for its next request
+    bool operator==(const ServerLimits&) const = default;
 };
 
 struct ServerConfig {
@@ -39,28 +42,33 @@ struct ServerConfig {
     ServerLimits limits;
     // Whether people signed in through a forge may create teams (admins always may).
     bool allow_user_team_creation = false;
+    bool operator==(const ServerConfig&) const = default;
 };
 
 struct StoreConfig {
     std::string driver = "sqlite";
     std::string path;        // absolute
+    bool operator==(const StoreConfig&) const = default;
 };
 
 // Exactly one of the two is set.
 struct SecretsConfig {
     std::string key_env;     // name of the environment variable that holds the key
     std::string key_file;    // absolute path of the key file
+    bool operator==(const SecretsConfig&) const = default;
 };
 
 struct PluginsConfig {
     std::vector<std::string> paths;     // absolute; empty = plugin::defaultPluginPaths()
     std::vector<std::string> required;  // provider names that must load or the host refuses to start
+    bool operator==(const PluginsConfig&) const = default;
 };
 
 struct OAuthConfig {
     std::string client_id;
     std::string client_secret;  // a secret: never log it
     std::string redirect_uri;
+    bool operator==(const OAuthConfig&) const = default;
 };
 
 struct ProviderConfig {
@@ -70,11 +78,13 @@ struct ProviderConfig {
     std::vector<std::string> allowed_hosts;
     std::optional<OAuthConfig> oauth;
     std::map<std::string, std::string> options;
+    bool operator==(const ProviderConfig&) const = default;
 };
 
 // How the host reads forge answers.
 struct ForgeConfig {
     std::size_t max_answer_mb = 8;  // the largest answer read; reading stops past it
+    bool operator==(const ForgeConfig&) const = default;
 };
 
 struct FeedbackConfig {
@@ -83,22 +93,26 @@ struct FeedbackConfig {
     // A build still queued or in progress this long after it was created is ended as errored
     // ("timed out: no result within 6 h") by the maintenance loop of one host.
     std::int64_t build_timeout_seconds = 6 * 3600;
+    bool operator==(const FeedbackConfig&) const = default;
 };
 
 // At most one of the two is set; neither = no admin API tokens.
 struct AdminConfig {
     std::string tokens_env;
     std::string tokens_file;  // absolute
+    bool operator==(const AdminConfig&) const = default;
 };
 
 // The maintenance loop's care of stored forge tokens.
 struct TokensConfig {
     unsigned check_every_hours = 24;  // re-check each stored token this often (±10% jitter)
     unsigned check_concurrency = 4;   // tokens checked at once by one host
+    bool operator==(const TokensConfig&) const = default;
 };
 
 struct LoggingConfig {
     std::string level = "info";  // debug | info | warn | error
+    bool operator==(const LoggingConfig&) const = default;
 };
 
 struct Config {
@@ -113,6 +127,7 @@ struct Config {
     AdminConfig admin;
     TokensConfig tokens;
     LoggingConfig logging;
+    bool operator==(const Config&) const = default;
 };
 
 }  // namespace forgelink::config

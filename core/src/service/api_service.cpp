@@ -247,13 +247,28 @@ std::optional<std::string> ApiService::cookieValue(const net::ServerRequest& req
     return std::nullopt;
 }
 
+void ApiService::replaceAdminTokens(AdminTokens tokens) {
+    std::unique_lock lock(admin_tokens_mutex_);
+    admin_tokens_ = std::move(tokens);
+}
+
+bool ApiService::isAdminToken(std::string_view token) const {
+    std::shared_lock lock(admin_tokens_mutex_);
+    return admin_tokens_.matches(token);
+}
+
+bool ApiService::haveAdminTokens() const {
+    std::shared_lock lock(admin_tokens_mutex_);
+    return !admin_tokens_.empty();
+}
+
 std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerRequest& request) {
     if (const std::string* header = request.header("Authorization")) {
         std::string_view value = common::trim(*header);
         // A bearer credential that is wrong is a 401, even if a valid cookie came along:
         // mixing two identities in one request is a client bug worth surfacing.
         if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer ")) return std::nullopt;
-        if (!admin_tokens_.matches(common::trim(value.substr(7)))) return std::nullopt;
+        if (!isAdminToken(common::trim(value.substr(7)))) return std::nullopt;
         return Principal{true, 0};
     }
     if (auto token = sessionToken(request)) {
@@ -370,7 +385,7 @@ net::ServerResponse ApiService::healthz(Call&) {
 
 net::ServerResponse ApiService::metrics(Call& call) {
     // Metrics name teams: with admin tokens configured, only admins may scrape them.
-    if (!admin_tokens_.empty()) {
+    if (haveAdminTokens()) {
         auto who = authenticate(call.request);
         if (!who || !who->admin) {
             if (call.request.header("Authorization") != nullptr) throw unauthenticated(call.request);

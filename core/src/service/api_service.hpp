@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ struct ServiceDeps {
 class ApiService {
 public:
     explicit ApiService(ServiceDeps deps, ServiceOptions options = {});
+    // Swaps the operators' API tokens (serve's reload on SIGHUP); requests in flight finish
+    // with whichever set they started with.
+    void replaceAdminTokens(AdminTokens tokens);
 
     net::ServerResponse handle(const net::ServerRequest& request);
     // A handler bound to this service; the service must outlive the server using it.
@@ -195,7 +199,10 @@ private:
     const config::Config& config_;
     net::Metrics& metrics_;
     common::JsonLogger& log_;
-    AdminTokens admin_tokens_;
+    mutable std::shared_mutex admin_tokens_mutex_;
+    AdminTokens admin_tokens_;  // under admin_tokens_mutex_: replaceAdminTokens() swaps it
+    bool isAdminToken(std::string_view token) const;
+    bool haveAdminTokens() const;
     ServiceOptions options_;
     Router<Route> router_;
     ListingCache listings_;

@@ -119,6 +119,61 @@ TEST(JsonLogger, WritesOneRedactedJsonObjectPerLine) {
     EXPECT_EQ(out.str().find("zzz"), std::string::npos);
 }
 
+TEST(JsonLogger, TextFormatIsOneRedactedReadableLinePerMessage) {
+    std::ostringstream out;
+    auto sink = std::make_shared<LogSink>(out, LogFormat::text, LogLevel::info);
+    JsonLogger logger("host", sink);
+    logger.log(LogLevel::debug, "not shown");
+    logger.log(LogLevel::info, "listening", {{"url", "http://127.0.0.1:8080"}});
+    logger.log(LogLevel::warn, "two\nlines", {{"reason", "has space \"and quotes\""},
+                                              {"token", "glpat-secretsecret"},
+                                              {"where", "https://x/y?access_token=abc123"}});
+    const std::string text = out.str();
+    std::istringstream lines(text);
+    std::vector<std::string> got;
+    for (std::string line; std::getline(lines, line);) got.push_back(line);
+    ASSERT_EQ(got.size(), 2u) << text;
+    // 2026-12-06T21:00:00.123Z info  host: listening url=...
+    EXPECT_EQ(got[0].size(), std::string("2026-12-06T21:00:00.123Z info  host: listening url=http://127.0.0.1:8080").size())
+        << got[0];
+    EXPECT_EQ(got[0].substr(24), " info  host: listening url=http://127.0.0.1:8080") << got[0];
+    EXPECT_EQ(got[1].substr(24),
+              " warn  host: two\\x0alines reason=\"has space \\\"and quotes\\\"\" token=[REDACTED] "
+              "where=\"https://x/y?access_token=[REDACTED]\"")
+        << got[1];
+    EXPECT_EQ(text.find("abc123"), std::string::npos);
+    EXPECT_EQ(text.find("secretsecret"), std::string::npos);
+}
+
+TEST(JsonLogger, LoggersSharingASinkFollowItsLevel) {
+    std::ostringstream out;
+    auto sink = std::make_shared<LogSink>(out, LogFormat::json, LogLevel::warn);
+    JsonLogger host("host", sink);
+    JsonLogger provider("provider.x", sink);
+    host.log(LogLevel::info, "hidden");
+    provider.log(LogLevel::info, "hidden too");
+    EXPECT_TRUE(out.str().empty()) << out.str();
+    sink->setMinLevel(LogLevel::debug);  // what a reload does
+    host.log(LogLevel::debug, "shown");
+    provider.log(LogLevel::info, "shown too");
+    EXPECT_NE(out.str().find("\"msg\":\"shown\""), std::string::npos) << out.str();
+    std::istringstream lines(out.str());
+    std::string first, second;
+    std::getline(lines, first);
+    std::getline(lines, second);
+    EXPECT_EQ(nlohmann::json::parse(second)["component"], "provider.x");
+    EXPECT_EQ(nlohmann::json::parse(second)["msg"], "shown too");
+}
+
+TEST(JsonLogger, ParsesFormatAndLevelNames) {
+    EXPECT_EQ(parseLogFormat("json"), LogFormat::json);
+    EXPECT_EQ(parseLogFormat("text"), LogFormat::text);
+    EXPECT_FALSE(parseLogFormat("JSON").has_value());
+    EXPECT_EQ(parseLogLevelName("debug"), LogLevel::debug);
+    EXPECT_EQ(parseLogLevelName("error"), LogLevel::error);
+    EXPECT_FALSE(parseLogLevelName("verbose").has_value());
+}
+
 TEST(JsonLogger, InvalidUtf8DoesNotThrow) {
     std::ostringstream out;
     JsonLogger logger("host", &out);
