@@ -6,7 +6,7 @@
 # plugin: host and plugins share one C++ runtime.
 #
 # Defaults come from the including project: inside Forgelink's own tree the library goes to the
-# build's plugins/ folder and installs to lib/forgelink/plugins; a project using the installed SDK
+# build's plugins/ folder and installs to lib/<multiarch>/forgelink/plugins; a project using the installed SDK
 # (find_package(Forgelink)) gets CMake's usual output folder and no install rule unless it passes
 # INSTALL_DESTINATION (${FORGELINK_INSTALL_PLUGIN_DIR} is where an installed host looks, relative
 # to its prefix). Used both in-tree and from the installed package, so it only needs Forgelink::sdk.

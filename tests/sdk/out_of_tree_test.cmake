@@ -1,8 +1,8 @@
 # Installs the SDK from a Forgelink build, builds tests/sdk/out_of_tree_plugin against it as a third
 # party would, installs that plugin next to the SDK and loads it with forgelink_plugin_check.
 # Run with: cmake -DFORGELINK_BUILD_DIR=... -DPLUGIN_SOURCE_DIR=... -DCHECKER=... -DGENERATOR=...
-#                 -DCXX_COMPILER=... -DBUILD_TYPE=... [-DNM=...] -P out_of_tree_test.cmake
-foreach(required FORGELINK_BUILD_DIR PLUGIN_SOURCE_DIR CHECKER GENERATOR CXX_COMPILER)
+#                 -DCXX_COMPILER=... -DBUILD_TYPE=... -DLIBDIR=lib/... [-DNM=...] -P out_of_tree_test.cmake
+foreach(required FORGELINK_BUILD_DIR PLUGIN_SOURCE_DIR CHECKER GENERATOR CXX_COMPILER LIBDIR)
   if(NOT DEFINED ${required})
     message(FATAL_ERROR "out_of_tree_test.cmake: -D${required}=... is required")
   endif()
@@ -29,7 +29,7 @@ run("installing the SDK" "${CMAKE_COMMAND}" --install "${FORGELINK_BUILD_DIR}" -
 foreach(file include/forgelink/abi.h include/forgelink/plugin.hpp include/forgelink/provider.hpp
              include/forgelink/support/http_text.hpp include/forgelink/support/json_fields.hpp
              include/forgelink/support/json_select.hpp
-             lib/cmake/Forgelink/ForgelinkConfig.cmake lib/cmake/Forgelink/ForgelinkConfigVersion.cmake)
+             ${LIBDIR}/cmake/Forgelink/ForgelinkConfig.cmake ${LIBDIR}/cmake/Forgelink/ForgelinkConfigVersion.cmake)
   if(NOT EXISTS "${prefix}/${file}")
     message(FATAL_ERROR "the SDK install lacks ${file} (under ${prefix})")
   endif()
@@ -41,7 +41,7 @@ run("configuring the out-of-tree plugin" "${CMAKE_COMMAND}" -S "${PLUGIN_SOURCE_
 run("building the out-of-tree plugin" "${CMAKE_COMMAND}" --build "${work}/build" --parallel 2)
 run("installing the out-of-tree plugin" "${CMAKE_COMMAND}" --install "${work}/build")
 
-set(plugin "${prefix}/lib/forgelink/plugins/libforgelink_hello.so")
+set(plugin "${prefix}/${LIBDIR}/forgelink/plugins/libforgelink_hello.so")
 if(NOT EXISTS "${plugin}")
   message(FATAL_ERROR "expected the plugin at ${plugin}; work dir kept: ${work}")
 endif()
@@ -60,7 +60,7 @@ if(NM)
 endif()
 
 # Load it from the installed plugin directory, as an installed host would.
-run("loading the plugin" "${CHECKER}" "${prefix}/lib/forgelink/plugins")
+run("loading the plugin" "${CHECKER}" "${prefix}/${LIBDIR}/forgelink/plugins")
 if(NOT last_output MATCHES "^out-of-tree-hello 0\\.3\\.0 abi=1 caps=token_validation secret_prefixes=hello_pat_ path=[^\n]*/libforgelink_hello\\.so\n$")
   message(FATAL_ERROR "unexpected checker output:\n${last_output}")
 endif()

@@ -76,7 +76,7 @@ private:
 };
 
 // The directories searched when the configuration names none: the build tree's plugins/
-// (next to the executable's directory) and <prefix>/lib/forgelink/plugins.
+// (next to the executable's directory) and <prefix>/lib/<multiarch>/forgelink/plugins.
 std::vector<std::string> defaultPluginPaths();
 
 }  // namespace forgelink::plugin
