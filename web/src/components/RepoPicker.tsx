@@ -152,9 +152,11 @@ export function RepositoryPicker({
     if (viewport.current) viewport.current.scrollTop = 0;
   }, [query, namespace, provider]);
 
-  // Near the end of what is loaded: fetch the next page.
+  // Near the end of what is loaded: fetch the next page. Also when a page brought nothing: a forge
+  // without server-side search (GitHub's organization listings) is filtered page by page, so the
+  // first match of a search may be several pages in.
   useEffect(() => {
-    if (!list.done && !list.loading && !list.error && list.items.length > 0 && win.end >= list.items.length - 10) {
+    if (!list.done && !list.loading && !list.error && win.end >= list.items.length - 10) {
       list.loadMore();
     }
   }, [win.end, list.items.length, list.done, list.loading, list.error, list.loadMore]);
@@ -255,7 +257,7 @@ export function RepositoryPicker({
           {list.items.length === 0 ? 'Loading repositories…' : `Loading more repositories (page ${list.pages + 1})…`}
         </Progress>
       )}
-      {!list.loading && !list.error && list.items.length === 0 && (
+      {!list.loading && !list.error && list.done && list.items.length === 0 && (
         <p>{query ? `No repository matches “${query}”.` : 'The token sees no repository here.'}</p>
       )}
       {activeRepo && (

@@ -134,6 +134,27 @@ test('scripts/run --demo: the README walkthrough in the browser, then Ctrl-C sto
   );
   assert.match(posted, /\S/);
   await page.waitForFunction(() => document.querySelectorAll('.deliveries .badge-done').length === 2, { timeout: 90000 });
+
+  // GitHub: the bot token, then the project moves to acme/widget, found by typing its name. GitHub
+  // lists an organization's repositories without a search, so the match is on a later page (the
+  // demo's 500 service-* repositories come first): the picker keeps loading until it appears.
+  await clickText(page, 'Settings', 'nav a');
+  await clickText(page, 'GitHub', 'nav a');
+  await typeInto(page, 'Access token', 'ghp_demoBot000000000000000000000000000');
+  await clickText(page, 'Check and save');
+  await waitForText(page, 'Saved. The token works');
+  await page.goto(`${origin}/teams/demo-team/projects/${id}`, { waitUntil: 'networkidle0' });
+  await clickText(page, 'Disconnect');
+  await clickText(page, 'Yes, disconnect');
+  await clickText(page, 'Connect Git repository');
+  await clickText(page, 'Continue with GitHub');
+  await page.waitForFunction(() => [...document.querySelectorAll('.radio-row')].some((r) => r.innerText.startsWith('acme\n')));
+  await clickText(page, 'acme\norganization', 'label');
+  await typeInto(page, 'Search repositories', 'widget');
+  await clickOption(page, 'acme/widget');
+  await waitForText(page, 'can post');
+  await clickText(page, 'Connect acme/widget');
+  await waitForText(page, 'Linked to GitHub acme/widget');
   assertCleanConsole(assert, page);
   await screenshot(page, 'demo-script');
   await page.close();
