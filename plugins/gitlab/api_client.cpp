@@ -185,7 +185,10 @@ Error notGitLabApi(const Instance& instance, std::string_view url_tried, std::st
 Error errorFromResponse(const Instance& instance, const HttpResponse& response, std::string_view action) {
     const int status = response.status;
     const ErrorBody body = parseErrorBody(response);
-    const std::string where = "GitLab at " + instance.key + " refused " + std::string(action);
+    // Every message of this family reads "GitLab at HOST <did something> while <action>", and every
+    // action is a gerund phrase ("reading the token (GET /personal_access_tokens/self)").
+    const std::string where =
+        "GitLab at " + instance.key + " answered HTTP " + std::to_string(status) + " while " + std::string(action);
     const std::string said = body.text.empty() ? std::string() : " (GitLab said: \"" + body.text + "\")";
     Error e;
     e.http_status = status;
@@ -194,7 +197,8 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
         e.kind = ErrorKind::rate_limited;
         e.code = "rate_limited";
         e.retry_after = retryAfter(response);
-        e.message = "GitLab at " + instance.key + " is rate limiting " + std::string(action) + said + "; retry " +
+        e.message = "GitLab at " + instance.key + " is rate limiting Forgelink (HTTP 429) while " + std::string(action) +
+                    said + "; retry " +
                     (e.retry_after ? "in " + std::to_string(e.retry_after->count()) + " s" : std::string("later"));
         return e;
     }
@@ -202,20 +206,20 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
         e.kind = ErrorKind::transient;
         e.code = "server_error";
         e.retry_after = retryAfter(response);
-        e.message = "GitLab at " + instance.key + " failed while " + std::string(action) + ": HTTP " +
-                    std::to_string(status) + (looksLikeHtml(response) ? std::string() : said) + "; retry later";
+        e.message = "GitLab at " + instance.key + " failed with HTTP " + std::to_string(status) + " while " +
+                    std::string(action) + (looksLikeHtml(response) ? std::string() : said) + "; retry later";
         return e;
     }
     if (status >= 300 && status < 400) {
         const std::string* location = response.header("Location");
-        Error r = notGitLabApi(instance, "the request for " + std::string(action),
+        Error r = notGitLabApi(instance, "the request made while " + std::string(action),
                                "with a redirect (HTTP " + std::to_string(status) + ") to " +
                                    (location ? *location : std::string("nowhere")));
         r.http_status = status;
         return r;
     }
     if (looksLikeHtml(response) || (!body.json && !response.body.empty())) {
-        Error r = notGitLabApi(instance, "the request for " + std::string(action),
+        Error r = notGitLabApi(instance, "the request made while " + std::string(action),
                                "HTTP " + std::to_string(status) + " with " +
                                    (looksLikeHtml(response) ? std::string("an HTML page") : "a non-JSON body"));
         r.http_status = status;
@@ -301,7 +305,7 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
     }
     e.kind = ErrorKind::invalid_input;
     e.code = "bad_request";
-    e.message = where + ": HTTP " + std::to_string(status) + said;
+    e.message = where + said;
     return e;
 }
 

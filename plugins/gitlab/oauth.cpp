@@ -91,7 +91,8 @@ Result<OAuthTokens> GitLabProvider::tokenRequest(const std::string& base_url, co
         e.kind = ErrorKind::unauthorized;
         e.code = error.error;
         e.http_status = r.status;
-        const std::string where = "GitLab at " + instance->key + " refused " + action;
+        const std::string where = "GitLab at " + instance->key + " refused the request (HTTP " +
+                                  std::to_string(r.status) + ") while " + action;
         if (error.error == "invalid_grant") {
             e.message = where + ": the code or refresh token is invalid, expired, already used, or was issued for "
                                 "another client or redirect URI; sign in again";

@@ -103,7 +103,7 @@ Result<TokenInfo> GitLabProvider::doValidateToken(const Credentials& credentials
         if (!self_error.json && !self.body.empty() && self.status != 429 && self.status < 500) {
             return notGitLabApi(inst, self_url, "HTTP " + std::to_string(self.status) + " with a body that is not JSON");
         }
-        return errorFromResponse(inst, self, "the token (GET /personal_access_tokens/self)");
+        return errorFromResponse(inst, self, "reading the token (GET /personal_access_tokens/self)");
     }
 
     if (token) {

@@ -273,3 +273,54 @@ TEST(GitLabProviderInputs, RefusesBadInputBeforeTheNetwork) {
 
 }  // namespace
 }  // namespace forgelink::gitlab
+
+namespace forgelink::gitlab {
+namespace {
+
+// Issue 22 point 10: a forge 500 read "GitLab at HOST failed while the token (GET ...)". Every
+// message of the family names what GitLab did and, after "while", the gerund of what Forgelink was doing.
+TEST(GitLabErrorMessages, EveryStatusReadsAsASentence) {
+    auto i = parseInstance("https://gitlab.example.com").value();
+    auto answer = [](int status, std::string body) {
+        HttpResponse r;
+        r.status = status;
+        r.headers = {{"Content-Type", "application/json"}};
+        r.body = std::move(body);
+        return r;
+    };
+    const std::string action = "reading the token's user (GET /user)";
+    const std::string at = "GitLab at gitlab.example.com ";
+    EXPECT_EQ(errorFromResponse(i, answer(500, R"({"message":"500 Internal Server Error"})"), action).message,
+              at + "failed with HTTP 500 while " + action +
+                  " (GitLab said: \"500 Internal Server Error\"); retry later");
+    EXPECT_EQ(errorFromResponse(i, answer(429, R"({"message":"Retry later"})"), action).message,
+              at + "is rate limiting Forgelink (HTTP 429) while " + action + " (GitLab said: \"Retry later\"); retry later");
+    EXPECT_EQ(errorFromResponse(i, answer(400, R"({"message":"bad"})"), action).message,
+              at + "answered HTTP 400 while " + action + " (GitLab said: \"bad\")");
+    const auto unknown = errorFromResponse(i, answer(401, R"({"message":"401 Unauthorized"})"), action).message;
+    EXPECT_EQ(unknown.rfind(at + "answered HTTP 401 while " + action + ": GitLab does not know this token", 0), 0u)
+        << unknown;
+    const auto missing = errorFromResponse(i, answer(404, R"({"message":"404 Project Not Found"})"), action).message;
+    EXPECT_EQ(missing.rfind(at + "answered HTTP 404 while " + action + " (GitLab said:", 0), 0u) << missing;
+}
+
+TEST(GitLabValidateToken, AForge500NamesWhatWasBeingRead) {
+    HttpResponse failing;
+    failing.status = 500;
+    failing.headers = {{"Content-Type", "application/json"}};
+    failing.body = R"({"message":"500 Internal Server Error"})";
+    CannedTransport net(failing);
+    HostServices host;
+    host.transport = &net;
+    GitLabProvider provider(host);
+    auto info = provider.validateToken({"http://127.0.0.1:9", "glpat-secret-value"});
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().code, "server_error");
+    EXPECT_NE(info.error().message.find("failed with HTTP 500 while reading the token (GET /personal_access_tokens/self)"),
+              std::string::npos)
+        << info.error().message;
+    EXPECT_EQ(info.error().message.find("while the token"), std::string::npos) << info.error().message;
+}
+
+}  // namespace
+}  // namespace forgelink::gitlab
