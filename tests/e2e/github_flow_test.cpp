@@ -103,7 +103,7 @@ TEST(GithubFlow, TeamTokenProjectAndBuildsPostOneStatusAndOnePullRequestComment)
         [&] {
             shown_build = host.call("GET", build);
             bool done = shown_build.status == 200;
-            for (const auto& d : shown_build.body["deliveries"]) done = done && d["state"] == "done";
+            for (const auto& d : shown_build.body["deliveries"]) done = done && (d["state"] == "done" || d["state"] == "superseded");
             return done;
         },
         20s))

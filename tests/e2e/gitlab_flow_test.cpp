@@ -35,7 +35,7 @@ protected:
                 last = host_->call("GET", build_path);
                 if (last.status != 200) return false;
                 for (const auto& d : last.body["deliveries"])
-                    if (d["state"] != "done") return false;
+                    if (d["state"] != "done" && d["state"] != "superseded") return false;
                 return true;
             },
             20s);

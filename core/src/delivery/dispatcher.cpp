@@ -560,6 +560,7 @@ void Dispatcher::refreshGauges() {
         metrics_.set(kOutbox, {{"state", "done"}}, static_cast<double>(counts->done));
         metrics_.set(kOutbox, {{"state", "failed"}}, static_cast<double>(counts->failed));
         metrics_.set(kOutbox, {{"state", "paused"}}, static_cast<double>(counts->paused));
+        metrics_.set(kOutbox, {{"state", "superseded"}}, static_cast<double>(counts->superseded));
     }
     reconcilePausedGauges();
 }

@@ -290,7 +290,9 @@ struct BuildInput {
 enum class FeedbackKind { status, comment };
 std::string_view toString(FeedbackKind kind) noexcept;
 
-enum class TaskState { pending, in_flight, done, failed, paused };
+// superseded: a newer change of the same feedback (same key) replaced it before it was delivered,
+// or was delivered first; it ends there, undelivered, and stays visible on its build.
+enum class TaskState { pending, in_flight, done, failed, paused, superseded };
 std::string_view toString(TaskState state) noexcept;
 
 // Identifies "the same feedback": tasks with equal keys replace each other (newest wins).
@@ -361,6 +363,7 @@ struct TaskCounts {
     std::int64_t done = 0;
     std::int64_t failed = 0;
     std::int64_t paused = 0;
+    std::int64_t superseded = 0;
 };
 
 }  // namespace forgelink::store

@@ -277,6 +277,45 @@ CREATE INDEX builds_unfinished ON builds(created_at) WHERE state IN ('queued', '
     {9, "merge request heads", R"sql(
 ALTER TABLE builds ADD COLUMN mr_head_sha TEXT NOT NULL DEFAULT '';
 )sql"},
+    // A build's feedback replaced by a newer build's before it went out ends 'superseded' instead
+    // of vanishing from the older build (issue 22: its deliveries read []). SQLite cannot change a
+    // CHECK constraint in place: the table is rebuilt with the same columns, rows and indexes.
+    {10, "superseded feedback tasks", R"sql(
+CREATE TABLE feedback_tasks_v10 (
+  id               INTEGER PRIMARY KEY,
+  team_id          INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider         TEXT NOT NULL,
+  instance         TEXT NOT NULL,
+  repository_id    TEXT NOT NULL,
+  commit_sha       TEXT NOT NULL,
+  context          TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('status', 'comment')),
+  mr_number        TEXT NOT NULL,
+  coalesce_key     TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  build_id         INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+  build_version    INTEGER NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'failed', 'paused', 'superseded')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER NOT NULL,
+  lease_owner      TEXT,
+  lease_expires_at INTEGER,
+  last_error       TEXT NOT NULL DEFAULT '',
+  result           TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+);
+INSERT INTO feedback_tasks_v10 SELECT id, team_id, provider, instance, repository_id, commit_sha, context, kind,
+  mr_number, coalesce_key, payload, build_id, build_version, state, attempts, next_attempt_at, lease_owner,
+  lease_expires_at, last_error, result, created_at, updated_at FROM feedback_tasks;
+DROP TABLE feedback_tasks;
+ALTER TABLE feedback_tasks_v10 RENAME TO feedback_tasks;
+CREATE UNIQUE INDEX feedback_tasks_one_waiting ON feedback_tasks(coalesce_key) WHERE state IN ('pending', 'paused');
+CREATE UNIQUE INDEX feedback_tasks_one_in_flight ON feedback_tasks(coalesce_key) WHERE state = 'in_flight';
+CREATE INDEX feedback_tasks_due ON feedback_tasks(state, next_attempt_at);
+CREATE INDEX feedback_tasks_by_team ON feedback_tasks(team_id, provider, state);
+CREATE INDEX feedback_tasks_by_build ON feedback_tasks(build_id);
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

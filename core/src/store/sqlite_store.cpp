@@ -94,7 +94,8 @@ FeedbackKind parseFeedbackKind(std::string_view text) {
 }
 
 TaskState parseTaskState(std::string_view text) {
-    for (auto state : {TaskState::pending, TaskState::in_flight, TaskState::done, TaskState::failed, TaskState::paused}) {
+    for (auto state : {TaskState::pending, TaskState::in_flight, TaskState::done, TaskState::failed, TaskState::paused,
+                       TaskState::superseded}) {
         if (toString(state) == text) return state;
     }
     raise(ErrorKind::internal, "stored task state " + inQuotes(text) + " is unknown", "database");
@@ -434,6 +435,7 @@ std::string_view toString(TaskState state) noexcept {
         case TaskState::done: return "done";
         case TaskState::failed: return "failed";
         case TaskState::paused: return "paused";
+        case TaskState::superseded: return "superseded";
     }
     return "pending";
 }
@@ -1445,26 +1447,38 @@ Result<ProjectListing> SqliteStore::projectListing(std::int64_t team_id) {
 namespace {
 
 // Enqueues one feedback task of (build_id, build_version) under the outbox's rules: it replaces
-// the waiting task of its key unless that one is newer; behind a newer waiting change it is
-// dropped; otherwise it is a new row (after whatever of its key is in flight), paused when the
-// team's feedback through that provider is. Returns the row it went into, if any.
+// the waiting task of its key in place when that is an older version of the same build, and marks
+// an older build's waiting task 'superseded'; behind a newer waiting change it is dropped;
+// otherwise it is a new row (after whatever of its key is in flight), paused when the team's
+// feedback through that provider is. Returns the row it went into, if any.
 std::optional<std::int64_t> enqueueTask(Connection& connection, const NewFeedbackTask& task, std::int64_t build_id,
                                         std::int64_t build_version, std::int64_t t) {
     Connection* c = &connection;
     const std::string key = coalesceKey(task.key);
     const std::string payload = task.payload.dump();
-    // Replace the waiting task of this key unless it is newer than this change.
+    // Replace the waiting task of this key unless it is newer than this change: in place when it is
+    // this build's own (an older version of it); a waiting task of an older build ends 'superseded'
+    // there, so that build still shows what became of its feedback, and this change gets a task of
+    // its own.
     {
         Statement s = c->prepare(
-            "UPDATE feedback_tasks SET team_id = ?2, payload = ?3, build_id = ?4, build_version = ?5, "
+            "UPDATE feedback_tasks SET team_id = ?2, payload = ?3, build_version = ?5, "
             "last_error = '', updated_at = ?6 WHERE coalesce_key = ?1 AND state IN ('pending', 'paused') "
-            "AND (build_id, build_version) <= (?4, ?5) RETURNING id");
+            "AND build_id = ?4 AND build_version <= ?5 RETURNING id");
         s.bind(1, key).bind(2, task.team_id).bind(3, payload).bind(4, build_id);
         s.bind(5, build_version).bind(6, t);
         if (s.step()) {
             return s.int64(0);
         }
     }
+    c->prepare("UPDATE feedback_tasks SET state = 'superseded', next_attempt_at = ?3, "
+               "last_error = 'superseded by build ' || ?2 || ' before it was delivered', "
+               "updated_at = ?3 WHERE coalesce_key = ?1 AND state IN ('pending', 'paused') "
+               "AND build_id < ?2")
+        .bind(1, key)
+        .bind(2, build_id)
+        .bind(3, t)
+        .run();
     if (c->prepare("SELECT 1 FROM feedback_tasks WHERE coalesce_key = ?1 AND state IN ('pending', 'paused')")
             .bind(1, key)
             .step()) {
@@ -1681,11 +1695,15 @@ Result<void> SqliteStore::completeTask(std::int64_t task_id, std::string_view ow
             const FeedbackTask task = requireLease(*c, task_id, owner);
             json result = completion.result;
             if (!completion.comment_id.empty()) result["comment_id"] = completion.comment_id;
-            c->prepare("UPDATE feedback_tasks SET state = 'done', result = ?2, last_error = '', lease_owner = NULL, "
+            // The dispatcher completes a task whose key already went out for a newer build with
+            // {"superseded": true}: it ends 'superseded', not 'done'.
+            const bool superseded = result.is_object() && result.value("superseded", false);
+            c->prepare("UPDATE feedback_tasks SET state = ?4, result = ?2, last_error = '', lease_owner = NULL, "
                        "lease_expires_at = NULL, updated_at = ?3 WHERE id = ?1")
                 .bind(1, task_id)
                 .bind(2, result.dump())
                 .bind(3, t)
+                .bind(4, superseded ? "superseded" : "done")
                 .run();
             // Remember the newest delivered version; an older one never moves it back.
             c->prepare("INSERT INTO feedback_delivered (coalesce_key, build_id, build_version, delivered_at) VALUES (?1, ?2, ?3, ?4) "
@@ -1735,7 +1753,7 @@ Result<RetryOutcome> SqliteStore::retryTask(std::int64_t task_id, std::string_vi
             if (waiting.step()) {
                 // A newer change of the same feedback is queued; retrying this one would only be overwritten.
                 outcome = RetryOutcome::superseded;
-                state = "done";
+                state = "superseded";
                 last_error = "superseded by " + taskLabel(waiting.int64(0)) + " after: " + last_error;
             } else if (feedbackPaused(*c, task.team_id, task.key.provider)) {
                 outcome = RetryOutcome::paused;
@@ -1854,6 +1872,7 @@ Result<TaskCounts> SqliteStore::countTasks() {
                 case TaskState::done: counts.done = n; break;
                 case TaskState::failed: counts.failed = n; break;
                 case TaskState::paused: counts.paused = n; break;
+                case TaskState::superseded: counts.superseded = n; break;
             }
         }
         return counts;
@@ -1889,7 +1908,7 @@ Result<std::int64_t> SqliteStore::expireLeases(std::string_view owner, Timestamp
 Result<std::int64_t> SqliteStore::purgeFinishedTasks(Timestamp before) {
     return guarded("purging finished feedback tasks", [&]() -> Result<std::int64_t> {
         auto c = pool_.acquire();
-        c->prepare("DELETE FROM feedback_tasks WHERE state IN ('done', 'failed') AND updated_at < ?1")
+        c->prepare("DELETE FROM feedback_tasks WHERE state IN ('done', 'failed', 'superseded') AND updated_at < ?1")
             .bind(1, toUnixMillis(before))
             .run();
         return c->changes();

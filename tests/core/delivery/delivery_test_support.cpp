@@ -171,7 +171,8 @@ std::vector<store::FeedbackTask> DeliveryStack::tasksOf(std::int64_t build_id) {
 bool DeliveryStack::allDone(const std::vector<std::int64_t>& build_ids) {
     for (auto id : build_ids)
         for (const auto& t : tasksOf(id))
-            if (t.state != store::TaskState::done) return false;
+            // Finished: delivered, or superseded by a newer build's feedback of the same key.
+            if (t.state != store::TaskState::done && t.state != store::TaskState::superseded) return false;
     return true;
 }
 

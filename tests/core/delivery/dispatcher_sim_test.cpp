@@ -155,6 +155,7 @@ TEST(Dispatcher, OlderBuildNeverOverwritesANewerOne) {
     EXPECT_EQ(delivered(s, "status", "superseded"), 1);
     const auto tasks = s.tasksOf(old_build.id);
     EXPECT_EQ(tasks.back().result.value("superseded", false), true);
+    EXPECT_EQ(tasks.back().state, store::TaskState::superseded);
 }
 
 TEST(Dispatcher, RateLimitWithRetryAfterHoldsTheInstanceThenDelivers) {

@@ -136,6 +136,30 @@ TEST_F(OutboxTest, PendingTasksCoalesceToTheNewestPayload) {
     EXPECT_EQ(must(store_->countTasks()).pending, 2);
 }
 
+// Issue 22 point 10: build 2's change of the same feedback replaced build 1's waiting task in
+// place, so build 1 showed "deliveries: []". Build 1's task now ends 'superseded', naming build 2.
+TEST_F(OutboxTest, ANewerBuildSupersedesAnOlderBuildsWaitingTaskVisibly) {
+    RecordedBuild b1 = newBuildWithStatus();
+    RecordedBuild b2 = newBuildWithStatus();
+    ASSERT_EQ(b2.tasks.size(), 1u);
+    EXPECT_NE(b2.tasks[0].id, b1.tasks[0].id);
+    EXPECT_EQ(b2.tasks[0].build_id, b2.build.id);
+    auto of_b1 = must(store_->listTasksOfBuild(b1.build.id));
+    ASSERT_EQ(of_b1.size(), 1u);
+    EXPECT_EQ(of_b1[0].state, TaskState::superseded);
+    EXPECT_EQ(of_b1[0].last_error, "superseded by build " + std::to_string(b2.build.id) + " before it was delivered");
+    const auto counts = must(store_->countTasks());
+    EXPECT_EQ(counts.pending, 1);
+    EXPECT_EQ(counts.superseded, 1);
+    // Only build 2's task goes out.
+    auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].build_id, b2.build.id);
+    // A task completed as superseded by the dispatcher (a newer build already delivered) ends so too.
+    must(store_->completeTask(claimed[0].id, "w", {{}, {{"superseded", true}}}));
+    EXPECT_EQ(must(store_->feedbackTask(claimed[0].id)).state, TaskState::superseded);
+}
+
 TEST_F(OutboxTest, ClaimLeasesAndHidesTasksUntilTheLeaseExpires) {
     RecordedBuild r = newBuildWithStatus();
     auto claimed = must(store_->claimDueTasks("w1", now(), 30s, 10));
@@ -314,7 +338,7 @@ TEST_F(OutboxTest, RetrySchedulesPausesOrSupersedes) {
     RecordedBuild u = record(change(r.build, BuildState::accepted), {task(FeedbackKind::status, "abc123", "success")});
     EXPECT_EQ(must(store_->retryTask(claimed[0].id, "w", now() + 10s, "timeout")), RetryOutcome::superseded);
     t = must(store_->feedbackTask(claimed[0].id));
-    EXPECT_EQ(t.state, TaskState::done);
+    EXPECT_EQ(t.state, TaskState::superseded);
     EXPECT_NE(t.last_error.find("superseded"), std::string::npos);
     EXPECT_EQ(must(store_->feedbackTask(u.tasks[0].id)).state, TaskState::pending);
     // Paused team: the retry parks the task.
@@ -373,9 +397,12 @@ TEST_F(OutboxTest, CommentTaskWithoutMrNumberIsKeptForTheDispatcherToResolve) {
     auto recorded = must(store_->recordBuildChange({buildInput(), {t}}));
     ASSERT_EQ(recorded.tasks.size(), 1u);
     EXPECT_EQ(recorded.tasks[0].key.mr_number, "");
-    // Such tasks coalesce per (repository, commit) like any other.
+    // Such tasks coalesce per (repository, commit) like any other: a newer build's takes over and
+    // the older one ends superseded, one waiting task in all.
     auto again = must(store_->recordBuildChange({buildInput(), {t}}));
-    EXPECT_EQ(again.tasks[0].id, recorded.tasks[0].id);
+    EXPECT_EQ(must(store_->feedbackTask(recorded.tasks[0].id)).state, TaskState::superseded);
+    EXPECT_EQ(again.tasks[0].key.mr_number, "");
+    EXPECT_EQ(must(store_->countTasks()).pending, 1);
 
     // The commit stays required: without it there is nothing to resolve MRs from.
     t.key.commit_sha.clear();

@@ -76,6 +76,13 @@ describe('describeDelivery', () => {
       detail: '403 Forbidden: needs Developer',
     });
   });
+  it('superseded by a newer build, with the reason the host gives', () => {
+    expect(describeDelivery(delivery({ state: 'superseded', last_error: 'superseded by build 2 before it was delivered' }), now)).toEqual({
+      label: 'Superseded',
+      tone: 'paused',
+      detail: 'superseded by build 2 before it was delivered',
+    });
+  });
   it('a pending delivery that was tried is retrying, with its next attempt', () => {
     const view = describeDelivery(
       delivery({ attempts: 2, last_error: '503 from the forge', next_attempt_at: '2026-12-06T12:02:00Z' }),

@@ -81,6 +81,9 @@ export function describeDelivery(d: Delivery, now: number = Date.now()): Deliver
       return { label: 'Failed', tone: 'failed', detail: d.last_error || 'the forge refused it' };
     case 'paused':
       return { label: 'Paused', tone: 'paused', detail: d.last_error || 'the team token needs attention' };
+    case 'superseded':
+      // A newer build's feedback for the same commit (or merge request) replaced this one.
+      return { label: 'Superseded', tone: 'paused', detail: d.last_error || "a newer build's feedback replaced it" };
     case 'in_flight':
       return { label: 'Sending', tone: 'pending', detail: null };
     case 'pending':

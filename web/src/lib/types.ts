@@ -197,7 +197,7 @@ export interface Delivery {
   provider: string;
   instance?: string;
   repository_id: string;
-  state: 'pending' | 'in_flight' | 'done' | 'failed' | 'paused';
+  state: 'pending' | 'in_flight' | 'done' | 'failed' | 'paused' | 'superseded';
   attempts: number;
   last_error: string | null;
   next_attempt_at?: string | null;
