@@ -724,6 +724,84 @@ TEST_F(ProviderVerbs, RefusedTokenStopsAListingWithExitThree) {
     EXPECT_EQ(out["fetched"], 0);
 }
 
+// Issue 22 point 5: a forge that keeps paging made `forgelink repos` run until killed. A listing
+// is bounded in items and pages (forge.max_listing_items / max_listing_pages): past either it ends
+// with listing_too_long, what came before stays printed, the page that would pass is not.
+TEST_F(ProviderVerbs, ListingsStopAtTheirBoundsWithAClearError) {
+    TempDir dir;
+    auto config = [&](const std::string& forge) {
+        return dir.write("bounds.yaml", "server:\n  listen: 127.0.0.1:1\nstore:\n  path: db\nsecrets:\n  key_env: K\n"
+                                        "forge:\n" + forge);
+    };
+    auto items = call("repos", {"--config", config("  max_listing_items: 3\n"), "--min-role", "read"});
+    EXPECT_EQ(items.exit_code, 1) << items.err;
+    EXPECT_EQ(items.out, "alpha/one  maintain  private  \nalpha/two  maintain  private  \n") << items.out;
+    EXPECT_NE(items.err.find("listing_too_long"), std::string::npos) << items.err;
+    EXPECT_NE(items.err.find("the repository listing of provider paging has more than 3 items "
+                             "(forge.max_listing_items); it stopped there, after 1 page and 2 items. "
+                             "Narrow it (--namespace or --search)"),
+              std::string::npos)
+        << items.err;
+
+    auto pages = call("repos", {"--config", config("  max_listing_pages: 2\n"), "--min-role", "read", "--json"});
+    EXPECT_EQ(pages.exit_code, 1) << pages.err;
+    auto out = json::parse(pages.out);
+    EXPECT_EQ(out["ok"], false);
+    EXPECT_EQ(out["error"]["code"], "listing_too_long");
+    EXPECT_EQ(out["fetched"], 4);
+    EXPECT_NE(out["error"]["message"].get<std::string>().find("more than 2 pages (forge.max_listing_pages)"),
+              std::string::npos)
+        << pages.out;
+
+    auto namespaces = call("namespaces", {"--config", config("  max_listing_pages: 1\n"), "--json"});
+    EXPECT_EQ(namespaces.exit_code, 1) << namespaces.err;
+    EXPECT_EQ(json::parse(namespaces.out)["error"]["code"], "listing_too_long") << namespaces.out;
+    // Within the bounds nothing changes.
+    EXPECT_EQ(call("repos", {"--config", config("  max_listing_items: 5\n  max_listing_pages: 3\n"), "--min-role",
+                             "read"})
+                  .exit_code,
+              0);
+}
+
+// Issue 22 point 5: every command but serve has an overall deadline, with its own exit code.
+TEST(Cli, EveryCommandEndsWithinItsDeadline) {
+    // A server that accepts connections (the kernel completes them) and never answers.
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(listen(fd, 16), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    const std::string silent = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+    const auto started = std::chrono::steady_clock::now();
+    auto admin = run(kBin, {"admin", "teams", "list", "--host", silent, "--deadline", "1"},
+                     {{"FORGELINK_ADMIN_TOKEN", "t"}});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(admin.exit_code, 5) << admin.err;
+    EXPECT_NE(admin.err.find("forgelink admin teams list: stopped: the command's deadline of 1 s passed before it "
+                             "finished (--deadline SECONDS sets it)"),
+              std::string::npos)
+        << admin.err;
+    EXPECT_LT(took, std::chrono::seconds(10));
+
+    auto json_out = run(kBin, {"admin", "builds", "list", "--project", "1", "--host", silent, "--deadline", "1", "--json"},
+                        {{"FORGELINK_ADMIN_TOKEN", "t"}});
+    EXPECT_EQ(json_out.exit_code, 5) << json_out.err << json_out.out;
+    auto parsed = json::parse(json_out.out, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << json_out.out;
+    EXPECT_EQ(parsed["error"]["code"], "deadline_exceeded") << json_out.out;
+    close(fd);
+
+    auto bad = run(kBin, {"admin", "teams", "list", "--deadline", "soon"});
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    auto help = run(kBin, {"repos", "--help"});
+    EXPECT_NE(help.out.find("--deadline SECONDS"), std::string::npos) << help.out;
+    EXPECT_EQ(run(kBin, {"serve", "--help"}).out.find("--deadline"), std::string::npos);
+}
+
 TEST_F(ProviderVerbs, FeedbackPublishesTheStatusAndCommentsOnFoundMergeRequests) {
     TempDir dir;
     auto body = dir.write("body.md", "Build **accepted**\n");

@@ -121,6 +121,7 @@ void Host::writeConfig() {
     } else if (!options_.gitlab_base_url.empty()) {
         yaml << "providers:\n  gitlab:\n    base_url: " << options_.gitlab_base_url << "\n";
     }
+    if (!options_.forge_section.empty()) yaml << "forge:\n" << options_.forge_section;
     yaml << "feedback:\n  status_context: forgelink\n  comment: true\n";
     if (options_.build_timeout_seconds > 0) yaml << "  build_timeout_seconds: " << options_.build_timeout_seconds << "\n";
     if (options_.admin_tokens_in_env) yaml << "admin:\n  tokens_env: E2E_ADMIN_TOKENS\n";

@@ -53,6 +53,8 @@ struct HostOptions {
     // A second host on the first one's store: the same database file, secret key and admin token
     // (its own directory, port and process). Must outlive this host.
     const class Host* share_store_of = nullptr;
+    // Lines of the configuration's forge section ("  max_listing_pages: 40\n"); empty = defaults.
+    std::string forge_section;
 };
 
 struct ApiReply {

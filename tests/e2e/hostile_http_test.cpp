@@ -3,10 +3,19 @@
 // under 100 MB). Raw sockets on 127.0.0.1; the host is a child process, its RSS read from /proc.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
+#include <mutex>
+#include <sstream>
 #include <thread>
+#include <vector>
 
+#include "common/strings.hpp"
 #include "e2e_host.hpp"
 #include "socket_support.hpp"
 
@@ -19,6 +28,18 @@ using net::test::RawResponse;
 using net::test::rawExchange;
 
 constexpr std::size_t kHostile = 200u << 20;
+
+const std::string kHostileForgeScenario = R"(
+gitlab:
+  users:
+    - {id: 3, username: forgelink-bot}
+  groups:
+    - {id: 10, path: acme, members: {forgelink-bot: 30}}
+  projects:
+    - {id: 100, path: widget, namespace: acme}
+  tokens:
+    - {value: glpat-hostile-forge-0000, kind: personal, user: forgelink-bot, scopes: [api]}
+)";
 
 // Peak resident memory of process `pid`, in bytes (VmHWM).
 std::size_t peakRss(int pid) {
@@ -46,6 +67,159 @@ RawResponse streamUntilAnswered(int port, const std::string& head, const std::st
     return response;
 }
 
+// A GitLab that turns hostile on the project listing: every other request goes to forge-sim (so a
+// token can be saved), GET /api/v4/projects answers as `mode` says. One request per connection.
+class HostileForge {
+public:
+    enum class Mode { declared_huge, endless_stream, endless_chunks, endless_pages };
+
+    explicit HostileForge(std::string sim_url) : sim_url_(std::move(sim_url)) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 64) != 0)
+            throw std::runtime_error("hostile forge: cannot listen");
+        socklen_t length = sizeof address;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        acceptor_ = std::thread([this] {
+            for (;;) {
+                const int fd = ::accept(listener_, nullptr, nullptr);
+                if (fd < 0) return;
+                std::lock_guard lock(mutex_);
+                connections_.emplace_back([this, fd] { serve(fd); });
+            }
+        });
+    }
+    ~HostileForge() {
+        ::shutdown(listener_, SHUT_RDWR);
+        ::close(listener_);
+        acceptor_.join();
+        std::lock_guard lock(mutex_);
+        for (auto& t : connections_) t.join();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::atomic<Mode> mode{Mode::declared_huge};
+    std::atomic<std::size_t> hostile_bytes_sent{0};  // of the last hostile answer
+
+private:
+    static bool sendAll(int fd, const std::string& data) {
+        for (std::size_t at = 0; at < data.size();) {
+            const auto n = ::send(fd, data.data() + at, data.size() - at, MSG_NOSIGNAL);
+            if (n <= 0) return false;
+            at += static_cast<std::size_t>(n);
+        }
+        return true;
+    }
+
+    void serve(int fd) {
+        const timeval ten_seconds{10, 0};  // a client that stops reading without closing ends it too
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &ten_seconds, sizeof ten_seconds);
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
+        std::string head;
+        char buffer[4096];
+        while (head.find("\r\n\r\n") == std::string::npos) {
+            const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n <= 0) {
+                ::close(fd);
+                return;
+            }
+            head.append(buffer, static_cast<std::size_t>(n));
+        }
+        std::istringstream lines(head.substr(0, head.find("\r\n\r\n")));
+        std::string method, target, line;
+        lines >> method >> target;
+        std::getline(lines, line);
+        sim::Headers headers;
+        while (std::getline(lines, line)) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            const auto colon = line.find(':');
+            if (colon == std::string::npos) continue;
+            std::string name = line.substr(0, colon);
+            std::string lower = name;
+            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (lower == "private-token" || lower == "authorization" || lower == "accept")
+                headers.emplace_back(name, std::string(common::trim(std::string_view(line).substr(colon + 1))));
+        }
+        const bool listing = method == "GET" && target.rfind("/api/v4/projects?", 0) == 0;
+        if (listing) hostile(fd, target, headers);
+        else forward(fd, method, target, headers);
+        ::close(fd);
+    }
+
+    void forward(int fd, const std::string& method, const std::string& target, const sim::Headers& headers) {
+        auto answer = sim::httpRequest(method, sim_url_ + target, headers);
+        std::string out = "HTTP/1.1 " + std::to_string(answer.status) + " X\r\n";
+        for (const auto& [name, value] : answer.headers)
+            if (name != "content-length" && name != "transfer-encoding" && name != "connection")
+                out += name + ": " + value + "\r\n";
+        out += "Content-Length: " + std::to_string(answer.body.size()) + "\r\nConnection: close\r\n\r\n" + answer.body;
+        sendAll(fd, out);
+    }
+
+    void hostile(int fd, const std::string& target, const sim::Headers& headers) {
+        std::size_t sent = 0;
+        switch (mode.load()) {
+            case Mode::declared_huge:
+                sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300000000\r\n\r\n[");
+                break;
+            case Mode::endless_stream:
+            case Mode::endless_chunks: {
+                const bool chunked = mode.load() == Mode::endless_chunks;
+                if (!sendAll(fd, std::string("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n") +
+                                     (chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Connection: close\r\n\r\n")))
+                    break;
+                const std::string piece(64 << 10, ' ');
+                const std::string chunk = "10000\r\n" + piece + "\r\n";
+                while (sent < (300u << 20) && sendAll(fd, chunked ? chunk : piece)) sent += piece.size();
+                break;
+            }
+            case Mode::endless_pages: {
+                // A full page of 100 projects (copies of forge-sim's one, new ids) that always has a next one.
+                nlohmann::json projects;
+                {
+                    std::lock_guard lock(mutex_);
+                    if (sample_.is_null()) {
+                        auto real = sim::httpRequest("GET", sim_url_ + "/api/v4/projects?membership=true", headers);
+                        auto parsed = nlohmann::json::parse(real.body, nullptr, false);
+                        if (parsed.is_array() && !parsed.empty()) sample_ = parsed;
+                    }
+                    projects = sample_;
+                }
+                if (!projects.is_array() || projects.empty()) break;
+                int page = 1;
+                if (auto at = target.find("&page="); at != std::string::npos) page = std::stoi(target.substr(at + 6));
+                if (auto at = target.find("?page="); at != std::string::npos) page = std::stoi(target.substr(at + 6));
+                nlohmann::json body = nlohmann::json::array();
+                for (int i = 0; i < 100; ++i) {
+                    auto copy = projects[0];
+                    const int id = 1000000 + page * 100 + i;
+                    copy["id"] = id;
+                    copy["path"] = "p" + std::to_string(id);
+                    copy["path_with_namespace"] = "acme/p" + std::to_string(id);
+                    body.push_back(copy);
+                }
+                const std::string text = body.dump();
+                sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Page: " + std::to_string(page) +
+                                "\r\nX-Per-Page: 100\r\nX-Next-Page: " + std::to_string(page + 1) +
+                                "\r\nContent-Length: " + std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" +
+                                text);
+                break;
+            }
+        }
+        hostile_bytes_sent = sent;
+    }
+
+    std::string sim_url_;
+    nlohmann::json sample_;  // forge-sim's project listing, the model of every hostile page
+    int listener_ = -1;
+    std::uint16_t port_ = 0;
+    std::thread acceptor_;
+    std::mutex mutex_;
+    std::vector<std::thread> connections_;
+};
+
 std::string errorCode(const RawResponse& response) {
     auto json = nlohmann::json::parse(response.body, nullptr, false);
     if (json.is_discarded() || !json.contains("error")) return "<not the error shape: " + response.body.substr(0, 100) + ">";
@@ -53,7 +227,9 @@ std::string errorCode(const RawResponse& response) {
 }
 
 TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
-    Host host;
+    HostOptions options;
+    options.forge_section = "  max_listing_pages: 30\n";
+    Host host(options);
     host.start();
     const int port = host.port();
     const std::string auth = "Authorization: Bearer " + host.adminToken() + "\r\n";
@@ -107,6 +283,13 @@ TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
 
     EXPECT_EQ(host.call("GET", "/healthz").status, 200);
     const auto after = metricsText();
+    // What the server refused itself is counted, by status and code (and only that: bounded labels).
+    EXPECT_NE(after.find(R"(forgelink_http_refused_total{code="headers_too_large",status="431"} 1)"), std::string::npos)
+        << after;
+    EXPECT_NE(after.find(R"(forgelink_http_refused_total{code="payload_too_large",status="413"} 1)"), std::string::npos)
+        << after;
+    EXPECT_NE(after.find(R"(forgelink_http_refused_total{code="bad_request",status="400"} )"), std::string::npos)
+        << after;
     EXPECT_EQ(after.find("MADEUP"), std::string::npos);
     EXPECT_NE(after.find(R"(forgelink_http_requests_total{method="other",route="unmatched",status="501"} 300)"),
               std::string::npos)
@@ -114,6 +297,37 @@ TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
     // One counter series and one histogram more (and the few the other requests above added), not 300.
     EXPECT_LT(std::count(after.begin(), after.end(), '\n'), std::count(before.begin(), before.end(), '\n') + 80)
         << "the metrics grew with the methods";
+
+    // Issue 22 point 5, the same host: a forge (or whatever answers at a team's base URL) answering
+    // without end. Each answer stops at forge.max_answer_mb, the listing at forge.max_listing_pages.
+    sim::SimProcess sim(kHostileForgeScenario);
+    HostileForge forge(sim.gitlabUrl());
+    ASSERT_EQ(host.call("POST", "/api/v1/teams", {{"slug", "hostile"}}).status, 201);
+    auto saved = host.call("PUT", "/api/v1/teams/hostile/providers/gitlab",
+                           {{"token", "glpat-hostile-forge-0000"}, {"base_url", forge.url()}});
+    ASSERT_EQ(saved.status, 200) << saved.text << forge.url();
+    const std::string listing = "/api/v1/teams/hostile/providers/gitlab/repositories";
+    for (auto mode : {HostileForge::Mode::declared_huge, HostileForge::Mode::endless_stream,
+                      HostileForge::Mode::endless_chunks}) {
+        forge.mode = mode;
+        auto refused = host.call("GET", listing);
+        EXPECT_EQ(refused.status, 422) << static_cast<int>(mode) << ": " << refused.text;
+        EXPECT_EQ(refused.body["error"]["code"], "answer_too_large") << refused.text;
+        EXPECT_LT(forge.hostile_bytes_sent.load(), 32u << 20) << "the host read on past the bound";
+    }
+    forge.mode = HostileForge::Mode::endless_pages;
+    std::string cursor;
+    int pages = 0;
+    ApiReply last;
+    for (;;) {
+        last = host.call("GET", listing + (cursor.empty() ? "" : "?cursor=" + common::urlEncode(cursor)));
+        if (last.status != 200 || last.body["next_cursor"].is_null() || ++pages > 40) break;
+        cursor = last.body["next_cursor"].get<std::string>();
+        ASSERT_EQ(cursor.rfind("fl1." + std::to_string(pages) + "." + std::to_string(pages * 100) + ".", 0), 0u) << cursor;
+    }
+    EXPECT_EQ(pages, 30);
+    EXPECT_EQ(last.status, 422) << last.text;
+    EXPECT_EQ(last.body["error"]["code"], "listing_too_long") << last.text;
 
     const auto peak = peakRss(host.pid());
     EXPECT_GT(peak, 0u);

@@ -1,6 +1,12 @@
 #include "cli/command_line.hpp"
 
+#include <chrono>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -18,9 +24,39 @@ void printHelp(std::ostream& out, const CommandHelp& help, const po::options_des
         << options << "\nExample:\n" << help.example << "\n";
 }
 
+namespace {
+
+// Ends the process when the command's deadline passes. The thread is detached and touches nothing
+// but what it was given (its own strings) and stdio, so a command that returns first simply exits.
+void startDeadline(const std::string& command, unsigned seconds, bool json) {
+    const auto due = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    const std::string message = "forgelink " + command + ": stopped: the command's deadline of " +
+                                std::to_string(seconds) + " s passed before it finished (--deadline SECONDS sets it)";
+    std::thread([due, message, json, command] {
+        std::this_thread::sleep_until(due);
+        std::fflush(stdout);  // what was printed so far stays printed
+        if (json) {
+            const nlohmann::json error = {
+                {"ok", false},
+                {"error", {{"kind", "deadline"}, {"code", "deadline_exceeded"}, {"message", message}}}};
+            std::fprintf(stdout, "%s\n", error.dump(2).c_str());
+            std::fflush(stdout);
+        }
+        std::fprintf(stderr, "%s\n", message.c_str());
+        std::fflush(stderr);
+        std::_Exit(exit_deadline);
+    }).detach();
+}
+
+}  // namespace
+
 bool parseCommandLine(const std::vector<std::string>& args, const CommandHelp& help,
                       const po::options_description& options, po::variables_map& values, int& exit_code) {
     po::options_description all = options;
+    const bool has_deadline = help.name != "serve";
+    if (has_deadline)
+        all.add_options()("deadline", po::value<unsigned>()->default_value(kDefaultDeadlineSeconds)->value_name("SECONDS"),
+                          "stop the command after SECONDS in all (exit code 5); 0 = no deadline");
     all.add_options()("help,h", "show this help and exit");
     try {
         // No command takes bare words: without this, Boost drops them silently ("teams list docs").
@@ -35,6 +71,17 @@ bool parseCommandLine(const std::vector<std::string>& args, const CommandHelp& h
     } catch (const po::error& e) {
         exit_code = usageError(help.name, e.what());
         return false;
+    }
+    if (has_deadline) {
+        const unsigned seconds = values["deadline"].as<unsigned>();
+        bool json = false;
+        if (values.count("json")) {
+            // A bool_switch (provider verbs) or a bare flag (admin verbs).
+            const auto& value = values["json"].value();
+            if (const auto* flag = boost::any_cast<bool>(&value)) json = *flag;
+            else json = true;  // a bare flag is only stored when given
+        }
+        if (seconds > 0) startDeadline(help.name, seconds, json);
     }
     return true;
 }

@@ -21,6 +21,12 @@ struct CommandHelp {
 
 void printHelp(std::ostream& out, const CommandHelp& help, const po::options_description& options);
 
+// Every command but serve ends within its overall deadline: --deadline SECONDS (default below; 0
+// turns it off). When it passes, the command is stopped wherever it is (a forge that keeps paging,
+// a stalled connection, a rate limit waited out), says so on stderr (and as a JSON error on stdout
+// with --json), and the process exits with code 5 (exit_deadline).
+constexpr unsigned kDefaultDeadlineSeconds = 600;
+
 // Parses `args` (the words after the command name). Returns false after printing help (when
 // --help was given: sets `exit_code` to 0) or a usage error to stderr (`exit_code` = 2).
 bool parseCommandLine(const std::vector<std::string>& args, const CommandHelp& help,

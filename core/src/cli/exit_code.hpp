@@ -11,6 +11,7 @@ enum ExitCode : int {
     exit_usage = 2,          // bad command line: unknown option, missing argument, token as argument
     exit_refused = 3,        // a forge or the plugin loader said no: token refused, forbidden, not found, unsupported
     exit_internal = 4,       // transient or internal: network, rate limit, conflict, a bug; retrying may help
+    exit_deadline = 5,       // the command's overall deadline (--deadline) passed before it finished
 };
 
 inline int exitCodeFor(ErrorKind kind) {

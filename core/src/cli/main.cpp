@@ -54,7 +54,8 @@ void printUsage(std::ostream& out) {
            "'forgelink COMMAND --help' describes a command, with an example:\n"
            "  forgelink serve --help\n\n"
            "Exit codes: 0 ok, 1 invalid input or configuration, 2 usage error, 3 refused (by a forge\n"
-           "or the plugin loader), 4 transient or internal error. See docs/cli.md.\n";
+           "or the plugin loader), 4 transient or internal error, 5 the command's deadline passed\n"
+           "(--deadline SECONDS, default 600, every command but serve). See docs/cli.md.\n";
 }
 
 int unknownCommand(const std::string& word) {

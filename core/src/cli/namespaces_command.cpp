@@ -27,23 +27,26 @@ int runNamespaces(const Args& args) {
 
     NamespaceQuery query;
     if (values.count("search")) query.search = values["search"].as<std::string>();
-    std::vector<Namespace> all;
+    nlohmann::json items = nlohmann::json::array();
+    common::ListingCounter counter(session->listingBounds(), "the namespace listing of provider " + session->name(),
+                                   "--search");
     std::string cursor;
     do {
+        if (auto too_long = counter.beforePage()) return session->report(*too_long, {{"fetched", counter.items()}});
         auto page = session->provider().listNamespaces(session->credentials(), query, cursor);
-        if (!page.ok()) return session->report(page.error(), {{"fetched", all.size()}});
+        if (!page.ok()) return session->report(page.error(), {{"fetched", counter.items()}});
+        if (auto too_long = counter.afterPage(page->items.size()))
+            return session->report(*too_long, {{"fetched", counter.items()}});
         for (auto& ns : page->items) {
             if (!session->json()) std::cout << common::escapeControls(ns.full_path) << "  (" << common::escapeControls(ns.kind) << ")  " << common::escapeControls(ns.name) << "\n";
-            all.push_back(std::move(ns));
+            else items.push_back(toJson(ns));
         }
         cursor = page->next_cursor;
     } while (!cursor.empty());
 
     if (session->json()) {
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& ns : all) items.push_back(toJson(ns));
-        printJson(std::cout, {{"ok", true}, {"provider", session->name()}, {"count", all.size()}, {"namespaces", items}});
-    } else if (all.empty()) {
+        printJson(std::cout, {{"ok", true}, {"provider", session->name()}, {"count", counter.items()}, {"namespaces", items}});
+    } else if (counter.items() == 0) {
         std::cerr << "no namespaces\n";
     }
     return exit_ok;

@@ -47,6 +47,15 @@ int ProviderSession::report(const Error& error, const nlohmann::json& extra) con
     return exitCodeFor(error.kind);
 }
 
+common::ListingBounds ProviderSession::listingBounds() const noexcept {
+    common::ListingBounds bounds;
+    if (config_) {
+        bounds.max_pages = config_->forge.max_listing_pages;
+        bounds.max_items = config_->forge.max_listing_items;
+    }
+    return bounds;
+}
+
 bool ProviderSession::supports(std::uint64_t capability, const std::string& what, int& exit_code) {
     if ((info_->capabilities & capability) != 0) return true;
     exit_code = report(makeError(ErrorKind::unsupported,

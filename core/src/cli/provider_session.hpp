@@ -14,6 +14,7 @@
 
 #include "cli/command_line.hpp"
 #include "cli/host_services.hpp"
+#include "common/listing_bounds.hpp"
 #include "config/config.hpp"
 #include "plugin/registry.hpp"
 
@@ -34,6 +35,8 @@ public:
     const std::string& name() const noexcept { return name_; }
     const config::Config* config() const noexcept { return config_ ? &*config_ : nullptr; }
     bool json() const noexcept { return json_; }
+    // forge.max_listing_pages / max_listing_items of --config, or their defaults.
+    common::ListingBounds listingBounds() const noexcept;
 
     // False after reporting "unsupported" when the plugin does not declare `capability`.
     bool supports(std::uint64_t capability, const std::string& what, int& exit_code);

@@ -52,29 +52,35 @@ int runRepos(const Args& args) {
     if (!session) return code;
     if (!session->supports(FORGELINK_CAP_REPOSITORIES, "listing namespaces and repositories", code)) return code;
 
-    std::vector<Repository> all;
+    // Human output streams each page and keeps nothing; --json keeps the items for one document,
+    // as bounded as the listing (forge.max_listing_items).
+    nlohmann::json items = nlohmann::json::array();
+    common::ListingCounter counter(session->listingBounds(),
+                                   "the repository listing of provider " + session->name(), "--namespace or --search");
     std::string cursor;
     do {
+        if (auto too_long = counter.beforePage()) return session->report(*too_long, {{"fetched", counter.items()}});
         auto page = session->provider().listRepositories(session->credentials(), query, cursor);
-        if (!page.ok()) return session->report(page.error(), {{"fetched", all.size()}});
+        if (!page.ok()) return session->report(page.error(), {{"fetched", counter.items()}});
+        if (auto too_long = counter.afterPage(page->items.size()))
+            return session->report(*too_long, {{"fetched", counter.items()}});
         for (auto& r : page->items) {
             if (!session->json()) {
                 std::cout << common::escapeControls(r.full_path) << "  " << toString(r.role) << "  " << common::escapeControls(r.visibility)
                           << (r.archived ? "  archived" : "") << "  " << common::escapeControls(r.web_url) << "\n";
+            } else {
+                items.push_back(toJson(r));
             }
-            all.push_back(std::move(r));
         }
-        std::cerr << "repos: " << all.size() << " fetched";
+        std::cerr << "repos: " << counter.items() << " fetched";
         if (page->total) std::cerr << " of " << *page->total;
         std::cerr << "\n";
         cursor = page->next_cursor;
     } while (!cursor.empty());
 
     if (session->json()) {
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& r : all) items.push_back(toJson(r));
         printJson(std::cout,
-                  {{"ok", true}, {"provider", session->name()}, {"count", all.size()}, {"repositories", items}});
+                  {{"ok", true}, {"provider", session->name()}, {"count", counter.items()}, {"repositories", items}});
     }
     return exit_ok;
 }

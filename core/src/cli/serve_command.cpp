@@ -196,6 +196,14 @@ int runServe(const Args& args) {
     server_options.header_timeout = std::chrono::seconds(limits.header_timeout_seconds);
     server_options.body_timeout = std::chrono::seconds(limits.body_timeout_seconds);
     server_options.idle_timeout = std::chrono::seconds(limits.idle_timeout_seconds);
+    // What the server refuses before any route runs is counted apart from the API's own answers:
+    // both label sets are bounded (a fixed list of statuses and codes).
+    services.metrics().describe("forgelink_http_refused_total", "counter",
+                                "Requests the HTTP server refused itself before any route ran (limits, malformed "
+                                "HTTP, too many connections), by status and error code");
+    server_options.on_refused = [&metrics = services.metrics()](int status, const std::string& code) {
+        metrics.increment("forgelink_http_refused_total", {{"status", std::to_string(status)}, {"code", code}});
+    };
     auto server = net::makeHttpServer(server_options, handler);
     try {
         server->start();

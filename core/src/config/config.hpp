@@ -84,6 +84,9 @@ struct ProviderConfig {
 // How the host reads forge answers.
 struct ForgeConfig {
     std::size_t max_answer_mb = 8;  // the largest answer read; reading stops past it
+    // One listing (namespaces, repositories) as the host pages through it: common/listing_bounds.hpp.
+    std::size_t max_listing_pages = 2000;
+    std::size_t max_listing_items = 100000;
     bool operator==(const ForgeConfig&) const = default;
 };
 

@@ -460,10 +460,16 @@ void readServer(Validator& v, const Validator::Entry& section, Config& config) {
 }
 
 void readForge(Validator& v, const Validator::Entry& section, Config& config) {
-    auto e = v.mapping(section.value, section.where(), "forge", {"max_answer_mb"});
+    auto e = v.mapping(section.value, section.where(), "forge", {"max_answer_mb", "max_listing_pages", "max_listing_items"});
     if (auto* answer = find(e, "max_answer_mb"))
         if (auto value = v.integer(*answer, "forge.max_answer_mb", 1, 1024))
             config.forge.max_answer_mb = static_cast<std::size_t>(*value);
+    if (auto* pages = find(e, "max_listing_pages"))
+        if (auto value = v.integer(*pages, "forge.max_listing_pages", 1, 1000000))
+            config.forge.max_listing_pages = static_cast<std::size_t>(*value);
+    if (auto* items = find(e, "max_listing_items"))
+        if (auto value = v.integer(*items, "forge.max_listing_items", 1, 10000000))
+            config.forge.max_listing_items = static_cast<std::size_t>(*value);
 }
 
 void readTokens(Validator& v, const Validator::Entry& section, Config& config) {

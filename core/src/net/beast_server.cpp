@@ -555,6 +555,13 @@ private:
     }
 
     void answerError(const Failure& failure, const Headers& extra = {}) {
+        if (core_.options.on_refused) {
+            try {
+                core_.options.on_refused(failure.status, failure.code);
+            } catch (...) {
+                // Counting must never stop the answer.
+            }
+        }
         Headers headers = extra;
         headers.emplace_back("Content-Type", "application/json");
         headers.emplace_back("X-Content-Type-Options", "nosniff");

@@ -75,6 +75,10 @@ struct ServerOptions {
     // A kept-alive connection waiting for its next request is closed after this.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
     std::size_t io_threads = 2;      // threads that read and write sockets (never run handlers)
+    // Called (on an I/O thread; must be quick and thread-safe) for every request the server
+    // answers itself, before any handler: its status and error code (431 "headers_too_large",
+    // 413, 414, 400 "bad_request", 501, 503 "too_many_connections"...). Empty: not reported.
+    std::function<void(int status, const std::string& code)> on_refused;
 };
 
 class HttpServer {

@@ -15,14 +15,19 @@ namespace forgelink::service {
 class ApiError : public std::runtime_error {
 public:
     ApiError(int status, std::string code, const std::string& message, nlohmann::json details = nullptr)
-        : std::runtime_error(message), status_(status), code_(std::move(code)), details_(std::move(details)) {}
+        : std::runtime_error(message), status_(status), code_(std::move(code)), message_(message),
+          details_(std::move(details)) {}
     int status() const noexcept { return status_; }
     const std::string& code() const noexcept { return code_; }
+    // The whole message. what() is a C string: it ends at the first NUL a quoted value brought in
+    // (issue 22: "no team 'a" for the slug "a\u0000x"), so answers are built from this instead.
+    const std::string& message() const noexcept { return message_; }
     const nlohmann::json& details() const noexcept { return details_; }
 
 private:
     int status_;
     std::string code_;
+    std::string message_;
     nlohmann::json details_;
 };
 

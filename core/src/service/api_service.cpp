@@ -127,7 +127,7 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
         }
         response = dispatch(request, route_template);
     } catch (const ApiError& e) {
-        response = errorResponse(e.status(), e.code(), e.what(), e.details());
+        response = errorResponse(e.status(), e.code(), e.message(), e.details());
         // RFC 6750 3.1: a token that was sent and refused is error="invalid_token".
         if (e.status() == 401)
             response.headers.emplace_back("WWW-Authenticate", e.code() == "invalid_token"

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/listing_bounds.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "net/http_server.hpp"
@@ -193,6 +194,7 @@ private:
     net::ServerResponse unlinkIdentity(Call& call);
     net::ServerResponse listProviders(Call& call);
     const config::OAuthConfig& oauthFor(const std::string& provider) const;
+    common::ListingBounds listingBounds() const noexcept;
 
     store::Store& store_;
     plugin::Registry& registry_;

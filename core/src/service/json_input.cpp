@@ -1,5 +1,6 @@
 #include "service/json_input.hpp"
 
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -79,7 +80,12 @@ std::string describeType(const nlohmann::json& value) {
         case nlohmann::json::value_t::array: return "an array";
         case nlohmann::json::value_t::string: return "a string";
         case nlohmann::json::value_t::boolean: return "a boolean";
-        case nlohmann::json::value_t::number_float: return "a fractional number";
+        case nlohmann::json::value_t::number_float: {
+            const double number = value.get<double>();
+            if (std::isfinite(number) && std::trunc(number) == number)
+                return "a number written with a decimal point or an exponent (" + value.dump() + ")";
+            return "a fractional number (" + value.dump() + ")";
+        }
         case nlohmann::json::value_t::number_integer:
         case nlohmann::json::value_t::number_unsigned: return "an integer";
         default: return "an unexpected value";
@@ -129,10 +135,22 @@ std::optional<std::string> ObjectReader::optionalString(std::string_view field) 
 std::optional<std::int64_t> ObjectReader::optionalInteger(std::string_view field) const {
     const auto* value = find(field);
     if (value == nullptr) return std::nullopt;
+    const auto outOfRange = [&](const std::string& got) {
+        return fieldError("out_of_range", path(field),
+                          "field \'" + path(field) + "' is out of range: got " + got +
+                              "; expected an integer from -9223372036854775808 to 9223372036854775807");
+    };
     if (value->is_number_unsigned()) {
         if (value->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
-            throw fieldError("out_of_range", path(field), "field \'" + path(field) + "' is too large");
+            throw outOfRange(std::to_string(value->get<std::uint64_t>()));
         return static_cast<std::int64_t>(value->get<std::uint64_t>());
+    }
+    if (value->is_number_float()) {
+        // An integer beyond 64 bits (18446744073709551616) is parsed as a double: it is too large,
+        // not fractional. Its digits past the double's precision are gone, so it is shown as parsed.
+        const double number = value->get<double>();
+        if (std::isfinite(number) && std::trunc(number) == number && (number >= 0x1p63 || number < -0x1p63))
+            throw outOfRange("a number beyond 64 bits (" + value->dump() + ")");
     }
     if (!value->is_number_integer())
         throw fieldError("wrong_type", path(field), "field \'" + path(field) + "' must be an integer, got " + describeType(*value));

@@ -160,7 +160,7 @@ net::ServerResponse ApiService::finishLogin(Call& call) {
         response.headers = {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}};
         response.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forgelink: sign-in "
                         "failed</title></head>\n<body><h1>Sign-in failed</h1>\n<p>" +
-                        htmlEscape(e.what()) + "</p>\n<p>Error code: <code>" + htmlEscape(e.code()) +
+                        htmlEscape(e.message()) + "</p>\n<p>Error code: <code>" + htmlEscape(e.code()) +
                         "</code></p>\n<p><a href=\"/\">Back to Forgelink</a></p></body></html>\n";
         addConsoleSecurityHeaders(response);
         return response;

@@ -1,6 +1,7 @@
 // A team's provider settings (the forge token Forgelink acts with) and browsing the forge with it.
 #include <forgelink/abi.h>
 
+#include "common/listing_bounds.hpp"
 #include "common/strings.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
@@ -37,7 +38,53 @@ void checkProviderName(const std::string& name) {
     if (!ok) throw notFound("no provider '" + name + "'");
 }
 
+// The REST API's listing cursor, "fl1.PAGES.ITEMS.PROVIDER_CURSOR": the provider's own cursor and
+// how far the listing has gone, so forge.max_listing_pages / max_listing_items hold across requests
+// (the console and `forgelink admin ... --all` follow next_cursor until it is null).
+struct ListingCursor {
+    std::size_t pages = 0;
+    std::size_t items = 0;
+    std::string provider;
+};
+
+ListingCursor readListingCursor(const std::string& text) {
+    ListingCursor cursor;
+    if (text.empty()) return cursor;
+    auto refuse = [] {
+        return badRequest("bad_cursor", "query parameter 'cursor' is not a cursor this listing issued (its next_cursor); "
+                                        "start the listing again without it");
+    };
+    if (text.rfind("fl1.", 0) != 0) throw refuse();
+    std::size_t at = 4;
+    for (std::size_t* field : {&cursor.pages, &cursor.items}) {
+        const auto dot = text.find('.', at);
+        if (dot == std::string::npos || dot == at || dot - at > 12) throw refuse();
+        std::size_t value = 0;
+        for (std::size_t i = at; i < dot; ++i) {
+            if (text[i] < '0' || text[i] > '9') throw refuse();
+            value = value * 10 + static_cast<std::size_t>(text[i] - '0');
+        }
+        *field = value;
+        at = dot + 1;
+    }
+    cursor.provider = text.substr(at);
+    if (cursor.provider.empty()) throw refuse();
+    return cursor;
+}
+
+nlohmann::json nextListingCursor(const common::ListingCounter& counter, const std::string& provider_cursor) {
+    if (provider_cursor.empty()) return nullptr;
+    return "fl1." + std::to_string(counter.pages()) + "." + std::to_string(counter.items()) + "." + provider_cursor;
+}
+
 }  // namespace
+
+common::ListingBounds ApiService::listingBounds() const noexcept {
+    common::ListingBounds bounds;
+    bounds.max_pages = config_.forge.max_listing_pages;
+    bounds.max_items = config_.forge.max_listing_items;
+    return bounds;
+}
 
 nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s) {
     const auto now = options_.clock();
@@ -155,7 +202,7 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
                                      : kind == ErrorKind::forbidden   ? "create a token whose user has a high enough role"
                                                                       : "create a new token";
             details["fix"] = tokenFix(name, credentials.base_url, what + " and save it here", info.error().missing_scopes);
-            throw ApiError(refusal.status(), refusal.code(), refusal.what(), details);
+            throw ApiError(refusal.status(), refusal.code(), refusal.message(), details);
         }
         throw refusal;
     }
@@ -215,16 +262,20 @@ net::ServerResponse ApiService::browseNamespaces(Call& call) {
     const auto credentials = credentialsFor(team, name);
     NamespaceQuery query;
     query.search = paramOr(call.request, "search");
-    auto page = provider.listNamespaces(credentials, query, paramOr(call.request, "cursor"));
+    const auto cursor = readListingCursor(paramOr(call.request, "cursor"));
+    common::ListingCounter counter(listingBounds(), "the namespace listing of provider " + name,
+                                   "query parameter search", cursor.pages, cursor.items);
+    if (auto too_long = counter.beforePage()) throw fromProviderError(*too_long);
+    auto page = provider.listNamespaces(credentials, query, cursor.provider);
     if (!page.ok()) {
         noteProviderError(team, name, page.error());
         throw fromProviderError(page.error());
     }
+    if (auto too_long = counter.afterPage(page->items.size())) throw fromProviderError(*too_long);
     nlohmann::json items = nlohmann::json::array();
     for (const auto& ns : page->items) items.push_back(namespaceView(ns));
     return jsonResponse(200, {{"items", items},
-                              {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
-                                                                        : nlohmann::json(page->next_cursor)},
+                              {"next_cursor", nextListingCursor(counter, page->next_cursor)},
                               {"total", page->total ? nlohmann::json(*page->total) : nlohmann::json(nullptr)}});
 }
 
@@ -252,16 +303,20 @@ net::ServerResponse ApiService::browseRepositories(Call& call) {
         query.include_archived = *archived == "true";
     }
     const auto credentials = credentialsFor(team, name);
-    auto page = provider.listRepositories(credentials, query, paramOr(call.request, "cursor"));
+    const auto cursor = readListingCursor(paramOr(call.request, "cursor"));
+    common::ListingCounter counter(listingBounds(), "the repository listing of provider " + name,
+                                   "query parameters namespace or search", cursor.pages, cursor.items);
+    if (auto too_long = counter.beforePage()) throw fromProviderError(*too_long);
+    auto page = provider.listRepositories(credentials, query, cursor.provider);
     if (!page.ok()) {
         noteProviderError(team, name, page.error());
         throw fromProviderError(page.error());
     }
+    if (auto too_long = counter.afterPage(page->items.size())) throw fromProviderError(*too_long);
     nlohmann::json items = nlohmann::json::array();
     for (const auto& repository : page->items) items.push_back(repositoryView(repository));
     return jsonResponse(200, {{"items", items},
-                              {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
-                                                                        : nlohmann::json(page->next_cursor)},
+                              {"next_cursor", nextListingCursor(counter, page->next_cursor)},
                               {"total", page->total ? nlohmann::json(*page->total) : nlohmann::json(nullptr)}});
 }
 

@@ -99,6 +99,23 @@ TEST_F(ApiBasics, BodiesAreValidatedNamingTheField) {
     EXPECT_EQ(charset.status, 201) << charset.text;
 }
 
+// Issue 22 point 10: a NUL in what the client sent cut the message short at the NUL ("unknown
+// field 'col"), because the answer was built from what(). It is shown whole, escaped by JSON.
+TEST_F(ApiBasics, ANulInAFieldDoesNotCutTheMessageShort) {
+    const std::string key("col\0our", 7);
+    auto unknown = call("POST", "/api/v1/teams", {{"slug", "a"}, {key, "red"}});
+    ASSERT_EQ(unknown.status, 400) << unknown.text;
+    const std::string message = unknown.body["error"]["message"];
+    EXPECT_EQ(message, "unknown field '" + key + "'; expected only: slug, name") << unknown.text;
+    EXPECT_NE(unknown.text.find("col\\u0000our"), std::string::npos) << unknown.text;
+
+    createTeam("nul");
+    auto role = call("POST", "/api/v1/teams/nul/members", {{"user_id", 1}, {"role", std::string("own\0er", 6)}});
+    ASSERT_EQ(role.status, 400) << role.text;
+    EXPECT_NE(role.body["error"]["message"].get<std::string>().find("', got 'own"), std::string::npos) << role.text;
+    EXPECT_NE(role.text.find("own\\u0000er'"), std::string::npos) << role.text;
+}
+
 TEST_F(ApiBasics, UnknownRoutesAndMethods) {
     auto missing = call("GET", "/api/v1/nothing");
     EXPECT_EQ(missing.status, 404);

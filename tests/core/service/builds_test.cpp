@@ -160,6 +160,57 @@ TEST_F(Builds, EveryFieldIsValidated) {
     EXPECT_EQ(call("GET", path).body["items"].size(), 0u);  // nothing was recorded
 }
 
+// Issue 22 point 10: 2^64 does not fit 64 bits, so the JSON parser reads it as a double; it was
+// called "a fractional number". It is out of range, and the message says what, where and the range.
+TEST_F(Builds, AnIntegerBeyond64BitsIsOutOfRangeNotFractional) {
+    const std::string path = "/api/v1/projects/" + project_ + "/builds";
+    auto send = [&](const std::string& number) {
+        std::string text = build().dump();
+        text.insert(text.size() - 1, ",\"merge_request\":" + number);
+        return raw("POST", path, text,
+                   {{"Authorization", std::string("Bearer ") + kAdminToken}, {"Content-Type", "application/json"}});
+    };
+    auto huge = send("18446744073709551616");
+    ASSERT_EQ(huge.status, 400) << huge.text;
+    EXPECT_EQ(huge.body["error"]["code"], "out_of_range") << huge.text;
+    EXPECT_EQ(huge.body["error"]["details"]["field"], "merge_request") << huge.text;
+    const std::string message = huge.body["error"]["message"];
+    EXPECT_EQ(message.find("fractional"), std::string::npos) << message;
+    EXPECT_NE(message.find("field 'merge_request' is out of range"), std::string::npos) << message;
+    EXPECT_NE(message.find("from -9223372036854775808 to 9223372036854775807"), std::string::npos) << message;
+
+    auto unsigned_huge = send("9223372036854775808");  // fits uint64, not int64
+    EXPECT_EQ(unsigned_huge.body["error"]["code"], "out_of_range") << unsigned_huge.text;
+    EXPECT_NE(unsigned_huge.text.find("got 9223372036854775808"), std::string::npos) << unsigned_huge.text;
+
+    auto fraction = send("1.5");
+    EXPECT_EQ(fraction.body["error"]["code"], "wrong_type") << fraction.text;
+    EXPECT_NE(fraction.text.find("a fractional number (1.5)"), std::string::npos) << fraction.text;
+    auto exponent = send("1e3");
+    EXPECT_EQ(exponent.body["error"]["code"], "wrong_type") << exponent.text;
+    EXPECT_NE(exponent.text.find("decimal point or an exponent (1000.0)"), std::string::npos) << exponent.text;
+}
+
+// Issue 22 point 10: a build whose feedback a newer build replaced showed "deliveries": [].
+TEST_F(Builds, ASupersededBuildShowsItsDeliveriesAsSuperseded) {
+    const std::string path = "/api/v1/projects/" + project_ + "/builds";
+    auto first = call("POST", path, build({{"merge_request", 1}}));
+    ASSERT_EQ(first.status, 202) << first.text;
+    auto second = call("POST", path, build({{"merge_request", 1}}));
+    ASSERT_EQ(second.status, 202) << second.text;
+    const auto first_id = std::to_string(first.body["build"]["id"].get<std::int64_t>());
+    const auto second_id = std::to_string(second.body["build"]["id"].get<std::int64_t>());
+    auto shown = call("GET", path + "/" + first_id);
+    ASSERT_EQ(shown.status, 200) << shown.text;
+    const auto& deliveries = shown.body["deliveries"];
+    ASSERT_EQ(deliveries.size(), 2u) << shown.text;  // the status and the comment
+    for (const auto& d : deliveries) {
+        EXPECT_EQ(d["state"], "superseded") << d.dump();
+        EXPECT_EQ(d["last_error"], "superseded by build " + second_id + " before it was delivered") << d.dump();
+    }
+    for (const auto& d : call("GET", path + "/" + second_id).body["deliveries"]) EXPECT_EQ(d["state"], "pending") << d.dump();
+}
+
 TEST_F(Builds, AnUnlinkedProjectRecordsTheBuildWithoutFeedback) {
     auto plain = call("POST", "/api/v1/teams/docs/projects", {{"name", "Loose"}});
     const auto id = std::to_string(plain.body["project"]["id"].get<std::int64_t>());

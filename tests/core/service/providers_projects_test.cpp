@@ -157,6 +157,45 @@ TEST_F(ProvidersProjects, BrowsingUsesTheTeamsToken) {
     EXPECT_EQ(hidden.status, 404) << hidden.text;
 }
 
+// Issue 22 point 5: a listing is bounded in items and pages across requests (the count travels in
+// next_cursor), so a client following next_cursor (the console, admin --all) stops at the bound.
+TEST_F(ProvidersProjects, BrowsingStopsAtTheListingBoundsWithAClearError) {
+    createTeam("docs");
+    connectGitlab("docs");
+    const std::string repos = "/api/v1/teams/docs/providers/gitlab/repositories";
+    auto whole = call("GET", repos);
+    ASSERT_EQ(whole.status, 200) << whole.text;
+    const auto seen = whole.body["items"].size();
+    ASSERT_GE(seen, 2u) << whole.text;
+
+    config_.forge.max_listing_items = seen - 1;
+    auto items = call("GET", repos);
+    EXPECT_EQ(items.status, 422) << items.text;
+    EXPECT_EQ(items.body["error"]["code"], "listing_too_long") << items.text;
+    EXPECT_NE(items.body["error"]["message"].get<std::string>().find(
+                  "the repository listing of provider gitlab has more than " + std::to_string(seen - 1) +
+                  " items (forge.max_listing_items); it stopped there, after 0 pages and 0 items. Narrow it "
+                  "(query parameters namespace or search)"),
+              std::string::npos)
+        << items.text;
+    config_.forge.max_listing_items = 100000;
+
+    // A listing already 2,000 pages long (as its cursor says) gets no further page.
+    config_.forge.max_listing_pages = 2000;
+    auto pages = call("GET", repos + "?cursor=fl1.2000.5.gl1.o.2.0.0.x");
+    EXPECT_EQ(pages.status, 422) << pages.text;
+    EXPECT_EQ(pages.body["error"]["code"], "listing_too_long") << pages.text;
+    auto ns = call("GET", "/api/v1/teams/docs/providers/gitlab/namespaces?cursor=fl1.2000.5.x");
+    EXPECT_EQ(ns.status, 422) << ns.text;
+    EXPECT_EQ(ns.body["error"]["code"], "listing_too_long") << ns.text;
+
+    for (const std::string bad : {"gl1.o.2.0.0.x", "fl1.x.0.abc", "fl1.1.2.", "fl1.1", "fl1..1.abc"}) {
+        auto refused = call("GET", repos + "?cursor=" + bad);
+        EXPECT_EQ(refused.status, 400) << bad << ": " << refused.text;
+        EXPECT_EQ(refused.body["error"]["code"], "bad_cursor") << bad << ": " << refused.text;
+    }
+}
+
 TEST_F(ProvidersProjects, ContinueWithGitlabCreatesAndLinksInOneStep) {
     createTeam("docs");
     connectGitlab("docs");
