@@ -1,5 +1,7 @@
 #include "common/strings.hpp"
 
+#include <cstdint>
+
 namespace forgelink::common {
 
 namespace {
@@ -126,11 +128,13 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 std::optional<std::int64_t> parseDigits(std::string_view text) noexcept {
-    if (text.empty() || text.size() > 18) return std::nullopt;
+    if (text.empty() || text.size() > 19) return std::nullopt;
     std::int64_t value = 0;
     for (char c : text) {
         if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + (c - '0');
+        const int digit = c - '0';
+        if (value > (INT64_MAX - digit) / 10) return std::nullopt;  // past INT64_MAX
+        value = value * 10 + digit;
     }
     return value;
 }

@@ -35,7 +35,7 @@ inline constexpr std::size_t kMaxTokenLength = 4096;
 // A token the host may put in a header: 1 to kMaxTokenLength printable ASCII characters
 // (0x21..0x7E), so no space, control character (CR, LF, NUL, ESC) or non-ASCII byte.
 bool isValidToken(std::string_view token) noexcept;
-// 1 to 18 decimal digits and nothing else (no sign, space or '+'): their value; else nullopt.
+// 1 to 19 decimal digits and nothing else (no sign, space or '+') up to INT64_MAX: their value; else nullopt.
 std::optional<std::int64_t> parseDigits(std::string_view text) noexcept;
 
 }  // namespace forgelink::common

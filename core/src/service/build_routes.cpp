@@ -236,7 +236,7 @@ net::ServerResponse ApiService::listBuilds(Call& call) {
             return *n;
         };
         if (name == "limit") limit = static_cast<std::size_t>(number(100));
-        else if (name == "before") before = number(INT64_MAX / 10);
+        else if (name == "before") before = number(INT64_MAX);
         else throw badRequest("unknown_parameter", "unknown query parameter '" + name + "'; expected only: limit, before");
     }
     nlohmann::json items = nlohmann::json::array();

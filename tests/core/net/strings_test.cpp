@@ -44,11 +44,15 @@ TEST(Strings, CaseTrimSplit) {
 namespace forgelink::common {
 namespace {
 
-TEST(Strings, ParseDigitsTakesOnlyOneToEighteenDecimalDigits) {
+// Issue 22 point 10: nineteen digits were refused, so before=1000000000000000000 (a valid id) was.
+TEST(Strings, ParseDigitsTakesDecimalDigitsUpToInt64Max) {
     EXPECT_EQ(parseDigits("0"), 0);
     EXPECT_EQ(parseDigits("0042"), 42);
     EXPECT_EQ(parseDigits("999999999999999999"), 999999999999999999LL);
-    for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1.5", "0x10", "1e3", "9999999999999999999"})
+    EXPECT_EQ(parseDigits("1000000000000000000"), 1000000000000000000LL);
+    EXPECT_EQ(parseDigits("9223372036854775807"), INT64_MAX);
+    for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1.5", "0x10", "1e3", "9223372036854775808",
+                            "9999999999999999999", "10000000000000000000"})
         EXPECT_EQ(parseDigits(bad), std::nullopt) << bad;
 }
 

@@ -211,6 +211,21 @@ TEST_F(Builds, ASupersededBuildShowsItsDeliveriesAsSuperseded) {
     for (const auto& d : call("GET", path + "/" + second_id).body["deliveries"]) EXPECT_EQ(d["state"], "pending") << d.dump();
 }
 
+// Issue 22 point 10: before=1000000000000000000 was refused (capped at INT64_MAX / 10).
+TEST_F(Builds, BeforeTakesAnyBuildIdUpToInt64Max) {
+    const std::string path = "/api/v1/projects/" + project_ + "/builds";
+    ASSERT_EQ(call("POST", path, build()).status, 202);
+    for (const std::string before : {"1000000000000000000", "9223372036854775807"}) {
+        auto listed = call("GET", path + "?before=" + before);
+        EXPECT_EQ(listed.status, 200) << before << ": " << listed.text;
+        EXPECT_EQ(listed.body["items"].size(), 1u) << listed.text;
+    }
+    auto over = call("GET", path + "?before=9223372036854775808");
+    EXPECT_EQ(over.status, 400) << over.text;
+    EXPECT_EQ(over.body["error"]["message"], "query parameter 'before' must be an integer from 1 to 9223372036854775807")
+        << over.text;
+}
+
 TEST_F(Builds, AnUnlinkedProjectRecordsTheBuildWithoutFeedback) {
     auto plain = call("POST", "/api/v1/teams/docs/projects", {{"name", "Loose"}});
     const auto id = std::to_string(plain.body["project"]["id"].get<std::int64_t>());
