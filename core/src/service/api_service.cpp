@@ -123,7 +123,7 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
         if (method == "other") {
             // Not echoed: the method is the client's text, up to the server's header limit.
             throw ApiError(501, "not_implemented",
-                           "the request method is not implemented; use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS");
+                           "this host does not support the request method; use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS");
         }
         response = dispatch(request, route_template);
     } catch (const ApiError& e) {
