@@ -42,6 +42,9 @@ struct ServerConfig {
     ServerLimits limits;
     // Whether people signed in through a forge may create teams (admins always may).
     bool allow_user_team_creation = false;
+    // Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For names the client. Empty:
+    // the header is ignored and the client is the connection's peer (the audit log's "from").
+    std::vector<std::string> trusted_proxies;
     bool operator==(const ServerConfig&) const = default;
 };
 
@@ -113,6 +116,12 @@ struct TokensConfig {
     bool operator==(const TokensConfig&) const = default;
 };
 
+// The record of every change of a team's settings (GET /api/v1/teams/{team}/audit).
+struct AuditConfig {
+    unsigned retention_days = 365;  // events older than this are purged by the maintenance loop
+    bool operator==(const AuditConfig&) const = default;
+};
+
 struct LoggingConfig {
     std::string level = "info";  // debug | info | warn | error
     bool operator==(const LoggingConfig&) const = default;
@@ -129,6 +138,7 @@ struct Config {
     FeedbackConfig feedback;
     AdminConfig admin;
     TokensConfig tokens;
+    AuditConfig audit;
     LoggingConfig logging;
     bool operator==(const Config&) const = default;
 };

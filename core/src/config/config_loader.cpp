@@ -426,7 +426,8 @@ void readLimits(Validator& v, const Validator::Entry& section, ServerLimits& out
 
 void readServer(Validator& v, const Validator::Entry& section, Config& config) {
     auto e = v.mapping(section.value, section.where(), "server",
-                       {"listen", "instance_id", "listing_cache_mb", "console_dir", "limits", "allow_user_team_creation"});
+                       {"listen", "instance_id", "listing_cache_mb", "console_dir", "limits", "allow_user_team_creation",
+                        "trusted_proxies"});
     if (section.value.IsMap() && !find(e, "listen"))
         v.missing(section.keyMark(), "server", "listen", "the address to serve on, like 127.0.0.1:8080");
     if (auto* listen = find(e, "listen")) readListen(v, *listen, config.server.listen);
@@ -457,6 +458,18 @@ void readServer(Validator& v, const Validator::Entry& section, Config& config) {
     if (auto* teams = find(e, "allow_user_team_creation"))
         if (auto value = v.boolean(*teams, "server.allow_user_team_creation"))
             config.server.allow_user_team_creation = *value;
+    if (auto* proxies = find(e, "trusted_proxies"); proxies && !proxies->value.IsNull()) {
+        const auto entries = v.stringList(*proxies, "server.trusted_proxies");
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const std::string& entry = entries[i];
+            const auto slash = entry.find('/');
+            if (!common::IpAddress::parse(entry.substr(0, slash)) || !common::HostPolicy::entryProblem(entry).empty())
+                v.error(proxies->valueMark(), "'server.trusted_proxies[" + std::to_string(i) + "]': expected an IP "
+                                              "address or CIDR range (like 10.0.0.5 or 10.0.0.0/8), got '" + entry + "'");
+            else
+                config.server.trusted_proxies.push_back(entry);
+        }
+    }
 }
 
 void readForge(Validator& v, const Validator::Entry& section, Config& config) {
@@ -480,6 +493,13 @@ void readTokens(Validator& v, const Validator::Entry& section, Config& config) {
     if (auto* concurrency = find(e, "check_concurrency"))
         if (auto value = v.integer(*concurrency, "tokens.check_concurrency", 1, 64))
             config.tokens.check_concurrency = static_cast<unsigned>(*value);
+}
+
+void readAudit(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "audit", {"retention_days"});
+    if (auto* days = find(e, "retention_days"))
+        if (auto value = v.integer(*days, "audit.retention_days", 1, 36500))
+            config.audit.retention_days = static_cast<unsigned>(*value);
 }
 
 void readStore(Validator& v, const Validator::Entry& section, Config& config) {
@@ -732,7 +752,7 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
         }
         auto e = v.mapping(root, top, "",
                            {"server", "store", "secrets", "plugins", "providers", "forge", "feedback", "admin",
-                            "tokens", "logging"});
+                            "tokens", "audit", "logging"});
         if (root.IsMap()) {
             if (auto* s = find(e, "server")) readServer(v, *s, config);
             else v.missing(top, "", "server", "the listen address");
@@ -746,6 +766,7 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
             if (auto* s = find(e, "feedback"); s && !s->value.IsNull()) readFeedback(v, *s, config);
             if (auto* s = find(e, "admin"); s && !s->value.IsNull()) readAdmin(v, *s, config);
             if (auto* s = find(e, "tokens"); s && !s->value.IsNull()) readTokens(v, *s, config);
+            if (auto* s = find(e, "audit"); s && !s->value.IsNull()) readAudit(v, *s, config);
             if (auto* s = find(e, "logging"); s && !s->value.IsNull()) readLogging(v, *s, config);
         }
     } catch (const YAML::Exception& e) {

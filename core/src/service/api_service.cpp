@@ -9,6 +9,7 @@
 #include "common/strings.hpp"
 #include "secrets/digest.hpp"
 #include "service/api_error.hpp"
+#include "service/audit.hpp"
 #include "service/views.hpp"
 
 namespace forgelink::service {
@@ -91,6 +92,7 @@ void ApiService::addRoutes() {
     route("POST", "/api/v1/teams/{team}/members", W, bind(&ApiService::addMember));
     route("PATCH", "/api/v1/teams/{team}/members/{user_id}", W, bind(&ApiService::changeMember));
     route("DELETE", "/api/v1/teams/{team}/members/{user_id}", W, bind(&ApiService::removeMember));
+    route("GET", "/api/v1/teams/{team}/audit", R, bind(&ApiService::listAudit));
 
     route("GET", "/api/v1/teams/{team}/providers", R, bind(&ApiService::listProviderSettings));
     route("PUT", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::putProviderSettings));
@@ -268,8 +270,9 @@ std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerR
         // A bearer credential that is wrong is a 401, even if a valid cookie came along:
         // mixing two identities in one request is a client bug worth surfacing.
         if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer ")) return std::nullopt;
-        if (!isAdminToken(common::trim(value.substr(7)))) return std::nullopt;
-        return Principal{true, 0};
+        const std::string_view token = common::trim(value.substr(7));
+        if (!isAdminToken(token)) return std::nullopt;
+        return Principal{true, 0, {}, "sha256:" + secrets::sha256Hex(token).substr(0, 8)};
     }
     if (auto token = sessionToken(request)) {
         auto session = store_.findSession(*token, store::nowTimestamp());
@@ -280,6 +283,27 @@ std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerR
         return Principal{false, session.value().user_id, *token};
     }
     return std::nullopt;
+}
+
+store::AuditActor ApiService::actorOf(const Call& call) {
+    if (!call.principal) return systemActor();
+    const Principal& who = *call.principal;
+    if (who.admin) return {store::ActorKind::operator_token, 0, 0, "operator " + who.operator_fingerprint};
+    auto user = store_.user(who.user_id);
+    return {store::ActorKind::user, who.user_id, 0,
+            user.ok() ? user.value().username : "user " + std::to_string(who.user_id)};
+}
+
+void ApiService::audit(const Call& call, std::int64_t team_id, std::string_view action, std::string target,
+                       nlohmann::json details) {
+    store::AuditEventInput event;
+    event.team_id = team_id;
+    event.actor = actorOf(call);
+    event.client_address = clientAddress(call.request, config_.server.trusted_proxies);
+    event.action = std::string(action);
+    event.target = std::move(target);
+    event.details = std::move(details);
+    recordAudit(store_, log_, event);
 }
 
 std::string ApiService::csrfTokenFor(std::string_view session_token) {

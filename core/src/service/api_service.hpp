@@ -91,6 +91,9 @@ private:
         bool admin = false;
         std::int64_t user_id = 0;
         std::string session_token;  // set when the session cookie authenticated the request
+        // For an admin token: "sha256:" and the first 8 hex digits of its digest, which names the
+        // token in the audit log without giving any of it away.
+        std::string operator_fingerprint;
     };
 
     // One request on its way through a route.
@@ -119,6 +122,11 @@ private:
     // 403 csrf_token_missing / csrf_token_invalid unless a cookie-authenticated state-changing
     // request carries the session's CSRF token.
     void checkCsrf(const net::ServerRequest& request, const Principal& who) const;
+    // Who the caller is, for the audit log (a user's name is read from the store).
+    store::AuditActor actorOf(const Call& call);
+    // Records a change of `team`'s settings made by this call (audit.hpp): who, from where, what.
+    void audit(const Call& call, std::int64_t team_id, std::string_view action, std::string target,
+               nlohmann::json details = nlohmann::json::object());
     // Whether the caller may create teams (admins always; people as the configuration allows).
     bool mayCreateTeams(const Principal& who) const;
 
@@ -143,6 +151,7 @@ private:
     net::ServerResponse addMember(Call& call);
     net::ServerResponse changeMember(Call& call);
     net::ServerResponse removeMember(Call& call);
+    net::ServerResponse listAudit(Call& call);
     // The member, or 404 "<username> is not a member of <team>" (never the store's internal ids).
     store::TeamMember memberOf(const store::Team& team, std::int64_t user_id);
     Result<store::User> userNamed(const std::string& username, const std::string& provider);

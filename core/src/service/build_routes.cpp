@@ -225,22 +225,9 @@ net::ServerResponse ApiService::showBuild(Call& call) {
 
 net::ServerResponse ApiService::listBuilds(Call& call) {
     auto project = projectFor(call, call.param("project"), Access::read);
-    std::size_t limit = 20;
-    std::int64_t before = 0;
-    for (const auto& [name, value] : call.request.query) {
-        auto number = [&](std::int64_t max) {
-            const auto n = common::parseDigits(value);
-            if (!n || *n < 1 || *n > max)
-                throw badRequest("invalid_value", "query parameter '" + name + "' must be an integer from 1 to " +
-                                                      std::to_string(max));
-            return *n;
-        };
-        if (name == "limit") limit = static_cast<std::size_t>(number(100));
-        else if (name == "before") before = number(INT64_MAX);
-        else throw badRequest("unknown_parameter", "unknown query parameter '" + name + "'; expected only: limit, before");
-    }
+    const auto page = readPageQuery(call.request, 20, 100);
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& build : orThrow(store_.listBuilds(project.id, limit, before))) items.push_back(buildView(build));
+    for (const auto& build : orThrow(store_.listBuilds(project.id, page.limit, page.before))) items.push_back(buildView(build));
     return jsonResponse(200, {{"items", items}});
 }
 

@@ -129,7 +129,7 @@ MaintenancePass Maintenance::runOnce() {
     if (!stopping()) timeOutBuilds(pass);
     if (!stopping()) purge(pass);
     if (pass.tokens_refreshed + pass.tokens_dropped + pass.sessions_purged + pass.oauth_states_purged +
-            pass.tasks_purged + pass.tokens_checked + pass.tokens_invalid + pass.builds_timed_out >
+            pass.tasks_purged + pass.audit_events_purged + pass.tokens_checked + pass.tokens_invalid + pass.builds_timed_out >
         0) {
         log_.log(LogLevel::debug, "maintenance pass",
                  {{"tokens_refreshed", std::to_string(pass.tokens_refreshed)},
@@ -138,6 +138,7 @@ MaintenancePass Maintenance::runOnce() {
                   {"sessions_purged", std::to_string(pass.sessions_purged)},
                   {"oauth_states_purged", std::to_string(pass.oauth_states_purged)},
                   {"tasks_purged", std::to_string(pass.tasks_purged)},
+                  {"audit_events_purged", std::to_string(pass.audit_events_purged)},
                   {"tokens_checked", std::to_string(pass.tokens_checked)},
                   {"tokens_invalid", std::to_string(pass.tokens_invalid)},
                   {"builds_timed_out", std::to_string(pass.builds_timed_out)}});
@@ -462,6 +463,8 @@ void Maintenance::purge(MaintenancePass& pass) {
     count("oauth_states", store_.deleteExpiredOAuthStates(now), pass.oauth_states_purged);
     const auto retention = std::chrono::duration_cast<std::chrono::milliseconds>(options_.finished_task_retention);
     count("feedback_tasks", store_.purgeFinishedTasks(now - retention), pass.tasks_purged);
+    const auto audit_retention = std::chrono::hours(24) * config_.audit.retention_days;
+    count("audit_events", store_.purgeAuditEvents(now - audit_retention), pass.audit_events_purged);
 }
 
 void Maintenance::warnOnce(const std::string& key, std::string_view message, const std::string& detail,

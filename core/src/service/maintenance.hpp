@@ -20,7 +20,8 @@
 //    merge-request comment follow through the outbox. The change is conditioned on the build's
 //    version as read: of several hosts on one database exactly one ends a build, and a result
 //    that arrives meanwhile wins over the timeout.
-//  - purges expired sessions and OAuth login states, and finished outbox tasks past retention.
+//  - purges expired sessions and OAuth login states, finished outbox tasks past retention, and
+//    audit events older than audit.retention_days.
 //
 // Threads: start() runs the passes on one thread of its own, so a slow forge never holds up the
 // HTTP workers; stop() wakes it and returns once the pass in progress ends (a refresh under way
@@ -94,6 +95,7 @@ struct MaintenancePass {
     std::int64_t sessions_purged = 0;
     std::int64_t oauth_states_purged = 0;
     std::int64_t tasks_purged = 0;
+    std::int64_t audit_events_purged = 0;  // older than audit.retention_days
     std::int64_t tokens_checked = 0;       // the forge accepted the token
     std::int64_t tokens_invalid = 0;       // the forge refused it
     std::int64_t tokens_revalidated = 0;   // of the accepted: invalid before, active again now

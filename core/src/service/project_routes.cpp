@@ -4,6 +4,7 @@
 #include "common/strings.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
+#include "service/audit.hpp"
 #include "service/etag.hpp"
 #include "service/json_input.hpp"
 #include "service/validation.hpp"
@@ -18,6 +19,19 @@ void checkRepositoryRef(const std::string& field, const std::string& value) {
     for (unsigned char c : value)
         if (c < 0x20 || c == 0x7f)
             throw badRequest("invalid_value", "field '" + field + "' must not contain control characters");
+}
+
+// How the audit log names a project: its slug and id (the slug may be reused after a deletion).
+std::string projectTarget(const store::Project& project) {
+    return project.slug + " (project " + std::to_string(project.id) + ")";
+}
+
+// What a link event records, from linkView().
+nlohmann::json linkDetails(const store::Project& project, const nlohmann::json& link) {
+    return {{"project_id", project.id},
+            {"provider", link.value("provider", "")},
+            {"repository", link.value("full_path", "")},
+            {"repository_id", link.value("repository_id", "")}};
 }
 }  // namespace
 
@@ -127,16 +141,22 @@ net::ServerResponse ApiService::createProject(Call& call) {
         throw conflict("team " + team.slug + " already has a project with slug '" + slug + "'");
     auto project = orThrow(std::move(made));
     nlohmann::json answer;
+    nlohmann::json link;
     if (repository) {
         try {
             auto linked = linkProject(team, project, repository->first, repository->second);
             answer["warnings"] = linked["warnings"];
+            link = linked["link"];
         } catch (...) {
             // "Continue with <forge>" is one step: a project whose repository was refused is not kept.
             (void)store_.deleteProject(project.id);
             throw;
         }
     }
+    audit(call, team.id, audit_action::project_created, projectTarget(project),
+          {{"project_id", project.id}, {"slug", project.slug}, {"name", project.name}});
+    if (!link.is_null())
+        audit(call, team.id, audit_action::project_linked, projectTarget(project), linkDetails(project, link));
     answer["project"] = projectView(project);
     if (!answer.contains("warnings"))
         answer["warnings"] = nlohmann::json::array(
@@ -194,6 +214,8 @@ net::ServerResponse ApiService::showProject(Call& call) {
 net::ServerResponse ApiService::deleteProject(Call& call) {
     auto project = projectFor(call, call.param("project"), Access::write);
     orThrow(store_.deleteProject(project.id));
+    audit(call, project.team_id, audit_action::project_deleted, projectTarget(project),
+          {{"project_id", project.id}, {"slug", project.slug}});
     return noContent();
 }
 
@@ -207,17 +229,26 @@ net::ServerResponse ApiService::connectRepository(Call& call) {
     const auto repository = body.requiredString("repository");
     checkRepositoryRef("repository", repository);
     auto linked = linkProject(team, project, provider, repository);
+    audit(call, team.id, audit_action::project_linked, projectTarget(project), linkDetails(project, linked["link"]));
     return jsonResponse(200, {{"project", projectView(project)}, {"warnings", linked["warnings"]}});
 }
 
 net::ServerResponse ApiService::disconnectRepository(Call& call) {
     auto project = projectFor(call, call.param("project"), Access::write);
+    auto was = store_.repositoryLink(project.id);
     auto done = store_.unlinkRepository(project.id);
     if (!done.ok()) {
         if (done.error().kind == ErrorKind::not_found)
             throw notFound("project " + std::to_string(project.id) + " is not connected to a repository");
         throw fromStoreError(done.error());
     }
+    nlohmann::json details = {{"project_id", project.id}};
+    if (was.ok()) {
+        details["provider"] = was.value().provider;
+        details["repository"] = was.value().full_path;
+        details["repository_id"] = was.value().repository_id;
+    }
+    audit(call, project.team_id, audit_action::project_unlinked, projectTarget(project), std::move(details));
     return noContent();
 }
 

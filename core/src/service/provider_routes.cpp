@@ -5,6 +5,7 @@
 #include "common/strings.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
+#include "service/audit.hpp"
 #include "service/json_input.hpp"
 #include "service/token_health.hpp"
 #include "service/validation.hpp"
@@ -213,7 +214,18 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
     input.base_url = credentials.base_url;
     input.token = credentials.token;
     input.next_check_at = nextCheckAt(options_.clock(), std::chrono::hours(config_.tokens.check_every_hours));
+    auto before = store_.providerSettings(team.id, name);
+    if (!before.ok() && before.error().kind != ErrorKind::not_found) throw fromStoreError(before.error());
     auto saved = orThrow(store_.saveProviderSettings(input));
+    {
+        nlohmann::json details = {{"base_url", saved.base_url},
+                                  {"token_last4", saved.token_last4},
+                                  {"kind", std::string(toString(saved.kind))},
+                                  {"identity", saved.identity.username}};
+        if (before.ok()) details["previous_token_last4"] = before.value().token_last4;
+        audit(call, team.id, before.ok() ? audit_action::provider_token_replaced : audit_action::provider_token_saved,
+              name, std::move(details));
+    }
     auto resumed = orThrow(store_.resumeTasksForTeam(team.id, name, store::nowTimestamp()));
     log_.log(LogLevel::info, "provider token saved",
              {{"team", team.slug}, {"provider", name}, {"resumed_tasks", std::to_string(resumed)}});
@@ -248,6 +260,7 @@ net::ServerResponse ApiService::deleteProviderSettings(Call& call) {
             throw notFound("team '" + team.slug + "' has no settings for provider '" + name + "'");
         throw fromStoreError(done.error());
     }
+    audit(call, team.id, audit_action::provider_token_removed, name);
     // Disconnected: no token left whose expiry or validity a gauge could report.
     metrics_.removeSeries({{"team", team.slug}, {"provider", name}});
     return noContent();

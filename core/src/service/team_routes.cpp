@@ -1,6 +1,7 @@
 // Teams and their members.
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
+#include "service/audit.hpp"
 #include "service/json_input.hpp"
 #include "service/validation.hpp"
 #include "service/views.hpp"
@@ -105,6 +106,7 @@ net::ServerResponse ApiService::createTeam(Call& call) {
         }
         view["role"] = "owner";
     }
+    audit(call, team.id, audit_action::team_created, team.slug, {{"slug", team.slug}, {"name", team.name}});
     auto response = jsonResponse(201, {{"team", view}});
     response.headers.emplace_back("Location", "/api/v1/teams/" + team.slug);
     return response;
@@ -188,6 +190,8 @@ net::ServerResponse ApiService::addMember(Call& call) {
     if (!added.ok() && added.error().kind == ErrorKind::conflict)
         throw conflict(user.value().username + " is already a member of " + team.slug);
     auto member = orThrow(std::move(added));
+    audit(call, team.id, audit_action::member_added, member.username,
+          {{"user_id", member.user_id}, {"role", std::string(store::toString(member.role))}});
     return jsonResponse(201, {{"member", memberView(member)}});
 }
 
@@ -205,6 +209,11 @@ net::ServerResponse ApiService::changeMember(Call& call) {
         if (owners <= 1) throw conflict("a team keeps at least one owner: make someone else owner first");
     }
     auto member = orThrow(store_.setTeamMemberRole(team.id, user_id, role));
+    if (current.role != role)
+        audit(call, team.id, audit_action::member_role_changed, member.username,
+              {{"user_id", user_id},
+               {"from", std::string(store::toString(current.role))},
+               {"to", std::string(store::toString(role))}});
     return jsonResponse(200, {{"member", memberView(member)}});
 }
 
@@ -221,7 +230,22 @@ net::ServerResponse ApiService::removeMember(Call& call) {
     if (!removed.ok() && removed.error().kind == ErrorKind::not_found)
         throw notFound(current.username + " is not a member of " + team.slug);
     orThrow(std::move(removed));
+    audit(call, team.id, audit_action::member_removed, current.username,
+          {{"user_id", user_id}, {"role", std::string(store::toString(current.role))}});
     return noContent();
+}
+
+net::ServerResponse ApiService::listAudit(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    const auto page = readPageQuery(call.request, 50, 200);
+    // One more than asked tells whether an older page exists.
+    auto events = orThrow(store_.listAuditEvents(team.id, page.limit + 1, page.before));
+    const bool more = events.size() > page.limit;
+    if (more) events.pop_back();
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& event : events) items.push_back(auditEventView(event));
+    return jsonResponse(200, {{"items", items},
+                              {"next_before", more ? nlohmann::json(events.back().id) : nlohmann::json(nullptr)}});
 }
 
 }  // namespace forgelink::service

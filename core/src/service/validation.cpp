@@ -1,5 +1,6 @@
 #include "service/validation.hpp"
 
+#include "common/strings.hpp"
 #include "net/url.hpp"
 #include "service/api_error.hpp"
 
@@ -73,6 +74,23 @@ void checkRef(const std::string& field, const std::string& ref) {
               ref.find("..") == std::string::npos;
     for (char c : ref) ok = ok && c != ' ' && c != '~' && c != '^' && c != ':' && c != '?' && c != '*' && c != '[' && c != '\\';
     if (!ok) throw fieldError("invalid_value", field, "field \'" + field + "' must be a Git branch name");
+}
+
+PageQuery readPageQuery(const net::ServerRequest& request, std::size_t default_limit, std::size_t max_limit) {
+    PageQuery page{default_limit, 0};
+    for (const auto& [name, value] : request.query) {
+        auto number = [&](std::int64_t max) {
+            const auto n = common::parseDigits(value);
+            if (!n || *n < 1 || *n > max)
+                throw badRequest("invalid_value", "query parameter '" + name + "' must be an integer from 1 to " +
+                                                      std::to_string(max));
+            return *n;
+        };
+        if (name == "limit") page.limit = static_cast<std::size_t>(number(static_cast<std::int64_t>(max_limit)));
+        else if (name == "before") page.before = number(INT64_MAX);
+        else throw badRequest("unknown_parameter", "unknown query parameter '" + name + "'; expected only: limit, before");
+    }
+    return page;
 }
 
 }  // namespace forgelink::service

@@ -1,8 +1,11 @@
 // Checks on values people type: slugs, names, SHAs, URLs. Each throws a 400 naming the field.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "net/http_server.hpp"
 
 namespace forgelink::service {
 
@@ -18,5 +21,13 @@ std::string checkSha(const std::string& field, const std::string& sha);
 void checkHttpUrl(const std::string& field, const std::string& url);
 // A branch or ref name as Git allows it (no spaces, control characters, "..", or leading '-').
 void checkRef(const std::string& field, const std::string& ref);
+
+// A listing's ?limit= (1..max_limit, default_limit when absent) and ?before= (an id, 0 when
+// absent) paging newest first; any other parameter is 400 unknown_parameter.
+struct PageQuery {
+    std::size_t limit = 0;
+    std::int64_t before = 0;
+};
+PageQuery readPageQuery(const net::ServerRequest& request, std::size_t default_limit, std::size_t max_limit);
 
 }  // namespace forgelink::service

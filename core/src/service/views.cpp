@@ -80,6 +80,21 @@ nlohmann::json memberView(const store::TeamMember& member) {
             {"role", std::string(store::toString(member.role))}};
 }
 
+nlohmann::json auditEventView(const store::AuditEvent& event) {
+    auto idOrNull = [](std::int64_t id) { return id > 0 ? nlohmann::json(id) : nlohmann::json(nullptr); };
+    return {{"id", event.id},
+            {"at", isoTime(event.at)},
+            {"actor",
+             {{"kind", std::string(store::toString(event.actor.kind))},
+              {"name", event.actor.name},
+              {"user_id", idOrNull(event.actor.user_id)},
+              {"token_id", idOrNull(event.actor.token_id)}}},
+            {"client_address", event.client_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(event.client_address)},
+            {"action", event.action},
+            {"target", event.target},
+            {"details", event.details.is_object() ? event.details : nlohmann::json::object()}};
+}
+
 void writeLinkView(JsonWriter& out, const store::RepositoryLink& link) {
     // Keys in nlohmann's (sorted) order, so the text is what a document of them would dump.
     out.beginObject()

@@ -27,6 +27,8 @@ std::optional<int> daysUntil(const std::string& date, store::Timestamp now);
 
 nlohmann::json teamView(const store::Team& team);
 nlohmann::json memberView(const store::TeamMember& member);
+// {id, at, actor: {kind, name, user_id, token_id}, client_address, action, target, details}
+nlohmann::json auditEventView(const store::AuditEvent& event);
 void writeLinkView(JsonWriter& out, const store::RepositoryLink& link);
 nlohmann::json linkView(const store::RepositoryLink& link);
 // `team_slug` and `link` may be null: no "team" field, "repository": null. The writer form is

@@ -111,6 +111,42 @@ struct TeamMember {
     std::string name;
 };
 
+// ---- the audit log ---------------------------------------------------------------------------
+
+// Who made a change: a person (session), a team's scoped API token, an operator's admin token
+// (named by a fingerprint of its digest, never the token), or the host itself (maintenance).
+enum class ActorKind { user, token, operator_token, system };
+std::string_view toString(ActorKind kind) noexcept;
+
+struct AuditActor {
+    ActorKind kind = ActorKind::system;
+    std::int64_t user_id = 0;   // kind user
+    std::int64_t token_id = 0;  // kind token
+    std::string name;           // the username, the token's name, "operator sha256:ab12cd34", "forgelink"
+};
+
+// One change of a team's settings. `details` says what changed and never holds a secret (the
+// caller's duty: token fingerprints such as the last four characters at most).
+struct AuditEventInput {
+    std::int64_t team_id = 0;
+    AuditActor actor;
+    std::string client_address;  // empty for the host's own changes
+    std::string action;          // "provider_token.saved", "member.added", ... (see service/audit.hpp)
+    std::string target;          // what it applies to, in words a person knows ("gitlab", "alice", "project 12")
+    nlohmann::json details = nlohmann::json::object();
+};
+
+struct AuditEvent {
+    std::int64_t id = 0;  // grows with time: pages go backwards from `before`
+    std::int64_t team_id = 0;
+    Timestamp at{};
+    AuditActor actor;
+    std::string client_address;
+    std::string action;
+    std::string target;
+    nlohmann::json details;
+};
+
 // ---- provider settings -----------------------------------------------------------------------
 
 enum class ProviderStatus { active, invalid };

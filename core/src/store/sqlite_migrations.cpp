@@ -316,6 +316,26 @@ CREATE INDEX feedback_tasks_due ON feedback_tasks(state, next_attempt_at);
 CREATE INDEX feedback_tasks_by_team ON feedback_tasks(team_id, provider, state);
 CREATE INDEX feedback_tasks_by_build ON feedback_tasks(build_id);
 )sql"},
+    // Every change of a team's settings: who, when, from where, what (issue 19). The actor's
+    // columns are copies, not references: an event outlives a removed member or a revoked token.
+    // Events go with their team (a later team may be given the same id).
+    {11, "audit log", R"sql(
+CREATE TABLE audit_events (
+  id             INTEGER PRIMARY KEY,
+  team_id        INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  at             INTEGER NOT NULL,
+  actor_kind     TEXT NOT NULL CHECK (actor_kind IN ('user', 'token', 'operator', 'system')),
+  actor_user_id  INTEGER,
+  actor_token_id INTEGER,
+  actor_name     TEXT NOT NULL,
+  client_address TEXT NOT NULL,
+  action         TEXT NOT NULL,
+  target         TEXT NOT NULL,
+  details        TEXT NOT NULL
+);
+CREATE INDEX audit_events_by_team ON audit_events(team_id, id);
+CREATE INDEX audit_events_by_time ON audit_events(at);
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

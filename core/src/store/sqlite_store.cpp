@@ -210,6 +210,29 @@ TeamMember readMember(const Statement& s) {
     return TeamMember{s.int64(0), s.int64(1), parseTeamRole(s.text(2)).value_or(TeamRole::member), s.text(3), s.text(4)};
 }
 
+constexpr std::string_view kAuditColumns =
+    "id, team_id, at, actor_kind, actor_user_id, actor_token_id, actor_name, client_address, action, target, details";
+ActorKind parseActorKind(std::string_view text) {
+    for (auto kind : {ActorKind::user, ActorKind::token, ActorKind::operator_token, ActorKind::system})
+        if (toString(kind) == text) return kind;
+    raise(ErrorKind::internal, "stored audit actor kind " + inQuotes(text) + " is unknown", "database");
+}
+AuditEvent readAuditEvent(const Statement& s) {
+    AuditEvent e;
+    e.id = s.int64(0);
+    e.team_id = s.int64(1);
+    e.at = fromUnixMillis(s.int64(2));
+    e.actor.kind = parseActorKind(s.text(3));
+    e.actor.user_id = s.optionalInt64(4).value_or(0);
+    e.actor.token_id = s.optionalInt64(5).value_or(0);
+    e.actor.name = s.text(6);
+    e.client_address = s.text(7);
+    e.action = s.text(8);
+    e.target = s.text(9);
+    e.details = json::parse(s.text(10));
+    return e;
+}
+
 constexpr std::string_view kSettingsColumns =
     "team_id, provider, base_url, instance, token_last4, kind, identity, scopes, expires_at, warnings, status, "
     "invalid_reason, invalid_notified_at, updated_at, access, checked_at, next_check_at";
@@ -425,6 +448,15 @@ std::optional<TeamRole> parseTeamRole(std::string_view text) noexcept {
     if (text == "owner") return TeamRole::owner;
     if (text == "member") return TeamRole::member;
     return std::nullopt;
+}
+std::string_view toString(ActorKind kind) noexcept {
+    switch (kind) {
+        case ActorKind::user: return "user";
+        case ActorKind::token: return "token";
+        case ActorKind::operator_token: return "operator";
+        case ActorKind::system: return "system";
+    }
+    return "system";
 }
 std::string_view toString(ProviderStatus status) noexcept { return status == ProviderStatus::invalid ? "invalid" : "active"; }
 std::string_view toString(FeedbackKind kind) noexcept { return kind == FeedbackKind::comment ? "comment" : "status"; }
@@ -992,6 +1024,54 @@ Result<std::vector<TeamMember>> SqliteStore::listTeamMembers(std::int64_t team_i
         auto c = pool_.acquire();
         return all<TeamMember>(c->prepare(sql({kMemberSelect, "WHERE m.team_id = ?1 ORDER BY u.username"})).bind(1, team_id),
                                readMember);
+    });
+}
+
+// ---- the audit log ---------------------------------------------------------------------------
+
+Result<AuditEvent> SqliteStore::recordAuditEvent(const AuditEventInput& in) {
+    return guarded("recording an audit event", [&]() -> Result<AuditEvent> {
+        requireId(in.team_id, "team id");
+        requireText(in.action, "audit action");
+        auto c = pool_.acquire();
+        return one<AuditEvent>(
+            c->prepare(sql({"INSERT INTO audit_events (team_id, at, actor_kind, actor_user_id, actor_token_id, "
+                            "actor_name, client_address, action, target, details) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING ",
+                            kAuditColumns}))
+                .bind(1, in.team_id)
+                .bind(2, toUnixMillis(now()))
+                .bind(3, toString(in.actor.kind))
+                .bind(4, in.actor.user_id > 0 ? std::optional<std::int64_t>(in.actor.user_id) : std::nullopt)
+                .bind(5, in.actor.token_id > 0 ? std::optional<std::int64_t>(in.actor.token_id) : std::nullopt)
+                .bind(6, in.actor.name)
+                .bind(7, in.client_address)
+                .bind(8, in.action)
+                .bind(9, in.target)
+                .bind(10, (in.details.is_null() ? json::object() : in.details).dump()),
+            readAuditEvent, ErrorKind::internal, "recording an audit event returned no row");
+    });
+}
+
+Result<std::vector<AuditEvent>> SqliteStore::listAuditEvents(std::int64_t team_id, std::size_t limit,
+                                                             std::int64_t before_id) {
+    return guarded("listing audit events", [&]() -> Result<std::vector<AuditEvent>> {
+        auto c = pool_.acquire();
+        return all<AuditEvent>(
+            c->prepare(sql({"SELECT ", kAuditColumns,
+                            " FROM audit_events WHERE team_id = ?1 AND (?2 <= 0 OR id < ?2) ORDER BY id DESC LIMIT ?3"}))
+                .bind(1, team_id)
+                .bind(2, before_id)
+                .bind(3, static_cast<std::int64_t>(limit)),
+            readAuditEvent);
+    });
+}
+
+Result<std::int64_t> SqliteStore::purgeAuditEvents(Timestamp before) {
+    return guarded("purging audit events", [&]() -> Result<std::int64_t> {
+        auto c = pool_.acquire();
+        c->prepare("DELETE FROM audit_events WHERE at < ?1").bind(1, toUnixMillis(before)).run();
+        return c->changes();
     });
 }
 

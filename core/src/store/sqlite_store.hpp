@@ -72,6 +72,11 @@ public:
     Result<TeamMember> teamMember(std::int64_t team_id, std::int64_t user_id) override;
     Result<std::vector<TeamMember>> listTeamMembers(std::int64_t team_id) override;
 
+    Result<AuditEvent> recordAuditEvent(const AuditEventInput& event) override;
+    Result<std::vector<AuditEvent>> listAuditEvents(std::int64_t team_id, std::size_t limit,
+                                                    std::int64_t before_id = 0) override;
+    Result<std::int64_t> purgeAuditEvents(Timestamp before) override;
+
     Result<ProviderSettings> saveProviderSettings(const ProviderSettingsInput& input) override;
     Result<ProviderSettings> providerSettings(std::int64_t team_id, std::string_view provider) override;
     Result<std::vector<ProviderSettings>> listProviderSettings(std::int64_t team_id) override;

@@ -99,6 +99,16 @@ public:
     virtual Result<TeamMember> teamMember(std::int64_t team_id, std::int64_t user_id) = 0;
     virtual Result<std::vector<TeamMember>> listTeamMembers(std::int64_t team_id) = 0;
 
+    // ---- the audit log ------------------------------------------------------------------
+    // Appends one event, stamped with the store's clock; invalid_input when the team does not
+    // exist. Events go with their team when it is deleted.
+    virtual Result<AuditEvent> recordAuditEvent(const AuditEventInput& event) = 0;
+    // The team's events, newest first, at most `limit`; `before_id` > 0 pages backwards.
+    virtual Result<std::vector<AuditEvent>> listAuditEvents(std::int64_t team_id, std::size_t limit,
+                                                            std::int64_t before_id = 0) = 0;
+    // Deletes every event older than `before` (audit.retention_days). Returns how many.
+    virtual Result<std::int64_t> purgeAuditEvents(Timestamp before) = 0;
+
     // ---- provider settings (one per team and provider) -----------------------------------
     // Inserts or replaces; a saved token makes the settings active again (invalid fields cleared).
     virtual Result<ProviderSettings> saveProviderSettings(const ProviderSettingsInput& input) = 0;

@@ -281,6 +281,27 @@ TEST(ConfigLoader, TokenChecksHaveDefaultsAndBounds) {
     EXPECT_TRUE(unknown) << ::testing::PrintToString(messages(bad));
 }
 
+TEST(ConfigLoader, AuditRetentionAndTrustedProxies) {
+    auto defaults = parse(kValid);
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_EQ(defaults.config->audit.retention_days, 365u);
+    EXPECT_TRUE(defaults.config->server.trusted_proxies.empty());
+    auto set = parse(kValid + "audit:\n  retention_days: 30\n");
+    ASSERT_TRUE(set.ok()) << ::testing::PrintToString(messages(set));
+    EXPECT_EQ(set.config->audit.retention_days, 30u);
+    auto bad = parse(kValid + "audit:\n  retention_days: 0\n");
+    EXPECT_TRUE(hasError(bad, "f.yaml:8:19: 'audit.retention_days': expected an integer from 1 to 36500, got '0'"));
+
+    auto proxies = parse("server:\n  listen: 127.0.0.1:8080\n  trusted_proxies: [10.0.0.0/8, '::1']\n"
+                         "store:\n  path: db\nsecrets:\n  key_env: K\n");
+    ASSERT_TRUE(proxies.ok()) << ::testing::PrintToString(messages(proxies));
+    EXPECT_EQ(proxies.config->server.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+    auto names = parse("server:\n  listen: 127.0.0.1:8080\n  trusted_proxies: [proxy.example]\n"
+                       "store:\n  path: db\nsecrets:\n  key_env: K\n");
+    EXPECT_TRUE(hasError(names, "f.yaml:3:20: 'server.trusted_proxies[0]': expected an IP address or CIDR range (like "
+                                "10.0.0.5 or 10.0.0.0/8), got 'proxy.example'"));
+}
+
 TEST(ConfigLoader, ReportsAllErrorsAtOnceSortedByPosition) {
     auto r = parse("server:\n  listen: nope\n"
                    "store:\n  driver: postgres\n  path: x\n"

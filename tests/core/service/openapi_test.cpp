@@ -210,6 +210,8 @@ TEST_F(OpenApi, RealAnswersMatchTheDocument) {
                                                                   {{"Authorization", "Bearer wrong"}}, false));
 
     check("DELETE", "/api/v1/teams/{team}/providers/{provider}", call("DELETE", "/api/v1/teams/docs/providers/gitlab"));
+    check("GET", "/api/v1/teams/{team}/audit", call("GET", "/api/v1/teams/docs/audit?limit=2"));
+    check("GET", "/api/v1/teams/{team}/audit", call("GET", "/api/v1/teams/docs/audit?limit=0"));
     check("DELETE", "/api/v1/teams/{team}", call("DELETE", "/api/v1/teams/docs"));
 
     // The walk saw each contract header at least once.

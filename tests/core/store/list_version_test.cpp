@@ -145,7 +145,8 @@ TEST_F(ListVersionTest, MigrationGivesExistingTeamsAVersion) {
             "ALTER TABLE oauth_states DROP COLUMN link_user_id; ALTER TABLE provider_settings DROP COLUMN access;"
             "DROP INDEX builds_unfinished; ALTER TABLE builds DROP COLUMN timed_out_at;"
             "ALTER TABLE builds DROP COLUMN timed_out_after; ALTER TABLE builds DROP COLUMN mr_head_sha;"
-            "DELETE FROM schema_migrations WHERE version >= 3;");
+            "DROP TABLE audit_events; DROP TABLE IF EXISTS api_tokens; "
+                      "DELETE FROM schema_migrations WHERE version >= 3;");
     store_ = openStore();
     ASSERT_NE(store_, nullptr);
     const auto migrated = version(team.id);

@@ -28,6 +28,7 @@ const VerbTable& verbs() {
         addProviderVerbs(t);
         addProjectVerbs(t);
         addBuildVerbs(t);
+        addAccessVerbs(t);
         return t;
     }();
     return table;

@@ -20,6 +20,13 @@ std::optional<long long> Input::number(const std::string& name) const {
 
 std::string enc(const std::string& segment) { return common::urlEncode(segment); }
 
+std::string pageQuery(const Input& in) {
+    std::string query;
+    for (const char* name : {"limit", "before"})
+        if (auto value = in.number(name)) query += (query.empty() ? "?" : "&") + std::string(name) + "=" + std::to_string(*value);
+    return query;
+}
+
 namespace {
 
 // Characters as a terminal shows them (UTF-8 continuation bytes take no column).

@@ -87,10 +87,13 @@ void addTeamVerbs(VerbTable& table);      // teams, members
 void addProviderVerbs(VerbTable& table);  // providers, namespaces, repositories
 void addProjectVerbs(VerbTable& table);   // projects
 void addBuildVerbs(VerbTable& table);     // builds
+void addAccessVerbs(VerbTable& table);    // audit (access_verbs.cpp)
 
 // ---- shared by the verb files -------------------------------------------------------------
 
 std::string enc(const std::string& segment);  // one path segment, percent-encoded
+// "?limit=N&before=ID" from --limit and --before when given; "" when neither is.
+std::string pageQuery(const Input& in);
 
 // Human output: every value passes through common::escapeControls().
 // A table of `items` (an array of objects); "(none)" when empty.

@@ -58,14 +58,7 @@ void addBuildVerbs(VerbTable& table) {
                       {"limit", "N", "at most N builds (1 to 100, default 20)", false, true},
                       {"before", "ID", "only builds older than this build id (the next page)", false, true}},
                      "forgelink admin builds list --project 1 --limit 5",
-                     [](const Input& in) {
-                         std::string path = buildsPath(in);
-                         std::string query;
-                         for (const char* name : {"limit", "before"})
-                             if (auto value = in.number(name))
-                                 query += (query.empty() ? "?" : "&") + std::string(name) + "=" + std::to_string(*value);
-                         return ApiRequest{"GET", path + query, nullptr, ""};
-                     },
+                     [](const Input& in) { return ApiRequest{"GET", buildsPath(in) + pageQuery(in), nullptr, ""}; },
                      itemsTable({{"ID", "id"},
                                  {"STATE", "state"},
                                  {"BRANCH", "branch"},
