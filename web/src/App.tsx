@@ -9,6 +9,8 @@ import { TeamLayout } from './pages/TeamLayout';
 import { TeamProjects } from './pages/TeamProjects';
 import { TeamSettings } from './pages/TeamSettings';
 import { TeamMembers } from './pages/TeamMembers';
+import { TeamTokens } from './pages/TeamTokens';
+import { TeamAudit } from './pages/TeamAudit';
 import { NewProject } from './pages/NewProject';
 import { ProjectPage } from './pages/ProjectPage';
 
@@ -108,6 +110,8 @@ export function App() {
             <Route path="settings" element={<TeamSettings />} />
             <Route path="settings/:provider" element={<TeamSettings />} />
             <Route path="members" element={<TeamMembers />} />
+            <Route path="tokens" element={<TeamTokens />} />
+            <Route path="audit" element={<TeamAudit />} />
             <Route path="projects/new" element={<NewProject />} />
             <Route path="projects/:project" element={<ProjectPage />} />
           </Route>

@@ -9,6 +9,7 @@
 #include "common/strings.hpp"
 #include "secrets/digest.hpp"
 #include "service/api_error.hpp"
+#include "service/api_tokens.hpp"
 #include "service/audit.hpp"
 #include "service/views.hpp"
 
@@ -59,8 +60,9 @@ net::Handler ApiService::handler() {
     return [this](const net::ServerRequest& request) { return handle(request); };
 }
 
-void ApiService::route(const std::string& method, const std::string& pattern, Access access, RouteFn fn) {
-    router_.add(method, pattern, Route{access, std::move(fn)});
+void ApiService::route(const std::string& method, const std::string& pattern, Access access, RouteFn fn,
+                       TokenUse tokens) {
+    router_.add(method, pattern, Route{access, std::move(fn), tokens});
 }
 
 void ApiService::addRoutes() {
@@ -84,36 +86,43 @@ void ApiService::addRoutes() {
     route("DELETE", "/api/v1/session/identities/{provider}", R, bind(&ApiService::unlinkIdentity));
     route("GET", "/api/v1/providers", R, bind(&ApiService::listProviders));
 
+    // Scoped API tokens: reporter (builds) and admin (the team's settings, never its tokens,
+    // its deletion or another team); everything else refuses them with 403.
+    const auto Rep = TokenUse::reporter, Adm = TokenUse::admin;
     route("POST", "/api/v1/teams", R, bind(&ApiService::createTeam));  // who may: checked inside
     route("GET", "/api/v1/teams", R, bind(&ApiService::listTeams));
-    route("GET", "/api/v1/teams/{team}", R, bind(&ApiService::showTeam));
+    route("GET", "/api/v1/teams/{team}", R, bind(&ApiService::showTeam), Adm);
     route("DELETE", "/api/v1/teams/{team}", W, bind(&ApiService::deleteTeam));
-    route("GET", "/api/v1/teams/{team}/members", R, bind(&ApiService::listMembers));
-    route("POST", "/api/v1/teams/{team}/members", W, bind(&ApiService::addMember));
-    route("PATCH", "/api/v1/teams/{team}/members/{user_id}", W, bind(&ApiService::changeMember));
-    route("DELETE", "/api/v1/teams/{team}/members/{user_id}", W, bind(&ApiService::removeMember));
-    route("GET", "/api/v1/teams/{team}/audit", R, bind(&ApiService::listAudit));
+    route("GET", "/api/v1/teams/{team}/members", R, bind(&ApiService::listMembers), Adm);
+    route("POST", "/api/v1/teams/{team}/members", W, bind(&ApiService::addMember), Adm);
+    route("PATCH", "/api/v1/teams/{team}/members/{user_id}", W, bind(&ApiService::changeMember), Adm);
+    route("DELETE", "/api/v1/teams/{team}/members/{user_id}", W, bind(&ApiService::removeMember), Adm);
+    route("GET", "/api/v1/teams/{team}/audit", R, bind(&ApiService::listAudit), Adm);
+    route("POST", "/api/v1/teams/{team}/tokens", W, bind(&ApiService::createApiToken));
+    route("GET", "/api/v1/teams/{team}/tokens", W, bind(&ApiService::listApiTokens));
+    route("DELETE", "/api/v1/teams/{team}/tokens/{token_id}", W, bind(&ApiService::revokeApiToken));
 
-    route("GET", "/api/v1/teams/{team}/providers", R, bind(&ApiService::listProviderSettings));
-    route("PUT", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::putProviderSettings));
-    route("GET", "/api/v1/teams/{team}/providers/{provider}", R, bind(&ApiService::showProviderSettings));
-    route("DELETE", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::deleteProviderSettings));
-    route("GET", "/api/v1/teams/{team}/providers/{provider}/namespaces", R, bind(&ApiService::browseNamespaces));
-    route("GET", "/api/v1/teams/{team}/providers/{provider}/repositories", R, bind(&ApiService::browseRepositories));
+    route("GET", "/api/v1/teams/{team}/providers", R, bind(&ApiService::listProviderSettings), Adm);
+    route("PUT", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::putProviderSettings), Adm);
+    route("GET", "/api/v1/teams/{team}/providers/{provider}", R, bind(&ApiService::showProviderSettings), Adm);
+    route("DELETE", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::deleteProviderSettings), Adm);
+    route("GET", "/api/v1/teams/{team}/providers/{provider}/namespaces", R, bind(&ApiService::browseNamespaces), Adm);
+    route("GET", "/api/v1/teams/{team}/providers/{provider}/repositories", R, bind(&ApiService::browseRepositories),
+          Adm);
     route("GET", "/api/v1/teams/{team}/providers/{provider}/repositories/{repository}/permissions", R,
-          bind(&ApiService::repositoryPermissions));
+          bind(&ApiService::repositoryPermissions), Adm);
 
-    route("POST", "/api/v1/teams/{team}/projects", W, bind(&ApiService::createProject));
-    route("GET", "/api/v1/teams/{team}/projects", R, bind(&ApiService::listProjects));
-    route("GET", "/api/v1/projects/{project}", R, bind(&ApiService::showProject));
-    route("DELETE", "/api/v1/projects/{project}", W, bind(&ApiService::deleteProject));
-    route("PUT", "/api/v1/projects/{project}/repository", W, bind(&ApiService::connectRepository));
-    route("DELETE", "/api/v1/projects/{project}/repository", W, bind(&ApiService::disconnectRepository));
+    route("POST", "/api/v1/teams/{team}/projects", W, bind(&ApiService::createProject), Adm);
+    route("GET", "/api/v1/teams/{team}/projects", R, bind(&ApiService::listProjects), Adm);
+    route("GET", "/api/v1/projects/{project}", R, bind(&ApiService::showProject), Rep);
+    route("DELETE", "/api/v1/projects/{project}", W, bind(&ApiService::deleteProject), Adm);
+    route("PUT", "/api/v1/projects/{project}/repository", W, bind(&ApiService::connectRepository), Adm);
+    route("DELETE", "/api/v1/projects/{project}/repository", W, bind(&ApiService::disconnectRepository), Adm);
 
-    route("POST", "/api/v1/projects/{project}/builds", W, bind(&ApiService::createBuild));
-    route("GET", "/api/v1/projects/{project}/builds", R, bind(&ApiService::listBuilds));
-    route("GET", "/api/v1/projects/{project}/builds/{build}", R, bind(&ApiService::showBuild));
-    route("PATCH", "/api/v1/projects/{project}/builds/{build}", W, bind(&ApiService::updateBuild));
+    route("POST", "/api/v1/projects/{project}/builds", W, bind(&ApiService::createBuild), Rep);
+    route("GET", "/api/v1/projects/{project}/builds", R, bind(&ApiService::listBuilds), Rep);
+    route("GET", "/api/v1/projects/{project}/builds/{build}", R, bind(&ApiService::showBuild), Rep);
+    route("PATCH", "/api/v1/projects/{project}/builds/{build}", W, bind(&ApiService::updateBuild), Rep);
 }
 
 net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
@@ -205,6 +214,7 @@ net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std:
         call.principal = authenticate(request);
         if (!call.principal) throw unauthenticated(request);
         checkCsrf(request, *call.principal);
+        checkTokenUse(*call.principal, *match.target, match.route);
     }
     return match.target->fn(call);
 }
@@ -216,7 +226,11 @@ ApiError ApiService::unauthenticated(const net::ServerRequest& request) const {
         std::string_view value = common::trim(*header);
         if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer "))
             return ApiError(401, "unauthorized",
-                            "the Authorization header must be 'Bearer <admin token>' (no other scheme is accepted)");
+                            "the Authorization header must be 'Bearer <token>' (no other scheme is accepted)");
+        if (looksLikeApiToken(common::trim(value.substr(7))))
+            return ApiError(401, "invalid_token",
+                            "the API token was rejected: it is not one of this server's, was revoked, or has expired "
+                            "(a team owner lists the team's tokens at GET /api/v1/teams/<team>/tokens)");
         return ApiError(401, "invalid_token",
                         "the admin token was rejected: it is not one of this server's admin tokens "
                         "(admin.tokens_env or admin.tokens_file of its configuration)");
@@ -271,6 +285,13 @@ std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerR
         // mixing two identities in one request is a client bug worth surfacing.
         if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer ")) return std::nullopt;
         const std::string_view token = common::trim(value.substr(7));
+        if (looksLikeApiToken(token)) {
+            auto scoped = scopedToken(token);
+            if (!scoped) return std::nullopt;
+            Principal who;
+            who.api_token = std::move(scoped);
+            return who;
+        }
         if (!isAdminToken(token)) return std::nullopt;
         return Principal{true, 0, {}, "sha256:" + secrets::sha256Hex(token).substr(0, 8)};
     }
@@ -285,9 +306,56 @@ std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerR
     return std::nullopt;
 }
 
+std::optional<store::ApiToken> ApiService::scopedToken(std::string_view bearer) {
+    auto key = apiTokenLookupKey(bearer);
+    if (!key) return std::nullopt;
+    auto found = store_.findApiToken(*key);
+    if (!found.ok()) {
+        if (found.error().kind == ErrorKind::not_found) return std::nullopt;
+        throw fromStoreError(found.error());
+    }
+    store::ApiToken token = std::move(found).value();
+    if (!apiTokenMatches(bearer, token.secret_digest)) return std::nullopt;
+    const auto now = options_.clock();
+    if (token.expires_at && *token.expires_at <= now) return std::nullopt;
+    // The last use, written at most once a minute per token: a CI job's burst of requests is one write.
+    constexpr auto kEvery = std::chrono::minutes(1);
+    if (!token.last_used_at || *token.last_used_at <= now - kEvery) {
+        const auto steady = std::chrono::steady_clock::now();
+        bool write = false;
+        {
+            std::lock_guard lock(token_use_mutex_);
+            auto [it, inserted] = token_use_written_.try_emplace(token.id, steady);
+            if (inserted || steady - it->second >= kEvery) {
+                it->second = steady;
+                write = true;
+            }
+        }
+        if (write) {
+            // A failed write costs only the figure; the request goes on.
+            if (auto touched = store_.touchApiToken(token.id, now, kEvery); !touched.ok())
+                log_.log(LogLevel::warn, "could not record an API token's use",
+                         {{"token_id", std::to_string(token.id)}, {"reason", touched.error().message}});
+        }
+    }
+    return token;
+}
+
+void ApiService::checkTokenUse(const Principal& who, const Route& route, const std::string& route_template) const {
+    if (!who.api_token) return;
+    const auto& token = *who.api_token;
+    if (route.tokens == TokenUse::none)
+        throw forbidden("scoped API tokens cannot use " + route_template +
+                        "; it needs a person's session or an operator's admin token");
+    if (route.tokens == TokenUse::admin && token.role != store::ApiTokenRole::admin)
+        throw forbidden("API token '" + token.name + "' is a reporter token: it may record and read builds, not " +
+                        route_template + " (that needs an admin token)");
+}
+
 store::AuditActor ApiService::actorOf(const Call& call) {
     if (!call.principal) return systemActor();
     const Principal& who = *call.principal;
+    if (who.api_token) return {store::ActorKind::token, 0, who.api_token->id, who.api_token->name};
     if (who.admin) return {store::ActorKind::operator_token, 0, 0, "operator " + who.operator_fingerprint};
     auto user = store_.user(who.user_id);
     return {store::ActorKind::user, who.user_id, 0,
@@ -331,6 +399,11 @@ void ApiService::checkCsrf(const net::ServerRequest& request, const Principal& w
 void ApiService::checkTeamAccess(const Call& call, const store::Team& team, Access need, const std::string& what) {
     const Principal& who = *call.principal;
     if (who.admin) return;
+    if (who.api_token) {
+        // Another team's things do not exist for a team's token; its role was checked with the route.
+        if (who.api_token->team_id != team.id) throw notFound(what);
+        return;
+    }
     auto member = store_.teamMember(team.id, who.user_id);
     if (!member.ok()) {
         if (member.error().kind == ErrorKind::not_found) throw notFound(what);
@@ -348,6 +421,9 @@ store::Team ApiService::teamFor(const Call& call, const std::string& slug, Acces
         throw fromStoreError(team.error());
     }
     checkTeamAccess(call, team.value(), need, missing);
+    if (const auto& token = call.principal->api_token; token && token->project_id != 0)
+        throw forbidden("API token '" + token->name + "' is limited to project " + std::to_string(token->project_id) +
+                        "; the team's own routes need a token of the whole team");
     return team.value();
 }
 
@@ -361,6 +437,9 @@ store::Project ApiService::projectFor(const Call& call, const std::string& id_te
     }
     auto team = orThrow(store_.team(project.value().team_id));
     checkTeamAccess(call, team, need, missing);
+    // Another project of the team does not exist for a project's token.
+    if (const auto& token = call.principal->api_token; token && token->project_id != 0 && token->project_id != id)
+        throw notFound(missing);
     return project.value();
 }
 

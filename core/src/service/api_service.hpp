@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -86,6 +88,9 @@ public:
 
 private:
     enum class Access { none, read, write };
+    // Which scoped API tokens (api_tokens.hpp) a route takes: none (people and operators only),
+    // reporter (tokens of either role: the build routes), admin (admin tokens: the team's settings).
+    enum class TokenUse { none, reporter, admin };
 
     struct Principal {
         bool admin = false;
@@ -94,6 +99,9 @@ private:
         // For an admin token: "sha256:" and the first 8 hex digits of its digest, which names the
         // token in the audit log without giving any of it away.
         std::string operator_fingerprint;
+        // Set when a team's scoped API token authenticated the request: only its team (and its
+        // project, when it has one) exists for it.
+        std::optional<store::ApiToken> api_token;
     };
 
     // One request on its way through a route.
@@ -108,10 +116,17 @@ private:
     struct Route {
         Access access = Access::read;  // none = no authentication needed
         RouteFn fn;
+        TokenUse tokens = TokenUse::none;
     };
 
     void addRoutes();
-    void route(const std::string& method, const std::string& pattern, Access access, RouteFn fn);
+    void route(const std::string& method, const std::string& pattern, Access access, RouteFn fn,
+               TokenUse tokens = TokenUse::none);
+    // The scoped token a Bearer value names, if it is one and valid (last use recorded, at most
+    // once a minute per token); nullopt otherwise.
+    std::optional<store::ApiToken> scopedToken(std::string_view bearer);
+    // 403 unless the route takes the principal's scoped token (no-op for people and operators).
+    void checkTokenUse(const Principal& who, const Route& route, const std::string& route_template) const;
     net::ServerResponse dispatch(const net::ServerRequest& request, std::string& route_template);
     std::optional<Principal> authenticate(const net::ServerRequest& request);
     std::optional<std::string> sessionToken(const net::ServerRequest& request) const;
@@ -152,6 +167,10 @@ private:
     net::ServerResponse changeMember(Call& call);
     net::ServerResponse removeMember(Call& call);
     net::ServerResponse listAudit(Call& call);
+    // token_routes.cpp
+    net::ServerResponse createApiToken(Call& call);
+    net::ServerResponse listApiTokens(Call& call);
+    net::ServerResponse revokeApiToken(Call& call);
     // The member, or 404 "<username> is not a member of <team>" (never the store's internal ids).
     store::TeamMember memberOf(const store::Team& team, std::int64_t user_id);
     Result<store::User> userNamed(const std::string& username, const std::string& provider);
@@ -213,6 +232,10 @@ private:
     mutable std::shared_mutex admin_tokens_mutex_;
     AdminTokens admin_tokens_;  // under admin_tokens_mutex_: replaceAdminTokens() swaps it
     bool isAdminToken(std::string_view token) const;
+    // When each scoped token's last use was last written by this process: a burst of requests
+    // writes once (the store also skips a write within the minute, across hosts).
+    std::mutex token_use_mutex_;
+    std::map<std::int64_t, std::chrono::steady_clock::time_point> token_use_written_;
     bool haveAdminTokens() const;
     ServiceOptions options_;
     Router<Route> router_;

@@ -111,6 +111,41 @@ struct TeamMember {
     std::string name;
 };
 
+// ---- scoped API tokens -----------------------------------------------------------------------
+
+// What a scoped token may do (service/api_service.cpp maps each route to a role):
+// reporter records and reads builds; admin also changes the team's settings.
+enum class ApiTokenRole { reporter, admin };
+std::string_view toString(ApiTokenRole role) noexcept;
+std::optional<ApiTokenRole> parseApiTokenRole(std::string_view text) noexcept;
+
+// A team's API token. Only a lookup key (the first characters after the prefix, not secret) and
+// the SHA-256 of the whole token are stored: the token itself is shown once, at creation.
+struct ApiTokenInput {
+    std::int64_t team_id = 0;
+    std::int64_t project_id = 0;  // 0: the whole team
+    std::string name;             // unique within the team
+    ApiTokenRole role = ApiTokenRole::reporter;
+    std::string lookup_key;       // unique
+    std::string secret_digest;    // SHA-256 of the token, hex
+    std::string created_by;       // the audit actor's name
+    std::optional<Timestamp> expires_at;
+};
+
+struct ApiToken {
+    std::int64_t id = 0;
+    std::int64_t team_id = 0;
+    std::int64_t project_id = 0;
+    std::string name;
+    ApiTokenRole role = ApiTokenRole::reporter;
+    std::string lookup_key;
+    std::string secret_digest;  // for the constant-time comparison; never shown
+    std::string created_by;
+    Timestamp created_at{};
+    std::optional<Timestamp> expires_at;
+    std::optional<Timestamp> last_used_at;
+};
+
 // ---- the audit log ---------------------------------------------------------------------------
 
 // Who made a change: a person (session), a team's scoped API token, an operator's admin token

@@ -336,6 +336,25 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_by_team ON audit_events(team_id, id);
 CREATE INDEX audit_events_by_time ON audit_events(at);
 )sql"},
+    // Team API tokens with a role, optionally bound to one project (issue 19). The token is never
+    // stored: a lookup key (not secret) finds the row, the SHA-256 of the whole token is compared
+    // in constant time. Tokens go with their team or project (whose id may be given again).
+    {12, "scoped api tokens", R"sql(
+CREATE TABLE api_tokens (
+  id            INTEGER PRIMARY KEY,
+  team_id       INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  project_id    INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  role          TEXT NOT NULL CHECK (role IN ('reporter', 'admin')),
+  lookup_key    TEXT NOT NULL UNIQUE,
+  secret_digest TEXT NOT NULL,
+  created_by    TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER,
+  last_used_at  INTEGER,
+  UNIQUE (team_id, name)
+);
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

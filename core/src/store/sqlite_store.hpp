@@ -72,6 +72,12 @@ public:
     Result<TeamMember> teamMember(std::int64_t team_id, std::int64_t user_id) override;
     Result<std::vector<TeamMember>> listTeamMembers(std::int64_t team_id) override;
 
+    Result<ApiToken> createApiToken(const ApiTokenInput& input) override;
+    Result<ApiToken> findApiToken(std::string_view lookup_key) override;
+    Result<std::vector<ApiToken>> listApiTokens(std::int64_t team_id) override;
+    Result<ApiToken> revokeApiToken(std::int64_t team_id, std::int64_t token_id) override;
+    Result<bool> touchApiToken(std::int64_t token_id, Timestamp at, std::chrono::milliseconds min_interval) override;
+
     Result<AuditEvent> recordAuditEvent(const AuditEventInput& event) override;
     Result<std::vector<AuditEvent>> listAuditEvents(std::int64_t team_id, std::size_t limit,
                                                     std::int64_t before_id = 0) override;

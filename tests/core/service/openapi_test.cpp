@@ -210,6 +210,18 @@ TEST_F(OpenApi, RealAnswersMatchTheDocument) {
                                                                   {{"Authorization", "Bearer wrong"}}, false));
 
     check("DELETE", "/api/v1/teams/{team}/providers/{provider}", call("DELETE", "/api/v1/teams/docs/providers/gitlab"));
+    auto token = call("POST", "/api/v1/teams/docs/tokens", {{"name", "ci"}, {"role", "reporter"}, {"expires_in_days", 30}});
+    check("POST", "/api/v1/teams/{team}/tokens", token);
+    check("POST", "/api/v1/teams/{team}/tokens", call("POST", "/api/v1/teams/docs/tokens", {{"name", "ci"}, {"role", "reporter"}}));
+    check("POST", "/api/v1/teams/{team}/tokens", call("POST", "/api/v1/teams/docs/tokens", {{"name", "x"}, {"role", "boss"}}));
+    check("GET", "/api/v1/teams/{team}/tokens", call("GET", "/api/v1/teams/docs/tokens"));
+    // A reporter token on a route it may not use, and on one it may.
+    const std::string secret = token.body.value("secret", "");
+    check("GET", "/api/v1/teams/{team}/providers",
+          call("GET", "/api/v1/teams/docs/providers", nullptr, {{"Authorization", "Bearer " + secret}}, false));
+    check("DELETE", "/api/v1/teams/{team}/tokens/{token_id}",
+          call("DELETE", "/api/v1/teams/docs/tokens/" + std::to_string(token.body["token"].value("id", std::int64_t{0}))));
+    check("DELETE", "/api/v1/teams/{team}/tokens/{token_id}", call("DELETE", "/api/v1/teams/docs/tokens/999"));
     check("GET", "/api/v1/teams/{team}/audit", call("GET", "/api/v1/teams/docs/audit?limit=2"));
     check("GET", "/api/v1/teams/{team}/audit", call("GET", "/api/v1/teams/docs/audit?limit=0"));
     check("DELETE", "/api/v1/teams/{team}", call("DELETE", "/api/v1/teams/docs"));

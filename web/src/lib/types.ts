@@ -213,3 +213,28 @@ export interface Delivery {
   comment_url?: string | null;
   comments?: { merge_request: string; comment_id: string; comment_url: string | null }[];
 }
+
+export type ApiTokenRole = 'reporter' | 'admin';
+
+/** A team's scoped API token as listed (never its secret). */
+export interface ApiToken {
+  id: number;
+  name: string;
+  role: ApiTokenRole;
+  project_id: number | null;
+  hint: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface AuditEvent {
+  id: number;
+  at: string;
+  actor: { kind: 'user' | 'token' | 'operator' | 'system'; name: string; user_id: number | null; token_id: number | null };
+  client_address: string | null;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}

@@ -91,6 +91,8 @@ export function TeamLayout() {
           </NavLink>
           <NavLink to={`/teams/${t.slug}/settings`}>Settings</NavLink>
           <NavLink to={`/teams/${t.slug}/members`}>Members</NavLink>
+          <NavLink to={`/teams/${t.slug}/tokens`}>API tokens</NavLink>
+          <NavLink to={`/teams/${t.slug}/audit`}>Audit log</NavLink>
         </nav>
       </div>
       {banners.map((b) => (
