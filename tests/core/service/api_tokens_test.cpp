@@ -1,12 +1,11 @@
 // Scoped API tokens over the API: made by owners and operators and shown once, stored as a
 // digest, listed without the secret, limited to their team, project and role, revoked, expiring,
 // and their last use written at most once a minute.
-#include <fstream>
-#include <iterator>
 #include <regex>
 #include <thread>
 
 #include "service/api_tokens.hpp"
+#include "database_bytes.hpp"
 #include "service_fixture.hpp"
 
 namespace forgelink::service::testing {
@@ -44,14 +43,6 @@ protected:
     nlohmann::json build() {
         return {{"commit_sha", std::string(40, 'a')}, {"branch", "main"}, {"state", "queued"}};
     }
-    std::string databaseBytes() {
-        std::string bytes;
-        for (const char* suffix : {"", "-wal"}) {
-            std::ifstream in((dir_ / "forgelink.db").string() + suffix, std::ios::binary);
-            bytes.append(std::istreambuf_iterator<char>(in), {});
-        }
-        return bytes;
-    }
 
     std::string owner_, member_, project_, second_;
     std::int64_t owner_id_ = 0, member_id_ = 0;
@@ -75,7 +66,7 @@ TEST_F(ApiTokens, MadeByAnOwnerShownOnceAndStoredAsADigest) {
     EXPECT_EQ(listed.body["items"][0]["name"], "visual-tests");
     EXPECT_TRUE(listed.body["items"][0]["last_used_at"].is_null());
     EXPECT_EQ(listed.text.find(secret.substr(4)), std::string::npos) << "the listing never holds the secret";
-    EXPECT_EQ(databaseBytes().find(secret.substr(4)), std::string::npos) << "the database never holds the secret";
+    EXPECT_EQ(databaseBytes(dir_ / "forgelink.db").find(secret.substr(4)), std::string::npos) << "the database never holds the secret";
     EXPECT_EQ(logText().find(secret.substr(4)), std::string::npos);
     // The audit log names it, without the secret.
     auto audit = call("GET", "/api/v1/teams/team-a/audit");

@@ -1,11 +1,10 @@
 // The audit log over the API: every change of a team's settings is recorded with who, when, from
 // where and what (never the secret), listed newest first in pages to the team's members only,
 // and purged after audit.retention_days.
-#include <fstream>
-#include <iterator>
 
 #include "service/audit.hpp"
 #include "service/maintenance.hpp"
+#include "database_bytes.hpp"
 #include "service_fixture.hpp"
 
 namespace forgelink::service::testing {
@@ -39,14 +38,6 @@ protected:
         for (const auto& item : page["items"])
             if (item["action"] == action) return item;
         return nullptr;
-    }
-    std::string databaseBytes() {
-        std::string bytes;
-        for (const char* suffix : {"", "-wal"}) {
-            std::ifstream in((dir_ / "forgelink.db").string() + suffix, std::ios::binary);
-            bytes.append(std::istreambuf_iterator<char>(in), {});
-        }
-        return bytes;
     }
 
     std::string owner_, member_, outsider_;
@@ -91,7 +82,7 @@ TEST_F(AuditLog, ProviderTokenSavedReplacedAndRemovedWithoutTheSecret) {
 
     // Never the token: not in any answer, not in the database file, not in the log.
     EXPECT_EQ(all_responses_.find(first), std::string::npos);
-    EXPECT_EQ(databaseBytes().find(first), std::string::npos);
+    EXPECT_EQ(databaseBytes(dir_ / "forgelink.db").find(first), std::string::npos);
     EXPECT_EQ(logText().find(first), std::string::npos);
 }
 
