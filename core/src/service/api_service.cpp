@@ -226,7 +226,7 @@ ApiError ApiService::unauthenticated(const net::ServerRequest& request) const {
         std::string_view value = common::trim(*header);
         if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer "))
             return ApiError(401, "unauthorized",
-                            "the Authorization header must be 'Bearer <token>' (no other scheme is accepted)");
+                            "the Authorization header must be 'Bearer <admin token>' or 'Bearer <API token>' (no other scheme is accepted)");
         if (looksLikeApiToken(common::trim(value.substr(7))))
             return ApiError(401, "invalid_token",
                             "the API token was rejected: it is not one of this server's, was revoked, or has expired "
