@@ -1,6 +1,6 @@
 // The baseline for the host API benchmarks: Forgelink's own HttpServer (forgelink::net::makeHttpServer,
 // i.e. the Boost.Beast server behind our interface) answering a constant JSON body on every
-// route, with the same worker count and pplx pool size (the HTTP client's) as `forgelink serve`. What the host does
+// route, with the same worker count as `forgelink serve`. What the host does
 // beyond this (routing, auth, store, JSON) is what the API benchmark's ratio shows.
 //
 //   forgelink_bench_baseline --port N [--body-bytes N]
@@ -9,10 +9,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
-
-#include <utility>  // before pplx: Boost 1.74 asio uses std::exchange without it
-
-#include <pplx/threadpool.h>
 
 #include "net/http_server.hpp"
 
@@ -34,7 +30,6 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGINT);
     // Blocked before any thread exists, so only sigwait below sees them.
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    crossplat::threadpool::initialize_with_threads(8);  // as forgelink's main()
 
     // A JSON array padded to the requested size, so the baseline can match a real answer's bytes.
     std::string body = "[";

@@ -17,10 +17,6 @@
 #include <sstream>
 #include <thread>
 
-#include <utility>  // before pplx: Boost 1.74 asio uses std::exchange without it
-
-#include <pplx/threadpool.h>
-
 #include "benchmarks.hpp"
 
 namespace fs = std::filesystem;
@@ -131,7 +127,6 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    crossplat::threadpool::initialize_with_threads(16);  // the listing's concurrent pages, then the API calls
 
     char dir_template[] = "/tmp/forgelink-bench-XXXXXX";
     if (mkdtemp(dir_template) == nullptr) {

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -71,7 +72,10 @@ RawResponse streamUntilAnswered(int port, const std::string& head, const std::st
 // token can be saved), GET /api/v4/projects answers as `mode` says. One request per connection.
 class HostileForge {
 public:
-    enum class Mode { declared_huge, endless_stream, endless_chunks, endless_pages };
+    enum class Mode {
+        declared_huge, endless_stream, endless_chunks, endless_pages,
+        huge_header_line, endless_headers, one_huge_chunk  // what cpprestsdk's client read whole
+    };
 
     explicit HostileForge(std::string sim_url) : sim_url_(std::move(sim_url)) {
         listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -173,6 +177,24 @@ private:
                 const std::string piece(64 << 10, ' ');
                 const std::string chunk = "10000\r\n" + piece + "\r\n";
                 while (sent < (300u << 20) && sendAll(fd, chunked ? chunk : piece)) sent += piece.size();
+                break;
+            }
+            case Mode::huge_header_line:
+            case Mode::endless_headers: {
+                // 200 MB of one header line, or header lines without end: no end of the head ever comes.
+                const bool one_line = mode.load() == Mode::huge_header_line;
+                if (!sendAll(fd, one_line ? "HTTP/1.1 200 OK\r\nX-Huge: " : "HTTP/1.1 200 OK\r\n")) break;
+                const std::string piece = one_line ? std::string(64 << 10, 'h') : "X-More: " + std::string(1000, 'm') + "\r\n";
+                while (sent < (200u << 20) && sendAll(fd, piece)) sent += piece.size();
+                break;
+            }
+            case Mode::one_huge_chunk: {
+                // One chunk declared 300 MB (0x11E1A300 bytes), then its bytes.
+                if (!sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n11E1A300\r\n"))
+                    break;
+                const std::string piece(64 << 10, ' ');
+                while (sent < (300u << 20) && sendAll(fd, piece)) sent += piece.size();
                 break;
             }
             case Mode::endless_pages: {
@@ -308,11 +330,19 @@ TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
     ASSERT_EQ(saved.status, 200) << saved.text << forge.url();
     const std::string listing = "/api/v1/teams/hostile/providers/gitlab/repositories";
     for (auto mode : {HostileForge::Mode::declared_huge, HostileForge::Mode::endless_stream,
-                      HostileForge::Mode::endless_chunks}) {
+                      HostileForge::Mode::endless_chunks, HostileForge::Mode::huge_header_line,
+                      HostileForge::Mode::endless_headers, HostileForge::Mode::one_huge_chunk}) {
         forge.mode = mode;
         auto refused = host.call("GET", listing);
         EXPECT_EQ(refused.status, 422) << static_cast<int>(mode) << ": " << refused.text;
         EXPECT_EQ(refused.body["error"]["code"], "answer_too_large") << refused.text;
+        const bool head = mode == HostileForge::Mode::huge_header_line || mode == HostileForge::Mode::endless_headers;
+        // The message says which part was too large, and never repeats what the forge sent.
+        const std::string message = refused.body["error"].value("message", "");
+        EXPECT_NE(message.find(head ? "status line and headers are larger than 64 KiB" : "larger than 8 MiB"),
+                  std::string::npos)
+            << message;
+        EXPECT_EQ(message.find("hhhh"), std::string::npos) << message;
         EXPECT_LT(forge.hostile_bytes_sent.load(), 32u << 20) << "the host read on past the bound";
     }
     forge.mode = HostileForge::Mode::endless_pages;
@@ -333,6 +363,27 @@ TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
     EXPECT_GT(peak, 0u);
     EXPECT_LT(peak, 100u << 20) << "the host peaked at " << (peak >> 20) << " MB";
     EXPECT_EQ(host.stop(), 0);
+}
+
+// The same hostile answers to the CLI: `forgelink repos` stops at the bound with a clear error and
+// stays small (the largest RSS of any child this test waited for, the CLI runs included).
+TEST(HostileHttp, TheCliStopsAtTheBoundAndStaysSmall) {
+    sim::SimProcess sim(kHostileForgeScenario);
+    HostileForge forge(sim.gitlabUrl());
+    for (auto mode : {HostileForge::Mode::huge_header_line, HostileForge::Mode::endless_headers,
+                      HostileForge::Mode::one_huge_chunk, HostileForge::Mode::endless_chunks}) {
+        forge.mode = mode;
+        auto repos = runForgelink({"repos", "--provider", "gitlab", "--base-url", forge.url(), "--plugin-path",
+                                   FORGELINK_PLUGIN_DIR, "--token-env", "FL_TOKEN"},
+                                  {{"FL_TOKEN", "glpat-hostile-forge-0000"}});
+        EXPECT_NE(repos.exit_code, 0) << static_cast<int>(mode);
+        EXPECT_NE(repos.err.find("reading stopped there"), std::string::npos) << static_cast<int>(mode) << ": " << repos.err;
+        EXPECT_LT(forge.hostile_bytes_sent.load(), 32u << 20) << "the CLI read on past the bound";
+    }
+    rusage usage{};
+    ASSERT_EQ(::getrusage(RUSAGE_CHILDREN, &usage), 0);
+    EXPECT_GT(usage.ru_maxrss, 0);
+    EXPECT_LT(usage.ru_maxrss, 100 * 1024) << "a CLI run peaked at " << usage.ru_maxrss / 1024 << " MB";
 }
 
 }  // namespace

@@ -51,9 +51,11 @@ contents)
 
   # Dependencies computed by dpkg-shlibdeps from the binaries (libc6, libsodium, yaml-cpp...), plus adduser.
   depends=$(dpkg-deb -f "$host_deb" Depends)
-  for dep in libc6 libsodium23 libyaml-cpp0.7 libsqlite3-0 libcpprest2.10 libsystemd0 adduser; do
+  for dep in libc6 libsodium23 libyaml-cpp0.7 libsqlite3-0 libssl3 libsystemd0 adduser; do
     case "$depends" in *"$dep"*) ;; *) fail "Depends lacks $dep (dpkg-shlibdeps): $depends";; esac
   done
+  # cpprestsdk is gone (the HTTP client is Boost.Beast since issue 22): nothing may pull it back in.
+  case "$depends" in *cpprest*) fail "Depends still names cpprestsdk: $depends";; esac
   case "$(dpkg-deb -f "$dev_deb" Depends)" in *"forgelink (= $version)"*) ;; *) fail "forgelink-dev must depend on forgelink (= $version)";; esac
   dpkg-deb --ctrl-tarfile "$host_deb" | tar -xO ./conffiles | grep -qx /etc/forgelink/forgelink.yaml \
     || fail "/etc/forgelink/forgelink.yaml is not a conffile"

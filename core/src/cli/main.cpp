@@ -2,7 +2,6 @@
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (C++20 builds).
 #include <utility>
 
-#include <pplx/threadpool.h>
 
 #include <forgelink/abi.h>
 
@@ -114,10 +113,9 @@ int dispatch(const Args& words) {
 int main(int argc, char** argv) {
     Args words(argv + 1, argv + argc);
     // Only serve waits for signals; other commands keep the default: Ctrl-C ends them at once.
-    // The mask must be set before any thread exists (the pplx pool below) so every thread inherits it.
+    // The mask must be set before any thread exists (the HTTP client's and server's I/O threads) so
+    // every thread inherits it.
     if (!words.empty() && words[0] == "serve") forgelink::cli::blockTerminationSignals();
-    // cpprestsdk's pool defaults to 40 threads and must be sized before its first use (PITFALLS).
-    crossplat::threadpool::initialize_with_threads(8);
     try {
         return dispatch(words);
     } catch (const std::exception& e) {

@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "net/http_client.hpp"
@@ -20,6 +23,76 @@ using namespace std::chrono_literals;
 std::chrono::steady_clock::time_point in(std::chrono::milliseconds ms) { return std::chrono::steady_clock::now() + ms; }
 
 ProxySettings direct() { return {}; }
+
+// A forge written with plain sockets: `serve` runs once per accepted connection on its own thread.
+class RawForge {
+public:
+    explicit RawForge(std::function<void(int fd)> serve) : serve_(std::move(serve)) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 16) != 0)
+            throw std::runtime_error("RawForge: cannot listen");
+        socklen_t length = sizeof address;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        acceptor_ = std::thread([this] {
+            for (;;) {
+                const int fd = ::accept(listener_, nullptr, nullptr);
+                if (fd < 0) return;
+                ++connections;
+                const timeval five_seconds{5, 0};  // a client that stops reading without closing ends it too
+                ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &five_seconds, sizeof five_seconds);
+                ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+                std::lock_guard lock(mutex_);
+                threads_.emplace_back([this, fd] {
+                    serve_(fd);
+                    ::close(fd);
+                });
+            }
+        });
+    }
+    ~RawForge() {
+        ::shutdown(listener_, SHUT_RDWR);
+        ::close(listener_);
+        acceptor_.join();
+        std::lock_guard lock(mutex_);
+        for (auto& thread : threads_) thread.join();
+    }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+
+    // Reads one request head (and nothing else); false when the client closed first.
+    static bool readHead(int fd) {
+        std::string head;
+        char c;
+        while (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0) {
+            if (::recv(fd, &c, 1, 0) != 1) return false;
+            head += c;
+        }
+        return true;
+    }
+    // Sends `data` whole; false once the client has gone.
+    static bool sendAll(int fd, std::string_view data) {
+        for (std::size_t at = 0; at < data.size();) {
+            const auto n = ::send(fd, data.data() + at, data.size() - at, MSG_NOSIGNAL);
+            if (n <= 0) return false;
+            at += static_cast<std::size_t>(n);
+        }
+        return true;
+    }
+
+    std::atomic<int> connections{0};
+    std::atomic<std::size_t> sent{0};  // what a hostile `serve` managed to send
+
+private:
+    std::function<void(int)> serve_;
+    int listener_ = -1;
+    std::uint16_t port_ = 0;
+    std::thread acceptor_;
+    std::mutex mutex_;
+    std::vector<std::thread> threads_;
+};
 
 TEST(HttpClient, RoundTripKeepsBodyHeadersAndEncodedPath) {
     std::mutex mutex;
@@ -252,6 +325,109 @@ TEST(HttpClient, AnswersLargerThanTheBoundAreRefusedWithoutReadingThemWhole) {
         // The bound, one read, and what the two sockets' buffers hold.
         EXPECT_LT(sent.load(), std::size_t{12} << 20) << (chunked ? "chunked" : "until close");
     }
+}
+
+// cpprestsdk read a status line and headers whole, however long: 200 MB of one header line, or
+// headers without end, took that much memory. The head is bounded as it arrives.
+TEST(HttpClient, AnswerHeadsLongerThanTheBoundAreRefusedAsTheyArrive) {
+    ClientLimits limits;
+    limits.max_head_bytes = 16 << 10;
+    auto client = makeHttpClient(direct(), limits);
+    for (const bool one_line : {true, false}) {
+        RawForge forge([&](int fd) {
+            if (!RawForge::readHead(fd)) return;
+            if (!RawForge::sendAll(fd, one_line ? "HTTP/1.1 200 OK\r\nX-Huge: " : "HTTP/1.1 200 OK\r\n")) return;
+            const std::string piece = one_line ? std::string(64 << 10, 'h') : "X-More: " + std::string(100, 'm') + "\r\n";
+            while (forge.sent < (std::size_t{200} << 20) && RawForge::sendAll(fd, piece)) forge.sent += piece.size();
+        });
+        HttpRequest request;
+        request.url = forge.url("/huge-head");
+        const auto result = client->execute(request, in(20s));
+        ASSERT_FALSE(result.ok()) << (one_line ? "one line" : "endless headers");
+        EXPECT_EQ(result.error().kind, ErrorKind::invalid_input);
+        EXPECT_EQ(result.error().code, "answer_too_large");
+        EXPECT_NE(result.error().message.find("status line and headers are larger than 16 KiB"), std::string::npos)
+            << result.error().message;
+        EXPECT_LT(forge.sent.load(), std::size_t{12} << 20) << (one_line ? "one line" : "endless headers");
+    }
+}
+
+// One chunk declared 300 MB was read whole (its size parsed into an int) before any check.
+TEST(HttpClient, AChunkLargerThanTheBoundIsRefusedBeforeItIsRead) {
+    ClientLimits limits;
+    limits.max_answer_bytes = 1 << 20;
+    auto client = makeHttpClient(direct(), limits);
+    RawForge forge([&](int fd) {
+        if (!RawForge::readHead(fd)) return;
+        if (!RawForge::sendAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n11E1A300\r\n")) return;
+        const std::string piece(64 << 10, 'c');
+        while (forge.sent < (std::size_t{300} << 20) && RawForge::sendAll(fd, piece)) forge.sent += piece.size();
+    });
+    HttpRequest request;
+    request.url = forge.url("/one-chunk");
+    const auto result = client->execute(request, in(20s));
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().code, "answer_too_large") << result.error().message;
+    EXPECT_NE(result.error().message.find("larger than 1 MiB (forge.max_answer_mb)"), std::string::npos)
+        << result.error().message;
+    EXPECT_LT(forge.sent.load(), std::size_t{12} << 20);
+}
+
+// Keep-alive: consecutive requests to one origin share a connection; one the forge closed while it
+// was idle is replaced without the caller seeing an error.
+TEST(HttpClient, KeptAliveConnectionsAreReusedAndAClosedOneIsReplaced) {
+    std::atomic<int> answers{0};
+    std::atomic<bool> close_after_one{false};
+    RawForge forge([&](int fd) {
+        while (RawForge::readHead(fd)) {
+            const std::string body = "answer " + std::to_string(++answers);
+            if (!RawForge::sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body))
+                return;
+            if (close_after_one) return;
+        }
+    });
+    auto client = makeHttpClient(direct());
+    HttpRequest request;
+    request.url = forge.url("/x");
+    for (int i = 1; i <= 5; ++i) {
+        const auto result = client->execute(request, in(5s));
+        ASSERT_TRUE(result.ok()) << result.error().message;
+        EXPECT_EQ(result->body, "answer " + std::to_string(i));
+    }
+    EXPECT_EQ(forge.connections.load(), 1);
+
+    close_after_one = true;
+    ASSERT_TRUE(client->execute(request, in(5s)).ok());  // still the first connection; the forge closes it after
+    std::this_thread::sleep_for(100ms);
+    const auto after_close = client->execute(request, in(5s));
+    ASSERT_TRUE(after_close.ok()) << after_close.error().message;
+    EXPECT_EQ(after_close->body, "answer 7");
+    EXPECT_EQ(forge.connections.load(), 2);
+}
+
+// The proxy gets CONNECT for https (never the request itself: the tunnel is end to end), with
+// the credentials of the proxy URL; a refusal is proxy_failed naming the proxy's answer.
+TEST(HttpClient, HttpsThroughAProxyAsksForATunnel) {
+    test::ScriptedServer proxy([](const test::RecordedRequest&) {
+        return test::ScriptedReply{"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"};
+    });
+    ProxySettings settings;
+    settings.https_proxy = "http://user:p%40ss@127.0.0.1:" + std::to_string(proxy.port());
+    auto client = makeHttpClient(settings);
+    HttpRequest request;
+    request.url = "https://forge.example:8443/api/v4/user?private_token=SECRET";
+    const auto result = client->execute(request, in(5s));
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().code, "proxy_failed") << result.error().message;
+    EXPECT_NE(result.error().message.find("answered HTTP 407 to CONNECT forge.example:8443"), std::string::npos)
+        << result.error().message;
+    EXPECT_EQ(result.error().message.find("SECRET"), std::string::npos);
+    EXPECT_EQ(result.error().message.find("p%40ss"), std::string::npos);
+    const auto seen = proxy.requests();
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].request_line, "CONNECT forge.example:8443 HTTP/1.1");
+    ASSERT_NE(findHeader(seen[0].headers, "Proxy-Authorization"), nullptr);
+    EXPECT_EQ(*findHeader(seen[0].headers, "Proxy-Authorization"), "Basic dXNlcjpwQHNz");  // user:p@ss
 }
 
 }  // namespace
