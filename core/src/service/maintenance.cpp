@@ -257,7 +257,8 @@ void Maintenance::recheckTokens(MaintenancePass& pass) {
     auto work = [&] {
         for (std::size_t i = next++; i < checks.size(); i = next++) {
             if (stopping()) {
-                (void)store_.releaseProviderCheck(checks[i].team_id, checks[i].provider, options_.owner, options_.clock());
+                (void)store_.releaseProviderCheck(checks[i].team_id, checks[i].provider, options_.owner, options_.clock(),
+                                                  checks[i].name);
                 continue;
             }
             try {
@@ -265,7 +266,10 @@ void Maintenance::recheckTokens(MaintenancePass& pass) {
             } catch (const std::exception& e) {
                 // The claim lapses with its lease; the next pass after it tries again.
                 log_.log(LogLevel::error, "provider token check failed",
-                         {{"team", checks[i].team_slug}, {"provider", checks[i].provider}, {"reason", e.what()}});
+                         {{"team", checks[i].team_slug},
+                          {"provider", checks[i].provider},
+                          {"credential", checks[i].name},
+                          {"reason", e.what()}});
             }
         }
     };
@@ -277,8 +281,9 @@ void Maintenance::recheckTokens(MaintenancePass& pass) {
 }
 
 void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& pass, std::mutex& pass_mutex) {
-    const std::string key = "check:" + std::to_string(check.team_id) + ":" + check.provider;
-    const std::map<std::string, std::string> who{{"team", check.team_slug}, {"provider", check.provider}};
+    const std::string key = "check:" + std::to_string(check.team_id) + ":" + check.provider + ":" + check.name;
+    const std::map<std::string, std::string> who{
+        {"team", check.team_slug}, {"provider", check.provider}, {"credential", check.name}};
     auto fields = [&](std::map<std::string, std::string> more) {
         more.insert(who.begin(), who.end());
         return more;
@@ -297,7 +302,7 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
     if (provider == nullptr || info == nullptr || (info->capabilities & FORGELINK_CAP_TOKEN_VALIDATION) == 0) {
         // Not loaded on this host (or it cannot check tokens): another host may; try again later.
         (void)store_.releaseProviderCheck(check.team_id, check.provider, options_.owner,
-                                          options_.clock() + options_.check_retry);
+                                          options_.clock() + options_.check_retry, check.name);
         count(&MaintenancePass::check_failures, "failed");
         warnOnce(key, "provider token not re-checked: the provider cannot check tokens on this host",
                  "no provider", fields({}));
@@ -308,7 +313,8 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
     const auto now = options_.clock();
     if (!checked && !refusesToken(checked.error())) {
         // No verdict: the token stays as it was, and is tried again soon.
-        (void)store_.releaseProviderCheck(check.team_id, check.provider, options_.owner, now + options_.check_retry);
+        (void)store_.releaseProviderCheck(check.team_id, check.provider, options_.owner, now + options_.check_retry,
+                                          check.name);
         count(&MaintenancePass::check_failures, "failed");
         warnOnce(key, "provider token re-check failed; retried later", checked.error().message,
                  fields({{"kind", std::string(toString(checked.error().kind))},
@@ -321,6 +327,7 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
     store::ProviderCheckOutcome outcome;
     outcome.team_id = check.team_id;
     outcome.provider = check.provider;
+    outcome.name = check.name;
     outcome.next_check_at = nextCheckAt(now, every);
     if (checked) {
         outcome.valid = true;
@@ -356,11 +363,19 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
         return;
     }
     count(&MaintenancePass::tokens_invalid, "invalid");
-    const std::string reason = check.provider + " no longer accepts the team's token: " + outcome.invalid_reason +
+    const std::string whose = check.name == store::kDefaultCredential ? std::string("the team's token")
+                                                                      : "the team's token '" + check.name + "'";
+    const std::string reason = check.provider + " no longer accepts " + whose + ": " + outcome.invalid_reason +
                                "; save a new token to resume feedback";
-    auto paused = store_.pauseTasksForTeam(check.team_id, check.provider, reason);
-    if (!paused)
-        log_.log(LogLevel::warn, "could not pause feedback for an invalid token", fields({{"reason", paused.error().message}}));
+    // With another working credential, only the repositories this one serves stop (their
+    // deliveries retry until it is saved again); with none, the team's feedback is paused.
+    auto others = store::hasOtherActiveCredential(store_, check.team_id, check.provider, check.name);
+    if (!others || !others.value()) {
+        auto paused = store_.pauseTasksForTeam(check.team_id, check.provider, reason);
+        if (!paused)
+            log_.log(LogLevel::warn, "could not pause feedback for an invalid token",
+                     fields({{"reason", paused.error().message}}));
+    }
     if (change->status_before != store::ProviderStatus::invalid || change->reason_before != outcome.invalid_reason)
         log_.log(LogLevel::error, "provider token invalid: the forge refused it at its re-check",
                  fields({{"reason", outcome.invalid_reason}}));
@@ -383,6 +398,7 @@ void Maintenance::remindExpiring(MaintenancePass& pass) {
                           : "provider token expires soon: create a new one and save it before then",
                  {{"team", r.team_slug},
                   {"provider", r.provider},
+                  {"credential", r.name},
                   {"expires_at", r.expires_at},
                   {"days_left", std::to_string(days)}});
     }

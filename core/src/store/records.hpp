@@ -187,10 +187,16 @@ struct AuditEvent {
 enum class ProviderStatus { active, invalid };
 std::string_view toString(ProviderStatus status) noexcept;
 
+// A team may hold several named credentials (tokens) for one provider: for example one group
+// token per GitLab group and a personal token of a bot user. The one saved without a name, and
+// every one saved before names existed, is called this; the API routes without a name act on it.
+inline constexpr std::string_view kDefaultCredential = "default";
+
 // What the service saves after checking a token with the provider. The token is sealed at rest.
 struct ProviderSettingsInput {
     std::int64_t team_id = 0;
     std::string provider;
+    std::string name{kDefaultCredential};  // the credential's name within the team and provider
     std::string base_url;
     std::string instance;
     std::string token;  // secret
@@ -211,6 +217,7 @@ struct ProviderSettingsInput {
 struct ProviderSettings {
     std::int64_t team_id = 0;
     std::string provider;
+    std::string name{kDefaultCredential};
     std::string base_url;
     std::string instance;
     std::string token_last4;
@@ -235,6 +242,7 @@ struct ProviderCheck {
     std::int64_t team_id = 0;
     std::string team_slug;
     std::string provider;
+    std::string name{kDefaultCredential};
     Credentials credentials;  // secret
     ProviderStatus status = ProviderStatus::active;
     std::string invalid_reason;
@@ -246,6 +254,7 @@ struct ProviderCheck {
 struct ProviderCheckOutcome {
     std::int64_t team_id = 0;
     std::string provider;
+    std::string name{kDefaultCredential};
     bool valid = true;
     ProviderSettingsInput refreshed;
     std::string invalid_reason;
@@ -265,6 +274,7 @@ struct ExpiryReminder {
     std::string team_slug;
     std::string provider;
     std::string expires_at;  // YYYY-MM-DD
+    std::string name{kDefaultCredential};
 };
 
 // ---- projects --------------------------------------------------------------------------------
@@ -287,6 +297,15 @@ struct RepositoryLink {
     std::string web_url;
     std::string status_context;  // the commit-status name, e.g. "forgelink/<project>"
     Timestamp linked_at{};
+    // The team's credential (of this provider) that serves the repository: feedback is posted
+    // with it. Chosen when the repository is connected (the most specific one that can report).
+    std::string credential{kDefaultCredential};
+};
+
+// A credential of the team with the token opened, for calling the provider with it.
+struct NamedCredentials {
+    std::string name;
+    Credentials credentials;  // secret
 };
 
 // A project as listed, with its link read in the same query.

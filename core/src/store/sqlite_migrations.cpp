@@ -355,6 +355,48 @@ CREATE TABLE api_tokens (
   UNIQUE (team_id, name)
 );
 )sql"},
+    // Several named credentials per team and forge (issue 17): provider_settings is keyed by
+    // (team, provider, name) and the credential saved before is named 'default' (the routes
+    // without a credential name act on it). A repository link names the credential that serves
+    // it (chosen when it is connected); links made before are served by 'default'. SQLite cannot
+    // change a primary key in place: the table is rebuilt with the same rows and index.
+    {13, "named provider credentials", R"sql(
+CREATE TABLE provider_settings_v13 (
+  team_id             INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider            TEXT NOT NULL,
+  name                TEXT NOT NULL DEFAULT 'default',
+  base_url            TEXT NOT NULL,
+  instance            TEXT NOT NULL,
+  token_sealed        TEXT NOT NULL,
+  token_last4         TEXT NOT NULL,
+  kind                TEXT NOT NULL,
+  identity            TEXT NOT NULL,
+  scopes              TEXT NOT NULL,
+  expires_at          TEXT,
+  warnings            TEXT NOT NULL,
+  status              TEXT NOT NULL CHECK (status IN ('active', 'invalid')),
+  invalid_reason      TEXT NOT NULL DEFAULT '',
+  invalid_notified_at INTEGER,
+  updated_at          INTEGER NOT NULL,
+  access              TEXT NOT NULL DEFAULT '{}',
+  checked_at          INTEGER,
+  next_check_at       INTEGER NOT NULL DEFAULT 0,
+  check_owner         TEXT,
+  check_lease_until   INTEGER,
+  expiry_reminded_on  TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (team_id, provider, name)
+);
+INSERT INTO provider_settings_v13 (team_id, provider, name, base_url, instance, token_sealed, token_last4, kind,
+  identity, scopes, expires_at, warnings, status, invalid_reason, invalid_notified_at, updated_at, access,
+  checked_at, next_check_at, check_owner, check_lease_until, expiry_reminded_on)
+  SELECT team_id, provider, 'default', base_url, instance, token_sealed, token_last4, kind, identity, scopes,
+  expires_at, warnings, status, invalid_reason, invalid_notified_at, updated_at, access, checked_at,
+  next_check_at, check_owner, check_lease_until, expiry_reminded_on FROM provider_settings;
+DROP TABLE provider_settings;
+ALTER TABLE provider_settings_v13 RENAME TO provider_settings;
+CREATE INDEX provider_settings_by_next_check ON provider_settings(next_check_at);
+ALTER TABLE repository_links ADD COLUMN credential TEXT NOT NULL DEFAULT 'default';
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

@@ -153,8 +153,17 @@ BuildStats parseStats(const std::string& text) {
 
 // ---- sealed columns: the associated data names the row and column ----------------------------
 
-std::string providerTokenLabel(std::int64_t team_id, std::string_view provider) {
-    return "team:" + std::to_string(team_id) + ":provider:" + std::string(provider) + ":token";
+// The default credential keeps the label tokens had before credentials were named, so tokens
+// sealed then still open; any other name is part of its label.
+std::string providerTokenLabel(std::int64_t team_id, std::string_view provider, std::string_view credential) {
+    std::string label = "team:" + std::to_string(team_id) + ":provider:" + std::string(provider);
+    if (credential != kDefaultCredential) label += ":credential:" + std::string(credential);
+    return label + ":token";
+}
+
+std::string noCredential(std::int64_t team_id, std::string_view provider, std::string_view credential) {
+    return "team " + std::to_string(team_id) + " has no " + std::string(provider) + " credential named '" +
+           std::string(credential) + "'";
 }
 
 std::string codeVerifierLabel(std::string_view state) {
@@ -256,7 +265,7 @@ AuditEvent readAuditEvent(const Statement& s) {
 
 constexpr std::string_view kSettingsColumns =
     "team_id, provider, base_url, instance, token_last4, kind, identity, scopes, expires_at, warnings, status, "
-    "invalid_reason, invalid_notified_at, updated_at, access, checked_at, next_check_at";
+    "invalid_reason, invalid_notified_at, updated_at, access, checked_at, next_check_at, name";
 
 std::string accessJson(const ProviderSettingsInput& in) {
     json access = json::object();
@@ -296,6 +305,7 @@ ProviderSettings readSettings(const Statement& s) {
     readAccess(s.text(14), p);
     if (auto at = s.optionalInt64(15)) p.checked_at = fromUnixMillis(*at);
     p.next_check_at = fromUnixMillis(s.int64(16));
+    p.name = s.text(17);
     return p;
 }
 
@@ -307,10 +317,10 @@ Project readProjectAt(const Statement& s, int at) {
 Project readProject(const Statement& s) { return readProjectAt(s, 0); }
 
 constexpr std::string_view kLinkColumns =
-    "project_id, provider, instance, repository_id, full_path, web_url, status_context, linked_at";
+    "project_id, provider, instance, repository_id, full_path, web_url, status_context, linked_at, credential";
 RepositoryLink readLinkAt(const Statement& s, int at) {
     return RepositoryLink{s.int64(at),     s.text(at + 1), s.text(at + 2), s.text(at + 3), s.text(at + 4),
-                          s.text(at + 5), s.text(at + 6), fromUnixMillis(s.int64(at + 7))};
+                          s.text(at + 5), s.text(at + 6), fromUnixMillis(s.int64(at + 7)), s.text(at + 8)};
 }
 RepositoryLink readLink(const Statement& s) { return readLinkAt(s, 0); }
 
@@ -404,7 +414,7 @@ std::vector<ProjectWithLink> readProjectsWithLinks(Connection& c, std::int64_t t
     // One query instead of one per project: a listing of 1,000 projects was 1,001 queries.
     return all<ProjectWithLink>(
         c.prepare("SELECT p.id, p.team_id, p.name, p.slug, p.created_at, l.project_id, l.provider, l.instance, "
-                  "l.repository_id, l.full_path, l.web_url, l.status_context, l.linked_at FROM projects p "
+                  "l.repository_id, l.full_path, l.web_url, l.status_context, l.linked_at, l.credential FROM projects p "
                   "LEFT JOIN repository_links l ON l.project_id = p.id WHERE p.team_id = ?1 ORDER BY p.slug")
             .bind(1, team_id),
         [](const Statement& s) {
@@ -1192,14 +1202,15 @@ Result<ProviderSettings> SqliteStore::saveProviderSettings(const ProviderSetting
                        requireText(in.base_url, "base URL");
                        requireText(in.instance, "instance");
                        requireText(in.token, "token");
+                       requireText(in.name, "credential name");
                        auto c = pool_.acquire();
                        return one<ProviderSettings>(
                            c->prepare(sql({"INSERT INTO provider_settings (team_id, provider, base_url, instance, token_sealed, "
                                            "token_last4, kind, identity, scopes, expires_at, warnings, status, invalid_reason, "
                                            "invalid_notified_at, updated_at, access, checked_at, next_check_at, check_owner, "
-                                           "check_lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                           "?11, 'active', '', NULL, ?12, ?13, ?12, ?14, NULL, NULL) "
-                                           "ON CONFLICT (team_id, provider) DO UPDATE SET "
+                                           "check_lease_until, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                           "?11, 'active', '', NULL, ?12, ?13, ?12, ?14, NULL, NULL, ?15) "
+                                           "ON CONFLICT (team_id, provider, name) DO UPDATE SET "
                                            "base_url = excluded.base_url, instance = excluded.instance, "
                                            "token_sealed = excluded.token_sealed, token_last4 = excluded.token_last4, "
                                            "kind = excluded.kind, identity = excluded.identity, scopes = excluded.scopes, "
@@ -1213,7 +1224,7 @@ Result<ProviderSettings> SqliteStore::saveProviderSettings(const ProviderSetting
                                .bind(2, in.provider)
                                .bind(3, in.base_url)
                                .bind(4, in.instance)
-                               .bind(5, box_->seal(in.token, providerTokenLabel(in.team_id, in.provider)))
+                               .bind(5, box_->seal(in.token, providerTokenLabel(in.team_id, in.provider, in.name)))
                                .bind(6, lastFour(in.token))
                                .bind(7, toString(in.kind))
                                .bind(8, identityJson(in.identity))
@@ -1222,20 +1233,23 @@ Result<ProviderSettings> SqliteStore::saveProviderSettings(const ProviderSetting
                                .bind(11, warningsJson(in.warnings))
                                .bind(12, toUnixMillis(now()))
                                .bind(13, accessJson(in))
-                               .bind(14, toUnixMillis(in.next_check_at.value_or(now()))),
+                               .bind(14, toUnixMillis(in.next_check_at.value_or(now())))
+                               .bind(15, in.name),
                            readSettings, ErrorKind::internal, "saving provider settings returned no row");
                    });
 }
 
-Result<ProviderSettings> SqliteStore::providerSettings(std::int64_t team_id, std::string_view provider) {
+Result<ProviderSettings> SqliteStore::providerSettings(std::int64_t team_id, std::string_view provider,
+                                                       std::string_view credential) {
     return guarded("reading provider settings", [&]() -> Result<ProviderSettings> {
         auto c = pool_.acquire();
         return one<ProviderSettings>(
-            c->prepare(sql({"SELECT ", kSettingsColumns, " FROM provider_settings WHERE team_id = ?1 AND provider = ?2"}))
+            c->prepare(sql({"SELECT ", kSettingsColumns,
+                            " FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3"}))
                 .bind(1, team_id)
-                .bind(2, provider),
-            readSettings, ErrorKind::not_found,
-            "team " + std::to_string(team_id) + " has no " + std::string(provider) + " settings");
+                .bind(2, provider)
+                .bind(3, credential),
+            readSettings, ErrorKind::not_found, noCredential(team_id, provider, credential));
     });
 }
 
@@ -1243,58 +1257,117 @@ Result<std::vector<ProviderSettings>> SqliteStore::listProviderSettings(std::int
     return guarded("listing provider settings", [&]() -> Result<std::vector<ProviderSettings>> {
         auto c = pool_.acquire();
         return all<ProviderSettings>(
-            c->prepare(sql({"SELECT ", kSettingsColumns, " FROM provider_settings WHERE team_id = ?1 ORDER BY provider"}))
+            c->prepare(sql({"SELECT ", kSettingsColumns, " FROM provider_settings WHERE team_id = ?1 ORDER BY provider, name <> 'default', name"}))
                 .bind(1, team_id),
             readSettings);
     });
 }
 
-Result<Credentials> SqliteStore::providerCredentials(std::int64_t team_id, std::string_view provider) {
+namespace {
+Credentials readCredentials(Connection& c, const secrets::SecretBox& box, std::int64_t team_id,
+                            std::string_view provider, std::string_view credential) {
+    Statement s = c.prepare("SELECT base_url, token_sealed FROM provider_settings "
+                            "WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
+    s.bind(1, team_id).bind(2, provider).bind(3, credential);
+    if (!s.step()) raise(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
+    return Credentials{s.text(0), openOrRaise(box, s.text(1), providerTokenLabel(team_id, provider, credential))};
+}
+}  // namespace
+
+Result<Credentials> SqliteStore::providerCredentials(std::int64_t team_id, std::string_view provider,
+                                                     std::string_view credential) {
     return guarded("reading provider credentials", [&]() -> Result<Credentials> {
         auto c = pool_.acquire();
-        Statement s = c->prepare("SELECT base_url, token_sealed FROM provider_settings WHERE team_id = ?1 AND provider = ?2");
-        s.bind(1, team_id).bind(2, provider);
-        if (!s.step()) {
-            return makeError(ErrorKind::not_found,
-                             "team " + std::to_string(team_id) + " has no " + std::string(provider) + " settings", "not_found");
-        }
-        return Credentials{s.text(0), openOrRaise(*box_, s.text(1), providerTokenLabel(team_id, provider))};
+        return readCredentials(*c, *box_, team_id, provider, credential);
     });
 }
 
-Result<void> SqliteStore::markProviderInvalid(std::int64_t team_id, std::string_view provider, std::string_view reason) {
+Result<NamedCredentials> SqliteStore::servingCredentials(std::int64_t team_id, std::string_view provider,
+                                                         std::string_view instance, std::string_view repository_id) {
+    return guarded("reading the credential that serves a repository", [&]() -> Result<NamedCredentials> {
+        auto c = pool_.acquire();
+        Statement s = c->prepare(
+            "SELECT l.credential, l.full_path FROM repository_links l JOIN projects p ON p.id = l.project_id "
+            "WHERE p.team_id = ?1 AND l.provider = ?2 AND l.instance = ?3 AND l.repository_id = ?4 "
+            "ORDER BY l.project_id LIMIT 1");
+        s.bind(1, team_id).bind(2, provider).bind(3, instance).bind(4, repository_id);
+        if (!s.step()) {
+            return makeError(ErrorKind::not_found,
+                             "no project of team " + std::to_string(team_id) + " links " + std::string(provider) +
+                                 " repository " + std::string(repository_id) + " at " + std::string(instance),
+                             "not_linked");
+        }
+        NamedCredentials serving{s.text(0), {}};
+        const std::string path = s.text(1);
+        Statement exists = c->prepare("SELECT 1 FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
+        exists.bind(1, team_id).bind(2, provider).bind(3, serving.name);
+        if (!exists.step()) {
+            return makeError(ErrorKind::not_found,
+                             "the " + std::string(provider) + " credential '" + serving.name + "' that served " +
+                                 (path.empty() ? std::string(repository_id) : path) + " for team " +
+                                 std::to_string(team_id) + " was removed",
+                             "credential_removed");
+        }
+        serving.credentials = readCredentials(*c, *box_, team_id, provider, serving.name);
+        return serving;
+    });
+}
+
+Result<std::vector<ProjectWithLink>> SqliteStore::linksServedBy(std::int64_t team_id, std::string_view provider,
+                                                                std::string_view credential) {
+    return guarded("listing the repositories a credential serves", [&]() -> Result<std::vector<ProjectWithLink>> {
+        auto c = pool_.acquire();
+        auto rows = readProjectsWithLinks(*c, team_id);
+        std::erase_if(rows, [&](const ProjectWithLink& row) {
+            return !row.link || row.link->provider != provider || row.link->credential != credential;
+        });
+        return rows;
+    });
+}
+
+Result<RepositoryLink> SqliteStore::setLinkCredential(std::int64_t project_id, std::string_view credential) {
+    return guarded("changing the credential that serves a repository", [&]() -> Result<RepositoryLink> {
+        requireText(credential, "credential name");
+        auto c = pool_.acquire();
+        return one<RepositoryLink>(
+            c->prepare(sql({"UPDATE repository_links SET credential = ?2 WHERE project_id = ?1 RETURNING ", kLinkColumns}))
+                .bind(1, project_id)
+                .bind(2, credential),
+            readLink, ErrorKind::not_found, "project " + std::to_string(project_id) + " is not linked to a repository");
+    });
+}
+
+Result<void> SqliteStore::markProviderInvalid(std::int64_t team_id, std::string_view provider, std::string_view reason,
+                                              std::string_view credential) {
     return guarded("marking provider settings invalid", [&]() -> Result<void> {
         requireText(reason, "reason");
         auto c = pool_.acquire();
         c->prepare("UPDATE provider_settings SET status = 'invalid', "
                    "invalid_notified_at = CASE WHEN invalid_reason = ?3 THEN invalid_notified_at ELSE NULL END, "
                    "invalid_reason = ?3, updated_at = ?4, next_check_at = min(next_check_at, ?4) "
-                   "WHERE team_id = ?1 AND provider = ?2")
+                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?5")
             .bind(1, team_id)
             .bind(2, provider)
             .bind(3, reason)
             .bind(4, toUnixMillis(now()))
+            .bind(5, credential)
             .run();
-        if (c->changes() == 0) {
-            return makeError(ErrorKind::not_found,
-                             "team " + std::to_string(team_id) + " has no " + std::string(provider) + " settings", "not_found");
-        }
+        if (c->changes() == 0) return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
         return {};
     });
 }
 
-Result<void> SqliteStore::markProviderInvalidNotified(std::int64_t team_id, std::string_view provider, Timestamp at) {
+Result<void> SqliteStore::markProviderInvalidNotified(std::int64_t team_id, std::string_view provider, Timestamp at,
+                                                      std::string_view credential) {
     return guarded("recording an invalid-token notice", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE provider_settings SET invalid_notified_at = ?3 WHERE team_id = ?1 AND provider = ?2")
+        c->prepare("UPDATE provider_settings SET invalid_notified_at = ?3 WHERE team_id = ?1 AND provider = ?2 AND name = ?4")
             .bind(1, team_id)
             .bind(2, provider)
             .bind(3, toUnixMillis(at))
+            .bind(4, credential)
             .run();
-        if (c->changes() == 0) {
-            return makeError(ErrorKind::not_found,
-                             "team " + std::to_string(team_id) + " has no " + std::string(provider) + " settings", "not_found");
-        }
+        if (c->changes() == 0) return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
         return {};
     });
 }
@@ -1302,10 +1375,11 @@ Result<void> SqliteStore::markProviderInvalidNotified(std::int64_t team_id, std:
 // ---- re-checking stored tokens ---------------------------------------------------------------
 
 namespace {
-Error checkClaimLost(std::int64_t team_id, std::string_view provider) {
+Error checkClaimLost(std::int64_t team_id, std::string_view provider, std::string_view credential) {
     return makeError(ErrorKind::conflict,
                      "the re-check claim on team " + std::to_string(team_id) + "'s " + std::string(provider) +
-                         " token is no longer held (its lease ran out, or a new token was saved)",
+                         " token '" + std::string(credential) +
+                         "' is no longer held (its lease ran out, or a new token was saved)",
                      "claim_lost");
 }
 }  // namespace
@@ -1325,19 +1399,20 @@ Result<std::vector<ProviderCheck>> SqliteStore::claimProviderChecks(std::string_
             " SELECT rowid FROM provider_settings WHERE next_check_at <= ?3"
             " AND (check_owner IS NULL OR check_lease_until <= ?3) ORDER BY next_check_at LIMIT ?4)"
             " RETURNING team_id, provider, base_url, token_sealed, status, invalid_reason,"
-            " (SELECT slug FROM teams WHERE teams.id = provider_settings.team_id)");
+            " (SELECT slug FROM teams WHERE teams.id = provider_settings.team_id), name");
         s.bind(1, owner).bind(2, t + lease.count()).bind(3, t).bind(4, static_cast<std::int64_t>(limit));
         Out claimed;
-        std::vector<std::pair<std::int64_t, std::string>> unreadable;
+        std::vector<ProviderCheck> unreadable;
         while (s.step()) {
             ProviderCheck check;
             check.team_id = s.int64(0);
             check.provider = s.text(1);
+            check.name = s.text(7);
             check.credentials.base_url = s.text(2);
-            auto token = box_->open(s.text(3), providerTokenLabel(check.team_id, check.provider));
+            auto token = box_->open(s.text(3), providerTokenLabel(check.team_id, check.provider, check.name));
             if (!token) {
                 // Sealed under another key: nobody can check it; leave it to rekey or a new save.
-                unreadable.emplace_back(check.team_id, check.provider);
+                unreadable.push_back(std::move(check));
                 continue;
             }
             check.credentials.token = std::move(token).value();
@@ -1346,11 +1421,12 @@ Result<std::vector<ProviderCheck>> SqliteStore::claimProviderChecks(std::string_
             check.team_slug = s.text(6);
             claimed.push_back(std::move(check));
         }
-        for (const auto& [team_id, provider] : unreadable) {
+        for (const auto& skipped : unreadable) {
             c->prepare("UPDATE provider_settings SET check_owner = NULL, check_lease_until = NULL "
-                       "WHERE team_id = ?1 AND provider = ?2")
-                .bind(1, team_id)
-                .bind(2, provider)
+                       "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+                .bind(1, skipped.team_id)
+                .bind(2, skipped.provider)
+                .bind(3, skipped.name)
                 .run();
         }
         tx.commit();
@@ -1362,6 +1438,7 @@ Result<ProviderCheckChange> SqliteStore::completeProviderCheck(const ProviderChe
     return guarded("recording a provider token check", [&]() -> Result<ProviderCheckChange> {
         requireId(out.team_id, "team id");
         requireText(out.provider, "provider");
+        requireText(out.name, "credential name");
         requireText(owner, "owner");
         if (!out.valid) requireText(out.invalid_reason, "invalid reason");
         auto c = pool_.acquire();
@@ -1369,9 +1446,9 @@ Result<ProviderCheckChange> SqliteStore::completeProviderCheck(const ProviderChe
         ProviderCheckChange change;
         {
             Statement before = c->prepare("SELECT status, invalid_reason FROM provider_settings "
-                                          "WHERE team_id = ?1 AND provider = ?2 AND check_owner = ?3");
-            before.bind(1, out.team_id).bind(2, out.provider).bind(3, owner);
-            if (!before.step()) return checkClaimLost(out.team_id, out.provider);
+                                          "WHERE team_id = ?1 AND provider = ?2 AND check_owner = ?3 AND name = ?4");
+            before.bind(1, out.team_id).bind(2, out.provider).bind(3, owner).bind(4, out.name);
+            if (!before.step()) return checkClaimLost(out.team_id, out.provider, out.name);
             change.status_before = before.text(0) == "invalid" ? ProviderStatus::invalid : ProviderStatus::active;
             change.reason_before = before.text(1);
         }
@@ -1382,7 +1459,7 @@ Result<ProviderCheckChange> SqliteStore::completeProviderCheck(const ProviderChe
                        "expires_at = ?7, warnings = ?8, access = ?9, status = 'active', invalid_reason = '', "
                        "invalid_notified_at = NULL, checked_at = ?10, next_check_at = ?11, check_owner = NULL, "
                        "check_lease_until = NULL, updated_at = CASE WHEN status = 'active' THEN updated_at ELSE ?10 END "
-                       "WHERE team_id = ?1 AND provider = ?2")
+                       "WHERE team_id = ?1 AND provider = ?2 AND name = ?12")
                 .bind(1, out.team_id)
                 .bind(2, out.provider)
                 .bind(3, in.instance)
@@ -1394,24 +1471,28 @@ Result<ProviderCheckChange> SqliteStore::completeProviderCheck(const ProviderChe
                 .bind(9, accessJson(in))
                 .bind(10, t)
                 .bind(11, toUnixMillis(out.next_check_at))
+                .bind(12, out.name)
                 .run();
         } else {
             c->prepare("UPDATE provider_settings SET status = 'invalid', "
                        "invalid_notified_at = CASE WHEN invalid_reason = ?3 THEN invalid_notified_at ELSE NULL END, "
                        "updated_at = CASE WHEN status = 'invalid' AND invalid_reason = ?3 THEN updated_at ELSE ?4 END, "
                        "invalid_reason = ?3, checked_at = ?4, next_check_at = ?5, check_owner = NULL, "
-                       "check_lease_until = NULL WHERE team_id = ?1 AND provider = ?2")
+                       "check_lease_until = NULL WHERE team_id = ?1 AND provider = ?2 AND name = ?6")
                 .bind(1, out.team_id)
                 .bind(2, out.provider)
                 .bind(3, out.invalid_reason)
                 .bind(4, t)
                 .bind(5, toUnixMillis(out.next_check_at))
+                .bind(6, out.name)
                 .run();
         }
         change.after = one<ProviderSettings>(
-            c->prepare(sql({"SELECT ", kSettingsColumns, " FROM provider_settings WHERE team_id = ?1 AND provider = ?2"}))
+            c->prepare(sql({"SELECT ", kSettingsColumns,
+                            " FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3"}))
                 .bind(1, out.team_id)
-                .bind(2, out.provider),
+                .bind(2, out.provider)
+                .bind(3, out.name),
             readSettings, ErrorKind::internal, "the checked provider settings vanished");
         tx.commit();
         return change;
@@ -1419,17 +1500,18 @@ Result<ProviderCheckChange> SqliteStore::completeProviderCheck(const ProviderChe
 }
 
 Result<void> SqliteStore::releaseProviderCheck(std::int64_t team_id, std::string_view provider, std::string_view owner,
-                                               Timestamp next_check_at) {
+                                               Timestamp next_check_at, std::string_view credential) {
     return guarded("releasing a provider token check", [&]() -> Result<void> {
         auto c = pool_.acquire();
         c->prepare("UPDATE provider_settings SET check_owner = NULL, check_lease_until = NULL, next_check_at = ?4 "
-                   "WHERE team_id = ?1 AND provider = ?2 AND check_owner = ?3")
+                   "WHERE team_id = ?1 AND provider = ?2 AND check_owner = ?3 AND name = ?5")
             .bind(1, team_id)
             .bind(2, provider)
             .bind(3, owner)
             .bind(4, toUnixMillis(next_check_at))
+            .bind(5, credential)
             .run();
-        if (c->changes() == 0) return checkClaimLost(team_id, provider);
+        if (c->changes() == 0) return checkClaimLost(team_id, provider, credential);
         return {};
     });
 }
@@ -1443,21 +1525,25 @@ Result<std::vector<ExpiryReminder>> SqliteStore::claimExpiryReminders(std::strin
         return all<ExpiryReminder>(
             c->prepare("UPDATE provider_settings SET expiry_reminded_on = ?1 WHERE expires_at IS NOT NULL "
                        "AND expires_at <= ?2 AND expiry_reminded_on <> ?1 RETURNING team_id, "
-                       "(SELECT slug FROM teams WHERE teams.id = provider_settings.team_id), provider, expires_at")
+                       "(SELECT slug FROM teams WHERE teams.id = provider_settings.team_id), provider, expires_at, name")
                 .bind(1, today)
                 .bind(2, horizon),
-            [](const Statement& st) { return ExpiryReminder{st.int64(0), st.text(1), st.text(2), st.text(3)}; });
+            [](const Statement& st) {
+                return ExpiryReminder{st.int64(0), st.text(1), st.text(2), st.text(3), st.text(4)};
+            });
     });
 }
 
-Result<void> SqliteStore::deleteProviderSettings(std::int64_t team_id, std::string_view provider) {
+Result<void> SqliteStore::deleteProviderSettings(std::int64_t team_id, std::string_view provider,
+                                                 std::string_view credential) {
     return guarded("deleting provider settings", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("DELETE FROM provider_settings WHERE team_id = ?1 AND provider = ?2").bind(1, team_id).bind(2, provider).run();
-        if (c->changes() == 0) {
-            return makeError(ErrorKind::not_found,
-                             "team " + std::to_string(team_id) + " has no " + std::string(provider) + " settings", "not_found");
-        }
+        c->prepare("DELETE FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, credential)
+            .run();
+        if (c->changes() == 0) return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
         return {};
     });
 }
@@ -1539,15 +1625,17 @@ Result<RepositoryLink> SqliteStore::linkRepository(const RepositoryLink& link) {
                        requireText(link.instance, "instance");
                        requireText(link.repository_id, "repository id");
                        requireText(link.status_context, "status context");
+                       requireText(link.credential, "credential name");
                        auto c = pool_.acquire();
                        return one<RepositoryLink>(
                            c->prepare(sql({"INSERT INTO repository_links (project_id, provider, instance, repository_id, "
-                                           "full_path, web_url, status_context, linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                                           "?8) ON CONFLICT (project_id) DO UPDATE SET provider = excluded.provider, "
+                                           "full_path, web_url, status_context, linked_at, credential) VALUES (?1, ?2, ?3, "
+                                           "?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (project_id) DO UPDATE SET "
+                                           "provider = excluded.provider, "
                                            "instance = excluded.instance, repository_id = excluded.repository_id, "
                                            "full_path = excluded.full_path, web_url = excluded.web_url, "
-                                           "status_context = excluded.status_context, linked_at = excluded.linked_at "
-                                           "RETURNING ",
+                                           "status_context = excluded.status_context, linked_at = excluded.linked_at, "
+                                           "credential = excluded.credential RETURNING ",
                                            kLinkColumns}))
                                .bind(1, link.project_id)
                                .bind(2, link.provider)
@@ -1556,7 +1644,8 @@ Result<RepositoryLink> SqliteStore::linkRepository(const RepositoryLink& link) {
                                .bind(5, link.full_path)
                                .bind(6, link.web_url)
                                .bind(7, link.status_context)
-                               .bind(8, toUnixMillis(now())),
+                               .bind(8, toUnixMillis(now()))
+                               .bind(9, link.credential),
                            readLink, ErrorKind::internal, "linking returned no row");
                    });
 }
@@ -2142,14 +2231,15 @@ Result<std::int64_t> SqliteStore::rekey(const secrets::SecretBox& old_box, const
             std::optional<std::string> second;
         };
         // Read each table fully before writing it: updating rows under an open cursor is undefined order.
-        std::vector<Row> rows = all<Row>(c->prepare("SELECT team_id, provider, token_sealed FROM provider_settings"),
-                                         [](const Statement& s) { return Row{s.int64(0), s.text(1), s.text(2), {}}; });
+        std::vector<Row> rows = all<Row>(c->prepare("SELECT team_id, provider, token_sealed, name FROM provider_settings"),
+                                         [](const Statement& s) { return Row{s.int64(0), s.text(1), s.text(2), s.text(3)}; });
         for (const Row& row : rows) {
-            if (auto again = reseal(row.first, providerTokenLabel(row.id, row.text_key))) {
-                c->prepare("UPDATE provider_settings SET token_sealed = ?3 WHERE team_id = ?1 AND provider = ?2")
+            if (auto again = reseal(row.first, providerTokenLabel(row.id, row.text_key, *row.second))) {
+                c->prepare("UPDATE provider_settings SET token_sealed = ?3 WHERE team_id = ?1 AND provider = ?2 AND name = ?4")
                     .bind(1, row.id)
                     .bind(2, row.text_key)
                     .bind(3, *again)
+                    .bind(4, *row.second)
                     .run();
             }
         }

@@ -84,13 +84,22 @@ public:
     Result<std::int64_t> purgeAuditEvents(Timestamp before) override;
 
     Result<ProviderSettings> saveProviderSettings(const ProviderSettingsInput& input) override;
-    Result<ProviderSettings> providerSettings(std::int64_t team_id, std::string_view provider) override;
+    Result<ProviderSettings> providerSettings(std::int64_t team_id, std::string_view provider,
+                                              std::string_view credential = kDefaultCredential) override;
     Result<std::vector<ProviderSettings>> listProviderSettings(std::int64_t team_id) override;
-    Result<Credentials> providerCredentials(std::int64_t team_id, std::string_view provider) override;
-    Result<void> markProviderInvalid(std::int64_t team_id, std::string_view provider,
-                                     std::string_view reason) override;
-    Result<void> markProviderInvalidNotified(std::int64_t team_id, std::string_view provider, Timestamp at) override;
-    Result<void> deleteProviderSettings(std::int64_t team_id, std::string_view provider) override;
+    Result<Credentials> providerCredentials(std::int64_t team_id, std::string_view provider,
+                                            std::string_view credential = kDefaultCredential) override;
+    Result<void> markProviderInvalid(std::int64_t team_id, std::string_view provider, std::string_view reason,
+                                     std::string_view credential = kDefaultCredential) override;
+    Result<void> markProviderInvalidNotified(std::int64_t team_id, std::string_view provider, Timestamp at,
+                                             std::string_view credential = kDefaultCredential) override;
+    Result<void> deleteProviderSettings(std::int64_t team_id, std::string_view provider,
+                                        std::string_view credential = kDefaultCredential) override;
+    Result<NamedCredentials> servingCredentials(std::int64_t team_id, std::string_view provider,
+                                                std::string_view instance, std::string_view repository_id) override;
+    Result<std::vector<ProjectWithLink>> linksServedBy(std::int64_t team_id, std::string_view provider,
+                                                       std::string_view credential) override;
+    Result<RepositoryLink> setLinkCredential(std::int64_t project_id, std::string_view credential) override;
 
     Result<Project> createProject(std::int64_t team_id, std::string_view slug, std::string_view name) override;
     Result<Project> project(std::int64_t project_id) override;
@@ -149,7 +158,8 @@ public:
     Result<ProviderCheckChange> completeProviderCheck(const ProviderCheckOutcome& outcome,
                                                       std::string_view owner) override;
     Result<void> releaseProviderCheck(std::int64_t team_id, std::string_view provider, std::string_view owner,
-                                      Timestamp next_check_at) override;
+                                      Timestamp next_check_at,
+                                      std::string_view credential = kDefaultCredential) override;
     Result<std::vector<ExpiryReminder>> claimExpiryReminders(std::string_view today, std::string_view horizon) override;
 
     Result<std::int64_t> rekey(const secrets::SecretBox& old_box, const secrets::SecretBox& new_box) override;

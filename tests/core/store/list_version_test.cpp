@@ -146,7 +146,8 @@ TEST_F(ListVersionTest, MigrationGivesExistingTeamsAVersion) {
             "DROP INDEX builds_unfinished; ALTER TABLE builds DROP COLUMN timed_out_at;"
             "ALTER TABLE builds DROP COLUMN timed_out_after; ALTER TABLE builds DROP COLUMN mr_head_sha;"
             "DROP TABLE audit_events; DROP TABLE IF EXISTS api_tokens; "
-                      "DELETE FROM schema_migrations WHERE version >= 3;");
+            "ALTER TABLE repository_links DROP COLUMN credential;"
+            "DELETE FROM schema_migrations WHERE version >= 3;");
     store_ = openStore();
     ASSERT_NE(store_, nullptr);
     const auto migrated = version(team.id);

@@ -53,12 +53,14 @@ TEST_F(MigrationsTest, UsersFromBeforeAccountLinkingKeepSigningIn) {
     // A database as version 4 left it: users, no identities table.
     const User before = must(store_->upsertUser({"example", "forge.example", "u-7", "olga", "Olga"}));
     store_.reset();
-    rawExec(dbPath(), "DROP INDEX provider_settings_by_next_check; ALTER TABLE provider_settings DROP COLUMN checked_at; "
-                      "ALTER TABLE provider_settings DROP COLUMN next_check_at; ALTER TABLE provider_settings DROP COLUMN check_owner; "
-                      "ALTER TABLE provider_settings DROP COLUMN check_lease_until; "
-                      "ALTER TABLE provider_settings DROP COLUMN expiry_reminded_on; "
+    rawExec(dbPath(), "DROP TABLE provider_settings; CREATE TABLE provider_settings (team_id INTEGER NOT NULL, "
+                      "provider TEXT NOT NULL, base_url TEXT NOT NULL, instance TEXT NOT NULL, token_sealed TEXT NOT NULL, "
+                      "token_last4 TEXT NOT NULL, kind TEXT NOT NULL, identity TEXT NOT NULL, scopes TEXT NOT NULL, "
+                      "expires_at TEXT, warnings TEXT NOT NULL, status TEXT NOT NULL, invalid_reason TEXT NOT NULL DEFAULT '', "
+                      "invalid_notified_at INTEGER, updated_at INTEGER NOT NULL, PRIMARY KEY (team_id, provider)); "
+                      "ALTER TABLE repository_links DROP COLUMN credential; "
                       "DROP TABLE user_identities; ALTER TABLE oauth_states DROP COLUMN link_user_id; "
-                      "ALTER TABLE provider_settings DROP COLUMN access; DROP INDEX builds_unfinished; "
+                      "DROP INDEX builds_unfinished; "
                       "ALTER TABLE builds DROP COLUMN timed_out_at; ALTER TABLE builds DROP COLUMN timed_out_after; "
                       "ALTER TABLE builds DROP COLUMN mr_head_sha; "
                       "DROP TABLE audit_events; DROP TABLE IF EXISTS api_tokens; "

@@ -261,7 +261,7 @@ TEST_F(RecordsTest, OneRepositoryPerProjectSharedByProjects) {
     Team t = must(store_->createTeam("a", "A"));
     Project p1 = must(store_->createProject(t.id, "one", "One"));
     Project p2 = must(store_->createProject(t.id, "two", "Two"));
-    RepositoryLink link{p1.id, "example", "forge.test", "55", "g/r", "https://forge.test/g/r", "forgelink/one", {}};
+    RepositoryLink link{p1.id, "example", "forge.test", "55", "g/r", "https://forge.test/g/r", "forgelink/one", {}, "default"};
     EXPECT_EQ(must(store_->linkRepository(link)).repository_id, "55");
     link.project_id = p2.id;
     link.status_context = "forgelink/two";

@@ -1,0 +1,230 @@
+// Several named credentials per team and provider (issue 17): each keyed by its name, sealed
+// under its own label, re-checked on its own, and a repository link naming the one that serves it.
+#include "raw_sql.hpp"
+#include "secrets/secret_box.hpp"
+#include "store_fixture.hpp"
+
+namespace forgelink::store::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using forgelink::testing::rawExec;
+
+class CredentialsTest : public StoreTest {
+protected:
+    void SetUp() override {
+        StoreTest::SetUp();
+        team_ = must(store_->createTeam("core", "Core"));
+    }
+
+    ProviderSettingsInput credential(std::string name, std::string token, TokenKind kind = TokenKind::personal) {
+        ProviderSettingsInput in;
+        in.team_id = team_.id;
+        in.provider = "example";
+        in.name = std::move(name);
+        in.base_url = "https://forge.test";
+        in.instance = "forge.test";
+        in.token = std::move(token);
+        in.kind = kind;
+        in.identity = Identity{"7", "bot", "Bot", "", true};
+        in.next_check_at = now() + 24h;
+        return in;
+    }
+
+    RepositoryLink link(std::int64_t project_id, std::string repository_id, std::string path) {
+        return RepositoryLink{project_id, "example", "forge.test", std::move(repository_id), std::move(path),
+                              "https://forge.test/x", "forgelink", {}, "default"};
+    }
+
+    Team team_;
+};
+
+TEST_F(CredentialsTest, ATeamHoldsSeveralNamedCredentialsForOneProvider) {
+    must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
+    auto group = credential("group-a", "group-token-00000000000002", TokenKind::group);
+    group.bound_to = ResourceRef{"group", "31", "acme/a"};
+    EXPECT_EQ(must(store_->saveProviderSettings(group)).name, "group-a");
+    must(store_->saveProviderSettings(credential("bot", "bot-token-0000000000000003")));
+
+    // 'default' first, then by name.
+    const auto listed = must(store_->listProviderSettings(team_.id));
+    ASSERT_EQ(listed.size(), 3u);
+    EXPECT_EQ(listed[0].name, "default");
+    EXPECT_EQ(listed[1].name, "bot");
+    EXPECT_EQ(listed[2].name, "group-a");
+    ASSERT_TRUE(listed[2].bound_to.has_value());
+    EXPECT_EQ(listed[2].bound_to->full_path, "acme/a");
+
+    // Each opens to its own token; without a name, the routes and callers of old get 'default'.
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example")).token, "personal-token-0000000001");
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example", "group-a")).token, "group-token-00000000000002");
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example", "bot")).token, "bot-token-0000000000000003");
+    EXPECT_EQ(must(store_->providerSettings(team_.id, "example", "group-a")).kind, TokenKind::group);
+
+    // Saving a name again replaces that one only.
+    must(store_->saveProviderSettings(credential("bot", "bot-token-0000000000000004")));
+    EXPECT_EQ(must(store_->listProviderSettings(team_.id)).size(), 3u);
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example", "bot")).token, "bot-token-0000000000000004");
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example")).token, "personal-token-0000000001");
+
+    // Invalidation, notices and removal touch the named one only.
+    must(store_->markProviderInvalid(team_.id, "example", "revoked", "bot"));
+    must(store_->markProviderInvalidNotified(team_.id, "example", now(), "bot"));
+    EXPECT_EQ(must(store_->providerSettings(team_.id, "example", "bot")).status, ProviderStatus::invalid);
+    EXPECT_TRUE(must(store_->providerSettings(team_.id, "example", "bot")).invalid_notified_at.has_value());
+    EXPECT_EQ(must(store_->providerSettings(team_.id, "example")).status, ProviderStatus::active);
+    must(store_->deleteProviderSettings(team_.id, "example", "bot"));
+    EXPECT_EQ(must(store_->listProviderSettings(team_.id)).size(), 2u);
+
+    auto missing = store_->providerSettings(team_.id, "example", "bot");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
+    EXPECT_NE(missing.error().message.find("credential named 'bot'"), std::string::npos) << missing.error().message;
+    EXPECT_EQ(store_->deleteProviderSettings(team_.id, "example", "bot").error().kind, ErrorKind::not_found);
+    EXPECT_EQ(store_->markProviderInvalid(team_.id, "example", "x", "bot").error().kind, ErrorKind::not_found);
+    EXPECT_EQ(store_->saveProviderSettings(credential("", "empty-name-token-000000")).error().kind,
+              ErrorKind::invalid_input);
+}
+
+TEST_F(CredentialsTest, EachCredentialIsSealedUnderItsOwnName) {
+    must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
+    must(store_->saveProviderSettings(credential("bot", "bot-token-0000000000000003")));
+    // The bot's sealed token copied into the default row does not open there (and vice versa).
+    rawExec(dbPath(), "UPDATE provider_settings SET token_sealed = (SELECT token_sealed FROM provider_settings "
+                      "WHERE name = 'bot') WHERE name = 'default'");
+    auto stolen = store_->providerCredentials(team_.id, "example");
+    ASSERT_FALSE(stolen.ok());
+    EXPECT_EQ(stolen.error().code, "tampered");
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example", "bot")).token, "bot-token-0000000000000003");
+}
+
+TEST_F(CredentialsTest, RekeyResealsEveryNamedCredential) {
+    must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
+    must(store_->saveProviderSettings(credential("bot", "bot-token-0000000000000003")));
+    auto fresh = std::make_shared<const secrets::SecretBox>(secrets::SecretBox::generate());
+    EXPECT_EQ(must(store_->rekey(*box_, *fresh)), 2);
+    store_.reset();
+    store_ = openStore(fresh);
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example")).token, "personal-token-0000000001");
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example", "bot")).token, "bot-token-0000000000000003");
+}
+
+TEST_F(CredentialsTest, ALinkNamesTheCredentialThatServesItsRepository) {
+    must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
+    must(store_->saveProviderSettings(credential("group-a", "group-token-00000000000002", TokenKind::group)));
+    const Project api = must(store_->createProject(team_.id, "api", "API"));
+    const Project web = must(store_->createProject(team_.id, "web", "Web"));
+
+    // A link made without naming one is served by 'default', as every link made before names.
+    EXPECT_EQ(must(store_->linkRepository(link(web.id, "12", "acme/web"))).credential, "default");
+    auto served = link(api.id, "11", "acme/a/api");
+    served.credential = "group-a";
+    EXPECT_EQ(must(store_->linkRepository(served)).credential, "group-a");
+    EXPECT_EQ(must(store_->repositoryLink(api.id)).credential, "group-a");
+
+    auto serving = must(store_->servingCredentials(team_.id, "example", "forge.test", "11"));
+    EXPECT_EQ(serving.name, "group-a");
+    EXPECT_EQ(serving.credentials.token, "group-token-00000000000002");
+    EXPECT_EQ(must(store_->servingCredentials(team_.id, "example", "forge.test", "12")).name, "default");
+
+    auto listing = must(store_->listProjectsWithLinks(team_.id));
+    ASSERT_EQ(listing.size(), 2u);
+    EXPECT_EQ(listing[0].link->credential, "group-a");
+
+    auto by_group = must(store_->linksServedBy(team_.id, "example", "group-a"));
+    ASSERT_EQ(by_group.size(), 1u);
+    EXPECT_EQ(by_group[0].project.slug, "api");
+    EXPECT_EQ(by_group[0].link->full_path, "acme/a/api");
+    EXPECT_EQ(must(store_->linksServedBy(team_.id, "example", "default")).size(), 1u);
+    EXPECT_TRUE(must(store_->linksServedBy(team_.id, "other", "default")).empty());
+
+    // Moving the link to another credential; a missing link says so.
+    EXPECT_EQ(must(store_->setLinkCredential(api.id, "default")).credential, "default");
+    EXPECT_EQ(must(store_->servingCredentials(team_.id, "example", "forge.test", "11")).name, "default");
+    EXPECT_EQ(store_->setLinkCredential(9999, "default").error().kind, ErrorKind::not_found);
+    must(store_->setLinkCredential(api.id, "group-a"));
+
+    // The serving credential removed: not_found naming it and the repository.
+    must(store_->deleteProviderSettings(team_.id, "example", "group-a"));
+    auto gone = store_->servingCredentials(team_.id, "example", "forge.test", "11");
+    ASSERT_FALSE(gone.ok());
+    EXPECT_EQ(gone.error().kind, ErrorKind::not_found);
+    EXPECT_EQ(gone.error().code, "credential_removed");
+    EXPECT_NE(gone.error().message.find("'group-a'"), std::string::npos) << gone.error().message;
+    EXPECT_NE(gone.error().message.find("acme/a/api"), std::string::npos) << gone.error().message;
+    // A repository no project of the team links.
+    EXPECT_EQ(store_->servingCredentials(team_.id, "example", "forge.test", "99").error().code, "not_linked");
+    Team other = must(store_->createTeam("other", "Other"));
+    EXPECT_EQ(store_->servingCredentials(other.id, "example", "forge.test", "12").error().kind, ErrorKind::not_found);
+}
+
+TEST_F(CredentialsTest, EachCredentialIsReCheckedOnItsOwn) {
+    auto a = credential("default", "personal-token-0000000001");
+    a.next_check_at = now();
+    auto b = credential("bot", "bot-token-0000000000000003");
+    b.next_check_at = now();
+    must(store_->saveProviderSettings(a));
+    must(store_->saveProviderSettings(b));
+    auto claimed = must(store_->claimProviderChecks("host-1", now(), 1min, 10));
+    ASSERT_EQ(claimed.size(), 2u);
+    const auto& bot = claimed[0].name == "bot" ? claimed[0] : claimed[1];
+    const auto& def = claimed[0].name == "bot" ? claimed[1] : claimed[0];
+    EXPECT_EQ(bot.credentials.token, "bot-token-0000000000000003");
+    EXPECT_EQ(def.credentials.token, "personal-token-0000000001");
+
+    ProviderCheckOutcome refused;
+    refused.team_id = team_.id;
+    refused.provider = "example";
+    refused.name = "bot";
+    refused.valid = false;
+    refused.invalid_reason = "revoked";
+    refused.next_check_at = now() + 1h;
+    auto change = must(store_->completeProviderCheck(refused, "host-1"));
+    EXPECT_EQ(change.after.name, "bot");
+    EXPECT_EQ(change.after.status, ProviderStatus::invalid);
+    EXPECT_EQ(must(store_->providerSettings(team_.id, "example")).status, ProviderStatus::active);
+    // The bot's claim ended with its verdict; the default one's is still held, by name.
+    EXPECT_EQ(store_->completeProviderCheck(refused, "host-1").error().kind, ErrorKind::conflict);
+    must(store_->releaseProviderCheck(team_.id, "example", "host-1", now() + 1h, "default"));
+    EXPECT_EQ(store_->releaseProviderCheck(team_.id, "example", "host-1", now() + 1h, "default").error().kind,
+              ErrorKind::conflict);
+
+    // Expiry reminders name the credential.
+    auto soon = credential("bot", "bot-token-0000000000000005");
+    soon.expires_at = "2000-01-01";
+    must(store_->saveProviderSettings(soon));
+    auto reminders = must(store_->claimExpiryReminders("2023-11-14", "2023-12-14"));
+    ASSERT_EQ(reminders.size(), 1u);
+    EXPECT_EQ(reminders[0].name, "bot");
+}
+
+TEST_F(CredentialsTest, ATokenAndLinkSavedBeforeNamesBecomeTheDefault) {
+    must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
+    const Project api = must(store_->createProject(team_.id, "api", "API"));
+    must(store_->linkRepository(link(api.id, "11", "acme/api")));
+    store_.reset();
+    // Back to schema 12: provider_settings keyed by (team, provider) without names, links without
+    // a credential. The sealed token stays as version 10 sealed it.
+    rawExec(dbPath(),
+            "CREATE TABLE ps10 AS SELECT team_id, provider, base_url, instance, token_sealed, token_last4, kind, "
+            "identity, scopes, expires_at, warnings, status, invalid_reason, invalid_notified_at, updated_at, access, "
+            "checked_at, next_check_at, check_owner, check_lease_until, expiry_reminded_on FROM provider_settings; "
+            "DROP TABLE provider_settings; ALTER TABLE ps10 RENAME TO provider_settings; "
+            "ALTER TABLE repository_links DROP COLUMN credential; "
+            "DELETE FROM schema_migrations WHERE version >= 13;");
+    store_ = openStore();
+    ASSERT_NE(store_, nullptr);
+    EXPECT_EQ(must(store_->schemaVersion()), SqliteStore::latestSchemaVersion());
+    const auto listed = must(store_->listProviderSettings(team_.id));
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].name, "default");
+    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example")).token, "personal-token-0000000001");
+    EXPECT_EQ(must(store_->repositoryLink(api.id)).credential, "default");
+    EXPECT_EQ(must(store_->servingCredentials(team_.id, "example", "forge.test", "11")).name, "default");
+    // The rebuilt table keeps its key: a second 'default' replaces the first.
+    must(store_->saveProviderSettings(credential("default", "personal-token-0000000009")));
+    EXPECT_EQ(must(store_->listProviderSettings(team_.id)).size(), 1u);
+}
+
+}  // namespace
+}  // namespace forgelink::store::testing
