@@ -276,7 +276,8 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
             json statuses = json::array(), notes = json::array(), gh_statuses = json::array(), comments = json::array();
             for (auto& s : gl.statuses)
                 statuses.push_back({{"id", s.id}, {"project_id", s.project_id}, {"sha", s.sha}, {"ref", s.ref}, {"name", s.name},
-                                    {"status", s.status}, {"author_id", s.author}, {"description", s.description},
+                                    {"status", s.status}, {"author_id", s.author}, {"token_id", s.token_id},
+                                    {"description", s.description},
                                     {"target_url", s.target_url}, {"pipeline_id", s.pipeline_id}});
             for (auto& p : gl.projects)
                 for (auto& mr : p.merge_requests)

@@ -1046,6 +1046,7 @@ SimResponse GitLab::postStatus(GlProject& p, const std::string& sha) {
         s.created_at = isoTime(ctx_.now);
     }
     s.status = to;
+    s.token_id = auth_.token ? auth_.token->id : 0;
     if (q("description")) s.description = *q("description");
     if (q("target_url")) s.target_url = target_url;
     if (coverage) s.coverage = coverage;

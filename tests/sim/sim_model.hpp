@@ -57,6 +57,7 @@ struct GlMergeRequest {
 
 struct GlCommitStatus {
     Id id = 0, pipeline_id = 0, project_id = 0, author = 0;
+    Id token_id = 0;  // the token that posted it last (several tokens may act for one user)
     std::string sha, ref, status, name, target_url, description;
     std::optional<double> coverage;
     std::string created_at, started_at, finished_at;
