@@ -251,25 +251,46 @@ void Dispatcher::handle(const store::FeedbackTask& task) {
         return;
     }
 
-    auto credentials = store_.providerCredentials(task.team_id, provider_name);
-    if (!credentials) {
-        if (credentials.error().kind == ErrorKind::not_found) {
-            pauseForMissingToken(task, "no " + provider_name + " token is saved for team " +
-                                           std::to_string(task.team_id) + "; save one to resume feedback");
-        } else {
-            retry(task, now() + backoffFor(task, credentials.error()), credentials.error().message, "retried", true);
-        }
-        return;
-    }
-
+    auto serving = servingCredentials(task);
+    if (!serving) return;
     auto delivered = task.key.kind == store::FeedbackKind::status
-                         ? deliverStatus(*provider, credentials.value(), task)
-                         : deliverComment(*provider, credentials.value(), task);
+                         ? deliverStatus(*provider, serving->credentials, task)
+                         : deliverComment(*provider, serving->credentials, task);
     if (delivered) {
         complete(task, delivered.value(), "delivered");
     } else {
-        onError(task, credentials.value(), delivered.error());
+        onError(task, *serving, delivered.error());
     }
+}
+
+std::optional<store::NamedCredentials> Dispatcher::servingCredentials(const store::FeedbackTask& task) {
+    const std::string& provider_name = task.key.provider;
+    // The credential the team's link to the repository names (issue 17: each repository is served
+    // by its most specific credential); a repository no longer linked falls back to 'default'.
+    auto serving = store_.servingCredentials(task.team_id, provider_name, task.key.instance, task.key.repository_id);
+    if (!serving && serving.error().code == "not_linked") {
+        auto fallback = store_.providerCredentials(task.team_id, provider_name);
+        serving = fallback ? Result<store::NamedCredentials>(
+                                 store::NamedCredentials{std::string(store::kDefaultCredential), std::move(fallback).value()})
+                           : Result<store::NamedCredentials>(fallback.error());
+    }
+    if (serving) return std::move(serving).value();
+    if (serving.error().kind != ErrorKind::not_found) {
+        retry(task, now() + backoffFor(task, serving.error()), serving.error().message, "retried", true);
+        return std::nullopt;
+    }
+    auto others = store::hasOtherActiveCredential(store_, task.team_id, provider_name, "");
+    if (others && others.value() && serving.error().code == "credential_removed") {
+        // Only this repository lost its credential: keep trying (a credential saved again under
+        // that name, or the repository connected again, resumes it), and leave the others be.
+        retry(task, now() + backoffFor(task, serving.error()),
+              serving.error().message + "; save a credential under that name or connect the repository again",
+              "retried", true);
+        return std::nullopt;
+    }
+    pauseForMissingToken(task, "no " + provider_name + " token is saved for team " + std::to_string(task.team_id) +
+                                   "; save one to resume feedback");
+    return std::nullopt;
 }
 
 Result<store::TaskCompletion> Dispatcher::deliverStatus(Provider& provider, const Credentials& credentials,
@@ -390,7 +411,7 @@ Result<store::TaskCompletion> Dispatcher::deliverComment(Provider& provider, con
     return completion;
 }
 
-void Dispatcher::onError(const store::FeedbackTask& task, const Credentials& used, const Error& error) {
+void Dispatcher::onError(const store::FeedbackTask& task, const store::NamedCredentials& used, const Error& error) {
     switch (error.kind) {
         case ErrorKind::rate_limited: {
             if (error.retry_after) {
@@ -418,42 +439,59 @@ void Dispatcher::onError(const store::FeedbackTask& task, const Credentials& use
     }
 }
 
-void Dispatcher::pauseForRejectedToken(const store::FeedbackTask& task, const Credentials& used, const Error& error) {
+void Dispatcher::pauseForRejectedToken(const store::FeedbackTask& task, const store::NamedCredentials& used,
+                                       const Error& error) {
     const std::string& provider = task.key.provider;
     std::lock_guard lock(pause_mutex_);
     // A new token saved while this call was on its way: the rejection is about the old one.
-    auto current = store_.providerCredentials(task.team_id, provider);
-    if (current && current->token != used.token) {
+    auto current = store_.providerCredentials(task.team_id, provider, used.name);
+    if (current && current->token != used.credentials.token) {
         retry(task, now(), error.message + " (the token has been replaced since; retrying)", "retried", true);
         return;
     }
     // One reason per kind of rejection, not per call: the store clears "notified" when the reason
     // changes, and people must hear about one revoked token once.
-    const std::string reason = provider + " no longer accepts the team's token (" +
+    const std::string whose = used.name == store::kDefaultCredential ? std::string("the team's token")
+                                                                     : "the team's token '" + used.name + "'";
+    const std::string reason = provider + " no longer accepts " + whose + " (" +
                                (error.code.empty() ? std::string("unauthorized") : error.code) +
                                "); save a new token to resume feedback";
-    auto marked = store_.markProviderInvalid(task.team_id, provider, reason);
+    auto marked = store_.markProviderInvalid(task.team_id, provider, reason, used.name);
     if (!marked && marked.error().kind != ErrorKind::not_found) {
         retry(task, now() + backoffFor(task, marked.error()), marked.error().message, "retried", true);
         return;
     }
-    auto paused = store_.pauseTasksForTeam(task.team_id, provider, reason);
-    if (!paused) {
-        retry(task, now() + backoffFor(task, paused.error()), paused.error().message, "retried", true);
-        return;
+    // The team's other credentials still serve their repositories: only when none is left working
+    // is the team's feedback to this forge paused; otherwise this repository's tasks keep retrying
+    // until the refused credential is saved again (or re-checked valid).
+    auto others = store::hasOtherActiveCredential(store_, task.team_id, provider, used.name);
+    const bool pause_team = !others || !others.value();
+    if (pause_team) {
+        auto paused = store_.pauseTasksForTeam(task.team_id, provider, reason);
+        if (!paused) {
+            retry(task, now() + backoffFor(task, paused.error()), paused.error().message, "retried", true);
+            return;
+        }
     }
-    auto settings = store_.providerSettings(task.team_id, provider);
+    auto settings = store_.providerSettings(task.team_id, provider, used.name);
     if (settings && !settings->invalid_notified_at) {
-        log_.log(LogLevel::error, "feedback paused: the forge rejected the team's token",
+        log_.log(LogLevel::error,
+                 pause_team ? "feedback paused: the forge rejected the team's token"
+                            : "feedback held: the forge rejected one of the team's tokens",
                  {{"team", std::to_string(task.team_id)},
                   {"provider", provider},
+                  {"credential", used.name},
                   {"instance", task.key.instance},
                   {"reason", reason},
                   {"detail", error.message}});
-        auto notified = store_.markProviderInvalidNotified(task.team_id, provider, now());
+        auto notified = store_.markProviderInvalidNotified(task.team_id, provider, now(), used.name);
         if (!notified)
             log_.log(LogLevel::warn, "could not record that the team was told",
                      {{"team", std::to_string(task.team_id)}, {"reason", notified.error().message}});
+    }
+    if (!pause_team) {
+        retry(task, now() + backoffFor(task, error), reason, "retried", true);
+        return;
     }
     setPausedGauge(task.team_id, provider);
     // The team is paused now, so the store parks this task with the others (RetryOutcome::paused).

@@ -32,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -105,8 +106,12 @@ private:
     Result<std::string> mergeRequestHead(Provider& provider, const Credentials& credentials,
                                          const store::FeedbackTask& task, const std::string& repository,
                                          const std::string& merge_request);
-    void onError(const store::FeedbackTask& task, const Credentials& used, const Error& error);
-    void pauseForRejectedToken(const store::FeedbackTask& task, const Credentials& used, const Error& error);
+    // The credential that serves the task's repository; std::nullopt when there is none to use
+    // now (the task is then retried or paused, and the reason recorded).
+    std::optional<store::NamedCredentials> servingCredentials(const store::FeedbackTask& task);
+    void onError(const store::FeedbackTask& task, const store::NamedCredentials& used, const Error& error);
+    void pauseForRejectedToken(const store::FeedbackTask& task, const store::NamedCredentials& used,
+                               const Error& error);
     void pauseForMissingToken(const store::FeedbackTask& task, const std::string& why);
 
     void complete(const store::FeedbackTask& task, const store::TaskCompletion& completion, const char* outcome);

@@ -107,10 +107,11 @@ std::int64_t DeliveryStack::addProject(const std::string& slug) {
     return project->id;
 }
 
-void DeliveryStack::saveToken(const std::string& token) {
+void DeliveryStack::saveToken(const std::string& token, const std::string& name) {
     store::ProviderSettingsInput in;
     in.team_id = team_id;
     in.provider = "gitlab";
+    in.name = name;
     in.base_url = sim.gitlabUrl();
     in.instance = instance();
     in.token = token;

@@ -95,7 +95,8 @@ public:
     std::string instance() const;  // 127.0.0.1:PORT, the instance key of the links
     // A project of the team linked to the widget repository with its own status context.
     std::int64_t addProject(const std::string& slug);
-    void saveToken(const std::string& token);
+    // Saves the team's GitLab token under `name` (a named credential; 'default' unless given).
+    void saveToken(const std::string& token, const std::string& name = "default");
 
     // Records a build change with its status task, and a comment task when `mr` is set.
     // With comment_on_open_mrs and no `mr`, the comment task names no MR: the dispatcher asks the forge.

@@ -261,6 +261,36 @@ TEST(Dispatcher, RevokedTokenPausesTheTeamOnceAndResumesWithANewToken) {
     EXPECT_EQ(s.logLinesContaining("feedback paused"), 1u);
 }
 
+// Issue 17: the repository's link names the credential that serves it, and deliveries use that
+// one. A refused credential while the team still holds a working one holds back only what it
+// serves (retried), instead of pausing the team's whole feedback to the forge.
+TEST(Dispatcher, DeliveriesUseTheServingCredentialAndARefusedOneHoldsOnlyItsOwn) {
+    DeliveryStack s;  // saves kBotToken as 'default'
+    s.saveToken(kRevokedToken, "old-bot");
+    const auto web = s.addProject("web");
+    ASSERT_TRUE(s.store->setLinkCredential(web, "old-bot"));
+    const auto build = s.record(web, BuildState::accepted, kMainSha);
+    auto dispatcher = s.makeDispatcher(*s.store);
+    dispatcher->start();
+    ASSERT_TRUE(waitFor([&] {
+        auto settings = s.store->providerSettings(s.team_id, "gitlab", "old-bot");
+        return settings && settings->status == store::ProviderStatus::invalid;
+    })) << s.logText();
+    dispatcher->stop();
+    EXPECT_EQ(s.counts().paused, 0) << "the team still has a working credential";
+    EXPECT_EQ(s.counts().failed, 0);
+    EXPECT_GE(s.counts().pending, 1);
+    EXPECT_EQ(s.metrics.value("forgelink_feedback_paused", {{"team", "acme"}, {"provider", "gitlab"}}), 0);
+    EXPECT_EQ(s.store->providerSettings(s.team_id, "gitlab")->status, store::ProviderStatus::active);
+    EXPECT_EQ(s.logLinesContaining("feedback held: the forge rejected one of the team's tokens"), 1u) << s.logText();
+    EXPECT_EQ(s.logText().find(kRevokedToken), std::string::npos);
+    auto tasks = s.store->listTasksOfBuild(build.id);
+    ASSERT_TRUE(tasks);
+    ASSERT_FALSE(tasks->empty());
+    EXPECT_NE(tasks->front().last_error.find("'old-bot'"), std::string::npos) << tasks->front().last_error;
+    EXPECT_TRUE(s.statuses(kMainSha, "forgelink/web").empty()) << "nothing posted with another credential";
+}
+
 TEST(Dispatcher, CrashedWorkersTaskIsDeliveredAfterItsLeaseWithExactlyOneComment) {
     DeliveryStack s;
     const auto web = s.addProject("web");
