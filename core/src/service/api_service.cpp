@@ -1,5 +1,6 @@
 #include "service/api_service.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <forgelink/abi.h>
@@ -51,7 +52,7 @@ ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
     if (!options_.clock) options_.clock = store::nowTimestamp;
     metrics_.describe(kRequests, "counter", "HTTP requests answered, by method, route template and status");
     metrics_.describe(kLatency, "histogram", "HTTP request handling time in seconds, by method and route template");
-    metrics_.describe(kTokenDays, "gauge", "Days until each team's provider token expires (negative: expired)");
+    metrics_.describe(kTokenDays, "gauge", "Days until each of a team's provider tokens expires (negative: expired), by credential name");
     metrics_.describe(kTokenValid, "gauge", "1 while the forge accepts the team's provider token, 0 once it refused it");
     addRoutes();
 }
@@ -106,6 +107,13 @@ void ApiService::addRoutes() {
     route("PUT", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::putProviderSettings), Adm);
     route("GET", "/api/v1/teams/{team}/providers/{provider}", R, bind(&ApiService::showProviderSettings), Adm);
     route("DELETE", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::deleteProviderSettings), Adm);
+    route("GET", "/api/v1/teams/{team}/providers/{provider}/credentials", R, bind(&ApiService::listCredentials), Adm);
+    route("PUT", "/api/v1/teams/{team}/providers/{provider}/credentials/{credential}", W,
+          bind(&ApiService::putProviderSettings), Adm);
+    route("GET", "/api/v1/teams/{team}/providers/{provider}/credentials/{credential}", R,
+          bind(&ApiService::showProviderSettings), Adm);
+    route("DELETE", "/api/v1/teams/{team}/providers/{provider}/credentials/{credential}", W,
+          bind(&ApiService::deleteProviderSettings), Adm);
     route("GET", "/api/v1/teams/{team}/providers/{provider}/namespaces", R, bind(&ApiService::browseNamespaces), Adm);
     route("GET", "/api/v1/teams/{team}/providers/{provider}/repositories", R, bind(&ApiService::browseRepositories),
           Adm);
@@ -460,24 +468,36 @@ Provider& ApiService::providerFor(const std::string& name, std::uint64_t capabil
     return *provider;
 }
 
-Credentials ApiService::credentialsFor(const store::Team& team, const std::string& provider) {
-    auto credentials = store_.providerCredentials(team.id, provider);
+store::NamedCredentials ApiService::credentialsFor(const store::Team& team, const std::string& provider,
+                                                  const std::string& credential) {
+    std::string name = credential.empty() ? std::string(store::kDefaultCredential) : credential;
+    if (credential.empty()) {
+        // Without a name: 'default', or else the team's first credential of that provider.
+        const auto all = orThrow(store_.listProviderSettings(team.id));
+        const auto first = std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.provider == provider; });
+        if (first != all.end()) name = first->name;
+    }
+    auto credentials = store_.providerCredentials(team.id, provider, name);
     if (!credentials.ok()) {
-        if (credentials.error().kind == ErrorKind::not_found)
+        if (credentials.error().kind == ErrorKind::not_found) {
+            if (!credential.empty())
+                throw notFound("team '" + team.slug + "' has no " + provider + " credential named '" + credential + "'");
             throw ApiError(409, "provider_not_connected",
                            "team '" + team.slug + "' has no token for provider '" + provider +
                                "'; set one with PUT /api/v1/teams/" + team.slug + "/providers/" + provider);
+        }
         throw fromStoreError(credentials.error());
     }
-    return std::move(credentials).value();
+    return {name, std::move(credentials).value()};
 }
 
-void ApiService::noteProviderError(const store::Team& team, const std::string& provider, const Error& error) {
+void ApiService::noteProviderError(const store::Team& team, const std::string& provider, const Error& error,
+                                   const std::string& credential) {
     if (error.kind != ErrorKind::unauthorized) return;
-    auto marked = store_.markProviderInvalid(team.id, provider, error.message);
+    auto marked = store_.markProviderInvalid(team.id, provider, error.message, credential);
     if (!marked.ok())
         log_.log(LogLevel::warn, "could not mark provider settings invalid",
-                 {{"team", team.slug}, {"provider", provider}, {"reason", marked.error().message}});
+                 {{"team", team.slug}, {"provider", provider}, {"credential", credential}, {"reason", marked.error().message}});
 }
 
 net::ServerResponse ApiService::healthz(Call&) {
@@ -504,7 +524,10 @@ net::ServerResponse ApiService::metrics(Call& call) {
             auto settings = store_.listProviderSettings(team.id);
             if (!settings.ok()) continue;
             for (const auto& s : settings.value()) {
-                const net::Labels labels{{"team", team.slug}, {"provider", s.provider}};
+                // A credential other than 'default' is told apart by a credential label; the
+                // default keeps the series it had before credentials were named.
+                net::Labels labels{{"team", team.slug}, {"provider", s.provider}};
+                if (s.name != store::kDefaultCredential) labels.emplace("credential", s.name);
                 valid[labels] = s.status == store::ProviderStatus::active ? 1 : 0;
                 if (s.expires_at)
                     if (auto days = daysUntil(*s.expires_at, now)) days_left[labels] = *days;

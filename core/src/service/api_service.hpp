@@ -150,9 +150,13 @@ private:
     store::Project projectFor(const Call& call, const std::string& id_text, Access need);
     void checkTeamAccess(const Call& call, const store::Team& team, Access need, const std::string& what);
     Provider& providerFor(const std::string& name, std::uint64_t capability, const char* capability_name);
-    Credentials credentialsFor(const store::Team& team, const std::string& provider);
+    // The named credential's token (empty: 'default', or else the first the team has for the
+    // provider). 409 provider_not_connected when the team has none; 404 for an unknown name.
+    store::NamedCredentials credentialsFor(const store::Team& team, const std::string& provider,
+                                           const std::string& credential = "");
     // The forge refused the team's token: remember it so people see why feedback stopped.
-    void noteProviderError(const store::Team& team, const std::string& provider, const Error& error);
+    void noteProviderError(const store::Team& team, const std::string& provider, const Error& error,
+                           const std::string& credential = std::string(store::kDefaultCredential));
 
     // ---- routes, one file per resource ----
     net::ServerResponse healthz(Call& call);
@@ -179,6 +183,19 @@ private:
     net::ServerResponse putProviderSettings(Call& call);
     net::ServerResponse showProviderSettings(Call& call);
     net::ServerResponse deleteProviderSettings(Call& call);
+    net::ServerResponse listCredentials(Call& call);
+    // After `saved` was saved: the team's links it is more specific for than their credential
+    // (credential_choice.hpp) are served by it from now on. Returns those, as the API shows them.
+    nlohmann::json serveWithCredential(const store::Team& team, const store::ProviderSettings& saved);
+    // What removing a credential does to the repositories it serves (see planRemoval).
+    struct RemovalPlan {
+        std::vector<std::pair<std::int64_t, std::string>> moves;  // project id -> next credential
+        nlohmann::json moved;                                     // the same, as the API shows them
+        nlohmann::json lost;                                      // those no other credential covers
+    };
+    RemovalPlan planRemoval(const store::Team& team, const std::string& provider, const std::string& credential);
+    void applyRemoval(const store::Team& team, const std::string& provider, const std::string& credential,
+                      const RemovalPlan& plan);
     net::ServerResponse browseNamespaces(Call& call);
     net::ServerResponse browseRepositories(Call& call);
     net::ServerResponse repositoryPermissions(Call& call);
@@ -196,6 +213,17 @@ private:
     net::ServerResponse connectRepository(Call& call);
     net::ServerResponse disconnectRepository(Call& call);
     // Checks the token may post statuses there, then links; returns the link and any warnings.
+    // Which of the team's credentials serves a repository (credential_choice.hpp), after asking
+    // the forge, most specific first, which of them may post a status there. Throws the forge's
+    // refusal when no credential can see the repository at all.
+    struct ServingChoice {
+        std::optional<store::ProviderSettings> credential;  // none: no credential can report to it
+        Credentials credentials;                            // the serving credential's token
+        std::optional<RepositoryPermissions> report;        // its report (or the most specific one's)
+        nlohmann::json considered;                          // every credential's verdict, for people
+    };
+    ServingChoice chooseServing(const store::Team& team, const std::string& provider_name, Provider& provider,
+                                const std::string& id_or_path);
     nlohmann::json linkProject(const store::Team& team, const store::Project& project, const std::string& provider,
                                const std::string& id_or_path);
     nlohmann::json projectView(const store::Project& project);

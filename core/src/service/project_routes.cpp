@@ -1,10 +1,13 @@
 // Projects and the one repository each reports to.
+#include <map>
+
 #include <forgelink/abi.h>
 
 #include "common/strings.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/audit.hpp"
+#include "service/credential_choice.hpp"
 #include "service/etag.hpp"
 #include "service/json_input.hpp"
 #include "service/validation.hpp"
@@ -42,31 +45,127 @@ nlohmann::json ApiService::projectView(const store::Project& project) {
     return service::projectView(project, team.ok() ? &team.value().slug : nullptr, link.ok() ? &link.value() : nullptr);
 }
 
+ApiService::ServingChoice ApiService::chooseServing(const store::Team& team, const std::string& provider_name,
+                                                   Provider& provider, const std::string& id_or_path) {
+    std::vector<store::ProviderSettings> mine;
+    for (auto& s : orThrow(store_.listProviderSettings(team.id)))
+        if (s.provider == provider_name) mine.push_back(std::move(s));
+    if (mine.empty()) (void)credentialsFor(team, provider_name);  // 409 provider_not_connected
+
+    // Each credential is asked at most once per request.
+    std::map<std::string, Result<RepositoryPermissions>> asked;
+    auto ask = [&](const store::ProviderSettings& s) -> const Result<RepositoryPermissions>& {
+        auto it = asked.find(s.name);
+        if (it == asked.end()) {
+            const auto credentials = orThrow(store_.providerCredentials(team.id, provider_name, s.name));
+            auto answer = provider.repositoryPermissions(credentials, id_or_path);
+            if (!answer.ok()) noteProviderError(team, provider_name, answer.error(), s.name);
+            it = asked.emplace(s.name, std::move(answer)).first;
+        }
+        return it->second;
+    };
+
+    // Which repository it is: asked first through the tokens bound to nothing (they see the most).
+    std::vector<const store::ProviderSettings*> discovery;
+    for (const auto& s : mine)
+        if (!s.bound_to) discovery.push_back(&s);
+    for (const auto& s : mine)
+        if (s.bound_to) discovery.push_back(&s);
+    std::optional<Repository> repository;
+    for (const auto* s : discovery) {
+        if (const auto& answer = ask(*s); answer.ok()) {
+            repository = answer->repository;
+            break;
+        }
+    }
+    if (!repository) {
+        const Error& first = asked.at(discovery.front()->name).error();
+        if (mine.size() == 1) throw fromProviderError(first);  // one credential: its own answer, as ever
+        const ApiError base = fromProviderError(first);
+        std::string why;
+        nlohmann::json considered = nlohmann::json::array();
+        for (const auto* s : discovery) {
+            const auto& message = asked.at(s->name).error().message;
+            why += (why.empty() ? "" : "; ") + ("'" + s->name + "': " + message);
+            considered.push_back({{"credential", s->name}, {"serves", false}, {"reason", message}});
+        }
+        throw ApiError(base.status(), base.code(),
+                       "none of team '" + team.slug + "''s " + provider_name + " credentials can see '" + id_or_path +
+                           "': " + why,
+                       {{"kind", toString(first.kind)}, {"credentials", considered}});
+    }
+
+    ServingChoice choice;
+    choice.considered = nlohmann::json::array();
+    const auto ranked = rankCredentials(mine, repository->id, repository->full_path);
+    for (const auto& s : ranked) {
+        const auto& answer = ask(s);
+        if (!choice.report) choice.report = answer.ok() ? answer.value() : RepositoryPermissions{*repository, {}, {}};
+        std::string reason;
+        if (choice.credential) {
+            reason = "a more specific credential serves it";
+        } else if (!answer.ok()) {
+            reason = answer.error().message;
+        } else if (!answer->post_status.allowed) {
+            reason = answer->post_status.reason;
+        } else {
+            choice.credential = s;
+            choice.report = answer.value();
+            choice.credentials = orThrow(store_.providerCredentials(team.id, provider_name, s.name));
+        }
+        const bool serves = choice.credential && choice.credential->name == s.name;
+        choice.considered.push_back({{"credential", s.name},
+                                     {"description", describeCredential(s)},
+                                     {"serves", serves},
+                                     {"reason", serves ? nlohmann::json(nullptr) : nlohmann::json(reason)}});
+    }
+    for (const auto& s : mine) {
+        std::string why;
+        if (rankCredential(s, repository->id, repository->full_path, &why).tier > 0) continue;
+        choice.considered.push_back(
+            {{"credential", s.name}, {"description", describeCredential(s)}, {"serves", false}, {"reason", why}});
+    }
+    if (!choice.report) {
+        // Every credential is bound elsewhere: the report of the one that saw it, nothing allowed.
+        for (const auto* s : discovery)
+            if (const auto& answer = asked.find(s->name); answer != asked.end() && answer->second.ok()) {
+                choice.report = answer->second.value();
+                break;
+            }
+        choice.report->post_status = {false, choice.considered.front()["reason"].get<std::string>()};
+        choice.report->comment = {false, choice.report->post_status.reason};
+    }
+    return choice;
+}
+
 nlohmann::json ApiService::linkProject(const store::Team& team, const store::Project& project,
                                        const std::string& provider_name, const std::string& id_or_path) {
     auto& provider = providerFor(provider_name, FORGELINK_CAP_REPOSITORIES, "linking repositories");
-    const auto credentials = credentialsFor(team, provider_name);
-    auto permissions = provider.repositoryPermissions(credentials, id_or_path);
-    if (!permissions.ok()) {
-        noteProviderError(team, provider_name, permissions.error());
-        throw fromProviderError(permissions.error());
+    auto choice = chooseServing(team, provider_name, provider, id_or_path);
+    const auto& permissions = *choice.report;
+    const std::string where =
+        permissions.repository.full_path.empty() ? id_or_path : permissions.repository.full_path;
+    if (!choice.credential) {
+        if (choice.considered.size() == 1)
+            throw unprocessable("cannot_post_status", "the team's " + provider_name +
+                                                          " token cannot post commit statuses on " + where + ": " +
+                                                          permissions.post_status.reason);
+        std::string why;
+        for (const auto& c : choice.considered)
+            why += (why.empty() ? "" : "; ") + ("'" + c["credential"].get<std::string>() + "': " + c["reason"].get<std::string>());
+        throw ApiError(422, "cannot_post_status",
+                       "no " + provider_name + " credential of team '" + team.slug + "' can post commit statuses on " +
+                           where + ": " + why,
+                       {{"credentials", choice.considered}});
     }
-    if (!permissions->post_status.allowed)
-        throw unprocessable("cannot_post_status",
-                            "the team's " + provider_name + " token cannot post commit statuses on " +
-                                (permissions->repository.full_path.empty() ? id_or_path
-                                                                           : permissions->repository.full_path) +
-                                ": " + permissions->post_status.reason);
-    Repository repository = permissions->repository;
+    const auto& credentials = choice.credentials;
+    Repository repository = permissions.repository;
     if (repository.id.empty()) {
         auto found = provider.getRepository(credentials, id_or_path);
         if (!found.ok()) throw fromProviderError(found.error());
         repository = found.value();
     }
-    if (repository.instance.empty()) {
-        if (auto settings = store_.providerSettings(team.id, provider_name); settings.ok())
-            repository.instance = settings.value().instance;
-    }
+    if (repository.instance.empty()) repository.instance = choice.credential->instance;
 
     // Several projects on one repository need distinct status names, or each would overwrite
     // the other's status on the same commit.
@@ -86,12 +185,19 @@ nlohmann::json ApiService::linkProject(const store::Team& team, const store::Pro
     link.full_path = repository.full_path;
     link.web_url = repository.web_url;
     link.status_context = context;
+    link.credential = choice.credential->name;
     auto stored = orThrow(store_.linkRepository(link));
+    // The team's other projects on the same repository are served by the same credential.
+    for (const auto& other : orThrow(store_.findLinksToRepository(provider_name, repository.instance, repository.id))) {
+        if (other.project_id == project.id || other.credential == link.credential) continue;
+        if (auto owner = store_.project(other.project_id); owner.ok() && owner.value().team_id == team.id)
+            orThrow(store_.setLinkCredential(other.project_id, link.credential));
+    }
 
     nlohmann::json warnings = nlohmann::json::array();
-    if (!permissions->comment.allowed)
+    if (!permissions.comment.allowed)
         warnings.push_back({{"code", "cannot_comment"},
-                            {"message", "merge request comments will fail: " + permissions->comment.reason}});
+                            {"message", "merge request comments will fail: " + permissions.comment.reason}});
     if (repository.archived)
         warnings.push_back({{"code", "archived"}, {"message", "the repository is archived"}});
     // A path that is not the repository's own: the forge followed a rename or transfer. The

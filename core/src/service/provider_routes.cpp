@@ -1,4 +1,6 @@
 // A team's provider settings (the forge token Forgelink acts with) and browsing the forge with it.
+#include <map>
+
 #include <forgelink/abi.h>
 
 #include "common/listing_bounds.hpp"
@@ -6,6 +8,7 @@
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/audit.hpp"
+#include "service/credential_choice.hpp"
 #include "service/json_input.hpp"
 #include "service/token_health.hpp"
 #include "service/validation.hpp"
@@ -37,6 +40,37 @@ void checkProviderName(const std::string& name) {
     bool ok = !name.empty() && name.size() <= 64;
     for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_');
     if (!ok) throw notFound("no provider '" + name + "'");
+}
+
+// The credential named in the path ('default' on the routes without one): 1 to 64 of a-z, 0-9,
+// '-', '_', '.', starting with a letter or digit, so it reads well in a URL, a label and a log.
+std::string credentialName(const PathParams& params) {
+    auto it = params.find("credential");
+    if (it == params.end()) return std::string(store::kDefaultCredential);
+    const std::string& name = it->second;
+    bool ok = !name.empty() && name.size() <= 64 && name[0] != '-' && name[0] != '_' && name[0] != '.';
+    for (char c : name)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.');
+    if (!ok)
+        throw badRequest("invalid_value", "credential name '" + name +
+                                              "' must be 1 to 64 of a-z, 0-9, '-', '_' and '.', starting with a letter "
+                                              "or digit");
+    return name;
+}
+
+bool forceParam(const net::ServerRequest& request) {
+    const std::string* force = request.param("force");
+    if (force == nullptr) return false;
+    if (*force != "true" && *force != "false")
+        throw badRequest("invalid_value", "query parameter 'force' must be true or false");
+    return *force == "true";
+}
+
+nlohmann::json linkedRepositoryView(const store::ProjectWithLink& row) {
+    return {{"project_id", row.project.id},
+            {"project", row.project.slug},
+            {"full_path", row.link->full_path},
+            {"repository_id", row.link->repository_id}};
 }
 
 // The REST API's listing cursor, "fl1.PAGES.ITEMS.PROVIDER_CURSOR": the provider's own cursor and
@@ -94,6 +128,7 @@ nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s
         warnings.push_back({{"code", w.code}, {"message", w.message}});
     nlohmann::json view = {
         {"provider", s.provider},
+        {"name", s.name},
         {"base_url", s.base_url},
         {"instance", s.instance},
         {"kind", std::string(toString(s.kind))},
@@ -135,7 +170,6 @@ nlohmann::json ApiService::tokenFix(const std::string& provider, const std::stri
 nlohmann::json ApiService::providerHealth(const store::ProviderSettings& s, const nlohmann::json& paused) {
     std::optional<int> days;
     if (s.expires_at) days = daysUntil(*s.expires_at, options_.clock());
-    const std::string put = "PUT /api/v1/teams/{team}/providers/" + s.provider;
     auto health = [&](const char* state, const std::string& reason, nlohmann::json fix) {
         return nlohmann::json{{"state", state},
                               {"reason", reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(reason)},
@@ -169,6 +203,7 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
     const auto& name = call.param("provider");
     checkProviderName(name);
+    const std::string credential = credentialName(call.params);
     auto& provider = providerFor(name, FORGELINK_CAP_TOKEN_VALIDATION, "token validation");
 
     const auto json = parseJsonBody(call.request);
@@ -211,10 +246,11 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
     auto input = settingsFromCheck(info.value());
     input.team_id = team.id;
     input.provider = name;
+    input.name = credential;
     input.base_url = credentials.base_url;
     input.token = credentials.token;
     input.next_check_at = nextCheckAt(options_.clock(), std::chrono::hours(config_.tokens.check_every_hours));
-    auto before = store_.providerSettings(team.id, name);
+    auto before = store_.providerSettings(team.id, name, credential);
     if (!before.ok() && before.error().kind != ErrorKind::not_found) throw fromStoreError(before.error());
     auto saved = orThrow(store_.saveProviderSettings(input));
     {
@@ -223,56 +259,186 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
                                   {"kind", std::string(toString(saved.kind))},
                                   {"identity", saved.identity.username}};
         if (before.ok()) details["previous_token_last4"] = before.value().token_last4;
+        if (credential != store::kDefaultCredential) details["credential"] = credential;
         audit(call, team.id, before.ok() ? audit_action::provider_token_replaced : audit_action::provider_token_saved,
-              name, std::move(details));
+              credential == store::kDefaultCredential ? name : name + "/" + credential, std::move(details));
     }
     auto resumed = orThrow(store_.resumeTasksForTeam(team.id, name, store::nowTimestamp()));
+    const auto now_serves = serveWithCredential(team, saved);
     log_.log(LogLevel::info, "provider token saved",
-             {{"team", team.slug}, {"provider", name}, {"resumed_tasks", std::to_string(resumed)}});
+             {{"team", team.slug},
+              {"provider", name},
+              {"credential", credential},
+              {"resumed_tasks", std::to_string(resumed)},
+              {"now_serves", std::to_string(now_serves.size())}});
 
     auto view = providerSettingsView(saved);
     view["resumed_deliveries"] = resumed;
+    view["now_serves"] = now_serves;
     return jsonResponse(200, {{"settings", view}});
+}
+
+nlohmann::json ApiService::serveWithCredential(const store::Team& team, const store::ProviderSettings& saved) {
+    std::map<std::string, store::ProviderSettings> others;
+    for (auto& s : orThrow(store_.listProviderSettings(team.id)))
+        if (s.provider == saved.provider) others.emplace(s.name, std::move(s));
+    nlohmann::json moved = nlohmann::json::array();
+    for (const auto& row : orThrow(store_.listProjectsWithLinks(team.id))) {
+        if (!row.link || row.link->provider != saved.provider || row.link->instance != saved.instance ||
+            row.link->credential == saved.name)
+            continue;
+        const auto mine = rankCredential(saved, row.link->repository_id, row.link->full_path);
+        const auto current = others.find(row.link->credential);
+        const CredentialRank theirs = current == others.end()
+                                          ? CredentialRank{}
+                                          : rankCredential(current->second, row.link->repository_id, row.link->full_path);
+        if (mine <= theirs) continue;
+        orThrow(store_.setLinkCredential(row.project.id, saved.name));
+        auto view = linkedRepositoryView(row);
+        view["was"] = row.link->credential;
+        moved.push_back(view);
+    }
+    return moved;
 }
 
 net::ServerResponse ApiService::showProviderSettings(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
     const auto& name = call.param("provider");
     checkProviderName(name);
-    auto settings = store_.providerSettings(team.id, name);
+    const std::string credential = credentialName(call.params);
+    auto settings = store_.providerSettings(team.id, name, credential);
     if (!settings.ok()) {
         if (settings.error().kind == ErrorKind::not_found) {
             providerFor(name, 0, "");  // an unknown provider says so, with the loaded ones
+            if (credential != store::kDefaultCredential)
+                throw notFound("team '" + team.slug + "' has no " + name + " credential named '" + credential + "'");
             throw notFound("team '" + team.slug + "' has no settings for provider '" + name + "'");
         }
         throw fromStoreError(settings.error());
     }
-    return jsonResponse(200, {{"settings", providerSettingsView(settings.value())}});
+    auto view = providerSettingsView(settings.value());
+    if (call.params.count("credential")) {
+        nlohmann::json serves = nlohmann::json::array();
+        for (const auto& row : orThrow(store_.linksServedBy(team.id, name, credential)))
+            serves.push_back(linkedRepositoryView(row));
+        view["serves"] = serves;
+    }
+    return jsonResponse(200, {{"settings", view}});
+}
+
+net::ServerResponse ApiService::listCredentials(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::read);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    providerFor(name, 0, "");
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& s : orThrow(store_.listProviderSettings(team.id))) {
+        if (s.provider != name) continue;
+        auto view = providerSettingsView(s);
+        nlohmann::json serves = nlohmann::json::array();
+        for (const auto& row : orThrow(store_.linksServedBy(team.id, name, s.name))) serves.push_back(linkedRepositoryView(row));
+        view["serves"] = serves;
+        items.push_back(view);
+    }
+    return jsonResponse(200, {{"items", items}});
+}
+
+// What removing a credential does to the repositories it serves: each goes to the most specific
+// of the team's other credentials that covers it, or loses its feedback when none does.
+ApiService::RemovalPlan ApiService::planRemoval(const store::Team& team, const std::string& provider,
+                                                const std::string& credential) {
+    std::vector<store::ProviderSettings> rest;
+    for (auto& s : orThrow(store_.listProviderSettings(team.id)))
+        if (s.provider == provider && s.name != credential) rest.push_back(std::move(s));
+    RemovalPlan plan;
+    plan.moved = nlohmann::json::array();
+    plan.lost = nlohmann::json::array();
+    for (const auto& row : orThrow(store_.linksServedBy(team.id, provider, credential))) {
+        std::vector<store::ProviderSettings> candidates;
+        for (const auto& s : rest)
+            if (s.instance == row.link->instance) candidates.push_back(s);
+        const auto ranked = rankCredentials(candidates, row.link->repository_id, row.link->full_path);
+        auto view = linkedRepositoryView(row);
+        if (ranked.empty()) {
+            plan.lost.push_back(view);
+        } else {
+            view["credential"] = ranked.front().name;
+            plan.moves.emplace_back(row.project.id, ranked.front().name);
+            plan.moved.push_back(view);
+        }
+    }
+    return plan;
+}
+
+void ApiService::applyRemoval(const store::Team& team, const std::string& provider, const std::string& credential,
+                              const RemovalPlan& plan) {
+    for (const auto& [project_id, next] : plan.moves) orThrow(store_.setLinkCredential(project_id, next));
+    // No token left under that name whose expiry or validity a gauge could report.
+    net::Labels labels{{"team", team.slug}, {"provider", provider}};
+    if (credential != store::kDefaultCredential) labels.emplace("credential", credential);
+    metrics_.removeSeries(labels);
 }
 
 net::ServerResponse ApiService::deleteProviderSettings(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
     const auto& name = call.param("provider");
     checkProviderName(name);
-    auto done = store_.deleteProviderSettings(team.id, name);
+    const bool named = call.params.count("credential") > 0;
+    const std::string credential = credentialName(call.params);
+    allowOnlyParams(call.request, named ? std::initializer_list<std::string_view>{"force"}
+                                        : std::initializer_list<std::string_view>{});
+    const bool force = named && forceParam(call.request);
+    auto exists = store_.providerSettings(team.id, name, credential);
+    if (!exists.ok()) {
+        if (exists.error().kind != ErrorKind::not_found) throw fromStoreError(exists.error());
+        if (named) throw notFound("team '" + team.slug + "' has no " + name + " credential named '" + credential + "'");
+        throw notFound("team '" + team.slug + "' has no settings for provider '" + name + "'");
+    }
+    const auto plan = planRemoval(team, name, credential);
+    // The named route refuses to cut repositories off without ?force=true; the route without a
+    // name removes 'default' as it always did (its callers expect nothing else).
+    if (named && !plan.lost.empty() && !force) {
+        std::string list;
+        for (const auto& r : plan.lost)
+            list += (list.empty() ? "" : ", ") + r["full_path"].get<std::string>() + " (project " +
+                    r["project"].get<std::string>() + ")";
+        throw ApiError(409, "credential_in_use",
+                       "credential '" + credential + "' of team '" + team.slug + "' serves " +
+                           std::to_string(plan.lost.size()) +
+                           (plan.lost.size() == 1 ? " repository" : " repositories") +
+                           " that no other credential can report to, which would lose feedback: " + list +
+                           "; add a credential that reaches them first, or remove it anyway with ?force=true",
+                       {{"lost_feedback", plan.lost}, {"moved", plan.moved}});
+    }
+    auto done = store_.deleteProviderSettings(team.id, name, credential);
     if (!done.ok()) {
         if (done.error().kind == ErrorKind::not_found)
-            throw notFound("team '" + team.slug + "' has no settings for provider '" + name + "'");
+            throw notFound("team '" + team.slug + "' has no " + name + " credential named '" + credential + "'");
         throw fromStoreError(done.error());
     }
-    audit(call, team.id, audit_action::provider_token_removed, name);
-    // Disconnected: no token left whose expiry or validity a gauge could report.
-    metrics_.removeSeries({{"team", team.slug}, {"provider", name}});
-    return noContent();
+    audit(call, team.id, audit_action::provider_token_removed,
+          credential == store::kDefaultCredential ? name : name + "/" + credential);
+    applyRemoval(team, name, credential, plan);
+    log_.log(LogLevel::info, "provider token removed",
+             {{"team", team.slug},
+              {"provider", name},
+              {"credential", credential},
+              {"moved", std::to_string(plan.moved.size())},
+              {"lost_feedback", std::to_string(plan.lost.size())}});
+    if (!named) return noContent();
+    return jsonResponse(200, {{"removed", {{"provider", name}, {"name", credential}}},
+                              {"moved", plan.moved},
+                              {"lost_feedback", plan.lost}});
 }
 
 net::ServerResponse ApiService::browseNamespaces(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
     const auto& name = call.param("provider");
     checkProviderName(name);
-    allowOnlyParams(call.request, {"search", "cursor"});
+    allowOnlyParams(call.request, {"search", "cursor", "credential"});
     auto& provider = providerFor(name, FORGELINK_CAP_REPOSITORIES, "browsing repositories");
-    const auto credentials = credentialsFor(team, name);
+    const auto used = credentialsFor(team, name, paramOr(call.request, "credential"));
+    const auto& credentials = used.credentials;
     NamespaceQuery query;
     query.search = paramOr(call.request, "search");
     const auto cursor = readListingCursor(paramOr(call.request, "cursor"));
@@ -281,7 +447,7 @@ net::ServerResponse ApiService::browseNamespaces(Call& call) {
     if (auto too_long = counter.beforePage()) throw fromProviderError(*too_long);
     auto page = provider.listNamespaces(credentials, query, cursor.provider);
     if (!page.ok()) {
-        noteProviderError(team, name, page.error());
+        noteProviderError(team, name, page.error(), used.name);
         throw fromProviderError(page.error());
     }
     if (auto too_long = counter.afterPage(page->items.size())) throw fromProviderError(*too_long);
@@ -296,7 +462,7 @@ net::ServerResponse ApiService::browseRepositories(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
     const auto& name = call.param("provider");
     checkProviderName(name);
-    allowOnlyParams(call.request, {"search", "namespace", "cursor", "min_role", "include_archived"});
+    allowOnlyParams(call.request, {"search", "namespace", "cursor", "min_role", "include_archived", "credential"});
     auto& provider = providerFor(name, FORGELINK_CAP_REPOSITORIES, "browsing repositories");
     RepositoryQuery query;
     query.search = paramOr(call.request, "search");
@@ -315,14 +481,15 @@ net::ServerResponse ApiService::browseRepositories(Call& call) {
             throw badRequest("invalid_value", "query parameter 'include_archived' must be true or false");
         query.include_archived = *archived == "true";
     }
-    const auto credentials = credentialsFor(team, name);
+    const auto used = credentialsFor(team, name, paramOr(call.request, "credential"));
+    const auto& credentials = used.credentials;
     const auto cursor = readListingCursor(paramOr(call.request, "cursor"));
     common::ListingCounter counter(listingBounds(), "the repository listing of provider " + name,
                                    "query parameters namespace or search", cursor.pages, cursor.items);
     if (auto too_long = counter.beforePage()) throw fromProviderError(*too_long);
     auto page = provider.listRepositories(credentials, query, cursor.provider);
     if (!page.ok()) {
-        noteProviderError(team, name, page.error());
+        noteProviderError(team, name, page.error(), used.name);
         throw fromProviderError(page.error());
     }
     if (auto too_long = counter.afterPage(page->items.size())) throw fromProviderError(*too_long);
@@ -339,19 +506,24 @@ net::ServerResponse ApiService::repositoryPermissions(Call& call) {
     checkProviderName(name);
     allowOnlyParams(call.request, {});
     auto& provider = providerFor(name, FORGELINK_CAP_REPOSITORIES, "repository permission reports");
-    const auto credentials = credentialsFor(team, name);
-    auto permissions = provider.repositoryPermissions(credentials, call.param("repository"));
-    if (!permissions.ok()) {
-        noteProviderError(team, name, permissions.error());
-        if (permissions.error().kind == ErrorKind::not_found)
-            throw ApiError(404, permissions.error().code.empty() ? "not_found" : permissions.error().code,
-                           permissions.error().message);
-        throw fromProviderError(permissions.error());
+    std::optional<ServingChoice> choice;
+    try {
+        choice = chooseServing(team, name, provider, call.param("repository"));
+    } catch (const ApiError& refused) {
+        // The forge does not show the repository: this report's 404 (linking answers 422).
+        const auto& details = refused.details();
+        if (details.is_object() && details.value("kind", "") == "not_found")
+            throw ApiError(404, refused.code(), refused.message(), details);
+        throw;
     }
+    const auto& permissions = *choice->report;
     auto permission = [](const Permission& p) { return nlohmann::json{{"allowed", p.allowed}, {"reason", p.reason}}; };
-    return jsonResponse(200, {{"repository", repositoryView(permissions->repository)},
-                              {"post_status", permission(permissions->post_status)},
-                              {"comment", permission(permissions->comment)}});
+    return jsonResponse(200, {{"repository", repositoryView(permissions.repository)},
+                              {"post_status", permission(permissions.post_status)},
+                              {"comment", permission(permissions.comment)},
+                              {"credential", choice->credential ? nlohmann::json(choice->credential->name)
+                                                                : nlohmann::json(nullptr)},
+                              {"credentials", choice->considered}});
 }
 
 }  // namespace forgelink::service

@@ -133,11 +133,13 @@ net::ServerResponse ApiService::showTeam(Call& call) {
     nlohmann::json providers = nlohmann::json::array();
     nlohmann::json alerts = nlohmann::json::array();
     for (const auto& settings : orThrow(store_.listProviderSettings(team.id))) {
-        providers.push_back(settings.provider);
+        // Listed by provider, several credentials of one provider next to each other.
+        if (providers.empty() || providers.back() != settings.provider) providers.push_back(settings.provider);
         auto pause = store_.feedbackPause(team.id, settings.provider);
         auto health = providerHealth(settings, pause.ok() && pause.value() ? nlohmann::json(*pause.value()) : nlohmann::json(nullptr));
         if (health["state"] != "valid") {
             health["provider"] = settings.provider;
+            health["credential"] = settings.name;
             alerts.push_back(health);
         }
     }

@@ -98,6 +98,7 @@ nlohmann::json auditEventView(const store::AuditEvent& event) {
 void writeLinkView(JsonWriter& out, const store::RepositoryLink& link) {
     // Keys in nlohmann's (sorted) order, so the text is what a document of them would dump.
     out.beginObject()
+        .field("credential", link.credential)
         .field("full_path", link.full_path)
         .field("instance", link.instance)
         .field("linked_at", isoTime(link.linked_at))

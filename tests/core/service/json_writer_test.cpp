@@ -108,7 +108,7 @@ TEST(JsonWriterTest, ProjectViewHasTheFieldsAndValuesOfTheDocumentItReplaced) {
     nlohmann::json expected_link = {{"provider", link.provider},         {"instance", link.instance},
                                     {"repository_id", link.repository_id}, {"full_path", link.full_path},
                                     {"web_url", link.web_url},             {"status_context", link.status_context},
-                                    {"linked_at", "2023-11-14T22:15:23.456Z"}};
+                                    {"linked_at", "2023-11-14T22:15:23.456Z"}, {"credential", "default"}};
     nlohmann::json expected = {{"id", 12},
                                {"team_id", 3},
                                {"slug", "web"},

@@ -166,6 +166,17 @@ TEST_F(OpenApi, RealAnswersMatchTheDocument) {
           call("GET", "/api/v1/teams/docs/providers/gitlab/repositories"));
     check("GET", "/api/v1/teams/{team}/providers/{provider}/repositories/{repository}/permissions",
           call("GET", "/api/v1/teams/docs/providers/gitlab/repositories/acme%2Ftools%2Fwidget/permissions"));
+    const std::string credential = "/api/v1/teams/{team}/providers/{provider}/credentials/{credential}";
+    check("PUT", credential,
+          call("PUT", "/api/v1/teams/docs/providers/gitlab/credentials/acme-group", {{"token", "glpat-group-token-000000"}}));
+    check("PUT", credential, call("PUT", "/api/v1/teams/docs/providers/gitlab/credentials/Bad", {{"token", "x"}}));
+    check("GET", credential, call("GET", "/api/v1/teams/docs/providers/gitlab/credentials/acme-group"));
+    check("GET", credential, call("GET", "/api/v1/teams/docs/providers/gitlab/credentials/nobody"));
+    check("GET", "/api/v1/teams/{team}/providers/{provider}/credentials",
+          call("GET", "/api/v1/teams/docs/providers/gitlab/credentials"));
+    auto guide = call("POST", "/api/v1/teams/docs/projects",
+                      {{"name", "Guide 2"}, {"repository", {{"provider", "gitlab"}, {"path", "acme/tools/widget"}}}});
+    EXPECT_EQ(guide.status, 201) << guide.text;
 
     auto created = call("POST", "/api/v1/teams/docs/projects",
                         {{"name", "Guide"}, {"repository", {{"provider", "gitlab"}, {"path", "acme/tools/widget"}}}});
@@ -224,6 +235,9 @@ TEST_F(OpenApi, RealAnswersMatchTheDocument) {
     check("DELETE", "/api/v1/teams/{team}/tokens/{token_id}", call("DELETE", "/api/v1/teams/docs/tokens/999"));
     check("GET", "/api/v1/teams/{team}/audit", call("GET", "/api/v1/teams/docs/audit?limit=2"));
     check("GET", "/api/v1/teams/{team}/audit", call("GET", "/api/v1/teams/docs/audit?limit=0"));
+    // 'default' is gone: the group token is the last that reaches "Guide 2"'s repository.
+    check("DELETE", credential, call("DELETE", "/api/v1/teams/docs/providers/gitlab/credentials/acme-group"));
+    check("DELETE", credential, call("DELETE", "/api/v1/teams/docs/providers/gitlab/credentials/acme-group?force=true"));
     check("DELETE", "/api/v1/teams/{team}", call("DELETE", "/api/v1/teams/docs"));
 
     // The walk saw each contract header at least once.

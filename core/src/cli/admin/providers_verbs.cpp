@@ -13,8 +13,30 @@ namespace {
 const Option kTeam{"team", "SLUG", "the team's slug", true};
 const Option kProvider{"provider", "NAME", "the provider plugin: gitlab, github, ... ('forgelink plugins' lists them)", true};
 
+const Option kCredential{"credential", "NAME",
+                         "one of the team's named credentials for the forge (default: the one named 'default', "
+                         "which the team has when it never named any)"};
+
 std::string providerPath(const Input& in) {
     return "/api/v1/teams/" + enc(in.text("team")) + "/providers/" + enc(in.text("provider"));
+}
+
+// The path of the credential --credential names, or the provider's own (which acts on 'default').
+std::string credentialPath(const Input& in) {
+    if (auto name = in.optionalText("credential")) return providerPath(in) + "/credentials/" + enc(*name);
+    return providerPath(in);
+}
+
+// "acme/a/api (project api)" lines for the repositories a removal moved or cut off.
+void printRepositories(std::ostream& out, const std::string& title, const nlohmann::json& rows, bool with_next) {
+    if (!rows.is_array() || rows.empty()) return;
+    out << title << "\n";
+    for (const auto& r : rows) {
+        out << "  " << cellText(r.value("full_path", nlohmann::json(""))) << " (project "
+            << cellText(r.value("project", nlohmann::json(""))) << ")";
+        if (with_next) out << " -> " << cellText(r.value("credential", nlohmann::json("")));
+        out << "\n";
+    }
 }
 
 std::string readToken(const Input& in) {
@@ -45,7 +67,7 @@ std::string query(const Input& in, const std::vector<std::pair<std::string, std:
     return out;
 }
 
-const std::vector<Column> kSettingsColumns = {{"PROVIDER", "provider"}, {"INSTANCE", "instance"},
+const std::vector<Column> kSettingsColumns = {{"PROVIDER", "provider"}, {"NAME", "name"}, {"INSTANCE", "instance"},
                                               {"ACCOUNT", "identity.username"}, {"KIND", "kind"},
                                               {"HEALTH", "health.state"}, {"EXPIRES", "expires_at"},
                                               {"DAYS_LEFT", "days_left"}, {"CHECKED", "checked_at"},
@@ -54,22 +76,38 @@ const std::vector<Column> kSettingsColumns = {{"PROVIDER", "provider"}, {"INSTAN
 }  // namespace
 
 void addProviderVerbs(VerbTable& table) {
-    table.push_back({"providers", "list", "list the forges a team is connected to, with each token's account, health (valid, expiring, "
-                     "invalid), expiry and last check with the forge",
-                     {kTeam}, "forgelink admin providers list --team docs",
+    table.push_back({"providers", "list", "list a team's forge credentials (several per forge, each with a name), with each token's "
+                     "account, kind, health (valid, expiring, invalid), expiry and last check with the forge; with "
+                     "--provider, that forge's only, each with the repositories it serves",
+                     {kTeam, {"provider", "NAME", "only this provider's credentials, each with the repositories it serves"}},
+                     "forgelink admin providers list --team docs",
                      [](const Input& in) {
+                         if (in.has("provider")) return ApiRequest{"GET", providerPath(in) + "/credentials", nullptr, ""};
                          return ApiRequest{"GET", "/api/v1/teams/" + enc(in.text("team")) + "/providers", nullptr, ""};
                      },
-                     itemsTable(kSettingsColumns)});
+                     [](const nlohmann::json& body, std::ostream& out) {
+                         auto columns = kSettingsColumns;
+                         const auto& items = body.value("items", nlohmann::json::array());
+                         if (!items.empty() && items.front().contains("serves")) columns.push_back({"SERVES", "serves"});
+                         nlohmann::json rows = items;
+                         for (auto& row : rows)
+                             if (row.contains("serves")) {
+                                 nlohmann::json paths = nlohmann::json::array();
+                                 for (const auto& r : row["serves"]) paths.push_back(r.value("full_path", ""));
+                                 row["serves"] = paths;
+                             }
+                         printTable(out, rows, columns);
+                     }});
     table.push_back({"providers", "show",
-                     "show a team's token for one forge: account, kind, scopes, expiry, warnings (never the token)",
-                     {kTeam, kProvider}, "forgelink admin providers show --team docs --provider gitlab",
-                     [](const Input& in) { return ApiRequest{"GET", providerPath(in), nullptr, ""}; },
+                     "show one of a team's forge credentials: account, kind, scopes, expiry, warnings (never the token); "
+                     "with --credential, the repositories it serves too",
+                     {kTeam, kProvider, kCredential}, "forgelink admin providers show --team docs --provider gitlab",
+                     [](const Input& in) { return ApiRequest{"GET", credentialPath(in), nullptr, ""}; },
                      objectUnder("settings")});
     table.push_back({"providers", "save",
                      "check a forge token with the forge and save it for the team (sealed; shown only as its last 4 "
                      "characters); resumes paused feedback",
-                     {kTeam, kProvider,
+                     {kTeam, kProvider, kCredential,
                       {"token-env", "VAR", "read the token from environment variable VAR (exactly one of --token-env, --token-file)"},
                       {"token-file", "PATH", "read the token from a file (trailing whitespace and newlines are ignored)"},
                       {"base-url", "URL", "the forge instance, e.g. https://gitlab.example.com (default: providers.NAME.base_url of the server's configuration)"}},
@@ -78,18 +116,34 @@ void addProviderVerbs(VerbTable& table) {
                      [](const Input& in) {
                          nlohmann::json body = {{"token", readToken(in)}};
                          if (auto url = in.optionalText("base-url")) body["base_url"] = *url;
-                         return ApiRequest{"PUT", providerPath(in), body, ""};
+                         return ApiRequest{"PUT", credentialPath(in), body, ""};
                      },
                      objectUnder("settings")});
-    table.push_back({"providers", "remove", "disconnect a team from a forge: its token is deleted", {kTeam, kProvider},
-                     "forgelink admin providers remove --team docs --provider gitlab",
+    table.push_back({"providers", "remove",
+                     "delete one of a team's forge credentials; with --credential, refused (exit 4) when repositories "
+                     "it serves have no other credential and would lose feedback, unless --force; the repositories "
+                     "another credential covers move to it",
+                     {kTeam, kProvider, kCredential,
+                      {"force", "", "with --credential: remove it even when repositories would lose feedback"}},
+                     "forgelink admin providers remove --team docs --provider gitlab --credential bot",
                      [](const Input& in) {
-                         return ApiRequest{"DELETE", providerPath(in), nullptr,
+                         if (in.has("force") && !in.has("credential"))
+                             throw UsageProblem("--force goes with --credential (without it, the 'default' credential "
+                                                "is removed without asking, as before names existed)");
+                         return ApiRequest{"DELETE", credentialPath(in) + (in.has("force") ? "?force=true" : ""), nullptr,
                                            "removed the " + in.text("provider") + " token of team " + in.text("team")};
                      },
-                     nullptr});
+                     [](const nlohmann::json& body, std::ostream& out) {
+                         const auto removed = body.value("removed", nlohmann::json::object());
+                         out << "removed " << cellText(removed.value("provider", nlohmann::json(""))) << " credential "
+                             << cellText(removed.value("name", nlohmann::json(""))) << "\n";
+                         printRepositories(out, "now served by another credential:", body.value("moved", nlohmann::json()), true);
+                         printRepositories(out, "without a credential (no feedback until one reaches them):",
+                                           body.value("lost_feedback", nlohmann::json()), false);
+                     }});
     table.push_back({"providers", "check",
-                     "what the team's token may do on a repository (post commit statuses, comment), and why not",
+                     "which of the team's credentials serves a repository (the most specific one that can report to it) and "
+                     "what it may do there (post commit statuses, comment), and why not",
                      {kTeam, kProvider, {"repository", "ID_OR_PATH", "the repository's id or full path (acme/tools/widget)", true}},
                      "forgelink admin providers check --team docs --provider gitlab --repository acme/tools/widget",
                      [](const Input& in) {
