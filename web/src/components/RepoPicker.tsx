@@ -348,8 +348,29 @@ export function PermissionReportView({ report }: { report: PermissionReport }) {
         </span>{' '}
         {report.comment.reason}
       </dd>
+      {report.credential !== undefined && (
+        <>
+          <dt>Served by</dt>
+          <dd>
+            {report.credential ? (
+              <>
+                credential <strong>{report.credential}</strong>
+                {describeServing(report)}
+              </>
+            ) : (
+              <span className="muted">no credential of the team can post commit statuses here</span>
+            )}
+          </dd>
+        </>
+      )}
     </dl>
   );
+}
+
+/** " (group token of group acme/a)" for the serving credential, from the report's verdicts. */
+function describeServing(report: PermissionReport): string {
+  const verdict = report.credentials?.find((c) => c.credential === report.credential);
+  return verdict?.description ? ` (${verdict.description})` : '';
 }
 
 export function usePermissionReport(team: string, provider: string | null, repositoryId: string | null) {

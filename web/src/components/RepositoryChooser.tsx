@@ -52,9 +52,10 @@ export function RepositoryChooser({
   if (!provider) {
     return (
       <div className="actions">
-        {settings.map((s, i) => (
-          <Button key={s.provider} variant="secondary" autoFocus={(focusFirst || backToForges) && i === 0} onClick={() => setProvider(s.provider)}>
-            Continue with {providerLabel(s.provider)}
+        {/* One button per forge, however many credentials the team holds for it. */}
+        {[...new Set(settings.map((s) => s.provider))].map((name, i) => (
+          <Button key={name} variant="secondary" autoFocus={(focusFirst || backToForges) && i === 0} onClick={() => setProvider(name)}>
+            Continue with {providerLabel(name)}
           </Button>
         ))}
       </div>
@@ -63,7 +64,7 @@ export function RepositoryChooser({
   return (
     <div className="chooser">
       <p>
-        Using the team's {providerLabel(provider)} token.{' '}
+        Using the team's {providerLabel(provider)} credentials.{' '}
         <Button
           variant="secondary"
           onClick={() => {

@@ -55,18 +55,20 @@ export function providerLabel(name: string): string {
 
 export function bannerMessage(settings: ProviderSettings): string | null {
   const health = tokenHealth(settings);
+  // A named credential says its name: "The GitLab token 'group-a' expires ...".
+  const named = settings.name && settings.name !== 'default' ? ` '${settings.name}'` : '';
   const forge = providerLabel(settings.provider);
   switch (health.level) {
     case 'ok':
       return null;
     case 'expiring':
       return health.days === 0
-        ? `The ${forge} token expires today. Replace it in Settings → ${forge} before feedback stops.`
-        : `The ${forge} token expires in ${plural(health.days, 'day')}. Replace it in Settings → ${forge} before feedback stops.`;
+        ? `The ${forge} token${named} expires today. Replace it in Settings → ${forge} before feedback stops.`
+        : `The ${forge} token${named} expires in ${plural(health.days, 'day')}. Replace it in Settings → ${forge} before feedback stops.`;
     case 'expired':
-      return `The ${forge} token has expired: commit statuses and comments are paused. Save a new token in Settings → ${forge}.`;
+      return `The ${forge} token${named} has expired: commit statuses and comments are paused. Save a new token in Settings → ${forge}.`;
     case 'invalid':
-      return `The ${forge} token no longer works (${health.reason}): feedback is paused. Save a new token in Settings → ${forge}.`;
+      return `The ${forge} token${named} no longer works (${health.reason}): feedback is paused. Save a new token in Settings → ${forge}.`;
   }
 }
 

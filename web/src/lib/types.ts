@@ -77,8 +77,18 @@ export interface Identity {
   bot?: boolean;
 }
 
+/** A linked repository as a credential's listing shows it. */
+export interface ServedRepository {
+  project_id: number;
+  project: string;
+  full_path: string;
+  repository_id: string;
+}
+
 export interface ProviderSettings {
   provider: string;
+  /** The credential's name within the team and provider ('default' when it was saved without one). */
+  name?: string;
   base_url: string;
   instance: string;
   kind: string;
@@ -99,6 +109,10 @@ export interface ProviderSettings {
   resumed_deliveries?: number;
   bound_to?: { kind: string; id: string; full_path: string } | null;
   health?: ProviderHealth;
+  /** Listings of one provider's credentials: the linked repositories it serves. */
+  serves?: ServedRepository[];
+  /** The answer to a save: the repositories it serves from now on. */
+  now_serves?: (ServedRepository & { was?: string })[];
 }
 
 export interface Member {
@@ -143,10 +157,20 @@ export interface Permission {
   reason: string;
 }
 
+export interface CredentialVerdict {
+  credential: string;
+  description?: string;
+  serves: boolean;
+  reason: string | null;
+}
+
 export interface PermissionReport {
   repository: Repository;
   post_status: Permission;
   comment: Permission;
+  /** The team's credential that serves the repository; null when none can post statuses there. */
+  credential?: string | null;
+  credentials?: CredentialVerdict[];
 }
 
 export interface Link {
@@ -157,6 +181,8 @@ export interface Link {
   web_url?: string;
   status_context: string;
   linked_at?: string;
+  /** The team's credential that serves it (feedback is posted with it). */
+  credential?: string;
 }
 
 export interface Project {

@@ -224,7 +224,14 @@ function RepositorySettings({ project, onChange }: { project: Project; onChange:
           <p>
             Linked to {providerLabel(link.provider)}{' '}
             {link.web_url ? <a href={link.web_url}>{link.full_path}</a> : <strong>{link.full_path}</strong>}. Statuses are
-            posted as <code>{link.status_context}</code>.
+            posted as <code>{link.status_context}</code>
+            {link.credential ? (
+              <>
+                {' '}
+                with the team's credential <strong className="served-by">{link.credential}</strong>
+              </>
+            ) : null}
+            .
           </p>
           {report.loading && <Progress>Checking what the token may do on {link.full_path}…</Progress>}
           <ErrorBox error={report.error} title="The permission report could not be read." />

@@ -67,13 +67,19 @@ export function TeamLayout() {
   const isOwner = !!session?.admin || role === 'owner';
   const items = settings.data?.items ?? [];
   const banners = items
-    .map((s) => ({ provider: s.provider, text: bannerMessage(s), level: tokenHealth(s).level, fix: s.health?.fix ?? null }))
+    .map((s) => ({
+      provider: s.provider,
+      key: `${s.provider}/${s.name ?? 'default'}`,
+      text: bannerMessage(s),
+      level: tokenHealth(s).level,
+      fix: s.health?.fix ?? null,
+    }))
     .filter((b) => b.text);
   const context: TeamContext = {
     team: t,
     isOwner,
     settings: items,
-    plugins: providers.data?.map((p) => p.name) ?? items.map((s) => s.provider),
+    plugins: providers.data?.map((p) => p.name) ?? [...new Set(items.map((s) => s.provider))],
     providers: providers.data ?? [],
     reloadSettings: settings.reload,
   };
@@ -97,7 +103,7 @@ export function TeamLayout() {
       </div>
       {banners.map((b) => (
         <div
-          key={b.provider}
+          key={b.key}
           className={`alert banner ${b.level === 'expiring' ? 'alert-warning' : 'alert-error'}`}
           role="alert"
         >

@@ -1,9 +1,10 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Navigate, NavLink, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
-import type { ProviderSettings } from '../lib/types';
+import type { ProviderSettings, ServedRepository } from '../lib/types';
+import { useLoad } from '../lib/useLoad';
 import { plural, providerLabel, relativeTime, sentence, tokenHealth } from '../lib/format';
-import { Button, ErrorText, Field, Notice, Progress, useFocusAfter } from '../components/ui';
+import { Button, ErrorBox, ErrorText, Field, Notice, Progress, useFocusAfter } from '../components/ui';
 import { useTeam } from './TeamLayout';
 
 function Findings({ s }: { s: ProviderSettings }) {
@@ -127,6 +128,10 @@ function ProviderForm({
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [removed, setRemoved] = useState(false);
   const [editing, setEditing] = useState(!current);
+  // 'default' removed elsewhere (the credentials list below): offer to connect it again.
+  useEffect(() => {
+    if (!current) setEditing(true);
+  }, [current]);
   // Keyboard focus follows what replaces the control just used (see useFocusAfter).
   const savedFocus = useFocusAfter<HTMLDivElement>();
   const removedFocus = useFocusAfter<HTMLDivElement>();
@@ -301,6 +306,260 @@ function ProviderForm({
   );
 }
 
+function servedList(rows: ServedRepository[] | undefined): string {
+  return (rows ?? []).map((r) => `${r.full_path} (project ${r.project})`).join(', ');
+}
+
+/**
+ * Team settings → forge: every credential the team holds for it (several per forge: one group
+ * token per GitLab group, a bot's personal token...), with name, kind, scope, health and the
+ * repositories each serves; owners add another, or remove one (told first which repositories
+ * would lose their feedback).
+ */
+function Credentials({ provider, forge }: { provider: string; forge: string }) {
+  const { team, isOwner, reloadSettings, providers } = useTeam();
+  const path = `/api/v1/teams/${enc(team.slug)}/providers/${enc(provider)}/credentials`;
+  const { settings } = useTeam();
+  // Reloaded whenever the team's settings change (the form above saved or removed 'default').
+  const signature = settings
+    .filter((s) => s.provider === provider)
+    .map((s) => `${s.name}:${s.updated_at}:${s.status}:${s.token_last4}`)
+    .join(',');
+  const list = useLoad((signal) => api.get<{ items: ProviderSettings[] }>(path, undefined, signal), [path]);
+  // A quiet reload: the table stays as it is until the new answer replaces it.
+  const seen = useRef(signature);
+  useEffect(() => {
+    if (seen.current === signature) return;
+    seen.current = signature;
+    void list.reload();
+  }, [signature]);
+  const defaultBaseUrl = providers.find((p) => p.name === provider)?.default_base_url ?? '';
+  const [adding, setAdding] = useState(false);
+  const [name, setName] = useState('');
+  const [baseUrl, setBaseUrl] = useState('');
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const [inUse, setInUse] = useState<{ name: string; lost: ServedRepository[] } | null>(null);
+  const doneFocus = useFocusAfter<HTMLDivElement>();
+  const nameFocus = useFocusAfter<HTMLInputElement>();
+  const items = list.data?.items ?? [];
+
+  const refresh = async () => {
+    await Promise.all([list.reload(), reloadSettings()]);
+  };
+
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      const body: Record<string, string> = { token };
+      const url = baseUrl.trim() || items[0]?.base_url || '';
+      if (url) body.base_url = url;
+      const result = await api.put<{ settings: ProviderSettings }>(`${path}/${enc(name.trim())}`, body);
+      const moved = result.settings.now_serves ?? [];
+      setDone(
+        `Credential ${result.settings.name} saved.` +
+          (moved.length ? ` It serves ${moved.map((r) => r.full_path).join(', ')} from now on.` : ''),
+      );
+      setAdding(false);
+      setName('');
+      setToken('');
+      doneFocus.request();
+      await refresh();
+    } catch (err) {
+      setError(err);
+      nameFocus.request();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async (credential: string, force: boolean) => {
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      const result = await api.del<{ moved: (ServedRepository & { credential: string })[]; lost_feedback: ServedRepository[] }>(
+        `${path}/${enc(credential)}${force ? '?force=true' : ''}`,
+      );
+      const moved = result?.moved ?? [];
+      setDone(
+        `Credential ${credential} removed.` +
+          (moved.length ? ` ${moved.map((r) => `${r.full_path} is now served by ${r.credential}`).join('; ')}.` : '') +
+          (result?.lost_feedback?.length ? ` No feedback for ${servedList(result.lost_feedback)} until a credential reaches them.` : ''),
+      );
+      setRemoving(null);
+      setInUse(null);
+      doneFocus.request();
+      await refresh();
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'credential_in_use') {
+        setInUse({ name: credential, lost: (err.details.lost_feedback as ServedRepository[]) ?? [] });
+      } else {
+        setError(err);
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // A team without a token for this forge connects it with the form above first; the section
+  // stays while it says what a removal did.
+  if (items.length === 0 && !done && !inUse && !adding) return null;
+  return (
+    <section className="credentials" aria-labelledby={`${provider}-credentials-title`}>
+      <h2 id={`${provider}-credentials-title`}>{forge} credentials</h2>
+      <p className="muted">
+        Each repository is served by the most specific credential that can report to it: a project token of that
+        project, then a group token of its nearest group, then a personal token.
+      </p>
+      {done && (
+        <Notice tone="success" ref={doneFocus.ref}>
+          {done}
+        </Notice>
+      )}
+      <ErrorBox error={list.error} title="The credentials could not be read." />
+      {list.data && (
+        <table className="credential-list">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Scope</th>
+              <th scope="col">Health</th>
+              <th scope="col">Serves</th>
+              {isOwner && <th scope="col"><span className="sr-only">Actions</span></th>}
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((c) => {
+              const health = tokenHealth(c);
+              const credential = c.name ?? 'default';
+              return (
+                <tr key={credential} data-credential={credential}>
+                  <th scope="row">{credential}</th>
+                  <td data-label="Kind">{c.kind}</td>
+                  <td data-label="Scope">{c.bound_to ? `${c.bound_to.kind} ${c.bound_to.full_path}` : `what ${c.identity.username} can reach`}</td>
+                  <td data-label="Health">
+                    {health.level === 'ok' && <span className="badge badge-ok">valid</span>}
+                    {health.level === 'expiring' && <span className="badge badge-warn">expires in {plural(health.days, 'day')}</span>}
+                    {health.level === 'expired' && <span className="badge badge-bad">expired</span>}
+                    {health.level === 'invalid' && <span className="badge badge-bad">invalid</span>}
+                  </td>
+                  <td data-label="Serves">{c.serves && c.serves.length ? servedList(c.serves) : <span className="muted">no repository</span>}</td>
+                  {isOwner && (
+                    <td>
+                      {removing === credential ? (
+                        <span className="confirm" role="group" aria-label={`Confirm removal of ${credential}`}>
+                          <Button variant="danger" busy={busy} onClick={() => void remove(credential, false)}>
+                            Yes, remove {credential}
+                          </Button>
+                          <Button variant="secondary" autoFocus onClick={() => setRemoving(null)}>
+                            Keep it
+                          </Button>
+                        </span>
+                      ) : (
+                        <Button variant="secondary" aria-label={`Remove credential ${credential}`} onClick={() => setRemoving(credential)}>
+                          Remove
+                        </Button>
+                      )}
+                    </td>
+                  )}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {inUse && (
+        <div className="alert alert-warning" role="alert">
+          <p>
+            Removing {inUse.name} would stop feedback to {servedList(inUse.lost)}: no other credential can report to{' '}
+            {inUse.lost.length === 1 ? 'it' : 'them'}.
+          </p>
+          <div className="actions">
+            <Button variant="danger" busy={busy} onClick={() => void remove(inUse.name, true)}>
+              Remove anyway
+            </Button>
+            <Button variant="secondary" autoFocus onClick={() => { setInUse(null); setRemoving(null); }}>
+              Keep it
+            </Button>
+          </div>
+        </div>
+      )}
+      {isOwner && !adding && (
+        <div className="actions">
+          <Button
+            variant="secondary"
+            onClick={() => {
+              setAdding(true);
+              setDone(null);
+              nameFocus.request();
+            }}
+          >
+            Add another credential
+          </Button>
+        </div>
+      )}
+      {isOwner && adding && (
+        <form className="card" onSubmit={add} aria-labelledby={`${provider}-add-title`} noValidate>
+          <h3 id={`${provider}-add-title`}>Add a {forge} credential</h3>
+          <Field
+            ref={nameFocus.ref}
+            label="Name"
+            required
+            spellCheck={false}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            hint="Lowercase letters, digits, '-', '_' and '.', e.g. group-acme or release-bot. Saving an existing name replaces its token."
+            error={error ? <ErrorText error={error} /> : undefined}
+          />
+          <Field
+            label="Base URL"
+            type="url"
+            inputMode="url"
+            placeholder={items[0]?.base_url ?? defaultBaseUrl ?? ''}
+            value={baseUrl}
+            onChange={(e) => setBaseUrl(e.target.value)}
+            hint="Leave empty for the same instance as the team's other credentials."
+          />
+          <Field
+            label="Access token"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            required
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+            hint="A project, group or personal access token; it is checked with the forge before it is saved."
+          />
+          {busy && <Progress>Checking the token with {forge}…</Progress>}
+          <div className="actions">
+            <Button type="submit" busy={busy} disabled={!token || !name.trim()}>
+              {busy ? 'Checking…' : 'Check and add'}
+            </Button>
+            <Button
+              variant="secondary"
+              type="button"
+              onClick={() => {
+                setAdding(false);
+                setError(null);
+              }}
+            >
+              Cancel
+            </Button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
+
 export function TeamSettings() {
   const { provider } = useParams();
   const { team, isOwner, settings, plugins, providers } = useTeam();
@@ -310,7 +569,9 @@ export function TeamSettings() {
     if (!first) return <Progress>Loading providers…</Progress>;
     return <Navigate to={`/teams/${team.slug}/settings/${first}`} replace />;
   }
-  const current = settings.find((s) => s.provider === provider);
+  // The credential the routes without a name act on; the others are listed under Credentials.
+  const current = settings.find((s) => s.provider === provider && (s.name ?? 'default') === 'default');
+  const others = settings.filter((s) => s.provider === provider && (s.name ?? 'default') !== 'default');
   // The answer of a save carries what only the check knows (role, what the token is bound to).
   const shown = lastSaved && lastSaved.provider === provider ? { ...current, ...lastSaved } : current;
   const forge = providers.find((p) => p.name === provider)?.display_name ?? providerLabel(provider);
@@ -327,6 +588,8 @@ export function TeamSettings() {
       <h2>{forge}</h2>
       {shown ? (
         <Findings s={shown} />
+      ) : others.length > 0 ? (
+        <p>This team has no {forge} credential named “default”; its other credentials are listed below.</p>
       ) : (
         <p>This team has no {forge} token yet: projects cannot be linked to {forge} repositories.</p>
       )}
@@ -335,6 +598,7 @@ export function TeamSettings() {
       ) : (
         <Notice tone="info">Only team owners can change these settings. You can see them as a member.</Notice>
       )}
+      <Credentials key={`${provider}-credentials`} provider={provider} forge={forge} />
     </section>
   );
 }

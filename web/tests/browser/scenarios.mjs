@@ -5,6 +5,8 @@ export const REVOKED_TOKEN = 'glpat-web-revoked-000000';
 export const READ_USER_TOKEN = 'glpat-web-read-user-0000';
 export const FOREIGN_TOKEN = 'glpat-web-bob-api-000000';
 export const GITHUB_TOKEN = 'ghp_webAliceRepo00000000000000000000wXyZ';
+/** The group token of acme (its bot is Developer of the group), for several credentials per forge. */
+export const GROUP_TOKEN = 'glpat-web-group-acme-0000';
 
 /**
  * A group `big` where the bot is a Guest, with repositories where it is Developer (proj-1..3)
@@ -32,11 +34,12 @@ function oauthApps(origin, githubUser = 'bob') {
 /**
  * GitLab: alice (signs in), forgelink-bot (the team token's user, Developer of acme), bob.
  * acme/tools/widget has commits and MR !1. GitHub: bob signs in there.
- * `botExpiresInDays` sets the bot token's expiry (null = never); `generate` adds generated projects.
+ * `botExpiresInDays` sets the bot token's expiry (null = never); `generate` adds generated projects;
+ * `extraTokens` adds GitLab token lines.
  */
 export function world(
   origin,
-  { botExpiresInDays = null, generate = '', groups = '', botRevoked = false, githubUser = 'bob' } = {},
+  { botExpiresInDays = null, generate = '', groups = '', botRevoked = false, githubUser = 'bob', extraTokens = '' } = {},
 ) {
   const apps = oauthApps(origin, githubUser);
   const expiry = botExpiresInDays === null ? 'null' : dateInDays(botExpiresInDays);
@@ -68,7 +71,7 @@ ${generate}  tokens:
     - {value: ${REVOKED_TOKEN}, user: forgelink-bot, scopes: [api], revoked: true, name: old-ci}
     - {value: ${READ_USER_TOKEN}, user: forgelink-bot, scopes: [read_user], name: too-narrow}
     - {value: ${FOREIGN_TOKEN}, user: bob, scopes: [api], name: bobs}
-${apps.gitlab}github:
+${extraTokens}${apps.gitlab}github:
   users:
     - {id: 31898046, login: alice, name: Alice}
     - {id: 31898047, login: bob, name: Bob Builder}

@@ -1,0 +1,89 @@
+// Several credentials per forge (issue 17): team settings → GitLab lists every credential with
+// name, kind, scope, health and what it serves; another is added and takes over the repository
+// it is more specific for; the project's settings say which credential serves its repository;
+// removing the last credential that reaches a repository warns first, naming it.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertCleanConsole, clickText, newPage, screenshot, signIn, typeInto, waitForText, world } from './harness.mjs';
+import { BOT_TOKEN, GROUP_TOKEN, world as scenario } from './scenarios.mjs';
+
+let w;
+before(async () => {
+  const extraTokens = `    - {value: ${GROUP_TOKEN}, kind: group, group: acme, access_level: 30, scopes: [api], name: acme-ci}\n`;
+  w = await world('credentials', (origin) => scenario(origin, { extraTokens }), { oauth: { gitlab: 'gl-app' } });
+});
+after(async () => w?.close());
+
+// The row's cells, each trimmed, joined with " | ".
+const rowText = (page, name) =>
+  page.$eval(`tr[data-credential="${name}"]`, (el) => [...el.children].map((c) => c.innerText.trim()).join(' | '));
+
+test('a forge with two credentials: listed, added, serving, removed after a warning', async () => {
+  const page = await newPage(w.browser);
+  await signIn(page, w.origin, 'GitLab', '/');
+  await waitForText(page, 'Your teams');
+  await typeInto(page, 'Team name', 'Creds');
+  await clickText(page, 'Create team');
+  await page.waitForFunction(() => location.pathname.startsWith('/teams/creds/settings/'));
+  await clickText(page, 'GitLab', 'nav a');
+  await waitForText(page, 'Connect GitLab');
+  await typeInto(page, 'Access token', BOT_TOKEN);
+  await clickText(page, 'Check and save');
+  await waitForText(page, 'Saved. The token works');
+
+  // The list: 'default', the bot's personal token, serving nothing yet.
+  await page.waitForSelector('table.credential-list tr[data-credential="default"]');
+  let row = await rowText(page, 'default');
+  assert.match(row, /personal/, row);
+  assert.match(row, /valid/, row);
+  assert.match(row, /no repository/, row);
+
+  const made = await w.host.api('POST', '/api/v1/teams/creds/projects', {
+    name: 'Widget',
+    repository: { provider: 'gitlab', path: 'acme/tools/widget' },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  assert.equal(made.json.project.repository.credential, 'default');
+
+  // Another credential: the group token of acme, which is more specific for widget.
+  await clickText(page, 'Add another credential');
+  await typeInto(page, 'Name', 'acme-group');
+  await typeInto(page, 'Access token', GROUP_TOKEN);
+  await clickText(page, 'Check and add');
+  await waitForText(page, 'Credential acme-group saved. It serves acme/tools/widget from now on.');
+  await page.waitForFunction(() => /acme\/tools\/widget/.test(document.querySelector('tr[data-credential="acme-group"]')?.innerText ?? ''));
+  row = await rowText(page, 'acme-group');
+  assert.match(row, /\| group \|/, row);
+  assert.match(row, /group acme/, row);
+  assert.match(row, /valid/, row);
+  assert.match(row, /acme\/tools\/widget \(project widget\)/, row);
+  assert.match(await rowText(page, 'default'), /no repository/);
+  const names = await page.$$eval('table.credential-list tbody th', (els) => els.map((e) => e.innerText.trim()));
+  assert.deepEqual(names, ['default', 'acme-group']);
+  await screenshot(page, 'credentials-list');
+
+  // The project's settings say which credential serves the repository, as does its report.
+  await page.goto(`${w.origin}/teams/creds/projects/${made.json.project.id}`, { waitUntil: 'networkidle0' });
+  await waitForText(page, "with the team's credential acme-group");
+  await waitForText(page, 'Served by');
+  await waitForText(page, 'credential acme-group (group token of group acme)');
+
+  // 'default' goes without a word (it serves nothing); the group token is then the last that
+  // reaches widget: removing it warns, naming the repository, and only "Remove anyway" does it.
+  await page.goto(`${w.origin}/teams/creds/settings/gitlab`, { waitUntil: 'networkidle0' });
+  await page.waitForSelector('tr[data-credential="default"]');
+  await (await page.waitForSelector('button[aria-label="Remove credential default"]')).click();
+  await clickText(page, 'Yes, remove default');
+  await waitForText(page, 'Credential default removed.');
+  await waitForText(page, 'This team has no GitLab credential named “default”');
+  await (await page.waitForSelector('button[aria-label="Remove credential acme-group"]')).click();
+  await clickText(page, 'Yes, remove acme-group');
+  await waitForText(page, 'Removing acme-group would stop feedback to acme/tools/widget (project widget)');
+  assert.ok(await page.$('tr[data-credential="acme-group"]'), 'nothing removed before the confirmation');
+  await clickText(page, 'Remove anyway');
+  await waitForText(page, 'No feedback for acme/tools/widget (project widget) until a credential reaches them.');
+  await page.waitForFunction(() => !document.querySelector('tr[data-credential="acme-group"]'));
+  const left = await w.host.api('GET', '/api/v1/teams/creds/providers');
+  assert.deepEqual(left.json.items, []);
+  assertCleanConsole(assert, page);
+});
