@@ -107,6 +107,8 @@ protected:
         if (key == "POST /api/v1/teams/{team}/members") return {{"username", "alice"}, {"role", "owner"}};
         if (key == "PATCH /api/v1/teams/{team}/members/{user_id}") return {{"role", "member"}};
         if (key == "PUT /api/v1/teams/{team}/providers/{provider}") return {{"token", kBotToken}};
+        if (key == "PUT /api/v1/teams/{team}/providers/{provider}/credentials/{credential}")
+            return {{"token", kBotToken}};
         if (key == "POST /api/v1/teams/{team}/projects") return {{"name", "Intruder"}};
         if (key == "PUT /api/v1/projects/{project}/repository") return {{"provider", "gitlab"}, {"repository", "acme/tools/widget"}};
         if (key == "POST /api/v1/projects/{project}/builds")
@@ -128,6 +130,7 @@ protected:
                 {"user_id", std::to_string(b_owner_id_)},
                 {"token_id", std::to_string(b_token_id_)},
                 {"provider", "gitlab"},
+                {"credential", "default"},
                 {"repository", "acme%2Ftools%2Fwidget"}};
     }
     std::map<std::string, std::string> teamA(std::int64_t project, std::int64_t build) const {
@@ -137,6 +140,7 @@ protected:
                 {"user_id", std::to_string(member_id_)},
                 {"token_id", "1"},
                 {"provider", "gitlab"},
+                {"credential", "default"},
                 {"repository", "acme%2Ftools%2Fwidget"}};
     }
     void expectNothingOfB(const Reply& reply, const std::string& what) {
