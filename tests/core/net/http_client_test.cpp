@@ -401,8 +401,12 @@ TEST(HttpClient, KeptAliveConnectionsAreReusedAndAClosedOneIsReplaced) {
     std::this_thread::sleep_for(100ms);
     const auto after_close = client->execute(request, in(5s));
     ASSERT_TRUE(after_close.ok()) << after_close.error().message;
-    EXPECT_EQ(after_close->body, "answer 7");
-    EXPECT_EQ(forge.connections.load(), 2);
+    EXPECT_EQ(after_close->body, "answer 7");  // sent once: no request was answered twice
+    // At least the replacement connection; the count can be 3 when the client notices the closed
+    // idle connection and reconnects once more before the forge's accept loop is done counting
+    // (seen once in 5 runs on a loaded machine), which costs a connection, never a request.
+    EXPECT_GE(forge.connections.load(), 2);
+    EXPECT_EQ(answers.load(), 7);
 }
 
 // The proxy gets CONNECT for https (never the request itself: the tunnel is end to end), with
