@@ -89,7 +89,7 @@ export async function startSim(dir, scenarioYaml) {
  * A real `forgelink serve` with a generated configuration: both providers at the simulator, OAuth
  * login through it (client secrets from the environment), the built console, an admin token.
  */
-export async function startHost(dir, { port, simUrl, gitlab = true, github = true, oauth = {} }) {
+export async function startHost(dir, { port, simUrl, gitlab = true, github = true, oauth = {}, forge = '' }) {
   execFileSync(FORGELINK_BIN(), ['keygen', '--out', join(dir, 'secret.key')]);
   const adminToken = `web-admin-${Math.random().toString(16).slice(2)}${Date.now()}`;
   writeFileSync(join(dir, 'admin-tokens'), `${adminToken}\n`);
@@ -119,6 +119,8 @@ export async function startHost(dir, { port, simUrl, gitlab = true, github = tru
     `plugins:\n  paths: []\n  required: [gitlab, github]\n` +
     providers +
     `feedback:\n  status_context: forgelink\n  comment: true\n` +
+    // `forge` adds keys of the forge section (small listing bounds, say), each line indented.
+    (forge ? `forge:\n${forge}` : '') +
     `admin:\n  tokens_file: admin-tokens\n` +
     `logging:\n  level: warn\n`;
   writeFileSync(join(dir, 'forgelink.yaml'), config);
