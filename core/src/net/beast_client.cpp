@@ -226,6 +226,9 @@ struct Plan {
     std::vector<common::IpAddress> pinned;  // checked addresses to connect to (host policy), or empty
     std::size_t max_answer_bytes = 0;
     std::size_t max_head_bytes = 0;
+    // Whether the request may be sent twice (idempotent, or marked Retry::always): the same rule
+    // as the transport policy's retries.
+    bool may_resend = false;
     Clock::time_point deadline;
     Clock::time_point started;
 };
@@ -350,7 +353,8 @@ private:
         stage_ = Stage::writing;
         connection_->lowest().expires_at(plan_.deadline);
         onStream([&](auto& stream) {
-            http::async_write(stream, request_, [self = shared_from_this()](error_code ec, std::size_t) {
+            http::async_write(stream, request_, [self = shared_from_this()](error_code ec, std::size_t written) {
+                self->written_ = written;
                 if (ec) return self->fail(ec);
                 self->read();
             });
@@ -413,9 +417,13 @@ private:
                                              std::to_string(allowed.count()) + " ms; the request was cancelled",
                                          "deadline_exceeded"));
         }
-        // A kept-alive connection the forge closed just as it was reused: nothing of the answer
-        // came back, so the request is sent again on a new connection, once.
-        if (reused_ && (stage_ == Stage::writing || (stage_ == Stage::reading && !parser_->got_some())) &&
+        // A kept-alive connection the forge closed just as it was reused: the request is sent again
+        // on a new connection, once, when the forge cannot have received it (nothing was written)
+        // or when it may be applied twice. A POST the forge may have acted on before the drop
+        // (a note, a token rotation) is never sent again: it fails, for its caller to decide.
+        const bool unsent = stage_ == Stage::writing && written_ == 0;
+        const bool unanswered = stage_ == Stage::writing || (stage_ == Stage::reading && !parser_->got_some());
+        if (reused_ && (unsent || (plan_.may_resend && unanswered)) &&
             (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
              ec == asio::error::broken_pipe)) {
             reused_ = false;
@@ -498,6 +506,7 @@ private:
     std::unique_ptr<Connection> connection_;
     std::shared_ptr<Outcome> outcome_;
     bool reused_;
+    std::size_t written_ = 0;  // of the request, on the current connection
     bool cancelled_ = false;
     bool finished_ = false;
     Stage stage_ = Stage::resolving;
@@ -554,6 +563,10 @@ private:
         plan.where = request.method + " " + describeUrl(request.url);
         plan.max_answer_bytes = limits_.max_answer_bytes;
         plan.max_head_bytes = limits_.max_head_bytes;
+        plan.may_resend = request.retry == HttpRequest::Retry::always ||
+                          (request.retry == HttpRequest::Retry::by_method &&
+                           (request.method == "GET" || request.method == "HEAD" || request.method == "PUT" ||
+                            request.method == "DELETE" || request.method == "OPTIONS"));
         auto url = parseUrl(request.url);
         if (!url || (url->scheme != "http" && url->scheme != "https")) {
             return makeError(ErrorKind::invalid_input, plan.where + ": not an absolute http:// or https:// URL",
