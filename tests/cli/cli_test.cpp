@@ -880,7 +880,9 @@ TEST(AdminCli, EveryFlowOfTheApiHasAVerbWithItsOwnHelpAndARealExample) {
         {"namespaces", {"list"}},
         {"repositories", {"list"}},
         {"projects", {"list", "show", "create", "connect", "disconnect", "delete"}},
-        {"builds", {"list", "show", "create", "update"}}};
+        {"builds", {"list", "show", "create", "update"}},
+        {"notices", {"list"}},
+        {"notifications", {"show", "set", "remove"}}};
     for (const auto& [resource, names] : verbs)
         for (const auto& verb : names) {
             auto help = admin({resource, verb, "--help"});

@@ -55,6 +55,8 @@ struct HostOptions {
     const class Host* share_store_of = nullptr;
     // Lines of the configuration's forge section ("  max_listing_pages: 40\n"); empty = defaults.
     std::string forge_section;
+    // notifications.allowed_hosts: [127.0.0.1], for a webhook receiver on loopback.
+    bool allow_loopback_webhooks = false;
 };
 
 struct ApiReply {

@@ -22,6 +22,7 @@
 #include "delivery/dispatcher.hpp"
 #include "service/api_service.hpp"
 #include "service/maintenance.hpp"
+#include "service/notice_sender.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace forgelink::cli {
@@ -185,6 +186,23 @@ int runServe(const Args& args) {
         service::MaintenanceDeps{*store.value(), registry, *config, services.metrics(), log}, maintenance_options);
     maintenance.start();
 
+    // Delivers notices to teams' notification webhooks (token invalid, expiring, rotated), under
+    // the same host policy as forge base URLs: public addresses unless notifications.allowed_hosts
+    // lists more. Stops before the store closes, like the dispatcher.
+    net::ClientLimits webhook_limits;
+    webhook_limits.max_answer_bytes = 64 << 10;
+    webhook_limits.hosts = std::make_shared<common::HostPolicy>(config->notifications.allowed_hosts);
+    webhook_limits.config_key = "notifications.allowed_hosts";
+    webhook_limits.note_unreachable = [&log](const std::string& reason) {
+        // The client's reason names the URL's path: a Slack webhook's secret. Only the fact is logged.
+        (void)reason;
+        log.log(LogLevel::warn, "a team's notification webhook is unreachable or its address is not allowed",
+                {{"config_key", "notifications.allowed_hosts"}});
+    };
+    auto webhook_client = net::makeHttpClient(net::ProxySettings::fromEnvironment(), std::move(webhook_limits));
+    service::NoticeSender notice_sender(*store.value(), *webhook_client, services.metrics(), log);
+    notice_sender.start();
+
     net::ServerOptions server_options;
     server_options.host = config->server.listen.host;
     server_options.port = config->server.listen.port;
@@ -244,6 +262,7 @@ int runServe(const Args& args) {
     log.log(LogLevel::info, "stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server->stop();
     maintenance.stop();
+    notice_sender.stop();
     dispatcher.stop();
     log.log(LogLevel::info, "stopped");
     return exit_ok;

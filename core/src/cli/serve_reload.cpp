@@ -22,6 +22,7 @@ std::vector<std::string> keysNeedingRestart(const config::Config& running, const
     check(running.forge == next.forge, "forge");
     check(running.feedback == next.feedback, "feedback");
     check(running.tokens == next.tokens, "tokens");
+    check(running.notifications == next.notifications, "notifications");
     // A key added to ServerConfig later, or a section added to Config, is caught here until it is
     // named above: never silently ignored.
     config::Config rest_a = running, rest_b = next;
@@ -33,6 +34,7 @@ std::vector<std::string> keysNeedingRestart(const config::Config& running, const
     rest_a.forge = rest_b.forge = {};
     rest_a.feedback = rest_b.feedback = {};
     rest_a.tokens = rest_b.tokens = {};
+    rest_a.notifications = rest_b.notifications = {};
     rest_a.admin = rest_b.admin = {};
     rest_a.logging = rest_b.logging = {};
     rest_a.source_file = rest_b.source_file = {};

@@ -122,6 +122,14 @@ struct AuditConfig {
     bool operator==(const AuditConfig&) const = default;
 };
 
+// Notices to teams' admins (token invalid, expiring, rotated) and the webhooks they go to.
+struct NotificationsConfig {
+    // Hosts a team's notification webhook may reach (names, *.wildcards, IPs, CIDR ranges; see
+    // common/host_policy.hpp). Empty: any host whose addresses are all public.
+    std::vector<std::string> allowed_hosts;
+    bool operator==(const NotificationsConfig&) const = default;
+};
+
 struct LoggingConfig {
     std::string level = "info";  // debug | info | warn | error
     bool operator==(const LoggingConfig&) const = default;
@@ -139,6 +147,7 @@ struct Config {
     AdminConfig admin;
     TokensConfig tokens;
     AuditConfig audit;
+    NotificationsConfig notifications;
     LoggingConfig logging;
     bool operator==(const Config&) const = default;
 };

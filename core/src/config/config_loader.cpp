@@ -502,6 +502,22 @@ void readAudit(Validator& v, const Validator::Entry& section, Config& config) {
             config.audit.retention_days = static_cast<unsigned>(*value);
 }
 
+void readNotifications(Validator& v, const Validator::Entry& section, Config& config) {
+    auto e = v.mapping(section.value, section.where(), "notifications", {"allowed_hosts"});
+    if (auto* hosts = find(e, "allowed_hosts"); hosts && !hosts->value.IsNull()) {
+        const auto entries = v.stringList(*hosts, "notifications.allowed_hosts");
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            if (auto problem = common::HostPolicy::entryProblem(entries[i]); !problem.empty()) {
+                v.error(hosts->valueMark(),
+                        "'notifications.allowed_hosts[" + std::to_string(i) + "]': " + problem +
+                            "; expected a host name, *.domain, an IP address or a CIDR range");
+            } else {
+                config.notifications.allowed_hosts.push_back(entries[i]);
+            }
+        }
+    }
+}
+
 void readStore(Validator& v, const Validator::Entry& section, Config& config) {
     auto e = v.mapping(section.value, section.where(), "store", {"driver", "path"});
     if (auto* driver = find(e, "driver")) {
@@ -752,7 +768,7 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
         }
         auto e = v.mapping(root, top, "",
                            {"server", "store", "secrets", "plugins", "providers", "forge", "feedback", "admin",
-                            "tokens", "audit", "logging"});
+                            "tokens", "audit", "notifications", "logging"});
         if (root.IsMap()) {
             if (auto* s = find(e, "server")) readServer(v, *s, config);
             else v.missing(top, "", "server", "the listen address");
@@ -767,6 +783,7 @@ LoadResult parseConfig(const std::string& text, const std::string& file_name, co
             if (auto* s = find(e, "admin"); s && !s->value.IsNull()) readAdmin(v, *s, config);
             if (auto* s = find(e, "tokens"); s && !s->value.IsNull()) readTokens(v, *s, config);
             if (auto* s = find(e, "audit"); s && !s->value.IsNull()) readAudit(v, *s, config);
+            if (auto* s = find(e, "notifications"); s && !s->value.IsNull()) readNotifications(v, *s, config);
             if (auto* s = find(e, "logging"); s && !s->value.IsNull()) readLogging(v, *s, config);
         }
     } catch (const YAML::Exception& e) {

@@ -120,6 +120,11 @@ void ApiService::addRoutes() {
     route("GET", "/api/v1/teams/{team}/providers/{provider}/repositories/{repository}/permissions", R,
           bind(&ApiService::repositoryPermissions), Adm);
 
+    route("GET", "/api/v1/teams/{team}/notices", R, bind(&ApiService::listNotices), Adm);
+    route("GET", "/api/v1/teams/{team}/notifications", R, bind(&ApiService::showNotifications), Adm);
+    route("PUT", "/api/v1/teams/{team}/notifications", W, bind(&ApiService::putNotifications), Adm);
+    route("DELETE", "/api/v1/teams/{team}/notifications", W, bind(&ApiService::deleteNotifications), Adm);
+
     route("POST", "/api/v1/teams/{team}/projects", W, bind(&ApiService::createProject), Adm);
     route("GET", "/api/v1/teams/{team}/projects", R, bind(&ApiService::listProjects), Adm);
     route("GET", "/api/v1/projects/{project}", R, bind(&ApiService::showProject), Rep);

@@ -205,6 +205,11 @@ private:
     // {"message", "url"}: where to make a token that works (the plugin's token page, when it has one).
     nlohmann::json tokenFix(const std::string& provider, const std::string& base_url, const std::string& message,
                             const std::vector<std::string>& scopes = {});
+    // notice_routes.cpp
+    net::ServerResponse listNotices(Call& call);
+    net::ServerResponse showNotifications(Call& call);
+    net::ServerResponse putNotifications(Call& call);
+    net::ServerResponse deleteNotifications(Call& call);
     // project_routes.cpp
     net::ServerResponse createProject(Call& call);
     net::ServerResponse listProjects(Call& call);

@@ -10,6 +10,7 @@
 #include "delivery/comment_body.hpp"
 #include "secrets/digest.hpp"
 #include "service/feedback_plan.hpp"
+#include "service/notices.hpp"
 #include "service/token_health.hpp"
 #include "service/views.hpp"
 
@@ -370,7 +371,8 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
     // With another working credential, only the repositories this one serves stop (their
     // deliveries retry until it is saved again); with none, the team's feedback is paused.
     auto others = store::hasOtherActiveCredential(store_, check.team_id, check.provider, check.name);
-    if (!others || !others.value()) {
+    const bool others_work = others && others.value();
+    if (!others_work) {
         auto paused = store_.pauseTasksForTeam(check.team_id, check.provider, reason);
         if (!paused)
             log_.log(LogLevel::warn, "could not pause feedback for an invalid token",
@@ -379,6 +381,26 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
     if (change->status_before != store::ProviderStatus::invalid || change->reason_before != outcome.invalid_reason)
         log_.log(LogLevel::error, "provider token invalid: the forge refused it at its re-check",
                  fields({{"reason", outcome.invalid_reason}}));
+    // The admins hear of it once per credential and token: the forge's refusal at a re-check
+    // (which a 401 during a delivery brings forward to the next pass) is the event, whichever
+    // host ran the check.
+    const std::string forge = displayName(check.provider);
+    recordNotice(store_, log_, check.team_id, check.provider, check.name, store::NoticeKind::token_invalid,
+                 "token_invalid:" + check.provider + ":" + check.name + ":" + tokenFingerprint(check.credentials.token),
+                 "Forgelink: team " + check.team_slug + "'s " + forge + " credential '" + check.name + "' at " +
+                     check.credentials.base_url + " is no longer accepted: " + outcome.invalid_reason +
+                     (others_work ? ". Feedback to the repositories it serves stops until a new token is saved for it "
+                                    "in the team's settings."
+                                  : ". Feedback to " + forge + " is paused until a new token is saved in the team's settings."),
+                 {{"team", check.team_slug},
+                  {"credential", check.name},
+                  {"reason", outcome.invalid_reason},
+                  {"base_url", check.credentials.base_url}});
+}
+
+std::string Maintenance::displayName(const std::string& provider) {
+    const auto* info = registry_.info(provider);
+    return info != nullptr && !info->display_name.empty() ? info->display_name : provider;
 }
 
 void Maintenance::remindExpiring(MaintenancePass& pass) {
@@ -393,6 +415,7 @@ void Maintenance::remindExpiring(MaintenancePass& pass) {
     for (const auto& r : due.value()) {
         const auto days = daysUntil(r.expires_at, now).value_or(0);
         ++pass.expiry_reminders;
+        noticeExpiring(r, days);
         log_.log(LogLevel::warn,
                  days < 0 ? "provider token expired: save a new one"
                           : "provider token expires soon: create a new one and save it before then",
@@ -402,6 +425,31 @@ void Maintenance::remindExpiring(MaintenancePass& pass) {
                   {"expires_at", r.expires_at},
                   {"days_left", std::to_string(days)}});
     }
+}
+
+void Maintenance::noticeExpiring(const store::ExpiryReminder& reminder, int days) {
+    const auto threshold = expiryThreshold(days);
+    if (!threshold) return;
+    // An invalid token is told about as invalid; its expiry is no news.
+    auto settings = store_.providerSettings(reminder.team_id, reminder.provider, reminder.name);
+    if (!settings || settings->status == store::ProviderStatus::invalid) return;
+    auto credentials = store_.providerCredentials(reminder.team_id, reminder.provider, reminder.name);
+    if (!credentials) return;
+    // One notice per credential, token, expiry date and threshold crossed: 30, then 7, then 1 day
+    // ahead (a token saved with 5 days left gets the 7-day one only).
+    const std::string when = days == 0 ? "today" : days == 1 ? "tomorrow" : "in " + std::to_string(days) + " days";
+    recordNotice(store_, log_, reminder.team_id, reminder.provider, reminder.name, store::NoticeKind::token_expiring,
+                 "token_expiring:" + reminder.provider + ":" + reminder.name + ":" + tokenFingerprint(credentials->token) +
+                     ":" + reminder.expires_at + ":" + std::to_string(*threshold),
+                 "Forgelink: team " + reminder.team_slug + "'s " + displayName(reminder.provider) + " credential '" +
+                     reminder.name + "' at " + credentials->base_url + " expires " + when + " (" + reminder.expires_at +
+                     "). Create a new token and save it in the team's settings before then, or feedback stops.",
+                 {{"team", reminder.team_slug},
+                  {"credential", reminder.name},
+                  {"expires_at", reminder.expires_at},
+                  {"days_left", days},
+                  {"threshold_days", *threshold},
+                  {"base_url", credentials->base_url}});
 }
 
 void Maintenance::timeOutBuilds(MaintenancePass& pass) {

@@ -14,6 +14,9 @@
 //    is retried after check_retry.
 //  - logs one warning a day per token that expires within 30 days (or has expired), once across
 //    hosts (Store::claimExpiryReminders).
+//  - tells the team's admins (service/notices.hpp): a notice when a re-check finds the token
+//    refused (once per token), and when a token crosses 30, 7 and 1 days before its expiry (once
+//    per token and threshold), recorded under a dedupe key so that hosts and restarts agree.
 //  - ends builds whose result never came: a build still queued or in progress
 //    feedback.build_timeout_seconds after its creation becomes errored ("timed out: no result
 //    within 6 h") through the ordinary build change (Store::recordBuildChange), so its status and
@@ -127,6 +130,10 @@ private:
     void recheckTokens(MaintenancePass& pass);
     void checkOne(const store::ProviderCheck& check, MaintenancePass& pass, std::mutex& pass_mutex);
     void remindExpiring(MaintenancePass& pass);
+    // Records the token_expiring notice of the threshold (30 / 7 / 1 days) a token has crossed.
+    void noticeExpiring(const store::ExpiryReminder& reminder, int days);
+    // The forge as people write it ("GitLab"), or the provider's name.
+    std::string displayName(const std::string& provider);
     void purge(MaintenancePass& pass);
     void timeOutBuilds(MaintenancePass& pass);
     // Logs a failure unless the same one was logged for this key last time (a forge that stays

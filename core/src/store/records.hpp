@@ -456,4 +456,61 @@ struct TaskCounts {
     std::int64_t superseded = 0;
 };
 
+// ---- notices to a team's admins --------------------------------------------------------------
+
+// What happened to a team's forge token that people must hear about.
+enum class NoticeKind { token_invalid, token_expiring, token_rotated, token_rotation_failed };
+std::string_view toString(NoticeKind kind) noexcept;
+std::optional<NoticeKind> parseNoticeKind(std::string_view text) noexcept;
+
+// Where a notice is on its way to the team's notification webhook. none: the team had no webhook
+// when it was recorded (or removed it before delivery); the notice is only listed.
+enum class NoticeDelivery { none, pending, in_flight, delivered, failed };
+std::string_view toString(NoticeDelivery state) noexcept;
+
+// A notice to record (Store::recordNotice). `dedupe_key` names the event: a second notice with the
+// same key for the same team is not recorded, whichever host or process tries. `text` is what a
+// person reads (Slack's "text"); it and `details` must never hold a token or other secret.
+struct NewNotice {
+    std::int64_t team_id = 0;
+    std::string provider;
+    std::string credential{kDefaultCredential};  // which of the team's credentials for the provider
+    NoticeKind kind = NoticeKind::token_invalid;
+    std::string dedupe_key;
+    std::string text;
+    nlohmann::json details = nlohmann::json::object();
+};
+
+struct Notice {
+    std::int64_t id = 0;
+    std::int64_t team_id = 0;
+    std::string team_slug;
+    std::string provider;
+    std::string credential{kDefaultCredential};
+    NoticeKind kind = NoticeKind::token_invalid;
+    std::string text;
+    nlohmann::json details = nlohmann::json::object();
+    Timestamp created_at{};
+    NoticeDelivery delivery = NoticeDelivery::none;
+    std::int64_t attempts = 0;                 // delivery attempts so far
+    std::optional<Timestamp> next_attempt_at;  // while pending
+    std::string last_error;                    // never a secret
+    std::optional<Timestamp> delivered_at;
+};
+
+// A team's outgoing notification webhook. The URL is sealed at rest (a Slack or Mattermost
+// incoming-webhook URL is itself the secret); `url_hint` is what may be shown back.
+struct NotificationSettings {
+    std::int64_t team_id = 0;
+    std::string webhook_url;  // secret; empty in listings
+    std::string url_hint;     // "https://hooks.slack.com/…wxyz"
+    Timestamp updated_at{};
+};
+
+// A notice claimed for delivery to its team's webhook (Store::claimNoticeDeliveries).
+struct NoticeDeliveryTask {
+    Notice notice;
+    std::string webhook_url;  // secret
+};
+
 }  // namespace forgelink::store

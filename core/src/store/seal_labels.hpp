@@ -14,4 +14,9 @@ inline std::string userTokenLabel(std::int64_t user_id, std::string_view provide
     return "user:" + std::to_string(user_id) + ":provider:" + std::string(provider) + ":" + std::string(which);
 }
 
+// A team's notification webhook URL (team_notifications.webhook_url_sealed).
+inline std::string notificationWebhookLabel(std::int64_t team_id) {
+    return "team:" + std::to_string(team_id) + ":notification_webhook";
+}
+
 }  // namespace forgelink::store

@@ -397,6 +397,40 @@ ALTER TABLE provider_settings_v13 RENAME TO provider_settings;
 CREATE INDEX provider_settings_by_next_check ON provider_settings(next_check_at);
 ALTER TABLE repository_links ADD COLUMN credential TEXT NOT NULL DEFAULT 'default';
 )sql"},
+    // Notices to a team's admins about its forge credentials (issue 17), each its own outbox row
+    // towards the team's notification webhook: one row per event (UNIQUE team + dedupe key, so two
+    // hosts recording one event keep one; the key names the credential), each naming the
+    // credential it is about, delivered under a lease like feedback tasks. The webhook URL
+    // is sealed (a Slack or Mattermost URL is the secret itself); url_hint is what is shown back.
+    {14, "team notices and notification webhooks", R"sql(
+CREATE TABLE notices (
+  id               INTEGER PRIMARY KEY,
+  team_id          INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider         TEXT NOT NULL,
+  credential       TEXT NOT NULL DEFAULT 'default',
+  kind             TEXT NOT NULL,
+  dedupe_key       TEXT NOT NULL,
+  text             TEXT NOT NULL,
+  details          TEXT NOT NULL,
+  created_at       INTEGER NOT NULL,
+  delivery         TEXT NOT NULL CHECK (delivery IN ('none', 'pending', 'in_flight', 'delivered', 'failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER,
+  lease_owner      TEXT,
+  lease_expires_at INTEGER,
+  last_error       TEXT NOT NULL DEFAULT '',
+  delivered_at     INTEGER,
+  UNIQUE (team_id, dedupe_key)
+);
+CREATE INDEX notices_by_team ON notices(team_id, id);
+CREATE INDEX notices_due ON notices(delivery, next_attempt_at) WHERE delivery IN ('pending', 'in_flight');
+CREATE TABLE team_notifications (
+  team_id            INTEGER PRIMARY KEY REFERENCES teams(id) ON DELETE CASCADE,
+  webhook_url_sealed TEXT NOT NULL,
+  url_hint           TEXT NOT NULL,
+  updated_at         INTEGER NOT NULL
+);
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

@@ -2269,6 +2269,16 @@ Result<std::int64_t> SqliteStore::rekey(const secrets::SecretBox& old_box, const
                     .run();
             }
         }
+        rows = all<Row>(c->prepare("SELECT team_id, '', webhook_url_sealed FROM team_notifications"),
+                        [](const Statement& s) { return Row{s.int64(0), s.text(1), s.text(2), {}}; });
+        for (const Row& row : rows) {
+            if (auto again = reseal(row.first, notificationWebhookLabel(row.id))) {
+                c->prepare("UPDATE team_notifications SET webhook_url_sealed = ?2 WHERE team_id = ?1")
+                    .bind(1, row.id)
+                    .bind(2, *again)
+                    .run();
+            }
+        }
         tx.commit();
         return resealed;
     });

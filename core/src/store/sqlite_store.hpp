@@ -162,6 +162,19 @@ public:
                                       std::string_view credential = kDefaultCredential) override;
     Result<std::vector<ExpiryReminder>> claimExpiryReminders(std::string_view today, std::string_view horizon) override;
 
+    Result<std::optional<Notice>> recordNotice(const NewNotice& notice) override;
+    Result<std::vector<Notice>> listNotices(std::int64_t team_id, std::size_t limit, std::int64_t before_id = 0) override;
+    Result<NotificationSettings> saveNotificationSettings(std::int64_t team_id, std::string_view webhook_url) override;
+    Result<NotificationSettings> notificationSettings(std::int64_t team_id) override;
+    Result<void> deleteNotificationSettings(std::int64_t team_id) override;
+    Result<std::vector<NoticeDeliveryTask>> claimNoticeDeliveries(std::string_view owner, Timestamp now,
+                                                                  std::chrono::milliseconds lease,
+                                                                  std::size_t limit) override;
+    Result<void> completeNoticeDelivery(std::int64_t notice_id, std::string_view owner) override;
+    Result<void> retryNoticeDelivery(std::int64_t notice_id, std::string_view owner, Timestamp next_attempt_at,
+                                     std::string_view error) override;
+    Result<void> failNoticeDelivery(std::int64_t notice_id, std::string_view owner, std::string_view error) override;
+
     Result<std::int64_t> rekey(const secrets::SecretBox& old_box, const secrets::SecretBox& new_box) override;
 
 private:

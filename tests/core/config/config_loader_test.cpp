@@ -302,6 +302,25 @@ TEST(ConfigLoader, AuditRetentionAndTrustedProxies) {
                                 "10.0.0.5 or 10.0.0.0/8), got 'proxy.example'"));
 }
 
+TEST(ConfigLoader, NotificationWebhookHostsAreCheckedLikeForgeHosts) {
+    auto defaults = parse(kValid);
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_TRUE(defaults.config->notifications.allowed_hosts.empty());
+    auto set = parse(kValid + "notifications:\n  allowed_hosts: [hooks.slack.com, '*.chat.example', 10.2.0.0/16]\n");
+    ASSERT_TRUE(set.ok()) << ::testing::PrintToString(messages(set));
+    EXPECT_EQ(set.config->notifications.allowed_hosts,
+              (std::vector<std::string>{"hooks.slack.com", "*.chat.example", "10.2.0.0/16"}));
+    auto bad = parse(kValid + "notifications:\n  allowed_hosts: [http://x.example]\n  webhook: x\n");
+    EXPECT_FALSE(bad.ok());
+    bool named = false, unknown = false;
+    for (const auto& m : messages(bad)) {
+        named = named || m.find("'notifications.allowed_hosts[0]'") != std::string::npos;
+        unknown = unknown || (m.rfind("f.yaml:9:3: ", 0) == 0 && m.find("webhook") != std::string::npos);
+    }
+    EXPECT_TRUE(named) << ::testing::PrintToString(messages(bad));
+    EXPECT_TRUE(unknown) << ::testing::PrintToString(messages(bad));
+}
+
 TEST(ConfigLoader, ReportsAllErrorsAtOnceSortedByPosition) {
     auto r = parse("server:\n  listen: nope\n"
                    "store:\n  driver: postgres\n  path: x\n"

@@ -32,6 +32,7 @@ protected:
     static constexpr const char* kAccess = "gho_AccessTokenValueShouldNotLeak";
     static constexpr const char* kRefresh = "RefreshTokenValueShouldNotLeak";
     static constexpr const char* kVerifier = "PkceVerifierValueShouldNotLeak";
+    static constexpr const char* kWebhook = "https://hooks.slack.test/services/T0/B0/WebhookSecretShouldNotLeak";
 
     void fillSecrets() {
         team_ = must(store_->createTeam("core", "Core"));
@@ -45,6 +46,7 @@ protected:
         user_ = must(store_->upsertUser({"example", "forge.test", "1", "alice", ""}));
         must(store_->saveUserTokens({user_.id, "example", kAccess, kRefresh, now() + 1h, {}}));
         must(store_->saveOAuthState({"st", "example", kVerifier, "/", now() + 10min}));
+        must(store_->saveNotificationSettings(team_.id, kWebhook));
     }
 
     Team team_;
@@ -58,7 +60,7 @@ TEST_F(SecretsAtRestTest, NoSecretInTheDatabaseFilesInClear) {
     const std::string wal = fileBytes(dbPath() + "-wal");
     ASSERT_FALSE(db.empty());
     ASSERT_FALSE(wal.empty()) << "expected recent writes in the WAL";
-    for (const char* secret : {kToken, kAccess, kRefresh, kVerifier, "SuperSecretTokenValue"}) {
+    for (const char* secret : {kToken, kAccess, kRefresh, kVerifier, "SuperSecretTokenValue", "WebhookSecretShouldNotLeak"}) {
         EXPECT_EQ(db.find(secret), std::string::npos) << secret << " found in the database file";
         EXPECT_EQ(wal.find(secret), std::string::npos) << secret << " found in the WAL file";
     }
@@ -105,7 +107,7 @@ TEST_F(SecretsAtRestTest, AnotherKeyCannotOpenAndSaysSo) {
 TEST_F(SecretsAtRestTest, RekeyResealsEverythingAndTheOldKeyNoLongerOpens) {
     fillSecrets();
     auto fresh = std::make_shared<const secrets::SecretBox>(secrets::SecretBox::generate());
-    EXPECT_EQ(must(store_->rekey(*box_, *fresh)), 4);  // provider token, access, refresh, verifier
+    EXPECT_EQ(must(store_->rekey(*box_, *fresh)), 5);  // provider token, access, refresh, verifier, webhook
     EXPECT_EQ(must(store_->rekey(*box_, *fresh)), 0);  // a rerun changes nothing
     store_.reset();
 
@@ -150,7 +152,7 @@ TEST_F(SecretsAtRestTest, RekeyDatabaseFromKeyFiles) {
 
     auto report = rekeyDatabase({dbPath(), {old_file, {}}, {new_file, {}}});
     ASSERT_TRUE(report.ok()) << report.error().message;
-    EXPECT_EQ(report->resealed, 4);
+    EXPECT_EQ(report->resealed, 5);
     EXPECT_EQ(report->old_key_id, old_made->key_id);
     EXPECT_EQ(report->new_key_id, new_made->key_id);
 

@@ -29,6 +29,7 @@ const VerbTable& verbs() {
         addProjectVerbs(t);
         addBuildVerbs(t);
         addAccessVerbs(t);
+        addNoticeVerbs(t);
         return t;
     }();
     return table;

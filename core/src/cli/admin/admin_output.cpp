@@ -1,7 +1,9 @@
 // Human output of `forgelink admin`: tables and "key: value" lines, terminal-safe.
 #include <algorithm>
+#include <cstdlib>
 
 #include "cli/admin/admin_verbs.hpp"
+#include "cli/command_line.hpp"
 #include "common/strings.hpp"
 
 namespace forgelink::cli::admin {
@@ -25,6 +27,27 @@ std::string pageQuery(const Input& in) {
     for (const char* name : {"limit", "before"})
         if (auto value = in.number(name)) query += (query.empty() ? "?" : "&") + std::string(name) + "=" + std::to_string(*value);
     return query;
+}
+
+std::string readSecret(const Input& in, const std::string& env_option, const std::string& file_option,
+                       const std::string& what) {
+    if (in.has(env_option) == in.has(file_option))
+        throw UsageProblem("give exactly one of --" + env_option + " VAR and --" + file_option + " PATH");
+    std::string secret;
+    if (auto var = in.optionalText(env_option)) {
+        const char* value = std::getenv(var->c_str());
+        if (value == nullptr) throw InputProblem("environment variable " + *var + " is not set");
+        secret = value;
+    } else {
+        try {
+            secret = readFile(in.text(file_option));
+        } catch (const std::runtime_error& e) {
+            throw InputProblem(e.what());
+        }
+    }
+    secret = std::string(common::trim(secret));
+    if (secret.empty()) throw InputProblem(what + " is empty");
+    return secret;
 }
 
 namespace {

@@ -88,12 +88,18 @@ void addProviderVerbs(VerbTable& table);  // providers, namespaces, repositories
 void addProjectVerbs(VerbTable& table);   // projects
 void addBuildVerbs(VerbTable& table);     // builds
 void addAccessVerbs(VerbTable& table);    // audit (access_verbs.cpp)
+void addNoticeVerbs(VerbTable& table);    // notices, notifications
 
 // ---- shared by the verb files -------------------------------------------------------------
 
 std::string enc(const std::string& segment);  // one path segment, percent-encoded
 // "?limit=N&before=ID" from --limit and --before when given; "" when neither is.
 std::string pageQuery(const Input& in);
+// A secret given as exactly one of --ENV_OPTION VAR and --FILE_OPTION PATH (never on the command
+// line, where ps and shell history would show it), trimmed. UsageProblem / InputProblem naming
+// `what` ("the token").
+std::string readSecret(const Input& in, const std::string& env_option, const std::string& file_option,
+                       const std::string& what);
 
 // Human output: every value passes through common::escapeControls().
 // A table of `items` (an array of objects); "(none)" when empty.

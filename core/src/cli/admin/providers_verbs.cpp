@@ -1,9 +1,6 @@
 // `forgelink admin providers ...` (a team's forge token) and browsing the forge with it:
 // `namespaces list`, `repositories list`.
-#include <cstdlib>
-
 #include "cli/admin/admin_verbs.hpp"
-#include "cli/command_line.hpp"
 #include "common/strings.hpp"
 
 namespace forgelink::cli::admin {
@@ -37,26 +34,6 @@ void printRepositories(std::ostream& out, const std::string& title, const nlohma
         if (with_next) out << " -> " << cellText(r.value("credential", nlohmann::json("")));
         out << "\n";
     }
-}
-
-std::string readToken(const Input& in) {
-    if (in.has("token-env") == in.has("token-file"))
-        throw UsageProblem("give exactly one of --token-env VAR and --token-file PATH");
-    std::string token;
-    if (auto var = in.optionalText("token-env")) {
-        const char* value = std::getenv(var->c_str());
-        if (value == nullptr) throw InputProblem("environment variable " + *var + " is not set");
-        token = value;
-    } else {
-        try {
-            token = readFile(in.text("token-file"));
-        } catch (const std::runtime_error& e) {
-            throw InputProblem(e.what());
-        }
-    }
-    token = std::string(common::trim(token));
-    if (token.empty()) throw InputProblem("the token is empty");
-    return token;
 }
 
 std::string query(const Input& in, const std::vector<std::pair<std::string, std::string>>& names) {
@@ -114,7 +91,7 @@ void addProviderVerbs(VerbTable& table) {
                      "GL_TOKEN=glpat-... forgelink admin providers save --team docs --provider gitlab --token-env GL_TOKEN "
                      "--base-url http://127.0.0.1:9000",
                      [](const Input& in) {
-                         nlohmann::json body = {{"token", readToken(in)}};
+                         nlohmann::json body = {{"token", readSecret(in, "token-env", "token-file", "the token")}};
                          if (auto url = in.optionalText("base-url")) body["base_url"] = *url;
                          return ApiRequest{"PUT", credentialPath(in), body, ""};
                      },
