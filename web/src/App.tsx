@@ -8,6 +8,7 @@ import { Account } from './pages/Account';
 import { TeamLayout } from './pages/TeamLayout';
 import { TeamProjects } from './pages/TeamProjects';
 import { TeamSettings } from './pages/TeamSettings';
+import { TeamNotifications } from './pages/TeamNotifications';
 import { TeamMembers } from './pages/TeamMembers';
 import { TeamTokens } from './pages/TeamTokens';
 import { TeamAudit } from './pages/TeamAudit';
@@ -108,6 +109,7 @@ export function App() {
           <Route path="/teams/:team" element={<RequireSession><TeamLayout /></RequireSession>}>
             <Route index element={<TeamProjects />} />
             <Route path="settings" element={<TeamSettings />} />
+            <Route path="settings/notifications" element={<TeamNotifications />} />
             <Route path="settings/:provider" element={<TeamSettings />} />
             <Route path="members" element={<TeamMembers />} />
             <Route path="tokens" element={<TeamTokens />} />

@@ -264,3 +264,27 @@ export interface AuditEvent {
   target: string;
   details: Record<string, unknown>;
 }
+
+/** GET /api/v1/teams/{team}/notices: what the team's admins were told about its forge tokens. */
+export interface TeamNotice {
+  id: number;
+  provider: string;
+  /** the team's credential for the provider it is about ('default' when saved without a name) */
+  credential: string;
+  kind: 'token_invalid' | 'token_expiring' | 'token_rotated' | 'token_rotation_failed';
+  text: string;
+  details: Record<string, unknown>;
+  created_at: string;
+  delivery: {
+    state: 'none' | 'pending' | 'in_flight' | 'delivered' | 'failed';
+    attempts: number;
+    next_attempt_at: string | null;
+    delivered_at: string | null;
+    last_error: string | null;
+  };
+}
+
+/** GET /api/v1/teams/{team}/notifications: the webhook, only as a hint (its URL is a secret). */
+export interface Notifications {
+  webhook: { url_hint: string; updated_at: string } | null;
+}

@@ -560,6 +560,21 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
   );
 }
 
+/** The settings' sub-tabs: one per forge, then the team's notifications. */
+export function SettingsTabs() {
+  const { team, plugins, providers } = useTeam();
+  return (
+    <nav aria-label="Settings" className="subtabs">
+      {plugins.map((p) => (
+        <NavLink key={p} to={`/teams/${team.slug}/settings/${p}`}>
+          {providers.find((x) => x.name === p)?.display_name ?? providerLabel(p)}
+        </NavLink>
+      ))}
+      <NavLink to={`/teams/${team.slug}/settings/notifications`}>Notifications</NavLink>
+    </nav>
+  );
+}
+
 export function TeamSettings() {
   const { provider } = useParams();
   const { team, isOwner, settings, plugins, providers } = useTeam();
@@ -578,13 +593,7 @@ export function TeamSettings() {
   return (
     <section>
       <h1>Settings</h1>
-      <nav aria-label="Forges" className="subtabs">
-        {plugins.map((p) => (
-          <NavLink key={p} to={`/teams/${team.slug}/settings/${p}`}>
-            {providers.find((x) => x.name === p)?.display_name ?? providerLabel(p)}
-          </NavLink>
-        ))}
-      </nav>
+      <SettingsTabs />
       <h2>{forge}</h2>
       {shown ? (
         <Findings s={shown} />

@@ -89,7 +89,7 @@ export async function startSim(dir, scenarioYaml) {
  * A real `forgelink serve` with a generated configuration: both providers at the simulator, OAuth
  * login through it (client secrets from the environment), the built console, an admin token.
  */
-export async function startHost(dir, { port, simUrl, gitlab = true, github = true, oauth = {}, forge = '' }) {
+export async function startHost(dir, { port, simUrl, gitlab = true, github = true, oauth = {}, forge = '', notifications = false }) {
   execFileSync(FORGELINK_BIN(), ['keygen', '--out', join(dir, 'secret.key')]);
   const adminToken = `web-admin-${Math.random().toString(16).slice(2)}${Date.now()}`;
   writeFileSync(join(dir, 'admin-tokens'), `${adminToken}\n`);
@@ -119,6 +119,9 @@ export async function startHost(dir, { port, simUrl, gitlab = true, github = tru
     `plugins:\n  paths: []\n  required: [gitlab, github]\n` +
     providers +
     `feedback:\n  status_context: forgelink\n  comment: true\n` +
+    // Notices go to a webhook on loopback; a 4 s build timeout makes the maintenance pass (which
+    // re-checks a token right after the forge's 401) run every second.
+    (notifications ? `  build_timeout_seconds: 4\nnotifications:\n  allowed_hosts: [127.0.0.1]\n` : '') +
     // `forge` adds keys of the forge section (small listing bounds, say), each line indented.
     (forge ? `forge:\n${forge}` : '') +
     `admin:\n  tokens_file: admin-tokens\n` +
