@@ -110,7 +110,7 @@ TEST(ConfigLoader, UnknownKeySuggestsTheNearestOne) {
     EXPECT_TRUE(hasError(nested, "f.yaml:8:3: unknown key 'feedback.status_contxt'; did you mean 'status_context'?"));
     auto far = parse(kValid + "database: x\n");
     EXPECT_TRUE(hasError(far, "f.yaml:7:1: unknown key 'database'; expected one of: server, store, secrets, "
-                              "plugins, providers, forge, feedback, admin, tokens, audit, logging"));
+                              "plugins, providers, forge, feedback, admin, tokens, audit, notifications, logging"));
 }
 
 TEST(ConfigLoader, WrongTypesNameWhatWasExpected) {

@@ -178,6 +178,30 @@ TEST_F(OpenApi, RealAnswersMatchTheDocument) {
                       {{"name", "Guide 2"}, {"repository", {{"provider", "gitlab"}, {"path", "acme/tools/widget"}}}});
     EXPECT_EQ(guide.status, 201) << guide.text;
 
+    check("GET", "/api/v1/teams/{team}/notifications", call("GET", "/api/v1/teams/docs/notifications"));
+    check("PUT", "/api/v1/teams/{team}/notifications",
+          call("PUT", "/api/v1/teams/docs/notifications", {{"webhook_url", "http://127.0.0.1:9/hook"}}));
+    check("PUT", "/api/v1/teams/{team}/notifications",
+          call("PUT", "/api/v1/teams/docs/notifications",
+               {{"webhook_url", "https://hooks.example.com/services/T0/B0/abcdefghijkl"}}));
+    check("GET", "/api/v1/teams/{team}/notifications", call("GET", "/api/v1/teams/docs/notifications"));
+    {
+        auto team = store_->findTeamBySlug("docs");
+        ASSERT_TRUE(team.ok());
+        store::NewNotice notice;
+        notice.team_id = team->id;
+        notice.provider = "gitlab";
+        notice.kind = store::NoticeKind::token_expiring;
+        notice.dedupe_key = "openapi";
+        notice.text = "the token expires in 7 days";
+        notice.details = {{"days_left", 7}, {"threshold_days", 7}};
+        ASSERT_TRUE(store_->recordNotice(notice).ok());
+    }
+    check("GET", "/api/v1/teams/{team}/notices", call("GET", "/api/v1/teams/docs/notices?limit=5"));
+    check("GET", "/api/v1/teams/{team}/notices", call("GET", "/api/v1/teams/docs/notices?limit=0"));
+    check("DELETE", "/api/v1/teams/{team}/notifications", call("DELETE", "/api/v1/teams/docs/notifications"));
+    check("DELETE", "/api/v1/teams/{team}/notifications", call("DELETE", "/api/v1/teams/docs/notifications"));
+
     auto created = call("POST", "/api/v1/teams/docs/projects",
                         {{"name", "Guide"}, {"repository", {{"provider", "gitlab"}, {"path", "acme/tools/widget"}}}});
     check("POST", "/api/v1/teams/{team}/projects", created);

@@ -14,8 +14,8 @@ std::string notificationsPath(const Input& in) { return "/api/v1/teams/" + enc(i
 
 void addNoticeVerbs(VerbTable& table) {
     table.push_back({"notices", "list",
-                     "list what a team's admins were told about its forge tokens (invalid, expiring within 30 / 7 / 1 "
-                     "days, rotated, rotation failed), newest first, with each notice's delivery to the team's webhook",
+                     "list what a team's admins were told about its forge tokens (refused, expiring within 30 / 7 / 1 "
+                     "days, renewed by rotation or not), newest first, with each notice's delivery to the team's webhook",
                      {kTeam,
                       {"limit", "N", "at most N notices (1 to 100, default 20)", false, true},
                       {"before", "ID", "only notices older than this notice id (the next page)", false, true}},
