@@ -34,6 +34,8 @@ inline constexpr std::string_view project_linked = "project.linked";
 inline constexpr std::string_view project_unlinked = "project.unlinked";
 inline constexpr std::string_view api_token_created = "api_token.created";
 inline constexpr std::string_view api_token_revoked = "api_token.revoked";
+inline constexpr std::string_view notification_webhook_set = "notification_webhook.set";
+inline constexpr std::string_view notification_webhook_removed = "notification_webhook.removed";
 }  // namespace audit_action
 
 // The host itself (maintenance), named "forgelink".

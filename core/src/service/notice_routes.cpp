@@ -4,6 +4,7 @@
 #include "net/url.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
+#include "service/audit.hpp"
 #include "service/json_input.hpp"
 #include "service/validation.hpp"
 #include "service/views.hpp"
@@ -90,6 +91,7 @@ net::ServerResponse ApiService::putNotifications(Call& call) {
                            {{"field", "webhook_url"}});
     }
     auto saved = orThrow(store_.saveNotificationSettings(team.id, url));
+    audit(call, team.id, audit_action::notification_webhook_set, "webhook", {{"url_hint", saved.url_hint}});
     log_.log(LogLevel::info, "notification webhook saved", {{"team", team.slug}, {"url_hint", saved.url_hint}});
     return jsonResponse(200, {{"notifications", notificationsView(saved)}});
 }
@@ -102,6 +104,7 @@ net::ServerResponse ApiService::deleteNotifications(Call& call) {
             throw notFound("team '" + team.slug + "' has no notification webhook");
         throw fromStoreError(done.error());
     }
+    audit(call, team.id, audit_action::notification_webhook_removed, "webhook");
     log_.log(LogLevel::info, "notification webhook removed", {{"team", team.slug}});
     return noContent();
 }

@@ -2,6 +2,7 @@
 // that moves with a clock the test controls (the host's and the sim's, moved together), a revoked
 // token found out at once after the forge's 401, a token accepted again resuming feedback, the
 // daily "expires soon" log line, /metrics, and two hosts checking each token once.
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -505,6 +506,14 @@ TEST_F(TokenChecksTest, WebhookAddressesFollowTheHostPolicyOfForgeBaseUrls) {
     EXPECT_EQ(call("DELETE", "/api/v1/teams/docs/notifications").status, 204);
     EXPECT_EQ(call("DELETE", "/api/v1/teams/docs/notifications").status, 404);
     EXPECT_TRUE(call("GET", "/api/v1/teams/docs/notifications").body["notifications"]["webhook"].is_null());
+    // Both changes are in the team's audit log, with the hint only.
+    auto audit = call("GET", "/api/v1/teams/docs/audit");
+    ASSERT_EQ(audit.status, 200) << audit.text;
+    std::vector<std::string> actions;
+    for (const auto& e : audit.body["items"]) actions.push_back(e.value("action", ""));
+    EXPECT_NE(std::find(actions.begin(), actions.end(), "notification_webhook.set"), actions.end()) << audit.text;
+    EXPECT_NE(std::find(actions.begin(), actions.end(), "notification_webhook.removed"), actions.end()) << audit.text;
+    EXPECT_EQ(audit.text.find("HookSecretPath"), std::string::npos);
 }
 
 }  // namespace

@@ -22,6 +22,8 @@ const ACTIONS: Record<string, string> = {
   'project.unlinked': 'unlinked project',
   'api_token.created': 'made API token',
   'api_token.revoked': 'revoked API token',
+  'notification_webhook.set': 'set the notification',
+  'notification_webhook.removed': 'removed the notification',
 };
 
 function detailText(details: Record<string, unknown>): string {
