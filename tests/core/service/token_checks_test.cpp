@@ -290,6 +290,43 @@ TEST_F(TokenChecksTest, ARevokedTokenIsCheckedAtOnceAfterTheForgesUnauthorizedAn
     EXPECT_TRUE(s["feedback_paused"].is_null());
 }
 
+TEST_F(TokenChecksTest, EachOfSeveralCredentialsGetsItsOwnNoticeNamingIt) {
+    createTeam("docs");
+    connectGitlab("docs", kBotToken);  // 'default'
+    auto saved = call("PUT", "/api/v1/teams/docs/providers/gitlab/credentials/bot", {{"token", kRevocable}});
+    ASSERT_EQ(saved.status, 200) << saved.text;
+    auto job = maintenance();
+    auto revoked = sim::httpRequest("DELETE", sim_->gitlabUrl() + "/api/v4/personal_access_tokens/self",
+                                    {{"PRIVATE-TOKEN", kRevocable}});
+    ASSERT_EQ(revoked.status, 204) << revoked.body;
+    auto team = store_->findTeamBySlug("docs");
+    ASSERT_TRUE(team.ok());
+    // A 401 during a delivery with 'bot' brings its re-check forward.
+    ASSERT_TRUE(store_->markProviderInvalid(team->id, "gitlab", "the forge answered 401", "bot").ok());
+
+    EXPECT_EQ(job->runOnce().tokens_invalid, 1);
+    auto told = notices("docs");
+    ASSERT_EQ(told.size(), 1u) << told.dump();
+    EXPECT_EQ(told[0]["credential"], "bot");
+    EXPECT_EQ(told[0]["details"]["credential"], "bot");
+    const std::string text = told[0]["text"];
+    EXPECT_NE(text.find("credential 'bot'"), std::string::npos) << text;
+    // 'default' still works: only what 'bot' serves stops, and the notice says so.
+    EXPECT_NE(text.find("the repositories it serves"), std::string::npos) << text;
+    EXPECT_EQ(settings("docs")["status"], "active");
+
+    // The same token saved under another name is another credential: its refusal is news.
+    saved = call("PUT", "/api/v1/teams/docs/providers/gitlab/credentials/bot-2", {{"token", kBotToken}});
+    ASSERT_EQ(saved.status, 200) << saved.text;
+    ASSERT_TRUE(store_->recordNotice({team->id, "gitlab", "bot-2", store::NoticeKind::token_invalid,
+                                      "token_invalid:gitlab:bot-2:x", "bot-2 refused", nlohmann::json::object()})
+                    .ok());
+    told = notices("docs");
+    ASSERT_EQ(told.size(), 2u) << told.dump();
+    EXPECT_EQ(told[0]["credential"], "bot-2");  // newest first
+    EXPECT_EQ(told.dump().find(kRevocable), std::string::npos);
+}
+
 TEST_F(TokenChecksTest, ATokenTheForgeAcceptsAgainIsActiveAndItsFeedbackResumes) {
     createTeam("docs");
     connectGitlab("docs", kBotToken);

@@ -48,6 +48,21 @@ TEST_F(NoticesTest, AnEventIsRecordedOnceAcrossHostsAndRestarts) {
     EXPECT_EQ(must(store_->listNotices(team_.id, 10)).size(), 2u);
 }
 
+TEST_F(NoticesTest, EachNamesTheCredentialItIsAbout) {
+    auto unnamed = must(store_->recordNotice(notice("token_invalid:example:default:abc")));
+    ASSERT_TRUE(unnamed.has_value());
+    EXPECT_EQ(unnamed->credential, "default");
+    auto n = notice("token_invalid:example:group-acme:abc");
+    n.credential = "group-acme";
+    auto named = must(store_->recordNotice(n));
+    ASSERT_TRUE(named.has_value());
+    EXPECT_EQ(named->credential, "group-acme");
+    const auto listed = must(store_->listNotices(team_.id, 10));
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[0].credential, "group-acme");
+    EXPECT_EQ(listed[1].credential, "default");
+}
+
 TEST_F(NoticesTest, ListedNewestFirstAndPagedBackwards) {
     for (int i = 0; i < 5; ++i) must(store_->recordNotice(notice("k" + std::to_string(i), "n" + std::to_string(i))));
     auto page = must(store_->listNotices(team_.id, 2));
