@@ -52,7 +52,7 @@ TEST(Notices, ARevokedTokenProducesExactlyOneNoticeAtTheTeamsWebhookAcrossTwoHos
     EXPECT_EQ(got[0].request_line, "POST /services/T0/B0/E2eHookSecret000 HTTP/1.1");
     auto body = nlohmann::json::parse(got[0].body, nullptr, false);
     ASSERT_TRUE(body.is_object()) << got[0].body;
-    EXPECT_NE(body["text"].get<std::string>().find("team docs's GitLab token"), std::string::npos) << got[0].body;
+    EXPECT_NE(body["text"].get<std::string>().find("team docs's GitLab credential 'default' at"), std::string::npos) << got[0].body;
     EXPECT_NE(body["text"].get<std::string>().find("no longer accepted"), std::string::npos) << got[0].body;
     EXPECT_EQ(body["notice"]["kind"], "token_invalid");
     EXPECT_EQ(got[0].body.find(kGitlabBot), std::string::npos);

@@ -445,9 +445,10 @@ TEST_F(TokenChecksTest, ARevokedTokenProducesExactlyOneNoticeAtTheTeamsWebhookAc
     auto body = nlohmann::json::parse(hook.body, nullptr, false);
     ASSERT_TRUE(body.is_object()) << hook.body;
     // Slack's and Mattermost's incoming webhooks read "text"; the rest is for machines.
-    EXPECT_NE(body["text"].get<std::string>().find("team docs's GitLab token"), std::string::npos) << hook.body;
+    EXPECT_NE(body["text"].get<std::string>().find("team docs's GitLab credential 'default' at"), std::string::npos) << hook.body;
     EXPECT_EQ(body["notice"]["kind"], "token_invalid");
     EXPECT_EQ(body["notice"]["team"], "docs");
+    EXPECT_EQ(body["notice"]["credential"], "default");
     EXPECT_EQ(body["notice"]["provider"], "gitlab");
     ASSERT_NE(hook.header("X-Forgelink-Notice-Id"), nullptr);
     EXPECT_EQ(*hook.header("X-Forgelink-Notice-Id"), std::to_string(body["notice"]["id"].get<std::int64_t>()));

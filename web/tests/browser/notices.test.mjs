@@ -83,7 +83,7 @@ test('a revoked token reaches the team webhook once and is listed as sent', asyn
   assert.equal(post.url, '/services/T0/B0/BrowserHookSecret99');
   assert.equal(post.headers['content-type'], 'application/json');
   const body = JSON.parse(post.body);
-  assert.match(body.text, /team alpha's GitLab token .* is no longer accepted/);
+  assert.match(body.text, /team alpha's GitLab credential 'default' at .* is no longer accepted/);
   assert.equal(body.notice.kind, 'token_invalid');
   assert.equal(body.notice.team, 'alpha');
   assert.equal(post.headers['x-forgelink-notice-id'], String(body.notice.id));
