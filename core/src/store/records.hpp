@@ -277,6 +277,19 @@ struct ExpiryReminder {
     std::string name{kDefaultCredential};
 };
 
+// A team credential's refresh token (kind oauth), claimed for renewal (Store::claimTeamTokensToRefresh)
+// or saved beside it (Store::saveTeamRefreshToken: team_id, provider, name, both tokens, expiry).
+struct TeamTokenRefresh {
+    std::int64_t team_id = 0;
+    std::string team_slug;
+    std::string provider;
+    std::string name{kDefaultCredential};  // the credential
+    std::string base_url;
+    std::string access_token;   // secret
+    std::string refresh_token;  // secret
+    std::optional<Timestamp> expires_at;  // of the access token; unknown = renewed at the next pass
+};
+
 // ---- projects --------------------------------------------------------------------------------
 
 struct Project {

@@ -431,6 +431,23 @@ CREATE TABLE team_notifications (
   updated_at         INTEGER NOT NULL
 );
 )sql"},
+    // Refresh tokens of teams' OAuth credentials (issue 17): renewed before the access token
+    // expires, claimed (owner + lease) so of several hosts one spends each, with a digest of the
+    // access token each goes with (a token saved over the credential makes it stale).
+    {15, "team OAuth refresh tokens", R"sql(
+CREATE TABLE team_refresh_tokens (
+  team_id              INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider             TEXT NOT NULL,
+  name                 TEXT NOT NULL,
+  refresh_token_sealed TEXT NOT NULL,
+  access_digest        TEXT NOT NULL,
+  expires_at           INTEGER,
+  claim_owner          TEXT,
+  claim_expires_at     INTEGER,
+  updated_at           INTEGER NOT NULL,
+  PRIMARY KEY (team_id, provider, name)
+);
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

@@ -153,14 +153,6 @@ BuildStats parseStats(const std::string& text) {
 
 // ---- sealed columns: the associated data names the row and column ----------------------------
 
-// The default credential keeps the label tokens had before credentials were named, so tokens
-// sealed then still open; any other name is part of its label.
-std::string providerTokenLabel(std::int64_t team_id, std::string_view provider, std::string_view credential) {
-    std::string label = "team:" + std::to_string(team_id) + ":provider:" + std::string(provider);
-    if (credential != kDefaultCredential) label += ":credential:" + std::string(credential);
-    return label + ":token";
-}
-
 std::string noCredential(std::int64_t team_id, std::string_view provider, std::string_view credential) {
     return "team " + std::to_string(team_id) + " has no " + std::string(provider) + " credential named '" +
            std::string(credential) + "'";
@@ -2266,6 +2258,19 @@ Result<std::int64_t> SqliteStore::rekey(const secrets::SecretBox& old_box, const
                     .bind(2, row.text_key)
                     .bind(3, access ? *access : row.first)
                     .bind(4, refresh ? refresh : row.second)
+                    .run();
+            }
+        }
+        rows = all<Row>(c->prepare("SELECT team_id, provider, refresh_token_sealed, name FROM team_refresh_tokens"),
+                        [](const Statement& s) { return Row{s.int64(0), s.text(1), s.text(2), s.text(3)}; });
+        for (const Row& row : rows) {
+            if (auto again = reseal(row.first, teamRefreshTokenLabel(row.id, row.text_key, *row.second))) {
+                c->prepare("UPDATE team_refresh_tokens SET refresh_token_sealed = ?3 "
+                           "WHERE team_id = ?1 AND provider = ?2 AND name = ?4")
+                    .bind(1, row.id)
+                    .bind(2, row.text_key)
+                    .bind(3, *again)
+                    .bind(4, *row.second)
                     .run();
             }
         }

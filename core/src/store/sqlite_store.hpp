@@ -153,6 +153,20 @@ public:
                                          std::string_view owner) override;
     Result<void> dropClaimedUserTokens(std::int64_t user_id, std::string_view provider,
                                        std::string_view owner) override;
+
+    Result<void> saveTeamRefreshToken(const TeamTokenRefresh& in) override;
+    Result<void> deleteTeamRefreshToken(std::int64_t team_id, std::string_view provider, std::string_view name) override;
+    Result<std::optional<Timestamp>> teamRefreshExpiry(std::int64_t team_id, std::string_view provider,
+                                                       std::string_view name) override;
+    Result<std::vector<TeamTokenRefresh>> claimTeamTokensToRefresh(std::string_view provider, std::string_view owner,
+                                                                   Timestamp expiring_before, Timestamp now,
+                                                                   std::chrono::milliseconds lease,
+                                                                   std::size_t limit) override;
+    Result<void> completeTeamTokenRefresh(const TeamTokenRefresh& refreshed, std::string_view owner) override;
+    Result<void> releaseTeamTokenRefresh(std::int64_t team_id, std::string_view provider, std::string_view name,
+                                         std::string_view owner) override;
+    Result<void> dropClaimedTeamRefreshToken(std::int64_t team_id, std::string_view provider, std::string_view name,
+                                             std::string_view owner) override;
     Result<std::vector<ProviderCheck>> claimProviderChecks(std::string_view owner, Timestamp now,
                                                            std::chrono::milliseconds lease, std::size_t limit) override;
     Result<ProviderCheckChange> completeProviderCheck(const ProviderCheckOutcome& outcome,

@@ -282,6 +282,38 @@ public:
     virtual Result<void> dropClaimedUserTokens(std::int64_t user_id, std::string_view provider,
                                                std::string_view owner) = 0;
 
+    // ---- refreshing teams' OAuth tokens (sqlite_store_team_refresh.cpp) ---------------------
+    // A credential of kind oauth saved with a refresh token is renewed before it expires, as login
+    // tokens are. The refresh token is sealed beside the credential, with a digest of the access
+    // token it goes with: a token saved over the credential later makes it stale (dropped unspent).
+    // Saves (or replaces) the refresh token of `in.name`, for the access token `in.access_token`.
+    virtual Result<void> saveTeamRefreshToken(const TeamTokenRefresh& in) = 0;
+    virtual Result<void> deleteTeamRefreshToken(std::int64_t team_id, std::string_view provider,
+                                                std::string_view name) = 0;
+    // When the credential's access token expires (std::nullopt: unknown); not_found when it has no
+    // refresh token.
+    virtual Result<std::optional<Timestamp>> teamRefreshExpiry(std::int64_t team_id, std::string_view provider,
+                                                               std::string_view name) = 0;
+    // As claimUserTokensToRefresh: up to `limit` of `provider`'s team refresh tokens whose access
+    // token expires before `expiring_before` (or whose expiry is unknown), claimed for `owner`
+    // until now + lease in one statement, so of several hosts one spends each. Stale ones (the
+    // credential removed or given a new token) are deleted instead.
+    virtual Result<std::vector<TeamTokenRefresh>> claimTeamTokensToRefresh(std::string_view provider,
+                                                                           std::string_view owner,
+                                                                           Timestamp expiring_before, Timestamp now,
+                                                                           std::chrono::milliseconds lease,
+                                                                           std::size_t limit) = 0;
+    // Seals and stores the new pair in one transaction (the credential's token, last four, expiry
+    // date; active again) and ends the claim. conflict when `owner` lost the claim or a new token
+    // was saved over the credential meanwhile (that one wins).
+    virtual Result<void> completeTeamTokenRefresh(const TeamTokenRefresh& refreshed, std::string_view owner) = 0;
+    // Ends the claim, keeping the refresh token (a transient failure). conflict when not held.
+    virtual Result<void> releaseTeamTokenRefresh(std::int64_t team_id, std::string_view provider, std::string_view name,
+                                                 std::string_view owner) = 0;
+    // The forge refused the refresh token for good: deletes it while `owner` holds the claim.
+    virtual Result<void> dropClaimedTeamRefreshToken(std::int64_t team_id, std::string_view provider,
+                                                     std::string_view name, std::string_view owner) = 0;
+
     // ---- re-checking stored forge tokens (sqlite_store_maintenance.cpp) ------------------
     // Claims up to `limit` provider settings whose next check is due at `now` (next_check_at <=
     // now) and that no other owner holds a live claim on, for `owner` until now + lease, in one

@@ -211,7 +211,7 @@ TEST_F(CredentialsTest, ATokenAndLinkSavedBeforeNamesBecomeTheDefault) {
             "checked_at, next_check_at, check_owner, check_lease_until, expiry_reminded_on FROM provider_settings; "
             "DROP TABLE provider_settings; ALTER TABLE ps10 RENAME TO provider_settings; "
             "ALTER TABLE repository_links DROP COLUMN credential; "
-            "DROP TABLE notices; DROP TABLE team_notifications; "  // and the migrations after 13
+            "DROP TABLE notices; DROP TABLE team_notifications; DROP TABLE team_refresh_tokens; "  // and the migrations after 13
             "DELETE FROM schema_migrations WHERE version >= 13;");
     store_ = openStore();
     ASSERT_NE(store_, nullptr);
@@ -225,6 +225,66 @@ TEST_F(CredentialsTest, ATokenAndLinkSavedBeforeNamesBecomeTheDefault) {
     // The rebuilt table keeps its key: a second 'default' replaces the first.
     must(store_->saveProviderSettings(credential("default", "personal-token-0000000009")));
     EXPECT_EQ(must(store_->listProviderSettings(team_.id)).size(), 1u);
+}
+
+TEST_F(CredentialsTest, AnOAuthCredentialsRefreshTokenIsClaimedOnceStoredWithItsPairAndDroppedWhenStale) {
+    must(store_->saveProviderSettings(credential("bot", "oauth-access-000000000001", TokenKind::oauth)));
+    TeamTokenRefresh saved;
+    saved.team_id = team_.id;
+    saved.provider = "example";
+    saved.name = "bot";
+    saved.access_token = "oauth-access-000000000001";
+    saved.refresh_token = "oauth-refresh-00000000001";
+    must(store_->saveTeamRefreshToken(saved));
+    EXPECT_FALSE(must(store_->teamRefreshExpiry(team_.id, "example", "bot")).has_value());  // due at once
+
+    // Two hosts: one claim wins; the loser can neither store nor drop.
+    auto second_host = openStore();
+    auto won = must(store_->claimTeamTokensToRefresh("example", "host-a", now() + 10min, now(), 2min, 10));
+    ASSERT_EQ(won.size(), 1u);
+    EXPECT_EQ(won[0].team_slug, "core");
+    EXPECT_EQ(won[0].name, "bot");
+    EXPECT_EQ(won[0].refresh_token, "oauth-refresh-00000000001");
+    EXPECT_TRUE(must(second_host->claimTeamTokensToRefresh("example", "host-b", now() + 10min, now(), 2min, 10)).empty());
+    TeamTokenRefresh next = won[0];
+    next.access_token = "oauth-access-000000000002";
+    next.refresh_token = "oauth-refresh-00000000002";
+    next.expires_at = now() + 2h;
+    EXPECT_EQ(second_host->completeTeamTokenRefresh(next, "host-b").error().kind, ErrorKind::conflict);
+    EXPECT_EQ(second_host->dropClaimedTeamRefreshToken(team_.id, "example", "bot", "host-b").error().kind,
+              ErrorKind::conflict);
+    must(store_->completeTeamTokenRefresh(next, "host-a"));
+    EXPECT_EQ(must(second_host->providerCredentials(team_.id, "example", "bot")).token, "oauth-access-000000000002");
+    EXPECT_EQ(must(second_host->providerSettings(team_.id, "example", "bot")).token_last4, "0002");
+    EXPECT_TRUE(must(store_->teamRefreshExpiry(team_.id, "example", "bot")).has_value());
+    // Not due for two hours.
+    EXPECT_TRUE(must(store_->claimTeamTokensToRefresh("example", "host-a", now() + 10min, now(), 2min, 10)).empty());
+    auto due = must(second_host->claimTeamTokensToRefresh("example", "host-b", now() + 3h, now(), 2min, 10));
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].refresh_token, "oauth-refresh-00000000002");
+    must(second_host->releaseTeamTokenRefresh(team_.id, "example", "bot", "host-b"));
+
+    // A token saved over the credential makes its refresh token stale: dropped, never spent.
+    must(store_->saveProviderSettings(credential("bot", "personal-token-0000000009")));
+    EXPECT_TRUE(must(store_->claimTeamTokensToRefresh("example", "host-a", now() + 3h, now(), 2min, 10)).empty());
+    EXPECT_EQ(store_->teamRefreshExpiry(team_.id, "example", "bot").error().kind, ErrorKind::not_found);
+}
+
+TEST_F(CredentialsTest, ARefreshTokenIsSealedAndResealedByRekey) {
+    must(store_->saveProviderSettings(credential("default", "oauth-access-000000000001", TokenKind::oauth)));
+    TeamTokenRefresh saved;
+    saved.team_id = team_.id;
+    saved.provider = "example";
+    saved.access_token = "oauth-access-000000000001";
+    saved.refresh_token = "RefreshTokenOfATeamShouldNotLeak";
+    must(store_->saveTeamRefreshToken(saved));
+    auto fresh = std::make_shared<const secrets::SecretBox>(secrets::SecretBox::generate());
+    EXPECT_EQ(must(store_->rekey(*box_, *fresh)), 2);  // the access token and its refresh token
+    store_.reset();
+    store_ = openStore(fresh);
+    auto claimed = must(store_->claimTeamTokensToRefresh("example", "host-a", now() + 10min, now(), 2min, 10));
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].refresh_token, "RefreshTokenOfATeamShouldNotLeak");
 }
 
 }  // namespace

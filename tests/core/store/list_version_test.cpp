@@ -147,7 +147,7 @@ TEST_F(ListVersionTest, MigrationGivesExistingTeamsAVersion) {
             "ALTER TABLE builds DROP COLUMN timed_out_after; ALTER TABLE builds DROP COLUMN mr_head_sha;"
             "DROP TABLE audit_events; DROP TABLE IF EXISTS api_tokens; "
             "ALTER TABLE repository_links DROP COLUMN credential;"
-            "DROP TABLE notices; DROP TABLE team_notifications;"
+            "DROP TABLE notices; DROP TABLE team_notifications; DROP TABLE team_refresh_tokens;"
             "DELETE FROM schema_migrations WHERE version >= 3;");
     store_ = openStore();
     ASSERT_NE(store_, nullptr);

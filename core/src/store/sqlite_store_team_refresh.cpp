@@ -1,0 +1,307 @@
+// The SQLite side of renewing teams' OAuth tokens (kind oauth) before they expire, as users' login
+// tokens are (sqlite_store_maintenance.cpp): a host claims a credential's refresh token (owner +
+// lease) before spending it, because the forge rotates the pair and a second spend is refused. The
+// refresh token is kept beside the credential it renews (team_refresh_tokens, keyed like
+// provider_settings by team, provider and credential name), with a digest of the access token it
+// goes with: a new token saved over it in the meantime makes it stale, and it is dropped unspent.
+#include <sqlite3.h>
+
+#include "secrets/digest.hpp"
+#include "store/seal_labels.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace forgelink::store {
+
+using sqlite::SqliteError;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+namespace {
+
+template <class T, class F>
+Result<T> refreshGuard(std::string_view what, F&& body) {
+    try {
+        return body();
+    } catch (const SqliteError& e) {
+        if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED)
+            return makeError(ErrorKind::transient, std::string(what) + ": the database stayed locked; retry", "busy");
+        if (e.extendedCode() == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return makeError(ErrorKind::invalid_input, std::string(what) + ": the team does not exist", "missing_reference");
+        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
+    } catch (const std::exception& e) {
+        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
+    }
+}
+
+std::string whose(std::int64_t team_id, std::string_view provider, std::string_view name) {
+    return "team " + std::to_string(team_id) + "'s " + std::string(provider) + " credential '" + std::string(name) + "'";
+}
+
+Error teamClaimLost(std::int64_t team_id, std::string_view provider, std::string_view name) {
+    return makeError(ErrorKind::conflict,
+                     "the refresh claim on " + whose(team_id, provider, name) +
+                         " is no longer held (its lease ran out, or a new token was saved)",
+                     "claim_lost");
+}
+
+// Binds nothing secret: a digest of the access token the refresh token goes with.
+std::string accessDigest(std::string_view token) { return secrets::sha256Hex("forgelink-team-access\n" + std::string(token)); }
+
+// Enough of the token to recognise it (as saveProviderSettings keeps it).
+std::string lastFourOf(std::string_view token) {
+    return token.size() >= 16 ? std::string(token.substr(token.size() - 4)) : std::string();
+}
+
+// The settings' expiry date (YYYY-MM-DD, UTC) of a refreshed token.
+std::string dateOf(Timestamp at) {
+    const auto day = std::chrono::floor<std::chrono::days>(at);
+    const std::chrono::year_month_day ymd{day};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    return buf;
+}
+
+}  // namespace
+
+Result<void> SqliteStore::saveTeamRefreshToken(const TeamTokenRefresh& in) {
+    if (in.team_id <= 0 || in.provider.empty() || in.name.empty() || in.access_token.empty() || in.refresh_token.empty())
+        return makeError(ErrorKind::invalid_input,
+                         "saving a team's refresh token: team id, provider, credential name, access and refresh token "
+                         "are required",
+                         "missing_field");
+    return refreshGuard<void>("saving the refresh token of " + whose(in.team_id, in.provider, in.name), [&]() -> Result<void> {
+        auto c = pool_.acquire();
+        std::optional<std::int64_t> expires;
+        if (in.expires_at) expires = toUnixMillis(*in.expires_at);
+        c->prepare("INSERT INTO team_refresh_tokens (team_id, provider, name, refresh_token_sealed, access_digest, "
+                   "expires_at, claim_owner, claim_expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7) "
+                   "ON CONFLICT (team_id, provider, name) DO UPDATE SET refresh_token_sealed = excluded.refresh_token_sealed, "
+                   "access_digest = excluded.access_digest, expires_at = excluded.expires_at, claim_owner = NULL, "
+                   "claim_expires_at = NULL, updated_at = excluded.updated_at")
+            .bind(1, in.team_id)
+            .bind(2, in.provider)
+            .bind(3, in.name)
+            .bind(4, box_->seal(in.refresh_token, teamRefreshTokenLabel(in.team_id, in.provider, in.name)))
+            .bind(5, accessDigest(in.access_token))
+            .bind(6, expires)
+            .bind(7, toUnixMillis(now()))
+            .run();
+        return {};
+    });
+}
+
+Result<void> SqliteStore::deleteTeamRefreshToken(std::int64_t team_id, std::string_view provider, std::string_view name) {
+    return refreshGuard<void>("removing a team's refresh token", [&]() -> Result<void> {
+        auto c = pool_.acquire();
+        c->prepare("DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, name)
+            .run();
+        return {};
+    });
+}
+
+Result<std::optional<Timestamp>> SqliteStore::teamRefreshExpiry(std::int64_t team_id, std::string_view provider,
+                                                                std::string_view name) {
+    using Out = std::optional<Timestamp>;
+    return refreshGuard<Out>("reading a team's refresh token", [&]() -> Result<Out> {
+        auto c = pool_.acquire();
+        Statement s = c->prepare(
+            "SELECT expires_at FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
+        s.bind(1, team_id).bind(2, provider).bind(3, name);
+        if (!s.step())
+            return makeError(ErrorKind::not_found, whose(team_id, provider, name) + " has no refresh token", "not_found");
+        if (auto at = s.optionalInt64(0)) return Out{fromUnixMillis(*at)};
+        return Out{};
+    });
+}
+
+Result<std::vector<TeamTokenRefresh>> SqliteStore::claimTeamTokensToRefresh(std::string_view provider,
+                                                                           std::string_view owner,
+                                                                           Timestamp expiring_before, Timestamp now_at,
+                                                                           std::chrono::milliseconds lease,
+                                                                           std::size_t limit) {
+    using Out = std::vector<TeamTokenRefresh>;
+    if (provider.empty() || owner.empty() || lease.count() <= 0)
+        return makeError(ErrorKind::invalid_input,
+                         "claiming team tokens: provider, owner and a positive lease are required", "missing_field");
+    return refreshGuard<Out>("claiming team tokens to refresh", [&]() -> Result<Out> {
+        const std::int64_t t = toUnixMillis(now_at);
+        auto c = pool_.acquire();
+        Transaction tx(*c);
+        struct Claimed {
+            std::int64_t team_id;
+            std::string name;
+            std::string refresh_sealed;
+            std::string digest;
+            std::optional<std::int64_t> expires_at;
+        };
+        std::vector<Claimed> rows;
+        {
+            // One statement decides and takes the claim under the write lock: of several hosts one
+            // spends each refresh token. An unknown expiry is due at once (the answer tells it).
+            Statement s = c->prepare(
+                "UPDATE team_refresh_tokens SET claim_owner = ?1, claim_expires_at = ?2 WHERE rowid IN ("
+                " SELECT rowid FROM team_refresh_tokens WHERE provider = ?3"
+                " AND (expires_at IS NULL OR expires_at < ?4)"
+                " AND (claim_owner IS NULL OR claim_expires_at <= ?5)"
+                " ORDER BY coalesce(expires_at, 0) LIMIT ?6)"
+                " RETURNING team_id, name, refresh_token_sealed, access_digest, expires_at");
+            s.bind(1, owner)
+                .bind(2, t + lease.count())
+                .bind(3, provider)
+                .bind(4, toUnixMillis(expiring_before))
+                .bind(5, t)
+                .bind(6, static_cast<std::int64_t>(limit));
+            while (s.step()) rows.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.optionalInt64(4)});
+        }
+        Out claimed;
+        std::vector<const Claimed*> stale;
+        std::vector<const Claimed*> unreadable;
+        for (const auto& row : rows) {
+            Statement s = c->prepare(
+                "SELECT p.base_url, p.token_sealed, t.slug FROM provider_settings p JOIN teams t ON t.id = p.team_id "
+                "WHERE p.team_id = ?1 AND p.provider = ?2 AND p.name = ?3");
+            s.bind(1, row.team_id).bind(2, provider).bind(3, row.name);
+            if (!s.step()) {
+                stale.push_back(&row);  // the credential was removed
+                continue;
+            }
+            TeamTokenRefresh r;
+            r.team_id = row.team_id;
+            r.provider = std::string(provider);
+            r.name = row.name;
+            r.base_url = s.text(0);
+            r.team_slug = s.text(2);
+            auto access = box_->open(s.text(1), providerTokenLabel(row.team_id, provider, row.name));
+            auto refresh = box_->open(row.refresh_sealed, teamRefreshTokenLabel(row.team_id, provider, row.name));
+            if (!access || !refresh) {
+                unreadable.push_back(&row);  // another key: left for rekey or a new save
+                continue;
+            }
+            if (accessDigest(access.value()) != row.digest) {
+                stale.push_back(&row);  // a new token was saved over the one it renews
+                continue;
+            }
+            r.access_token = std::move(access).value();
+            r.refresh_token = std::move(refresh).value();
+            if (row.expires_at) r.expires_at = fromUnixMillis(*row.expires_at);
+            claimed.push_back(std::move(r));
+        }
+        for (const Claimed* row : stale)
+            c->prepare("DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+                .bind(1, row->team_id)
+                .bind(2, provider)
+                .bind(3, row->name)
+                .run();
+        for (const Claimed* row : unreadable)
+            c->prepare("UPDATE team_refresh_tokens SET claim_owner = NULL, claim_expires_at = NULL "
+                       "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+                .bind(1, row->team_id)
+                .bind(2, provider)
+                .bind(3, row->name)
+                .run();
+        tx.commit();
+        return claimed;
+    });
+}
+
+Result<void> SqliteStore::completeTeamTokenRefresh(const TeamTokenRefresh& refreshed, std::string_view owner) {
+    if (refreshed.team_id <= 0 || refreshed.provider.empty() || refreshed.name.empty() ||
+        refreshed.access_token.empty() || refreshed.refresh_token.empty() || owner.empty())
+        return makeError(ErrorKind::invalid_input,
+                         "completing a team token refresh: team, provider, credential, both tokens and owner are required",
+                         "missing_field");
+    return refreshGuard<void>("storing a team's refreshed token", [&]() -> Result<void> {
+        const auto team_id = refreshed.team_id;
+        const auto& provider = refreshed.provider;
+        const auto& name = refreshed.name;
+        auto c = pool_.acquire();
+        Transaction tx(*c);
+        std::string digest;
+        {
+            Statement s = c->prepare("SELECT access_digest FROM team_refresh_tokens "
+                                     "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4");
+            s.bind(1, team_id).bind(2, provider).bind(3, name).bind(4, owner);
+            if (!s.step()) return teamClaimLost(team_id, provider, name);
+            digest = s.text(0);
+        }
+        {
+            // A token saved meanwhile wins over the refreshed one.
+            Statement s = c->prepare(
+                "SELECT token_sealed FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
+            s.bind(1, team_id).bind(2, provider).bind(3, name);
+            if (!s.step()) return teamClaimLost(team_id, provider, name);
+            auto current = box_->open(s.text(0), providerTokenLabel(team_id, provider, name));
+            if (!current || accessDigest(current.value()) != digest) return teamClaimLost(team_id, provider, name);
+        }
+        // The new pair in one transaction: the team is never left with a spent refresh token and
+        // an access token it does not know. A re-check of the old token still under way loses its
+        // claim (its verdict is about a token the forge just retired).
+        std::optional<std::string> expires_on;
+        if (refreshed.expires_at) expires_on = dateOf(*refreshed.expires_at);
+        const std::int64_t t = toUnixMillis(now());
+        c->prepare("UPDATE provider_settings SET token_sealed = ?4, token_last4 = ?5, "
+                   "expires_at = coalesce(?6, expires_at), status = 'active', invalid_reason = '', "
+                   "invalid_notified_at = NULL, check_owner = NULL, check_lease_until = NULL, updated_at = ?7 "
+                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, name)
+            .bind(4, box_->seal(refreshed.access_token, providerTokenLabel(team_id, provider, name)))
+            .bind(5, lastFourOf(refreshed.access_token))
+            .bind(6, expires_on)
+            .bind(7, t)
+            .run();
+        std::optional<std::int64_t> expires;
+        if (refreshed.expires_at) expires = toUnixMillis(*refreshed.expires_at);
+        c->prepare("UPDATE team_refresh_tokens SET refresh_token_sealed = ?4, access_digest = ?5, expires_at = ?6, "
+                   "claim_owner = NULL, claim_expires_at = NULL, updated_at = ?7 "
+                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, name)
+            .bind(4, box_->seal(refreshed.refresh_token, teamRefreshTokenLabel(team_id, provider, name)))
+            .bind(5, accessDigest(refreshed.access_token))
+            .bind(6, expires)
+            .bind(7, t)
+            .run();
+        tx.commit();
+        return {};
+    });
+}
+
+Result<void> SqliteStore::releaseTeamTokenRefresh(std::int64_t team_id, std::string_view provider, std::string_view name,
+                                                  std::string_view owner) {
+    return refreshGuard<void>("releasing a team token refresh claim", [&]() -> Result<void> {
+        auto c = pool_.acquire();
+        c->prepare("UPDATE team_refresh_tokens SET claim_owner = NULL, claim_expires_at = NULL "
+                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, name)
+            .bind(4, owner)
+            .run();
+        if (c->changes() == 0) return teamClaimLost(team_id, provider, name);
+        return {};
+    });
+}
+
+Result<void> SqliteStore::dropClaimedTeamRefreshToken(std::int64_t team_id, std::string_view provider,
+                                                      std::string_view name, std::string_view owner) {
+    return refreshGuard<void>("dropping a refused team refresh token", [&]() -> Result<void> {
+        auto c = pool_.acquire();
+        c->prepare("DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, name)
+            .bind(4, owner)
+            .run();
+        if (c->changes() == 0) return teamClaimLost(team_id, provider, name);
+        return {};
+    });
+}
+
+}  // namespace forgelink::store
