@@ -187,6 +187,9 @@ private:
     // After `saved` was saved: the team's links it is more specific for than their credential
     // (credential_choice.hpp) are served by it from now on. Returns those, as the API shows them.
     nlohmann::json serveWithCredential(const store::Team& team, const store::ProviderSettings& saved);
+    // A refresh_token given with a credential: well-formed, and renewable with the host's OAuth app of
+    // that forge (providers.NAME.oauth, the credential on providers.NAME.base_url). 400 otherwise.
+    void checkRefreshToken(const std::string& provider, const std::string& base_url, const std::string& refresh_token);
     // What removing a credential does to the repositories it serves (see planRemoval).
     struct RemovalPlan {
         std::vector<std::pair<std::int64_t, std::string>> moves;  // project id -> next credential

@@ -19,6 +19,7 @@ namespace forgelink::service {
 namespace {
 
 constexpr const char* kRefreshes = "forgelink_login_token_refreshes_total";
+constexpr const char* kTeamRefreshes = "forgelink_team_token_refreshes_total";
 constexpr const char* kPurged = "forgelink_maintenance_purged_total";
 constexpr const char* kChecks = "forgelink_provider_token_checks_total";
 
@@ -66,6 +67,9 @@ Maintenance::Maintenance(MaintenanceDeps deps, MaintenanceOptions options)
     metrics_.describe(kRefreshes, "counter",
                       "Background refreshes of users' OAuth login tokens, by provider and outcome "
                       "(refreshed, dropped, failed, discarded).");
+    metrics_.describe(kTeamRefreshes, "counter",
+                      "Background refreshes of teams' OAuth credentials (kind oauth), by provider and outcome "
+                      "(refreshed, refused, failed, discarded).");
     metrics_.describe(kPurged, "counter", "Rows removed by the maintenance loop, by kind.");
     metrics_.describe(kChecks, "counter",
                       "Re-checks of teams' stored forge tokens, by provider and outcome (valid, invalid, failed, "
@@ -125,11 +129,12 @@ void Maintenance::loop() {
 MaintenancePass Maintenance::runOnce() {
     MaintenancePass pass;
     refreshTokens(pass);
+    if (!stopping()) refreshTeamTokens(pass);
     if (!stopping()) recheckTokens(pass);
     if (!stopping()) remindExpiring(pass);
     if (!stopping()) timeOutBuilds(pass);
     if (!stopping()) purge(pass);
-    if (pass.tokens_refreshed + pass.tokens_dropped + pass.sessions_purged + pass.oauth_states_purged +
+    if (pass.tokens_refreshed + pass.tokens_dropped + pass.team_tokens_refreshed + pass.sessions_purged + pass.oauth_states_purged +
             pass.tasks_purged + pass.audit_events_purged + pass.tokens_checked + pass.tokens_invalid + pass.builds_timed_out >
         0) {
         log_.log(LogLevel::debug, "maintenance pass",
@@ -239,6 +244,111 @@ void Maintenance::refreshOne(const std::string& provider_name, Provider& provide
     metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "refreshed"}});
     forgetWarning(key);
     log_.log(LogLevel::info, "login tokens refreshed", {{"provider", provider_name}, {"user_id", user}});
+}
+
+void Maintenance::refreshTeamTokens(MaintenancePass& pass) {
+    for (const auto& [name, provider_config] : config_.providers) {
+        // A team's OAuth token is renewed with the host's OAuth app of that forge, as login tokens
+        // are: a refresh token is only accepted from the application it was issued to.
+        if (!provider_config.oauth) continue;
+        Provider* provider = registry_.provider(name);
+        const auto* info = registry_.info(name);
+        if (provider == nullptr || info == nullptr || (info->capabilities & FORGELINK_CAP_OAUTH_LOGIN) == 0) continue;
+        const auto now = options_.clock();
+        const auto margin = std::chrono::duration_cast<std::chrono::milliseconds>(options_.refresh_margin);
+        auto claimed = store_.claimTeamTokensToRefresh(name, options_.owner, now + margin, now, options_.claim_lease,
+                                                       options_.refresh_batch);
+        if (!claimed) {
+            warnOnce("team-claim:" + name, "maintenance: cannot claim team OAuth tokens to refresh",
+                     claimed.error().message, {{"provider", name}, {"reason", claimed.error().message}});
+            continue;
+        }
+        forgetWarning("team-claim:" + name);
+        for (const auto& team_token : claimed.value()) {
+            if (stopping()) {
+                (void)store_.releaseTeamTokenRefresh(team_token.team_id, name, team_token.name, options_.owner);
+                continue;
+            }
+            refreshTeamOne(*provider, *provider_config.oauth, team_token, pass);
+        }
+    }
+}
+
+void Maintenance::refreshTeamOne(Provider& provider, const config::OAuthConfig& oauth,
+                                 const store::TeamTokenRefresh& token, MaintenancePass& pass) {
+    const std::string key = "team-refresh:" + std::to_string(token.team_id) + ":" + token.provider + ":" + token.name;
+    const std::map<std::string, std::string> who{
+        {"team", token.team_slug}, {"provider", token.provider}, {"credential", token.name}};
+    auto fields = [&](std::map<std::string, std::string> more) {
+        more.insert(who.begin(), who.end());
+        return more;
+    };
+    const OAuthClient client{oauth.client_id, oauth.client_secret, oauth.redirect_uri};
+    auto refreshed = provider.refreshToken(token.base_url, client, token.refresh_token);
+    if (!refreshed) {
+        const Error& error = refreshed.error();
+        if (refusedForGood(error)) {
+            // Spent (by whoever spent it: the forge rotates the pair on every refresh), revoked or
+            // expired: nothing renews this credential any more, and GitLab retired its access
+            // token with the refresh token. The credential is invalid until a new token is saved.
+            auto dropped = store_.dropClaimedTeamRefreshToken(token.team_id, token.provider, token.name, options_.owner);
+            if (!dropped) {
+                // A new token was saved meanwhile (it wins), or the store failed: the claim lapses
+                // and the next pass hears the same refusal.
+                ++pass.team_refresh_failures;
+                metrics_.increment(kTeamRefreshes, {{"provider", token.provider}, {"outcome", "discarded"}});
+                return;
+            }
+            ++pass.team_tokens_invalid;
+            metrics_.increment(kTeamRefreshes, {{"provider", token.provider}, {"outcome", "refused"}});
+            forgetWarning(key);
+            const std::string forge = displayName(token.provider);
+            const std::string reason = forge + " refused the refresh token of the OAuth credential (" + error.message +
+                                       "): it was revoked, expired or already used; authorize again and save the "
+                                       "new token (with its refresh token)";
+            auto marked = store_.markProviderInvalid(token.team_id, token.provider, reason, token.name);
+            if (!marked)
+                log_.log(LogLevel::warn, "could not mark a credential invalid after its refresh token was refused",
+                         fields({{"reason", marked.error().message}}));
+            log_.log(LogLevel::error, "team OAuth token not renewed: the forge refused its refresh token",
+                     fields({{"code", error.code}, {"reason", error.message}}));
+            // The same event as the re-check's refusal of this access token (same dedupe key):
+            // the admins hear of it once.
+            recordNotice(store_, log_, token.team_id, token.provider, token.name, store::NoticeKind::token_invalid,
+                         "token_invalid:" + token.provider + ":" + token.name + ":" + tokenFingerprint(token.access_token),
+                         "Forgelink: team " + token.team_slug + "'s " + forge + " credential '" + token.name + "' at " +
+                             token.base_url + " can no longer be renewed: " + reason + ".",
+                         {{"team", token.team_slug},
+                          {"credential", token.name},
+                          {"reason", reason},
+                          {"base_url", token.base_url}});
+            return;
+        }
+        ++pass.team_refresh_failures;
+        metrics_.increment(kTeamRefreshes, {{"provider", token.provider}, {"outcome", "failed"}});
+        (void)store_.releaseTeamTokenRefresh(token.team_id, token.provider, token.name, options_.owner);
+        warnOnce(key, "team OAuth token refresh failed", error.message,
+                 fields({{"reason", error.message}, {"next", "retried at the next pass"}}));
+        return;
+    }
+    store::TeamTokenRefresh next = token;
+    next.access_token = refreshed->access_token;
+    // A forge that does not rotate refresh tokens answers without one: the old one stays valid.
+    next.refresh_token = refreshed->refresh_token.empty() ? token.refresh_token : refreshed->refresh_token;
+    next.expires_at.reset();
+    if (refreshed->expires_at) next.expires_at = store::fromUnixMillis(*refreshed->expires_at * 1000);
+    auto saved = store_.completeTeamTokenRefresh(next, options_.owner);
+    if (!saved) {
+        // The old pair is spent on the forge; a token saved meanwhile wins.
+        ++pass.team_refresh_failures;
+        metrics_.increment(kTeamRefreshes, {{"provider", token.provider}, {"outcome", "discarded"}});
+        log_.log(LogLevel::warn, "refreshed team OAuth token not stored", fields({{"reason", saved.error().message}}));
+        return;
+    }
+    ++pass.team_tokens_refreshed;
+    metrics_.increment(kTeamRefreshes, {{"provider", token.provider}, {"outcome", "refreshed"}});
+    forgetWarning(key);
+    log_.log(LogLevel::info, "team OAuth token refreshed", who);
 }
 
 void Maintenance::recheckTokens(MaintenancePass& pass) {
@@ -433,6 +543,8 @@ void Maintenance::noticeExpiring(const store::ExpiryReminder& reminder, int days
     // An invalid token is told about as invalid; its expiry is no news.
     auto settings = store_.providerSettings(reminder.team_id, reminder.provider, reminder.name);
     if (!settings || settings->status == store::ProviderStatus::invalid) return;
+    // An OAuth credential Forgelink renews before it expires is no reason to alarm anyone.
+    if (store_.teamRefreshExpiry(reminder.team_id, reminder.provider, reminder.name)) return;
     auto credentials = store_.providerCredentials(reminder.team_id, reminder.provider, reminder.name);
     if (!credentials) return;
     // One notice per credential, token, expiry date and threshold crossed: 30, then 7, then 1 day

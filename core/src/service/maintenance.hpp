@@ -4,6 +4,11 @@
 //    (Store::claimUserTokensToRefresh) makes sure that of several hosts on one database only one
 //    spends a refresh token. A refresh token the forge refuses for good (revoked, expired, already
 //    used) drops the user's stored tokens, logged once; any other failure is retried next pass.
+//  - refreshes teams' OAuth credentials (kind oauth, saved with a refresh token) the same way,
+//    with the host's OAuth app of that forge, before their access token expires (claimed like
+//    login tokens: two hosts never spend one refresh token); the new pair is sealed and stored in
+//    one transaction and used for every delivery from then on. A refresh token the forge refuses
+//    for good marks the credential invalid with the reason and records a token_invalid notice.
 //  - re-checks every stored forge token (teams' provider settings) through the provider's
 //    validateToken, the checks a save makes, when its next check is due (tokens.check_every_hours
 //    after the last, jittered; at once after the forge answered 401), up to
@@ -95,6 +100,9 @@ struct MaintenancePass {
     std::int64_t tokens_dropped = 0;     // refused for good: the user logs in again
     std::int64_t refresh_failures = 0;   // kept, retried next pass
     std::int64_t refreshes_discarded = 0;  // the claim was lost meanwhile (a login replaced the pair)
+    std::int64_t team_tokens_refreshed = 0;  // teams' OAuth credentials renewed
+    std::int64_t team_tokens_invalid = 0;    // their refresh token refused for good: credential invalid
+    std::int64_t team_refresh_failures = 0;  // kept and retried next pass, or lost to a newer token
     std::int64_t sessions_purged = 0;
     std::int64_t oauth_states_purged = 0;
     std::int64_t tasks_purged = 0;
@@ -127,6 +135,13 @@ private:
     void refreshTokens(MaintenancePass& pass);
     void refreshOne(const std::string& provider_name, Provider& provider, const config::ProviderConfig& config,
                     const store::UserTokens& tokens, MaintenancePass& pass);
+    // Teams' OAuth credentials saved with a refresh token, renewed within refresh_margin of their
+    // expiry with the host's OAuth app of that forge (providers.NAME.oauth), claimed so that of
+    // several hosts one spends each refresh token; a refresh token refused for good marks the
+    // credential invalid and tells the team's admins (token_invalid notice).
+    void refreshTeamTokens(MaintenancePass& pass);
+    void refreshTeamOne(Provider& provider, const config::OAuthConfig& oauth, const store::TeamTokenRefresh& token,
+                        MaintenancePass& pass);
     void recheckTokens(MaintenancePass& pass);
     void checkOne(const store::ProviderCheck& check, MaintenancePass& pass, std::mutex& pass_mutex);
     void remindExpiring(MaintenancePass& pass);

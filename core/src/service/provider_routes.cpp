@@ -199,6 +199,29 @@ net::ServerResponse ApiService::listProviderSettings(Call& call) {
     return jsonResponse(200, {{"items", items}});
 }
 
+void ApiService::checkRefreshToken(const std::string& provider, const std::string& base_url,
+                                   const std::string& refresh_token) {
+    if (!common::isValidToken(refresh_token))
+        throw badRequest("invalid_value", "field 'refresh_token' must be 1 to " + std::to_string(common::kMaxTokenLength) +
+                                              " printable ASCII characters (no spaces, control characters or non-ASCII)");
+    // The forge accepts a refresh token only from the application it was issued to: the host's
+    // OAuth app of this forge (the one people log in with), on that forge.
+    const auto it = config_.providers.find(provider);
+    if (it == config_.providers.end() || !it->second.oauth)
+        throw badRequest("refresh_not_configured",
+                         "field 'refresh_token' needs the host's OAuth app for " + provider + " (providers." + provider +
+                             ".oauth in the configuration): Forgelink renews the token with it, and the token must "
+                             "have been issued to that app");
+    auto trimmed = [](std::string url) {
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        return url;
+    };
+    if (trimmed(base_url) != trimmed(it->second.base_url))
+        throw badRequest("refresh_not_configured",
+                         "field 'refresh_token' works only on the forge of the host's OAuth app (providers." + provider +
+                             ".base_url, " + it->second.base_url + "); this credential is at " + base_url);
+}
+
 net::ServerResponse ApiService::putProviderSettings(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
     const auto& name = call.param("provider");
@@ -208,9 +231,10 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
 
     const auto json = parseJsonBody(call.request);
     ObjectReader body(json);
-    body.allowOnly({"token", "base_url"});
+    body.allowOnly({"token", "base_url", "refresh_token"});
     Credentials credentials;
     credentials.token = body.requiredString("token");
+    const auto refresh_token = body.optionalString("refresh_token");
     // Checked before any plugin sees it: a CR/LF would inject headers into every forge request,
     // a NUL or ESC only failed later as a misleading 502. The value is never echoed.
     if (!common::isValidToken(credentials.token))
@@ -226,6 +250,7 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
         throw badRequest("missing_field", "field 'base_url' is required: the configuration sets no providers." + name +
                                               ".base_url");
     checkHttpUrl("base_url", credentials.base_url);
+    if (refresh_token) checkRefreshToken(name, credentials.base_url, *refresh_token);
 
     auto info = provider.validateToken(credentials);
     if (!info.ok()) {
@@ -243,6 +268,11 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
         throw refusal;
     }
 
+    // OAuth tokens (GitLab) and GitHub App user tokens (ghu_, kind app) come with a refresh token.
+    if (refresh_token && info->kind != TokenKind::oauth && info->kind != TokenKind::app)
+        throw badRequest("invalid_value", "field 'refresh_token' goes with an OAuth token (kind oauth, or a GitHub App "
+                                          "user token, kind app); this token is of kind " +
+                                              std::string(toString(info->kind)) + " and is not renewed by refreshing");
     auto input = settingsFromCheck(info.value());
     input.team_id = team.id;
     input.provider = name;
@@ -253,12 +283,25 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
     auto before = store_.providerSettings(team.id, name, credential);
     if (!before.ok() && before.error().kind != ErrorKind::not_found) throw fromStoreError(before.error());
     auto saved = orThrow(store_.saveProviderSettings(input));
+    // The refresh token goes with this access token; a token saved without one is not renewed.
+    if (refresh_token) {
+        store::TeamTokenRefresh refresh;
+        refresh.team_id = team.id;
+        refresh.provider = name;
+        refresh.name = credential;
+        refresh.access_token = credentials.token;
+        refresh.refresh_token = *refresh_token;  // expiry unknown: renewed at the next pass, which learns it
+        orThrow(store_.saveTeamRefreshToken(refresh));
+    } else {
+        orThrow(store_.deleteTeamRefreshToken(team.id, name, credential));
+    }
     {
         nlohmann::json details = {{"base_url", saved.base_url},
                                   {"token_last4", saved.token_last4},
                                   {"kind", std::string(toString(saved.kind))},
                                   {"identity", saved.identity.username}};
         if (before.ok()) details["previous_token_last4"] = before.value().token_last4;
+        if (refresh_token) details["refreshed_by_forgelink"] = true;
         if (credential != store::kDefaultCredential) details["credential"] = credential;
         audit(call, team.id, before.ok() ? audit_action::provider_token_replaced : audit_action::provider_token_saved,
               credential == store::kDefaultCredential ? name : name + "/" + credential, std::move(details));
