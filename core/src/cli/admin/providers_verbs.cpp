@@ -87,12 +87,19 @@ void addProviderVerbs(VerbTable& table) {
                      {kTeam, kProvider, kCredential,
                       {"token-env", "VAR", "read the token from environment variable VAR (exactly one of --token-env, --token-file)"},
                       {"token-file", "PATH", "read the token from a file (trailing whitespace and newlines are ignored)"},
-                      {"base-url", "URL", "the forge instance, e.g. https://gitlab.example.com (default: providers.NAME.base_url of the server's configuration)"}},
+                      {"base-url", "URL", "the forge instance, e.g. https://gitlab.example.com (default: providers.NAME.base_url of the server's configuration)"},
+                      {"refresh-token-env", "VAR",
+                       "an OAuth token's refresh token, from environment variable VAR: the host renews the token before "
+                       "it expires with its OAuth app of that forge (providers.NAME.oauth)"},
+                      {"refresh-token-file", "PATH", "the refresh token from a file (instead of --refresh-token-env)"}},
                      "GL_TOKEN=glpat-... forgelink admin providers save --team docs --provider gitlab --token-env GL_TOKEN "
                      "--base-url http://127.0.0.1:9000",
                      [](const Input& in) {
                          nlohmann::json body = {{"token", readSecret(in, "token-env", "token-file", "the token")}};
                          if (auto url = in.optionalText("base-url")) body["base_url"] = *url;
+                         if (in.has("refresh-token-env") || in.has("refresh-token-file"))
+                             body["refresh_token"] =
+                                 readSecret(in, "refresh-token-env", "refresh-token-file", "the refresh token");
                          return ApiRequest{"PUT", credentialPath(in), body, ""};
                      },
                      objectUnder("settings")});
