@@ -27,6 +27,10 @@ struct ServerLimits {
     unsigned header_timeout_seconds = 10;       // from a request's first byte to the end of its headers
     unsigned body_timeout_seconds = 30;         // for a request body to arrive and an answer to be taken
     unsigned idle_timeout_seconds = 30;         // a kept-alive connection waiting for its next request
+    std::size_t max_json_depth = 32;            // arrays and objects nested in a request body; 400 json_too_deep
+    // Per client address, a minute's worth at once and then this rate; 429 with Retry-After; 0 = off.
+    unsigned api_requests_per_minute = 1200;    // /api/..., except requests with an admin token
+    unsigned login_requests_per_minute = 60;    // /auth/... (starting and finishing a forge login)
     bool operator==(const ServerLimits&) const = default;
 };
 

@@ -401,7 +401,8 @@ void readListen(Validator& v, const Validator::Entry& entry, ListenAddress& out)
 void readLimits(Validator& v, const Validator::Entry& section, ServerLimits& out) {
     auto e = v.mapping(section.value, section.where(), "server.limits",
                        {"max_connections", "max_header_bytes", "max_header_line_bytes", "max_body_bytes",
-                        "header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds"});
+                        "header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "max_json_depth",
+                        "api_requests_per_minute", "login_requests_per_minute"});
     const auto read = [&](const char* key, long long min, long long max, auto& field) {
         if (auto* entry = find(e, key))
             if (auto value = v.integer(*entry, std::string("server.limits.") + key, min, max))
@@ -414,6 +415,9 @@ void readLimits(Validator& v, const Validator::Entry& section, ServerLimits& out
     read("header_timeout_seconds", 1, 3600, out.header_timeout_seconds);
     read("body_timeout_seconds", 1, 3600, out.body_timeout_seconds);
     read("idle_timeout_seconds", 1, 3600, out.idle_timeout_seconds);
+    read("max_json_depth", 2, 1000, out.max_json_depth);
+    read("api_requests_per_minute", 0, 1000000, out.api_requests_per_minute);
+    read("login_requests_per_minute", 0, 1000000, out.login_requests_per_minute);
     auto* line = find(e, "max_header_line_bytes");
     if (!line) out.max_header_line_bytes = std::min(out.max_header_line_bytes, out.max_header_bytes);
     if (out.max_header_line_bytes > out.max_header_bytes) {

@@ -20,6 +20,7 @@ namespace {
 
 constexpr const char* kRequests = "forgelink_http_requests_total";
 constexpr const char* kLatency = "forgelink_http_request_duration_seconds";
+constexpr const char* kRateLimited = "forgelink_http_rate_limited_total";
 constexpr const char* kTokenDays = "forgelink_provider_token_days_until_expiry";
 constexpr const char* kTokenValid = "forgelink_provider_token_valid";
 
@@ -37,6 +38,25 @@ std::int64_t parseId(const std::string& text, const std::string& what) {
     return *value;
 }
 
+// The credential of an "Authorization: Bearer <token>" header; std::nullopt when there is no
+// such header, "" when there is one in another scheme.
+std::optional<std::string_view> bearerCredential(const net::ServerRequest& request) {
+    const std::string* header = request.header("Authorization");
+    if (header == nullptr) return std::nullopt;
+    const std::string_view value = common::trim(*header);
+    if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer ")) return std::string_view();
+    return common::trim(value.substr(7));
+}
+
+// The routes that start and finish a forge login (both spellings): they get their own, smaller
+// budget (server.limits.login_requests_per_minute).
+bool isLoginRoute(std::string_view route_template) {
+    for (std::string_view login : {"/auth/{provider}/login", "/auth/{provider}/callback", "/api/v1/auth/{provider}/login",
+                                   "/api/v1/auth/{provider}/callback"})
+        if (route_template == login) return true;
+    return false;
+}
+
 }  // namespace
 
 ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
@@ -48,12 +68,16 @@ ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
       admin_tokens_(std::move(deps.admin_tokens)),
       options_(options),
       listings_(options.listing_cache_bytes),
+      api_limiter_(deps.config.server.limits.api_requests_per_minute),
+      login_limiter_(deps.config.server.limits.login_requests_per_minute),
       console_(options.console_dir, options.console_cache_bytes) {
     if (!options_.clock) options_.clock = store::nowTimestamp;
     metrics_.describe(kRequests, "counter", "HTTP requests answered, by method, route template and status");
     metrics_.describe(kLatency, "histogram", "HTTP request handling time in seconds, by method and route template");
     metrics_.describe(kTokenDays, "gauge", "Days until each of a team's provider tokens expires (negative: expired), by credential name");
     metrics_.describe(kTokenValid, "gauge", "1 while the forge accepts the team's provider token, 0 once it refused it");
+    metrics_.describe(kRateLimited, "counter",
+                      "Requests refused with 429 by the per-client rate limit, by limit (api, login)");
     addRoutes();
 }
 
@@ -157,7 +181,7 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
             response.headers.emplace_back("WWW-Authenticate", e.code() == "invalid_token"
                                                                   ? "Bearer realm=\"forgelink\", error=\"invalid_token\""
                                                                   : "Bearer realm=\"forgelink\"");
-        if (e.status() == 503 && e.details().contains("retry_after_seconds"))
+        if ((e.status() == 503 || e.status() == 429) && e.details().contains("retry_after_seconds"))
             response.headers.emplace_back("Retry-After", std::to_string(e.details()["retry_after_seconds"].get<long>()));
     } catch (const std::exception& e) {
         // The text may come from anywhere (a library, a bug): it goes to the log, redacted, not to the client.
@@ -185,6 +209,7 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
 net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std::string& route_template) {
     auto match = router_.match(request.method, request.raw_path.empty() ? request.path : request.raw_path);
     route_template = match.route;
+    checkRateLimit(request, match.route);
     if (match.target == nullptr && match.allowed.empty() && isConsolePath(request.path)) {
         // Everything the API does not own is the console's: its files, or index.html for the
         // routes the app resolves in the browser.
@@ -230,6 +255,29 @@ net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std:
         checkTokenUse(*call.principal, *match.target, match.route);
     }
     return match.target->fn(call);
+}
+
+void ApiService::checkRateLimit(const net::ServerRequest& request, std::string_view route_template) {
+    const std::string_view path = request.path;
+    const bool login = isLoginRoute(route_template);
+    if (!login && !path.starts_with("/api/") && !path.starts_with("/auth/")) return;  // console, /healthz, /metrics
+    if (!login) {
+        // A valid admin token is the operator's own credential: its automation is not throttled, and
+        // a flood from an address the operator shares (a NAT, a proxy) cannot lock the operator out.
+        // A wrong token is counted like any request, so guessing one is limited too.
+        if (auto token = bearerCredential(request); token && !token->empty() && isAdminToken(*token)) return;
+    }
+    RateLimiter& limiter = login ? login_limiter_ : api_limiter_;
+    const auto wait = limiter.take(clientAddress(request, config_.server.trusted_proxies));
+    if (!wait) return;
+    const char* limit = login ? "login" : "api";
+    const std::string key = login ? "server.limits.login_requests_per_minute" : "server.limits.api_requests_per_minute";
+    metrics_.increment(kRateLimited, {{"limit", limit}});
+    throw ApiError(429, "rate_limited",
+                   "too many requests from this address: at most " + std::to_string(limiter.perMinute()) +
+                       " a minute " + (login ? "on the login routes" : "on the API") + " (" + key + "); retry in " +
+                       std::to_string(wait->count()) + " s",
+                   {{"limit", key}, {"limit_per_minute", limiter.perMinute()}, {"retry_after_seconds", wait->count()}});
 }
 
 ApiError ApiService::unauthenticated(const net::ServerRequest& request) const {
@@ -292,12 +340,11 @@ bool ApiService::haveAdminTokens() const {
 }
 
 std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerRequest& request) {
-    if (const std::string* header = request.header("Authorization")) {
-        std::string_view value = common::trim(*header);
+    if (const auto bearer = bearerCredential(request)) {
         // A bearer credential that is wrong is a 401, even if a valid cookie came along:
         // mixing two identities in one request is a client bug worth surfacing.
-        if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer ")) return std::nullopt;
-        const std::string_view token = common::trim(value.substr(7));
+        if (bearer->empty()) return std::nullopt;
+        const std::string_view token = *bearer;
         if (looksLikeApiToken(token)) {
             auto scoped = scopedToken(token);
             if (!scoped) return std::nullopt;

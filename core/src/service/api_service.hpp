@@ -19,6 +19,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,7 @@
 #include "service/api_error.hpp"
 #include "service/console_assets.hpp"
 #include "service/listing_cache.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/router.hpp"
 #include "store/store.hpp"
 
@@ -142,6 +144,10 @@ private:
     // Records a change of `team`'s settings made by this call (audit.hpp): who, from where, what.
     void audit(const Call& call, std::int64_t team_id, std::string_view action, std::string target,
                nlohmann::json details = nlohmann::json::object());
+    // 429 rate_limited (with limit and retry_after_seconds) when the client's budget for the API or
+    // the login routes is spent. The client is the audit log's address (clientAddress: the
+    // X-Forwarded-For hop of a trusted proxy); requests with a valid admin token are not counted.
+    void checkRateLimit(const net::ServerRequest& request, std::string_view route_template);
     // Whether the caller may create teams (admins always; people as the configuration allows).
     bool mayCreateTeams(const Principal& who) const;
 
@@ -276,6 +282,8 @@ private:
     ServiceOptions options_;
     Router<Route> router_;
     ListingCache listings_;
+    RateLimiter api_limiter_;
+    RateLimiter login_limiter_;
     ConsoleAssets console_;
 };
 

@@ -149,7 +149,7 @@ net::ServerResponse ApiService::recordBuild(const store::Project& project, const
 
 net::ServerResponse ApiService::createBuild(Call& call) {
     auto project = projectFor(call, call.param("project"), Access::write);
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"commit_sha", "branch", "merge_request", "head_sha", "state", "stats", "url"});
     store::BuildInput input;
@@ -174,7 +174,7 @@ net::ServerResponse ApiService::createBuild(Call& call) {
 net::ServerResponse ApiService::updateBuild(Call& call) {
     auto project = projectFor(call, call.param("project"), Access::write);
     const auto build_id = buildIdParam(call.param("build"));
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"state", "stats", "url"});
     auto build = store_.build(build_id);

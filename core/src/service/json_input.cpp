@@ -16,7 +16,26 @@ ApiError fieldError(const std::string& code, const std::string& field, const std
 }
 }  // namespace
 
-nlohmann::json parseJsonBody(const net::ServerRequest& request) {
+bool nestsDeeperThan(std::string_view text, std::size_t max_depth) noexcept {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;  // the escaped character, a quote included
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
+nlohmann::json parseJsonBody(const net::ServerRequest& request, std::size_t max_depth) {
     const std::string* type = request.header("Content-Type");
     const std::string media =
         type == nullptr ? std::string() : common::toLower(common::trim(std::string_view(*type).substr(0, type->find(';'))));
@@ -63,6 +82,13 @@ nlohmann::json parseJsonBody(const net::ServerRequest& request) {
     // no raw NUL anywhere (not even inside strings), so a body with one is refused whole.
     if (request.body.find('\0') != std::string::npos)
         throw badRequest("malformed_json", "the request body is not valid JSON (it contains a NUL byte)");
+    // Checked before parsing: the duplicate-key watch keeps a level per nesting, so a 1 MiB body of
+    // '[' would cost far more than its size.
+    if (nestsDeeperThan(request.body, max_depth))
+        throw ApiError(400, "json_too_deep",
+                       "the request body nests arrays and objects more than " + std::to_string(max_depth) +
+                           " levels deep (server.limits.max_json_depth); send a flatter body",
+                       {{"limit", "server.limits.max_json_depth"}, {"max_depth", max_depth}});
     nlohmann::json body = nlohmann::json::parse(request.body, watch, false);
     if (body.is_discarded()) throw badRequest("malformed_json", "the request body is not valid JSON");
     if (!duplicate.empty())

@@ -2,6 +2,7 @@
 // Every refusal names the field (as a JSON path: "stats.added") and what was expected.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -15,8 +16,14 @@
 namespace forgelink::service {
 
 // The body as a JSON object. 415 when Content-Type is not application/json (a charset
-// parameter is fine), 400 when the body is not JSON or not an object.
-nlohmann::json parseJsonBody(const net::ServerRequest& request);
+// parameter is fine), 400 when the body is not JSON or not an object, 400 json_too_deep when
+// arrays and objects nest more than `max_depth` levels (checked before it is parsed).
+// No default: every route passes server.limits.max_json_depth.
+nlohmann::json parseJsonBody(const net::ServerRequest& request, std::size_t max_depth);
+
+// Whether arrays and objects in `text` nest more than `max_depth` levels (strings skipped). Linear,
+// no allocation: safe on any input, JSON or not.
+bool nestsDeeperThan(std::string_view text, std::size_t max_depth) noexcept;
 
 // Typed access to one JSON object; `where` is the path of the object itself ("" for the body).
 class ObjectReader {

@@ -212,7 +212,7 @@ nlohmann::json ApiService::linkProject(const store::Team& team, const store::Pro
 
 net::ServerResponse ApiService::createProject(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"name", "slug", "repository"});
     const auto name = body.requiredString("name");
@@ -328,7 +328,7 @@ net::ServerResponse ApiService::deleteProject(Call& call) {
 net::ServerResponse ApiService::connectRepository(Call& call) {
     auto project = projectFor(call, call.param("project"), Access::write);
     auto team = orThrow(store_.team(project.team_id));
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"provider", "repository"});
     const auto provider = body.requiredString("provider");

@@ -229,7 +229,7 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
     const std::string credential = credentialName(call.params);
     auto& provider = providerFor(name, FORGELINK_CAP_TOKEN_VALIDATION, "token validation");
 
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"token", "base_url", "refresh_token"});
     Credentials credentials;

@@ -84,7 +84,7 @@ net::ServerResponse ApiService::createTeam(Call& call) {
         throw ApiError(403, "team_creation_disabled",
                        "only admins create teams on this host; an admin can create one and add you as its owner "
                        "(server.allow_user_team_creation is off)");
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"slug", "name"});
     const auto slug = body.requiredString("slug");
@@ -167,7 +167,7 @@ net::ServerResponse ApiService::listMembers(Call& call) {
 
 net::ServerResponse ApiService::addMember(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"user_id", "username", "provider", "role"});
     const auto user_id = body.optionalInteger("user_id");
@@ -200,7 +200,7 @@ net::ServerResponse ApiService::addMember(Call& call) {
 net::ServerResponse ApiService::changeMember(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
     const auto user_id = userIdParam(call.param("user_id"));
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"role"});
     const auto role = roleField(body);

@@ -40,7 +40,7 @@ std::int64_t tokenIdParam(const std::string& text) {
 
 net::ServerResponse ApiService::createApiToken(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"name", "role", "project_id", "expires_in_days"});
     const auto name = body.requiredString("name");

@@ -188,10 +188,14 @@ TEST(ConfigLoader, ServerLimitsHaveSafeDefaultsAndAreChecked) {
     EXPECT_EQ(defaults.header_timeout_seconds, 10u);
     EXPECT_EQ(defaults.body_timeout_seconds, 30u);
     EXPECT_EQ(defaults.idle_timeout_seconds, 30u);
+    EXPECT_EQ(defaults.max_json_depth, 32u);
+    EXPECT_EQ(defaults.api_requests_per_minute, 1200u);
+    EXPECT_EQ(defaults.login_requests_per_minute, 60u);
     const std::string rest = kValid.substr(kValid.find("store:"));
     auto set = parse("server:\n  listen: 127.0.0.1:8080\n  limits:\n    max_connections: 64\n    max_header_bytes: 4096\n"
                      "    max_body_bytes: ${BODY}\n    header_timeout_seconds: 5\n    body_timeout_seconds: 7\n"
-                     "    idle_timeout_seconds: 9\n" + rest,
+                     "    idle_timeout_seconds: 9\n    max_json_depth: 8\n    api_requests_per_minute: 0\n"
+                     "    login_requests_per_minute: 5\n" + rest,
                      {{"BODY", "2048"}});
     ASSERT_TRUE(set.ok()) << ::testing::PrintToString(messages(set));
     const auto& limits = set.config->server.limits;
@@ -202,6 +206,9 @@ TEST(ConfigLoader, ServerLimitsHaveSafeDefaultsAndAreChecked) {
     EXPECT_EQ(limits.header_timeout_seconds, 5u);
     EXPECT_EQ(limits.body_timeout_seconds, 7u);
     EXPECT_EQ(limits.idle_timeout_seconds, 9u);
+    EXPECT_EQ(limits.max_json_depth, 8u);
+    EXPECT_EQ(limits.api_requests_per_minute, 0u) << "0 turns the limit off";
+    EXPECT_EQ(limits.login_requests_per_minute, 5u);
 
     auto bad = parse("server:\n  listen: 127.0.0.1:8080\n  limits:\n    max_connections: 0\n    max_header_bytes: 10\n"
                      "    max_body_bytes: 1MB\n    idle_timeout_seconds: -1\n    max_header_lines: 3\n" + rest);
@@ -217,6 +224,16 @@ TEST(ConfigLoader, ServerLimitsHaveSafeDefaultsAndAreChecked) {
     for (const auto& message : messages(bad))
         named_unknown |= message.rfind("f.yaml:8:5: ", 0) == 0 && message.find("max_header_lines") != std::string::npos;
     EXPECT_TRUE(named_unknown) << ::testing::PrintToString(messages(bad));
+
+    auto bad_rates = parse("server:\n  listen: 127.0.0.1:8080\n  limits:\n    max_json_depth: 1\n"
+                           "    api_requests_per_minute: -5\n    login_requests_per_minute: 2000000\n" + rest);
+    EXPECT_TRUE(hasError(bad_rates, "f.yaml:4:21: 'server.limits.max_json_depth': expected an integer from 2 to 1000, "
+                                    "got '1'"))
+        << ::testing::PrintToString(messages(bad_rates));
+    EXPECT_TRUE(hasError(bad_rates, "f.yaml:5:30: 'server.limits.api_requests_per_minute': expected an integer from 0 "
+                                    "to 1000000, got '-5'"));
+    EXPECT_TRUE(hasError(bad_rates, "f.yaml:6:32: 'server.limits.login_requests_per_minute': expected an integer from "
+                                    "0 to 1000000, got '2000000'"));
 
     auto line_over_total = parse("server:\n  listen: 127.0.0.1:8080\n  limits:\n    max_header_bytes: 4096\n"
                                  "    max_header_line_bytes: 8192\n" + rest);
