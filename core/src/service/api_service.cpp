@@ -12,6 +12,7 @@
 #include "service/api_error.hpp"
 #include "service/api_tokens.hpp"
 #include "service/audit.hpp"
+#include "service/login_page.hpp"
 #include "service/views.hpp"
 
 namespace forgelink::service {
@@ -181,8 +182,7 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
             response.headers.emplace_back("WWW-Authenticate", e.code() == "invalid_token"
                                                                   ? "Bearer realm=\"forgelink\", error=\"invalid_token\""
                                                                   : "Bearer realm=\"forgelink\"");
-        if ((e.status() == 503 || e.status() == 429) && e.details().contains("retry_after_seconds"))
-            response.headers.emplace_back("Retry-After", std::to_string(e.details()["retry_after_seconds"].get<long>()));
+        addRetryAfter(response, e);
     } catch (const std::exception& e) {
         // The text may come from anywhere (a library, a bug): it goes to the log, redacted, not to the client.
         log_.log(LogLevel::error, "request failed", {{"route", route_template}, {"reason", e.what()}});
@@ -209,7 +209,14 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
 net::ServerResponse ApiService::dispatch(const net::ServerRequest& request, std::string& route_template) {
     auto match = router_.match(request.method, request.raw_path.empty() ? request.path : request.raw_path);
     route_template = match.route;
-    checkRateLimit(request, match.route);
+    try {
+        checkRateLimit(request, match.route);
+    } catch (const ApiError& e) {
+        // A person who pressed "Continue with ..." once too often reads why, on a page.
+        if (isLoginRoute(match.route))
+            if (auto page = loginErrorPage(request, e)) return std::move(*page);
+        throw;
+    }
     if (match.target == nullptr && match.allowed.empty() && isConsolePath(request.path)) {
         // Everything the API does not own is the console's: its files, or index.html for the
         // routes the app resolves in the browser.
@@ -278,6 +285,11 @@ void ApiService::checkRateLimit(const net::ServerRequest& request, std::string_v
                        " a minute " + (login ? "on the login routes" : "on the API") + " (" + key + "); retry in " +
                        std::to_string(wait->count()) + " s",
                    {{"limit", key}, {"limit_per_minute", limiter.perMinute()}, {"retry_after_seconds", wait->count()}});
+}
+
+void addRetryAfter(net::ServerResponse& response, const ApiError& e) {
+    if ((e.status() == 503 || e.status() == 429) && e.details().contains("retry_after_seconds"))
+        response.headers.emplace_back("Retry-After", std::to_string(e.details()["retry_after_seconds"].get<long>()));
 }
 
 ApiError ApiService::unauthenticated(const net::ServerRequest& request) const {

@@ -8,6 +8,7 @@
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/console_assets.hpp"
+#include "service/login_page.hpp"
 #include "service/views.hpp"
 
 namespace forgelink::service {
@@ -153,18 +154,24 @@ net::ServerResponse ApiService::finishLogin(Call& call) {
         return completeLogin(call);
     } catch (const ApiError& e) {
         // A browser lands here from the forge: it gets a page a person can read, with a way on.
-        const std::string* accept = call.request.header("Accept");
-        if (accept == nullptr || accept->find("text/html") == std::string::npos) throw;
-        net::ServerResponse response;
-        response.status = e.status();
-        response.headers = {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}};
-        response.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forgelink: sign-in "
-                        "failed</title></head>\n<body><h1>Sign-in failed</h1>\n<p>" +
-                        htmlEscape(e.message()) + "</p>\n<p>Error code: <code>" + htmlEscape(e.code()) +
-                        "</code></p>\n<p><a href=\"/\">Back to Forgelink</a></p></body></html>\n";
-        addConsoleSecurityHeaders(response);
-        return response;
+        if (auto page = loginErrorPage(call.request, e)) return std::move(*page);
+        throw;
     }
+}
+
+std::optional<net::ServerResponse> loginErrorPage(const net::ServerRequest& request, const ApiError& e) {
+    const std::string* accept = request.header("Accept");
+    if (accept == nullptr || accept->find("text/html") == std::string::npos) return std::nullopt;
+    net::ServerResponse response;
+    response.status = e.status();
+    response.headers = {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}};
+    response.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forgelink: sign-in "
+                    "failed</title></head>\n<body><h1>Sign-in failed</h1>\n<p>" +
+                    htmlEscape(e.message()) + "</p>\n<p>Error code: <code>" + htmlEscape(e.code()) +
+                    "</code></p>\n<p><a href=\"/\">Back to Forgelink</a></p></body></html>\n";
+    addConsoleSecurityHeaders(response);
+    addRetryAfter(response, e);
+    return response;
 }
 
 net::ServerResponse ApiService::completeLogin(Call& call) {

@@ -97,11 +97,19 @@ TEST_F(RequestLimits, TheLoginRoutesHaveTheirOwnSmallerBudget) {
                       "server.limits.login_requests_per_minute", 2);
     // An admin token does not lift the login limit (logins are people's, not the operator's).
     expectRateLimited(call("GET", "/auth/gitlab/login"), "server.limits.login_requests_per_minute", 2);
+    // A browser (the console's "Continue with GitLab" is a link) gets a page saying why and when.
+    auto page = call("GET", "/auth/gitlab/login", nullptr, {{"Accept", "text/html,application/xhtml+xml"}}, false);
+    EXPECT_EQ(page.status, 429);
+    EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+    EXPECT_NE(page.text.find("<h1>Sign-in failed</h1>"), std::string::npos) << page.text;
+    EXPECT_NE(page.text.find("server.limits.login_requests_per_minute"), std::string::npos) << page.text;
+    EXPECT_NE(page.text.find("retry in " + page.header("retry-after") + " s"), std::string::npos) << page.text;
+    EXPECT_NE(page.header("content-security-policy"), "");
     // The API is not affected, and the list of providers is an API request.
     EXPECT_EQ(anonymous().status, 401);
     EXPECT_EQ(call("GET", "/api/v1/auth/providers", nullptr, {}, false).status, 200);
     const auto metrics = metricsText();
-    EXPECT_NE(metrics.find(R"(forgelink_http_rate_limited_total{limit="login"} 4)"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find(R"(forgelink_http_rate_limited_total{limit="login"} 5)"), std::string::npos) << metrics;
 }
 
 TEST_F(RequestLimits, TheClientIsTheAuditLogsAddress) {
