@@ -109,8 +109,9 @@ Host::~Host() {
 
 void Host::writeConfig() {
     std::ofstream yaml(dir_.path() / "forgelink.yaml");
-    yaml << "server:\n  listen: 127.0.0.1:" << port_ << "\n  instance_id: " << options_.instance_id << "\n"
-         << "store:\n  driver: sqlite\n  path: " << databasePath().string() << "\n"
+    yaml << "server:\n  listen: 127.0.0.1:" << port_ << "\n  instance_id: " << options_.instance_id << "\n";
+    if (!options_.limits_section.empty()) yaml << "  limits:\n" << options_.limits_section;
+    yaml << "store:\n  driver: sqlite\n  path: " << databasePath().string() << "\n"
          << "secrets:\n  key_file: " << keyPath().string() << "\n"
          << "plugins:\n  paths: [\"" << FORGELINK_PLUGIN_DIR << "\"]\n  required: [gitlab, github]\n";
     // forge-sim listens on 127.0.0.1, which the host refuses by default: allowed explicitly here.

@@ -57,6 +57,8 @@ struct HostOptions {
     std::string forge_section;
     // notifications.allowed_hosts: [127.0.0.1], for a webhook receiver on loopback.
     bool allow_loopback_webhooks = false;
+    // Lines of server.limits ("    login_requests_per_minute: 2\n"); empty = defaults.
+    std::string limits_section;
 };
 
 struct ApiReply {

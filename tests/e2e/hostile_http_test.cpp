@@ -386,5 +386,61 @@ TEST(HostileHttp, TheCliStopsAtTheBoundAndStaysSmall) {
     EXPECT_LT(usage.ru_maxrss, 100 * 1024) << "a CLI run peaked at " << usage.ru_maxrss / 1024 << " MB";
 }
 
+// Issue 19: slow clients cannot hold the host. 50 connections send a request head a byte a
+// second; /healthz is answered within 100 ms all along, and the 50 are still connected (and
+// answered) when they finish.
+TEST(HostileHttp, FiftySlowClientsDoNotHoldTheHost) {
+    Host host;
+    host.start();
+    const auto port = static_cast<std::uint16_t>(host.port());
+    constexpr int kSlow = 50;
+    net::test::SlowClients slow(port, kSlow, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    std::this_thread::sleep_for(1500ms);
+    std::vector<int> statuses;
+    const auto worst = net::test::slowestAnswer(port, "/healthz", 20, statuses);
+    EXPECT_EQ(statuses, std::vector<int>(20, 200));
+    EXPECT_LT(worst.count(), 100) << "slowest /healthz while 50 slow clients were connected";
+    EXPECT_GE(slow.bytesSent(), 3u);
+    EXPECT_EQ(slow.failedSends(), 0);
+    EXPECT_EQ(slow.finish(), kSlow);
+    EXPECT_EQ(host.stop(), 0);
+}
+
+// The request limits of the configuration file reach the running host: 429 with Retry-After on
+// the login routes and the API, 400 json_too_deep, counted in /metrics.
+TEST(HostileHttp, RequestLimitsComeFromTheConfiguration) {
+    HostOptions options;
+    options.limits_section = "    api_requests_per_minute: 3\n    login_requests_per_minute: 2\n    max_json_depth: 4\n";
+    Host host(options);
+    host.start();
+    const auto port = static_cast<std::uint16_t>(host.port());
+    const auto get = [&](const std::string& path) {
+        return rawExchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    };
+    // gitlab has no OAuth application here (404), but every try counts.
+    EXPECT_EQ(get("/auth/gitlab/login").status, 404);
+    EXPECT_EQ(get("/auth/gitlab/login").status, 404);
+    auto login = get("/auth/gitlab/login");
+    EXPECT_EQ(login.status, 429) << login.raw.substr(0, 300);
+    EXPECT_EQ(errorCode(login), "rate_limited");
+    ASSERT_NE(login.header("Retry-After"), nullptr);
+    EXPECT_EQ(*login.header("Retry-After"), "30");
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(get("/api/v1/teams").status, 401);
+    auto api = get("/api/v1/teams");
+    EXPECT_EQ(api.status, 429) << api.raw.substr(0, 300);
+    ASSERT_NE(api.header("Retry-After"), nullptr);
+    EXPECT_EQ(*api.header("Retry-After"), "20");
+    EXPECT_EQ(get("/healthz").status, 200);
+    // The operator's token is not counted.
+    EXPECT_EQ(host.call("GET", "/api/v1/teams").status, 200);
+    auto deep = host.call("POST", "/api/v1/teams", nlohmann::json::parse(R"({"slug":"a","name":"A","x":[[[[1]]]]})"));
+    EXPECT_EQ(deep.status, 400) << deep.text;
+    EXPECT_EQ(deep.body["error"]["code"], "json_too_deep") << deep.text;
+    const auto metrics = host.call("GET", "/metrics").text;
+    EXPECT_NE(metrics.find(R"(forgelink_http_rate_limited_total{limit="login"} 1)"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find(R"(forgelink_http_rate_limited_total{limit="api"} 1)"), std::string::npos) << metrics;
+    EXPECT_EQ(host.stop(), 0);
+}
+
 }  // namespace
 }  // namespace forgelink::e2e

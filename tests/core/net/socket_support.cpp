@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -264,6 +265,45 @@ void ScriptedServer::serve(int fd) {
     }
     --concurrent_;
     ::close(fd);
+}
+
+SlowClients::SlowClients(std::uint16_t port, int count, std::string head) : head_(std::move(head)) {
+    for (int i = 0; i < count; ++i) connections_.push_back(std::make_unique<RawConnection>(port));
+    trickle_ = std::thread([this] {
+        for (std::size_t at = 0; at < head_.size() && !done_; ++at) {
+            for (auto& connection : connections_)
+                if (!connection->send(std::string_view(head_).substr(at, 1))) ++failed_sends_;
+            trickled_ = at + 1;
+            for (int i = 0; i < 10 && !done_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    });
+}
+
+SlowClients::~SlowClients() { stop(); }
+
+void SlowClients::stop() {
+    done_ = true;
+    if (trickle_.joinable()) trickle_.join();
+}
+
+int SlowClients::finish() {
+    stop();
+    int answered = 0;
+    const std::string rest = head_.substr(trickled_) + "Connection: close\r\n\r\n";
+    for (auto& connection : connections_)
+        if (connection->send(rest)) answered += connection->read(std::chrono::seconds(5)).status == 200;
+    return answered;
+}
+
+std::chrono::milliseconds slowestAnswer(std::uint16_t port, const std::string& path, int times, std::vector<int>& statuses) {
+    std::chrono::milliseconds worst{0};
+    for (int i = 0; i < times; ++i) {
+        const auto started = std::chrono::steady_clock::now();
+        statuses.push_back(rawExchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status);
+        worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return worst;
 }
 
 }  // namespace forgelink::net::test

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -95,5 +96,34 @@ private:
 };
 
 std::string httpReply(int status, const std::string& body, const std::string& extra_headers = "");
+
+// Slow clients (issue 19): `count` connections to 127.0.0.1:port, each sent `head` (a request head
+// without its blank line) one byte a second, from a thread, from construction on.
+class SlowClients {
+public:
+    SlowClients(std::uint16_t port, int count, std::string head);
+    ~SlowClients();
+    SlowClients(const SlowClients&) = delete;
+    SlowClients& operator=(const SlowClients&) = delete;
+    // Stops the trickle, sends every connection the rest of its head, "Connection: close" and the
+    // blank line, and returns how many were answered 200: one the server dropped meanwhile is not.
+    int finish();
+    std::size_t bytesSent() const { return trickled_; }  // of the head, on each connection
+    int failedSends() const { return failed_sends_; }
+
+private:
+    void stop();
+
+    std::string head_;
+    std::vector<std::unique_ptr<RawConnection>> connections_;
+    std::atomic<bool> done_{false};
+    std::atomic<std::size_t> trickled_{0};
+    std::atomic<int> failed_sends_{0};
+    std::thread trickle_;
+};
+
+// GET `path` on a new connection `times` times, 100 ms apart: the slowest exchange; `statuses`
+// gets each answer's status.
+std::chrono::milliseconds slowestAnswer(std::uint16_t port, const std::string& path, int times, std::vector<int>& statuses);
 
 }  // namespace forgelink::net::test
