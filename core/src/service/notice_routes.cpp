@@ -72,7 +72,7 @@ net::ServerResponse ApiService::showNotifications(Call& call) {
 
 net::ServerResponse ApiService::putNotifications(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::write);
-    const auto json = parseJsonBody(call.request);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
     body.allowOnly({"webhook_url"});
     const std::string url = body.requiredString("webhook_url");
