@@ -88,8 +88,11 @@ export async function startSim(dir, scenarioYaml) {
 /**
  * A real `forgelink serve` with a generated configuration: both providers at the simulator, OAuth
  * login through it (client secrets from the environment), the built console, an admin token.
+ * The request limits are the defaults (60 login requests a minute per address: each sign-in is
+ * two, and no test file signs in more than a few times) unless `limits` gives keys of
+ * server.limits, each line indented ("    login_requests_per_minute: 4\n").
  */
-export async function startHost(dir, { port, simUrl, gitlab = true, github = true, oauth = {}, forge = '', notifications = false }) {
+export async function startHost(dir, { port, simUrl, gitlab = true, github = true, oauth = {}, forge = '', notifications = false, limits = '' }) {
   execFileSync(FORGELINK_BIN(), ['keygen', '--out', join(dir, 'secret.key')]);
   const adminToken = `web-admin-${Math.random().toString(16).slice(2)}${Date.now()}`;
   writeFileSync(join(dir, 'admin-tokens'), `${adminToken}\n`);
@@ -114,6 +117,7 @@ export async function startHost(dir, { port, simUrl, gitlab = true, github = tru
     `server:\n  listen: 127.0.0.1:${port}\n  console_dir: ${JSON.stringify(CONSOLE_DIR())}\n` +
     // People sign in and create teams in these tests; admins only by default.
     `  allow_user_team_creation: true\n` +
+    (limits ? `  limits:\n${limits}` : '') +
     `store:\n  driver: sqlite\n  path: forgelink.db\n` +
     `secrets:\n  key_file: secret.key\n` +
     `plugins:\n  paths: []\n  required: [gitlab, github]\n` +
