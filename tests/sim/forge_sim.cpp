@@ -216,12 +216,15 @@ SimResponse ForgeSim::dispatch(const SimRequest& req) {
             break;
     }
     resp.delay_ms = std::max(resp.delay_ms, latency);
+    int unused = 0;
+    if (auto lost = applyFaults(req, gitlab, unused, /*after_handling=*/true)) return *lost;
     return resp;
 }
 
-std::optional<SimResponse> ForgeSim::applyFaults(const SimRequest& req, bool gitlab, int& latency) {
+std::optional<SimResponse> ForgeSim::applyFaults(const SimRequest& req, bool gitlab, int& latency, bool after_handling) {
     std::string subject = req.method + " " + req.path;
     for (auto& f : faults_) {
+        if (f.after_handling != after_handling) continue;
         if (f.pattern && !std::regex_search(subject, *f.pattern)) continue;
         latency = std::max(latency, f.latency_ms);
         if (f.burst_429 > 0) {
@@ -291,8 +294,18 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
                 comments.push_back({{"id", c.id}, {"repo_id", c.repo}, {"issue", c.issue}, {"user_id", c.user}, {"body", c.body}});
             json users = json::array();
             for (auto& u : gl.users) users.push_back({{"id", u.id}, {"username", u.username}, {"bot", u.bot}});
+            // Personal, project and group tokens with their life (a test reads what a rotation made,
+            // the new value included: the simulator is a test tool, not a store of secrets).
+            json tokens = json::array();
+            for (auto& t : gl.tokens) {
+                if (t.kind == GlTokenKind::OAuth) continue;
+                tokens.push_back({{"id", t.id}, {"name", t.name}, {"value", t.value}, {"user_id", t.user},
+                                  {"revoked", t.revoked},
+                                  {"expires_at", t.expires_at ? json(*t.expires_at) : json(nullptr)},
+                                  {"rotated_to", t.rotated_to ? json(*t.rotated_to) : json(nullptr)}});
+            }
             r.json(200, dumpText(json{{"gitlab", {{"projects", gl.projects.size()}, {"groups", gl.groups.size()}, {"users", users},
-                                          {"statuses", statuses}, {"notes", notes}}},
+                                          {"tokens", tokens}, {"statuses", statuses}, {"notes", notes}}},
                              {"github", {{"repos", gh.repos.size()}, {"statuses", gh_statuses}, {"comments", comments}}},
                              {"clock_offset_seconds", clock_offset_},
                              {"now", now()},
@@ -333,6 +346,9 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
             if (f.burst_status != 403 && f.burst_status != 429) return bad("burst_status must be 403 or 429");
             f.reset_connection = j.value("reset_connection", false);
             f.stall_ms = j.value("stall_ms", 0);
+            f.after_handling = j.value("after_handling", false);
+            if (f.after_handling && (f.latency_ms || f.burst_429 || f.stall_ms))
+                return bad("after_handling takes only reset_connection or status (with fail_next or error_rate)");
             f.rng.seed(j.value("seed", world_->seed));
             if (f.error_rate < 0 || f.error_rate > 1) return bad("error_rate must be within 0..1");
             if (f.status < 100 || f.status > 599) return bad("status must be an HTTP status code");
@@ -348,9 +364,18 @@ SimResponse ForgeSim::handleAdmin(const SimRequest& req, const std::vector<std::
         if (what == "github") return handleGitHubAdmin(*world_, req, segs);
         if (what == "time" && req.method == "POST") {
             json j = json::parse(req.body);
-            if (!j.is_object() || !j.contains("advance_seconds") || !j["advance_seconds"].is_number_integer())
-                return bad("expected {\"advance_seconds\": <integer>}");
-            clock_offset_ += j["advance_seconds"].get<std::int64_t>();
+            const bool advance = j.is_object() && j.contains("advance_seconds") && j["advance_seconds"].is_number_integer();
+            const bool set = j.is_object() && j.contains("now") && (j["now"].is_number_integer() || j["now"].is_string());
+            if (advance == set)
+                return bad("expected {\"advance_seconds\": <integer>} or {\"now\": <epoch seconds or YYYY-MM-DD[THH:MM:SSZ]>}");
+            if (advance) {
+                clock_offset_ += j["advance_seconds"].get<std::int64_t>();
+            } else {
+                std::int64_t at = 0;
+                if (j["now"].is_number_integer()) at = j["now"].get<std::int64_t>();
+                else if (!parseTime(j["now"].get<std::string>(), at)) return bad("\"now\": expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+                clock_offset_ += at - now();  // the clock then runs on from there
+            }
             r.json(200, dumpText(json{{"clock_offset_seconds", clock_offset_}, {"now", now()}}));
             return r;
         }

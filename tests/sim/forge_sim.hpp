@@ -34,6 +34,9 @@ struct FaultRule {
     int burst_status = 429;  // GitHub's secondary limit answers 403 or 429 (API-FACTS B10)
     bool reset_connection = false;
     int stall_ms = 0;
+    // Fires after the request was handled (the world changed, as when the forge acted and its
+    // answer was lost on the way): only reset_connection or a status then, never latency/429.
+    bool after_handling = false;
     std::mt19937_64 rng;
 };
 
@@ -74,7 +77,7 @@ public:
 private:
     SimResponse handleAdmin(const SimRequest& req, const std::vector<std::string>& segs);
     SimResponse dispatch(const SimRequest& req);
-    std::optional<SimResponse> applyFaults(const SimRequest& req, bool gitlab, int& latency);
+    std::optional<SimResponse> applyFaults(const SimRequest& req, bool gitlab, int& latency, bool after_handling = false);
     void startWorld();
     std::int64_t now() const;
 

@@ -100,6 +100,13 @@ private:
     SimResponse user();
     SimResponse tokenSelf();
     SimResponse revokeTokenSelf();
+    // POST /personal_access_tokens/self/rotate, /projects/:id/access_tokens/self/rotate,
+    // /groups/:id/access_tokens/self/rotate (`project` / `group` set for the last two).
+    SimResponse rotateTokenSelf(GlTokenKind kind, const GlProject* project, const GlGroup* group);
+    // Automatic reuse detection: a revoked token of a rotated family presented to a rotate
+    // endpoint revokes the family's active token (before the usual 401).
+    void detectReuse(const std::vector<std::string>& segs);
+    bool versionAtLeast(int major, int minor) const;
     SimResponse version(bool metadata);
     SimResponse listProjects(std::optional<Id> group_scope, bool include_subgroups, std::optional<Id> user_scope = std::nullopt);
     SimResponse getProject(GlProject& p);
@@ -800,6 +807,108 @@ SimResponse GitLab::revokeTokenSelf() {
     return r;
 }
 
+bool GitLab::versionAtLeast(int major, int minor) const {
+    int have_major = 0, have_minor = 0;
+    if (std::sscanf(w_.version.c_str(), "%d.%d", &have_major, &have_minor) != 2) return true;
+    return have_major > major || (have_major == major && have_minor >= minor);
+}
+
+namespace {
+bool isRotateRoute(const std::vector<std::string>& segs) {
+    return (segs.size() == 3 && segs[0] == "personal_access_tokens" && segs[1] == "self" && segs[2] == "rotate") ||
+           (segs.size() == 5 && (segs[0] == "projects" || segs[0] == "groups") && segs[2] == "access_tokens" &&
+            segs[3] == "self" && segs[4] == "rotate");
+}
+}  // namespace
+
+void GitLab::detectReuse(const std::vector<std::string>& segs) {
+    if (req_.method != "POST" || !isRotateRoute(segs)) return;
+    std::string value = req_.header("private-token");
+    std::string authz = req_.header("authorization");
+    if (value.empty() && authz.size() > 7 && lower(authz.substr(0, 7)) == "bearer ") value = authz.substr(7);
+    auto it = w_.token_by_value.find(value);
+    if (value.empty() || it == w_.token_by_value.end()) return;
+    const GlToken* t = &w_.tokens[it->second];
+    if (!t->revoked || !t->rotated_to) return;
+    // Walk the family to its newest member and revoke it (API-FACTS A5: "the active token from
+    // the token family gets revoked"); the request itself then fails as any revoked token does.
+    for (int hops = 0; t->rotated_to && hops < 10000; ++hops) {
+        auto next = std::find_if(w_.tokens.begin(), w_.tokens.end(), [&](const GlToken& c) { return c.id == *t->rotated_to; });
+        if (next == w_.tokens.end()) break;
+        t = &*next;
+    }
+    const_cast<GlToken*>(t)->revoked = true;
+}
+
+// Rotation (GitLab doc/api/personal_access_tokens.md, project_access_tokens.md,
+// group_access_tokens.md): the calling token is revoked and a new one with the same name, scopes
+// and (project/group) access level is made; `token` appears only in this answer. Self-rotation of
+// personal tokens exists since 16.10 (scope api); of project and group tokens, and the
+// self_rotate scope, since 17.9 (gitlab-org/gitlab!178111). Older versions have no `self` route.
+SimResponse GitLab::rotateTokenSelf(GlTokenKind kind, const GlProject* project, const GlGroup* group) {
+    const bool personal = kind == GlTokenKind::Personal;
+    if (!versionAtLeast(personal ? 16 : 17, personal ? 10 : 9)) {
+        SimResponse nf;
+        nf.json(404, R"({"error":"404 Not Found"})");
+        return nf;
+    }
+    requireAuth();
+    if (auth_.token->kind != kind) message(405, "405 Method Not Allowed");
+    if ((project && auth_.token->project != project->id) || (group && auth_.token->group != group->id))
+        message(401, "401 Unauthorized");
+    const bool self_rotate = versionAtLeast(17, 9) &&
+                             std::find(auth_.token->scopes.begin(), auth_.token->scopes.end(), "self_rotate") != auth_.token->scopes.end();
+    const bool api = std::find(auth_.token->scopes.begin(), auth_.token->scopes.end(), "api") != auth_.token->scopes.end();
+    if (!api && !self_rotate) message(403, "403 Forbidden");
+
+    const std::string today = isoTime(ctx_.now).substr(0, 10);
+    std::string expires = isoTime(ctx_.now + 7 * 86400).substr(0, 10);  // default: one week
+    if (auto given = q("expires_at")) {
+        std::int64_t at = 0;
+        if (given->size() != 10 || !parseTime(*given, at)) answer(400, json{{"error", "expires_at is invalid"}});
+        if (*given <= today) message(400, "400 Bad request - Expiration date must be in the future");
+        if (*given > isoTime(ctx_.now + 365 * 86400).substr(0, 10))
+            message(400, "400 Bad request - Expiration date must be one year or less from the rotation date");
+        expires = *given;
+    }
+
+    GlToken fresh = *auth_.token;  // name, kind, user, scopes, project/group, access level
+    fresh.id = w_.next_token_id++;
+    do {
+        fresh.value = "glpat-" + randomAlnum(ctx_.rng, 20);
+    } while (w_.token_by_value.count(fresh.value));
+    fresh.expires_at = expires;
+    fresh.revoked = false;
+    fresh.reported_inactive = false;
+    fresh.created_at = isoTime(ctx_.now);
+    fresh.created_epoch = ctx_.now;
+    fresh.rotated_to.reset();
+    auth_.token->revoked = true;  // at once: the old token answers 401 from now on
+    auth_.token->rotated_to = fresh.id;
+    const Id user_id = fresh.user;
+    w_.tokens.push_back(fresh);  // may move every token: auth_.token is not used after this
+    w_.token_by_value[fresh.value] = w_.tokens.size() - 1;
+    auth_.token = nullptr;
+
+    json body{{"id", fresh.id},
+              {"name", fresh.name},
+              {"revoked", false},
+              {"created_at", fresh.created_at},
+              {"description", nullptr},
+              {"scopes", fresh.scopes},
+              {"user_id", user_id},
+              {"last_used_at", nullptr},
+              {"active", true},
+              {"expires_at", expires}};
+    if (!personal) {
+        body["access_level"] = fresh.access_level;
+        body["resource_type"] = project ? "project" : "group";
+        body["resource_id"] = project ? project->id : group->id;
+    }
+    body["token"] = fresh.value;
+    return ok(body);
+}
+
 SimResponse GitLab::version(bool metadata) {
     requireAuth();
     requireScope({"read_user", "api", "read_api"});
@@ -1246,6 +1355,7 @@ SimResponse GitLab::getProject(GlProject& p) {
 
 SimResponse GitLab::run(const std::vector<std::string>& segs) {
     try {
+        detectReuse(segs);
         authenticate();
         rateLimit();
         SimResponse r = [&]() -> SimResponse {
@@ -1254,6 +1364,10 @@ SimResponse GitLab::run(const std::vector<std::string>& segs) {
             if (m == "GET" && is(1, {"user"})) return user();
             if (m == "GET" && is(2, {"personal_access_tokens", "self"})) return tokenSelf();
             if (m == "DELETE" && is(2, {"personal_access_tokens", "self"})) return revokeTokenSelf();
+            if (m == "POST" && is(3, {"personal_access_tokens", "self", "rotate"}))
+                return rotateTokenSelf(GlTokenKind::Personal, nullptr, nullptr);
+            if (m == "POST" && is(5, {"groups", nullptr, "access_tokens", "self", "rotate"}))
+                return rotateTokenSelf(GlTokenKind::Group, nullptr, &findGroup(segs[1]));
             if (m == "GET" && is(1, {"version"})) return version(false);
             if (m == "GET" && is(1, {"metadata"})) return version(true);
             if (m == "GET" && is(1, {"projects"})) return listProjects(std::nullopt, false);
@@ -1284,6 +1398,8 @@ SimResponse GitLab::run(const std::vector<std::string>& segs) {
             if (segs.size() >= 2 && segs[0] == "projects") {
                 GlProject& p = findProject(segs[1], segs);
                 if (m == "GET" && segs.size() == 2) return getProject(p);
+                if (m == "POST" && is(5, {"projects", nullptr, "access_tokens", "self", "rotate"}))
+                    return rotateTokenSelf(GlTokenKind::Project, &p, nullptr);
                 if (m == "POST" && is(4, {"projects", nullptr, "statuses", nullptr})) return postStatus(p, segs[3]);
                 if (m == "GET" && is(6, {"projects", nullptr, "repository", "commits", nullptr, "statuses"}))
                     return listStatuses(p, segs[4]);

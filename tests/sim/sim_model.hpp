@@ -96,6 +96,8 @@ struct GlToken {
     int access_level = 40;
     std::string application;  // OAuth client id
     std::string refresh_token;  // OAuth: the refresh token paired with this access token
+    // Token families (GitLab's automatic reuse detection): a rotated token names its successor.
+    std::optional<Id> rotated_to;
 };
 
 struct GlOAuthApp {
