@@ -201,6 +201,12 @@ Result<Project> GitLabProvider::fetchProject(const ApiClient& client, const std:
 Result<TokenInfo> GitLabProvider::validateToken(const Credentials& credentials) {
     return guarded("validating a token", [&] { return doValidateToken(credentials); });
 }
+Result<RotationSupport> GitLabProvider::rotationSupport(const Credentials& credentials, const RotationRequest& request) {
+    return guarded("checking whether the token can rotate", [&] { return doRotationSupport(credentials, request); });
+}
+Result<RotatedToken> GitLabProvider::rotateToken(const Credentials& credentials, const RotationRequest& request) {
+    return guarded("rotating the token", [&] { return doRotateToken(credentials, request); });
+}
 Result<Page<Namespace>> GitLabProvider::listNamespaces(const Credentials& credentials, const NamespaceQuery& query,
                                                        const std::string& cursor) {
     return guarded("listing namespaces", [&] { return doListNamespaces(credentials, query, cursor); });
@@ -312,5 +318,5 @@ const char* const kSecretTokenPrefixes[] = {"glpat-", "gloas-", "gldt-",   "glrt
 FORGELINK_PLUGIN(forgelink::gitlab::GitLabProvider, "gitlab", "0.1.0",
                  FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES | FORGELINK_CAP_COMMIT_STATUS |
                      FORGELINK_CAP_REVIEW_COMMENT | FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS |
-                     FORGELINK_CAP_MERGE_REQUEST_HEAD,
+                     FORGELINK_CAP_MERGE_REQUEST_HEAD | FORGELINK_CAP_TOKEN_ROTATION,
                  kSecretTokenPrefixes, "GitLab")

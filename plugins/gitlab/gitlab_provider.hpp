@@ -55,6 +55,8 @@ public:
     Result<CommentResult> upsertComment(const Credentials& credentials, const CommentRequest& request) override;
     Result<MergeRequest> getMergeRequest(const Credentials& credentials, const std::string& repository,
                                          const std::string& number) override;
+    Result<RotationSupport> rotationSupport(const Credentials& credentials, const RotationRequest& request) override;
+    Result<RotatedToken> rotateToken(const Credentials& credentials, const RotationRequest& request) override;
 
     Result<std::string> authorizeUrl(const std::string& base_url, const AuthorizeRequest& request) override;
     Result<OAuthTokens> exchangeCode(const std::string& base_url, const OAuthClient& client, const std::string& code,
@@ -78,6 +80,8 @@ private:
     Result<CommentResult> doUpsertComment(const Credentials& credentials, const CommentRequest& request);
     Result<MergeRequest> doGetMergeRequest(const Credentials& credentials, const std::string& repository,
                                            const std::string& number);
+    Result<RotationSupport> doRotationSupport(const Credentials& credentials, const RotationRequest& request);
+    Result<RotatedToken> doRotateToken(const Credentials& credentials, const RotationRequest& request);
     Result<std::string> doAuthorizeUrl(const std::string& base_url, const AuthorizeRequest& request);
     Result<Identity> doCurrentUser(const Credentials& credentials);
     Result<OAuthTokens> tokenRequest(const std::string& base_url, const OAuthClient& client,

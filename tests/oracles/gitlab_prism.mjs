@@ -23,6 +23,7 @@ const which = opt.spec === 'v2' || opt.spec === 'v3' ? [opt.spec] : ['v2', 'v3']
 const BOT = 'glpat-oracle-bot-api-000000';
 const PROJECT_TOKEN = 'glpat-oracle-project-00000';
 const GROUP_TOKEN = 'glpat-oracle-group-0000000';
+const ROTATE = 'glpat-oracle-rotate-000000';
 const SHA_MR = 'af5b13261899fb2c0db30abdd0af8b07cb44fdc5';
 
 async function cli(base, token, args, what) {
@@ -34,8 +35,8 @@ async function cli(base, token, args, what) {
   return out;
 }
 
-async function direct(base, method, apiPath, body) {
-  const headers = { 'PRIVATE-TOKEN': BOT, Accept: 'application/json' };
+async function direct(base, method, apiPath, body, token = BOT) {
+  const headers = { 'PRIVATE-TOKEN': token, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const r = await fetch(`${base}/api/v4${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
@@ -92,6 +93,11 @@ async function session(label, sim, base, commentDir) {
   h.checkEqual([edited.status, edited.json?.body], [200, 'edited'], `${label} PUT note answers 200 with the new body`);
   const pending = await direct(base, 'POST', `/projects/100/statuses/${SHA_MR}`, { state: 'pending', name: 'oracle', ref: 'feature' });
   h.checkEqual(pending.status, 201, `${label} POST status answers 201`);
+  // Token rotation (the plugin's rotateToken sends exactly this: a JSON body with expires_at).
+  const expiresAt = new Date(Date.now() + 90 * 86400e3).toISOString().slice(0, 10);
+  const rotated = await direct(base, 'POST', '/personal_access_tokens/self/rotate', { expires_at: expiresAt }, ROTATE);
+  h.check(rotated.status === 200 && typeof rotated.json?.token === 'string' && rotated.json?.expires_at === expiresAt,
+          `${label} POST /personal_access_tokens/self/rotate answers the new token`);
 
   // Nothing reached the simulator around Prism (Link URLs are rewritten to the recorder).
   const log = await (await fetch(`${sim.url}/_sim/requests`)).json();

@@ -48,6 +48,10 @@ extern "C" {
  * another one (a merged-results pipeline, a build of the merge commit). Needs no descriptor
  * field: a plugin without the bit keeps working, its statuses go on the build's commit only. */
 #define FORGELINK_CAP_MERGE_REQUEST_HEAD 0x40u
+/* rotationSupport, rotateToken: the token replaces itself through the forge's API (GitLab's
+ * self-rotation), so the host can renew a team's token before it expires. Needs no descriptor
+ * field: a plugin without the bit keeps working, and its tokens are only warned about. */
+#define FORGELINK_CAP_TOKEN_ROTATION 0x80u
 
 typedef struct forgelink_plugin_descriptor {
     uint32_t abi_version;          /* FORGELINK_ABI_VERSION the plugin was built against */

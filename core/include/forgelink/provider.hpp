@@ -89,6 +89,21 @@ public:
     // it only on plugins that set the bit.
     virtual Result<MergeRequest> getMergeRequest(const Credentials& credentials, const std::string& repository,
                                                  const std::string& number);
+
+    // ---- token rotation (FORGELINK_CAP_TOKEN_ROTATION) ----
+    // Declared after getMergeRequest for the same reason: older plugins have no slot for them.
+    // Whether `credentials`' token can rotate itself on its instance (asks the forge: its version,
+    // the token's scopes). supported = false with a reason is an answer, not an error; an error
+    // means the forge could not be asked.
+    virtual Result<RotationSupport> rotationSupport(const Credentials& credentials, const RotationRequest& request);
+    // Asks the forge to replace the token with a new one, in ONE request: the forge revokes the
+    // old token the moment it acts, and its answer carries the only copy of the new one. Errors:
+    // unauthorized, forbidden, missing_scope, invalid_input, not_found and unsupported mean the
+    // forge refused and the old token is unchanged; anything else (transient, rate_limited,
+    // internal: no answer, a 5xx, an answer without a token) means the outcome is unknown, and
+    // the caller must find out (validateToken on the old token) before trying again: presenting
+    // a rotated token to the rotation endpoint again makes GitLab revoke its successor too.
+    virtual Result<RotatedToken> rotateToken(const Credentials& credentials, const RotationRequest& request);
 };
 
 // Default implementations answer ErrorKind::unsupported, so a provider overrides exactly what its
@@ -126,6 +141,12 @@ inline Result<CommentResult> Provider::upsertComment(const Credentials&, const C
 }
 inline Result<MergeRequest> Provider::getMergeRequest(const Credentials&, const std::string&, const std::string&) {
     return unsupported("reading a merge request");
+}
+inline Result<RotationSupport> Provider::rotationSupport(const Credentials&, const RotationRequest&) {
+    return unsupported("token rotation");
+}
+inline Result<RotatedToken> Provider::rotateToken(const Credentials&, const RotationRequest&) {
+    return unsupported("token rotation");
 }
 inline Result<std::string> Provider::authorizeUrl(const std::string&, const AuthorizeRequest&) {
     return unsupported("OAuth login");

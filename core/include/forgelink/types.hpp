@@ -75,6 +75,28 @@ struct TokenInfo {
     std::vector<TokenWarning> warnings;     // accepted, but worth a look
 };
 
+// Token rotation (FORGELINK_CAP_TOKEN_ROTATION): what the host knows of the token, from its last
+// validateToken, so the provider calls the right endpoint without asking the forge first.
+struct RotationRequest {
+    TokenKind kind = TokenKind::unknown;
+    std::optional<ResourceRef> bound_to;  // project/group tokens
+    std::string expires_at;               // "YYYY-MM-DD" for the new token; "" = the forge's default
+};
+
+// Whether this token on this instance can rotate itself, and when not, why (for a person: the
+// forge's version, the token's kind or scopes, with what would make it possible).
+struct RotationSupport {
+    bool supported = false;
+    std::string reason;
+};
+
+// The forge's answer to a rotation. `token` is a secret and its only copy: the old token no
+// longer works once the forge answered.
+struct RotatedToken {
+    std::string token;
+    std::optional<std::string> expires_at;  // "YYYY-MM-DD", as the forge says
+};
+
 struct Namespace {
     std::string id;
     std::string kind;       // "user", "group", "organization"

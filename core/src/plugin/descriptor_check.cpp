@@ -34,7 +34,7 @@ std::vector<std::string> capabilityNames(std::uint64_t caps) {
         {FORGELINK_CAP_TOKEN_VALIDATION, "token_validation"}, {FORGELINK_CAP_REPOSITORIES, "repositories"},
         {FORGELINK_CAP_COMMIT_STATUS, "commit_status"},       {FORGELINK_CAP_REVIEW_COMMENT, "review_comment"},
         {FORGELINK_CAP_OAUTH_LOGIN, "oauth_login"},           {FORGELINK_CAP_WEB_LINKS, "web_links"},
-        {FORGELINK_CAP_MERGE_REQUEST_HEAD, "merge_request_head"},
+        {FORGELINK_CAP_MERGE_REQUEST_HEAD, "merge_request_head"}, {FORGELINK_CAP_TOKEN_ROTATION, "token_rotation"},
     };
     std::vector<std::string> names;
     for (const auto& [bit, name] : kNames) {

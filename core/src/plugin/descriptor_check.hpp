@@ -17,7 +17,7 @@ namespace forgelink::plugin {
 inline constexpr std::uint64_t kKnownCapabilities = FORGELINK_CAP_TOKEN_VALIDATION | FORGELINK_CAP_REPOSITORIES |
                                                     FORGELINK_CAP_COMMIT_STATUS | FORGELINK_CAP_REVIEW_COMMENT |
                                                     FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_WEB_LINKS |
-                                                    FORGELINK_CAP_MERGE_REQUEST_HEAD;
+                                                    FORGELINK_CAP_MERGE_REQUEST_HEAD | FORGELINK_CAP_TOKEN_ROTATION;
 
 // True for a usable provider name: 1 to 64 characters of [a-z0-9_-]. The name becomes a config
 // key, a metrics label and part of URLs, so nothing that needs escaping is allowed.

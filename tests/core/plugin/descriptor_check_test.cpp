@@ -195,7 +195,7 @@ TEST(DescriptorCheck, CreateAndDestroyMustExist) {
 TEST(DescriptorCheck, RefusesUnknownCapabilityBits) {
     auto d = valid();
     d.capabilities = FORGELINK_CAP_TOKEN_VALIDATION | 0x400u;
-    EXPECT_EQ(problem(d), "unknown capability bits 0x400 (this host knows 0x7f)");
+    EXPECT_EQ(problem(d), "unknown capability bits 0x400 (this host knows 0xff)");
 }
 
 TEST(CapabilityNames, MapsEveryBitInOrder) {
@@ -203,7 +203,7 @@ TEST(CapabilityNames, MapsEveryBitInOrder) {
     EXPECT_EQ(capabilityNames(FORGELINK_CAP_TOKEN_VALIDATION), std::vector<std::string>{"token_validation"});
     EXPECT_EQ(capabilityNames(kKnownCapabilities),
               (std::vector<std::string>{"token_validation", "repositories", "commit_status", "review_comment",
-                                        "oauth_login", "web_links", "merge_request_head"}));
+                                        "oauth_login", "web_links", "merge_request_head", "token_rotation"}));
     EXPECT_EQ(capabilityNames(FORGELINK_CAP_OAUTH_LOGIN | FORGELINK_CAP_COMMIT_STATUS),
               (std::vector<std::string>{"commit_status", "oauth_login"}));
 }

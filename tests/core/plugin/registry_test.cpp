@@ -142,7 +142,7 @@ INSTANTIATE_TEST_SUITE_P(
                         "\" (plugin and host must be built with the same compiler, standard library and Boost)"},
         RefusalCase{"bad_name", "invalid provider name \"Example Forge\": expected 1 to 64 characters of [a-z0-9_-]"},
         RefusalCase{"null_create", "descriptor has no create function"},
-        RefusalCase{"unknown_capability", "unknown capability bits 0x100 (this host knows 0x7f)"},
+        RefusalCase{"unknown_capability", "unknown capability bits 0x100 (this host knows 0xff)"},
         RefusalCase{"create_fails", "create failed: option 'base_url' is required"},
         RefusalCase{"create_throws",
                     "create threw (it must return NULL with a message instead): provider constructor exploded"}),
