@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <unistd.h>
+
 #include <forgelink/abi.h>
 
 #include <sodium.h>
@@ -71,7 +73,14 @@ ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
       listings_(options.listing_cache_bytes),
       api_limiter_(deps.config.server.limits.api_requests_per_minute),
       login_limiter_(deps.config.server.limits.login_requests_per_minute),
-      console_(options.console_dir, options.console_cache_bytes) {
+      console_(options.console_dir, options.console_cache_bytes),
+      rotator_(store_, registry_, metrics_, log_, [&] {
+          RotatorOptions rotator;
+          rotator.owner = "api:" + std::to_string(getpid()) + ":" + secrets::randomHex(8);
+          rotator.clock = options.clock ? options.clock : store::nowTimestamp;
+          rotator.fault = options.rotation_fault;
+          return rotator;
+      }()) {
     if (!options_.clock) options_.clock = store::nowTimestamp;
     metrics_.describe(kRequests, "counter", "HTTP requests answered, by method, route template and status");
     metrics_.describe(kLatency, "histogram", "HTTP request handling time in seconds, by method and route template");
@@ -139,6 +148,12 @@ void ApiService::addRoutes() {
           bind(&ApiService::showProviderSettings), Adm);
     route("DELETE", "/api/v1/teams/{team}/providers/{provider}/credentials/{credential}", W,
           bind(&ApiService::deleteProviderSettings), Adm);
+    route("PATCH", "/api/v1/teams/{team}/providers/{provider}", W, bind(&ApiService::patchProviderSettings), Adm);
+    route("PATCH", "/api/v1/teams/{team}/providers/{provider}/credentials/{credential}", W,
+          bind(&ApiService::patchProviderSettings), Adm);
+    route("POST", "/api/v1/teams/{team}/providers/{provider}/rotate", W, bind(&ApiService::rotateProviderToken), Adm);
+    route("POST", "/api/v1/teams/{team}/providers/{provider}/credentials/{credential}/rotate", W,
+          bind(&ApiService::rotateProviderToken), Adm);
     route("GET", "/api/v1/teams/{team}/providers/{provider}/namespaces", R, bind(&ApiService::browseNamespaces), Adm);
     route("GET", "/api/v1/teams/{team}/providers/{provider}/repositories", R, bind(&ApiService::browseRepositories),
           Adm);

@@ -36,6 +36,7 @@
 #include "service/listing_cache.hpp"
 #include "service/rate_limiter.hpp"
 #include "service/router.hpp"
+#include "service/token_rotation.hpp"
 #include "store/store.hpp"
 
 namespace forgelink::service {
@@ -53,6 +54,8 @@ struct ServiceOptions {
     // The time token expiry is judged by (days_left, health, warnings, /metrics); tests inject one.
     // Default: the system clock.
     std::function<store::Timestamp()> clock;
+    // Tests: where an on-demand rotation is cut short (token_rotation.hpp).
+    std::function<RotationFault(RotationPoint)> rotation_fault;
 };
 
 struct ServiceDeps {
@@ -208,6 +211,16 @@ private:
     net::ServerResponse browseNamespaces(Call& call);
     net::ServerResponse browseRepositories(Call& call);
     net::ServerResponse repositoryPermissions(Call& call);
+    net::ServerResponse patchProviderSettings(Call& call);
+    net::ServerResponse rotateProviderToken(Call& call);
+    // The `rotate` member of a PUT or PATCH body, over what is stored (defaults when nothing is).
+    store::RotationSettings readRotationSettings(const nlohmann::json& rotate, const store::RotationSettings& base);
+    // Saves the setting of `saved`'s credential with what the forge says of the token's ability
+    // to rotate; a changed setting is recorded in the audit log.
+    void saveRotation(const Call& call, const store::Team& team, const std::string& provider,
+                      const store::RotationSettings& settings, const Credentials& credentials,
+                      const store::ProviderSettings& saved);
+    nlohmann::json rotationView(const store::ProviderSettings& settings);
     nlohmann::json providerSettingsView(const store::ProviderSettings& settings);
     // valid / expiring (30 days or less) / invalid, with the reason and what to do: for the team banner.
     nlohmann::json providerHealth(const store::ProviderSettings& settings, const nlohmann::json& paused);
@@ -285,6 +298,7 @@ private:
     RateLimiter api_limiter_;
     RateLimiter login_limiter_;
     ConsoleAssets console_;
+    TokenRotator rotator_;  // on-demand rotations (POST .../rotate)
 };
 
 }  // namespace forgelink::service

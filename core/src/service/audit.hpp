@@ -25,6 +25,7 @@ inline constexpr std::string_view provider_token_saved = "provider_token.saved";
 inline constexpr std::string_view provider_token_replaced = "provider_token.replaced";  // another one before
 inline constexpr std::string_view provider_token_removed = "provider_token.removed";
 inline constexpr std::string_view provider_token_rotated = "provider_token.rotated";
+inline constexpr std::string_view provider_rotation_set = "provider_token.rotation_set";  // the rotate setting changed
 inline constexpr std::string_view member_added = "member.added";
 inline constexpr std::string_view member_role_changed = "member.role_changed";
 inline constexpr std::string_view member_removed = "member.removed";

@@ -158,6 +158,14 @@ std::optional<std::string> ObjectReader::optionalString(std::string_view field) 
     return value->get<std::string>();
 }
 
+std::optional<bool> ObjectReader::optionalBool(std::string_view field) const {
+    const auto* value = find(field);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_boolean())
+        throw fieldError("wrong_type", path(field), "field '" + path(field) + "' must be true or false, got " + describeType(*value));
+    return value->get<bool>();
+}
+
 std::optional<std::int64_t> ObjectReader::optionalInteger(std::string_view field) const {
     const auto* value = find(field);
     if (value == nullptr) return std::nullopt;

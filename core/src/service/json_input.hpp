@@ -38,6 +38,8 @@ public:
     std::string requiredString(std::string_view field) const;
     std::optional<std::string> optionalString(std::string_view field) const;
     std::optional<std::int64_t> optionalInteger(std::string_view field) const;
+    // 400 "wrong_type" when present but not true or false.
+    std::optional<bool> optionalBool(std::string_view field) const;
     // A nested object; 400 when present but not an object.
     std::optional<ObjectReader> optionalObject(std::string_view field) const;
 

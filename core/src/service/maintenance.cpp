@@ -58,9 +58,17 @@ Maintenance::Maintenance(MaintenanceDeps deps, MaintenanceOptions options)
       config_(deps.config),
       metrics_(deps.metrics),
       log_(deps.log),
-      options_(std::move(options)) {
-    if (options_.owner.empty()) options_.owner = defaultOwner();
-    if (!options_.clock) options_.clock = store::nowTimestamp;
+      options_(std::move(options)),
+      rotator_(store_, registry_, metrics_, log_, [this] {
+          if (options_.owner.empty()) options_.owner = defaultOwner();
+          if (!options_.clock) options_.clock = store::nowTimestamp;
+          RotatorOptions rotator;
+          rotator.owner = options_.owner;
+          rotator.clock = options_.clock;
+          rotator.lease = options_.rotation_lease;
+          rotator.fault = options_.rotation_fault;
+          return rotator;
+      }()) {
     if (options_.period <= std::chrono::milliseconds(0)) options_.period = std::chrono::minutes(1);
     if (options_.claim_lease <= std::chrono::milliseconds(0)) options_.claim_lease = std::chrono::minutes(2);
     if (options_.refresh_batch == 0) options_.refresh_batch = 1;
@@ -131,11 +139,13 @@ MaintenancePass Maintenance::runOnce() {
     refreshTokens(pass);
     if (!stopping()) refreshTeamTokens(pass);
     if (!stopping()) recheckTokens(pass);
+    if (!stopping()) rotateTokens(pass);
     if (!stopping()) remindExpiring(pass);
     if (!stopping()) timeOutBuilds(pass);
     if (!stopping()) purge(pass);
     if (pass.tokens_refreshed + pass.tokens_dropped + pass.team_tokens_refreshed + pass.sessions_purged + pass.oauth_states_purged +
-            pass.tasks_purged + pass.audit_events_purged + pass.tokens_checked + pass.tokens_invalid + pass.builds_timed_out >
+            pass.tasks_purged + pass.audit_events_purged + pass.tokens_checked + pass.tokens_invalid + pass.builds_timed_out +
+            pass.tokens_rotated + pass.rotations_failed + pass.rotations_lost >
         0) {
         log_.log(LogLevel::debug, "maintenance pass",
                  {{"tokens_refreshed", std::to_string(pass.tokens_refreshed)},
@@ -147,7 +157,10 @@ MaintenancePass Maintenance::runOnce() {
                   {"audit_events_purged", std::to_string(pass.audit_events_purged)},
                   {"tokens_checked", std::to_string(pass.tokens_checked)},
                   {"tokens_invalid", std::to_string(pass.tokens_invalid)},
-                  {"builds_timed_out", std::to_string(pass.builds_timed_out)}});
+                  {"builds_timed_out", std::to_string(pass.builds_timed_out)},
+                  {"tokens_rotated", std::to_string(pass.tokens_rotated)},
+                  {"rotations_failed", std::to_string(pass.rotations_failed)},
+                  {"rotations_lost", std::to_string(pass.rotations_lost)}});
     }
     return pass;
 }
@@ -511,6 +524,17 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
 std::string Maintenance::displayName(const std::string& provider) {
     const auto* info = registry_.info(provider);
     return info != nullptr && !info->display_name.empty() ? info->display_name : provider;
+}
+
+void Maintenance::rotateTokens(MaintenancePass& pass) {
+    for (const auto& result : rotator_.rotateDue(options_.rotation_batch)) {
+        switch (result.outcome) {
+            case RotationResult::Outcome::rotated: ++pass.tokens_rotated; break;
+            case RotationResult::Outcome::lost: ++pass.rotations_lost; break;
+            case RotationResult::Outcome::crashed: break;
+            default: ++pass.rotations_failed; break;
+        }
+    }
 }
 
 void Maintenance::remindExpiring(MaintenancePass& pass) {

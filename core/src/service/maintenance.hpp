@@ -17,6 +17,10 @@
 //    (expiry, scopes, role, warnings); a refusal marks the settings invalid with the forge's
 //    reason and pauses their feedback; a token accepted again resumes it. The forge not answering
 //    is retried after check_retry.
+//  - rotates teams' forge tokens whose rotation setting is enabled once they come within its
+//    window (days_before_expiry), through the forge's own API (TokenRotator, token_rotation.hpp:
+//    claim, durable intent, one request, new token and success in one transaction; a rotation
+//    whose answer was lost leaves the provider invalid with a message, never silently broken).
 //  - logs one warning a day per token that expires within 30 days (or has expired), once across
 //    hosts (Store::claimExpiryReminders).
 //  - tells the team's admins (service/notices.hpp): a notice when a re-check finds the token
@@ -55,6 +59,7 @@
 #include "config/config.hpp"
 #include "net/metrics.hpp"
 #include "plugin/registry.hpp"
+#include "service/token_rotation.hpp"
 #include "store/store.hpp"
 
 namespace forgelink::service {
@@ -80,6 +85,11 @@ struct MaintenanceOptions {
     std::chrono::milliseconds check_retry{std::chrono::minutes(15)};
     // Token checks claimed per pass; the rest wait for the next pass.
     std::size_t check_batch = 100;
+    // Rotations claimed per pass, and how long each claim is reserved.
+    std::size_t rotation_batch = 20;
+    std::chrono::milliseconds rotation_lease{std::chrono::minutes(5)};
+    // Tests: where a rotation is cut short (token_rotation.hpp).
+    std::function<RotationFault(RotationPoint)> rotation_fault;
     // The claim owner: unique per running host. Empty = "maintenance:<hostname>:<pid>:<random>".
     std::string owner;
     // Store time; tests inject one. Default: the system clock.
@@ -114,6 +124,9 @@ struct MaintenancePass {
     std::int64_t checks_discarded = 0;     // a new token was saved meanwhile
     std::int64_t expiry_reminders = 0;     // "expires soon" lines logged
     std::int64_t builds_timed_out = 0;
+    std::int64_t tokens_rotated = 0;
+    std::int64_t rotations_failed = 0;     // refused, unavailable, no answer: the old token still works
+    std::int64_t rotations_lost = 0;       // the forge rotated but the new token is lost: provider invalid
 };
 
 class Maintenance {
@@ -144,6 +157,7 @@ private:
                         MaintenancePass& pass);
     void recheckTokens(MaintenancePass& pass);
     void checkOne(const store::ProviderCheck& check, MaintenancePass& pass, std::mutex& pass_mutex);
+    void rotateTokens(MaintenancePass& pass);
     void remindExpiring(MaintenancePass& pass);
     // Records the token_expiring notice of the threshold (30 / 7 / 1 days) a token has crossed.
     void noticeExpiring(const store::ExpiryReminder& reminder, int days);
@@ -164,6 +178,7 @@ private:
     net::Metrics& metrics_;
     common::JsonLogger& log_;
     MaintenanceOptions options_;
+    TokenRotator rotator_;
 
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -11,6 +11,7 @@
 #include "service/credential_choice.hpp"
 #include "service/json_input.hpp"
 #include "service/token_health.hpp"
+#include "service/token_rotation.hpp"
 #include "service/validation.hpp"
 #include "service/views.hpp"
 
@@ -56,6 +57,14 @@ std::string credentialName(const PathParams& params) {
                                               "' must be 1 to 64 of a-z, 0-9, '-', '_' and '.', starting with a letter "
                                               "or digit");
     return name;
+}
+
+// The 404 for a credential the team does not hold: named on the credential routes, else the
+// provider's own (its 'default').
+std::string noCredentialMessage(const store::Team& team, const std::string& provider, const PathParams& params) {
+    if (params.count("credential"))
+        return "team '" + team.slug + "' has no " + provider + " credential named '" + params.at("credential") + "'";
+    return "team '" + team.slug + "' has no settings for provider '" + provider + "'";
 }
 
 bool forceParam(const net::ServerRequest& request) {
@@ -152,6 +161,11 @@ nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s
     };
     if (s.expires_at)
         if (auto days = daysUntil(*s.expires_at, now)) view["days_left"] = *days;
+    view["rotate"] = rotationView(s);
+    if (view["rotate"]["enabled"] == true && view["rotate"]["available"] == false)
+        view["warnings"].push_back({{"code", "rotation_unavailable"},
+                                    {"message", "rotation is enabled but cannot happen: " +
+                                                    view["rotate"]["unavailable_reason"].get<std::string>()}});
     auto pause = store_.feedbackPause(s.team_id, s.provider);
     view["feedback_paused"] = pause.ok() && pause.value() ? nlohmann::json(*pause.value()) : nlohmann::json(nullptr);
     view["health"] = providerHealth(s, view["feedback_paused"]);
@@ -190,6 +204,155 @@ nlohmann::json ApiService::providerHealth(const store::ProviderSettings& s, cons
                       "the token expires on " + *s.expires_at + (*days == 0 ? " (today)" : " (in " + std::to_string(*days) + (*days == 1 ? " day)" : " days)")),
                       tokenFix(s.provider, s.base_url, "create a new token before then and save it in the team's settings"));
     return health("valid", "", nullptr);
+}
+
+nlohmann::json ApiService::rotationView(const store::ProviderSettings& s) {
+    const auto stored = store_.providerRotation(s.team_id, s.provider, s.name);
+    const store::ProviderRotation r = stored ? stored.value() : store::ProviderRotation{};
+    auto time = [](const std::optional<store::Timestamp>& at) {
+        return at ? nlohmann::json(isoTime(*at)) : nlohmann::json(nullptr);
+    };
+    nlohmann::json view = {
+        {"enabled", r.settings.enabled},
+        {"days_before_expiry", r.settings.days_before_expiry},
+        {"new_lifetime_days", r.settings.new_lifetime_days},
+        // Unknown until the forge was asked (rotation enabled, or a rotation tried).
+        {"available", r.availability_checked_at ? nlohmann::json(r.unavailable_reason.empty()) : nlohmann::json(nullptr)},
+        {"unavailable_reason", r.unavailable_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.unavailable_reason)},
+        {"state", std::string(store::toString(r.state))},
+        {"due_on", nullptr},
+        {"last_rotated_at", time(r.last_rotated_at)},
+        {"last_failed_at", time(r.last_failed_at)},
+        {"last_error", r.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.last_error)},
+    };
+    if (r.settings.enabled && s.expires_at) {
+        const auto now = options_.clock();
+        if (auto days = daysUntil(*s.expires_at, now))
+            view["due_on"] = dateOf(now + std::chrono::days(*days - r.settings.days_before_expiry));
+    }
+    return view;
+}
+
+store::RotationSettings ApiService::readRotationSettings(const nlohmann::json& rotate, const store::RotationSettings& base) {
+    ObjectReader reader(rotate, "rotate");
+    reader.allowOnly({"enabled", "days_before_expiry", "new_lifetime_days"});
+    store::RotationSettings settings = base;
+    if (auto enabled = reader.optionalBool("enabled")) settings.enabled = *enabled;
+    auto days = [&](const char* field, int& into) {
+        if (auto value = reader.optionalInteger(field)) {
+            if (*value < 1 || *value > 365)
+                throw ApiError(400, "out_of_range",
+                               "field '" + reader.path(field) + "' must be from 1 to 365 (days), got " + std::to_string(*value),
+                               {{"field", reader.path(field)}});
+            into = static_cast<int>(*value);
+        }
+    };
+    days("days_before_expiry", settings.days_before_expiry);
+    days("new_lifetime_days", settings.new_lifetime_days);
+    if (settings.days_before_expiry >= settings.new_lifetime_days)
+        throw ApiError(400, "invalid_value",
+                       "field 'rotate.days_before_expiry' (" + std::to_string(settings.days_before_expiry) +
+                           ") must be less than 'rotate.new_lifetime_days' (" + std::to_string(settings.new_lifetime_days) +
+                           "): a new token would be due for rotation at once",
+                       {{"field", "rotate.days_before_expiry"}});
+    return settings;
+}
+
+void ApiService::saveRotation(const Call& call, const store::Team& team, const std::string& provider,
+                              const store::RotationSettings& settings, const Credentials& credentials,
+                              const store::ProviderSettings& saved) {
+    std::optional<std::string> reason = std::string();  // "" = it can rotate; none = not known
+    if (settings.enabled) {
+        // Said now, on save: where the forge or the token cannot rotate, the setting stays (it is
+        // what the team wants) and the view says why nothing will happen, next to the expiry warning.
+        auto unavailable = rotator_.unavailableReason(provider, credentials, saved);
+        if (unavailable)
+            reason = unavailable.value();
+        else if (unavailable.error().kind == ErrorKind::transient || unavailable.error().kind == ErrorKind::rate_limited)
+            reason.reset();  // the forge did not answer: the rotation itself finds out when it is due
+        else
+            reason = unavailable.error().message;
+    } else {
+        reason.reset();
+    }
+    const auto before = store_.providerRotation(team.id, provider, saved.name);
+    orThrow(store_.saveRotationSettings(team.id, provider, saved.name, settings, reason));
+    if (!before.ok() || before.value().settings != settings) {
+        nlohmann::json details = {{"enabled", settings.enabled},
+                                  {"days_before_expiry", settings.days_before_expiry},
+                                  {"new_lifetime_days", settings.new_lifetime_days}};
+        if (saved.name != store::kDefaultCredential) details["credential"] = saved.name;
+        audit(call, team.id, audit_action::provider_rotation_set,
+              saved.name == store::kDefaultCredential ? provider : provider + "/" + saved.name, std::move(details));
+    }
+    log_.log(LogLevel::info, "provider token rotation setting saved",
+             {{"team", team.slug},
+              {"provider", provider},
+              {"credential", saved.name},
+              {"enabled", settings.enabled ? "true" : "false"},
+              {"days_before_expiry", std::to_string(settings.days_before_expiry)},
+              {"new_lifetime_days", std::to_string(settings.new_lifetime_days)},
+              {"unavailable_reason", reason.value_or("(not known)")}});
+}
+
+net::ServerResponse ApiService::patchProviderSettings(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    const std::string credential = credentialName(call.params);
+    const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
+    ObjectReader body(json);
+    body.allowOnly({"rotate"});
+    if (!body.has("rotate")) throw badRequest("missing_field", "field 'rotate' is required (an object)");
+    auto rotate = body.optionalObject("rotate");
+    (void)rotate;
+    auto settings = store_.providerSettings(team.id, name, credential);
+    if (!settings.ok()) {
+        if (settings.error().kind == ErrorKind::not_found) throw notFound(noCredentialMessage(team, name, call.params));
+        throw fromStoreError(settings.error());
+    }
+    auto current = store_.providerRotation(team.id, name, credential);
+    const auto base = current ? current->settings : store::RotationSettings{};
+    const auto wanted = readRotationSettings(json["rotate"], base);
+    saveRotation(call, team, name, wanted, credentialsFor(team, name, credential).credentials, settings.value());
+    return jsonResponse(200,
+                        {{"settings", providerSettingsView(orThrow(store_.providerSettings(team.id, name, credential)))}});
+}
+
+net::ServerResponse ApiService::rotateProviderToken(Call& call) {
+    auto team = teamFor(call, call.param("team"), Access::write);
+    const auto& name = call.param("provider");
+    checkProviderName(name);
+    const std::string credential = credentialName(call.params);
+    if (!call.request.body.empty()) {
+        const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
+        ObjectReader(json).allowOnly({});
+    }
+    auto result = rotator_.rotateNow(team.id, name, credential, actorOf(call),
+                                     clientAddress(call.request, config_.server.trusted_proxies));
+    if (!result.ok()) {
+        if (result.error().kind == ErrorKind::not_found) {
+            providerFor(name, 0, "");
+            throw notFound(noCredentialMessage(team, name, call.params));
+        }
+        if (result.error().kind == ErrorKind::conflict) throw ApiError(409, "rotation_in_progress", result.error().message);
+        throw fromStoreError(result.error());
+    }
+    using O = RotationResult::Outcome;
+    const auto& r = result.value();
+    switch (r.outcome) {
+        case O::rotated: {
+            auto view = providerSettingsView(*r.settings);
+            return jsonResponse(200, {{"settings", view}, {"rotation", {{"outcome", "rotated"}, {"message", r.message}}}});
+        }
+        case O::refused: throw unprocessable("rotation_refused", r.message);
+        case O::unavailable: throw unprocessable("rotation_unavailable", r.message);
+        case O::replaced: throw ApiError(409, "token_replaced", r.message);
+        case O::lost: throw ApiError(502, "rotation_lost", r.message);
+        case O::no_answer: throw ApiError(502, "forge_unavailable", r.message);
+        case O::crashed: break;
+    }
+    throw ApiError(500, "internal", "the rotation stopped: " + r.message);
 }
 
 net::ServerResponse ApiService::listProviderSettings(Call& call) {
@@ -231,7 +394,16 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
 
     const auto json = parseJsonBody(call.request, config_.server.limits.max_json_depth);
     ObjectReader body(json);
-    body.allowOnly({"token", "base_url", "refresh_token"});
+    body.allowOnly({"token", "base_url", "refresh_token", "rotate"});
+    // Read before the forge is asked, so a mistyped setting costs no forge call.
+    auto current_rotation = store_.providerRotation(team.id, name, credential);
+    std::optional<store::RotationSettings> rotation;
+    if (body.has("rotate")) {
+        (void)body.optionalObject("rotate");
+        rotation = readRotationSettings(json["rotate"], current_rotation ? current_rotation->settings : store::RotationSettings{});
+    } else if (current_rotation && current_rotation->settings.enabled) {
+        rotation = current_rotation->settings;  // kept for the new token, and its ability checked again
+    }
     Credentials credentials;
     credentials.token = body.requiredString("token");
     const auto refresh_token = body.optionalString("refresh_token");
@@ -306,6 +478,7 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
         audit(call, team.id, before.ok() ? audit_action::provider_token_replaced : audit_action::provider_token_saved,
               credential == store::kDefaultCredential ? name : name + "/" + credential, std::move(details));
     }
+    if (rotation) saveRotation(call, team, name, *rotation, credentials, saved);
     auto resumed = orThrow(store_.resumeTasksForTeam(team.id, name, store::nowTimestamp()));
     const auto now_serves = serveWithCredential(team, saved);
     log_.log(LogLevel::info, "provider token saved",

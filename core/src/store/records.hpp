@@ -290,6 +290,48 @@ struct TeamTokenRefresh {
     std::optional<Timestamp> expires_at;  // of the access token; unknown = renewed at the next pass
 };
 
+// ---- token rotation (issue 17) ------------------------------------------------------------------
+
+// A team's rotation setting for one provider (the API's `rotate` object).
+struct RotationSettings {
+    bool enabled = false;
+    int days_before_expiry = 14;  // rotate once the token expires within this many days (1..365)
+    int new_lifetime_days = 365;  // the new token's life, counted from the rotation (1..365)
+    bool operator==(const RotationSettings&) const = default;
+};
+
+// Where a rotation stands. rotating: its intent was recorded before the forge was asked and
+// its outcome is not known yet (a host stopped, or the answer was lost): whoever claims it next
+// finds out by checking the old token, never by asking the forge to rotate again.
+enum class RotationState { idle, rotating };
+std::string_view toString(RotationState state) noexcept;
+
+struct ProviderRotation {
+    std::int64_t team_id = 0;
+    std::string provider;
+    std::string name{kDefaultCredential};  // the credential it rotates
+    RotationSettings settings;
+    std::string unavailable_reason;             // why this token cannot rotate ("" = it can, as last seen)
+    std::optional<Timestamp> availability_checked_at;
+    RotationState state = RotationState::idle;
+    std::optional<Timestamp> started_at;        // of the rotation under way (state rotating)
+    std::optional<Timestamp> last_rotated_at;
+    std::optional<Timestamp> last_failed_at;
+    std::string last_error;                     // the last attempt's failure, "" after a success
+    Timestamp next_attempt_at{};                // a failed attempt is tried again from then
+};
+
+// A rotation claimed by one host (Store::claimRotations / claimRotation).
+struct RotationClaim {
+    std::int64_t team_id = 0;
+    std::string team_slug;
+    std::string provider;
+    std::string name{kDefaultCredential};  // the credential to rotate
+    RotationSettings settings;
+    RotationState state = RotationState::idle;
+    std::optional<Timestamp> started_at;
+};
+
 // ---- projects --------------------------------------------------------------------------------
 
 struct Project {

@@ -1,6 +1,6 @@
 // The labels secrets are sealed under (SecretBox's associated data). A sealed value opens only
 // under the label it was sealed with, so every file of the store that seals or opens a user's
-// login token must build the label here, in one place.
+// login token or a team's forge token must build the label here, in one place.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +32,12 @@ inline std::string teamRefreshTokenLabel(std::int64_t team_id, std::string_view 
 // A team's notification webhook URL (team_notifications.webhook_url_sealed).
 inline std::string notificationWebhookLabel(std::int64_t team_id) {
     return "team:" + std::to_string(team_id) + ":notification_webhook";
+}
+
+// What of a token may be shown (token_last4): enough to recognise it, and nothing for short
+// tokens where four characters would be a large part of the secret.
+inline std::string lastFour(std::string_view token) {
+    return token.size() >= 16 ? std::string(token.substr(token.size() - 4)) : std::string();
 }
 
 }  // namespace forgelink::store

@@ -448,6 +448,32 @@ CREATE TABLE team_refresh_tokens (
   PRIMARY KEY (team_id, provider, name)
 );
 )sql"},
+    // Rotation of teams' forge tokens (issue 17), one row per credential that ever had a rotation
+    // setting, in a table of its own keyed like provider_settings (team, provider, credential
+    // name): the setting, whether the token can rotate, the claim (owner + lease) that keeps two
+    // hosts from rotating one token, and the durable intent (state 'rotating', started_at) written
+    // before the forge is asked.
+    {16, "provider token rotation", R"sql(
+CREATE TABLE provider_rotations (
+  team_id                 INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider                TEXT NOT NULL,
+  name                    TEXT NOT NULL DEFAULT 'default',
+  enabled                 INTEGER NOT NULL DEFAULT 0,
+  days_before_expiry      INTEGER NOT NULL DEFAULT 14,
+  new_lifetime_days       INTEGER NOT NULL DEFAULT 365,
+  unavailable_reason      TEXT NOT NULL DEFAULT '',
+  availability_checked_at INTEGER,
+  state                   TEXT NOT NULL DEFAULT 'idle' CHECK (state IN ('idle', 'rotating')),
+  started_at              INTEGER,
+  claim_owner             TEXT,
+  claim_lease_until       INTEGER,
+  last_rotated_at         INTEGER,
+  last_failed_at          INTEGER,
+  last_error              TEXT NOT NULL DEFAULT '',
+  next_attempt_at         INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (team_id, provider, name)
+);
+)sql"},
 };
 
 void ensureMigrationsTable(Connection& connection) {

@@ -168,12 +168,6 @@ std::string openOrRaise(const secrets::SecretBox& box, std::string_view sealed, 
     return std::move(opened).value();
 }
 
-// Enough of the token to recognise it, and nothing for short tokens where four characters
-// would be a large part of the secret.
-std::string lastFour(std::string_view token) {
-    return token.size() >= 16 ? std::string(token.substr(token.size() - 4)) : std::string();
-}
-
 // ---- the coalescing key ----------------------------------------------------------------------
 
 // Length-prefixed so no choice of field values can make two different keys collide.
@@ -1530,12 +1524,21 @@ Result<void> SqliteStore::deleteProviderSettings(std::int64_t team_id, std::stri
                                                  std::string_view credential) {
     return guarded("deleting provider settings", [&]() -> Result<void> {
         auto c = pool_.acquire();
+        Transaction tx(*c);
         c->prepare("DELETE FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
             .bind(1, team_id)
             .bind(2, provider)
             .bind(3, credential)
             .run();
-        if (c->changes() == 0) return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
+        const bool deleted = c->changes() > 0;
+        // The rotation setting belongs to the token: a new token starts without one.
+        c->prepare("DELETE FROM provider_rotations WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, credential)
+            .run();
+        tx.commit();
+        if (!deleted) return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
         return {};
     });
 }

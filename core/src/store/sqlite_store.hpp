@@ -189,6 +189,24 @@ public:
                                      std::string_view error) override;
     Result<void> failNoticeDelivery(std::int64_t notice_id, std::string_view owner, std::string_view error) override;
 
+    Result<ProviderRotation> saveRotationSettings(std::int64_t team_id, std::string_view provider, std::string_view credential,
+                                                  const RotationSettings& settings,
+                                                  const std::optional<std::string>& unavailable_reason) override;
+    Result<ProviderRotation> providerRotation(std::int64_t team_id, std::string_view provider, std::string_view credential) override;
+    Result<std::vector<RotationClaim>> claimRotations(std::string_view owner, Timestamp now,
+                                                      std::chrono::milliseconds lease, std::size_t limit) override;
+    Result<RotationClaim> claimRotation(std::int64_t team_id, std::string_view provider, std::string_view credential, std::string_view owner,
+                                        Timestamp now, std::chrono::milliseconds lease) override;
+    Result<void> recordRotationIntent(std::int64_t team_id, std::string_view provider, std::string_view credential, std::string_view owner) override;
+    Result<ProviderSettings> completeRotation(std::int64_t team_id, std::string_view provider, std::string_view credential, std::string_view old_token,
+                                              std::string_view new_token, const std::optional<std::string>& expires_at,
+                                              Timestamp next_check_at) override;
+    Result<void> finishRotation(std::int64_t team_id, std::string_view provider, std::string_view credential, std::string_view owner,
+                                std::string_view error, Timestamp next_attempt_at) override;
+    Result<bool> abandonRotation(std::int64_t team_id, std::string_view provider, std::string_view credential, std::string_view old_token,
+                                 std::string_view reason) override;
+    Result<void> releaseRotation(std::int64_t team_id, std::string_view provider, std::string_view credential, std::string_view owner) override;
+
     Result<std::int64_t> rekey(const secrets::SecretBox& old_box, const secrets::SecretBox& new_box) override;
 
 private:

@@ -109,6 +109,9 @@ protected:
         if (key == "PUT /api/v1/teams/{team}/providers/{provider}") return {{"token", kBotToken}};
         if (key == "PUT /api/v1/teams/{team}/providers/{provider}/credentials/{credential}")
             return {{"token", kBotToken}};
+        if (key == "PATCH /api/v1/teams/{team}/providers/{provider}" ||
+            key == "PATCH /api/v1/teams/{team}/providers/{provider}/credentials/{credential}")
+            return {{"rotate", {{"enabled", true}}}};
         if (key == "POST /api/v1/teams/{team}/projects") return {{"name", "Intruder"}};
         if (key == "PUT /api/v1/projects/{project}/repository") return {{"provider", "gitlab"}, {"repository", "acme/tools/widget"}};
         if (key == "POST /api/v1/projects/{project}/builds")
@@ -186,6 +189,8 @@ TEST_F(Isolation, NobodyOfTeamAReachesTeamB) {
     EXPECT_EQ(b.value().name, "Secretive B");
     EXPECT_TRUE(store_->teamMember(b.value().id, b_owner_id_).ok());
     EXPECT_TRUE(store_->providerSettings(b.value().id, "gitlab").ok());
+    EXPECT_EQ(store_->providerRotation(b.value().id, "gitlab", "default").error().kind, ErrorKind::not_found)
+        << "no rotation setting or claim was made for team B";
     EXPECT_TRUE(store_->project(b_project_).ok());
     EXPECT_TRUE(store_->repositoryLink(b_project_).ok());
     EXPECT_EQ(store_->build(b_build_).value().state, BuildState::queued);

@@ -234,6 +234,25 @@ TEST_F(OpenApi, RealAnswersMatchTheDocument) {
         check("GET", p + "/{provider}/callback", call("GET", p + "/gitlab/callback?state=x", nullptr, {}, false));
         check("POST", p + "/logout", call("POST", p + "/logout", nullptr, {}, false));
     }
+    // Token rotation: the setting (and a mistyped one), then a rotation on demand (the store then
+    // holds the rotated token, which the rest of the walk uses).
+    check("PATCH", "/api/v1/teams/{team}/providers/{provider}",
+          call("PATCH", "/api/v1/teams/docs/providers/gitlab", {{"rotate", {{"enabled", true}, {"days_before_expiry", 10}}}}));
+    check("PATCH", "/api/v1/teams/{team}/providers/{provider}",
+          call("PATCH", "/api/v1/teams/docs/providers/gitlab", {{"rotate", {{"enabled", "yes"}}}}));
+    auto rotated = call("POST", "/api/v1/teams/docs/providers/gitlab/rotate");
+    EXPECT_EQ(rotated.status, 200) << rotated.text;
+    check("POST", "/api/v1/teams/{team}/providers/{provider}/rotate", rotated);
+    check("POST", "/api/v1/teams/{team}/providers/{provider}/rotate", call("POST", "/api/v1/teams/docs/providers/nothing/rotate"));
+    // A named credential's setting and rotation: the group token cannot rotate on this GitLab
+    // (17.5: group tokens need 17.9), which is a documented 422.
+    check("PATCH", credential,
+          call("PATCH", "/api/v1/teams/docs/providers/gitlab/credentials/acme-group", {{"rotate", {{"enabled", true}}}}));
+    check("PATCH", credential,
+          call("PATCH", "/api/v1/teams/docs/providers/gitlab/credentials/nobody", {{"rotate", {{"enabled", true}}}}));
+    const std::string credential_rotate = credential + "/rotate";
+    check("POST", credential_rotate, call("POST", "/api/v1/teams/docs/providers/gitlab/credentials/acme-group/rotate"));
+    check("POST", credential_rotate, call("POST", "/api/v1/teams/docs/providers/gitlab/credentials/nobody/rotate"));
     // The forge rate limiting Forgelink: 503 with Retry-After (on every route that asks the forge).
     sim_->faults({{"route", "GET /api/v4/projects"}, {"burst_429", 20}, {"retry_after", 600}});
     auto limited = call("GET", "/api/v1/teams/docs/providers/gitlab/repositories");

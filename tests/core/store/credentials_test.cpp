@@ -211,7 +211,7 @@ TEST_F(CredentialsTest, ATokenAndLinkSavedBeforeNamesBecomeTheDefault) {
             "checked_at, next_check_at, check_owner, check_lease_until, expiry_reminded_on FROM provider_settings; "
             "DROP TABLE provider_settings; ALTER TABLE ps10 RENAME TO provider_settings; "
             "ALTER TABLE repository_links DROP COLUMN credential; "
-            "DROP TABLE notices; DROP TABLE team_notifications; DROP TABLE team_refresh_tokens; "  // and the migrations after 13
+            "DROP TABLE notices; DROP TABLE team_notifications; DROP TABLE team_refresh_tokens; DROP TABLE provider_rotations; "  // and the migrations after 13
             "DELETE FROM schema_migrations WHERE version >= 13;");
     store_ = openStore();
     ASSERT_NE(store_, nullptr);

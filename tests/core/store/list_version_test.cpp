@@ -145,7 +145,7 @@ TEST_F(ListVersionTest, MigrationGivesExistingTeamsAVersion) {
             "ALTER TABLE oauth_states DROP COLUMN link_user_id; ALTER TABLE provider_settings DROP COLUMN access;"
             "DROP INDEX builds_unfinished; ALTER TABLE builds DROP COLUMN timed_out_at;"
             "ALTER TABLE builds DROP COLUMN timed_out_after; ALTER TABLE builds DROP COLUMN mr_head_sha;"
-            "DROP TABLE audit_events; DROP TABLE IF EXISTS api_tokens; "
+            "DROP TABLE audit_events; DROP TABLE IF EXISTS api_tokens; DROP TABLE provider_rotations; "
             "ALTER TABLE repository_links DROP COLUMN credential;"
             "DROP TABLE notices; DROP TABLE team_notifications; DROP TABLE team_refresh_tokens;"
             "DELETE FROM schema_migrations WHERE version >= 3;");

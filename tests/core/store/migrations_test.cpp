@@ -64,7 +64,7 @@ TEST_F(MigrationsTest, UsersFromBeforeAccountLinkingKeepSigningIn) {
                       "ALTER TABLE builds DROP COLUMN timed_out_at; ALTER TABLE builds DROP COLUMN timed_out_after; "
                       "ALTER TABLE builds DROP COLUMN mr_head_sha; "
                       "DROP TABLE audit_events; DROP TABLE IF EXISTS api_tokens; "
-                      "DROP TABLE notices; DROP TABLE team_notifications; DROP TABLE team_refresh_tokens; "
+                      "DROP TABLE notices; DROP TABLE team_notifications; DROP TABLE team_refresh_tokens; DROP TABLE provider_rotations; "
                       "DELETE FROM schema_migrations WHERE version >= 5;");
     EXPECT_EQ(rawCount(dbPath(), "SELECT count(*) FROM sqlite_master WHERE name = 'user_identities'"), 0);
     store_ = openStore();

@@ -113,6 +113,21 @@ export interface ProviderSettings {
   serves?: ServedRepository[];
   /** The answer to a save: the repositories it serves from now on. */
   now_serves?: (ServedRepository & { was?: string })[];
+  rotate?: Rotation;
+}
+
+// How the host rotates the token through the forge before it expires (issue 17).
+export interface Rotation {
+  enabled: boolean;
+  days_before_expiry: number;
+  new_lifetime_days: number;
+  available: boolean | null;
+  unavailable_reason: string | null;
+  state: 'idle' | 'rotating';
+  due_on: string | null;
+  last_rotated_at: string | null;
+  last_failed_at: string | null;
+  last_error: string | null;
 }
 
 export interface Member {

@@ -13,6 +13,7 @@ const ACTIONS: Record<string, string> = {
   'provider_token.replaced': 'replaced the token of',
   'provider_token.removed': 'removed the token of',
   'provider_token.rotated': 'rotated the token of',
+  'provider_token.rotation_set': 'changed the rotation setting of',
   'member.added': 'added member',
   'member.role_changed': 'changed the role of',
   'member.removed': 'removed member',

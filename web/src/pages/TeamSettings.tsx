@@ -85,6 +85,31 @@ function Findings({ s }: { s: ProviderSettings }) {
           </dd>
         </>
       )}
+      {s.rotate && (
+        <>
+          <dt>Rotation</dt>
+          <dd>
+            {s.rotate.enabled ? (
+              <>
+                {s.rotate.days_before_expiry} days before expiry, for {plural(s.rotate.new_lifetime_days, 'day')}
+                {s.rotate.due_on && <span className="muted"> (due {s.rotate.due_on})</span>}
+              </>
+            ) : (
+              'off'
+            )}
+            {s.rotate.available === false && s.rotate.unavailable_reason && (
+              <p className="fix">Cannot rotate here: {sentence(s.rotate.unavailable_reason)}</p>
+            )}
+            {s.rotate.state === 'rotating' && <p className="muted">A rotation is under way.</p>}
+            {s.rotate.last_rotated_at && (
+              <p className="muted">
+                Last rotated <time dateTime={s.rotate.last_rotated_at}>{relativeTime(s.rotate.last_rotated_at)}</time>
+              </p>
+            )}
+            {s.rotate.last_error && <p className="fix">Last attempt: {sentence(s.rotate.last_error)}</p>}
+          </dd>
+        </>
+      )}
       {s.feedback_paused && (
         <>
           <dt>Feedback</dt>
@@ -560,6 +585,102 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
   );
 }
 
+// Rotation of the token through the forge before it expires (GitLab): the setting, and "rotate now".
+function RotationForm({ provider, current, onSaved }: { provider: string; current: ProviderSettings; onSaved: (s: ProviderSettings) => void }) {
+  const { team, reloadSettings } = useTeam();
+  const rotate = current.rotate;
+  const [enabled, setEnabled] = useState(rotate?.enabled ?? false);
+  const [daysBefore, setDaysBefore] = useState(String(rotate?.days_before_expiry ?? 14));
+  const [lifetime, setLifetime] = useState(String(rotate?.new_lifetime_days ?? 365));
+  const [busy, setBusy] = useState<'save' | 'rotate' | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const path = `/api/v1/teams/${enc(team.slug)}/providers/${enc(provider)}`;
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy('save');
+    setError(null);
+    setDone(null);
+    try {
+      const result = await api.patch<{ settings: ProviderSettings }>(path, {
+        rotate: { enabled, days_before_expiry: Number(daysBefore), new_lifetime_days: Number(lifetime) },
+      });
+      onSaved(result.settings);
+      setDone('Rotation setting saved.');
+      await reloadSettings();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const rotateNow = async () => {
+    setBusy('rotate');
+    setError(null);
+    setDone(null);
+    try {
+      const result = await api.post<{ settings: ProviderSettings; rotation: { message: string } }>(`${path}/rotate`, {});
+      onSaved(result.settings);
+      setDone(sentence(result.rotation.message));
+      await reloadSettings();
+    } catch (err) {
+      setError(err);
+      await reloadSettings();
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    // A section holding the form (not a form with a heading): "a form with a heading" is how the
+    // page shows the token form is open.
+    <section className="card" aria-labelledby={`${provider}-rotation-title`}>
+      <h2 id={`${provider}-rotation-title`}>Rotation before expiry</h2>
+      <form onSubmit={save} aria-labelledby={`${provider}-rotation-title`} noValidate>
+        <label className="checkbox">
+          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Rotate the token through
+          the forge before it expires
+        </label>
+        <Field
+          label="Days before expiry"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={365}
+          value={daysBefore}
+          onChange={(e) => setDaysBefore(e.target.value)}
+          hint="The token is rotated once it expires within this many days."
+        />
+        <Field
+          label="New token's lifetime (days)"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={365}
+          value={lifetime}
+          onChange={(e) => setLifetime(e.target.value)}
+          hint="GitLab allows at most 365 days, or the instance's lower limit."
+        />
+        {done && <Notice tone="success">{done}</Notice>}
+        {error ? (
+          <div className="alert alert-error" role="alert">
+            <ErrorText error={error} />
+          </div>
+        ) : null}
+        <div className="actions">
+          <Button type="submit" busy={busy === 'save'} disabled={busy !== null}>
+            Save rotation setting
+          </Button>
+          <Button variant="secondary" busy={busy === 'rotate'} disabled={busy !== null} onClick={() => void rotateNow()}>
+            Rotate now
+          </Button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
 /** The settings' sub-tabs: one per forge, then the team's notifications. */
 export function SettingsTabs() {
   const { team, plugins, providers } = useTeam();
@@ -603,7 +724,10 @@ export function TeamSettings() {
         <p>This team has no {forge} token yet: projects cannot be linked to {forge} repositories.</p>
       )}
       {isOwner ? (
-        <ProviderForm key={provider} provider={provider} current={current} onSaved={setLastSaved} />
+        <>
+          <ProviderForm key={provider} provider={provider} current={current} onSaved={setLastSaved} />
+          {current && <RotationForm key={`${provider}-rotation`} provider={provider} current={current} onSaved={setLastSaved} />}
+        </>
       ) : (
         <Notice tone="info">Only team owners can change these settings. You can see them as a member.</Notice>
       )}

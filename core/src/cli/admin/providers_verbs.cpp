@@ -48,7 +48,7 @@ const std::vector<Column> kSettingsColumns = {{"PROVIDER", "provider"}, {"NAME",
                                               {"ACCOUNT", "identity.username"}, {"KIND", "kind"},
                                               {"HEALTH", "health.state"}, {"EXPIRES", "expires_at"},
                                               {"DAYS_LEFT", "days_left"}, {"CHECKED", "checked_at"},
-                                              {"TOKEN", "token_last4"}};
+                                              {"ROTATE", "rotate.enabled"}, {"TOKEN", "token_last4"}};
 
 }  // namespace
 
@@ -103,6 +103,41 @@ void addProviderVerbs(VerbTable& table) {
                          return ApiRequest{"PUT", credentialPath(in), body, ""};
                      },
                      objectUnder("settings")});
+    table.push_back({"providers", "rotation",
+                     "set how Forgelink rotates one of the team's tokens (--credential, else 'default') through the forge "
+                     "before it expires (GitLab personal, project and group tokens; each credential on its own); says "
+                     "when the forge or the token cannot rotate",
+                     {kTeam, kProvider, kCredential,
+                      {"enable", "", "rotate the token once it expires within --days-before-expiry days"},
+                      {"disable", "", "never rotate it (the expiry warnings stay)"},
+                      {"days-before-expiry", "DAYS", "how many days before its expiry the token is rotated (1 to 365; default 14)",
+                       false, true},
+                      {"new-lifetime-days", "DAYS", "how long the new token lives (1 to 365; default 365)", false, true}},
+                     "forgelink admin providers rotation --team docs --provider gitlab --enable --days-before-expiry 14",
+                     [](const Input& in) {
+                         if (in.has("enable") && in.has("disable")) throw UsageProblem("give at most one of --enable and --disable");
+                         nlohmann::json rotate = nlohmann::json::object();
+                         if (in.has("enable")) rotate["enabled"] = true;
+                         if (in.has("disable")) rotate["enabled"] = false;
+                         if (auto days = in.number("days-before-expiry")) rotate["days_before_expiry"] = *days;
+                         if (auto days = in.number("new-lifetime-days")) rotate["new_lifetime_days"] = *days;
+                         if (rotate.empty())
+                             throw UsageProblem("give --enable, --disable, --days-before-expiry or --new-lifetime-days");
+                         return ApiRequest{"PATCH", credentialPath(in), {{"rotate", rotate}}, ""};
+                     },
+                     objectUnder("settings")});
+    table.push_back({"providers", "rotate",
+                     "rotate one of the team's tokens (--credential, else 'default') through the forge now: the forge "
+                     "revokes the old token and Forgelink stores the new one (when the answer is lost, the credential "
+                     "turns invalid and says what to do)",
+                     {kTeam, kProvider, kCredential},
+                     "forgelink admin providers rotate --team docs --provider gitlab --credential bot",
+                     [](const Input& in) { return ApiRequest{"POST", credentialPath(in) + "/rotate", nullptr, ""}; },
+                     [](const nlohmann::json& body, std::ostream& out) {
+                         out << body.value("rotation", nlohmann::json::object()).value("message", std::string("rotated"))
+                             << "\n";
+                         if (body.contains("settings")) objectUnder("settings")(body, out);
+                     }});
     table.push_back({"providers", "remove",
                      "delete one of a team's forge credentials; with --credential, refused (exit 4) when repositories "
                      "it serves have no other credential and would lose feedback, unless --force; the repositories "

@@ -1,0 +1,373 @@
+// The SQLite side of rotating teams' forge tokens (issue 17): the rotation setting, the claim that
+// keeps two hosts from rotating one token (owner + lease, as for refresh tokens and re-checks), the
+// durable intent written before the forge is asked, and the transactions that end a rotation. The
+// table is provider_rotations (migration 16), keyed like provider_settings (team, provider, credential).
+#include <chrono>
+#include <cstdio>
+
+#include <sqlite3.h>
+
+#include "store/seal_labels.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace forgelink::store {
+
+using sqlite::SqliteError;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+std::string_view toString(RotationState state) noexcept { return state == RotationState::rotating ? "rotating" : "idle"; }
+
+namespace {
+
+struct Refusal {
+    Error error;
+};
+[[noreturn]] void refuse(ErrorKind kind, std::string message, std::string code) {
+    throw Refusal{makeError(kind, std::move(message), std::move(code))};
+}
+
+template <class T, class F>
+Result<T> rotationGuard(std::string_view what, F&& body) {
+    try {
+        return body();
+    } catch (const Refusal& r) {
+        return r.error;
+    } catch (const SqliteError& e) {
+        if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED)
+            return makeError(ErrorKind::transient, std::string(what) + ": the database stayed locked; retry", "busy");
+        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
+    } catch (const std::exception& e) {
+        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
+    }
+}
+
+std::string who(std::int64_t team_id, std::string_view provider, std::string_view credential) {
+    return "team " + std::to_string(team_id) + "'s " + std::string(provider) + " token '" + std::string(credential) + "'";
+}
+
+Error claimLost(std::int64_t team_id, std::string_view provider, std::string_view credential) {
+    return makeError(ErrorKind::conflict,
+                     "the rotation claim on " + who(team_id, provider, credential) + " is no longer held (its lease ran out)",
+                     "claim_lost");
+}
+
+Error noSettings(std::int64_t team_id, std::string_view provider, std::string_view credential, std::string_view why = {}) {
+    return makeError(ErrorKind::not_found,
+                     "team " + std::to_string(team_id) + " has no " + std::string(provider) + " credential named '" +
+                         std::string(credential) + "'" + std::string(why),
+                     "not_found");
+}
+
+constexpr std::string_view kRotationColumns =
+    "team_id, provider, enabled, days_before_expiry, new_lifetime_days, unavailable_reason, availability_checked_at, "
+    "state, started_at, last_rotated_at, last_failed_at, last_error, next_attempt_at, name";
+
+std::optional<Timestamp> optionalTime(const Statement& s, int column) {
+    if (auto at = s.optionalInt64(column)) return fromUnixMillis(*at);
+    return std::nullopt;
+}
+
+ProviderRotation readRotation(const Statement& s) {
+    ProviderRotation r;
+    r.team_id = s.int64(0);
+    r.provider = s.text(1);
+    r.settings.enabled = s.int64(2) != 0;
+    r.settings.days_before_expiry = static_cast<int>(s.int64(3));
+    r.settings.new_lifetime_days = static_cast<int>(s.int64(4));
+    r.unavailable_reason = s.text(5);
+    r.availability_checked_at = optionalTime(s, 6);
+    r.state = s.text(7) == "rotating" ? RotationState::rotating : RotationState::idle;
+    r.started_at = optionalTime(s, 8);
+    r.last_rotated_at = optionalTime(s, 9);
+    r.last_failed_at = optionalTime(s, 10);
+    r.last_error = s.text(11);
+    r.next_attempt_at = fromUnixMillis(s.int64(12));
+    r.name = s.text(13);
+    return r;
+}
+
+// Claimed rows come back as: team_id, provider, enabled, days_before_expiry, new_lifetime_days,
+// state, started_at, team slug, credential name.
+constexpr std::string_view kClaimReturning =
+    " RETURNING team_id, provider, enabled, days_before_expiry, new_lifetime_days, state, started_at,"
+    " (SELECT slug FROM teams WHERE teams.id = provider_rotations.team_id), name";
+
+RotationClaim readClaim(const Statement& s) {
+    RotationClaim c;
+    c.team_id = s.int64(0);
+    c.provider = s.text(1);
+    c.settings.enabled = s.int64(2) != 0;
+    c.settings.days_before_expiry = static_cast<int>(s.int64(3));
+    c.settings.new_lifetime_days = static_cast<int>(s.int64(4));
+    c.state = s.text(5) == "rotating" ? RotationState::rotating : RotationState::idle;
+    c.started_at = optionalTime(s, 6);
+    c.team_slug = s.text(7);
+    c.name = s.text(8);
+    return c;
+}
+
+}  // namespace
+
+Result<ProviderRotation> SqliteStore::saveRotationSettings(std::int64_t team_id, std::string_view provider,
+                                                           std::string_view credential, const RotationSettings& settings,
+                                                           const std::optional<std::string>& unavailable_reason) {
+    return rotationGuard<ProviderRotation>("saving a rotation setting", [&]() -> Result<ProviderRotation> {
+        if (team_id <= 0 || provider.empty() || credential.empty())
+            refuse(ErrorKind::invalid_input, "saving a rotation setting: team id, provider and credential are required",
+                   "missing_field");
+        auto c = pool_.acquire();
+        Statement s = c->prepare(
+            "INSERT INTO provider_rotations (team_id, provider, name, enabled, days_before_expiry, new_lifetime_days, "
+            "unavailable_reason, availability_checked_at) VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7) "
+            "ON CONFLICT (team_id, provider, name) DO UPDATE SET enabled = excluded.enabled, "
+            "days_before_expiry = excluded.days_before_expiry, new_lifetime_days = excluded.new_lifetime_days, "
+            "unavailable_reason = excluded.unavailable_reason, availability_checked_at = excluded.availability_checked_at, "
+            "next_attempt_at = 0 RETURNING " + std::string(kRotationColumns));
+        s.bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, static_cast<std::int64_t>(settings.enabled ? 1 : 0))
+            .bind(4, static_cast<std::int64_t>(settings.days_before_expiry))
+            .bind(5, static_cast<std::int64_t>(settings.new_lifetime_days))
+            .bind(6, unavailable_reason.value_or(std::string()))
+            .bind(7, unavailable_reason ? std::optional<std::int64_t>(toUnixMillis(now())) : std::nullopt)
+            .bind(8, credential);
+        if (!s.step()) refuse(ErrorKind::internal, "saving a rotation setting returned no row", "database");
+        return readRotation(s);
+    });
+}
+
+Result<ProviderRotation> SqliteStore::providerRotation(std::int64_t team_id, std::string_view provider,
+                                                       std::string_view credential) {
+    return rotationGuard<ProviderRotation>("reading a rotation setting", [&]() -> Result<ProviderRotation> {
+        auto c = pool_.acquire();
+        Statement s = c->prepare("SELECT " + std::string(kRotationColumns) +
+                                 " FROM provider_rotations WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
+        s.bind(1, team_id).bind(2, provider).bind(3, credential);
+        if (!s.step())
+            refuse(ErrorKind::not_found, who(team_id, provider, credential) + " has no rotation setting", "not_found");
+        return readRotation(s);
+    });
+}
+
+Result<std::vector<RotationClaim>> SqliteStore::claimRotations(std::string_view owner, Timestamp now_at,
+                                                               std::chrono::milliseconds lease, std::size_t limit) {
+    using Out = std::vector<RotationClaim>;
+    return rotationGuard<Out>("claiming tokens to rotate", [&]() -> Result<Out> {
+        if (owner.empty() || lease.count() <= 0)
+            refuse(ErrorKind::invalid_input, "claiming tokens to rotate: an owner and a positive lease are required",
+                   "missing_field");
+        const std::int64_t t = toUnixMillis(now_at);
+        const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now_at)};
+        char today[16];
+        std::snprintf(today, sizeof today, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+        auto c = pool_.acquire();
+        // One statement decides and takes the claim under the write lock: two hosts never both
+        // come away with one token. "YYYY-MM-DD" text orders like the dates it names.
+        Statement s = c->prepare(
+            "UPDATE provider_rotations SET claim_owner = ?1, claim_lease_until = ?2 WHERE rowid IN ("
+            " SELECT r.rowid FROM provider_rotations r JOIN provider_settings p"
+            " ON p.team_id = r.team_id AND p.provider = r.provider AND p.name = r.name"
+            " WHERE (r.claim_owner IS NULL OR r.claim_lease_until <= ?3) AND (r.state = 'rotating' OR"
+            " (r.enabled = 1 AND p.status = 'active' AND p.expires_at IS NOT NULL AND r.next_attempt_at <= ?3"
+            " AND p.expires_at <= date(?4, '+' || r.days_before_expiry || ' days')))"
+            " ORDER BY r.state DESC, p.expires_at LIMIT ?5)" + std::string(kClaimReturning));
+        s.bind(1, owner).bind(2, t + lease.count()).bind(3, t).bind(4, std::string_view(today)).bind(5, static_cast<std::int64_t>(limit));
+        Out claimed;
+        while (s.step()) claimed.push_back(readClaim(s));
+        return claimed;
+    });
+}
+
+Result<RotationClaim> SqliteStore::claimRotation(std::int64_t team_id, std::string_view provider, std::string_view credential,
+                                                 std::string_view owner, Timestamp now_at, std::chrono::milliseconds lease) {
+    return rotationGuard<RotationClaim>("claiming a token to rotate", [&]() -> Result<RotationClaim> {
+        if (owner.empty() || lease.count() <= 0)
+            refuse(ErrorKind::invalid_input, "claiming a token to rotate: an owner and a positive lease are required",
+                   "missing_field");
+        const std::int64_t t = toUnixMillis(now_at);
+        auto c = pool_.acquire();
+        Transaction tx(*c);
+        c->prepare("INSERT INTO provider_rotations (team_id, provider, name) SELECT ?1, ?2, ?3 WHERE EXISTS ("
+                   "SELECT 1 FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3) ON CONFLICT DO NOTHING")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, credential)
+            .run();
+        Statement s = c->prepare(
+            "UPDATE provider_rotations SET claim_owner = ?4, claim_lease_until = ?5"
+            " WHERE team_id = ?1 AND provider = ?2 AND name = ?3"
+            " AND EXISTS (SELECT 1 FROM provider_settings p WHERE p.team_id = ?1 AND p.provider = ?2 AND p.name = ?3)"
+            " AND (claim_owner IS NULL OR claim_lease_until <= ?6)" + std::string(kClaimReturning));
+        s.bind(1, team_id).bind(2, provider).bind(3, credential).bind(4, owner).bind(5, t + lease.count()).bind(6, t);
+        if (s.step()) {
+            RotationClaim claim = readClaim(s);
+            while (s.step()) {
+            }
+            tx.commit();
+            return claim;
+        }
+        Statement holder = c->prepare(
+            "SELECT claim_owner FROM provider_rotations WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
+        holder.bind(1, team_id).bind(2, provider).bind(3, credential);
+        if (!holder.step()) throw Refusal{noSettings(team_id, provider, credential)};
+        refuse(ErrorKind::conflict,
+               "a rotation of " + who(team_id, provider, credential) + " is already under way (" + holder.text(0) + ")",
+               "rotation_in_progress");
+    });
+}
+
+Result<void> SqliteStore::recordRotationIntent(std::int64_t team_id, std::string_view provider, std::string_view credential,
+                                               std::string_view owner) {
+    return rotationGuard<void>("recording a rotation's intent", [&]() -> Result<void> {
+        auto c = pool_.acquire();
+        c->prepare("UPDATE provider_rotations SET state = 'rotating', started_at = ?5 "
+                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, credential)
+            .bind(4, owner)
+            .bind(5, toUnixMillis(now()))
+            .run();
+        if (c->changes() == 0) return claimLost(team_id, provider, credential);
+        return {};
+    });
+}
+
+Result<ProviderSettings> SqliteStore::completeRotation(std::int64_t team_id, std::string_view provider,
+                                                       std::string_view credential, std::string_view old_token,
+                                                       std::string_view new_token,
+                                                       const std::optional<std::string>& expires_at,
+                                                       Timestamp next_check_at) {
+    return rotationGuard<ProviderSettings>("storing a rotated token", [&]() -> Result<ProviderSettings> {
+        if (new_token.empty()) refuse(ErrorKind::invalid_input, "storing a rotated token: the new token is empty", "missing_field");
+        const std::string label = providerTokenLabel(team_id, provider, credential);
+        {
+            auto c = pool_.acquire();
+            Transaction tx(*c);
+            {
+                Statement held = c->prepare(
+                    "SELECT token_sealed FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
+                held.bind(1, team_id).bind(2, provider).bind(3, credential);
+                if (!held.step())
+                    refuse(ErrorKind::conflict,
+                           noSettings(team_id, provider, credential, " any more (deleted while the token was rotated)").message,
+                           "token_replaced");
+                auto opened = box_->open(held.text(0), label);
+                if (!opened || opened.value() != old_token)
+                    refuse(ErrorKind::conflict,
+                           "a new " + std::string(provider) + " token was saved as credential '" + std::string(credential) +
+                               "' of team " + std::to_string(team_id) + " while the old one was rotated; the saved one stays",
+                           "token_replaced");
+            }
+            const std::int64_t t = toUnixMillis(now());
+            c->prepare("UPDATE provider_settings SET token_sealed = ?4, token_last4 = ?5, expires_at = ?6, status = 'active', "
+                       "invalid_reason = '', invalid_notified_at = NULL, updated_at = ?7, next_check_at = ?8, "
+                       "check_owner = NULL, check_lease_until = NULL, expiry_reminded_on = '' "
+                       "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+                .bind(1, team_id)
+                .bind(2, provider)
+                .bind(3, credential)
+                .bind(4, box_->seal(new_token, label))
+                .bind(5, lastFour(new_token))
+                .bind(6, expires_at)
+                .bind(7, t)
+                .bind(8, toUnixMillis(next_check_at))
+                .run();
+            c->prepare("UPDATE provider_rotations SET state = 'idle', started_at = NULL, claim_owner = NULL, "
+                       "claim_lease_until = NULL, last_rotated_at = ?4, last_error = '', next_attempt_at = 0 "
+                       "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+                .bind(1, team_id)
+                .bind(2, provider)
+                .bind(3, credential)
+                .bind(4, t)
+                .run();
+            tx.commit();
+        }  // the connection goes back to the pool before the settings are read
+        auto settings = providerSettings(team_id, provider, credential);
+        if (!settings) refuse(settings.error().kind, settings.error().message, settings.error().code);
+        return std::move(settings).value();
+    });
+}
+
+Result<void> SqliteStore::finishRotation(std::int64_t team_id, std::string_view provider, std::string_view credential,
+                                         std::string_view owner, std::string_view error, Timestamp next_attempt_at) {
+    return rotationGuard<void>("recording a rotation that did not happen", [&]() -> Result<void> {
+        auto c = pool_.acquire();
+        c->prepare("UPDATE provider_rotations SET state = 'idle', started_at = NULL, claim_owner = NULL, "
+                   "claim_lease_until = NULL, last_error = ?5, last_failed_at = ?6, next_attempt_at = ?7 "
+                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, credential)
+            .bind(4, owner)
+            .bind(5, error)
+            .bind(6, toUnixMillis(now()))
+            .bind(7, toUnixMillis(next_attempt_at))
+            .run();
+        if (c->changes() == 0) return claimLost(team_id, provider, credential);
+        return {};
+    });
+}
+
+Result<bool> SqliteStore::abandonRotation(std::int64_t team_id, std::string_view provider, std::string_view credential,
+                                          std::string_view old_token, std::string_view reason) {
+    return rotationGuard<bool>("recording a lost rotation", [&]() -> Result<bool> {
+        if (reason.empty()) refuse(ErrorKind::invalid_input, "recording a lost rotation: the reason is empty", "missing_field");
+        auto c = pool_.acquire();
+        Transaction tx(*c);
+        bool holds_old = false;
+        {
+            Statement held = c->prepare(
+                "SELECT token_sealed FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
+            held.bind(1, team_id).bind(2, provider).bind(3, credential);
+            if (held.step()) {
+                auto opened = box_->open(held.text(0), providerTokenLabel(team_id, provider, credential));
+                holds_old = opened && opened.value() == old_token;
+            }
+        }
+        const std::int64_t t = toUnixMillis(now());
+        if (holds_old) {
+            c->prepare("UPDATE provider_settings SET status = 'invalid', "
+                       "invalid_notified_at = CASE WHEN invalid_reason = ?4 THEN invalid_notified_at ELSE NULL END, "
+                       "invalid_reason = ?4, updated_at = ?5, check_owner = NULL, check_lease_until = NULL "
+                       "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+                .bind(1, team_id)
+                .bind(2, provider)
+                .bind(3, credential)
+                .bind(4, reason)
+                .bind(5, t)
+                .run();
+        }
+        c->prepare("UPDATE provider_rotations SET state = 'idle', started_at = NULL, claim_owner = NULL, "
+                   "claim_lease_until = NULL, last_error = ?4, last_failed_at = ?5 "
+                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, credential)
+            .bind(4, reason)
+            .bind(5, t)
+            .run();
+        tx.commit();
+        return holds_old;
+    });
+}
+
+Result<void> SqliteStore::releaseRotation(std::int64_t team_id, std::string_view provider, std::string_view credential,
+                                          std::string_view owner) {
+    return rotationGuard<void>("releasing a rotation claim", [&]() -> Result<void> {
+        auto c = pool_.acquire();
+        c->prepare("UPDATE provider_rotations SET claim_owner = NULL, claim_lease_until = NULL "
+                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
+            .bind(1, team_id)
+            .bind(2, provider)
+            .bind(3, credential)
+            .bind(4, owner)
+            .run();
+        if (c->changes() == 0) return claimLost(team_id, provider, credential);
+        return {};
+    });
+}
+
+}  // namespace forgelink::store
