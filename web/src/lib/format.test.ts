@@ -101,6 +101,9 @@ describe('helpers', () => {
     expect(relativeTime('2026-12-06T11:00:00Z', now)).toBe('1 hour ago');
     expect(relativeTime('2026-12-09T12:00:00Z', now)).toBe('in 3 days');
     expect(relativeTime('not a date', now)).toBe('not a date');
+    expect(relativeTime('2026-12-06T12:00:01Z', now)).toBe('just now');
+    expect(relativeTime('2026-12-06T11:59:57Z', now)).toBe('just now');
+    expect(relativeTime('2026-12-06T12:00:10Z', now)).toBe('in 10 seconds');
   });
   it('canReportTo needs write or more', () => {
     expect(canReportTo('read')).toBe(false);

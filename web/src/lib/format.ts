@@ -13,6 +13,9 @@ export function relativeTime(iso: string, now: number = Date.now()): string {
   if (Number.isNaN(at)) return iso;
   const seconds = Math.round((at - now) / 1000);
   const abs = Math.abs(seconds);
+  // The host's times have whole seconds and its clock is not the browser's: a moment ago may
+  // read as a second ahead.
+  if (abs < 5) return 'just now';
   let text: string;
   if (abs < 45) text = plural(Math.max(abs, 1), 'second');
   else if (abs < 45 * 60) text = plural(Math.round(abs / 60), 'minute');
