@@ -47,11 +47,6 @@ Error teamClaimLost(std::int64_t team_id, std::string_view provider, std::string
 // Binds nothing secret: a digest of the access token the refresh token goes with.
 std::string accessDigest(std::string_view token) { return secrets::sha256Hex("forgelink-team-access\n" + std::string(token)); }
 
-// Enough of the token to recognise it (as saveProviderSettings keeps it).
-std::string lastFourOf(std::string_view token) {
-    return token.size() >= 16 ? std::string(token.substr(token.size() - 4)) : std::string();
-}
-
 // The settings' expiry date (YYYY-MM-DD, UTC) of a refreshed token.
 std::string dateOf(Timestamp at) {
     const auto day = std::chrono::floor<std::chrono::days>(at);
@@ -251,7 +246,7 @@ Result<void> SqliteStore::completeTeamTokenRefresh(const TeamTokenRefresh& refre
             .bind(2, provider)
             .bind(3, name)
             .bind(4, box_->seal(refreshed.access_token, providerTokenLabel(team_id, provider, name)))
-            .bind(5, lastFourOf(refreshed.access_token))
+            .bind(5, lastFour(refreshed.access_token))
             .bind(6, expires_on)
             .bind(7, t)
             .run();
