@@ -290,7 +290,7 @@ void ApiService::checkRateLimit(const net::ServerRequest& request, std::string_v
         if (auto token = bearerCredential(request); token && !token->empty() && isAdminToken(*token)) return;
     }
     RateLimiter& limiter = login ? login_limiter_ : api_limiter_;
-    const auto wait = limiter.take(clientAddress(request, config_.server.trusted_proxies));
+    const auto wait = limiter.take(rateLimitKey(clientAddress(request, config_.server.trusted_proxies)));
     if (!wait) return;
     const char* limit = login ? "login" : "api";
     const std::string key = login ? "server.limits.login_requests_per_minute" : "server.limits.api_requests_per_minute";

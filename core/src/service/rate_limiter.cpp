@@ -1,11 +1,27 @@
 #include "service/rate_limiter.hpp"
 
+#include "common/host_policy.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
 
 namespace forgelink::service {
+
+std::string rateLimitKey(std::string_view address) {
+    auto parsed = common::IpAddress::parse(address);
+    if (!parsed) return std::string(address);
+    if (!parsed->v6) return parsed->toString();
+    static constexpr unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(std::begin(kMappedPrefix), std::end(kMappedPrefix), parsed->bytes.begin())) {
+        common::IpAddress v4;
+        std::copy(parsed->bytes.begin() + 12, parsed->bytes.end(), v4.bytes.begin());
+        return v4.toString();
+    }
+    std::fill(parsed->bytes.begin() + 8, parsed->bytes.end(), 0);
+    return parsed->toString() + "/64";
+}
 
 RateLimiter::RateLimiter(unsigned per_minute, std::size_t max_clients)
     : per_minute_(per_minute), max_clients_(std::max<std::size_t>(max_clients, 1)) {}

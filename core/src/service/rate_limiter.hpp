@@ -15,6 +15,13 @@
 
 namespace forgelink::service {
 
+// The budget key for a client address: an IPv4 address as it is; an IPv6 address by its /64
+// network ("2001:db8:1:2::/64"), since one host is routinely given a whole /64 and could otherwise
+// take a fresh budget for each of its 2^64 addresses; an IPv4-mapped IPv6 address
+// (::ffff:198.51.100.7, what a dual-stack listener reports for IPv4 peers) as its IPv4 address, so
+// a client counts the same whichever way it arrived. Text that is not an address is kept as it is.
+std::string rateLimitKey(std::string_view address);
+
 class RateLimiter {
 public:
     using Clock = std::chrono::steady_clock;

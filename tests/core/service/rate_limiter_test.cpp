@@ -10,6 +10,19 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = RateLimiter::Clock;
 
+TEST(RateLimitKey, Ipv4AsItIsIpv6ByItsSlash64MappedIpv4AsIpv4) {
+    EXPECT_EQ(rateLimitKey("198.51.100.7"), "198.51.100.7");
+    EXPECT_EQ(rateLimitKey("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+    EXPECT_EQ(rateLimitKey("2001:DB8:1:2::ffff"), "2001:db8:1:2::/64");
+    EXPECT_EQ(rateLimitKey("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+    EXPECT_EQ(rateLimitKey("::1"), "::/64");
+    EXPECT_EQ(rateLimitKey("fe80::1"), "fe80::/64");
+    EXPECT_EQ(rateLimitKey("::ffff:198.51.100.7"), "198.51.100.7");
+    EXPECT_EQ(rateLimitKey("::ffff:c633:6407"), "198.51.100.7");
+    EXPECT_EQ(rateLimitKey("not an address"), "not an address");
+    EXPECT_EQ(rateLimitKey(""), "");
+}
+
 TEST(RateLimiter, AMinutesWorthAtOnceThenTheRate) {
     RateLimiter limiter(60);
     const auto t0 = Clock::time_point{} + 1h;

@@ -128,6 +128,22 @@ TEST_F(RequestLimits, TheClientIsTheAuditLogsAddress) {
     EXPECT_EQ(anonymous({{"X-Forwarded-For", "198.51.100.1, 203.0.113.9"}}).status, 429);
 }
 
+TEST_F(RequestLimits, AnIpv6ClientCountsPerSlash64Network) {
+    // One host is given a whole /64: a fresh address from it is not a fresh budget.
+    config_.server.trusted_proxies = {"127.0.0.0/8"};
+    limit(1, 100);
+    EXPECT_EQ(anonymous({{"X-Forwarded-For", "2001:db8:1:2::1"}}).status, 401);
+    EXPECT_EQ(anonymous({{"X-Forwarded-For", "2001:db8:1:2:ffff:ffff:ffff:fffe"}}).status, 429);
+    EXPECT_EQ(anonymous({{"X-Forwarded-For", "2001:DB8:1:2:0:0:0:9"}}).status, 429);
+    // The next /64 is another network.
+    EXPECT_EQ(anonymous({{"X-Forwarded-For", "2001:db8:1:3::1"}}).status, 401);
+    // An IPv4 client arriving as an IPv4-mapped IPv6 address is the same client as over IPv4.
+    EXPECT_EQ(anonymous({{"X-Forwarded-For", "203.0.113.9"}}).status, 401);
+    EXPECT_EQ(anonymous({{"X-Forwarded-For", "::ffff:203.0.113.9"}}).status, 429);
+    // IPv4 neighbours are separate clients.
+    EXPECT_EQ(anonymous({{"X-Forwarded-For", "203.0.113.10"}}).status, 401);
+}
+
 TEST_F(RequestLimits, ZeroTurnsALimitOff) {
     limit(0, 0);
     for (int i = 0; i < 100; ++i) ASSERT_EQ(anonymous().status, 401) << "request " << i;
