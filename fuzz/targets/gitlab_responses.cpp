@@ -1,7 +1,7 @@
 // The GitLab plugin's reading of GitLab's answers (plugins/gitlab/json_mapping.hpp, api_client.hpp):
 // users, tokens (personal/project/group, associations, OAuth), projects (whole and selected, as
 // listings parse them), groups, namespaces, members, merge requests, notes, commit statuses,
-// versions, and error answers of every status. Input: a response (fuzz_http.hpp). Each mapping
+// versions, rotated tokens, and error answers of every status. Input: a response (fuzz_http.hpp). Each mapping
 // gives a value or an Error with a message, never a crash or an escaping exception.
 #include <string>
 
@@ -52,6 +52,7 @@ FORGELINK_FUZZ_TARGET(gitlab_responses) {
         expectMessage(parseCommitStatus(v));
         expectMessage(parseOAuthToken(v, 1'700'000'000));
         expectMessage(parseVersion(v));
+        expectMessage(parseRotatedToken(v));
     };
     mapAll(j);
     if (j.is_array()) {

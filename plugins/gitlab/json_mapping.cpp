@@ -307,4 +307,15 @@ Result<Version> parseVersion(const nlohmann::json& j) {
     });
 }
 
+Result<RotatedToken> parseRotatedToken(const nlohmann::json& j) {
+    return guarded([&] {
+        Fields f(j, "rotated token");
+        RotatedToken t;
+        t.token = f.requiredString("token");
+        if (t.token.empty()) f.mistyped("token", "a non-empty string", j.at("token"));
+        if (auto it = j.find("expires_at"); it != j.end() && it->is_string()) t.expires_at = it->get<std::string>().substr(0, 10);
+        return t;
+    });
+}
+
 }  // namespace forgelink::gitlab

@@ -147,6 +147,11 @@ struct Version {
 };
 Result<Version> parseVersion(const nlohmann::json& j);
 
+// POST /personal_access_tokens/self/rotate (and the project / group token routes): the new token
+// and its expiry ("YYYY-MM-DD"). GitLab has already acted when this is read, so only a missing or
+// empty token is an error; an expiry of another shape is left unknown rather than losing the token.
+Result<RotatedToken> parseRotatedToken(const nlohmann::json& j);
+
 // A JSON array of T, each item parsed by `parse`; the error names the index.
 template <class T, class Fn>
 Result<std::vector<T>> parseArray(const nlohmann::json& j, std::string_view what, Fn&& parse) {

@@ -148,22 +148,16 @@ Result<RotatedToken> GitLabProvider::doRotateToken(const Credentials& credential
     const HttpResponse& answer = sent.value();
     if (answer.status >= 200 && answer.status < 300) {
         auto parsed = api.json(answer, api.apiUrl(path.value()), action);
-        std::string fresh;
-        std::optional<std::string> expires;
-        if (parsed && parsed->is_object()) {
-            if (auto it = parsed->find("token"); it != parsed->end() && it->is_string()) fresh = it->get<std::string>();
-            if (auto it = parsed->find("expires_at"); it != parsed->end() && it->is_string())
-                expires = it->get<std::string>().substr(0, 10);
-        }
-        if (fresh.empty()) {
+        auto rotated = parsed ? parseRotatedToken(parsed.value()) : Result<RotatedToken>(parsed.error());
+        if (!rotated) {
             // GitLab acted (HTTP 2xx) but the answer holds no token: the new token is lost.
             return makeError(ErrorKind::internal,
                              "GitLab at " + inst.key + " answered HTTP " + std::to_string(answer.status) + " while " +
-                                 action + " but the answer carries no new token",
+                                 action + " but the answer carries no new token (" + rotated.error().message + ")",
                              "rotation_answer_unreadable");
         }
-        rememberScheme(api, fresh, AuthScheme::private_token);
-        return RotatedToken{std::move(fresh), std::move(expires)};
+        rememberScheme(api, rotated->token, AuthScheme::private_token);
+        return std::move(rotated).value();
     }
 
     const ErrorBody said = parseErrorBody(answer);

@@ -271,6 +271,30 @@ TEST(GitLabFixtures, Version) {
     EXPECT_EQ(v->revision, "4e963fe");
 }
 
+// A rotation answers with the token entity plus `token` (API-FACTS: "token only on create/rotate"),
+// the shape of the recorded create answer. GitLab has already acted: only a missing token is an error.
+TEST(GitLabFixtures, RotatedToken) {
+    auto created = fixture("project_access_token_create.body.json");
+    auto t = parseRotatedToken(created);
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_EQ(t->token, "2UsevZE1x1ZdFZW4MNzH");
+    EXPECT_FALSE(t->expires_at);  // null: no expiry
+    created["expires_at"] = "2027-03-01";
+    EXPECT_EQ(parseRotatedToken(created)->expires_at, "2027-03-01");
+    created["expires_at"] = 20270301;  // an expiry of another shape is unknown, the token kept
+    ASSERT_TRUE(parseRotatedToken(created));
+    EXPECT_FALSE(parseRotatedToken(created)->expires_at);
+    for (const nlohmann::json& token : {nlohmann::json(""), nlohmann::json(nullptr), nlohmann::json(42)}) {
+        created["token"] = token;
+        auto refused = parseRotatedToken(created);
+        ASSERT_FALSE(refused) << token.dump();
+        EXPECT_NE(refused.error().message.find("token"), std::string::npos) << refused.error().message;
+    }
+    created.erase("token");
+    EXPECT_FALSE(parseRotatedToken(created));
+    EXPECT_FALSE(parseRotatedToken(nlohmann::json::array()));
+}
+
 // The catalog's cases, in order, with what Forgelink must make of them.
 TEST(GitLabFixtures, ErrorCatalog) {
     struct Expect {
