@@ -15,11 +15,42 @@ namespace forgelink::service {
 
 namespace {
 
-std::string base64Url(const unsigned char* data, std::size_t size) {
-    std::string out(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-    sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+std::string base64(const unsigned char* data, std::size_t size, int variant) {
+    std::string out(sodium_base64_ENCODED_LEN(size, variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), data, size, variant);
     out.resize(std::strlen(out.c_str()));
     return out;
+}
+
+std::string base64Url(const unsigned char* data, std::size_t size) {
+    return base64(data, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+// The sign-in-failed page's look: the console's palette (web/src/styles.css), inline so the page
+// needs nothing else the host serves, allowed by its hash in the page's own CSP (no
+// 'unsafe-inline'; the page runs no script at all).
+constexpr std::string_view kLoginPageStyle =
+    "body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;"
+    "background:#f6f8fa;color:#1f2328;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
+    "main{max-width:34rem;margin:1.5rem;padding:1.75rem 2rem;background:#fff;border:1px solid #d8dee4;"
+    "border-radius:8px;box-shadow:0 1px 3px rgba(31,35,40,.08)}"
+    ".brand{margin:0 0 1rem;font-weight:600;color:#2f54eb;letter-spacing:.01em}"
+    "h1{margin:0 0 .75rem;font-size:1.35rem}"
+    ".why{margin:0 0 1rem;padding:.75rem 1rem;border-radius:8px;background:#fdecea;color:#b3261e}"
+    ".code{margin:0 0 1.25rem;color:#59636e;font-size:.9rem}"
+    "code{font:.85rem ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef2ff;padding:.1rem .3rem;border-radius:4px}"
+    "a.button{display:inline-block;padding:.5rem 1rem;border-radius:8px;background:#2f54eb;color:#fff;"
+    "text-decoration:none;font-weight:600}a.button:hover,a.button:focus{background:#1d39c4}";
+
+const std::string& loginPageCsp() {
+    static const std::string csp = [] {
+        secrets::ensureSodium();
+        unsigned char digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(kLoginPageStyle.data()), kLoginPageStyle.size());
+        return "default-src 'none'; style-src 'sha256-" + base64(digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL) +
+               "'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    }();
+    return csp;
 }
 
 // RFC 7636: a 43-character verifier from 32 random bytes; the challenge is BASE64URL(SHA256(verifier)).
@@ -165,11 +196,17 @@ std::optional<net::ServerResponse> loginErrorPage(const net::ServerRequest& requ
     net::ServerResponse response;
     response.status = e.status();
     response.headers = {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}};
-    response.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Forgelink: sign-in "
-                    "failed</title></head>\n<body><h1>Sign-in failed</h1>\n<p>" +
-                    htmlEscape(e.message()) + "</p>\n<p>Error code: <code>" + htmlEscape(e.code()) +
-                    "</code></p>\n<p><a href=\"/\">Back to Forgelink</a></p></body></html>\n";
-    addConsoleSecurityHeaders(response);
+    response.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                    "<title>Forgelink: sign-in failed</title><style>" +
+                    std::string(kLoginPageStyle) +
+                    "</style></head>\n<body><main>\n<p class=\"brand\">Forgelink</p>\n<h1>Sign-in failed</h1>\n"
+                    "<p class=\"why\" role=\"alert\">" +
+                    htmlEscape(e.message()) + "</p>\n<p class=\"code\">Error code: <code>" + htmlEscape(e.code()) +
+                    "</code></p>\n<p><a class=\"button\" href=\"/\">Back to Forgelink</a></p>\n</main></body></html>\n";
+    response.headers.emplace_back("Content-Security-Policy", loginPageCsp());
+    response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    response.headers.emplace_back("Referrer-Policy", "same-origin");
     addRetryAfter(response, e);
     return response;
 }

@@ -171,7 +171,7 @@ export function TeamNotifications() {
       ) : (
         <>
           <dl className="facts">
-            <dt>Webhook</dt>
+            <dt>Posts to</dt>
             <dd>
               {webhook?.webhook ? (
                 <>

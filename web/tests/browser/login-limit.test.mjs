@@ -37,5 +37,18 @@ test('two sign-ins fit a budget of 4 login requests; one more start is refused o
   await waitForText(page, 'Sign-in failed');
   const text = await page.evaluate(() => document.body.innerText);
   assert.match(text, /at most 4 a minute on the login routes \(server\.limits\.login_requests_per_minute\); retry in \d+ s/);
+  // The page wears the console's look: its inline style is allowed by the hash in its own CSP
+  // (a style the CSP refused would leave the browser's defaults).
+  const look = await page.evaluate(() => {
+    const button = document.querySelector('a.button');
+    return {
+      button: button && getComputedStyle(button).backgroundColor,
+      body: getComputedStyle(document.body).backgroundColor,
+      back: button && button.getAttribute('href'),
+    };
+  });
+  assert.deepEqual(look, { button: 'rgb(47, 84, 235)', body: 'rgb(246, 248, 250)', back: '/' });
+  assert.match(response.headers()['content-security-policy'] ?? '', /style-src 'sha256-[A-Za-z0-9+/]{43}='/);
+  assert.doesNotMatch(response.headers()['content-security-policy'] ?? '', /unsafe-inline|script-src/);
   await screenshot(page, 'login-limit');
 });
