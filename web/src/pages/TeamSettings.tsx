@@ -85,31 +85,7 @@ function Findings({ s }: { s: ProviderSettings }) {
           </dd>
         </>
       )}
-      {s.rotate && (
-        <>
-          <dt>Rotation</dt>
-          <dd>
-            {s.rotate.enabled ? (
-              <>
-                {s.rotate.days_before_expiry} days before expiry, for {plural(s.rotate.new_lifetime_days, 'day')}
-                {s.rotate.due_on && <span className="muted"> (due {s.rotate.due_on})</span>}
-              </>
-            ) : (
-              'off'
-            )}
-            {s.rotate.available === false && s.rotate.unavailable_reason && (
-              <p className="fix">Cannot rotate here: {sentence(s.rotate.unavailable_reason)}</p>
-            )}
-            {s.rotate.state === 'rotating' && <p className="muted">A rotation is under way.</p>}
-            {s.rotate.last_rotated_at && (
-              <p className="muted">
-                Last rotated <time dateTime={s.rotate.last_rotated_at}>{relativeTime(s.rotate.last_rotated_at)}</time>
-              </p>
-            )}
-            {s.rotate.last_error && <p className="fix">Last attempt: {sentence(s.rotate.last_error)}</p>}
-          </dd>
-        </>
-      )}
+      {s.rotate && <RotationFacts rotate={s.rotate} />}
       {s.feedback_paused && (
         <>
           <dt>Feedback</dt>
@@ -367,6 +343,8 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
+  // The named credential whose rotation form is open ('default' has its own form above).
+  const [rotating, setRotating] = useState<string | null>(null);
   const [inUse, setInUse] = useState<{ name: string; lost: ServedRepository[] } | null>(null);
   const doneFocus = useFocusAfter<HTMLDivElement>();
   const nameFocus = useFocusAfter<HTMLInputElement>();
@@ -465,7 +443,7 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
             {items.map((c) => {
               const health = tokenHealth(c);
               const credential = c.name ?? 'default';
-              return (
+              return [
                 <tr key={credential} data-credential={credential}>
                   <th scope="row">{credential}</th>
                   <td data-label="Kind">{c.kind}</td>
@@ -489,14 +467,33 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
                           </Button>
                         </span>
                       ) : (
-                        <Button variant="secondary" aria-label={`Remove credential ${credential}`} onClick={() => setRemoving(credential)}>
-                          Remove
-                        </Button>
+                        <span className="row-actions">
+                          {c.rotate && credential !== 'default' && (
+                            <Button
+                              variant="secondary"
+                              aria-expanded={rotating === credential}
+                              aria-label={`Rotation of ${credential}`}
+                              onClick={() => setRotating(rotating === credential ? null : credential)}
+                            >
+                              Rotation
+                            </Button>
+                          )}
+                          <Button variant="secondary" aria-label={`Remove credential ${credential}`} onClick={() => setRemoving(credential)}>
+                            Remove
+                          </Button>
+                        </span>
                       )}
                     </td>
                   )}
-                </tr>
-              );
+                </tr>,
+                isOwner && rotating === credential && (
+                  <tr key={`${credential}-rotation`} className="credential-detail">
+                    <td colSpan={6}>
+                      <RotationForm provider={provider} credential={credential} current={c} onSaved={() => void list.reload()} />
+                    </td>
+                  </tr>
+                ),
+              ];
             })}
           </tbody>
         </table>
@@ -585,8 +582,49 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
   );
 }
 
+/** The rotation setting and its last outcome, as the facts list of a credential shows them. */
+function RotationFacts({ rotate }: { rotate: NonNullable<ProviderSettings['rotate']> }) {
+  return (
+    <>
+      <dt>Rotation</dt>
+      <dd>
+        {rotate.enabled ? (
+          <>
+            {rotate.days_before_expiry} days before expiry, for {plural(rotate.new_lifetime_days, 'day')}
+            {rotate.due_on && <span className="muted"> (due {rotate.due_on})</span>}
+          </>
+        ) : (
+          'off'
+        )}
+        {rotate.available === false && rotate.unavailable_reason && (
+          <p className="fix">Cannot rotate here: {sentence(rotate.unavailable_reason)}</p>
+        )}
+        {rotate.state === 'rotating' && <p className="muted">A rotation is under way.</p>}
+        {rotate.last_rotated_at && (
+          <p className="muted">
+            Last rotated <time dateTime={rotate.last_rotated_at}>{relativeTime(rotate.last_rotated_at)}</time>
+          </p>
+        )}
+        {rotate.last_error && <p className="fix">Last attempt: {sentence(rotate.last_error)}</p>}
+      </dd>
+    </>
+  );
+}
+
 // Rotation of the token through the forge before it expires (GitLab): the setting, and "rotate now".
-function RotationForm({ provider, current, onSaved }: { provider: string; current: ProviderSettings; onSaved: (s: ProviderSettings) => void }) {
+// `credential`: a named credential's (PATCH/POST .../credentials/{credential}[/rotate]); otherwise the
+// credential the routes without a name act on.
+function RotationForm({
+  provider,
+  credential,
+  current,
+  onSaved,
+}: {
+  provider: string;
+  credential?: string;
+  current: ProviderSettings;
+  onSaved: (s: ProviderSettings) => void;
+}) {
   const { team, reloadSettings } = useTeam();
   const rotate = current.rotate;
   const [enabled, setEnabled] = useState(rotate?.enabled ?? false);
@@ -595,7 +633,9 @@ function RotationForm({ provider, current, onSaved }: { provider: string; curren
   const [busy, setBusy] = useState<'save' | 'rotate' | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
-  const path = `/api/v1/teams/${enc(team.slug)}/providers/${enc(provider)}`;
+  const path =
+    `/api/v1/teams/${enc(team.slug)}/providers/${enc(provider)}` + (credential ? `/credentials/${enc(credential)}` : '');
+  const titleId = `${provider}${credential ? `-${credential}` : ''}-rotation-title`;
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -635,9 +675,20 @@ function RotationForm({ provider, current, onSaved }: { provider: string; curren
   return (
     // A section holding the form (not a form with a heading): "a form with a heading" is how the
     // page shows the token form is open.
-    <section className="card" aria-labelledby={`${provider}-rotation-title`}>
-      <h2 id={`${provider}-rotation-title`}>Rotation before expiry</h2>
-      <form onSubmit={save} aria-labelledby={`${provider}-rotation-title`} noValidate>
+    <section className="card" aria-labelledby={titleId}>
+      {credential ? (
+        <>
+          <h3 id={titleId}>Rotation of {credential}</h3>
+          {current.rotate && (
+            <dl className="facts">
+              <RotationFacts rotate={current.rotate} />
+            </dl>
+          )}
+        </>
+      ) : (
+        <h2 id={titleId}>Rotation before expiry</h2>
+      )}
+      <form onSubmit={save} aria-labelledby={titleId} noValidate>
         <label className="checkbox">
           <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Rotate the token through
           the forge before it expires

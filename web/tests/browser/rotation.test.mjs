@@ -5,11 +5,18 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertCleanConsole, clickText, newPage, screenshot, signIn, typeInto, waitForText, world } from './harness.mjs';
-import { BOT_TOKEN, world as scenario } from './scenarios.mjs';
+import { BOT_TOKEN, GROUP_TOKEN, world as scenario } from './scenarios.mjs';
+
+// A second personal token of the bot (a named credential rotates on its own) and a group token
+// (GitLab 17.5, the simulator's version, cannot rotate group tokens: that needs 17.9).
+const SECOND_TOKEN = 'glpat-web-bot-second-0000';
 
 let w;
 before(async () => {
-  w = await world('rotation', (origin) => scenario(origin), { oauth: { gitlab: 'gl-app' }, notifications: true });
+  const extraTokens =
+    `    - {value: ${SECOND_TOKEN}, user: forgelink-bot, scopes: [api], name: forgelink-two}\n` +
+    `    - {value: ${GROUP_TOKEN}, kind: group, group: acme, access_level: 30, scopes: [api], name: acme-ci}\n`;
+  w = await world('rotation', (origin) => scenario(origin, { extraTokens }), { oauth: { gitlab: 'gl-app' }, notifications: true });
 });
 after(async () => w?.close());
 
@@ -73,5 +80,70 @@ test('rotation: the setting saved and shown, "Rotate now" replaces the token at 
   // The team's notices list the rotation.
   await page.goto(`${w.origin}/teams/rot/settings/notifications`, { waitUntil: 'networkidle0' });
   await waitForText(page, 'Token rotated');
+  assertCleanConsole(assert, page);
+});
+
+test('rotation of a named credential: its own setting and "Rotate now" from the credentials list', async () => {
+  // Signed in already: the browser keeps the first test's session.
+  const page = await newPage(w.browser);
+  await page.goto(`${w.origin}/teams/rot/settings/gitlab`, { waitUntil: 'networkidle0' });
+  for (const [name, token] of [['second', SECOND_TOKEN], ['acme-group', GROUP_TOKEN]]) {
+    await clickText(page, 'Add another credential');
+    await typeInto(page, 'Name', name);
+    await typeInto(page, 'Access token', token);
+    await clickText(page, 'Check and add');
+    await waitForText(page, `Credential ${name} saved.`);
+    await page.waitForSelector(`tr[data-credential="${name}"]`);
+  }
+  const credential = (name) => w.host.api('GET', `/api/v1/teams/rot/providers/gitlab/credentials/${name}`);
+  const before = (await credential('second')).json.settings;
+  assert.equal(before.rotate.enabled, false, JSON.stringify(before.rotate));
+  const defaultBefore = (await w.host.api('GET', '/api/v1/teams/rot/providers/gitlab')).json.settings;
+
+  const form = 'tr.credential-detail';
+  // The group token: enabling its rotation is saved, and its form says why it cannot rotate on
+  // this GitLab (checked with the forge on save).
+  await (await page.waitForSelector('button[aria-label="Rotation of acme-group"]')).click();
+  await waitForText(page, 'Rotation of acme-group');
+  await (await page.waitForSelector(`${form} input[type=checkbox]`)).click();
+  await clickText(page, 'Save rotation setting', `${form} button`);
+  await waitForText(page, 'Cannot rotate here: GitLab 17.5.0-ee');
+  await waitForText(page, 'cannot rotate a group access token by itself');
+  const group = (await credential('acme-group')).json.settings;
+  assert.deepEqual([group.rotate.enabled, group.rotate.available], [true, false], JSON.stringify(group.rotate));
+  await (await page.waitForSelector('button[aria-label="Rotation of acme-group"]')).click();
+  await page.waitForFunction((sel) => !document.querySelector(sel), {}, form);
+
+  // The second token: its own setting, saved on it alone.
+  const toggle = await page.waitForSelector('button[aria-label="Rotation of second"]');
+  assert.equal(await toggle.evaluate((b) => b.getAttribute('aria-expanded')), 'false');
+  await toggle.click();
+  await waitForText(page, 'Rotation of second');
+  await (await page.waitForSelector(`${form} input[type=checkbox]`)).click();
+  // The page holds two rotation forms (the default credential's above): this one's field.
+  const days = await page.waitForSelector(`${form} input[type=number]`);
+  await days.click({ clickCount: 3 });
+  await days.evaluate((el) => {
+    el.value = '';
+  });
+  await days.type('10');
+  await clickText(page, 'Save rotation setting', `${form} button`);
+  await waitForText(page, 'Rotation setting saved.');
+  const saved = (await credential('second')).json.settings;
+  assert.deepEqual([saved.rotate.enabled, saved.rotate.days_before_expiry], [true, 10], JSON.stringify(saved.rotate));
+  const defaultAfterSave = (await w.host.api('GET', '/api/v1/teams/rot/providers/gitlab')).json.settings;
+  assert.equal(defaultAfterSave.rotate.days_before_expiry, defaultBefore.rotate.days_before_expiry, 'the default credential is untouched');
+
+  // Rotate now: the forge refuses the second token's old value; the default credential is untouched.
+  assert.equal(await forgeAccepts(SECOND_TOKEN), 200);
+  await clickText(page, 'Rotate now', `${form} button`);
+  await page.waitForFunction((sel) => /Last rotated/.test(document.querySelector(sel)?.innerText ?? ''), {}, form);
+  const after = (await credential('second')).json.settings;
+  assert.ok(after.rotate.last_rotated_at, JSON.stringify(after.rotate));
+  assert.notEqual(after.token_last4, before.token_last4, 'the stored token changed');
+  assert.equal(await forgeAccepts(SECOND_TOKEN), 401, 'the forge refuses the old token after the rotation');
+  const defaultAfter = (await w.host.api('GET', '/api/v1/teams/rot/providers/gitlab')).json.settings;
+  assert.equal(defaultAfter.token_last4, defaultBefore.token_last4, 'the default credential was not rotated');
+  await screenshot(page, 'rotation-named');
   assertCleanConsole(assert, page);
 });
