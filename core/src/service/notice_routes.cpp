@@ -45,7 +45,11 @@ net::ServerResponse ApiService::listNotices(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
     std::size_t limit = 20;
     std::int64_t before = 0;
-    for (const auto& [name, value] : call.request.query) {
+    for (const auto& parameter : call.request.query) {
+        // Named copies, not structured bindings: clang before 16 (the fuzzing build) cannot
+        // capture a binding in a lambda.
+        const std::string& name = parameter.first;
+        const std::string& value = parameter.second;
         auto number = [&](std::int64_t max) {
             const auto n = common::parseDigits(value);
             if (!n || *n < 1 || *n > max)
