@@ -43,26 +43,9 @@ nlohmann::json notificationsView(const std::optional<store::NotificationSettings
 
 net::ServerResponse ApiService::listNotices(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
-    std::size_t limit = 20;
-    std::int64_t before = 0;
-    for (const auto& parameter : call.request.query) {
-        // Named copies, not structured bindings: clang before 16 (the fuzzing build) cannot
-        // capture a binding in a lambda.
-        const std::string& name = parameter.first;
-        const std::string& value = parameter.second;
-        auto number = [&](std::int64_t max) {
-            const auto n = common::parseDigits(value);
-            if (!n || *n < 1 || *n > max)
-                throw badRequest("invalid_value", "query parameter '" + name + "' must be an integer from 1 to " +
-                                                      std::to_string(max));
-            return *n;
-        };
-        if (name == "limit") limit = static_cast<std::size_t>(number(100));
-        else if (name == "before") before = number(INT64_MAX);
-        else throw badRequest("unknown_parameter", "unknown query parameter '" + name + "'; expected only: limit, before");
-    }
+    const auto page = readPageQuery(call.request, 20, 100);
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& notice : orThrow(store_.listNotices(team.id, limit, before))) items.push_back(noticeView(notice));
+    for (const auto& notice : orThrow(store_.listNotices(team.id, page.limit, page.before))) items.push_back(noticeView(notice));
     return jsonResponse(200, {{"items", items}});
 }
 

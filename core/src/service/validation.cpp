@@ -78,7 +78,11 @@ void checkRef(const std::string& field, const std::string& ref) {
 
 PageQuery readPageQuery(const net::ServerRequest& request, std::size_t default_limit, std::size_t max_limit) {
     PageQuery page{default_limit, 0};
-    for (const auto& [name, value] : request.query) {
+    for (const auto& parameter : request.query) {
+        // Named references, not structured bindings: clang before 16 (the fuzzing build) cannot
+        // capture a binding in a lambda.
+        const std::string& name = parameter.first;
+        const std::string& value = parameter.second;
         auto number = [&](std::int64_t max) {
             const auto n = common::parseDigits(value);
             if (!n || *n < 1 || *n > max)
