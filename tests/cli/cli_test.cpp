@@ -323,6 +323,25 @@ TEST(Cli, ServeRefusesToStartWithoutTheSecretsKey) {
     EXPECT_EQ(made.exit_code, 0) << made.err;
 }
 
+TEST(Cli, ServeAndRekeyRefusePostgresUntilItsStoreIsBuilt) {
+    TempDir dir;
+    auto file = dir.write("pg.yaml", "server:\n  listen: 127.0.0.1:" + std::to_string(freePort()) +
+                                         "\nstore:\n  driver: postgres\n  url: host=127.0.0.1 dbname=forgelink\n"
+                                         "  password_env: FORGELINK_TEST_PG_PASSWORD\nsecrets:\n  key_file: k\n");
+    auto checked = run(kBin, {"config", "check", "--config", file});
+    EXPECT_EQ(checked.exit_code, 0) << checked.err;
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"serve", "--config", file},
+                                                 {"rekey", "--config", file, "--new-key-file", file}}) {
+        auto r = run(kBin, args);
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        EXPECT_NE(r.err.find("forgelink " + args[0] + ": store.driver is postgres in " + file +
+                             ", but the PostgreSQL store is not yet available in this build"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_EQ(r.err.find("listening"), std::string::npos) << r.err;
+    }
+}
+
 TEST(Cli, KeygenCreatesAMissingParentDirectoryPrivately) {
     TempDir dir;
     const auto parent = dir.path() / "var" / "keys";

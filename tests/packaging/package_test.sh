@@ -49,9 +49,9 @@ contents)
   out=$(run "$bin" --version)
   case "$out" in "forgelink $version "*) ;; *) fail "packaged forgelink --version says '$out', the package $version";; esac
 
-  # Dependencies computed by dpkg-shlibdeps from the binaries (libc6, libsodium, yaml-cpp...), plus adduser.
+  # Dependencies computed by dpkg-shlibdeps from the binaries (libc6, libsodium, yaml-cpp, libpq...), plus adduser.
   depends=$(dpkg-deb -f "$host_deb" Depends)
-  for dep in libc6 libsodium23 libyaml-cpp0.7 libsqlite3-0 libssl3 libsystemd0 adduser; do
+  for dep in libc6 libsodium23 libyaml-cpp0.7 libsqlite3-0 libpq5 libssl3 libsystemd0 adduser; do
     case "$depends" in *"$dep"*) ;; *) fail "Depends lacks $dep (dpkg-shlibdeps): $depends";; esac
   done
   # cpprestsdk is gone (the HTTP client is Boost.Beast since issue 22): nothing may pull it back in.

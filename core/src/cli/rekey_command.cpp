@@ -24,6 +24,7 @@ int runRekey(const Args& args) {
     if (!parseCommandLine(args, help, options, values, code)) return code;
     auto config = loadConfigOrReport(values["config"].as<std::string>());
     if (!config) return exit_invalid_input;
+    if (!storeAvailableOrReport(*config, "rekey")) return exit_invalid_input;
 
     store::RekeyOptions rekey;
     rekey.database = config->store.path;

@@ -107,6 +107,7 @@ int runServe(const Args& args) {
 
     auto config = loadConfigOrReport(values["config"].as<std::string>());
     if (!config) return exit_invalid_input;
+    if (!storeAvailableOrReport(*config, "serve")) return exit_invalid_input;
 
     const LogLevel level = parseLogLevel(config->logging.level);
     auto log_sink = std::make_shared<common::LogSink>(std::cout, *log_format, level);

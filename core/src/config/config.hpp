@@ -52,9 +52,19 @@ struct ServerConfig {
     bool operator==(const ServerConfig&) const = default;
 };
 
+// driver "sqlite" uses path; driver "postgres" uses the other keys (README, "PostgreSQL").
 struct StoreConfig {
-    std::string driver = "sqlite";
-    std::string path;        // absolute
+    std::string driver = "sqlite";  // sqlite | postgres
+    std::string path;        // sqlite: the database file, absolute
+    // postgres: a libpq connection string or URI ("host=127.0.0.1 port=5432 user=forgelink
+    // dbname=forgelink", "postgresql://forgelink@db.example/forgelink"); never holds a password.
+    std::string url;
+    // postgres: where the password comes from, at most one of the two (neither: libpq's own
+    // means, such as ~/.pgpass, a client certificate or peer authentication).
+    std::string password_env;   // name of the environment variable that holds it
+    std::string password_file;  // absolute path of a file holding it (one line)
+    unsigned pool_size = 8;                   // connections one host opens at most
+    unsigned statement_timeout_seconds = 30;  // per session; a longer statement is cancelled
     bool operator==(const StoreConfig&) const = default;
 };
 

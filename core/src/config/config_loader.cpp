@@ -16,6 +16,7 @@
 
 #include "common/host_policy.hpp"
 #include "config/closest_match.hpp"
+#include "config/postgres_url.hpp"
 #include "config/yaml_structure.hpp"
 
 namespace forgelink::config {
@@ -523,20 +524,65 @@ void readNotifications(Validator& v, const Validator::Entry& section, Config& co
 }
 
 void readStore(Validator& v, const Validator::Entry& section, Config& config) {
-    auto e = v.mapping(section.value, section.where(), "store", {"driver", "path"});
-    if (auto* driver = find(e, "driver")) {
-        if (auto value = v.string(*driver, "store.driver")) {
-            if (*value != "sqlite")
-                v.error(driver->valueMark(), "'store.driver': unsupported driver '" + *value + "'; expected: sqlite");
-            else
-                config.store.driver = *value;
+    static const std::vector<std::string> sqlite_keys = {"path"};
+    static const std::vector<std::string> postgres_keys = {"url", "password_env", "password_file", "pool_size",
+                                                           "statement_timeout_seconds"};
+    std::vector<std::string> allowed = {"driver"};
+    allowed.insert(allowed.end(), sqlite_keys.begin(), sqlite_keys.end());
+    allowed.insert(allowed.end(), postgres_keys.begin(), postgres_keys.end());
+    auto e = v.mapping(section.value, section.where(), "store", allowed,
+                       {{"password", "an inline password is refused: put it in a file (password_file) or an "
+                                     "environment variable (password_env)"}});
+    if (!section.value.IsMap()) return;
+    std::string driver = config.store.driver;
+    if (auto* entry = find(e, "driver")) {
+        auto value = v.string(*entry, "store.driver");
+        if (!value) return;
+        if (*value != "sqlite" && *value != "postgres") {
+            v.error(entry->valueMark(), "'store.driver': unsupported driver '" + *value + "'; expected: sqlite, postgres");
+            return;
         }
+        driver = config.store.driver = *value;
     }
-    if (auto* path = find(e, "path")) {
-        if (auto value = v.string(*path, "store.path")) config.store.path = v.resolvePath(*value);
-    } else if (section.value.IsMap()) {
-        v.missing(section.keyMark(), "store", "path", "the database file, like ../var/forgelink.db");
+    // A key of the other driver is a mistake worth saying, not something to ignore.
+    for (const auto& key : driver == "sqlite" ? postgres_keys : sqlite_keys)
+        if (auto* entry = find(e, key))
+            v.error(entry->keyMark(), "'store." + key + "' applies to driver " +
+                                          (driver == "sqlite" ? "postgres" : "sqlite") + " only; this store's driver is " +
+                                          driver);
+    if (driver == "sqlite") {
+        if (auto* path = find(e, "path")) {
+            if (auto value = v.string(*path, "store.path")) config.store.path = v.resolvePath(*value);
+        } else {
+            v.missing(section.keyMark(), "store", "path", "the database file, like ../var/forgelink.db");
+        }
+        return;
     }
+    if (auto* url = find(e, "url")) {
+        if (auto value = v.string(*url, "store.url")) {
+            if (auto problem = postgresUrlProblem(*value); !problem.empty())
+                v.error(url->valueMark(), "'store.url': " + problem);
+            else
+                config.store.url = *value;
+        }
+    } else {
+        v.missing(section.keyMark(), "store", "url",
+                  "the libpq connection string or URI, like \"host=127.0.0.1 port=5432 user=forgelink dbname=forgelink\"");
+    }
+    auto* env = find(e, "password_env");
+    auto* file = find(e, "password_file");
+    if (env && file) {
+        v.error(file->keyMark(), "'store': set at most one of password_env and password_file, not both");
+    } else if (env) {
+        if (auto name = v.envName(*env, "store.password_env")) config.store.password_env = *name;
+    } else if (file) {
+        if (auto path = v.string(*file, "store.password_file")) config.store.password_file = v.resolvePath(*path);
+    }
+    if (auto* size = find(e, "pool_size"))
+        if (auto value = v.integer(*size, "store.pool_size", 1, 1000)) config.store.pool_size = static_cast<unsigned>(*value);
+    if (auto* timeout = find(e, "statement_timeout_seconds"))
+        if (auto value = v.integer(*timeout, "store.statement_timeout_seconds", 1, 3600))
+            config.store.statement_timeout_seconds = static_cast<unsigned>(*value);
 }
 
 void readSecrets(Validator& v, const Validator::Entry& section, Config& config) {

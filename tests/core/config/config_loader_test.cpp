@@ -340,16 +340,111 @@ TEST(ConfigLoader, NotificationWebhookHostsAreCheckedLikeForgeHosts) {
 
 TEST(ConfigLoader, ReportsAllErrorsAtOnceSortedByPosition) {
     auto r = parse("server:\n  listen: nope\n"
-                   "store:\n  driver: postgres\n  path: x\n"
+                   "store:\n  driver: mysql\n  path: x\n"
                    "secrets:\n  key_env: A\n  key_file: b\n"
                    "logging:\n  level: inof\n");
     auto m = messages(r);
     ASSERT_EQ(m.size(), 4u) << ::testing::PrintToString(m);
     EXPECT_EQ(m[0], "f.yaml:2:11: 'server.listen': expected host:port, like 127.0.0.1:8080 or [::1]:8080, got 'nope'");
-    EXPECT_EQ(m[1], "f.yaml:4:11: 'store.driver': unsupported driver 'postgres'; expected: sqlite");
+    EXPECT_EQ(m[1], "f.yaml:4:11: 'store.driver': unsupported driver 'mysql'; expected: sqlite, postgres");
     EXPECT_EQ(m[2], "f.yaml:8:3: 'secrets': set exactly one of key_env and key_file, not both");
     EXPECT_EQ(m[3], "f.yaml:10:10: 'logging.level': unknown level 'inof'; did you mean 'info'?");
     EXPECT_FALSE(r.ok());
+}
+
+// The store section with driver postgres, the rest of kValid around it.
+LoadResult parseStore(const std::string& store, std::map<std::string, std::string> vars = {}) {
+    return parse("server:\n  listen: 127.0.0.1:8080\n"  // 1-2
+                 "store:\n" + store +                     // 3-
+                 "secrets:\n  key_env: K\n", std::move(vars));
+}
+
+TEST(ConfigLoader, PostgresStoreIsTypedWithSafeDefaults) {
+    auto r = parseStore("  driver: postgres\n"
+                        "  url: host=127.0.0.1 port=5432 user=forgelink dbname=forgelink\n"
+                        "  password_env: FORGELINK_PG_PASSWORD\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    const StoreConfig& s = r.config->store;
+    EXPECT_EQ(s.driver, "postgres");
+    EXPECT_EQ(s.url, "host=127.0.0.1 port=5432 user=forgelink dbname=forgelink");
+    EXPECT_EQ(s.password_env, "FORGELINK_PG_PASSWORD");
+    EXPECT_TRUE(s.password_file.empty());
+    EXPECT_TRUE(s.path.empty());
+    EXPECT_EQ(s.pool_size, 8u);
+    EXPECT_EQ(s.statement_timeout_seconds, 30u);
+
+    auto uri = parseStore("  driver: postgres\n"
+                          "  url: postgresql://forgelink@db.example:5433/forgelink?sslmode=verify-full\n"
+                          "  password_file: ../var/pg-password\n"
+                          "  pool_size: 32\n"
+                          "  statement_timeout_seconds: 5\n");
+    ASSERT_TRUE(uri.ok()) << ::testing::PrintToString(messages(uri));
+    EXPECT_EQ(uri.config->store.password_file, "/etc/forgelink/var/pg-password");
+    EXPECT_EQ(uri.config->store.pool_size, 32u);
+    EXPECT_EQ(uri.config->store.statement_timeout_seconds, 5u);
+    EXPECT_FALSE(uri.config->store == r.config->store) << "serve's reload must see a changed store";
+
+    // Neither password key: libpq's own means (~/.pgpass, certificates, peer) are fine.
+    EXPECT_TRUE(parseStore("  driver: postgres\n  url: postgresql:///forgelink\n").ok());
+}
+
+TEST(ConfigLoader, PostgresPasswordsAreNeverInline) {
+    const std::string refused = "a password in the connection string is refused: it would be logged and shown; "
+                                "remove it and set store.password_env or store.password_file";
+    auto keyword = parseStore("  driver: postgres\n  url: host=db password=hunter2 dbname=f\n");
+    EXPECT_TRUE(hasError(keyword, "f.yaml:5:8: 'store.url': " + refused)) << ::testing::PrintToString(messages(keyword));
+    auto in_uri = parseStore("  driver: postgres\n  url: postgresql://forgelink:hunter2@db/forgelink\n");
+    EXPECT_TRUE(hasError(in_uri, "f.yaml:5:8: 'store.url': " + refused)) << ::testing::PrintToString(messages(in_uri));
+    auto in_query = parseStore("  driver: postgres\n  url: postgresql://db/forgelink?password=hunter2\n");
+    EXPECT_TRUE(hasError(in_query, "f.yaml:5:8: 'store.url': " + refused));
+    // Through ${VAR} too: the value is checked after substitution.
+    auto from_env = parseStore("  driver: postgres\n  url: ${PGURL}\n", {{"PGURL", "host=db password=hunter2"}});
+    EXPECT_TRUE(hasError(from_env, "f.yaml:5:8: 'store.url': " + refused));
+    auto inline_key = parseStore("  driver: postgres\n  url: host=db\n  password: hunter2\n");
+    EXPECT_TRUE(hasError(inline_key, "f.yaml:6:3: 'store.password': an inline password is refused: put it in a file "
+                                     "(password_file) or an environment variable (password_env)"));
+    auto both = parseStore("  driver: postgres\n  url: host=db\n  password_env: P\n  password_file: p\n");
+    EXPECT_TRUE(hasError(both, "f.yaml:7:3: 'store': set at most one of password_env and password_file, not both"));
+    for (const auto* r : {&keyword, &in_uri, &in_query, &from_env, &inline_key})
+        for (const auto& m : messages(*r)) EXPECT_EQ(m.find("hunter2"), std::string::npos) << m;
+}
+
+TEST(ConfigLoader, PostgresUrlIsCheckedByLibpqWithoutEchoingValues) {
+    // A password written without "password=": libpq quotes the word it stumbled on; we do not.
+    auto bare = parseStore("  driver: postgres\n  url: host=db hunter2\n");
+    ASSERT_EQ(bare.errors.size(), 1u) << ::testing::PrintToString(messages(bare));
+    EXPECT_EQ(bare.errors[0].toString(),
+              "f.yaml:5:8: 'store.url': not a libpq connection string or URI (missing \"=\" after \"...\" in "
+              "connection info string); expected key=value pairs like \"host=127.0.0.1 port=5432 user=forgelink "
+              "dbname=forgelink\" or a URI like postgresql://forgelink@127.0.0.1:5432/forgelink");
+    auto unknown = parseStore("  driver: postgres\n  url: host=db sslmod=require\n");
+    ASSERT_EQ(unknown.errors.size(), 1u);
+    EXPECT_NE(unknown.errors[0].message.find("invalid connection option"), std::string::npos)
+        << unknown.errors[0].toString();
+    auto keyword_kept = parseStore("  driver: postgres\n  url: host=db port\n");
+    ASSERT_EQ(keyword_kept.errors.size(), 1u);
+    EXPECT_NE(keyword_kept.errors[0].message.find("after \"port\""), std::string::npos)
+        << keyword_kept.errors[0].toString();
+}
+
+TEST(ConfigLoader, StoreKeysBelongToTheirDriver) {
+    auto no_url = parseStore("  driver: postgres\n  path: x.db\n");
+    EXPECT_TRUE(hasError(no_url, "f.yaml:5:3: 'store.path' applies to driver sqlite only; this store's driver is postgres"));
+    EXPECT_TRUE(hasError(no_url, "f.yaml:3:1: missing required key 'store.url': the libpq connection string or URI, "
+                                 "like \"host=127.0.0.1 port=5432 user=forgelink dbname=forgelink\""));
+    auto sqlite = parseStore("  path: x.db\n  url: host=db\n  pool_size: 4\n");
+    EXPECT_TRUE(hasError(sqlite, "f.yaml:5:3: 'store.url' applies to driver postgres only; this store's driver is sqlite"));
+    EXPECT_TRUE(hasError(sqlite, "f.yaml:6:3: 'store.pool_size' applies to driver postgres only; this store's driver "
+                                 "is sqlite"));
+    auto ranges = parseStore("  driver: postgres\n  url: host=db\n  pool_size: 0\n  statement_timeout_seconds: 0\n"
+                             "  password_env: 1X\n");
+    EXPECT_TRUE(hasError(ranges, "f.yaml:6:14: 'store.pool_size': expected an integer from 1 to 1000, got '0'"));
+    EXPECT_TRUE(hasError(ranges, "f.yaml:7:30: 'store.statement_timeout_seconds': expected an integer from 1 to "
+                                 "3600, got '0'"));
+    EXPECT_TRUE(hasError(ranges, "f.yaml:8:17: 'store.password_env': expected the name of an environment variable "
+                                 "([A-Za-z_][A-Za-z0-9_]*), got '1X'"));
+    auto typo = parseStore("  driver: postgres\n  url: host=db\n  pool_sise: 4\n");
+    EXPECT_TRUE(hasError(typo, "f.yaml:6:3: unknown key 'store.pool_sise'; did you mean 'pool_size'?"));
 }
 
 TEST(ConfigLoader, DuplicateKeysAreErrorsAtEveryDepth) {
