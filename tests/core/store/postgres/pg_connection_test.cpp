@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <memory>
 
 #include "pg_test_server.hpp"
 
@@ -109,6 +111,31 @@ TEST(PgConnection, LoginFailuresNeverShowThePassword) {
     EXPECT_NE(down.error().message.find("cannot connect to PostgreSQL at 127.0.0.1:1/x"), std::string::npos)
         << down.error().message;
     EXPECT_EQ(down.error().message.find(testServer().password), std::string::npos);
+}
+
+// scripts/pg-test-server: the throwaway server listens on loopback only, and a password is needed.
+TEST(PgTestServer, ListensOnLoopbackOnlyAndWantsAPassword) {
+    if (!haveTestServer()) return;
+    const std::string command = "ss -ltnH 'sport = :" + testServer().port + "'";
+    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), &pclose);
+    ASSERT_TRUE(pipe);
+    std::string listing;
+    char buffer[512];
+    while (fgets(buffer, sizeof buffer, pipe.get()) != nullptr) listing += buffer;
+    ASSERT_FALSE(listing.empty()) << command << " shows no listener";
+    std::size_t sockets = 0;
+    for (std::size_t at = 0; (at = listing.find(":" + testServer().port, at)) != std::string::npos; ++at) {
+        const auto line_start = listing.rfind('\n', at);
+        const std::string before = listing.substr(line_start == std::string::npos ? 0 : line_start + 1,
+                                                  at - (line_start == std::string::npos ? 0 : line_start + 1));
+        EXPECT_NE(before.find("127.0.0.1"), std::string::npos) << "a listener beyond loopback:\n" << listing;
+        ++sockets;
+    }
+    EXPECT_EQ(sockets, 1u) << listing;
+    TestDatabase db;
+    auto without = db.options();
+    without.password.clear();
+    EXPECT_FALSE(PgConnection::open(without).ok()) << "TCP logins need the password";
 }
 
 }  // namespace
