@@ -208,7 +208,10 @@ TEST_F(Builds, ASupersededBuildShowsItsDeliveriesAsSuperseded) {
         EXPECT_EQ(d["state"], "superseded") << d.dump();
         EXPECT_EQ(d["last_error"], "superseded by build " + second_id + " before it was delivered") << d.dump();
     }
-    for (const auto& d : call("GET", path + "/" + second_id).body["deliveries"]) EXPECT_EQ(d["state"], "pending") << d.dump();
+    // Held in a local: a range-for over call(...).body[...] iterated a member of a destroyed reply.
+    auto newer = call("GET", path + "/" + second_id);
+    ASSERT_EQ(newer.status, 200) << newer.text;
+    for (const auto& d : newer.body["deliveries"]) EXPECT_EQ(d["state"], "pending") << d.dump();
 }
 
 // Issue 22 point 10: before=1000000000000000000 was refused (capped at INT64_MAX / 10).
