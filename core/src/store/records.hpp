@@ -167,7 +167,7 @@ struct AuditEventInput {
     AuditActor actor;
     std::string client_address;  // empty for the host's own changes
     std::string action;          // "provider_token.saved", "member.added", ... (see service/audit.hpp)
-    std::string target;          // what it applies to, in words a person knows ("gitlab", "alice", "project 12")
+    std::string target;          // what it applies to, in words a person knows (a provider's name, "alice", "project 12")
     nlohmann::json details = nlohmann::json::object();
 };
 
@@ -188,7 +188,7 @@ enum class ProviderStatus { active, invalid };
 std::string_view toString(ProviderStatus status) noexcept;
 
 // A team may hold several named credentials (tokens) for one provider: for example one group
-// token per GitLab group and a personal token of a bot user. The one saved without a name, and
+// token per group on the forge and a personal token of a bot user. The one saved without a name, and
 // every one saved before names existed, is called this; the API routes without a name act on it.
 inline constexpr std::string_view kDefaultCredential = "default";
 
