@@ -458,43 +458,6 @@ std::string taskLabel(std::int64_t id) { return "feedback task " + std::to_strin
 
 }  // namespace
 
-// ---- the small enum helpers declared in records.hpp ------------------------------------------
-
-std::string_view toString(TeamRole role) noexcept { return role == TeamRole::owner ? "owner" : "member"; }
-std::optional<TeamRole> parseTeamRole(std::string_view text) noexcept {
-    if (text == "owner") return TeamRole::owner;
-    if (text == "member") return TeamRole::member;
-    return std::nullopt;
-}
-std::string_view toString(ApiTokenRole role) noexcept { return role == ApiTokenRole::admin ? "admin" : "reporter"; }
-std::optional<ApiTokenRole> parseApiTokenRole(std::string_view text) noexcept {
-    if (text == "reporter") return ApiTokenRole::reporter;
-    if (text == "admin") return ApiTokenRole::admin;
-    return std::nullopt;
-}
-std::string_view toString(ActorKind kind) noexcept {
-    switch (kind) {
-        case ActorKind::user: return "user";
-        case ActorKind::token: return "token";
-        case ActorKind::operator_token: return "operator";
-        case ActorKind::system: return "system";
-    }
-    return "system";
-}
-std::string_view toString(ProviderStatus status) noexcept { return status == ProviderStatus::invalid ? "invalid" : "active"; }
-std::string_view toString(FeedbackKind kind) noexcept { return kind == FeedbackKind::comment ? "comment" : "status"; }
-std::string_view toString(TaskState state) noexcept {
-    switch (state) {
-        case TaskState::pending: return "pending";
-        case TaskState::in_flight: return "in_flight";
-        case TaskState::done: return "done";
-        case TaskState::failed: return "failed";
-        case TaskState::paused: return "paused";
-        case TaskState::superseded: return "superseded";
-    }
-    return "pending";
-}
-
 // ---- lifecycle -------------------------------------------------------------------------------
 
 SqliteStore::SqliteStore(std::string path, std::shared_ptr<const secrets::SecretBox> box, Options options)

@@ -81,33 +81,6 @@ Error leaseLost(std::int64_t notice_id) {
 
 }  // namespace
 
-std::string_view toString(NoticeKind kind) noexcept {
-    switch (kind) {
-        case NoticeKind::token_invalid: return "token_invalid";
-        case NoticeKind::token_expiring: return "token_expiring";
-        case NoticeKind::token_rotated: return "token_rotated";
-        case NoticeKind::token_rotation_failed: return "token_rotation_failed";
-    }
-    return "token_invalid";
-}
-
-std::optional<NoticeKind> parseNoticeKind(std::string_view text) noexcept {
-    for (auto k : {NoticeKind::token_invalid, NoticeKind::token_expiring, NoticeKind::token_rotated,
-                   NoticeKind::token_rotation_failed})
-        if (toString(k) == text) return k;
-    return std::nullopt;
-}
-
-std::string_view toString(NoticeDelivery state) noexcept {
-    switch (state) {
-        case NoticeDelivery::none: return "none";
-        case NoticeDelivery::pending: return "pending";
-        case NoticeDelivery::in_flight: return "in_flight";
-        case NoticeDelivery::delivered: return "delivered";
-        case NoticeDelivery::failed: return "failed";
-    }
-    return "none";
-}
 
 Result<std::optional<Notice>> SqliteStore::recordNotice(const NewNotice& in) {
     using Out = std::optional<Notice>;

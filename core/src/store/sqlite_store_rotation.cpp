@@ -16,8 +16,6 @@ using sqlite::SqliteError;
 using sqlite::Statement;
 using sqlite::Transaction;
 
-std::string_view toString(RotationState state) noexcept { return state == RotationState::rotating ? "rotating" : "idle"; }
-
 namespace {
 
 struct Refusal {
