@@ -20,7 +20,7 @@
 #include "plugin/registry.hpp"
 #include "secrets/secret_box.hpp"
 #include "service/api_service.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace {
 using namespace forgelink;

@@ -23,7 +23,7 @@
 #include "service/api_service.hpp"
 #include "service/maintenance.hpp"
 #include "service/notice_sender.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::cli {
 

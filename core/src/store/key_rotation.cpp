@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::store {
 

@@ -4,7 +4,7 @@
 
 #include "delivery_test_support.hpp"
 #include "secrets/secret_box.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 using namespace forgelink;
 using namespace forgelink::delivery;

@@ -19,7 +19,7 @@
 #include "plugin/registry.hpp"
 #include "secrets/secret_box.hpp"
 #include "sim_process.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::delivery::testing {
 

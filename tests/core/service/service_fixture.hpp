@@ -22,7 +22,7 @@
 #include "secrets/secret_box.hpp"
 #include "service/api_service.hpp"
 #include "sim_process.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "temp_dir.hpp"
 
 namespace forgelink::service::testing {

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/sqlite_group_commit.hpp"
+#include "store/sqlite/group_commit.hpp"
 #include "store_fixture.hpp"
 
 namespace forgelink::store::testing {

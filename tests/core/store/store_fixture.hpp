@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "temp_dir.hpp"
 
 namespace forgelink::store::testing {

@@ -1,5 +1,5 @@
 // The SQLite side of renewing teams' OAuth tokens (kind oauth) before they expire, as users' login
-// tokens are (sqlite_store_maintenance.cpp): a host claims a credential's refresh token (owner +
+// tokens are (login_token_refresh.cpp): a host claims a credential's refresh token (owner +
 // lease) before spending it, because the forge rotates the pair and a second spend is refused. The
 // refresh token is kept beside the credential it renews (team_refresh_tokens, keyed like
 // provider_settings by team, provider and credential name), with a digest of the access token it
@@ -8,7 +8,7 @@
 
 #include "secrets/digest.hpp"
 #include "store/seal_labels.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::store {
 

@@ -4,7 +4,7 @@
 #include <sqlite3.h>
 
 #include "store/seal_labels.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::store {
 

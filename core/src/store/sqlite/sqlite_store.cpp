@@ -1,4 +1,4 @@
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/seal_labels.hpp"
 
 #include <algorithm>
@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 #include "secrets/digest.hpp"
-#include "store/sqlite_migrations.hpp"
+#include "store/sqlite/migrations.hpp"
 
 namespace forgelink::store {
 

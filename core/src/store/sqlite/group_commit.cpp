@@ -1,4 +1,4 @@
-#include "store/sqlite_group_commit.hpp"
+#include "store/sqlite/group_commit.hpp"
 
 #include <sqlite3.h>
 

@@ -23,7 +23,7 @@
 #include <mutex>
 #include <vector>
 
-#include "store/sqlite_db.hpp"
+#include "store/sqlite/db.hpp"
 
 namespace forgelink::store::sqlite {
 

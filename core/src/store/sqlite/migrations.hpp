@@ -4,7 +4,7 @@
 #include <functional>
 
 #include "store/records.hpp"
-#include "store/sqlite_db.hpp"
+#include "store/sqlite/db.hpp"
 
 namespace forgelink::store::sqlite {
 

@@ -1,4 +1,4 @@
-#include "store/sqlite_migrations.hpp"
+#include "store/sqlite/migrations.hpp"
 
 #include <stdexcept>
 #include <string>

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "secrets/secret_box.hpp"
-#include "store/sqlite_db.hpp"
-#include "store/sqlite_group_commit.hpp"
+#include "store/sqlite/db.hpp"
+#include "store/sqlite/group_commit.hpp"
 #include "store/store.hpp"
 
 namespace forgelink::store {
