@@ -6,29 +6,14 @@
 #include <sqlite3.h>
 
 #include "store/seal_labels.hpp"
+#include "store/sqlite/rows.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::store {
 
-using sqlite::SqliteError;
-using sqlite::Statement;
-using sqlite::Transaction;
+using namespace sqlite;
 
 namespace {
-
-// A busy database is worth another pass; anything else is a failure of the store itself.
-template <class T, class F>
-Result<T> claimGuard(std::string_view what, F&& body) {
-    try {
-        return body();
-    } catch (const SqliteError& e) {
-        if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED)
-            return makeError(ErrorKind::transient, std::string(what) + ": the database stayed locked; retry", "busy");
-        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
-    } catch (const std::exception& e) {
-        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
-    }
-}
 
 Error claimLost(std::int64_t user_id, std::string_view provider) {
     return makeError(ErrorKind::conflict,
@@ -40,7 +25,7 @@ Error claimLost(std::int64_t user_id, std::string_view provider) {
 // Runs `sql` (?1 user id, ?2 provider, ?3 claim owner); conflict when it touched no row.
 Result<void> endClaim(sqlite::ConnectionPool& pool, std::string_view what, std::string_view sql, std::int64_t user_id,
                       std::string_view provider, std::string_view owner) {
-    return claimGuard<void>(what, [&]() -> Result<void> {
+    return guardedClaim<void>(what, [&]() -> Result<void> {
         auto c = pool.acquire();
         c->prepare(sql).bind(1, user_id).bind(2, provider).bind(3, owner).run();
         if (c->changes() == 0) return claimLost(user_id, provider);
@@ -58,7 +43,7 @@ Result<std::vector<UserTokens>> SqliteStore::claimUserTokensToRefresh(std::strin
         return makeError(ErrorKind::invalid_input, "claiming user tokens: provider and owner must not be empty", "missing_field");
     if (lease.count() <= 0)
         return makeError(ErrorKind::invalid_input, "claiming user tokens: the lease must be positive", "bad_lease");
-    return claimGuard<Out>("claiming user tokens to refresh", [&]() -> Result<Out> {
+    return guardedClaim<Out>("claiming user tokens to refresh", [&]() -> Result<Out> {
         const std::int64_t t = toUnixMillis(now_at);
         auto c = pool_.acquire();
         Transaction tx(*c);
@@ -71,12 +56,7 @@ Result<std::vector<UserTokens>> SqliteStore::claimUserTokensToRefresh(std::strin
             " AND (refresh_claim_owner IS NULL OR refresh_claim_expires_at <= ?5)"
             " ORDER BY expires_at LIMIT ?6)"
             " RETURNING user_id, access_token_sealed, refresh_token_sealed, expires_at, updated_at");
-        s.bind(1, owner)
-            .bind(2, t + lease.count())
-            .bind(3, provider)
-            .bind(4, toUnixMillis(expiring_before))
-            .bind(5, t)
-            .bind(6, static_cast<std::int64_t>(limit));
+        bindAll(s, owner, t + lease.count(), provider, toUnixMillis(expiring_before), t, static_cast<std::int64_t>(limit));
         Out claimed;
         std::vector<std::int64_t> unreadable;
         while (s.step()) {
@@ -116,7 +96,7 @@ Result<void> SqliteStore::completeUserTokenRefresh(const UserTokens& tokens, std
         return makeError(ErrorKind::invalid_input,
                          "completing a token refresh: user id, provider, access token and owner are required",
                          "missing_field");
-    return claimGuard<void>("storing refreshed user tokens", [&]() -> Result<void> {
+    return guardedClaim<void>("storing refreshed user tokens", [&]() -> Result<void> {
         std::optional<std::string> refresh;
         if (!tokens.refresh_token.empty())
             refresh = box_->seal(tokens.refresh_token, userTokenLabel(tokens.user_id, tokens.provider, "refresh_token"));
@@ -124,18 +104,11 @@ Result<void> SqliteStore::completeUserTokenRefresh(const UserTokens& tokens, std
         if (tokens.expires_at) expires = toUnixMillis(*tokens.expires_at);
         auto c = pool_.acquire();
         // Both tokens and the end of the claim in one row update: the pair is never half-rotated.
-        c->prepare("UPDATE user_tokens SET access_token_sealed = ?4, refresh_token_sealed = ?5, expires_at = ?6, "
-                   "updated_at = ?7, refresh_claim_owner = NULL, refresh_claim_expires_at = NULL "
-                   "WHERE user_id = ?1 AND provider = ?2 AND refresh_claim_owner = ?3")
-            .bind(1, tokens.user_id)
-            .bind(2, tokens.provider)
-            .bind(3, owner)
-            .bind(4, box_->seal(tokens.access_token, userTokenLabel(tokens.user_id, tokens.provider, "access_token")))
-            .bind(5, refresh)
-            .bind(6, expires)
-            .bind(7, toUnixMillis(now()))
-            .run();
-        if (c->changes() == 0) return claimLost(tokens.user_id, tokens.provider);
+        if (runChanging(*c, "UPDATE user_tokens SET access_token_sealed = ?4, refresh_token_sealed = ?5, expires_at = ?6, "
+                             "updated_at = ?7, refresh_claim_owner = NULL, refresh_claim_expires_at = NULL "
+                             "WHERE user_id = ?1 AND provider = ?2 AND refresh_claim_owner = ?3",
+                        tokens.user_id, tokens.provider, owner, box_->seal(tokens.access_token, userTokenLabel(tokens.user_id, tokens.provider, "access_token")), refresh, expires, toUnixMillis(now())) == 0)
+            return claimLost(tokens.user_id, tokens.provider);
         return {};
     });
 }

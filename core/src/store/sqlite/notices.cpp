@@ -4,30 +4,14 @@
 #include <sqlite3.h>
 
 #include "store/seal_labels.hpp"
+#include "store/sqlite/rows.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::store {
 
-using sqlite::SqliteError;
-using sqlite::Statement;
-using sqlite::Transaction;
+using namespace sqlite;
 
 namespace {
-
-template <class T, class F>
-Result<T> noticeGuard(std::string_view what, F&& body) {
-    try {
-        return body();
-    } catch (const SqliteError& e) {
-        if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED)
-            return makeError(ErrorKind::transient, std::string(what) + ": the database stayed locked; retry", "busy");
-        if (e.extendedCode() == SQLITE_CONSTRAINT_FOREIGNKEY)
-            return makeError(ErrorKind::invalid_input, std::string(what) + ": the team does not exist", "missing_reference");
-        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
-    } catch (const std::exception& e) {
-        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
-    }
-}
 
 NoticeDelivery parseDelivery(std::string_view text) {
     for (auto d : {NoticeDelivery::none, NoticeDelivery::pending, NoticeDelivery::in_flight, NoticeDelivery::delivered,
@@ -87,7 +71,7 @@ Result<std::optional<Notice>> SqliteStore::recordNotice(const NewNotice& in) {
     if (in.team_id <= 0 || in.provider.empty() || in.dedupe_key.empty() || in.text.empty())
         return makeError(ErrorKind::invalid_input, "recording a notice: team id, provider, dedupe key and text are required",
                          "missing_field");
-    return noticeGuard<Out>("recording a notice for team " + std::to_string(in.team_id), [&]() -> Result<Out> {
+    return guardedTeamClaim<Out>("recording a notice for team " + std::to_string(in.team_id), [&]() -> Result<Out> {
         const std::int64_t t = toUnixMillis(now());
         auto c = pool_.acquire();
         // One statement: the unique key decides between hosts, and whether it is queued for the
@@ -121,7 +105,7 @@ Result<std::optional<Notice>> SqliteStore::recordNotice(const NewNotice& in) {
 
 Result<std::vector<Notice>> SqliteStore::listNotices(std::int64_t team_id, std::size_t limit, std::int64_t before_id) {
     using Out = std::vector<Notice>;
-    return noticeGuard<Out>("listing notices", [&]() -> Result<Out> {
+    return guardedTeamClaim<Out>("listing notices", [&]() -> Result<Out> {
         auto c = pool_.acquire();
         Statement s = c->prepare(std::string("SELECT ") + std::string(kNoticeColumns) +
                                  " FROM notices n WHERE n.team_id = ?1 AND (?2 <= 0 OR n.id < ?2) ORDER BY n.id DESC LIMIT ?3");
@@ -136,7 +120,7 @@ Result<NotificationSettings> SqliteStore::saveNotificationSettings(std::int64_t 
     if (team_id <= 0 || webhook_url.empty())
         return makeError(ErrorKind::invalid_input, "saving notification settings: team id and webhook URL are required",
                          "missing_field");
-    return noticeGuard<NotificationSettings>("saving the notification webhook of team " + std::to_string(team_id),
+    return guardedTeamClaim<NotificationSettings>("saving the notification webhook of team " + std::to_string(team_id),
                                              [&]() -> Result<NotificationSettings> {
         NotificationSettings out;
         out.team_id = team_id;
@@ -156,7 +140,7 @@ Result<NotificationSettings> SqliteStore::saveNotificationSettings(std::int64_t 
 }
 
 Result<NotificationSettings> SqliteStore::notificationSettings(std::int64_t team_id) {
-    return noticeGuard<NotificationSettings>("reading notification settings", [&]() -> Result<NotificationSettings> {
+    return guardedTeamClaim<NotificationSettings>("reading notification settings", [&]() -> Result<NotificationSettings> {
         auto c = pool_.acquire();
         Statement s = c->prepare("SELECT url_hint, updated_at FROM team_notifications WHERE team_id = ?1");
         s.bind(1, team_id);
@@ -168,7 +152,7 @@ Result<NotificationSettings> SqliteStore::notificationSettings(std::int64_t team
 }
 
 Result<void> SqliteStore::deleteNotificationSettings(std::int64_t team_id) {
-    return noticeGuard<void>("removing a notification webhook", [&]() -> Result<void> {
+    return guardedTeamClaim<void>("removing a notification webhook", [&]() -> Result<void> {
         auto c = pool_.acquire();
         Transaction tx(*c);
         c->prepare("DELETE FROM team_notifications WHERE team_id = ?1").bind(1, team_id).run();
@@ -191,7 +175,7 @@ Result<std::vector<NoticeDeliveryTask>> SqliteStore::claimNoticeDeliveries(std::
     if (owner.empty() || lease.count() <= 0)
         return makeError(ErrorKind::invalid_input, "claiming notice deliveries: an owner and a positive lease are required",
                          "missing_field");
-    return noticeGuard<Out>("claiming notice deliveries", [&]() -> Result<Out> {
+    return guardedTeamClaim<Out>("claiming notice deliveries", [&]() -> Result<Out> {
         const std::int64_t t = toUnixMillis(now_at);
         auto c = pool_.acquire();
         Transaction tx(*c);
@@ -239,46 +223,36 @@ Result<std::vector<NoticeDeliveryTask>> SqliteStore::claimNoticeDeliveries(std::
 }
 
 Result<void> SqliteStore::completeNoticeDelivery(std::int64_t notice_id, std::string_view owner) {
-    return noticeGuard<void>("recording a notice delivery", [&]() -> Result<void> {
+    return guardedTeamClaim<void>("recording a notice delivery", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE notices SET delivery = 'delivered', delivered_at = ?3, lease_owner = NULL, "
-                   "lease_expires_at = NULL, next_attempt_at = NULL, last_error = '' "
-                   "WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2")
-            .bind(1, notice_id)
-            .bind(2, owner)
-            .bind(3, toUnixMillis(now()))
-            .run();
-        if (c->changes() == 0) return leaseLost(notice_id);
+        if (runChanging(*c, "UPDATE notices SET delivery = 'delivered', delivered_at = ?3, lease_owner = NULL, "
+                             "lease_expires_at = NULL, next_attempt_at = NULL, last_error = '' "
+                             "WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2",
+                        notice_id, owner, toUnixMillis(now())) == 0)
+            return leaseLost(notice_id);
         return {};
     });
 }
 
 Result<void> SqliteStore::retryNoticeDelivery(std::int64_t notice_id, std::string_view owner, Timestamp next_attempt_at,
                                               std::string_view error) {
-    return noticeGuard<void>("rescheduling a notice delivery", [&]() -> Result<void> {
+    return guardedTeamClaim<void>("rescheduling a notice delivery", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE notices SET delivery = 'pending', next_attempt_at = ?3, last_error = ?4, lease_owner = NULL, "
-                   "lease_expires_at = NULL WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2")
-            .bind(1, notice_id)
-            .bind(2, owner)
-            .bind(3, toUnixMillis(next_attempt_at))
-            .bind(4, error)
-            .run();
-        if (c->changes() == 0) return leaseLost(notice_id);
+        if (runChanging(*c, "UPDATE notices SET delivery = 'pending', next_attempt_at = ?3, last_error = ?4, lease_owner = NULL, "
+                             "lease_expires_at = NULL WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2",
+                        notice_id, owner, toUnixMillis(next_attempt_at), error) == 0)
+            return leaseLost(notice_id);
         return {};
     });
 }
 
 Result<void> SqliteStore::failNoticeDelivery(std::int64_t notice_id, std::string_view owner, std::string_view error) {
-    return noticeGuard<void>("recording a failed notice delivery", [&]() -> Result<void> {
+    return guardedTeamClaim<void>("recording a failed notice delivery", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE notices SET delivery = 'failed', next_attempt_at = NULL, last_error = ?3, lease_owner = NULL, "
-                   "lease_expires_at = NULL WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2")
-            .bind(1, notice_id)
-            .bind(2, owner)
-            .bind(3, error)
-            .run();
-        if (c->changes() == 0) return leaseLost(notice_id);
+        if (runChanging(*c, "UPDATE notices SET delivery = 'failed', next_attempt_at = NULL, last_error = ?3, lease_owner = NULL, "
+                             "lease_expires_at = NULL WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2",
+                        notice_id, owner, error) == 0)
+            return leaseLost(notice_id);
         return {};
     });
 }

@@ -69,20 +69,14 @@ Result<Project> SqliteStore::renameProject(std::int64_t project_id, std::string_
     return guarded("renaming project", [&]() -> Result<Project> {
         requireText(name, "project name");
         auto c = pool_.acquire();
-        return one<Project>(c->prepare(sql({"UPDATE projects SET name = ?2 WHERE id = ?1 RETURNING ", kProjectColumns}))
-                                .bind(1, project_id)
-                                .bind(2, name),
-                            readProject, ErrorKind::not_found, "project " + std::to_string(project_id) + " does not exist");
+        return renameById<Project>(*c, "projects", kProjectColumns, readProject, "project", project_id, name);
     });
 }
 
 Result<void> SqliteStore::deleteProject(std::int64_t project_id) {
     return guarded("deleting project", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("DELETE FROM projects WHERE id = ?1").bind(1, project_id).run();
-        if (c->changes() == 0) {
-            return makeError(ErrorKind::not_found, "project " + std::to_string(project_id) + " does not exist", "not_found");
-        }
+        deleteById(*c, "projects", "project", project_id);
         return {};
     });
 }
@@ -91,32 +85,22 @@ Result<RepositoryLink> SqliteStore::linkRepository(const RepositoryLink& link) {
     return guarded("linking project " + std::to_string(link.project_id) + " to a repository",
                    [&]() -> Result<RepositoryLink> {
                        requireId(link.project_id, "project id");
-                       requireText(link.provider, "provider");
-                       requireText(link.instance, "instance");
-                       requireText(link.repository_id, "repository id");
-                       requireText(link.status_context, "status context");
-                       requireText(link.credential, "credential name");
+                       requireTexts({{link.provider, "provider"}, {link.instance, "instance"},
+                                     {link.repository_id, "repository id"}, {link.status_context, "status context"},
+                                     {link.credential, "credential name"}});
                        auto c = pool_.acquire();
-                       return one<RepositoryLink>(
-                           c->prepare(sql({"INSERT INTO repository_links (project_id, provider, instance, repository_id, "
-                                           "full_path, web_url, status_context, linked_at, credential) VALUES (?1, ?2, ?3, "
-                                           "?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (project_id) DO UPDATE SET "
-                                           "provider = excluded.provider, "
-                                           "instance = excluded.instance, repository_id = excluded.repository_id, "
-                                           "full_path = excluded.full_path, web_url = excluded.web_url, "
-                                           "status_context = excluded.status_context, linked_at = excluded.linked_at, "
-                                           "credential = excluded.credential RETURNING ",
-                                           kLinkColumns}))
-                               .bind(1, link.project_id)
-                               .bind(2, link.provider)
-                               .bind(3, link.instance)
-                               .bind(4, link.repository_id)
-                               .bind(5, link.full_path)
-                               .bind(6, link.web_url)
-                               .bind(7, link.status_context)
-                               .bind(8, toUnixMillis(now()))
-                               .bind(9, link.credential),
-                           readLink, ErrorKind::internal, "linking returned no row");
+                       return insertReturning<RepositoryLink>(
+                           *c,
+                           sql({"INSERT INTO repository_links (project_id, provider, instance, repository_id, full_path, "
+                                "web_url, status_context, linked_at, credential) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                                "ON CONFLICT (project_id) DO UPDATE SET provider = excluded.provider, "
+                                "instance = excluded.instance, repository_id = excluded.repository_id, "
+                                "full_path = excluded.full_path, web_url = excluded.web_url, "
+                                "status_context = excluded.status_context, linked_at = excluded.linked_at, "
+                                "credential = excluded.credential RETURNING ",
+                                kLinkColumns}),
+                           readLink, "linking", link.project_id, link.provider, link.instance, link.repository_id,
+                           link.full_path, link.web_url, link.status_context, toUnixMillis(now()), link.credential);
                    });
 }
 

@@ -15,44 +15,31 @@ Result<ProviderSettings> SqliteStore::saveProviderSettings(const ProviderSetting
     return guarded("saving " + std::string(in.provider) + " settings of team " + std::to_string(in.team_id),
                    [&]() -> Result<ProviderSettings> {
                        requireId(in.team_id, "team id");
-                       requireText(in.provider, "provider");
-                       requireText(in.base_url, "base URL");
-                       requireText(in.instance, "instance");
-                       requireText(in.token, "token");
-                       requireText(in.name, "credential name");
+                       requireTexts({{in.provider, "provider"}, {in.base_url, "base URL"}, {in.instance, "instance"},
+                                     {in.token, "token"}, {in.name, "credential name"}});
                        auto c = pool_.acquire();
-                       return one<ProviderSettings>(
-                           c->prepare(sql({"INSERT INTO provider_settings (team_id, provider, base_url, instance, token_sealed, "
-                                           "token_last4, kind, identity, scopes, expires_at, warnings, status, invalid_reason, "
-                                           "invalid_notified_at, updated_at, access, checked_at, next_check_at, check_owner, "
-                                           "check_lease_until, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                           "?11, 'active', '', NULL, ?12, ?13, ?12, ?14, NULL, NULL, ?15) "
-                                           "ON CONFLICT (team_id, provider, name) DO UPDATE SET "
-                                           "base_url = excluded.base_url, instance = excluded.instance, "
-                                           "token_sealed = excluded.token_sealed, token_last4 = excluded.token_last4, "
-                                           "kind = excluded.kind, identity = excluded.identity, scopes = excluded.scopes, "
-                                           "expires_at = excluded.expires_at, warnings = excluded.warnings, status = 'active', "
-                                           "invalid_reason = '', invalid_notified_at = NULL, updated_at = excluded.updated_at, "
-                                           "access = excluded.access, checked_at = excluded.checked_at, "
-                                           "next_check_at = excluded.next_check_at, check_owner = NULL, "
-                                           "check_lease_until = NULL RETURNING ",
-                                           kSettingsColumns}))
-                               .bind(1, in.team_id)
-                               .bind(2, in.provider)
-                               .bind(3, in.base_url)
-                               .bind(4, in.instance)
-                               .bind(5, box_->seal(in.token, providerTokenLabel(in.team_id, in.provider, in.name)))
-                               .bind(6, lastFour(in.token))
-                               .bind(7, toString(in.kind))
-                               .bind(8, identityJson(in.identity))
-                               .bind(9, json(in.scopes).dump())
-                               .bind(10, in.expires_at)
-                               .bind(11, warningsJson(in.warnings))
-                               .bind(12, toUnixMillis(now()))
-                               .bind(13, accessJson(in))
-                               .bind(14, toUnixMillis(in.next_check_at.value_or(now())))
-                               .bind(15, in.name),
-                           readSettings, ErrorKind::internal, "saving provider settings returned no row");
+                       return insertReturning<ProviderSettings>(
+                           *c,
+                           sql({"INSERT INTO provider_settings (team_id, provider, base_url, instance, token_sealed, "
+                                "token_last4, kind, identity, scopes, expires_at, warnings, status, invalid_reason, "
+                                "invalid_notified_at, updated_at, access, checked_at, next_check_at, check_owner, "
+                                "check_lease_until, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                "?11, 'active', '', NULL, ?12, ?13, ?12, ?14, NULL, NULL, ?15) "
+                                "ON CONFLICT (team_id, provider, name) DO UPDATE SET "
+                                "base_url = excluded.base_url, instance = excluded.instance, "
+                                "token_sealed = excluded.token_sealed, token_last4 = excluded.token_last4, "
+                                "kind = excluded.kind, identity = excluded.identity, scopes = excluded.scopes, "
+                                "expires_at = excluded.expires_at, warnings = excluded.warnings, status = 'active', "
+                                "invalid_reason = '', invalid_notified_at = NULL, updated_at = excluded.updated_at, "
+                                "access = excluded.access, checked_at = excluded.checked_at, "
+                                "next_check_at = excluded.next_check_at, check_owner = NULL, "
+                                "check_lease_until = NULL RETURNING ",
+                                kSettingsColumns}),
+                           readSettings, "saving provider settings", in.team_id, in.provider, in.base_url, in.instance,
+                           box_->seal(in.token, providerTokenLabel(in.team_id, in.provider, in.name)), lastFour(in.token),
+                           toString(in.kind), identityJson(in.identity), json(in.scopes).dump(), in.expires_at,
+                           warningsJson(in.warnings), toUnixMillis(now()), accessJson(in),
+                           toUnixMillis(in.next_check_at.value_or(now())), in.name);
                    });
 }
 
@@ -159,17 +146,12 @@ Result<void> SqliteStore::markProviderInvalid(std::int64_t team_id, std::string_
     return guarded("marking provider settings invalid", [&]() -> Result<void> {
         requireText(reason, "reason");
         auto c = pool_.acquire();
-        c->prepare("UPDATE provider_settings SET status = 'invalid', "
-                   "invalid_notified_at = CASE WHEN invalid_reason = ?3 THEN invalid_notified_at ELSE NULL END, "
-                   "invalid_reason = ?3, updated_at = ?4, next_check_at = min(next_check_at, ?4) "
-                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?5")
-            .bind(1, team_id)
-            .bind(2, provider)
-            .bind(3, reason)
-            .bind(4, toUnixMillis(now()))
-            .bind(5, credential)
-            .run();
-        if (c->changes() == 0) return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
+        if (runChanging(*c, "UPDATE provider_settings SET status = 'invalid', "
+                             "invalid_notified_at = CASE WHEN invalid_reason = ?3 THEN invalid_notified_at ELSE NULL END, "
+                             "invalid_reason = ?3, updated_at = ?4, next_check_at = min(next_check_at, ?4) "
+                             "WHERE team_id = ?1 AND provider = ?2 AND name = ?5",
+                        team_id, provider, reason, toUnixMillis(now()), credential) == 0)
+            return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
         return {};
     });
 }
@@ -178,13 +160,9 @@ Result<void> SqliteStore::markProviderInvalidNotified(std::int64_t team_id, std:
                                                       std::string_view credential) {
     return guarded("recording an invalid-token notice", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE provider_settings SET invalid_notified_at = ?3 WHERE team_id = ?1 AND provider = ?2 AND name = ?4")
-            .bind(1, team_id)
-            .bind(2, provider)
-            .bind(3, toUnixMillis(at))
-            .bind(4, credential)
-            .run();
-        if (c->changes() == 0) return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
+        if (runChanging(*c, "UPDATE provider_settings SET invalid_notified_at = ?3 WHERE team_id = ?1 AND provider = ?2 AND name = ?4",
+                        team_id, provider, toUnixMillis(at), credential) == 0)
+            return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential), "not_found");
         return {};
     });
 }

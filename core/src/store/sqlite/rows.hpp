@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,12 +69,65 @@ inline auto guarded(std::string_view what, F&& body) -> decltype(body()) {
     }
 }
 
+// The guard of the files that claim and lease (refresh tokens, notices, rotations): a busy
+// database is worth another pass; anything else is a failure of the store itself.
+// guardedTeamClaim also says "the team does not exist" when a foreign key fails.
+template <class T, class F>
+Result<T> guardedClaimWith(std::string_view what, std::string_view missing_reference, F&& body) {
+    try {
+        return body();
+    } catch (const ErrorException& e) {
+        return e.error;
+    } catch (const SqliteError& e) {
+        if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED)
+            return makeError(ErrorKind::transient, std::string(what) + ": the database stayed locked; retry", "busy");
+        if (!missing_reference.empty() && e.extendedCode() == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return makeError(ErrorKind::invalid_input, std::string(what) + ": " + std::string(missing_reference),
+                             "missing_reference");
+        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
+    } catch (const std::exception& e) {
+        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
+    }
+}
+template <class T, class F>
+Result<T> guardedClaim(std::string_view what, F&& body) {
+    return guardedClaimWith<T>(what, {}, std::forward<F>(body));
+}
+template <class T, class F>
+Result<T> guardedTeamClaim(std::string_view what, F&& body) {
+    return guardedClaimWith<T>(what, "the team does not exist", std::forward<F>(body));
+}
+
+// Binds ?1, ?2, ... to `values` in order.
+template <class... Values>
+Statement& bindAll(Statement& s, const Values&... values) {
+    int at = 0;
+    (s.bind(++at, values), ...);
+    return s;
+}
+template <class... Values>
+Statement& bindAll(Statement&& s, const Values&... values) {
+    return bindAll(s, values...);
+}
+
+// Runs `sql` with ?1, ?2, ... bound to `values` in order; returns how many rows it changed.
+template <class... Values>
+std::int64_t runChanging(Connection& c, std::string_view sql, const Values&... values) {
+    bindAll(c.prepare(sql), values...).run();
+    return c.changes();
+}
+
 inline void requireText(std::string_view value, std::string_view field) {
     if (value.empty()) raise(ErrorKind::invalid_input, std::string(field) + " must not be empty", "missing_field");
 }
 
 inline void requireId(std::int64_t id, std::string_view field) {
     if (id <= 0) raise(ErrorKind::invalid_input, std::string(field) + " must be a positive id, got " + std::to_string(id), "bad_id");
+}
+
+// Each value must not be empty (invalid_input, missing_field, naming the first empty field).
+inline void requireTexts(std::initializer_list<std::pair<std::string_view, std::string_view>> value_and_field) {
+    for (const auto& [value, field] : value_and_field) requireText(value, field);
 }
 
 inline std::string inQuotes(std::string_view text) { return "'" + std::string(text) + "'"; }
@@ -292,6 +346,28 @@ inline std::vector<T> all(Statement& s, Reader read) {
 template <class T, class Reader>
 inline std::vector<T> all(Statement&& s, Reader read) {
     return all<T>(s, read);
+}
+
+// Runs an INSERT ... RETURNING (or an upsert) with ?1, ?2, ... bound to `values` and reads the row
+// it returns; internal "<what> returned no row" when there is none.
+template <class T, class Reader, class... Values>
+T insertReturning(Connection& c, std::string_view sql_text, Reader read, std::string_view what, const Values&... values) {
+    return one<T>(bindAll(c.prepare(sql_text), values...), read, ErrorKind::internal, std::string(what) + " returned no row");
+}
+
+// Renames the row `id` of `table` (teams, projects) and returns it; not_found names `what` and the id.
+template <class T, class Reader>
+T renameById(Connection& c, std::string_view table, std::string_view columns, Reader read, std::string_view what,
+             std::int64_t id, std::string_view name) {
+    return one<T>(bindAll(c.prepare(sql({"UPDATE ", table, " SET name = ?2 WHERE id = ?1 RETURNING ", columns})), id, name),
+                  read, ErrorKind::not_found, std::string(what) + " " + std::to_string(id) + " does not exist");
+}
+
+// Deletes the row `id` of `table` (what refers to it goes by ON DELETE CASCADE); not_found names
+// `what` and the id.
+inline void deleteById(Connection& c, std::string_view table, std::string_view what, std::int64_t id) {
+    c.prepare(sql({"DELETE FROM ", table, " WHERE id = ?1"})).bind(1, id).run();
+    if (c.changes() == 0) raise(ErrorKind::not_found, std::string(what) + " " + std::to_string(id) + " does not exist", "not_found");
 }
 
 inline std::vector<ProjectWithLink> readProjectsWithLinks(Connection& c, std::int64_t team_id) {

@@ -8,30 +8,14 @@
 
 #include "secrets/digest.hpp"
 #include "store/seal_labels.hpp"
+#include "store/sqlite/rows.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::store {
 
-using sqlite::SqliteError;
-using sqlite::Statement;
-using sqlite::Transaction;
+using namespace sqlite;
 
 namespace {
-
-template <class T, class F>
-Result<T> refreshGuard(std::string_view what, F&& body) {
-    try {
-        return body();
-    } catch (const SqliteError& e) {
-        if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED)
-            return makeError(ErrorKind::transient, std::string(what) + ": the database stayed locked; retry", "busy");
-        if (e.extendedCode() == SQLITE_CONSTRAINT_FOREIGNKEY)
-            return makeError(ErrorKind::invalid_input, std::string(what) + ": the team does not exist", "missing_reference");
-        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
-    } catch (const std::exception& e) {
-        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
-    }
-}
 
 std::string whose(std::int64_t team_id, std::string_view provider, std::string_view name) {
     return "team " + std::to_string(team_id) + "'s " + std::string(provider) + " credential '" + std::string(name) + "'";
@@ -65,7 +49,7 @@ Result<void> SqliteStore::saveTeamRefreshToken(const TeamTokenRefresh& in) {
                          "saving a team's refresh token: team id, provider, credential name, access and refresh token "
                          "are required",
                          "missing_field");
-    return refreshGuard<void>("saving the refresh token of " + whose(in.team_id, in.provider, in.name), [&]() -> Result<void> {
+    return guardedTeamClaim<void>("saving the refresh token of " + whose(in.team_id, in.provider, in.name), [&]() -> Result<void> {
         auto c = pool_.acquire();
         std::optional<std::int64_t> expires;
         if (in.expires_at) expires = toUnixMillis(*in.expires_at);
@@ -87,7 +71,7 @@ Result<void> SqliteStore::saveTeamRefreshToken(const TeamTokenRefresh& in) {
 }
 
 Result<void> SqliteStore::deleteTeamRefreshToken(std::int64_t team_id, std::string_view provider, std::string_view name) {
-    return refreshGuard<void>("removing a team's refresh token", [&]() -> Result<void> {
+    return guardedTeamClaim<void>("removing a team's refresh token", [&]() -> Result<void> {
         auto c = pool_.acquire();
         c->prepare("DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
             .bind(1, team_id)
@@ -101,7 +85,7 @@ Result<void> SqliteStore::deleteTeamRefreshToken(std::int64_t team_id, std::stri
 Result<std::optional<Timestamp>> SqliteStore::teamRefreshExpiry(std::int64_t team_id, std::string_view provider,
                                                                 std::string_view name) {
     using Out = std::optional<Timestamp>;
-    return refreshGuard<Out>("reading a team's refresh token", [&]() -> Result<Out> {
+    return guardedTeamClaim<Out>("reading a team's refresh token", [&]() -> Result<Out> {
         auto c = pool_.acquire();
         Statement s = c->prepare(
             "SELECT expires_at FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
@@ -122,7 +106,7 @@ Result<std::vector<TeamTokenRefresh>> SqliteStore::claimTeamTokensToRefresh(std:
     if (provider.empty() || owner.empty() || lease.count() <= 0)
         return makeError(ErrorKind::invalid_input,
                          "claiming team tokens: provider, owner and a positive lease are required", "missing_field");
-    return refreshGuard<Out>("claiming team tokens to refresh", [&]() -> Result<Out> {
+    return guardedTeamClaim<Out>("claiming team tokens to refresh", [&]() -> Result<Out> {
         const std::int64_t t = toUnixMillis(now_at);
         auto c = pool_.acquire();
         Transaction tx(*c);
@@ -144,12 +128,7 @@ Result<std::vector<TeamTokenRefresh>> SqliteStore::claimTeamTokensToRefresh(std:
                 " AND (claim_owner IS NULL OR claim_expires_at <= ?5)"
                 " ORDER BY coalesce(expires_at, 0) LIMIT ?6)"
                 " RETURNING team_id, name, refresh_token_sealed, access_digest, expires_at");
-            s.bind(1, owner)
-                .bind(2, t + lease.count())
-                .bind(3, provider)
-                .bind(4, toUnixMillis(expiring_before))
-                .bind(5, t)
-                .bind(6, static_cast<std::int64_t>(limit));
+            bindAll(s, owner, t + lease.count(), provider, toUnixMillis(expiring_before), t, static_cast<std::int64_t>(limit));
             while (s.step()) rows.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.optionalInt64(4)});
         }
         Out claimed;
@@ -209,7 +188,7 @@ Result<void> SqliteStore::completeTeamTokenRefresh(const TeamTokenRefresh& refre
         return makeError(ErrorKind::invalid_input,
                          "completing a team token refresh: team, provider, credential, both tokens and owner are required",
                          "missing_field");
-    return refreshGuard<void>("storing a team's refreshed token", [&]() -> Result<void> {
+    return guardedTeamClaim<void>("storing a team's refreshed token", [&]() -> Result<void> {
         const auto team_id = refreshed.team_id;
         const auto& provider = refreshed.provider;
         const auto& name = refreshed.name;
@@ -270,31 +249,23 @@ Result<void> SqliteStore::completeTeamTokenRefresh(const TeamTokenRefresh& refre
 
 Result<void> SqliteStore::releaseTeamTokenRefresh(std::int64_t team_id, std::string_view provider, std::string_view name,
                                                   std::string_view owner) {
-    return refreshGuard<void>("releasing a team token refresh claim", [&]() -> Result<void> {
+    return guardedTeamClaim<void>("releasing a team token refresh claim", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE team_refresh_tokens SET claim_owner = NULL, claim_expires_at = NULL "
-                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
-            .bind(1, team_id)
-            .bind(2, provider)
-            .bind(3, name)
-            .bind(4, owner)
-            .run();
-        if (c->changes() == 0) return teamClaimLost(team_id, provider, name);
+        if (runChanging(*c, "UPDATE team_refresh_tokens SET claim_owner = NULL, claim_expires_at = NULL "
+                             "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
+                        team_id, provider, name, owner) == 0)
+            return teamClaimLost(team_id, provider, name);
         return {};
     });
 }
 
 Result<void> SqliteStore::dropClaimedTeamRefreshToken(std::int64_t team_id, std::string_view provider,
                                                       std::string_view name, std::string_view owner) {
-    return refreshGuard<void>("dropping a refused team refresh token", [&]() -> Result<void> {
+    return guardedTeamClaim<void>("dropping a refused team refresh token", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
-            .bind(1, team_id)
-            .bind(2, provider)
-            .bind(3, name)
-            .bind(4, owner)
-            .run();
-        if (c->changes() == 0) return teamClaimLost(team_id, provider, name);
+        if (runChanging(*c, "DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
+                        team_id, provider, name, owner) == 0)
+            return teamClaimLost(team_id, provider, name);
         return {};
     });
 }

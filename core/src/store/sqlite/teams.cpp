@@ -71,18 +71,14 @@ Result<Team> SqliteStore::renameTeam(std::int64_t team_id, std::string_view name
     return guarded("renaming team", [&]() -> Result<Team> {
         requireText(name, "team name");
         auto c = pool_.acquire();
-        return one<Team>(c->prepare(sql({"UPDATE teams SET name = ?2 WHERE id = ?1 RETURNING ", kTeamColumns}))
-                             .bind(1, team_id)
-                             .bind(2, name),
-                         readTeam, ErrorKind::not_found, "team " + std::to_string(team_id) + " does not exist");
+        return renameById<Team>(*c, "teams", kTeamColumns, readTeam, "team", team_id, name);
     });
 }
 
 Result<void> SqliteStore::deleteTeam(std::int64_t team_id) {
     return guarded("deleting team", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("DELETE FROM teams WHERE id = ?1").bind(1, team_id).run();
-        if (c->changes() == 0) return makeError(ErrorKind::not_found, "team " + std::to_string(team_id) + " does not exist", "not_found");
+        deleteById(*c, "teams", "team", team_id);
         return {};
     });
 }

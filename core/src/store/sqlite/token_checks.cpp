@@ -140,15 +140,10 @@ Result<void> SqliteStore::releaseProviderCheck(std::int64_t team_id, std::string
                                                Timestamp next_check_at, std::string_view credential) {
     return guarded("releasing a provider token check", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE provider_settings SET check_owner = NULL, check_lease_until = NULL, next_check_at = ?4 "
-                   "WHERE team_id = ?1 AND provider = ?2 AND check_owner = ?3 AND name = ?5")
-            .bind(1, team_id)
-            .bind(2, provider)
-            .bind(3, owner)
-            .bind(4, toUnixMillis(next_check_at))
-            .bind(5, credential)
-            .run();
-        if (c->changes() == 0) return checkClaimLost(team_id, provider, credential);
+        if (runChanging(*c, "UPDATE provider_settings SET check_owner = NULL, check_lease_until = NULL, next_check_at = ?4 "
+                             "WHERE team_id = ?1 AND provider = ?2 AND check_owner = ?3 AND name = ?5",
+                        team_id, provider, owner, toUnixMillis(next_check_at), credential) == 0)
+            return checkClaimLost(team_id, provider, credential);
         return {};
     });
 }

@@ -8,37 +8,14 @@
 #include <sqlite3.h>
 
 #include "store/seal_labels.hpp"
+#include "store/sqlite/rows.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace forgelink::store {
 
-using sqlite::SqliteError;
-using sqlite::Statement;
-using sqlite::Transaction;
+using namespace sqlite;
 
 namespace {
-
-struct Refusal {
-    Error error;
-};
-[[noreturn]] void refuse(ErrorKind kind, std::string message, std::string code) {
-    throw Refusal{makeError(kind, std::move(message), std::move(code))};
-}
-
-template <class T, class F>
-Result<T> rotationGuard(std::string_view what, F&& body) {
-    try {
-        return body();
-    } catch (const Refusal& r) {
-        return r.error;
-    } catch (const SqliteError& e) {
-        if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED)
-            return makeError(ErrorKind::transient, std::string(what) + ": the database stayed locked; retry", "busy");
-        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
-    } catch (const std::exception& e) {
-        return makeError(ErrorKind::internal, std::string(what) + ": " + e.what(), "database");
-    }
-}
 
 std::string who(std::int64_t team_id, std::string_view provider, std::string_view credential) {
     return "team " + std::to_string(team_id) + "'s " + std::string(provider) + " token '" + std::string(credential) + "'";
@@ -110,9 +87,9 @@ RotationClaim readClaim(const Statement& s) {
 Result<ProviderRotation> SqliteStore::saveRotationSettings(std::int64_t team_id, std::string_view provider,
                                                            std::string_view credential, const RotationSettings& settings,
                                                            const std::optional<std::string>& unavailable_reason) {
-    return rotationGuard<ProviderRotation>("saving a rotation setting", [&]() -> Result<ProviderRotation> {
+    return guardedClaim<ProviderRotation>("saving a rotation setting", [&]() -> Result<ProviderRotation> {
         if (team_id <= 0 || provider.empty() || credential.empty())
-            refuse(ErrorKind::invalid_input, "saving a rotation setting: team id, provider and credential are required",
+            raise(ErrorKind::invalid_input, "saving a rotation setting: team id, provider and credential are required",
                    "missing_field");
         auto c = pool_.acquire();
         Statement s = c->prepare(
@@ -130,20 +107,20 @@ Result<ProviderRotation> SqliteStore::saveRotationSettings(std::int64_t team_id,
             .bind(6, unavailable_reason.value_or(std::string()))
             .bind(7, unavailable_reason ? std::optional<std::int64_t>(toUnixMillis(now())) : std::nullopt)
             .bind(8, credential);
-        if (!s.step()) refuse(ErrorKind::internal, "saving a rotation setting returned no row", "database");
+        if (!s.step()) raise(ErrorKind::internal, "saving a rotation setting returned no row", "database");
         return readRotation(s);
     });
 }
 
 Result<ProviderRotation> SqliteStore::providerRotation(std::int64_t team_id, std::string_view provider,
                                                        std::string_view credential) {
-    return rotationGuard<ProviderRotation>("reading a rotation setting", [&]() -> Result<ProviderRotation> {
+    return guardedClaim<ProviderRotation>("reading a rotation setting", [&]() -> Result<ProviderRotation> {
         auto c = pool_.acquire();
         Statement s = c->prepare("SELECT " + std::string(kRotationColumns) +
                                  " FROM provider_rotations WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
         s.bind(1, team_id).bind(2, provider).bind(3, credential);
         if (!s.step())
-            refuse(ErrorKind::not_found, who(team_id, provider, credential) + " has no rotation setting", "not_found");
+            raise(ErrorKind::not_found, who(team_id, provider, credential) + " has no rotation setting", "not_found");
         return readRotation(s);
     });
 }
@@ -151,9 +128,9 @@ Result<ProviderRotation> SqliteStore::providerRotation(std::int64_t team_id, std
 Result<std::vector<RotationClaim>> SqliteStore::claimRotations(std::string_view owner, Timestamp now_at,
                                                                std::chrono::milliseconds lease, std::size_t limit) {
     using Out = std::vector<RotationClaim>;
-    return rotationGuard<Out>("claiming tokens to rotate", [&]() -> Result<Out> {
+    return guardedClaim<Out>("claiming tokens to rotate", [&]() -> Result<Out> {
         if (owner.empty() || lease.count() <= 0)
-            refuse(ErrorKind::invalid_input, "claiming tokens to rotate: an owner and a positive lease are required",
+            raise(ErrorKind::invalid_input, "claiming tokens to rotate: an owner and a positive lease are required",
                    "missing_field");
         const std::int64_t t = toUnixMillis(now_at);
         const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now_at)};
@@ -180,9 +157,9 @@ Result<std::vector<RotationClaim>> SqliteStore::claimRotations(std::string_view 
 
 Result<RotationClaim> SqliteStore::claimRotation(std::int64_t team_id, std::string_view provider, std::string_view credential,
                                                  std::string_view owner, Timestamp now_at, std::chrono::milliseconds lease) {
-    return rotationGuard<RotationClaim>("claiming a token to rotate", [&]() -> Result<RotationClaim> {
+    return guardedClaim<RotationClaim>("claiming a token to rotate", [&]() -> Result<RotationClaim> {
         if (owner.empty() || lease.count() <= 0)
-            refuse(ErrorKind::invalid_input, "claiming a token to rotate: an owner and a positive lease are required",
+            raise(ErrorKind::invalid_input, "claiming a token to rotate: an owner and a positive lease are required",
                    "missing_field");
         const std::int64_t t = toUnixMillis(now_at);
         auto c = pool_.acquire();
@@ -209,8 +186,8 @@ Result<RotationClaim> SqliteStore::claimRotation(std::int64_t team_id, std::stri
         Statement holder = c->prepare(
             "SELECT claim_owner FROM provider_rotations WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
         holder.bind(1, team_id).bind(2, provider).bind(3, credential);
-        if (!holder.step()) throw Refusal{noSettings(team_id, provider, credential)};
-        refuse(ErrorKind::conflict,
+        if (!holder.step()) throw ErrorException{noSettings(team_id, provider, credential)};
+        raise(ErrorKind::conflict,
                "a rotation of " + who(team_id, provider, credential) + " is already under way (" + holder.text(0) + ")",
                "rotation_in_progress");
     });
@@ -218,17 +195,12 @@ Result<RotationClaim> SqliteStore::claimRotation(std::int64_t team_id, std::stri
 
 Result<void> SqliteStore::recordRotationIntent(std::int64_t team_id, std::string_view provider, std::string_view credential,
                                                std::string_view owner) {
-    return rotationGuard<void>("recording a rotation's intent", [&]() -> Result<void> {
+    return guardedClaim<void>("recording a rotation's intent", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE provider_rotations SET state = 'rotating', started_at = ?5 "
-                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
-            .bind(1, team_id)
-            .bind(2, provider)
-            .bind(3, credential)
-            .bind(4, owner)
-            .bind(5, toUnixMillis(now()))
-            .run();
-        if (c->changes() == 0) return claimLost(team_id, provider, credential);
+        if (runChanging(*c, "UPDATE provider_rotations SET state = 'rotating', started_at = ?5 "
+                             "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
+                        team_id, provider, credential, owner, toUnixMillis(now())) == 0)
+            return claimLost(team_id, provider, credential);
         return {};
     });
 }
@@ -238,8 +210,8 @@ Result<ProviderSettings> SqliteStore::completeRotation(std::int64_t team_id, std
                                                        std::string_view new_token,
                                                        const std::optional<std::string>& expires_at,
                                                        Timestamp next_check_at) {
-    return rotationGuard<ProviderSettings>("storing a rotated token", [&]() -> Result<ProviderSettings> {
-        if (new_token.empty()) refuse(ErrorKind::invalid_input, "storing a rotated token: the new token is empty", "missing_field");
+    return guardedClaim<ProviderSettings>("storing a rotated token", [&]() -> Result<ProviderSettings> {
+        if (new_token.empty()) raise(ErrorKind::invalid_input, "storing a rotated token: the new token is empty", "missing_field");
         const std::string label = providerTokenLabel(team_id, provider, credential);
         {
             auto c = pool_.acquire();
@@ -249,12 +221,12 @@ Result<ProviderSettings> SqliteStore::completeRotation(std::int64_t team_id, std
                     "SELECT token_sealed FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
                 held.bind(1, team_id).bind(2, provider).bind(3, credential);
                 if (!held.step())
-                    refuse(ErrorKind::conflict,
+                    raise(ErrorKind::conflict,
                            noSettings(team_id, provider, credential, " any more (deleted while the token was rotated)").message,
                            "token_replaced");
                 auto opened = box_->open(held.text(0), label);
                 if (!opened || opened.value() != old_token)
-                    refuse(ErrorKind::conflict,
+                    raise(ErrorKind::conflict,
                            "a new " + std::string(provider) + " token was saved as credential '" + std::string(credential) +
                                "' of team " + std::to_string(team_id) + " while the old one was rotated; the saved one stays",
                            "token_replaced");
@@ -284,35 +256,28 @@ Result<ProviderSettings> SqliteStore::completeRotation(std::int64_t team_id, std
             tx.commit();
         }  // the connection goes back to the pool before the settings are read
         auto settings = providerSettings(team_id, provider, credential);
-        if (!settings) refuse(settings.error().kind, settings.error().message, settings.error().code);
+        if (!settings) raise(settings.error().kind, settings.error().message, settings.error().code);
         return std::move(settings).value();
     });
 }
 
 Result<void> SqliteStore::finishRotation(std::int64_t team_id, std::string_view provider, std::string_view credential,
                                          std::string_view owner, std::string_view error, Timestamp next_attempt_at) {
-    return rotationGuard<void>("recording a rotation that did not happen", [&]() -> Result<void> {
+    return guardedClaim<void>("recording a rotation that did not happen", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE provider_rotations SET state = 'idle', started_at = NULL, claim_owner = NULL, "
-                   "claim_lease_until = NULL, last_error = ?5, last_failed_at = ?6, next_attempt_at = ?7 "
-                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
-            .bind(1, team_id)
-            .bind(2, provider)
-            .bind(3, credential)
-            .bind(4, owner)
-            .bind(5, error)
-            .bind(6, toUnixMillis(now()))
-            .bind(7, toUnixMillis(next_attempt_at))
-            .run();
-        if (c->changes() == 0) return claimLost(team_id, provider, credential);
+        if (runChanging(*c, "UPDATE provider_rotations SET state = 'idle', started_at = NULL, claim_owner = NULL, "
+                             "claim_lease_until = NULL, last_error = ?5, last_failed_at = ?6, next_attempt_at = ?7 "
+                             "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
+                        team_id, provider, credential, owner, error, toUnixMillis(now()), toUnixMillis(next_attempt_at)) == 0)
+            return claimLost(team_id, provider, credential);
         return {};
     });
 }
 
 Result<bool> SqliteStore::abandonRotation(std::int64_t team_id, std::string_view provider, std::string_view credential,
                                           std::string_view old_token, std::string_view reason) {
-    return rotationGuard<bool>("recording a lost rotation", [&]() -> Result<bool> {
-        if (reason.empty()) refuse(ErrorKind::invalid_input, "recording a lost rotation: the reason is empty", "missing_field");
+    return guardedClaim<bool>("recording a lost rotation", [&]() -> Result<bool> {
+        if (reason.empty()) raise(ErrorKind::invalid_input, "recording a lost rotation: the reason is empty", "missing_field");
         auto c = pool_.acquire();
         Transaction tx(*c);
         bool holds_old = false;
@@ -354,16 +319,12 @@ Result<bool> SqliteStore::abandonRotation(std::int64_t team_id, std::string_view
 
 Result<void> SqliteStore::releaseRotation(std::int64_t team_id, std::string_view provider, std::string_view credential,
                                           std::string_view owner) {
-    return rotationGuard<void>("releasing a rotation claim", [&]() -> Result<void> {
+    return guardedClaim<void>("releasing a rotation claim", [&]() -> Result<void> {
         auto c = pool_.acquire();
-        c->prepare("UPDATE provider_rotations SET claim_owner = NULL, claim_lease_until = NULL "
-                   "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4")
-            .bind(1, team_id)
-            .bind(2, provider)
-            .bind(3, credential)
-            .bind(4, owner)
-            .run();
-        if (c->changes() == 0) return claimLost(team_id, provider, credential);
+        if (runChanging(*c, "UPDATE provider_rotations SET claim_owner = NULL, claim_lease_until = NULL "
+                             "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
+                        team_id, provider, credential, owner) == 0)
+            return claimLost(team_id, provider, credential);
         return {};
     });
 }
