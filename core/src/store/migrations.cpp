@@ -1,22 +1,74 @@
-#include "store/sqlite/migrations.hpp"
+// The schema's migrations, one ordered list for every backend (migrations.hpp). Append only: a
+// released migration never changes (databases in the field already ran it).
+#include "store/migrations.hpp"
 
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
-namespace forgelink::store::sqlite {
+namespace forgelink::store {
 
 namespace {
 
-struct Migration {
-    int version;
-    std::string_view name;
-    std::string_view sql;
-};
+// The feedback_tasks table as migration 1 made it and migration 10 rebuilt it (SQLite cannot
+// change a CHECK constraint in place): the same columns, `states` the states it allows.
+std::string sqliteFeedbackTasksTable(std::string_view name, std::string_view states) {
+    return "CREATE TABLE " + std::string(name) + R"sql( (
+  id               INTEGER PRIMARY KEY,
+  team_id          INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  provider         TEXT NOT NULL,
+  instance         TEXT NOT NULL,
+  repository_id    TEXT NOT NULL,
+  commit_sha       TEXT NOT NULL,
+  context          TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('status', 'comment')),
+  mr_number        TEXT NOT NULL,
+  coalesce_key     TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  build_id         INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+  build_version    INTEGER NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ()sql" + std::string(states) + R"sql()),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER NOT NULL,
+  lease_owner      TEXT,
+  lease_expires_at INTEGER,
+  last_error       TEXT NOT NULL DEFAULT '',
+  result           TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+);
+)sql";
+}
 
-// Append only: a released migration never changes (databases in the field already ran it).
-// Times are unix milliseconds; JSON columns hold JSON text; *_sealed columns hold SecretBox text.
-constexpr Migration kMigrations[] = {
+// Its indexes, made by both.
+constexpr std::string_view kSqliteFeedbackTaskIndexes =
+    R"sql(CREATE UNIQUE INDEX feedback_tasks_one_waiting ON feedback_tasks(coalesce_key) WHERE state IN ('pending', 'paused');
+CREATE UNIQUE INDEX feedback_tasks_one_in_flight ON feedback_tasks(coalesce_key) WHERE state = 'in_flight';
+CREATE INDEX feedback_tasks_due ON feedback_tasks(state, next_attempt_at);
+CREATE INDEX feedback_tasks_by_team ON feedback_tasks(team_id, provider, state);
+CREATE INDEX feedback_tasks_by_build ON feedback_tasks(build_id);
+)sql";
+
+// The columns of provider_settings that migration 1 made and migration 13 kept when it rebuilt the
+// table with the credential's name in its key.
+constexpr std::string_view kSqliteProviderSettingsColumns = R"sql(  base_url            TEXT NOT NULL,
+  instance            TEXT NOT NULL,
+  token_sealed        TEXT NOT NULL,
+  token_last4         TEXT NOT NULL,
+  kind                TEXT NOT NULL,
+  identity            TEXT NOT NULL,
+  scopes              TEXT NOT NULL,
+  expires_at          TEXT,
+  warnings            TEXT NOT NULL,
+  status              TEXT NOT NULL CHECK (status IN ('active', 'invalid')),
+  invalid_reason      TEXT NOT NULL DEFAULT '',
+  invalid_notified_at INTEGER,
+  updated_at          INTEGER NOT NULL,
+)sql";
+
+std::vector<Migration> makeMigrations() {
+    // Times are unix milliseconds; JSON columns hold JSON text; *_sealed columns hold SecretBox
+    // text. Each entry: version, name, SQLite's text, PostgreSQL's text.
+    return {
     {1, "initial schema", R"sql(
 CREATE TABLE users (
   id            INTEGER PRIMARY KEY,
@@ -70,20 +122,7 @@ CREATE INDEX team_members_by_user ON team_members(user_id);
 CREATE TABLE provider_settings (
   team_id             INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
   provider            TEXT NOT NULL,
-  base_url            TEXT NOT NULL,
-  instance            TEXT NOT NULL,
-  token_sealed        TEXT NOT NULL,
-  token_last4         TEXT NOT NULL,
-  kind                TEXT NOT NULL,
-  identity            TEXT NOT NULL,
-  scopes              TEXT NOT NULL,
-  expires_at          TEXT,
-  warnings            TEXT NOT NULL,
-  status              TEXT NOT NULL CHECK (status IN ('active', 'invalid')),
-  invalid_reason      TEXT NOT NULL DEFAULT '',
-  invalid_notified_at INTEGER,
-  updated_at          INTEGER NOT NULL,
-  PRIMARY KEY (team_id, provider)
+)sql" + std::string(kSqliteProviderSettingsColumns) + R"sql(  PRIMARY KEY (team_id, provider)
 );
 CREATE TABLE projects (
   id         INTEGER PRIMARY KEY,
@@ -119,37 +158,9 @@ CREATE TABLE builds (
   version    INTEGER NOT NULL
 );
 CREATE INDEX builds_by_project ON builds(project_id, id);
-CREATE TABLE feedback_tasks (
-  id               INTEGER PRIMARY KEY,
-  team_id          INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
-  provider         TEXT NOT NULL,
-  instance         TEXT NOT NULL,
-  repository_id    TEXT NOT NULL,
-  commit_sha       TEXT NOT NULL,
-  context          TEXT NOT NULL,
-  kind             TEXT NOT NULL CHECK (kind IN ('status', 'comment')),
-  mr_number        TEXT NOT NULL,
-  coalesce_key     TEXT NOT NULL,
-  payload          TEXT NOT NULL,
-  build_id         INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
-  build_version    INTEGER NOT NULL,
-  state            TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'failed', 'paused')),
-  attempts         INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at  INTEGER NOT NULL,
-  lease_owner      TEXT,
-  lease_expires_at INTEGER,
-  last_error       TEXT NOT NULL DEFAULT '',
-  result           TEXT,
-  created_at       INTEGER NOT NULL,
-  updated_at       INTEGER NOT NULL
-);
--- The invariants coalescing relies on: per key at most one waiting and at most one in flight.
-CREATE UNIQUE INDEX feedback_tasks_one_waiting ON feedback_tasks(coalesce_key) WHERE state IN ('pending', 'paused');
-CREATE UNIQUE INDEX feedback_tasks_one_in_flight ON feedback_tasks(coalesce_key) WHERE state = 'in_flight';
-CREATE INDEX feedback_tasks_due ON feedback_tasks(state, next_attempt_at);
-CREATE INDEX feedback_tasks_by_team ON feedback_tasks(team_id, provider, state);
-CREATE INDEX feedback_tasks_by_build ON feedback_tasks(build_id);
-CREATE TABLE feedback_pauses (
+)sql" + sqliteFeedbackTasksTable("feedback_tasks", "'pending', 'in_flight', 'done', 'failed', 'paused'") +
+         "-- The invariants coalescing relies on: per key at most one waiting and at most one in flight.\n" +
+         std::string(kSqliteFeedbackTaskIndexes) + R"sql(CREATE TABLE feedback_pauses (
   team_id   INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
   provider  TEXT NOT NULL,
   reason    TEXT NOT NULL,
@@ -172,14 +183,16 @@ CREATE TABLE mr_comments (
   updated_at    INTEGER NOT NULL,
   PRIMARY KEY (provider, instance, repository_id, mr_number)
 );
-)sql"},
+)sql",
+     {}},
     // Background refresh of login tokens: a host claims a pair (owner + lease) before spending its
     // refresh token, because the forge rotates the pair and a second spend would be refused.
     {2, "user token refresh claims", R"sql(
 ALTER TABLE user_tokens ADD COLUMN refresh_claim_owner TEXT;
 ALTER TABLE user_tokens ADD COLUMN refresh_claim_expires_at INTEGER;
 CREATE INDEX user_tokens_by_expiry ON user_tokens(provider, expires_at);
-)sql"},
+)sql",
+     {}},
     // A version per team of what its project listing shows (projects, their links, the team's
     // slug), bumped by triggers on every write, so hosts caching a rendered listing can tell it is
     // stale whichever process (or a manual edit) wrote. Rows outlive their team on purpose: SQLite
@@ -223,12 +236,14 @@ CREATE TRIGGER links_list_delete AFTER DELETE ON repository_links BEGIN
   UPDATE project_list_versions SET version = version + 1
    WHERE team_id = (SELECT team_id FROM projects WHERE id = OLD.project_id);
 END;
-)sql"},
+)sql",
+     {}},
     // Login CSRF: a started login is bound to the browser that started it (a hash of its login
     // cookie). States saved before have none and are refused at the callback: start again.
     {4, "oauth state browser binding", R"sql(
 ALTER TABLE oauth_states ADD COLUMN browser_binding TEXT NOT NULL DEFAULT '';
-)sql"},
+)sql",
+     {}},
     // Account linking: a user may have one forge identity per provider, and signing in with any
     // of them gives that user. Every existing user keeps the identity they signed in with (the
     // users row keeps its columns: the identity shown first). A login started to link an
@@ -248,13 +263,15 @@ CREATE TABLE user_identities (
 INSERT INTO user_identities (user_id, provider, instance, forge_user_id, username, name, linked_at)
   SELECT id, provider, instance, forge_user_id, username, name, created_at FROM users;
 ALTER TABLE oauth_states ADD COLUMN link_user_id INTEGER;
-)sql"},
+)sql",
+     {}},
     // What a saved token may do where it is bound (role, role label, the project or group), so the
     // settings page shows it after the save too. '{}' for settings saved before: shown as unknown
     // until the token is saved again.
     {6, "provider settings access", R"sql(
 ALTER TABLE provider_settings ADD COLUMN access TEXT NOT NULL DEFAULT '{}';
-)sql"},
+)sql",
+     {}},
     // Stored forge tokens are re-checked by the maintenance loop: when last and next (0 = due at
     // once, so settings saved before are checked at the first pass), the host holding the check,
     // and the day of the last "expires soon" log line (one a day across hosts).
@@ -265,57 +282,34 @@ ALTER TABLE provider_settings ADD COLUMN check_owner TEXT;
 ALTER TABLE provider_settings ADD COLUMN check_lease_until INTEGER;
 ALTER TABLE provider_settings ADD COLUMN expiry_reminded_on TEXT NOT NULL DEFAULT '';
 CREATE INDEX provider_settings_by_next_check ON provider_settings(next_check_at);
-)sql"},
+)sql",
+     {}},
     // Builds the host ended because no result arrived in time (feedback.build_timeout_seconds),
     // and the index its maintenance pass reads them by: unfinished builds, oldest first.
     {8, "build timeouts", R"sql(
 ALTER TABLE builds ADD COLUMN timed_out_at INTEGER;
 ALTER TABLE builds ADD COLUMN timed_out_after INTEGER;
 CREATE INDEX builds_unfinished ON builds(created_at) WHERE state IN ('queued', 'in_progress');
-)sql"},
+)sql",
+     {}},
     // The head of a build's merge request as the forge showed it (Store::recordMergeRequestHead).
     {9, "merge request heads", R"sql(
 ALTER TABLE builds ADD COLUMN mr_head_sha TEXT NOT NULL DEFAULT '';
-)sql"},
+)sql",
+     {}},
     // A build's feedback replaced by a newer build's before it went out ends 'superseded' instead
     // of vanishing from the older build (issue 22: its deliveries read []). SQLite cannot change a
     // CHECK constraint in place: the table is rebuilt with the same columns, rows and indexes.
     {10, "superseded feedback tasks", R"sql(
-CREATE TABLE feedback_tasks_v10 (
-  id               INTEGER PRIMARY KEY,
-  team_id          INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
-  provider         TEXT NOT NULL,
-  instance         TEXT NOT NULL,
-  repository_id    TEXT NOT NULL,
-  commit_sha       TEXT NOT NULL,
-  context          TEXT NOT NULL,
-  kind             TEXT NOT NULL CHECK (kind IN ('status', 'comment')),
-  mr_number        TEXT NOT NULL,
-  coalesce_key     TEXT NOT NULL,
-  payload          TEXT NOT NULL,
-  build_id         INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
-  build_version    INTEGER NOT NULL,
-  state            TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'failed', 'paused', 'superseded')),
-  attempts         INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at  INTEGER NOT NULL,
-  lease_owner      TEXT,
-  lease_expires_at INTEGER,
-  last_error       TEXT NOT NULL DEFAULT '',
-  result           TEXT,
-  created_at       INTEGER NOT NULL,
-  updated_at       INTEGER NOT NULL
-);
-INSERT INTO feedback_tasks_v10 SELECT id, team_id, provider, instance, repository_id, commit_sha, context, kind,
+)sql" +
+         sqliteFeedbackTasksTable("feedback_tasks_v10", "'pending', 'in_flight', 'done', 'failed', 'paused', 'superseded'") +
+         R"sql(INSERT INTO feedback_tasks_v10 SELECT id, team_id, provider, instance, repository_id, commit_sha, context, kind,
   mr_number, coalesce_key, payload, build_id, build_version, state, attempts, next_attempt_at, lease_owner,
   lease_expires_at, last_error, result, created_at, updated_at FROM feedback_tasks;
 DROP TABLE feedback_tasks;
 ALTER TABLE feedback_tasks_v10 RENAME TO feedback_tasks;
-CREATE UNIQUE INDEX feedback_tasks_one_waiting ON feedback_tasks(coalesce_key) WHERE state IN ('pending', 'paused');
-CREATE UNIQUE INDEX feedback_tasks_one_in_flight ON feedback_tasks(coalesce_key) WHERE state = 'in_flight';
-CREATE INDEX feedback_tasks_due ON feedback_tasks(state, next_attempt_at);
-CREATE INDEX feedback_tasks_by_team ON feedback_tasks(team_id, provider, state);
-CREATE INDEX feedback_tasks_by_build ON feedback_tasks(build_id);
-)sql"},
+)sql" + std::string(kSqliteFeedbackTaskIndexes),
+     {}},
     // Every change of a team's settings: who, when, from where, what (issue 19). The actor's
     // columns are copies, not references: an event outlives a removed member or a revoked token.
     // Events go with their team (a later team may be given the same id).
@@ -335,7 +329,8 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_by_team ON audit_events(team_id, id);
 CREATE INDEX audit_events_by_time ON audit_events(at);
-)sql"},
+)sql",
+     {}},
     // Team API tokens with a role, optionally bound to one project (issue 19). The token is never
     // stored: a lookup key (not secret) finds the row, the SHA-256 of the whole token is compared
     // in constant time. Tokens go with their team or project (whose id may be given again).
@@ -354,7 +349,8 @@ CREATE TABLE api_tokens (
   last_used_at  INTEGER,
   UNIQUE (team_id, name)
 );
-)sql"},
+)sql",
+     {}},
     // Several named credentials per team and forge (issue 17): provider_settings is keyed by
     // (team, provider, name) and the credential saved before is named 'default' (the routes
     // without a credential name act on it). A repository link names the credential that serves
@@ -365,20 +361,7 @@ CREATE TABLE provider_settings_v13 (
   team_id             INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
   provider            TEXT NOT NULL,
   name                TEXT NOT NULL DEFAULT 'default',
-  base_url            TEXT NOT NULL,
-  instance            TEXT NOT NULL,
-  token_sealed        TEXT NOT NULL,
-  token_last4         TEXT NOT NULL,
-  kind                TEXT NOT NULL,
-  identity            TEXT NOT NULL,
-  scopes              TEXT NOT NULL,
-  expires_at          TEXT,
-  warnings            TEXT NOT NULL,
-  status              TEXT NOT NULL CHECK (status IN ('active', 'invalid')),
-  invalid_reason      TEXT NOT NULL DEFAULT '',
-  invalid_notified_at INTEGER,
-  updated_at          INTEGER NOT NULL,
-  access              TEXT NOT NULL DEFAULT '{}',
+)sql" + std::string(kSqliteProviderSettingsColumns) + R"sql(  access              TEXT NOT NULL DEFAULT '{}',
   checked_at          INTEGER,
   next_check_at       INTEGER NOT NULL DEFAULT 0,
   check_owner         TEXT,
@@ -396,7 +379,8 @@ DROP TABLE provider_settings;
 ALTER TABLE provider_settings_v13 RENAME TO provider_settings;
 CREATE INDEX provider_settings_by_next_check ON provider_settings(next_check_at);
 ALTER TABLE repository_links ADD COLUMN credential TEXT NOT NULL DEFAULT 'default';
-)sql"},
+)sql",
+     {}},
     // Notices to a team's admins about its forge credentials (issue 17), each its own outbox row
     // towards the team's notification webhook: one row per event (UNIQUE team + dedupe key, so two
     // hosts recording one event keep one; the key names the credential), each naming the
@@ -430,7 +414,8 @@ CREATE TABLE team_notifications (
   url_hint           TEXT NOT NULL,
   updated_at         INTEGER NOT NULL
 );
-)sql"},
+)sql",
+     {}},
     // Refresh tokens of teams' OAuth credentials (issue 17): renewed before the access token
     // expires, claimed (owner + lease) so of several hosts one spends each, with a digest of the
     // access token each goes with (a token saved over the credential makes it stale).
@@ -447,7 +432,8 @@ CREATE TABLE team_refresh_tokens (
   updated_at           INTEGER NOT NULL,
   PRIMARY KEY (team_id, provider, name)
 );
-)sql"},
+)sql",
+     {}},
     // Rotation of teams' forge tokens (issue 17), one row per credential that ever had a rotation
     // setting, in a table of its own keyed like provider_settings (team, provider, credential
     // name): the setting, whether the token can rotate, the claim (owner + lease) that keeps two
@@ -473,57 +459,18 @@ CREATE TABLE provider_rotations (
   next_attempt_at         INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (team_id, provider, name)
 );
-)sql"},
-};
-
-void ensureMigrationsTable(Connection& connection) {
-    connection.exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY,"
-        " name TEXT NOT NULL,"
-        " applied_at INTEGER NOT NULL)");
-}
-
-void refuseNewer(int found) {
-    if (found > latestSchemaVersion()) {
-        throw std::runtime_error("the database has schema version " + std::to_string(found) +
-                                 " but this Forgelink knows versions up to " + std::to_string(latestSchemaVersion()) +
-                                 "; it was upgraded by a newer Forgelink: run that version (or restore a backup "
-                                 "taken before the upgrade)");
-    }
+)sql",
+     {}},
+    };
 }
 
 }  // namespace
 
-int latestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
-
-int currentSchemaVersion(Connection& connection) {
-    Statement exists = connection.prepare(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
-    exists.step();
-    if (exists.int64(0) == 0) return 0;
-    Statement max = connection.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
-    max.step();
-    return static_cast<int>(max.int64(0));
+const std::vector<Migration>& migrations() {
+    static const std::vector<Migration> list = makeMigrations();
+    return list;
 }
 
-void migrate(Connection& connection, Timestamp now) {
-    ensureMigrationsTable(connection);
-    refuseNewer(currentSchemaVersion(connection));
-    for (const Migration& migration : kMigrations) {
-        Transaction transaction(connection);
-        // Re-read inside the write lock: another process may have applied it meanwhile.
-        const int current = currentSchemaVersion(connection);
-        refuseNewer(current);
-        if (migration.version <= current) continue;
-        connection.exec(std::string(migration.sql));
-        connection.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)")
-            .bind(1, static_cast<std::int64_t>(migration.version))
-            .bind(2, migration.name)
-            .bind(3, toUnixMillis(now))
-            .run();
-        transaction.commit();
-    }
-}
+int latestSchemaVersion() { return migrations().back().version; }
 
-}  // namespace forgelink::store::sqlite
+}  // namespace forgelink::store

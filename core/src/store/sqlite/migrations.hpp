@@ -1,15 +1,12 @@
-// The SQLite schema, as an ordered list of migrations applied once each.
+// Applying the schema's migrations (store/migrations.hpp, the SQLite text of each) to a SQLite
+// database.
 #pragma once
 
-#include <functional>
-
+#include "store/migrations.hpp"
 #include "store/records.hpp"
 #include "store/sqlite/db.hpp"
 
 namespace forgelink::store::sqlite {
-
-// The newest schema version this build knows.
-int latestSchemaVersion();
 
 // The version recorded in the database (0 for a new, empty database).
 int currentSchemaVersion(Connection& connection);

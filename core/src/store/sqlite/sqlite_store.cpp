@@ -65,6 +65,6 @@ Result<int> SqliteStore::schemaVersion() {
     });
 }
 
-int SqliteStore::latestSchemaVersion() { return sqlite::latestSchemaVersion(); }
+int SqliteStore::latestSchemaVersion() { return store::latestSchemaVersion(); }
 
 }  // namespace forgelink::store
