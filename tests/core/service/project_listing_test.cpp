@@ -4,7 +4,7 @@
 // database), conditional GETs answer 304, and the cache stays within its bound.
 #include <sqlite3.h>
 
-#include "raw_sql.hpp"
+#include "sqlite/raw_sql.hpp"
 
 #include "service/etag.hpp"
 #include "service/listing_cache.hpp"

@@ -1,13 +1,13 @@
 // The audit log in the store: appended with the store's clock, listed newest first in pages,
 // gone with its team, purged by age.
-#include "store_fixture.hpp"
+#include "store_contract.hpp"
 
 namespace forgelink::store::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-class AuditLogTest : public StoreTest {
+class AuditLogTest : public StoreContract {
 protected:
     AuditEventInput event(std::int64_t team_id, std::string action, std::string target = "gitlab") {
         AuditEventInput in;
@@ -21,7 +21,7 @@ protected:
     }
 };
 
-TEST_F(AuditLogTest, EventsAreStampedAndListedNewestFirstInPages) {
+TEST_P(AuditLogTest, EventsAreStampedAndListedNewestFirstInPages) {
     const auto team = must(store_->createTeam("team-a", "Team A"));
     const auto other = must(store_->createTeam("team-b", "Team B"));
     const auto first = must(store_->recordAuditEvent(event(team.id, "provider_token.saved")));
@@ -53,14 +53,14 @@ TEST_F(AuditLogTest, EventsAreStampedAndListedNewestFirstInPages) {
     EXPECT_EQ(must(store_->listAuditEvents(other.id, 10)).size(), 1u);  // another team's events stay apart
 }
 
-TEST_F(AuditLogTest, RefusesAnEventWithoutTeamOrAction) {
+TEST_P(AuditLogTest, RefusesAnEventWithoutTeamOrAction) {
     const auto team = must(store_->createTeam("team-a", "Team A"));
     EXPECT_EQ(store_->recordAuditEvent(event(9999, "member.added")).error().kind, ErrorKind::invalid_input);
     EXPECT_EQ(store_->recordAuditEvent(event(0, "member.added")).error().kind, ErrorKind::invalid_input);
     EXPECT_EQ(store_->recordAuditEvent(event(team.id, "")).error().kind, ErrorKind::invalid_input);
 }
 
-TEST_F(AuditLogTest, EventsGoWithTheirTeamAndArePurgedByAge) {
+TEST_P(AuditLogTest, EventsGoWithTheirTeamAndArePurgedByAge) {
     const auto team = must(store_->createTeam("team-a", "Team A"));
     must(store_->recordAuditEvent(event(team.id, "team.created", "team-a")));
     advance(48h);
@@ -75,6 +75,8 @@ TEST_F(AuditLogTest, EventsGoWithTheirTeamAndArePurgedByAge) {
     EXPECT_TRUE(must(store_->listAuditEvents(next.id, 10)).empty());
     EXPECT_TRUE(must(store_->listAuditEvents(team.id, 10)).empty());
 }
+
+INSTANTIATE_STORE_CONTRACT(AuditLogTest);
 
 }  // namespace
 }  // namespace forgelink::store::testing

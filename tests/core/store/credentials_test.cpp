@@ -1,45 +1,30 @@
 // Several named credentials per team and provider (issue 17): each keyed by its name, sealed
 // under its own label, re-checked on its own, and a repository link naming the one that serves it.
-#include "raw_sql.hpp"
 #include "secrets/secret_box.hpp"
-#include "store_fixture.hpp"
+#include "store_contract.hpp"
+#include "store_inputs.hpp"
 
 namespace forgelink::store::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using forgelink::testing::rawExec;
 
-class CredentialsTest : public StoreTest {
+class CredentialsTest : public StoreContract {
 protected:
     void SetUp() override {
-        StoreTest::SetUp();
+        StoreContract::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         team_ = must(store_->createTeam("core", "Core"));
     }
 
     ProviderSettingsInput credential(std::string name, std::string token, TokenKind kind = TokenKind::personal) {
-        ProviderSettingsInput in;
-        in.team_id = team_.id;
-        in.provider = "example";
-        in.name = std::move(name);
-        in.base_url = "https://forge.test";
-        in.instance = "forge.test";
-        in.token = std::move(token);
-        in.kind = kind;
-        in.identity = Identity{"7", "bot", "Bot", "", true};
-        in.next_check_at = now() + 24h;
-        return in;
-    }
-
-    RepositoryLink link(std::int64_t project_id, std::string repository_id, std::string path) {
-        return RepositoryLink{project_id, "example", "forge.test", std::move(repository_id), std::move(path),
-                              "https://forge.test/x", "forgelink", {}, "default"};
+        return exampleCredential(team_.id, std::move(name), std::move(token), now() + 24h, kind);
     }
 
     Team team_;
 };
 
-TEST_F(CredentialsTest, ATeamHoldsSeveralNamedCredentialsForOneProvider) {
+TEST_P(CredentialsTest, ATeamHoldsSeveralNamedCredentialsForOneProvider) {
     must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
     auto group = credential("group-a", "group-token-00000000000002", TokenKind::group);
     group.bound_to = ResourceRef{"group", "31", "acme/a"};
@@ -86,19 +71,7 @@ TEST_F(CredentialsTest, ATeamHoldsSeveralNamedCredentialsForOneProvider) {
               ErrorKind::invalid_input);
 }
 
-TEST_F(CredentialsTest, EachCredentialIsSealedUnderItsOwnName) {
-    must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
-    must(store_->saveProviderSettings(credential("bot", "bot-token-0000000000000003")));
-    // The bot's sealed token copied into the default row does not open there (and vice versa).
-    rawExec(dbPath(), "UPDATE provider_settings SET token_sealed = (SELECT token_sealed FROM provider_settings "
-                      "WHERE name = 'bot') WHERE name = 'default'");
-    auto stolen = store_->providerCredentials(team_.id, "example");
-    ASSERT_FALSE(stolen.ok());
-    EXPECT_EQ(stolen.error().code, "tampered");
-    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example", "bot")).token, "bot-token-0000000000000003");
-}
-
-TEST_F(CredentialsTest, RekeyResealsEveryNamedCredential) {
+TEST_P(CredentialsTest, RekeyResealsEveryNamedCredential) {
     must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
     must(store_->saveProviderSettings(credential("bot", "bot-token-0000000000000003")));
     auto fresh = std::make_shared<const secrets::SecretBox>(secrets::SecretBox::generate());
@@ -109,15 +82,15 @@ TEST_F(CredentialsTest, RekeyResealsEveryNamedCredential) {
     EXPECT_EQ(must(store_->providerCredentials(team_.id, "example", "bot")).token, "bot-token-0000000000000003");
 }
 
-TEST_F(CredentialsTest, ALinkNamesTheCredentialThatServesItsRepository) {
+TEST_P(CredentialsTest, ALinkNamesTheCredentialThatServesItsRepository) {
     must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
     must(store_->saveProviderSettings(credential("group-a", "group-token-00000000000002", TokenKind::group)));
     const Project api = must(store_->createProject(team_.id, "api", "API"));
     const Project web = must(store_->createProject(team_.id, "web", "Web"));
 
     // A link made without naming one is served by 'default', as every link made before names.
-    EXPECT_EQ(must(store_->linkRepository(link(web.id, "12", "acme/web"))).credential, "default");
-    auto served = link(api.id, "11", "acme/a/api");
+    EXPECT_EQ(must(store_->linkRepository(exampleLink(web.id, "12", "acme/web"))).credential, "default");
+    auto served = exampleLink(api.id, "11", "acme/a/api");
     served.credential = "group-a";
     EXPECT_EQ(must(store_->linkRepository(served)).credential, "group-a");
     EXPECT_EQ(must(store_->repositoryLink(api.id)).credential, "group-a");
@@ -158,7 +131,7 @@ TEST_F(CredentialsTest, ALinkNamesTheCredentialThatServesItsRepository) {
     EXPECT_EQ(store_->servingCredentials(other.id, "example", "forge.test", "12").error().kind, ErrorKind::not_found);
 }
 
-TEST_F(CredentialsTest, EachCredentialIsReCheckedOnItsOwn) {
+TEST_P(CredentialsTest, EachCredentialIsReCheckedOnItsOwn) {
     auto a = credential("default", "personal-token-0000000001");
     a.next_check_at = now();
     auto b = credential("bot", "bot-token-0000000000000003");
@@ -198,36 +171,7 @@ TEST_F(CredentialsTest, EachCredentialIsReCheckedOnItsOwn) {
     EXPECT_EQ(reminders[0].name, "bot");
 }
 
-TEST_F(CredentialsTest, ATokenAndLinkSavedBeforeNamesBecomeTheDefault) {
-    must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
-    const Project api = must(store_->createProject(team_.id, "api", "API"));
-    must(store_->linkRepository(link(api.id, "11", "acme/api")));
-    store_.reset();
-    // Back to schema 12: provider_settings keyed by (team, provider) without names, links without
-    // a credential. The sealed token stays as version 10 sealed it.
-    rawExec(dbPath(),
-            "CREATE TABLE ps10 AS SELECT team_id, provider, base_url, instance, token_sealed, token_last4, kind, "
-            "identity, scopes, expires_at, warnings, status, invalid_reason, invalid_notified_at, updated_at, access, "
-            "checked_at, next_check_at, check_owner, check_lease_until, expiry_reminded_on FROM provider_settings; "
-            "DROP TABLE provider_settings; ALTER TABLE ps10 RENAME TO provider_settings; "
-            "ALTER TABLE repository_links DROP COLUMN credential; "
-            "DROP TABLE notices; DROP TABLE team_notifications; DROP TABLE team_refresh_tokens; DROP TABLE provider_rotations; "  // and the migrations after 13
-            "DELETE FROM schema_migrations WHERE version >= 13;");
-    store_ = openStore();
-    ASSERT_NE(store_, nullptr);
-    EXPECT_EQ(must(store_->schemaVersion()), SqliteStore::latestSchemaVersion());
-    const auto listed = must(store_->listProviderSettings(team_.id));
-    ASSERT_EQ(listed.size(), 1u);
-    EXPECT_EQ(listed[0].name, "default");
-    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example")).token, "personal-token-0000000001");
-    EXPECT_EQ(must(store_->repositoryLink(api.id)).credential, "default");
-    EXPECT_EQ(must(store_->servingCredentials(team_.id, "example", "forge.test", "11")).name, "default");
-    // The rebuilt table keeps its key: a second 'default' replaces the first.
-    must(store_->saveProviderSettings(credential("default", "personal-token-0000000009")));
-    EXPECT_EQ(must(store_->listProviderSettings(team_.id)).size(), 1u);
-}
-
-TEST_F(CredentialsTest, AnOAuthCredentialsRefreshTokenIsClaimedOnceStoredWithItsPairAndDroppedWhenStale) {
+TEST_P(CredentialsTest, AnOAuthCredentialsRefreshTokenIsClaimedOnceStoredWithItsPairAndDroppedWhenStale) {
     must(store_->saveProviderSettings(credential("bot", "oauth-access-000000000001", TokenKind::oauth)));
     TeamTokenRefresh saved;
     saved.team_id = team_.id;
@@ -270,7 +214,7 @@ TEST_F(CredentialsTest, AnOAuthCredentialsRefreshTokenIsClaimedOnceStoredWithIts
     EXPECT_EQ(store_->teamRefreshExpiry(team_.id, "example", "bot").error().kind, ErrorKind::not_found);
 }
 
-TEST_F(CredentialsTest, ARefreshTokenIsSealedAndResealedByRekey) {
+TEST_P(CredentialsTest, ARefreshTokenIsSealedAndResealedByRekey) {
     must(store_->saveProviderSettings(credential("default", "oauth-access-000000000001", TokenKind::oauth)));
     TeamTokenRefresh saved;
     saved.team_id = team_.id;
@@ -286,6 +230,8 @@ TEST_F(CredentialsTest, ARefreshTokenIsSealedAndResealedByRekey) {
     ASSERT_EQ(claimed.size(), 1u);
     EXPECT_EQ(claimed[0].refresh_token, "RefreshTokenOfATeamShouldNotLeak");
 }
+
+INSTANTIATE_STORE_CONTRACT(CredentialsTest);
 
 }  // namespace
 }  // namespace forgelink::store::testing

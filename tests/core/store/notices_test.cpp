@@ -1,15 +1,16 @@
 // Notices to a team's admins: recorded once per event across hosts, and their webhook outbox.
-#include "store_fixture.hpp"
+#include "store_contract.hpp"
 
 namespace forgelink::store::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-class NoticesTest : public StoreTest {
+class NoticesTest : public StoreContract {
 protected:
     void SetUp() override {
-        StoreTest::SetUp();
+        StoreContract::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         team_ = must(store_->createTeam("core", "Core"));
     }
 
@@ -27,7 +28,7 @@ protected:
     Team team_;
 };
 
-TEST_F(NoticesTest, AnEventIsRecordedOnceAcrossHostsAndRestarts) {
+TEST_P(NoticesTest, AnEventIsRecordedOnceAcrossHostsAndRestarts) {
     auto second_host = openStore();
     auto first = must(store_->recordNotice(notice("token_invalid:example:abc")));
     ASSERT_TRUE(first.has_value());
@@ -48,7 +49,7 @@ TEST_F(NoticesTest, AnEventIsRecordedOnceAcrossHostsAndRestarts) {
     EXPECT_EQ(must(store_->listNotices(team_.id, 10)).size(), 2u);
 }
 
-TEST_F(NoticesTest, EachNamesTheCredentialItIsAbout) {
+TEST_P(NoticesTest, EachNamesTheCredentialItIsAbout) {
     auto unnamed = must(store_->recordNotice(notice("token_invalid:example:default:abc")));
     ASSERT_TRUE(unnamed.has_value());
     EXPECT_EQ(unnamed->credential, "default");
@@ -63,7 +64,7 @@ TEST_F(NoticesTest, EachNamesTheCredentialItIsAbout) {
     EXPECT_EQ(listed[1].credential, "default");
 }
 
-TEST_F(NoticesTest, ListedNewestFirstAndPagedBackwards) {
+TEST_P(NoticesTest, ListedNewestFirstAndPagedBackwards) {
     for (int i = 0; i < 5; ++i) must(store_->recordNotice(notice("k" + std::to_string(i), "n" + std::to_string(i))));
     auto page = must(store_->listNotices(team_.id, 2));
     ASSERT_EQ(page.size(), 2u);
@@ -75,14 +76,14 @@ TEST_F(NoticesTest, ListedNewestFirstAndPagedBackwards) {
     EXPECT_EQ(next[2].text, "n0");
 }
 
-TEST_F(NoticesTest, RefusesMissingFieldsAndUnknownTeams) {
+TEST_P(NoticesTest, RefusesMissingFieldsAndUnknownTeams) {
     EXPECT_EQ(store_->recordNotice(notice("")).error().kind, ErrorKind::invalid_input);
     auto orphan = notice("k");
     orphan.team_id = team_.id + 100;
     EXPECT_EQ(store_->recordNotice(orphan).error().kind, ErrorKind::invalid_input);
 }
 
-TEST_F(NoticesTest, WebhookUrlIsSealedAndShownOnlyAsAHint) {
+TEST_P(NoticesTest, WebhookUrlIsSealedAndShownOnlyAsAHint) {
     EXPECT_EQ(store_->notificationSettings(team_.id).error().kind, ErrorKind::not_found);
     auto saved = must(store_->saveNotificationSettings(team_.id, "https://hooks.slack.test/services/T0/B0/abcdefghWXYZ"));
     EXPECT_EQ(saved.url_hint, "https://hooks.slack.test/…WXYZ");
@@ -95,7 +96,7 @@ TEST_F(NoticesTest, WebhookUrlIsSealedAndShownOnlyAsAHint) {
     EXPECT_EQ(store_->deleteNotificationSettings(team_.id).error().kind, ErrorKind::not_found);
 }
 
-TEST_F(NoticesTest, DeliveredByOneOwnerAtATimeAcrossHosts) {
+TEST_P(NoticesTest, DeliveredByOneOwnerAtATimeAcrossHosts) {
     must(store_->saveNotificationSettings(team_.id, "https://hooks.example.test/services/T0/B0/secretsecret"));
     auto recorded = must(store_->recordNotice(notice("k")));
     ASSERT_TRUE(recorded.has_value());
@@ -120,7 +121,7 @@ TEST_F(NoticesTest, DeliveredByOneOwnerAtATimeAcrossHosts) {
     EXPECT_TRUE(must(store_->claimNoticeDeliveries("a", now() + 1h, 30s, 10)).empty());
 }
 
-TEST_F(NoticesTest, RetriedWhenDueAndFailedForGood) {
+TEST_P(NoticesTest, RetriedWhenDueAndFailedForGood) {
     must(store_->saveNotificationSettings(team_.id, "https://hooks.example.test/x"));
     auto id = must(store_->recordNotice(notice("k")))->id;
     ASSERT_EQ(must(store_->claimNoticeDeliveries("a", now(), 30s, 10)).size(), 1u);
@@ -137,7 +138,7 @@ TEST_F(NoticesTest, RetriedWhenDueAndFailedForGood) {
     EXPECT_TRUE(must(store_->claimNoticeDeliveries("a", now() + 1h, 30s, 10)).empty());
 }
 
-TEST_F(NoticesTest, RemovingTheWebhookStopsWhatWaits) {
+TEST_P(NoticesTest, RemovingTheWebhookStopsWhatWaits) {
     must(store_->saveNotificationSettings(team_.id, "https://hooks.example.test/x"));
     must(store_->recordNotice(notice("k1")));
     must(store_->deleteNotificationSettings(team_.id));
@@ -149,13 +150,15 @@ TEST_F(NoticesTest, RemovingTheWebhookStopsWhatWaits) {
     EXPECT_TRUE(must(store_->claimNoticeDeliveries("a", now(), 30s, 10)).empty());
 }
 
-TEST_F(NoticesTest, GoWithTheirTeam) {
+TEST_P(NoticesTest, GoWithTheirTeam) {
     must(store_->saveNotificationSettings(team_.id, "https://hooks.example.test/x"));
     must(store_->recordNotice(notice("k")));
     must(store_->deleteTeam(team_.id));
     EXPECT_TRUE(must(store_->listNotices(team_.id, 10)).empty());
     EXPECT_TRUE(must(store_->claimNoticeDeliveries("a", now(), 30s, 10)).empty());
 }
+
+INSTANTIATE_STORE_CONTRACT(NoticesTest);
 
 }  // namespace
 }  // namespace forgelink::store::testing

@@ -3,17 +3,18 @@
 #include <thread>
 #include <vector>
 
-#include "store_fixture.hpp"
+#include "store_contract.hpp"
 
 namespace forgelink::store::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-class OutboxTest : public StoreTest {
+class OutboxTest : public StoreContract {
 protected:
     void SetUp() override {
-        StoreTest::SetUp();
+        StoreContract::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         team_ = must(store_->createTeam("core", "Core"));
         project_ = must(store_->createProject(team_.id, "web", "Web"));
     }
@@ -61,7 +62,7 @@ protected:
     Project project_;
 };
 
-TEST_F(OutboxTest, NewBuildAndItsTasksAreWrittenTogether) {
+TEST_P(OutboxTest, NewBuildAndItsTasksAreWrittenTogether) {
     RecordedBuild r = record(buildInput(), {task(FeedbackKind::status), task(FeedbackKind::comment)});
     EXPECT_GT(r.build.id, 0);
     EXPECT_EQ(r.build.version, 1);
@@ -78,7 +79,7 @@ TEST_F(OutboxTest, NewBuildAndItsTasksAreWrittenTogether) {
     EXPECT_EQ(must(store_->build(r.build.id)).url, "https://ci.test/1");
 }
 
-TEST_F(OutboxTest, BuildUpdateIncrementsVersionAndChecksExpectedVersion) {
+TEST_P(OutboxTest, BuildUpdateIncrementsVersionAndChecksExpectedVersion) {
     RecordedBuild r = record(buildInput(), {});
     BuildInput b = change(r.build, BuildState::in_progress);
     b.stats = BuildStats{3, 1, 2, 0};
@@ -100,7 +101,7 @@ TEST_F(OutboxTest, BuildUpdateIncrementsVersionAndChecksExpectedVersion) {
     EXPECT_EQ(store_->recordBuildChange({b, {}}).error().kind, ErrorKind::not_found);
 }
 
-TEST_F(OutboxTest, FailureMidTransactionWritesNothing) {
+TEST_P(OutboxTest, FailureMidTransactionWritesNothing) {
     // The second task names a team that does not exist: its insert fails after the build row and
     // the first task were written inside the transaction. Everything must roll back.
     NewFeedbackTask bad = task(FeedbackKind::comment);
@@ -122,7 +123,7 @@ TEST_F(OutboxTest, FailureMidTransactionWritesNothing) {
     EXPECT_TRUE(must(store_->listTasksOfBuild(r.build.id)).empty());
 }
 
-TEST_F(OutboxTest, PendingTasksCoalesceToTheNewestPayload) {
+TEST_P(OutboxTest, PendingTasksCoalesceToTheNewestPayload) {
     RecordedBuild r = record(buildInput(), {task(FeedbackKind::status, "abc123", "queued")});
     RecordedBuild u = record(change(r.build, BuildState::in_progress), {task(FeedbackKind::status, "abc123", "running")});
     RecordedBuild v = record(change(r.build, BuildState::accepted), {task(FeedbackKind::status, "abc123", "success")});
@@ -138,7 +139,7 @@ TEST_F(OutboxTest, PendingTasksCoalesceToTheNewestPayload) {
 
 // Issue 22 point 10: build 2's change of the same feedback replaced build 1's waiting task in
 // place, so build 1 showed "deliveries: []". Build 1's task now ends 'superseded', naming build 2.
-TEST_F(OutboxTest, ANewerBuildSupersedesAnOlderBuildsWaitingTaskVisibly) {
+TEST_P(OutboxTest, ANewerBuildSupersedesAnOlderBuildsWaitingTaskVisibly) {
     RecordedBuild b1 = newBuildWithStatus();
     RecordedBuild b2 = newBuildWithStatus();
     ASSERT_EQ(b2.tasks.size(), 1u);
@@ -160,7 +161,7 @@ TEST_F(OutboxTest, ANewerBuildSupersedesAnOlderBuildsWaitingTaskVisibly) {
     EXPECT_EQ(must(store_->feedbackTask(claimed[0].id)).state, TaskState::superseded);
 }
 
-TEST_F(OutboxTest, ClaimLeasesAndHidesTasksUntilTheLeaseExpires) {
+TEST_P(OutboxTest, ClaimLeasesAndHidesTasksUntilTheLeaseExpires) {
     RecordedBuild r = newBuildWithStatus();
     auto claimed = must(store_->claimDueTasks("w1", now(), 30s, 10));
     ASSERT_EQ(claimed.size(), 1u);
@@ -185,7 +186,7 @@ TEST_F(OutboxTest, ClaimLeasesAndHidesTasksUntilTheLeaseExpires) {
     EXPECT_TRUE(must(store_->claimDueTasks("w3", now() + 1h, 30s, 10)).empty());
 }
 
-TEST_F(OutboxTest, ExpiringAGoneOwnersLeasesMakesOnlyItsTasksClaimable) {
+TEST_P(OutboxTest, ExpiringAGoneOwnersLeasesMakesOnlyItsTasksClaimable) {
     newBuildWithStatus("aaa");
     ASSERT_EQ(must(store_->claimDueTasks("gone", now(), 10min, 10)).size(), 1u);
     newBuildWithStatus("bbb");
@@ -202,7 +203,7 @@ TEST_F(OutboxTest, ExpiringAGoneOwnersLeasesMakesOnlyItsTasksClaimable) {
     EXPECT_FALSE(store_->expireLeases("", now())) << "an empty owner is refused";
 }
 
-TEST_F(OutboxTest, ClaimRespectsDueTimeAndLimit) {
+TEST_P(OutboxTest, ClaimRespectsDueTimeAndLimit) {
     for (int i = 0; i < 5; ++i) newBuildWithStatus("sha" + std::to_string(i));
     auto first = must(store_->claimDueTasks("w", now(), 30s, 3));
     EXPECT_EQ(first.size(), 3u);
@@ -214,7 +215,7 @@ TEST_F(OutboxTest, ClaimRespectsDueTimeAndLimit) {
     EXPECT_TRUE(must(store_->claimDueTasks("w", now() - 1ms, 30s, 10)).empty());
 }
 
-TEST_F(OutboxTest, ExpiredLeasesComeFirstAndShareTheLimitWithDueTasks) {
+TEST_P(OutboxTest, ExpiredLeasesComeFirstAndShareTheLimitWithDueTasks) {
     const auto lost = newBuildWithStatus("lost").tasks[0].id;
     ASSERT_EQ(must(store_->claimDueTasks("crashed", now(), 30s, 1)).size(), 1u);
     std::vector<std::int64_t> due;
@@ -238,7 +239,7 @@ TEST_F(OutboxTest, ExpiredLeasesComeFirstAndShareTheLimitWithDueTasks) {
     EXPECT_EQ(taken_back[0].lease_owner, "w3");
 }
 
-TEST_F(OutboxTest, ConcurrentClaimsFromTwoStoresNeverShareATask) {
+TEST_P(OutboxTest, ConcurrentClaimsFromTwoStoresNeverShareATask) {
     constexpr int kTasks = 120;
     for (int i = 0; i < kTasks; ++i) newBuildWithStatus("sha" + std::to_string(i));
     auto other = openStore();
@@ -275,7 +276,7 @@ TEST_F(OutboxTest, ConcurrentClaimsFromTwoStoresNeverShareATask) {
     EXPECT_EQ(seen.size(), static_cast<std::size_t>(kTasks));
 }
 
-TEST_F(OutboxTest, NewerVersionWhileInFlightIsKeptAndDeliveredAfter) {
+TEST_P(OutboxTest, NewerVersionWhileInFlightIsKeptAndDeliveredAfter) {
     RecordedBuild r = newBuildWithStatus();
     auto claimed = must(store_->claimDueTasks("w1", now(), 30s, 10));
     ASSERT_EQ(claimed.size(), 1u);
@@ -298,7 +299,7 @@ TEST_F(OutboxTest, NewerVersionWhileInFlightIsKeptAndDeliveredAfter) {
     EXPECT_FALSE(must(store_->isSuperseded(next[0])));
 }
 
-TEST_F(OutboxTest, OlderNeverOverwritesNewer) {
+TEST_P(OutboxTest, OlderNeverOverwritesNewer) {
     // Build 1 and build 2 report on the same commit and context. Build 2's status is delivered;
     // a late change of build 1 must then be completed without reaching the forge.
     RecordedBuild b1 = newBuildWithStatus();
@@ -322,7 +323,7 @@ TEST_F(OutboxTest, OlderNeverOverwritesNewer) {
     EXPECT_TRUE(must(store_->isSuperseded(probe)));
 }
 
-TEST_F(OutboxTest, RetrySchedulesPausesOrSupersedes) {
+TEST_P(OutboxTest, RetrySchedulesPausesOrSupersedes) {
     RecordedBuild r = newBuildWithStatus();
     auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
     EXPECT_EQ(must(store_->retryTask(claimed[0].id, "w", now() + 10s, "HTTP 503 from the forge")), RetryOutcome::scheduled);
@@ -350,7 +351,7 @@ TEST_F(OutboxTest, RetrySchedulesPausesOrSupersedes) {
     EXPECT_EQ(store_->retryTask(claimed[0].id, "w", now(), "x").error().kind, ErrorKind::conflict);
 }
 
-TEST_F(OutboxTest, FailIsPermanent) {
+TEST_P(OutboxTest, FailIsPermanent) {
     newBuildWithStatus();
     auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
     EXPECT_EQ(store_->failTask(claimed[0].id, "someone-else", "x").error().kind, ErrorKind::conflict);
@@ -362,7 +363,7 @@ TEST_F(OutboxTest, FailIsPermanent) {
     EXPECT_EQ(must(store_->countTasks()).failed, 1);
 }
 
-TEST_F(OutboxTest, PauseAndResumeForATeam) {
+TEST_P(OutboxTest, PauseAndResumeForATeam) {
     newBuildWithStatus("a");
     newBuildWithStatus("b");
     EXPECT_EQ(must(store_->pauseTasksForTeam(team_.id, "example", "token_revoked")), 2);
@@ -378,7 +379,7 @@ TEST_F(OutboxTest, PauseAndResumeForATeam) {
     EXPECT_EQ(claimed.size(), 3u);
 }
 
-TEST_F(OutboxTest, CommentIdsAreRememberedPerMergeRequest) {
+TEST_P(OutboxTest, CommentIdsAreRememberedPerMergeRequest) {
     record(buildInput(), {task(FeedbackKind::comment)});
     EXPECT_FALSE(must(store_->knownCommentId("example", "forge.test", "55", "7")).has_value());
     auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
@@ -390,7 +391,7 @@ TEST_F(OutboxTest, CommentIdsAreRememberedPerMergeRequest) {
     EXPECT_EQ(done.result["action"], "created");
 }
 
-TEST_F(OutboxTest, CommentTaskWithoutMrNumberIsKeptForTheDispatcherToResolve) {
+TEST_P(OutboxTest, CommentTaskWithoutMrNumberIsKeptForTheDispatcherToResolve) {
     // No MR named: the dispatcher asks the forge for the open MRs of the commit at delivery.
     NewFeedbackTask t = task(FeedbackKind::comment);
     t.key.mr_number.clear();
@@ -411,7 +412,7 @@ TEST_F(OutboxTest, CommentTaskWithoutMrNumberIsKeptForTheDispatcherToResolve) {
     EXPECT_EQ(bad.error().kind, ErrorKind::invalid_input);
 }
 
-TEST_F(OutboxTest, PurgeAndListBuilds) {
+TEST_P(OutboxTest, PurgeAndListBuilds) {
     for (int i = 0; i < 3; ++i) newBuildWithStatus("s" + std::to_string(i));
     auto claimed = must(store_->claimDueTasks("w", now(), 30s, 10));
     for (const auto& t : claimed) must(store_->completeTask(t.id, "w", {}));
@@ -425,7 +426,7 @@ TEST_F(OutboxTest, PurgeAndListBuilds) {
     EXPECT_EQ(older.size(), 1u);
 }
 
-TEST_F(OutboxTest, UnfinishedBuildsAreListedOldestFirstAndATimeoutIsRecordedOnce) {
+TEST_P(OutboxTest, UnfinishedBuildsAreListedOldestFirstAndATimeoutIsRecordedOnce) {
     const Build first = record(buildInput(BuildState::in_progress), {}).build;
     advance(1min);
     const Build second = record(buildInput(BuildState::queued), {}).build;
@@ -471,7 +472,7 @@ TEST_F(OutboxTest, UnfinishedBuildsAreListedOldestFirstAndATimeoutIsRecordedOnce
     EXPECT_EQ(result.timed_out_after_seconds, 0);
 }
 
-TEST_F(OutboxTest, ACompletionEnqueuesItsFollowUpsWithTheTasksBuildVersion) {
+TEST_P(OutboxTest, ACompletionEnqueuesItsFollowUpsWithTheTasksBuildVersion) {
     RecordedBuild r = newBuildWithStatus("abc123");
     auto claimed = must(store_->claimDueTasks("host-a", now(), 1min, 10));
     ASSERT_EQ(claimed.size(), 1u);
@@ -493,7 +494,7 @@ TEST_F(OutboxTest, ACompletionEnqueuesItsFollowUpsWithTheTasksBuildVersion) {
     EXPECT_EQ(must(store_->listTasksOfBuild(r.build.id)).size(), 3u);
 }
 
-TEST_F(OutboxTest, TheFirstMergeRequestHeadRememberedWins) {
+TEST_P(OutboxTest, TheFirstMergeRequestHeadRememberedWins) {
     RecordedBuild r = newBuildWithStatus();
     EXPECT_EQ(must(store_->build(r.build.id)).mr_head_sha, "");
     EXPECT_EQ(must(store_->recordMergeRequestHead(r.build.id, "d600")), "d600");
@@ -506,6 +507,8 @@ TEST_F(OutboxTest, TheFirstMergeRequestHeadRememberedWins) {
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
 }
+
+INSTANTIATE_STORE_CONTRACT(OutboxTest);
 
 }  // namespace
 }  // namespace forgelink::store::testing

@@ -1,14 +1,14 @@
 #include <thread>
 #include <vector>
 
-#include "store_fixture.hpp"
+#include "store_contract.hpp"
 
 namespace forgelink::store::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-class RecordsTest : public StoreTest {
+class RecordsTest : public StoreContract {
 protected:
     User alice() { return must(store_->upsertUser({"example", "forge.test", "101", "alice", "Alice A."})); }
     User bob() { return must(store_->upsertUser({"example", "forge.test", "102", "bob", "Bob B."})); }
@@ -29,7 +29,7 @@ protected:
     }
 };
 
-TEST_F(RecordsTest, UpsertUserCreatesOnceThenRefreshesProfile) {
+TEST_P(RecordsTest, UpsertUserCreatesOnceThenRefreshesProfile) {
     User first = alice();
     EXPECT_GT(first.id, 0);
     EXPECT_EQ(first.created_at, now());
@@ -47,7 +47,7 @@ TEST_F(RecordsTest, UpsertUserCreatesOnceThenRefreshesProfile) {
     EXPECT_EQ(store_->upsertUser({"example", "forge.test", "", "x", ""}).error().kind, ErrorKind::invalid_input);
 }
 
-TEST_F(RecordsTest, SessionsStoreOnlyADigestAndExpire) {
+TEST_P(RecordsTest, SessionsStoreOnlyADigestAndExpire) {
     User u = alice();
     const std::string token = "session-token-abc123";
     Session s = must(store_->createSession(token, u.id, now() + 1h));
@@ -63,7 +63,7 @@ TEST_F(RecordsTest, SessionsStoreOnlyADigestAndExpire) {
     EXPECT_EQ(store_->createSession("t", 4242, now() + 1h).error().kind, ErrorKind::invalid_input);
 }
 
-TEST_F(RecordsTest, LinkedIdentitiesSignInAsOneUser) {
+TEST_P(RecordsTest, LinkedIdentitiesSignInAsOneUser) {
     const User ada = must(store_->upsertUser({"example", "one.example", "1", "ada", "Ada"}));
     const UserIdentity linked = must(store_->linkIdentity(ada.id, {"other", "two.example", "99", "ada-two", "Ada Two"}));
     EXPECT_EQ(linked.user_id, ada.id);
@@ -101,7 +101,7 @@ TEST_F(RecordsTest, LinkedIdentitiesSignInAsOneUser) {
     EXPECT_EQ(store_->unlinkIdentity(ada.id, "nothing").error().kind, ErrorKind::not_found);
 }
 
-TEST_F(RecordsTest, OAuthStateIsConsumedExactlyOnce) {
+TEST_P(RecordsTest, OAuthStateIsConsumedExactlyOnce) {
     must(store_->saveOAuthState({"state-1", "example", "verifier-secret-xyz", "/teams", now() + 10min, "binding-1", 42}));
     EXPECT_EQ(store_->saveOAuthState({"state-1", "example", "v", "/", now() + 10min}).error().kind, ErrorKind::conflict);
     OAuthState got = must(store_->consumeOAuthState("state-1", now()));
@@ -113,7 +113,7 @@ TEST_F(RecordsTest, OAuthStateIsConsumedExactlyOnce) {
     EXPECT_EQ(store_->consumeOAuthState("state-1", now()).error().kind, ErrorKind::not_found);
 }
 
-TEST_F(RecordsTest, OAuthStateRacingCallbacksOnlyOneWins) {
+TEST_P(RecordsTest, OAuthStateRacingCallbacksOnlyOneWins) {
     for (int round = 0; round < 5; ++round) {
         const std::string state = "race-" + std::to_string(round);
         must(store_->saveOAuthState({state, "example", "v", "/", now() + 10min}));
@@ -131,7 +131,7 @@ TEST_F(RecordsTest, OAuthStateRacingCallbacksOnlyOneWins) {
     }
 }
 
-TEST_F(RecordsTest, ExpiredOAuthStateIsNotHandedOutAndIsGone) {
+TEST_P(RecordsTest, ExpiredOAuthStateIsNotHandedOutAndIsGone) {
     must(store_->saveOAuthState({"old", "example", "v", "/", now() + 1min}));
     auto late = store_->consumeOAuthState("old", now() + 2min);
     ASSERT_FALSE(late.ok());
@@ -141,7 +141,7 @@ TEST_F(RecordsTest, ExpiredOAuthStateIsNotHandedOutAndIsGone) {
     EXPECT_EQ(must(store_->deleteExpiredOAuthStates(now() + 2min)), 1);
 }
 
-TEST_F(RecordsTest, UserTokensReplaceAsAPair) {
+TEST_P(RecordsTest, UserTokensReplaceAsAPair) {
     User u = alice();
     must(store_->saveUserTokens({u.id, "example", "access-1", "refresh-1", now() + 1h, {}}));
     UserTokens t = must(store_->userTokens(u.id, "example"));
@@ -158,7 +158,7 @@ TEST_F(RecordsTest, UserTokensReplaceAsAPair) {
     EXPECT_EQ(store_->userTokens(u.id, "example").error().kind, ErrorKind::not_found);
 }
 
-TEST_F(RecordsTest, TeamsAndUniqueSlugs) {
+TEST_P(RecordsTest, TeamsAndUniqueSlugs) {
     Team t = must(store_->createTeam("core", "Core Team"));
     auto dup = store_->createTeam("core", "Another");
     ASSERT_FALSE(dup.ok());
@@ -176,7 +176,7 @@ TEST_F(RecordsTest, TeamsAndUniqueSlugs) {
     EXPECT_EQ(store_->deleteTeam(t.id).error().kind, ErrorKind::not_found);
 }
 
-TEST_F(RecordsTest, MembersWithRoles) {
+TEST_P(RecordsTest, MembersWithRoles) {
     Team t = must(store_->createTeam("core", "Core"));
     User a = alice();
     User b = bob();
@@ -198,7 +198,7 @@ TEST_F(RecordsTest, MembersWithRoles) {
     EXPECT_TRUE(must(store_->listTeamsOfUser(b.id)).empty());
 }
 
-TEST_F(RecordsTest, ProviderSettingsNeverListTheToken) {
+TEST_P(RecordsTest, ProviderSettingsNeverListTheToken) {
     Team t = must(store_->createTeam("core", "Core"));
     ProviderSettings s = must(store_->saveProviderSettings(settings(t.id)));
     EXPECT_EQ(s.token_last4, "1234");
@@ -219,7 +219,7 @@ TEST_F(RecordsTest, ProviderSettingsNeverListTheToken) {
     EXPECT_EQ(must(store_->saveProviderSettings(settings(t.id, "short-tok"))).token_last4, "");
 }
 
-TEST_F(RecordsTest, ProviderInvalidationAndNotification) {
+TEST_P(RecordsTest, ProviderInvalidationAndNotification) {
     Team t = must(store_->createTeam("core", "Core"));
     must(store_->saveProviderSettings(settings(t.id)));
     must(store_->markProviderInvalid(t.id, "example", "token_revoked"));
@@ -242,7 +242,7 @@ TEST_F(RecordsTest, ProviderInvalidationAndNotification) {
     EXPECT_EQ(store_->saveProviderSettings(settings(424242)).error().kind, ErrorKind::invalid_input);
 }
 
-TEST_F(RecordsTest, ProjectsSlugUniquePerTeam) {
+TEST_P(RecordsTest, ProjectsSlugUniquePerTeam) {
     Team a = must(store_->createTeam("a", "A"));
     Team b = must(store_->createTeam("b", "B"));
     Project p = must(store_->createProject(a.id, "web", "Web"));
@@ -257,7 +257,7 @@ TEST_F(RecordsTest, ProjectsSlugUniquePerTeam) {
     EXPECT_EQ(store_->project(p.id).error().kind, ErrorKind::not_found);
 }
 
-TEST_F(RecordsTest, OneRepositoryPerProjectSharedByProjects) {
+TEST_P(RecordsTest, OneRepositoryPerProjectSharedByProjects) {
     Team t = must(store_->createTeam("a", "A"));
     Project p1 = must(store_->createProject(t.id, "one", "One"));
     Project p2 = must(store_->createProject(t.id, "two", "Two"));
@@ -279,7 +279,7 @@ TEST_F(RecordsTest, OneRepositoryPerProjectSharedByProjects) {
     EXPECT_EQ(store_->linkRepository(link).error().kind, ErrorKind::invalid_input);
 }
 
-TEST_F(RecordsTest, DeletingATeamRemovesWhatBelongsToIt) {
+TEST_P(RecordsTest, DeletingATeamRemovesWhatBelongsToIt) {
     Team t = must(store_->createTeam("a", "A"));
     User u = alice();
     must(store_->addTeamMember(t.id, u.id, TeamRole::owner));
@@ -291,6 +291,8 @@ TEST_F(RecordsTest, DeletingATeamRemovesWhatBelongsToIt) {
     EXPECT_TRUE(must(store_->listTeamsOfUser(u.id)).empty());
     EXPECT_EQ(must(store_->user(u.id)).id, u.id);
 }
+
+INSTANTIATE_STORE_CONTRACT(RecordsTest);
 
 }  // namespace
 }  // namespace forgelink::store::testing

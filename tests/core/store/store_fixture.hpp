@@ -1,34 +1,31 @@
-// A fresh database in a private temp dir per test, with a controllable clock.
+// What every store test has: a clock it controls (the store's created_at, updated_at and due
+// times follow it), the sealing key, and must().
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
-#include "store/sqlite/sqlite_store.hpp"
-#include "temp_dir.hpp"
+#include "secrets/secret_box.hpp"
+#include "store/records.hpp"
 
 namespace forgelink::store::testing {
 
-class StoreTest : public ::testing::Test {
+class StoreTestBase : public ::testing::Test {
 protected:
-    void SetUp() override {
-        box_ = std::make_shared<const secrets::SecretBox>(secrets::SecretBox::generate());
-        store_ = openStore();
-    }
+    StoreTestBase() : box_(std::make_shared<const secrets::SecretBox>(secrets::SecretBox::generate())) {}
 
-    std::unique_ptr<SqliteStore> openStore(std::shared_ptr<const secrets::SecretBox> box = nullptr) {
-        SqliteStore::Options options;
-        options.clock = [this] { return fromUnixMillis(clock_ms_.load()); };
-        auto opened = SqliteStore::open(dbPath(), box ? box : box_, options);
-        EXPECT_TRUE(opened.ok()) << opened.error().message;
-        return opened.ok() ? std::move(opened).value() : nullptr;
-    }
-
-    std::string dbPath() const { return (dir_ / "forgelink.db").string(); }
     Timestamp now() const { return fromUnixMillis(clock_ms_.load()); }
     void advance(std::chrono::milliseconds by) { clock_ms_ += by.count(); }
+    // What a store opened by the test reads the time from.
+    std::function<Timestamp()> clock() {
+        return [this] { return fromUnixMillis(clock_ms_.load()); };
+    }
 
     template <class T>
     static T must(Result<T> result) {
@@ -45,10 +42,8 @@ protected:
         }
     }
 
-    forgelink::testing::TempDir dir_;
     std::atomic<std::int64_t> clock_ms_{1'700'000'000'000};
     std::shared_ptr<const secrets::SecretBox> box_;
-    std::unique_ptr<SqliteStore> store_;
 };
 
 }  // namespace forgelink::store::testing

@@ -1,57 +1,24 @@
 #include <fstream>
 #include <iterator>
 
-#include <sqlite3.h>
-
 #include "secrets/key_file.hpp"
 #include "store/key_rotation.hpp"
-#include "store_fixture.hpp"
+#include "raw_sql.hpp"
+#include "secret_values.hpp"
+#include "sqlite_fixture.hpp"
 
 namespace forgelink::store::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using forgelink::testing::rawExec;
 
 std::string fileBytes(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-void rawExec(const std::string& path, const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-}
-
-class SecretsAtRestTest : public StoreTest {
-protected:
-    static constexpr const char* kToken = "glpat-SuperSecretTokenValue0001";
-    static constexpr const char* kAccess = "gho_AccessTokenValueShouldNotLeak";
-    static constexpr const char* kRefresh = "RefreshTokenValueShouldNotLeak";
-    static constexpr const char* kVerifier = "PkceVerifierValueShouldNotLeak";
-    static constexpr const char* kWebhook = "https://hooks.slack.test/services/T0/B0/WebhookSecretShouldNotLeak";
-
-    void fillSecrets() {
-        team_ = must(store_->createTeam("core", "Core"));
-        ProviderSettingsInput in;
-        in.team_id = team_.id;
-        in.provider = "example";
-        in.base_url = "https://forge.test";
-        in.instance = "forge.test";
-        in.token = kToken;
-        must(store_->saveProviderSettings(in));
-        user_ = must(store_->upsertUser({"example", "forge.test", "1", "alice", ""}));
-        must(store_->saveUserTokens({user_.id, "example", kAccess, kRefresh, now() + 1h, {}}));
-        must(store_->saveOAuthState({"st", "example", kVerifier, "/", now() + 10min}));
-        must(store_->saveNotificationSettings(team_.id, kWebhook));
-    }
-
-    Team team_;
-    User user_;
-};
+class SecretsAtRestTest : public SecretsFixture<StoreTest> {};
 
 TEST_F(SecretsAtRestTest, NoSecretInTheDatabaseFilesInClear) {
     fillSecrets();
@@ -90,51 +57,6 @@ TEST_F(SecretsAtRestTest, ASealedValueCopiedToAnotherRowDoesNotOpen) {
     EXPECT_EQ(stolen.error().code, "tampered");
     EXPECT_EQ(stolen.error().message.find(kToken), std::string::npos);
     EXPECT_EQ(must(store_->providerCredentials(team_.id, "example")).token, kToken);
-}
-
-TEST_F(SecretsAtRestTest, AnotherKeyCannotOpenAndSaysSo) {
-    fillSecrets();
-    store_.reset();
-    auto wrong = std::make_shared<const secrets::SecretBox>(secrets::SecretBox::generate());
-    store_ = openStore(wrong);
-    auto creds = store_->providerCredentials(team_.id, "example");
-    ASSERT_FALSE(creds.ok());
-    EXPECT_EQ(creds.error().code, "wrong_key");
-    EXPECT_NE(creds.error().message.find(box_->keyId()), std::string::npos);
-    EXPECT_NE(creds.error().message.find(wrong->keyId()), std::string::npos);
-}
-
-TEST_F(SecretsAtRestTest, RekeyResealsEverythingAndTheOldKeyNoLongerOpens) {
-    fillSecrets();
-    auto fresh = std::make_shared<const secrets::SecretBox>(secrets::SecretBox::generate());
-    EXPECT_EQ(must(store_->rekey(*box_, *fresh)), 5);  // provider token, access, refresh, verifier, webhook
-    EXPECT_EQ(must(store_->rekey(*box_, *fresh)), 0);  // a rerun changes nothing
-    store_.reset();
-
-    store_ = openStore(fresh);
-    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example")).token, kToken);
-    UserTokens tokens = must(store_->userTokens(user_.id, "example"));
-    EXPECT_EQ(tokens.access_token, kAccess);
-    EXPECT_EQ(tokens.refresh_token, kRefresh);
-    EXPECT_EQ(must(store_->consumeOAuthState("st", now())).code_verifier, kVerifier);
-    store_.reset();
-
-    store_ = openStore(box_);
-    auto old = store_->providerCredentials(team_.id, "example");
-    ASSERT_FALSE(old.ok());
-    EXPECT_EQ(old.error().code, "wrong_key");
-    EXPECT_EQ(store_->userTokens(user_.id, "example").error().code, "wrong_key");
-}
-
-TEST_F(SecretsAtRestTest, RekeyWithTheWrongOldKeyChangesNothing) {
-    fillSecrets();
-    auto unrelated = secrets::SecretBox::generate();
-    auto fresh = secrets::SecretBox::generate();
-    auto result = store_->rekey(unrelated, fresh);
-    ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.error().code, "wrong_key");
-    EXPECT_EQ(must(store_->providerCredentials(team_.id, "example")).token, kToken);
-    EXPECT_EQ(store_->rekey(*box_, *box_).error().code, "same_key");
 }
 
 TEST_F(SecretsAtRestTest, RekeyDatabaseFromKeyFiles) {

@@ -4,7 +4,8 @@
 
 #include "raw_sql.hpp"
 
-#include "store_fixture.hpp"
+#include "sqlite_fixture.hpp"
+#include "store/migrations.hpp"
 
 namespace forgelink::store::testing {
 namespace {
@@ -111,6 +112,18 @@ TEST_F(MigrationsTest, TwoProcessesWorthOfStoresOpenTogether) {
     ASSERT_NE(second, nullptr);
     must(store_->createTeam("shared", "Shared"));
     EXPECT_EQ(must(second->findTeamBySlug("shared")).slug, "shared");
+}
+
+TEST(MigrationListTest, VersionsAreContiguousFromOneAndEachHasItsSqliteText) {
+    const auto& list = migrations();
+    ASSERT_FALSE(list.empty());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        EXPECT_EQ(list[i].version, static_cast<int>(i) + 1) << list[i].name;
+        EXPECT_FALSE(list[i].name.empty()) << "migration " << list[i].version;
+        EXPECT_FALSE(list[i].sqlite.empty()) << "migration " << list[i].version << " has no SQLite text";
+    }
+    EXPECT_EQ(latestSchemaVersion(), list.back().version);
+    EXPECT_EQ(SqliteStore::latestSchemaVersion(), latestSchemaVersion());
 }
 
 }  // namespace
