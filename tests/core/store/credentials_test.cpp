@@ -9,20 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class CredentialsTest : public StoreContract {
-protected:
-    void SetUp() override {
-        StoreContract::SetUp();
-        if (IsSkipped() || HasFatalFailure()) return;
-        team_ = must(store_->createTeam("core", "Core"));
-    }
-
-    ProviderSettingsInput credential(std::string name, std::string token, TokenKind kind = TokenKind::personal) {
-        return exampleCredential(team_.id, std::move(name), std::move(token), now() + 24h, kind);
-    }
-
-    Team team_;
-};
+class CredentialsTest : public CredentialsFixture<StoreContract> {};
 
 TEST_P(CredentialsTest, ATeamHoldsSeveralNamedCredentialsForOneProvider) {
     must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));

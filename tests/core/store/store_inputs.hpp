@@ -1,7 +1,9 @@
 // Inputs several store tests save: a team's credential of the "example" provider, and a link of a
-// project to one of its repositories.
+// project to one of its repositories; and a fixture with a team to save credentials for, over the
+// contract fixture or the SQLite one.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -29,5 +31,22 @@ inline RepositoryLink exampleLink(std::int64_t project_id, std::string repositor
     return RepositoryLink{project_id, "example", "forge.test", std::move(repository_id), std::move(path),
                           "https://forge.test/x", "forgelink", {}, "default"};
 }
+
+template <class Base>
+class CredentialsFixture : public Base {
+protected:
+    void SetUp() override {
+        Base::SetUp();
+        if (this->IsSkipped() || this->HasFatalFailure()) return;
+        team_ = this->must(this->store_->createTeam("core", "Core"));
+    }
+
+    ProviderSettingsInput credential(std::string name, std::string token, TokenKind kind = TokenKind::personal) {
+        using namespace std::chrono_literals;
+        return exampleCredential(team_.id, std::move(name), std::move(token), this->now() + 24h, kind);
+    }
+
+    Team team_;
+};
 
 }  // namespace forgelink::store::testing

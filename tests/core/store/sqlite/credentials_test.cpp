@@ -10,19 +10,7 @@ namespace {
 using namespace std::chrono_literals;
 using forgelink::testing::rawExec;
 
-class SqliteCredentialsTest : public StoreTest {
-protected:
-    void SetUp() override {
-        StoreTest::SetUp();
-        team_ = must(store_->createTeam("core", "Core"));
-    }
-
-    ProviderSettingsInput credential(std::string name, std::string token, TokenKind kind = TokenKind::personal) {
-        return exampleCredential(team_.id, std::move(name), std::move(token), now() + 24h, kind);
-    }
-
-    Team team_;
-};
+class SqliteCredentialsTest : public CredentialsFixture<StoreTest> {};
 
 TEST_F(SqliteCredentialsTest, EachCredentialIsSealedUnderItsOwnName) {
     must(store_->saveProviderSettings(credential("default", "personal-token-0000000001")));
