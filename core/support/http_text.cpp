@@ -139,4 +139,23 @@ BaseUrlCheck splitBaseUrl(std::string_view text) {
     return check;
 }
 
+std::string encodeList(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ",") + urlEncode(item);
+    return out;
+}
+
+Error badBaseUrl(std::string_view forge, std::string_view text, std::string_view problem, std::string_view expected) {
+    return makeError(ErrorKind::invalid_input,
+                     std::string(forge) + " base URL \"" + std::string(text) + "\" " + std::string(problem) +
+                         "; expected " + std::string(expected),
+                     "bad_base_url");
+}
+
+Result<BaseUrl> parseBaseUrl(std::string_view forge, std::string_view text, std::string_view expected) {
+    auto split = splitBaseUrl(text);
+    if (!split.url) return badBaseUrl(forge, text, split.problem, expected);
+    return std::move(*split.url);
+}
+
 }  // namespace forgelink::support

@@ -56,19 +56,17 @@ std::string Instance::tokenPageUrl() const {
 }
 
 Result<Instance> parseInstance(std::string_view base_url) {
-    auto refuse = [&](const std::string& why) -> Error {
-        return makeError(ErrorKind::invalid_input,
-                         "GitHub base URL \"" + std::string(base_url) + "\" " + why +
-                             "; expected https://github.com, https://api.github.com, a GitHub Enterprise Server "
-                             "root such as https://github.example.com or its API https://github.example.com/api/v3",
-                         "bad_base_url");
-    };
-    auto split = support::splitBaseUrl(base_url);
-    if (!split.url) return refuse(split.problem);
-    const std::string& scheme = split.url->scheme;
-    const std::string& authority = split.url->authority;
-    const std::string& path = split.url->path;
-    if (authority.find_first_of(" \t\"<>\\") != std::string::npos) return refuse("has an invalid host");
+    static constexpr std::string_view kExpected =
+        "https://github.com, https://api.github.com, a GitHub Enterprise Server root such as "
+        "https://github.example.com or its API https://github.example.com/api/v3";
+    auto split = support::parseBaseUrl("GitHub", base_url, kExpected);
+    if (!split) return split.error();
+    const std::string& scheme = split->scheme;
+    const std::string& authority = split->authority;
+    const std::string& path = split->path;
+    if (authority.find_first_of(" \t\"<>\\") != std::string::npos) {
+        return support::badBaseUrl("GitHub", base_url, "has an invalid host", kExpected);
+    }
 
     std::string host = authority.substr(0, authority.rfind(':') == std::string::npos || authority.back() == ']'
                                                ? authority.size()

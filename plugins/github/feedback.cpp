@@ -15,8 +15,7 @@ std::string lower(std::string_view s) {
 }
 
 bool isSha(std::string_view sha) {
-    if (sha.size() != 40 && sha.size() != 64) return false;
-    return std::all_of(sha.begin(), sha.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+    return support::isCommitSha(sha, support::ShaLength::full);
 }
 
 Error badSha(const std::string& sha) {
@@ -183,13 +182,7 @@ Result<CommentResult> GitHubProvider::doUpsertComment(const Credentials& credent
     const ApiClient& api = api_result.value();
 
     const std::string& marker = request.marker;
-    if (marker.size() < 9 || marker.rfind("<!--", 0) != 0 || marker.substr(marker.size() - 3) != "-->" ||
-        marker.find("-->") != marker.size() - 3 || marker.find('\n') != std::string::npos) {
-        return makeError(ErrorKind::invalid_input,
-                         "the comment marker must be one HTML comment on one line, like <!-- forgelink:build -->, so "
-                         "that it stays invisible; got \"" + marker.substr(0, 80) + "\"",
-                         "bad_marker");
-    }
+    if (auto checked = support::checkCommentMarker(marker); !checked) return checked.error();
     if (!isNumericId(request.merge_request) || request.merge_request == "0") {
         return makeError(ErrorKind::invalid_input,
                          "\"" + request.merge_request.substr(0, 40) + "\" is not a pull request number",

@@ -1,7 +1,5 @@
 #include "github_provider.hpp"
 
-#include <openssl/evp.h>
-
 #include <charconv>
 #include <stdexcept>
 
@@ -11,15 +9,8 @@ namespace forgelink::github {
 namespace {
 
 template <class Fn>
-auto guarded(const char* what, Fn&& fn) -> decltype(fn()) {
-    try {
-        return fn();
-    } catch (const std::exception& e) {
-        return makeError(ErrorKind::internal, std::string("GitHub provider failed while ") + what + ": " + e.what(),
-                         "internal");
-    } catch (...) {
-        return makeError(ErrorKind::internal, std::string("GitHub provider failed while ") + what, "internal");
-    }
+auto guarded(const char* what, Fn&& fn) {
+    return support::guardedCall("GitHub", what, std::forward<Fn>(fn));
 }
 
 constexpr auto kUserCacheTtl = std::chrono::minutes(10);
@@ -54,14 +45,6 @@ WritePacer::Options pacingFrom(const std::map<std::string, std::string>& options
 
 }  // namespace
 
-bool isNumericId(std::string_view text) noexcept {
-    if (text.empty() || text.size() > 18) return false;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-    }
-    return true;
-}
-
 Result<RepoRef> parseRepoRef(const std::string& id_or_path) {
     RepoRef ref;
     if (isNumericId(id_or_path)) {
@@ -89,21 +72,6 @@ Result<RepoRef> parseRepoRef(const std::string& id_or_path) {
     }
     ref.full_name = id_or_path;
     return ref;
-}
-
-std::string sha256Hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-        throw std::runtime_error("SHA-256 failed");
-    }
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 15]);
-    }
-    return out;
 }
 
 std::string encodeCursor(const ListCursor& cursor) {
@@ -372,28 +340,19 @@ Result<Identity> GitHubProvider::currentUser(const Credentials& c) {
 
 std::string GitHubProvider::commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
                                           const std::string& comment_id) const noexcept {
-    try {
-        std::string root = repository_web_url;
-        while (!root.empty() && root.back() == '/') root.pop_back();
-        if (root.empty() || merge_request.empty() || comment_id.empty()) return {};
-        // Forgelink comments on a pull request's conversation (an issue comment): anchored issuecomment-<id>.
-        return root + "/pull/" + support::urlEncode(merge_request) + "#issuecomment-" + support::urlEncode(comment_id);
-    } catch (...) {
-        return {};
-    }
+    // Forgelink comments on a pull request's conversation (an issue comment): anchored issuecomment-<id>.
+    return support::textOrEmpty(
+        [&] { return support::commentLink(repository_web_url, "/pull/", merge_request, "issuecomment-", comment_id); });
 }
 
 std::string GitHubProvider::tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept {
-    try {
+    return support::textOrEmpty([&]() -> std::string {
         auto instance = parseInstance(base_url);
         if (!instance) return {};
         if (scopes.empty()) return instance->tokenPageUrl();
-        std::string list;
-        for (const auto& scope : scopes) list += (list.empty() ? "" : ",") + support::urlEncode(scope);
-        return instance->web_root + "/settings/tokens/new?scopes=" + list + "&description=forgelink";
-    } catch (...) {
-        return {};
-    }
+        return instance->web_root + "/settings/tokens/new?scopes=" + support::encodeList(scopes) +
+               "&description=forgelink";
+    });
 }
 
 }  // namespace forgelink::github

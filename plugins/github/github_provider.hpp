@@ -13,13 +13,16 @@
 
 #include "api_client.hpp"
 #include "forgelink/provider.hpp"
+#include "forgelink/support/provider_helpers.hpp"
 #include "json_mapping.hpp"
 #include "write_pacer.hpp"
 
 namespace forgelink::github {
 
-// SHA-256 as lower-case hex; keys caches by token without keeping the token text as a key.
-std::string sha256Hex(std::string_view data);
+// Rules shared with every plugin (forgelink/support/provider_helpers.hpp), under the names this
+// plugin's code uses.
+using support::isNumericId;
+using support::sha256Hex;
 
 // "owner/name" split and checked; "42" is an id. Anything else is an invalid_input Error.
 struct RepoRef {
@@ -27,7 +30,6 @@ struct RepoRef {
     std::string full_name;  // "owner/name", when given one
 };
 Result<RepoRef> parseRepoRef(const std::string& id_or_path);
-bool isNumericId(std::string_view text) noexcept;
 
 // What listRepositories' opaque cursor carries between calls: the next page's URL (always under
 // the API root) and the last page number when GitHub said it (rel="last").

@@ -47,18 +47,12 @@ std::string Instance::tokenPageUrl() const {
 }
 
 Result<Instance> parseInstance(std::string_view base_url) {
-    auto refuse = [&](const std::string& why) -> Error {
-        return makeError(ErrorKind::invalid_input,
-                         "GitLab base URL \"" + std::string(base_url) + "\" " + why +
-                             "; expected the instance root such as https://gitlab.example.com or "
-                             "https://host/gitlab",
-                         "bad_base_url");
-    };
-    auto split = support::splitBaseUrl(base_url);
-    if (!split.url) return refuse(split.problem);
-    const std::string& scheme = split.url->scheme;
-    const std::string& authority = split.url->authority;
-    std::string path = split.url->path;
+    auto split = support::parseBaseUrl(
+        "GitLab", base_url, "the instance root such as https://gitlab.example.com or https://host/gitlab");
+    if (!split) return split.error();
+    const std::string& scheme = split->scheme;
+    const std::string& authority = split->authority;
+    std::string path = split->path;
     // Admins often paste the API URL itself.
     if (path.size() >= 7 && asciiLower(path.substr(path.size() - 7)) == "/api/v4") path.erase(path.size() - 7);
     while (!path.empty() && path.back() == '/') path.pop_back();

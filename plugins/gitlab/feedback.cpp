@@ -29,9 +29,8 @@ const char* gitlabState(BuildState state) {
     return "failed";
 }
 
-bool isSha(const std::string& sha) {
-    if (sha.size() < 7 || sha.size() > 64) return false;
-    return std::all_of(sha.begin(), sha.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+bool isSha(std::string_view sha) {
+    return support::isCommitSha(sha, support::ShaLength::abbreviated);
 }
 
 // GitLab's state machine names events and states: "Cannot transition status via :run from :running".
@@ -198,13 +197,7 @@ struct NoteScan {
 
 Result<CommentResult> GitLabProvider::doUpsertComment(const Credentials& credentials, const CommentRequest& request) {
     const std::string& marker = request.marker;
-    if (marker.size() < 9 || marker.rfind("<!--", 0) != 0 || marker.substr(marker.size() - 3) != "-->" ||
-        marker.find("-->") != marker.size() - 3 || marker.find('\n') != std::string::npos) {
-        return makeError(ErrorKind::invalid_input,
-                         "the comment marker must be one HTML comment on one line, like <!-- forgelink:build -->, so "
-                         "that it stays invisible; got \"" + marker.substr(0, 80) + "\"",
-                         "bad_marker");
-    }
+    if (auto checked = support::checkCommentMarker(marker); !checked) return checked.error();
     if (!isNumericId(request.merge_request)) {
         return makeError(ErrorKind::invalid_input,
                          "\"" + request.merge_request.substr(0, 40) + "\" is not a merge request number (iid)",

@@ -1,7 +1,5 @@
 #include "gitlab_provider.hpp"
 
-#include <openssl/evp.h>
-
 #include <charconv>
 #include <chrono>
 #include <stdexcept>
@@ -12,28 +10,13 @@ namespace forgelink::gitlab {
 namespace {
 
 template <class Fn>
-auto guarded(const char* what, Fn&& fn) -> decltype(fn()) {
-    try {
-        return fn();
-    } catch (const std::exception& e) {
-        return makeError(ErrorKind::internal, std::string("GitLab provider failed while ") + what + ": " + e.what(),
-                         "internal");
-    } catch (...) {
-        return makeError(ErrorKind::internal, std::string("GitLab provider failed while ") + what, "internal");
-    }
+auto guarded(const char* what, Fn&& fn) {
+    return support::guardedCall("GitLab", what, std::forward<Fn>(fn));
 }
 
 constexpr int kMaxMoves = 5;
 
 }  // namespace
-
-bool isNumericId(std::string_view text) noexcept {
-    if (text.empty() || text.size() > 18) return false;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-    }
-    return true;
-}
 
 std::string projectRef(const std::string& id_or_path) {
     if (isNumericId(id_or_path)) return id_or_path;
@@ -41,21 +24,6 @@ std::string projectRef(const std::string& id_or_path) {
     while (!path.empty() && path.front() == '/') path.remove_prefix(1);
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
     return urlEncode(path);
-}
-
-std::string sha256Hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-        throw std::runtime_error("SHA-256 failed");
-    }
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 15]);
-    }
-    return out;
 }
 
 std::optional<int> daysUntil(const std::string& date) {
@@ -281,28 +249,19 @@ namespace forgelink::gitlab {
 
 std::string GitLabProvider::commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
                                           const std::string& comment_id) const noexcept {
-    try {
-        std::string root = repository_web_url;
-        while (!root.empty() && root.back() == '/') root.pop_back();
-        if (root.empty() || merge_request.empty() || comment_id.empty()) return {};
-        // A merge request's page is <project>/-/merge_requests/<iid>; each note is anchored note_<id>.
-        return root + "/-/merge_requests/" + support::urlEncode(merge_request) + "#note_" + support::urlEncode(comment_id);
-    } catch (...) {
-        return {};
-    }
+    // A merge request's page is <project>/-/merge_requests/<iid>; each note is anchored note_<id>.
+    return support::textOrEmpty(
+        [&] { return support::commentLink(repository_web_url, "/-/merge_requests/", merge_request, "note_", comment_id); });
 }
 
 std::string GitLabProvider::tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept {
-    try {
+    return support::textOrEmpty([&]() -> std::string {
         auto instance = parseInstance(base_url);
         if (!instance) return {};
         if (scopes.empty()) return instance->tokenPageUrl();
-        std::string list;
-        for (const auto& scope : scopes) list += (list.empty() ? "" : ",") + support::urlEncode(scope);
-        return instance->root + "/-/user_settings/personal_access_tokens?name=forgelink&scopes=" + list;
-    } catch (...) {
-        return {};
-    }
+        return instance->root + "/-/user_settings/personal_access_tokens?name=forgelink&scopes=" +
+               support::encodeList(scopes);
+    });
 }
 
 }  // namespace forgelink::gitlab

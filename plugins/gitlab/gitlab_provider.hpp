@@ -10,6 +10,7 @@
 
 #include "api_client.hpp"
 #include "forgelink/provider.hpp"
+#include "forgelink/support/provider_helpers.hpp"
 #include "json_mapping.hpp"
 
 namespace forgelink::gitlab {
@@ -26,8 +27,10 @@ struct ListCursor {
 std::string encodeCursor(const ListCursor& cursor);
 Result<ListCursor> decodeCursor(const std::string& text);
 
-// SHA-256 as lower-case hex; used to key caches by token without keeping the token text as a key.
-std::string sha256Hex(std::string_view data);
+// Rules shared with every plugin (forgelink/support/provider_helpers.hpp), under the names this
+// plugin's code uses.
+using support::isNumericId;
+using support::sha256Hex;
 
 // Days from today (UTC, std::chrono) to a "YYYY-MM-DD" date; nullopt when it is not a date.
 std::optional<int> daysUntil(const std::string& date);
@@ -105,6 +108,5 @@ private:
 
 // "42" stays "42"; "group/sub/proj" becomes "group%2Fsub%2Fproj" (GitLab's :id accepts both).
 std::string projectRef(const std::string& id_or_path);
-bool isNumericId(std::string_view text) noexcept;
 
 }  // namespace forgelink::gitlab

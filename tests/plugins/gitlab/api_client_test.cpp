@@ -170,10 +170,6 @@ TEST(GitLabDates, DaysUntilUsesTodayUtc) {
     EXPECT_FALSE(daysUntil("tomorrow").has_value());
 }
 
-TEST(GitLabHash, Sha256) {
-    EXPECT_EQ(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
 }  // namespace
 }  // namespace forgelink::gitlab
 

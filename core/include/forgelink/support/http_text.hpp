@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include <forgelink/result.hpp>
+
 namespace forgelink::support {
 
 // ASCII lower case; other bytes (UTF-8 included) are kept as they are.
@@ -29,6 +31,8 @@ std::string urlEncode(std::string_view text);
 std::string urlDecode(std::string_view text);
 // "k=v&k2=v2" with every key and value encoded; empty values are kept.
 std::string encodeQuery(const std::vector<std::pair<std::string, std::string>>& params);
+// Every item percent-encoded, joined with "," ("api,read_user"): a list in one query value.
+std::string encodeList(const std::vector<std::string>& items);
 // The value of query parameter `name` in `url`, decoded; "" for a bare "name"; nullopt when absent.
 std::optional<std::string> queryParam(std::string_view url, std::string_view name);
 
@@ -55,5 +59,11 @@ struct BaseUrlCheck {
 // missing or other scheme, a query or fragment, an empty host and credentials in the authority
 // (a token pasted into the URL would end up in logs).
 BaseUrlCheck splitBaseUrl(std::string_view text);
+
+// The invalid_input Error (code "bad_base_url") for a base URL a plugin cannot use, worded
+// `<forge> base URL "<text>" <problem>; expected <expected>`.
+Error badBaseUrl(std::string_view forge, std::string_view text, std::string_view problem, std::string_view expected);
+// splitBaseUrl with its refusal as badBaseUrl: what a plugin's instance parser starts with.
+Result<BaseUrl> parseBaseUrl(std::string_view forge, std::string_view text, std::string_view expected);
 
 }  // namespace forgelink::support
