@@ -16,7 +16,9 @@ int hexValue(char c) {
 
 std::string asciiLower(std::string_view text) {
     std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
     return out;
 }
 
@@ -33,8 +35,12 @@ std::string_view trimSpace(std::string_view text) noexcept {
 std::string urlEncode(std::string_view text) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;
+    out.reserve(text.size() * 3);
     for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        const bool unreserved =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~';
+        if (unreserved) {
             out.push_back(static_cast<char>(c));
         } else {
             out.push_back('%');
@@ -45,7 +51,7 @@ std::string urlEncode(std::string_view text) {
     return out;
 }
 
-std::string urlDecode(std::string_view text) {
+std::string urlDecode(std::string_view text, bool plus_as_space) {
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
         if (text[i] == '%' && i + 2 < text.size()) {
@@ -57,7 +63,7 @@ std::string urlDecode(std::string_view text) {
                 continue;
             }
         }
-        out.push_back(text[i] == '+' ? ' ' : text[i]);
+        out.push_back(plus_as_space && text[i] == '+' ? ' ' : text[i]);
     }
     return out;
 }

@@ -2,39 +2,19 @@
 
 #include <cstdint>
 
+#include <forgelink/support/http_text.hpp>
+
+// URL encoding and lower case are the SDK's (forgelink/support/http_text.hpp), which the plugins
+// use too: one implementation.
 namespace forgelink::common {
 
 namespace {
-
-int hexValue(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 char lowerAscii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
 
-std::string urlEncode(std::string_view text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(text.size() * 3);
-    for (char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                c == '-' || c == '.' || c == '_' || c == '~';
-        if (unreserved) {
-            out += ch;
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 0x0F];
-        }
-    }
-    return out;
-}
+std::string urlEncode(std::string_view text) { return support::urlEncode(text); }
 
 std::string escapeControls(std::string_view text) {
     static const char* const hex = "0123456789abcdef";
@@ -72,30 +52,9 @@ bool isValidToken(std::string_view token) noexcept {
     return true;
 }
 
-std::string urlDecode(std::string_view text, bool plus_as_space) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '%' && i + 2 < text.size()) {
-            const int hi = hexValue(text[i + 1]);
-            const int lo = hexValue(text[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out += static_cast<char>((hi << 4) | lo);
-                i += 2;
-                continue;
-            }
-        }
-        out += (plus_as_space && c == '+') ? ' ' : c;
-    }
-    return out;
-}
+std::string urlDecode(std::string_view text, bool plus_as_space) { return support::urlDecode(text, plus_as_space); }
 
-std::string toLower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = lowerAscii(c);
-    return out;
-}
+std::string toLower(std::string_view text) { return support::asciiLower(text); }
 
 std::string_view trim(std::string_view text) noexcept {
     constexpr std::string_view kSpace = " \t\r\n";

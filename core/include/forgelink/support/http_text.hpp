@@ -1,5 +1,5 @@
-// Text helpers a provider plugin needs around its forge's HTTP API: URL encoding and query
-// parameters, the path of a URL for messages, short body excerpts for errors, case-insensitive
+// Text helpers around a forge's HTTP API, for plugins and the host alike (the host's
+// common/strings.hpp hands out the same functions): URL encoding and query parameters, the path of a URL for messages, short body excerpts for errors, case-insensitive
 // matching of header values, and splitting the base URL an admin typed.
 //
 // Part of Forgelink::plugin_support (link it next to Forgelink::sdk). Plain functions of their
@@ -26,9 +26,9 @@ std::string_view trimSpace(std::string_view text) noexcept;
 
 // Percent-encodes all but RFC 3986 unreserved characters: safe as a path segment or query value.
 std::string urlEncode(std::string_view text);
-// Undoes percent-encoding and turns "+" into a space (form encoding); a malformed "%" escape is
-// kept as it is rather than refused, as forges echo such URLs back.
-std::string urlDecode(std::string_view text);
+// Undoes percent-encoding and, with `plus_as_space`, turns "+" into a space (form encoding); a
+// malformed "%" escape is kept as it is rather than refused, as forges echo such URLs back.
+std::string urlDecode(std::string_view text, bool plus_as_space = true);
 // "k=v&k2=v2" with every key and value encoded; empty values are kept.
 std::string encodeQuery(const std::vector<std::pair<std::string, std::string>>& params);
 // Every item percent-encoded, joined with "," ("api,read_user"): a list in one query value.
