@@ -12,6 +12,9 @@ export interface TeamContext {
   team: Team;
   isOwner: boolean;
   settings: ProviderSettings[];
+  /** The team's provider settings were read once (until then `settings` is empty, not "none"). */
+  settingsLoaded: boolean;
+  settingsError: unknown;
   plugins: string[];
   providers: ProviderInfo[];
   reloadSettings: () => Promise<void>;
@@ -79,6 +82,8 @@ export function TeamLayout() {
     team: t,
     isOwner,
     settings: items,
+    settingsLoaded: settings.data !== null,
+    settingsError: settings.error,
     plugins: providers.data?.map((p) => p.name) ?? [...new Set(items.map((s) => s.provider))],
     providers: providers.data ?? [],
     reloadSettings: settings.reload,

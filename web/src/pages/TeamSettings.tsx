@@ -128,11 +128,12 @@ function ProviderForm({
   const [saved, setSaved] = useState<ProviderSettings | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [removed, setRemoved] = useState(false);
-  const [editing, setEditing] = useState(!current);
-  // 'default' removed elsewhere (the credentials list below): offer to connect it again.
-  useEffect(() => {
-    if (!current) setEditing(true);
-  }, [current]);
+  // The form is open while there is no token (never saved, or 'default' removed in the
+  // credentials list below) or while the person replaces it: derived, so settings read after the
+  // first render do not leave it open.
+  const [replacing, setReplacing] = useState(false);
+  const editing = !current || replacing;
+  const setEditing = setReplacing;
   // Keyboard focus follows what replaces the control just used (see useFocusAfter).
   const savedFocus = useFocusAfter<HTMLDivElement>();
   const removedFocus = useFocusAfter<HTMLDivElement>();
@@ -749,8 +750,16 @@ export function SettingsTabs() {
 
 export function TeamSettings() {
   const { provider } = useParams();
-  const { team, isOwner, settings, plugins, providers } = useTeam();
+  const { team, isOwner, settings, settingsLoaded, settingsError, plugins, providers } = useTeam();
   const [lastSaved, setLastSaved] = useState<ProviderSettings | null>(null);
+  // Until the settings are read, "no token yet" would be a guess, and the forms would open empty.
+  if (!settingsLoaded) {
+    return settingsError ? (
+      <ErrorBox error={settingsError} title="The team's settings could not be read." />
+    ) : (
+      <Progress>Loading the settings…</Progress>
+    );
+  }
   if (!provider) {
     const first = plugins[0];
     if (!first) return <Progress>Loading providers…</Progress>;

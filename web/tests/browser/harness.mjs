@@ -240,15 +240,29 @@ export async function clickText(page, text, selector = 'button, a, [role=option]
   // A list re-rendered between finding the element and clicking it (a refresh, a search answer)
   // replaces the node: find it again rather than fail on the detached one.
   for (let attempt = 1; ; attempt++) {
-    const handle = await page.waitForFunction(
-      (sel, t) =>
-        [...document.querySelectorAll(sel)].find(
-          (el) => el.innerText.trim() === t && !el.disabled && el.getAttribute('aria-disabled') !== 'true',
-        ),
-      {},
-      selector,
-      text,
-    );
+    let handle;
+    try {
+      handle = await page.waitForFunction(
+        (sel, t) =>
+          [...document.querySelectorAll(sel)].find(
+            (el) => el.innerText.trim() === t && !el.disabled && el.getAttribute('aria-disabled') !== 'true',
+          ),
+        {},
+        selector,
+        text,
+      );
+    } catch (e) {
+      // Say whether the control was there but disabled, and what the page showed instead.
+      const seen = await page.evaluate(
+        (sel) =>
+          [...document.querySelectorAll(sel)]
+            .map((el) => `${JSON.stringify(el.innerText.trim())}${el.disabled || el.getAttribute('aria-disabled') === 'true' ? ' (disabled)' : ''}`)
+            .join(', '),
+        selector,
+      );
+      const body = await page.evaluate(() => document.body?.innerText ?? '');
+      throw new Error(`no enabled "${text}" in ${selector}; the page has ${seen || 'none'}; it shows:\n${body.slice(0, 3000)}`, { cause: e });
+    }
     try {
       await handle.asElement().click();
       return;
