@@ -224,6 +224,8 @@ private:
     nlohmann::json providerSettingsView(const store::ProviderSettings& settings);
     // valid / expiring (30 days or less) / invalid, with the reason and what to do: for the team banner.
     nlohmann::json providerHealth(const store::ProviderSettings& settings, const nlohmann::json& paused);
+    // The credential was saved with its refresh token: the host renews it before it expires.
+    bool renewedByRefresh(const store::ProviderSettings& settings);
     // {"message", "url"}: where to make a token that works (the plugin's token page, when it has one).
     nlohmann::json tokenFix(const std::string& provider, const std::string& base_url, const std::string& message,
                             const std::vector<std::string>& scopes = {});

@@ -133,7 +133,8 @@ common::ListingBounds ApiService::listingBounds() const noexcept {
 nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s) {
     const auto now = options_.clock();
     nlohmann::json warnings = nlohmann::json::array();
-    for (const auto& w : currentWarnings(s.warnings, s.expires_at, now))
+    // A token the host renews before it expires (an OAuth token lives two hours) is not "expiring".
+    for (const auto& w : currentWarnings(s.warnings, renewedByRefresh(s) ? std::nullopt : s.expires_at, now))
         warnings.push_back({{"code", w.code}, {"message", w.message}});
     nlohmann::json view = {
         {"provider", s.provider},
@@ -162,6 +163,9 @@ nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s
     if (s.expires_at)
         if (auto days = daysUntil(*s.expires_at, now)) view["days_left"] = *days;
     view["rotate"] = rotationView(s);
+    // Saved with its refresh token (an OAuth or GitHub App user token): the host renews it before
+    // it expires. Saving the credential's token again without one ends that.
+    view["refreshed_by_forgelink"] = renewedByRefresh(s);
     if (view["rotate"]["enabled"] == true && view["rotate"]["available"] == false)
         view["warnings"].push_back({{"code", "rotation_unavailable"},
                                     {"message", "rotation is enabled but cannot happen: " +
@@ -179,6 +183,12 @@ nlohmann::json ApiService::tokenFix(const std::string& provider, const std::stri
     if (Provider* p = registry_.provider(provider); p != nullptr && info != nullptr && (info->capabilities & FORGELINK_CAP_WEB_LINKS))
         url = p->tokenPageUrl(base_url, scopes);
     return {{"message", message}, {"url", url.empty() ? nlohmann::json(nullptr) : nlohmann::json(url)}};
+}
+
+bool ApiService::renewedByRefresh(const store::ProviderSettings& s) {
+    auto refresh = store_.teamRefreshExpiry(s.team_id, s.provider, s.name);
+    if (!refresh.ok() && refresh.error().kind != ErrorKind::not_found) throw fromStoreError(refresh.error());
+    return refresh.ok();
 }
 
 nlohmann::json ApiService::providerHealth(const store::ProviderSettings& s, const nlohmann::json& paused) {
@@ -199,7 +209,8 @@ nlohmann::json ApiService::providerHealth(const store::ProviderSettings& s, cons
     if (!paused.is_null())
         return health("invalid", "feedback is paused: " + paused.get<std::string>(),
                       tokenFix(s.provider, s.base_url, "save a working token in the team's settings; deliveries resume then"));
-    if (days && *days <= kExpiringDays)
+    // Renewed before it expires: its expiry is no reason to act (a refused renewal marks it invalid).
+    if (days && *days <= kExpiringDays && !renewedByRefresh(s))
         return health("expiring",
                       "the token expires on " + *s.expires_at + (*days == 0 ? " (today)" : " (in " + std::to_string(*days) + (*days == 1 ? " day)" : " days)")),
                       tokenFix(s.provider, s.base_url, "create a new token before then and save it in the team's settings"));

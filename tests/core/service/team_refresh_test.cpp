@@ -96,6 +96,12 @@ TEST_F(TeamRefreshTest, AnOAuthCredentialIsRefreshedOnceAcrossTwoHostsAndTheNewP
                       {{"token", first.access_token}, {"refresh_token", first.refresh_token}});
     ASSERT_EQ(saved.status, 200) << saved.text;
     EXPECT_EQ(saved.body["settings"]["kind"], "oauth");
+    EXPECT_EQ(saved.body["settings"]["refreshed_by_forgelink"], true) << saved.text;
+    // It lives two hours, but the host renews it: not "expiring", no warning, no banner.
+    EXPECT_TRUE(saved.body["settings"]["expires_at"].is_string()) << saved.text;
+    EXPECT_EQ(saved.body["settings"]["health"]["state"], "valid") << saved.text;
+    EXPECT_EQ(saved.text.find("expires_soon"), std::string::npos) << saved.text;
+    EXPECT_TRUE(call("GET", "/api/v1/teams/docs").body["team"]["alerts"].empty());
     EXPECT_EQ(saved.text.find(first.refresh_token), std::string::npos);
 
     // A second host: its own connection pool on the same database file, its own owner.
@@ -172,6 +178,7 @@ TEST_F(TeamRefreshTest, ARevokedRefreshTokenMarksTheCredentialInvalidWithOneNoti
     auto settings = call("GET", "/api/v1/teams/docs/providers/gitlab").body["settings"];
     EXPECT_EQ(settings["status"], "invalid");
     EXPECT_FALSE(settings["invalid_reason"].get<std::string>().empty());
+    EXPECT_EQ(settings["refreshed_by_forgelink"], false) << settings.dump();
     auto told = notices("docs");
     ASSERT_EQ(told.size(), 1u) << told.dump();
     EXPECT_EQ(told[0]["kind"], "token_invalid");
@@ -197,7 +204,18 @@ TEST_F(TeamRefreshTest, ARevokedRefreshTokenMarksTheCredentialInvalidWithOneNoti
     saved = call("PUT", "/api/v1/teams/docs/providers/gitlab",
                  {{"token", next.access_token}, {"refresh_token", next.refresh_token}});
     ASSERT_EQ(saved.status, 200) << saved.text;
+    EXPECT_EQ(saved.body["settings"]["refreshed_by_forgelink"], true) << saved.text;
     EXPECT_EQ(job->runOnce().team_tokens_refreshed, 1);
+
+    // Saved again without its refresh token: no longer renewed, and the answer says so.
+    saved = call("PUT", "/api/v1/teams/docs/providers/gitlab", {{"token", storedToken("docs")}});
+    ASSERT_EQ(saved.status, 200) << saved.text;
+    EXPECT_EQ(saved.body["settings"]["refreshed_by_forgelink"], false) << saved.text;
+    EXPECT_EQ(call("GET", "/api/v1/teams/docs/providers/gitlab").body["settings"]["refreshed_by_forgelink"], false);
+    // Then its two-hour life is what it is: expiring today, said in the warnings and the banner.
+    EXPECT_EQ(saved.body["settings"]["health"]["state"], "expiring") << saved.text;
+    EXPECT_NE(saved.text.find("expires_soon"), std::string::npos) << saved.text;
+    EXPECT_EQ(call("GET", "/api/v1/teams/docs").body["team"]["alerts"].size(), 1u);
 }
 
 TEST_F(TeamRefreshTest, ARefreshTokenIsRefusedOnSaveWhereForgelinkCannotRenewWithIt) {

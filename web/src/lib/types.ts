@@ -114,6 +114,8 @@ export interface ProviderSettings {
   /** The answer to a save: the repositories it serves from now on. */
   now_serves?: (ServedRepository & { was?: string })[];
   rotate?: Rotation;
+  /** Saved with its refresh token: the host renews it before it expires. */
+  refreshed_by_forgelink?: boolean;
 }
 
 // How the host rotates the token through the forge before it expires (issue 17).

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
 import { Navigate, NavLink, useParams } from 'react-router';
 import { api, ApiError, enc } from '../lib/api';
 import type { ProviderSettings, ServedRepository } from '../lib/types';
@@ -70,6 +70,7 @@ function Findings({ s }: { s: ProviderSettings }) {
         ) : (
           'never'
         )}
+        {s.refreshed_by_forgelink && <p className="muted">Renewed by Forgelink with its refresh token before it expires.</p>}
       </dd>
       {s.checked_at && (
         <>
@@ -123,6 +124,7 @@ function ProviderForm({
   const defaultBaseUrl = info?.default_base_url ?? null;
   const [baseUrl, setBaseUrl] = useState(current?.base_url ?? defaultBaseUrl ?? '');
   const [token, setToken] = useState('');
+  const [refreshToken, setRefreshToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState<ProviderSettings | null>(null);
@@ -139,6 +141,7 @@ function ProviderForm({
   const removedFocus = useFocusAfter<HTMLDivElement>();
   const tokenFocus = useFocusAfter<HTMLInputElement>();
   const baseUrlFocus = useFocusAfter<HTMLInputElement>();
+  const refreshFocus = useFocusAfter<HTMLInputElement>();
   const replaceFocus = useFocusAfter<HTMLButtonElement>();
   const removeFocus = useFocusAfter<HTMLButtonElement>();
 
@@ -150,6 +153,7 @@ function ProviderForm({
     try {
       const body: Record<string, string> = { token };
       if (baseUrl.trim()) body.base_url = baseUrl.trim();
+      if (refreshToken) body.refresh_token = refreshToken;
       const result = await api.put<{ settings: ProviderSettings }>(
         `/api/v1/teams/${enc(team.slug)}/providers/${enc(provider)}`,
         body,
@@ -157,6 +161,7 @@ function ProviderForm({
       setSaved(result.settings);
       onSaved(result.settings);
       setToken('');
+      setRefreshToken('');
       setEditing(false);
       savedFocus.request();
       await reloadSettings();
@@ -164,6 +169,7 @@ function ProviderForm({
       setError(err);
       // The refusal is shown next to its field: the focus goes there (the busy button lost it).
       if (err instanceof ApiError && err.field === 'base_url') baseUrlFocus.request();
+      else if (err instanceof ApiError && err.field === 'refresh_token') refreshFocus.request();
       else tokenFocus.request();
     } finally {
       setBusy(false);
@@ -190,8 +196,9 @@ function ProviderForm({
   };
 
   const baseUrlError = error instanceof ApiError && error.field === 'base_url' ? <ErrorText error={error} /> : undefined;
+  const refreshError = error instanceof ApiError && error.field === 'refresh_token' ? <ErrorText error={error} /> : undefined;
   // Every other refusal (revoked, expired, missing scope, wrong token...) concerns the token.
-  const tokenError = error && !baseUrlError ? <ErrorText error={error} /> : undefined;
+  const tokenError = error && !baseUrlError && !refreshError ? <ErrorText error={error} /> : undefined;
 
   return (
     <>
@@ -278,6 +285,15 @@ function ProviderForm({
             }
             error={tokenError}
           />
+          {info?.login && (
+            <RefreshTokenField
+              ref={refreshFocus.ref}
+              forge={forge}
+              value={refreshToken}
+              onChange={setRefreshToken}
+              error={refreshError}
+            />
+          )}
           {busy && <Progress>Checking the token with {forge}…</Progress>}
           <div className="actions">
             <Button type="submit" busy={busy} disabled={!token}>
@@ -305,6 +321,39 @@ function ProviderForm({
         </div>
       ) : null}
     </>
+  );
+}
+
+/**
+ * The optional refresh token of an OAuth token (or a GitHub App user token) issued to this host's
+ * app of the forge: Forgelink then renews the token before it expires. Offered only where the host
+ * has that app (people sign in with it); the host refuses it for any other token, saying why.
+ */
+function RefreshTokenField({
+  forge,
+  value,
+  onChange,
+  error,
+  ref,
+}: {
+  forge: string;
+  value: string;
+  onChange: (value: string) => void;
+  error?: ReactNode;
+  ref?: Ref<HTMLInputElement>;
+}) {
+  return (
+    <Field
+      ref={ref}
+      label="Refresh token (optional)"
+      type="password"
+      autoComplete="off"
+      spellCheck={false}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      hint={`Only with an OAuth token issued to this Forgelink's ${forge} app: Forgelink then renews the token before it expires. Leave empty for an access token.`}
+      error={error}
+    />
   );
 }
 
@@ -340,6 +389,7 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
   const [name, setName] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
   const [token, setToken] = useState('');
+  const [refreshToken, setRefreshToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -350,6 +400,7 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
   const doneFocus = useFocusAfter<HTMLDivElement>();
   const nameFocus = useFocusAfter<HTMLInputElement>();
   const items = list.data?.items ?? [];
+  const refreshRefused = error instanceof ApiError && error.field === 'refresh_token';
 
   const refresh = async () => {
     await Promise.all([list.reload(), reloadSettings()]);
@@ -364,6 +415,7 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
       const body: Record<string, string> = { token };
       const url = baseUrl.trim() || items[0]?.base_url || '';
       if (url) body.base_url = url;
+      if (refreshToken) body.refresh_token = refreshToken;
       const result = await api.put<{ settings: ProviderSettings }>(`${path}/${enc(name.trim())}`, body);
       const moved = result.settings.now_serves ?? [];
       setDone(
@@ -373,6 +425,7 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
       setAdding(false);
       setName('');
       setToken('');
+      setRefreshToken('');
       doneFocus.request();
       await refresh();
     } catch (err) {
@@ -540,7 +593,7 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
             value={name}
             onChange={(e) => setName(e.target.value)}
             hint="Lowercase letters, digits, '-', '_' and '.', e.g. group-acme or release-bot. Saving an existing name replaces its token."
-            error={error ? <ErrorText error={error} /> : undefined}
+            error={error && !refreshRefused ? <ErrorText error={error} /> : undefined}
           />
           <Field
             label="Base URL"
@@ -561,6 +614,14 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
             onChange={(e) => setToken(e.target.value)}
             hint="A project, group or personal access token; it is checked with the forge before it is saved."
           />
+          {providers.find((p) => p.name === provider)?.login && (
+            <RefreshTokenField
+              forge={forge}
+              value={refreshToken}
+              onChange={setRefreshToken}
+              error={refreshRefused ? <ErrorText error={error} /> : undefined}
+            />
+          )}
           {busy && <Progress>Checking the token with {forge}…</Progress>}
           <div className="actions">
             <Button type="submit" busy={busy} disabled={!token || !name.trim()}>

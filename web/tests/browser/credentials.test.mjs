@@ -87,3 +87,72 @@ test('a forge with two credentials: listed, added, serving, removed after a warn
   assert.deepEqual(left.json.items, []);
   assertCleanConsole(assert, page);
 });
+
+// An OAuth token of the host's GitLab app, as an admin gets it: authorized on the forge (the
+// simulator approves as alice) and the code exchanged for the access and refresh token.
+async function oauthPair() {
+  const redirect = `${w.origin}/auth/gitlab/callback`;
+  const authorize = await fetch(
+    `${w.sim.url}/oauth/authorize?client_id=gl-app&redirect_uri=${encodeURIComponent(redirect)}&response_type=code&state=s&scope=api`,
+    { redirect: 'manual' },
+  );
+  const code = new URL(authorize.headers.get('location')).searchParams.get('code');
+  assert.ok(code, `no code in ${authorize.status} ${authorize.headers.get('location')}`);
+  const exchanged = await fetch(`${w.sim.url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'gl-app', client_secret: 'gl-app-secret', redirect_uri: redirect, code }),
+  });
+  assert.equal(exchanged.status, 200);
+  const pair = await exchanged.json();
+  assert.ok(pair.access_token && pair.refresh_token, JSON.stringify(Object.keys(pair)));
+  return pair;
+}
+
+test('an OAuth token saved with its refresh token is renewed by Forgelink; a refresh token with an access token is refused at its field', async () => {
+  // Signed in already: the browser keeps the first test's session.
+  const page = await newPage(w.browser);
+  await page.goto(`${w.origin}/`, { waitUntil: 'networkidle0' });
+  await typeInto(page, 'Team name', 'Renew');
+  await clickText(page, 'Create team');
+  await page.waitForFunction(() => location.pathname.startsWith('/teams/renew/settings/'));
+  await clickText(page, 'GitLab', 'nav a');
+  await waitForText(page, 'Connect GitLab');
+
+  // A personal access token is not renewed by refreshing: the refusal is shown at the field.
+  await typeInto(page, 'Access token', BOT_TOKEN);
+  await typeInto(page, 'Refresh token (optional)', 'not-for-this-token');
+  await clickText(page, 'Check and save');
+  await waitForText(page, 'goes with an OAuth token');
+  const refusedAt = await page.$eval('.field-invalid label', (el) => el.textContent.trim());
+  assert.equal(refusedAt, 'Refresh token (optional)');
+  assert.equal((await w.host.api('GET', '/api/v1/teams/renew/providers/gitlab')).status, 404, 'nothing was saved');
+
+  const pair = await oauthPair();
+  await typeInto(page, 'Access token', pair.access_token);
+  await typeInto(page, 'Refresh token (optional)', pair.refresh_token);
+  await clickText(page, 'Check and save');
+  await waitForText(page, 'Saved. The token works');
+  await waitForText(page, 'Renewed by Forgelink with its refresh token before it expires.');
+  // It lives two hours, but Forgelink renews it: no "expires today" banner, no warning.
+  assert.equal(await page.$$eval('.banner', (els) => els.length), 0, 'no banner for a token Forgelink renews');
+  assert.equal((await page.evaluate(() => document.body.innerText)).includes('expires today'), false);
+  const saved = await w.host.api('GET', '/api/v1/teams/renew/providers/gitlab');
+  assert.equal(saved.json.settings.kind, 'oauth', JSON.stringify(saved.json.settings));
+  assert.equal(saved.json.settings.refreshed_by_forgelink, true);
+  for (const secret of [pair.access_token, pair.refresh_token]) {
+    assert.equal(JSON.stringify(saved.json).includes(secret), false, 'no secret in the answer');
+    assert.equal((await page.evaluate(() => document.body.innerHTML)).includes(secret), false, 'no secret on the page');
+  }
+  await screenshot(page, 'credentials-renewed');
+
+  // Saved again without it: no longer renewed, and the page says nothing of renewal.
+  await clickText(page, 'Replace token');
+  await typeInto(page, 'Access token', pair.access_token);
+  await clickText(page, 'Check and save');
+  await waitForText(page, 'Saved. The token works');
+  await page.waitForFunction(() => !document.body.innerText.includes('Renewed by Forgelink'));
+  await waitForText(page, 'The GitLab token expires today.');
+  assert.equal((await w.host.api('GET', '/api/v1/teams/renew/providers/gitlab')).json.settings.refreshed_by_forgelink, false);
+  assertCleanConsole(assert, page);
+});
