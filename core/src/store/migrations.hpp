@@ -17,7 +17,7 @@ struct Migration {
     int version = 0;
     std::string_view name;
     std::string sqlite;    // SQLite's text (one or more statements)
-    std::string postgres;  // PostgreSQL's text; empty until that backend's text is written
+    std::string postgres;  // PostgreSQL's text (one or more statements)
 };
 
 // Every migration, oldest first.

@@ -178,6 +178,14 @@ Result<PgResult> PgConnection::exec(std::string_view sql, const PgParams& params
     return finish(raw, "a statement");
 }
 
+Result<void> PgConnection::execScript(std::string_view sql) {
+    const std::string script(sql);
+    // The simple query protocol: several statements in one string (PQexecParams takes one).
+    auto done = finish(PQexec(conn_, script.c_str()), "a script");
+    if (!done.ok()) return done.error();
+    return {};
+}
+
 Result<PgResult> PgConnection::execPrepared(const std::string& name, std::string_view sql, const PgParams& params) {
     if (!prepared_.count(name)) {
         const std::string statement(sql);

@@ -80,6 +80,9 @@ public:
 
     // Runs one statement with $1, $2... bound to `params`.
     Result<PgResult> exec(std::string_view sql, const PgParams& params = {});
+    // Runs constant SQL of one or more statements (no parameters), as a migration's text: stops
+    // at the first that fails, whose error it returns.
+    Result<void> execScript(std::string_view sql);
     // The same through a statement prepared once per connection under `name` (the same name must
     // always come with the same SQL).
     Result<PgResult> execPrepared(const std::string& name, std::string_view sql, const PgParams& params = {});

@@ -1,5 +1,6 @@
 #include "store/postgres/pg_migrations.hpp"
 
+#include "store/migrations.hpp"
 #include "store/postgres/pg_transaction.hpp"
 
 namespace forgelink::store::pg {
@@ -88,6 +89,17 @@ private:
 
 }  // namespace
 
+Result<std::vector<PgMigration>> schemaMigrations() {
+    std::vector<PgMigration> list;
+    for (const auto& m : migrations()) {
+        if (m.postgres.empty())
+            return makeError(ErrorKind::internal, "migration " + std::to_string(m.version) + " (" + std::string(m.name) +
+                                                      ") has no PostgreSQL text");
+        list.push_back({m.version, std::string(m.name), {m.postgres}});
+    }
+    return list;
+}
+
 Result<MigrationReport> applyMigrations(PgConnection& conn, const std::vector<PgMigration>& migrations) {
     if (auto listed = checkList(migrations); !listed.ok()) return listed.error();
     MigrationSession session(conn);
@@ -101,7 +113,7 @@ Result<MigrationReport> applyMigrations(PgConnection& conn, const std::vector<Pg
         if (migration.version <= report.to_version) continue;
         auto applied = inTransaction(conn, [&](PgConnection& tx) -> Result<void> {
             for (const auto& statement : migration.statements)
-                if (auto done = tx.exec(statement); !done.ok()) return done.error();
+                if (auto done = tx.execScript(statement); !done.ok()) return done.error();
             auto recorded = tx.exec("INSERT INTO forgelink_schema_migrations (version, name) VALUES ($1, $2)",
                                     {migration.version, migration.name});
             if (!recorded.ok()) return recorded.error();

@@ -24,9 +24,13 @@ namespace forgelink::store::pg {
 struct PgMigration {
     int version = 0;   // 1, 2, 3... contiguous, in order
     std::string name;  // what it does, stored with the version
-    // Run in order in one transaction; constant SQL, one statement each (no parameters).
+    // Run in order in one transaction; constant SQL (no parameters), each one or more statements.
     std::vector<std::string> statements;
 };
+
+// Forgelink's schema: the PostgreSQL texts of the one list of migrations (store/migrations.hpp).
+// internal error naming the migration when one has no PostgreSQL text.
+Result<std::vector<PgMigration>> schemaMigrations();
 
 struct MigrationReport {
     int from_version = 0;       // the schema's version before
