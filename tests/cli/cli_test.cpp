@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -120,7 +121,7 @@ TEST(Cli, VersionAndHelp) {
 TEST(Cli, EverySubcommandHasHelpWithAnExample) {
     const std::vector<std::vector<std::string>> commands = {{"serve"},      {"plugins"}, {"config", "check"},
                                                             {"token", "check"}, {"namespaces"}, {"repos"},
-                                                            {"feedback"}, {"keygen"}, {"rekey"}};
+                                                            {"feedback"}, {"keygen"}, {"rekey"}, {"migrate"}};
     for (auto words : commands) {
         std::string name = words[0] + (words.size() > 1 ? " " + words[1] : "");
         words.push_back("--help");
@@ -340,6 +341,66 @@ TEST(Cli, ServeAndRekeyRefusePostgresUntilItsStoreIsBuilt) {
             << r.err;
         EXPECT_EQ(r.err.find("listening"), std::string::npos) << r.err;
     }
+}
+
+TEST(Cli, MigrateAppliesTheSchemaToASqliteFileOnceAndCheckSaysWhatIsMissing) {
+    TempDir dir;
+    const auto db = dir.path() / "var" / "forgelink.db";
+    auto file = dir.write("m.yaml", "server:\n  listen: 127.0.0.1:1\nstore:\n  path: " + db.string() +
+                                        "\nsecrets:\n  key_file: k\n");
+    const std::string latest = "16";  // store/migrations.cpp's last version: a new one changes this test on purpose
+    auto before = run(kBin, {"migrate", "--config", file, "--check"});
+    EXPECT_EQ(before.exit_code, 1) << before.err;
+    EXPECT_NE(before.out.find("SQLite at " + db.string() + ": schema version 0 of " + latest +
+                              ": migrations 1 to " + latest + " are missing"),
+              std::string::npos)
+        << before.out;
+    EXPECT_FALSE(fs::exists(db)) << "--check creates nothing";
+
+    auto applied = run(kBin, {"migrate", "--config", file});
+    EXPECT_EQ(applied.exit_code, 0) << applied.err;
+    EXPECT_NE(applied.out.find("applied migrations 1 to " + latest + "; schema version " + latest), std::string::npos)
+        << applied.out;
+    EXPECT_TRUE(fs::is_regular_file(db));
+    auto again = run(kBin, {"migrate", "--config", file});
+    EXPECT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_NE(again.out.find("schema version " + latest + ", up to date; nothing applied"), std::string::npos) << again.out;
+    auto after = run(kBin, {"migrate", "--config", file, "--check"});
+    EXPECT_EQ(after.exit_code, 0) << after.err;
+    EXPECT_NE(after.out.find("schema version " + latest + " of " + latest + ", up to date"), std::string::npos) << after.out;
+
+    // A newer release migrated the file: refused, nothing changed.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    for (const bool check : {false, true}) {
+        std::vector<std::string> args = {"migrate", "--config", file};
+        if (check) args.push_back("--check");
+        auto newer = run(kBin, args);
+        EXPECT_EQ(newer.exit_code, 3) << newer.out << newer.err;
+        EXPECT_NE(newer.err.find("has schema version 99, newer than this forgelink knows (" + latest + ")"),
+                  std::string::npos)
+            << newer.err;
+    }
+}
+
+TEST(Cli, MigrateSaysWhatIsWrongWithAPostgresStoreItCannotReach) {
+    TempDir dir;
+    auto file = dir.write("pg.yaml", "server:\n  listen: 127.0.0.1:1\nstore:\n  driver: postgres\n"
+                                         "  url: host=127.0.0.1 port=" + std::to_string(freePort()) +
+                                         " dbname=forgelink user=forgelink connect_timeout=5\n"
+                                         "  password_env: FORGELINK_TEST_PG_PASSWORD\nsecrets:\n  key_file: k\n");
+    auto unset = run(kBin, {"migrate", "--config", file}, {}, {"FORGELINK_TEST_PG_PASSWORD"});
+    EXPECT_EQ(unset.exit_code, 1) << unset.err;
+    EXPECT_NE(unset.err.find("FORGELINK_TEST_PG_PASSWORD"), std::string::npos) << unset.err;
+    auto refused = run(kBin, {"migrate", "--config", file}, {{"FORGELINK_TEST_PG_PASSWORD", "s3cret-pw"}});
+    EXPECT_EQ(refused.exit_code, 4) << refused.err;
+    EXPECT_NE(refused.err.find("forgelink migrate: "), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("127.0.0.1"), std::string::npos) << refused.err;
+    EXPECT_EQ(refused.err.find("s3cret-pw"), std::string::npos) << "never the password";
 }
 
 TEST(Cli, KeygenCreatesAMissingParentDirectoryPrivately) {

@@ -18,6 +18,7 @@ int runRepos(const Args& args);         // repos_command.cpp
 int runFeedback(const Args& args);      // feedback_command.cpp
 int runKeygen(const Args& args);        // keygen_command.cpp
 int runRekey(const Args& args);         // rekey_command.cpp
+int runMigrate(const Args& args);       // migrate_command.cpp
 int runAdmin(const Args& args);         // admin/admin_command.cpp (one file per resource beside it)
 
 }  // namespace forgelink::cli

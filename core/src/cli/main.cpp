@@ -38,6 +38,7 @@ const std::map<std::string, Command>& commands() {
         {"feedback", {forgelink::cli::runFeedback, "publish a commit status and a merge request comment"}},
         {"keygen", {forgelink::cli::runKeygen, "write a new key for sealing stored secrets"}},
         {"rekey", {forgelink::cli::runRekey, "re-seal every stored secret with a new key"}},
+        {"migrate", {forgelink::cli::runMigrate, "apply the store's schema migrations (SQLite or PostgreSQL)"}},
         {"admin", {forgelink::cli::runAdmin, "call the REST API as an operator (teams, providers, projects...)"}},
     };
     return table;
