@@ -4,7 +4,7 @@
 // removing the last credential that reaches a repository warns first, naming it.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertCleanConsole, clickText, newPage, screenshot, signIn, typeInto, waitForText, world } from './harness.mjs';
+import { assertCleanConsole, clickSelector, clickText, newPage, screenshot, signIn, typeInto, waitForText, world } from './harness.mjs';
 import { BOT_TOKEN, GROUP_TOKEN, world as scenario } from './scenarios.mjs';
 
 let w;
@@ -72,11 +72,11 @@ test('a forge with two credentials: listed, added, serving, removed after a warn
   // reaches widget: removing it warns, naming the repository, and only "Remove anyway" does it.
   await page.goto(`${w.origin}/teams/creds/settings/gitlab`, { waitUntil: 'networkidle0' });
   await page.waitForSelector('tr[data-credential="default"]');
-  await (await page.waitForSelector('button[aria-label="Remove credential default"]')).click();
+  await clickSelector(page, 'button[aria-label="Remove credential default"]');
   await clickText(page, 'Yes, remove default');
   await waitForText(page, 'Credential default removed.');
   await waitForText(page, 'This team has no GitLab credential named “default”');
-  await (await page.waitForSelector('button[aria-label="Remove credential acme-group"]')).click();
+  await clickSelector(page, 'button[aria-label="Remove credential acme-group"]');
   await clickText(page, 'Yes, remove acme-group');
   await waitForText(page, 'Removing acme-group would stop feedback to acme/tools/widget (project widget)');
   assert.ok(await page.$('tr[data-credential="acme-group"]'), 'nothing removed before the confirmation');

@@ -235,6 +235,22 @@ export async function waitForText(page, text, timeout = 45000) {
   }
 }
 
+/**
+ * Clicks the element `selector` finds; a list re-rendered between finding and clicking it (a
+ * quiet reload after a save) replaces the node, so it is found again rather than failing.
+ */
+export async function clickSelector(page, selector) {
+  for (let attempt = 1; ; attempt++) {
+    const handle = await page.waitForSelector(selector);
+    try {
+      await handle.click();
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !/detached|not clickable|not visible/i.test(String(e))) throw e;
+    }
+  }
+}
+
 /** Clicks the button or link whose visible text is exactly `text` (trimmed). */
 export async function clickText(page, text, selector = 'button, a, [role=option], label') {
   // A list re-rendered between finding the element and clicking it (a refresh, a search answer)

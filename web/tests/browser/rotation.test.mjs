@@ -4,7 +4,7 @@
 // new one, which the host stores (sealed) and keeps using; the notice "Token rotated" is listed.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertCleanConsole, clickText, newPage, screenshot, signIn, typeInto, waitForText, world } from './harness.mjs';
+import { assertCleanConsole, clickSelector, clickText, newPage, screenshot, signIn, typeInto, waitForText, world } from './harness.mjs';
 import { BOT_TOKEN, GROUP_TOKEN, world as scenario } from './scenarios.mjs';
 
 // A second personal token of the bot (a named credential rotates on its own) and a group token
@@ -103,15 +103,15 @@ test('rotation of a named credential: its own setting and "Rotate now" from the 
   const form = 'tr.credential-detail';
   // The group token: enabling its rotation is saved, and its form says why it cannot rotate on
   // this GitLab (checked with the forge on save).
-  await (await page.waitForSelector('button[aria-label="Rotation of acme-group"]')).click();
+  await clickSelector(page, 'button[aria-label="Rotation of acme-group"]');
   await waitForText(page, 'Rotation of acme-group');
-  await (await page.waitForSelector(`${form} input[type=checkbox]`)).click();
+  await clickSelector(page, `${form} input[type=checkbox]`);
   await clickText(page, 'Save rotation setting', `${form} button`);
   await waitForText(page, 'Cannot rotate here: GitLab 17.5.0-ee');
   await waitForText(page, 'cannot rotate a group access token by itself');
   const group = (await credential('acme-group')).json.settings;
   assert.deepEqual([group.rotate.enabled, group.rotate.available], [true, false], JSON.stringify(group.rotate));
-  await (await page.waitForSelector('button[aria-label="Rotation of acme-group"]')).click();
+  await clickSelector(page, 'button[aria-label="Rotation of acme-group"]');
   await page.waitForFunction((sel) => !document.querySelector(sel), {}, form);
 
   // The second token: its own setting, saved on it alone.
@@ -119,7 +119,7 @@ test('rotation of a named credential: its own setting and "Rotate now" from the 
   assert.equal(await toggle.evaluate((b) => b.getAttribute('aria-expanded')), 'false');
   await toggle.click();
   await waitForText(page, 'Rotation of second');
-  await (await page.waitForSelector(`${form} input[type=checkbox]`)).click();
+  await clickSelector(page, `${form} input[type=checkbox]`);
   // The page holds two rotation forms (the default credential's above): this one's field.
   const days = await page.waitForSelector(`${form} input[type=number]`);
   await days.click({ clickCount: 3 });
