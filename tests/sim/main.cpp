@@ -93,12 +93,23 @@ int main(int argc, char** argv) {
         forgelink::sim::SimServer server(static_cast<int>(port), [&sim](const auto& req) { return sim.handle(req); },
                                          static_cast<int>(threads));
         sim.setPort(server.port());
+        // The signal thread uses the server, so it is joined before the server is destroyed: detached,
+        // it could still be inside stop()'s post (waking an I/O thread) when run() returned and main
+        // destroyed the io_context (a data race TSan reported at every shutdown). If run() ends any
+        // other way, the thread is woken with the signal it waits for (a thread-directed signal that
+        // arrives once it has returned from sigwait is discarded with it).
         std::thread signals([&] {
             int sig = 0;
             sigwait(&set, &sig);
             server.stop();
         });
-        signals.detach();
+        struct JoinSignals {
+            std::thread& thread;
+            ~JoinSignals() {
+                pthread_kill(thread.native_handle(), SIGTERM);
+                thread.join();
+            }
+        } join_signals{signals};
         std::cout << "forge-sim listening on http://127.0.0.1:" << server.port() << std::endl;
         server.run();
     } catch (const std::exception& e) {

@@ -223,22 +223,25 @@ SimProcess::SimProcess(const std::string& scenario, SimOptionsForTest options) {
     }
 }
 
-SimProcess::~SimProcess() {
-    if (pid_ > 0) {
-        kill(pid_, SIGTERM);
-        int status = 0;
-        for (int i = 0; i < 100; ++i) {
-            if (waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
-                break;
-            }
-            usleep(10000);
+int SimProcess::stop() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         }
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, &status, 0);
-        }
+        usleep(10000);
     }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return -1;
+}
+
+SimProcess::~SimProcess() {
+    stop();
     if (!scenario_path_.empty()) std::remove(scenario_path_.c_str());
 }
 

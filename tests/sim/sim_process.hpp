@@ -72,7 +72,7 @@ class SimProcess {
 public:
     // `scenario` is YAML/JSON text.
     explicit SimProcess(const std::string& scenario, SimOptionsForTest options = {});
-    ~SimProcess();
+    ~SimProcess();  // stop()s it if still running
     SimProcess(const SimProcess&) = delete;
     SimProcess& operator=(const SimProcess&) = delete;
 
@@ -93,6 +93,10 @@ public:
     void advanceTime(long long seconds) const;
     nlohmann::json state() const;         // GET /_sim/state
     void loadScenario(const std::string& scenario) const;  // POST /_sim/scenario
+
+    // SIGTERM, then SIGKILL after a second: forge-sim's exit status (WEXITSTATUS), or -1 if it had
+    // to be killed. 0 is a clean stop (a sanitizer's report at shutdown makes it non-zero).
+    int stop();
 
 private:
     int pid_ = -1;
