@@ -42,6 +42,16 @@ gitlab:
     - {value: glpat-hostile-forge-0000, kind: personal, user: forgelink-bot, scopes: [api]}
 )";
 
+// The 100 MB bounds on the host's and the CLI's peak memory hold for the plain build only: this
+// executable is built with the same sanitizer as the host it starts, and ASan keeps freed blocks in
+// a 256 MB quarantine besides its shadow memory (the host peaked at 462 MB, the CLI at 242 MB under
+// ASan + UBSan, 2026-12-07), TSan shadows every byte. Under a sanitizer everything else is checked.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kPeakMemoryIsTheProgramsOwn = false;
+#else
+constexpr bool kPeakMemoryIsTheProgramsOwn = true;
+#endif
+
 // Peak resident memory of process `pid`, in bytes (VmHWM).
 std::size_t peakRss(int pid) {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -361,7 +371,7 @@ TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
 
     const auto peak = peakRss(host.pid());
     EXPECT_GT(peak, 0u);
-    EXPECT_LT(peak, 100u << 20) << "the host peaked at " << (peak >> 20) << " MB";
+    if (kPeakMemoryIsTheProgramsOwn) EXPECT_LT(peak, 100u << 20) << "the host peaked at " << (peak >> 20) << " MB";
     EXPECT_EQ(host.stop(), 0);
 }
 
@@ -383,7 +393,8 @@ TEST(HostileHttp, TheCliStopsAtTheBoundAndStaysSmall) {
     rusage usage{};
     ASSERT_EQ(::getrusage(RUSAGE_CHILDREN, &usage), 0);
     EXPECT_GT(usage.ru_maxrss, 0);
-    EXPECT_LT(usage.ru_maxrss, 100 * 1024) << "a CLI run peaked at " << usage.ru_maxrss / 1024 << " MB";
+    if (kPeakMemoryIsTheProgramsOwn)
+        EXPECT_LT(usage.ru_maxrss, 100 * 1024) << "a CLI run peaked at " << usage.ru_maxrss / 1024 << " MB";
 }
 
 // Issue 19: slow clients cannot hold the host. 50 connections send a request head a byte a
