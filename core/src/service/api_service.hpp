@@ -280,6 +280,13 @@ private:
     net::ServerResponse listProviders(Call& call);
     const config::OAuthConfig& oauthFor(const std::string& provider) const;
     common::ListingBounds listingBounds() const noexcept;
+    // One page of a forge listing for the browse routes (provider_routes.cpp): the request's
+    // cursor and the listing bounds ("<listing><provider>", narrowed by `narrowing`), `fetch(cursor)`
+    // for the provider's page (its error noted against `used`), each item shown as `view(item)`.
+    template <class Fetch, class View>
+    net::ServerResponse browsePage(Call& call, const store::Team& team, const std::string& provider,
+                                   const store::NamedCredentials& used, const std::string& listing,
+                                   const std::string& narrowing, Fetch&& fetch, View&& view);
 
     store::Store& store_;
     plugin::Registry& registry_;

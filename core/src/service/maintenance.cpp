@@ -90,10 +90,7 @@ Maintenance::Maintenance(MaintenanceDeps deps, MaintenanceOptions options)
 Maintenance::~Maintenance() { stop(); }
 
 void Maintenance::start() {
-    std::lock_guard lock(mutex_);
-    if (thread_.joinable()) return;
-    stop_ = false;
-    thread_ = std::thread([this] { loop(); });
+    if (!loop_.start(options_.period)) return;
     log_.log(LogLevel::info, "maintenance started",
              {{"owner", options_.owner},
               {"period_ms", std::to_string(options_.period.count())},
@@ -101,38 +98,10 @@ void Maintenance::start() {
 }
 
 void Maintenance::stop() {
-    std::thread thread;
-    {
-        std::lock_guard lock(mutex_);
-        stop_ = true;
-        thread = std::move(thread_);
-    }
-    wake_.notify_all();
-    if (thread.joinable()) {
-        thread.join();
-        log_.log(LogLevel::info, "maintenance stopped", {{"owner", options_.owner}});
-    }
+    if (loop_.stop()) log_.log(LogLevel::info, "maintenance stopped", {{"owner", options_.owner}});
 }
 
-bool Maintenance::stopping() {
-    std::lock_guard lock(mutex_);
-    return stop_;
-}
-
-void Maintenance::loop() {
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-        lock.unlock();
-        try {
-            runOnce();
-        } catch (const std::exception& e) {
-            // A pass must never take the host down; the next one starts afresh.
-            log_.log(LogLevel::error, "maintenance pass failed", {{"reason", e.what()}});
-        }
-        lock.lock();
-        wake_.wait_for(lock, options_.period, [this] { return stop_; });
-    }
-}
+bool Maintenance::stopping() { return loop_.stopping(); }
 
 MaintenancePass Maintenance::runOnce() {
     MaintenancePass pass;
@@ -302,7 +271,7 @@ void Maintenance::refreshTeamOne(Provider& provider, const config::OAuthConfig& 
         const Error& error = refreshed.error();
         if (refusedForGood(error)) {
             // Spent (by whoever spent it: the forge rotates the pair on every refresh), revoked or
-            // expired: nothing renews this credential any more, and GitLab retired its access
+            // expired: nothing renews this credential any more, and the forge retired its access
             // token with the refresh token. The credential is invalid until a new token is saved.
             auto dropped = store_.dropClaimedTeamRefreshToken(token.team_id, token.provider, token.name, options_.owner);
             if (!dropped) {

@@ -56,6 +56,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/periodic_loop.hpp"
 #include "config/config.hpp"
 #include "net/metrics.hpp"
 #include "plugin/registry.hpp"
@@ -67,7 +68,7 @@ namespace forgelink::service {
 struct MaintenanceOptions {
     // Time between passes; the first pass runs right after start().
     std::chrono::milliseconds period{std::chrono::minutes(1)};
-    // Refresh tokens expiring sooner than this. GitLab's access tokens live 2 h; ten minutes ahead
+    // Refresh tokens expiring sooner than this. OAuth access tokens may live only 2 h; ten minutes ahead
     // leaves several passes to get past a forge that is briefly down before the token lapses.
     std::chrono::milliseconds refresh_margin{std::chrono::minutes(10)};
     // How long a claimed pair stays reserved for this host: well above one refresh call's
@@ -144,7 +145,6 @@ public:
     const std::string& owner() const noexcept { return options_.owner; }
 
 private:
-    void loop();
     void refreshTokens(MaintenancePass& pass);
     void refreshOne(const std::string& provider_name, Provider& provider, const config::ProviderConfig& config,
                     const store::UserTokens& tokens, MaintenancePass& pass);
@@ -161,7 +161,7 @@ private:
     void remindExpiring(MaintenancePass& pass);
     // Records the token_expiring notice of the threshold (30 / 7 / 1 days) a token has crossed.
     void noticeExpiring(const store::ExpiryReminder& reminder, int days);
-    // The forge as people write it ("GitLab"), or the provider's name.
+    // The forge as people write it ("My Forge"), or the provider's name.
     std::string displayName(const std::string& provider);
     void purge(MaintenancePass& pass);
     void timeOutBuilds(MaintenancePass& pass);
@@ -180,12 +180,13 @@ private:
     MaintenanceOptions options_;
     TokenRotator rotator_;
 
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stop_ = false;
-    std::thread thread_;
     std::mutex warning_mutex_;
     std::map<std::string, std::string> last_warning_;  // key -> message; under warning_mutex_
+    // Last: stopped (its thread joined) before anything its passes use is destroyed.
+    common::PeriodicLoop loop_{[this] { runOnce(); },
+                               [this](const std::exception& e) {
+                                   log_.log(LogLevel::error, "maintenance pass failed", {{"reason", e.what()}});
+                               }};
 };
 
 }  // namespace forgelink::service

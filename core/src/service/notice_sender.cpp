@@ -53,42 +53,11 @@ NoticeSender::NoticeSender(store::Store& store, net::HttpClient& client, net::Me
 
 NoticeSender::~NoticeSender() { stop(); }
 
-void NoticeSender::start() {
-    std::lock_guard lock(mutex_);
-    if (thread_.joinable()) return;
-    stop_ = false;
-    thread_ = std::thread([this] { loop(); });
-}
+void NoticeSender::start() { loop_.start(options_.poll_interval); }
 
-void NoticeSender::stop() {
-    std::thread thread;
-    {
-        std::lock_guard lock(mutex_);
-        stop_ = true;
-        thread = std::move(thread_);
-    }
-    wake_.notify_all();
-    if (thread.joinable()) thread.join();
-}
+void NoticeSender::stop() { loop_.stop(); }
 
-bool NoticeSender::stopping() {
-    std::lock_guard lock(mutex_);
-    return stop_;
-}
-
-void NoticeSender::loop() {
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-        lock.unlock();
-        try {
-            runOnce();
-        } catch (const std::exception& e) {
-            log_.log(LogLevel::error, "notice delivery pass failed", {{"reason", e.what()}});
-        }
-        lock.lock();
-        wake_.wait_for(lock, options_.poll_interval, [this] { return stop_; });
-    }
-}
+bool NoticeSender::stopping() { return loop_.stopping(); }
 
 NoticeSendPass NoticeSender::runOnce() {
     NoticeSendPass pass;

@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/periodic_loop.hpp"
 #include "delivery/backoff.hpp"
 #include "net/http_client.hpp"
 #include "net/metrics.hpp"
@@ -77,7 +78,6 @@ public:
     static std::string body(const store::Notice& notice);
 
 private:
-    void loop();
     void deliver(const store::NoticeDeliveryTask& task, NoticeSendPass& pass);
     void retryOrFail(const store::NoticeDeliveryTask& task, const std::string& why,
                      std::optional<std::chrono::seconds> retry_after, NoticeSendPass& pass);
@@ -89,11 +89,12 @@ private:
     common::JsonLogger& log_;
     NoticeSenderOptions options_;
 
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stop_ = false;
-    std::thread thread_;
     std::mt19937_64 rng_;
+    // Last: stopped (its thread joined) before anything its passes use is destroyed.
+    common::PeriodicLoop loop_{[this] { runOnce(); },
+                               [this](const std::exception& e) {
+                                   log_.log(LogLevel::error, "notice delivery pass failed", {{"reason", e.what()}});
+                               }};
 };
 
 }  // namespace forgelink::service

@@ -451,9 +451,9 @@ net::ServerResponse ApiService::putProviderSettings(Call& call) {
         throw refusal;
     }
 
-    // OAuth tokens (GitLab) and GitHub App user tokens (ghu_, kind app) come with a refresh token.
+    // OAuth tokens (kind oauth) and app user tokens (kind app) come with a refresh token.
     if (refresh_token && info->kind != TokenKind::oauth && info->kind != TokenKind::app)
-        throw badRequest("invalid_value", "field 'refresh_token' goes with an OAuth token (kind oauth, or a GitHub App "
+        throw badRequest("invalid_value", "field 'refresh_token' goes with an OAuth token (kind oauth, or an app's "
                                           "user token, kind app); this token is of kind " +
                                               std::string(toString(info->kind)) + " and is not renewed by refreshing");
     auto input = settingsFromCheck(info.value());
@@ -658,6 +658,26 @@ net::ServerResponse ApiService::deleteProviderSettings(Call& call) {
                               {"lost_feedback", plan.lost}});
 }
 
+template <class Fetch, class View>
+net::ServerResponse ApiService::browsePage(Call& call, const store::Team& team, const std::string& provider,
+                                           const store::NamedCredentials& used, const std::string& listing,
+                                           const std::string& narrowing, Fetch&& fetch, View&& view) {
+    const auto cursor = readListingCursor(paramOr(call.request, "cursor"));
+    common::ListingCounter counter(listingBounds(), listing + provider, narrowing, cursor.pages, cursor.items);
+    if (auto too_long = counter.beforePage()) throw fromProviderError(*too_long);
+    auto page = fetch(cursor.provider);
+    if (!page.ok()) {
+        noteProviderError(team, provider, page.error(), used.name);
+        throw fromProviderError(page.error());
+    }
+    if (auto too_long = counter.afterPage(page->items.size())) throw fromProviderError(*too_long);
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& item : page->items) items.push_back(view(item));
+    return jsonResponse(200, {{"items", items},
+                              {"next_cursor", nextListingCursor(counter, page->next_cursor)},
+                              {"total", page->total ? nlohmann::json(*page->total) : nlohmann::json(nullptr)}});
+}
+
 net::ServerResponse ApiService::browseNamespaces(Call& call) {
     auto team = teamFor(call, call.param("team"), Access::read);
     const auto& name = call.param("provider");
@@ -665,24 +685,12 @@ net::ServerResponse ApiService::browseNamespaces(Call& call) {
     allowOnlyParams(call.request, {"search", "cursor", "credential"});
     auto& provider = providerFor(name, FORGELINK_CAP_REPOSITORIES, "browsing repositories");
     const auto used = credentialsFor(team, name, paramOr(call.request, "credential"));
-    const auto& credentials = used.credentials;
     NamespaceQuery query;
     query.search = paramOr(call.request, "search");
-    const auto cursor = readListingCursor(paramOr(call.request, "cursor"));
-    common::ListingCounter counter(listingBounds(), "the namespace listing of provider " + name,
-                                   "query parameter search", cursor.pages, cursor.items);
-    if (auto too_long = counter.beforePage()) throw fromProviderError(*too_long);
-    auto page = provider.listNamespaces(credentials, query, cursor.provider);
-    if (!page.ok()) {
-        noteProviderError(team, name, page.error(), used.name);
-        throw fromProviderError(page.error());
-    }
-    if (auto too_long = counter.afterPage(page->items.size())) throw fromProviderError(*too_long);
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& ns : page->items) items.push_back(namespaceView(ns));
-    return jsonResponse(200, {{"items", items},
-                              {"next_cursor", nextListingCursor(counter, page->next_cursor)},
-                              {"total", page->total ? nlohmann::json(*page->total) : nlohmann::json(nullptr)}});
+    return browsePage(
+        call, team, name, used, "the namespace listing of provider ", "query parameter search",
+        [&](const std::string& cursor) { return provider.listNamespaces(used.credentials, query, cursor); },
+        [](const Namespace& ns) { return namespaceView(ns); });
 }
 
 net::ServerResponse ApiService::browseRepositories(Call& call) {
@@ -709,22 +717,10 @@ net::ServerResponse ApiService::browseRepositories(Call& call) {
         query.include_archived = *archived == "true";
     }
     const auto used = credentialsFor(team, name, paramOr(call.request, "credential"));
-    const auto& credentials = used.credentials;
-    const auto cursor = readListingCursor(paramOr(call.request, "cursor"));
-    common::ListingCounter counter(listingBounds(), "the repository listing of provider " + name,
-                                   "query parameters namespace or search", cursor.pages, cursor.items);
-    if (auto too_long = counter.beforePage()) throw fromProviderError(*too_long);
-    auto page = provider.listRepositories(credentials, query, cursor.provider);
-    if (!page.ok()) {
-        noteProviderError(team, name, page.error(), used.name);
-        throw fromProviderError(page.error());
-    }
-    if (auto too_long = counter.afterPage(page->items.size())) throw fromProviderError(*too_long);
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& repository : page->items) items.push_back(repositoryView(repository));
-    return jsonResponse(200, {{"items", items},
-                              {"next_cursor", nextListingCursor(counter, page->next_cursor)},
-                              {"total", page->total ? nlohmann::json(*page->total) : nlohmann::json(nullptr)}});
+    return browsePage(
+        call, team, name, used, "the repository listing of provider ", "query parameters namespace or search",
+        [&](const std::string& cursor) { return provider.listRepositories(used.credentials, query, cursor); },
+        [](const Repository& repository) { return repositoryView(repository); });
 }
 
 net::ServerResponse ApiService::repositoryPermissions(Call& call) {
