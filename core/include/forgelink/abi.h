@@ -48,8 +48,8 @@ extern "C" {
  * another one (a merged-results pipeline, a build of the merge commit). Needs no descriptor
  * field: a plugin without the bit keeps working, its statuses go on the build's commit only. */
 #define FORGELINK_CAP_MERGE_REQUEST_HEAD 0x40u
-/* rotationSupport, rotateToken: the token replaces itself through the forge's API (GitLab's
- * self-rotation), so the host can renew a team's token before it expires. Needs no descriptor
+/* rotationSupport, rotateToken: the token replaces itself through the forge's API (a
+ * self-rotation endpoint), so the host can renew a team's token before it expires. Needs no descriptor
  * field: a plugin without the bit keeps working, and its tokens are only warned about. */
 #define FORGELINK_CAP_TOKEN_ROTATION 0x80u
 

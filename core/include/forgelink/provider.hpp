@@ -81,9 +81,9 @@ public:
     virtual std::string tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept;
 
     // ---- the merge request's head (FORGELINK_CAP_MERGE_REQUEST_HEAD) ----
-    // Merge request `number` (GitLab iid, GitHub pull request number) of `repository` (id or full
+    // Merge request `number` (the number within its repository) of `repository` (id or full
     // path) as the forge shows it now, open or not. head_sha is the commit the merge request shows
-    // (its source branch's tip: GitLab `sha`, GitHub `head.sha`), which differs from a build's
+    // (its source branch's tip), which differs from a build's
     // commit when the build ran on a merge result. not_found when there is no such merge request.
     // Declared last in the class: a plugin built before it has no slot for it, and the host calls
     // it only on plugins that set the bit.
@@ -102,7 +102,7 @@ public:
     // forge refused and the old token is unchanged; anything else (transient, rate_limited,
     // internal: no answer, a 5xx, an answer without a token) means the outcome is unknown, and
     // the caller must find out (validateToken on the old token) before trying again: presenting
-    // a rotated token to the rotation endpoint again makes GitLab revoke its successor too.
+    // a rotated token to the rotation endpoint again may make the forge revoke its successor too.
     virtual Result<RotatedToken> rotateToken(const Credentials& credentials, const RotationRequest& request);
 };
 

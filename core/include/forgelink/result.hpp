@@ -38,7 +38,7 @@ struct Error {
     // own fix; `code` and `kind` are the first line's. The REST API lists the lines in
     // error.details.causes.
     std::string message;
-    // A finer, provider-defined reason ("token_revoked", "token_expired", "not_a_gitlab_api"...).
+    // A finer, provider-defined reason ("token_revoked", "token_expired", "not_a_forge_api"...).
     std::string code;
     // For missing_scope: the scopes (or permissions) to add.
     std::vector<std::string> missing_scopes;

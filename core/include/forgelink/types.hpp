@@ -9,9 +9,8 @@
 
 namespace forgelink {
 
-// What a person may do on a repository, in forge-neutral terms. Providers map their own roles:
-// GitLab Guest/Planner/Reporter -> read, Developer -> write, Maintainer -> maintain, Owner -> admin;
-// GitHub pull -> read, triage -> triage, push -> write, maintain -> maintain, admin -> admin.
+// What a person may do on a repository, in forge-neutral terms. Each plugin maps its forge's roles
+// into these (docs/plugin-guide.md, "Roles", has the shipped plugins' tables).
 enum class Role { none = 0, read = 1, triage = 2, write = 3, maintain = 4, admin = 5 };
 std::string_view toString(Role role) noexcept;
 
@@ -38,7 +37,7 @@ bool isFinal(BuildState state) noexcept;
 
 // The forge endpoint and the secret to call it with. The token is a secret: never log it.
 struct Credentials {
-    std::string base_url;  // instance root as the admin typed it: "https://gitlab.com", "https://host/gitlab"
+    std::string base_url;  // instance root as the admin typed it: "https://forge.example", "https://host/forge"
     std::string token;
 };
 
@@ -173,7 +172,7 @@ struct StatusResult {
 
 struct MergeRequest {
     std::string id;           // global id
-    std::string number;       // the per-repository number (GitLab iid, GitHub PR number)
+    std::string number;       // the per-repository number (a merge or pull request's number within its repository)
     std::string title;
     std::string state;        // "opened", "merged", "closed" / "open"
     std::string head_sha;

@@ -95,7 +95,7 @@ std::string HostPolicy::entryProblem(std::string_view entry) {
     std::string_view name = entry;
     if (name.substr(0, 2) == "*.") name.remove_prefix(2);
     if (!isHostName(name))
-        return "expected a host name (gitlab.example.com), a wildcard (*.example.com), an IP address or a CIDR range";
+        return "expected a host name (forge.example.com), a wildcard (*.example.com), an IP address or a CIDR range";
     return "";
 }
 

@@ -24,7 +24,7 @@ struct IpAddress {
 // IPv4-mapped IPv6 addresses are judged by their IPv4 address.
 bool isPublicAddress(const IpAddress& address);
 
-// providers.<name>.allowed_hosts: host names ("gitlab.example.com"), wildcards
+// providers.<name>.allowed_hosts: host names ("forge.example.com"), wildcards
 // ("*.example.com": any name below it), IP addresses and CIDR ranges ("10.1.0.0/16", "::1").
 class HostPolicy {
 public:

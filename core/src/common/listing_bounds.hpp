@@ -24,7 +24,7 @@ struct ListingBounds {
 // shown before stays shown, nothing is cut silently.
 class ListingCounter {
 public:
-    // `listing` names it for the message ("the repository listing of provider gitlab"); `narrow`
+    // `listing` names it for the message ("the repository listing of provider myforge"); `narrow`
     // says how to ask for less ("--namespace or --search").
     ListingCounter(ListingBounds bounds, std::string listing, std::string narrow, std::size_t pages = 0,
                    std::size_t items = 0);

@@ -29,7 +29,7 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 // text from a server or a forge can neither send escape sequences nor forge extra output lines.
 // Everything else, UTF-8 included, is kept. JSON output needs none of this (its writer escapes).
 std::string escapeControls(std::string_view text);
-// The longest forge token accepted (GitLab and GitHub tokens are far shorter; OAuth access
+// The longest forge token accepted (the shipped forges' tokens are far shorter; OAuth access
 // tokens of other forges can be JWTs of a few KB).
 inline constexpr std::size_t kMaxTokenLength = 4096;
 // A token the host may put in a header: 1 to kMaxTokenLength printable ASCII characters

@@ -49,7 +49,7 @@ std::string changesSummary(const store::BuildStats& stats) {
 namespace {
 
 // Backslash-escapes Markdown punctuation, keeps the cell on one line, and defuses @mentions
-// (GitLab and GitHub do not honour "\@").
+// (forges do not honour "\@").
 std::string cell(std::string_view text) {
     std::string out;
     for (char c : text) {

@@ -37,7 +37,7 @@ public:
 // The largest forge answer read by default (forge.max_answer_mb): a 100-project page of a
 // listing is about 250 KB.
 inline constexpr std::size_t kDefaultMaxAnswerBytes = std::size_t{8} << 20;
-// The largest status line and headers of an answer read: GitHub's and GitLab's are under 8 KB.
+// The largest status line and headers of an answer read: the forges' are under 8 KB.
 inline constexpr std::size_t kDefaultMaxAnswerHeadBytes = std::size_t{64} << 10;
 
 struct ClientLimits {
@@ -56,7 +56,7 @@ struct ClientLimits {
     // failure without an answer (refused, unresolvable, unreachable, TLS) is one transient error,
     // "forge_unreachable", naming `config_key`: no port-scan oracle for whoever typed the URL.
     std::shared_ptr<const common::HostPolicy> hosts;
-    std::string config_key;  // "providers.gitlab.allowed_hosts"
+    std::string config_key;  // "providers.<name>.allowed_hosts"
     // Receives the real reason behind a forge_unreachable error, for the operator's log.
     std::function<void(const std::string&)> note_unreachable;
 };

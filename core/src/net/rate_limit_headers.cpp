@@ -61,8 +61,8 @@ std::optional<milliseconds> parseRateLimitReset(const HttpResponse& response, st
     if (!value) return std::nullopt;
     const auto number = parseHeaderInteger(*value);
     if (!number) return std::nullopt;
-    // Values above 1e9 can only be epochs. A reset further away than any forge's window (GitHub's
-    // and GitLab's are an hour at most) is not one: ignored, rather than throttling an origin for days.
+    // Values above 1e9 can only be epochs. A reset further away than any forge's window (the
+    // shipped forges' are an hour at most) is not one: ignored, rather than throttling an origin for days.
     const long long now_seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     const long long delta = *number > 1'000'000'000 ? *number - now_seconds : *number;
     if (delta >= kMaxWaitSeconds) return std::nullopt;

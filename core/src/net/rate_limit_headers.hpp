@@ -22,8 +22,8 @@ std::optional<long long> parseHeaderInteger(std::string_view text);
 std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value,
                                                          std::chrono::system_clock::time_point now);
 
-// The wait until the quota resets: RateLimit-Reset or X-RateLimit-Reset, unix seconds (GitLab,
-// GitHub) or, up to 1e9, delta seconds (the IETF draft). nullopt when absent, not a number, or
+// The wait until the quota resets: RateLimit-Reset or X-RateLimit-Reset, unix seconds (what
+// forges send) or, up to 1e9, delta seconds (the IETF draft). nullopt when absent, not a number, or
 // kMaxRateLimitWait or more away (no forge's window is that long: the header is not believed).
 std::optional<std::chrono::milliseconds> parseRateLimitReset(const HttpResponse& response,
                                                              std::chrono::system_clock::time_point now);

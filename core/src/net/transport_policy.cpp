@@ -107,7 +107,7 @@ public:
                                            {"status", std::to_string(response.status)}});
             noteQuota(origin, response);
 
-            // GitHub's primary and secondary limits may also answer 403, then with Retry-After or
+            // A forge's primary and secondary limits may also answer 403, then with Retry-After or
             // a remaining quota of 0 (API-FACTS B10); an ordinary 403 carries neither.
             const bool limited = response.status == 429 ||
                                  (response.status == 403 && (response.header("Retry-After") != nullptr ||

@@ -22,7 +22,7 @@ struct PluginInfo {
     // The descriptor's secret_token_prefixes (none from a revision-1 plugin); load() has added them
     // to common::Redactor::global().
     std::vector<std::string> secret_token_prefixes;
-    // The forge's name as people write it ("GitLab"): the descriptor's display_name (revision 3),
+    // The forge's name as people write it ("My Forge"): the descriptor's display_name (revision 3),
     // else the provider name.
     std::string display_name;
 };

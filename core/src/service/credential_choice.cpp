@@ -15,7 +15,7 @@ CredentialRank rankCredential(const store::ProviderSettings& credential, std::st
                               std::string_view full_path, std::string* why) {
     if (!credential.bound_to) return {1, 0};
     const auto& bound = *credential.bound_to;
-    // Forges compare paths without case (GitLab and GitHub both do).
+    // Forges compare paths without case (the shipped ones all do).
     const std::string path = common::toLower(full_path);
     const std::string bound_path = common::toLower(bound.full_path);
     if (boundToRepository(bound.kind)) {

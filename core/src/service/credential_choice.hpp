@@ -1,5 +1,5 @@
 // Which of a team's credentials (for one provider) serves a repository: the most specific one that
-// can report to it. A token bound to the repository itself (a GitLab project token, a GitHub
+// can report to it. A token bound to the repository itself (a project access token, a
 // token for one repository) is the most specific, then a token of the nearest enclosing group or
 // organization, then a token bound to nothing (a personal token, an OAuth token): it reaches what
 // its user reaches. A token bound to another project or group cannot report to the repository.

@@ -69,7 +69,7 @@ std::string challengeFor(const std::string& verifier) {
     return base64Url(digest, sizeof digest);
 }
 
-// "https://host:8443/gitlab/" -> "host:8443/gitlab": the instance key users are stored under.
+// "https://host:8443/forge/" -> "host:8443/forge": the instance key users are stored under.
 std::string instanceOf(const std::string& base_url) {
     std::string rest = base_url;
     if (auto scheme = rest.find("://"); scheme != std::string::npos) rest = rest.substr(scheme + 3);

@@ -8,7 +8,7 @@
 //   3. ask the forge once (Provider::rotateToken never retries);
 //   4. store the new token and the success in one transaction (Store::completeRotation).
 // Whatever stops it on the way leaves the intent behind, and whoever claims it next never asks
-// the forge again (GitLab revokes a rotated token's successor when the old one is presented to
+// the forge again (a forge may revoke a rotated token's successor when the old one is presented to
 // the rotation endpoint): it checks the old token instead. Still accepted: the forge never acted,
 // and the rotation starts afresh. Refused: the forge acted and the new token is lost, so the
 // settings are marked invalid with a message saying what happened and what to do, and their

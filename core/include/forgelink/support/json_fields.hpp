@@ -55,9 +55,9 @@ public:
 
 // How a plugin words the errors of guardedParse and parseArray.
 struct MappingWording {
-    // The forge's name: "GitLab answered with array where user object was expected".
+    // The forge's name: "MyForge answered with array where user object was expected".
     std::string forge;
-    // Put before the text of a FieldError ("unexpected answer from GitLab: "), may be empty.
+    // Put before the text of a FieldError ("unexpected answer from MyForge: "), may be empty.
     std::string field_prefix;
     // Put before the message of a nlohmann::json exception, may be empty.
     std::string json_prefix;

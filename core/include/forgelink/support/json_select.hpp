@@ -1,6 +1,6 @@
 // Parsing a forge's JSON answer while keeping only the members a plugin reads.
 //
-// A GitLab project listing page is about 240 KB for 100 projects, of which a plugin reads a dozen
+// A forge's project listing page is about 240 KB for 100 projects, of which a plugin reads a dozen
 // fields per project. Building the whole document costs most of a listing's CPU (perf: the
 // nlohmann lexer, string and map building, then freeing it all). parseSelected reads the text
 // once, checks all of it as strictly as a full parse does (RFC 8259, UTF-8, the same numbers and
