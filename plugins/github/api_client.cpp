@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "forgelink/support/rate_limit.hpp"
+
 namespace forgelink::github {
 namespace {
 
@@ -26,6 +28,17 @@ std::optional<std::int64_t> headerInt(const Headers& headers, std::string_view n
     const std::string* v = findHeader(headers, name);
     if (v == nullptr) return std::nullopt;
     return toInt(*v);
+}
+
+// Retry-After in whole seconds, read as the host's transport reads it
+// (forgelink/support/rate_limit.hpp): delta seconds or an HTTP date seen at `now_unix`.
+std::optional<std::int64_t> retryAfterSeconds(const HttpResponse& response, std::int64_t now_unix) {
+    const std::string* value = response.header("Retry-After");
+    if (value == nullptr) return std::nullopt;
+    const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(now_unix));
+    auto wait = support::parseRetryAfter(*value, now);
+    if (!wait) return std::nullopt;
+    return std::chrono::ceil<std::chrono::seconds>(*wait).count();
 }
 
 // Days since 1970-01-01 of a civil date (proleptic Gregorian).
@@ -349,7 +362,7 @@ std::optional<std::chrono::seconds> rateLimitRetry(const HttpResponse& response,
                                                    bool* secondary) {
     if (response.status != 403 && response.status != 429) return std::nullopt;
     RateLimit rl = parseRateLimit(response.headers);
-    auto retry_after = headerInt(response.headers, "Retry-After");
+    auto retry_after = retryAfterSeconds(response, now_unix);
     if (rl.remaining && *rl.remaining == 0 && !retry_after) {
         if (secondary != nullptr) *secondary = false;
         if (rl.reset) return std::chrono::seconds(std::max<std::int64_t>(1, *rl.reset - now_unix));
@@ -469,7 +482,7 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
     if (status == 400) return finish(makeError(ErrorKind::invalid_input, where, "bad_request"));
     if (status >= 500) {
         Error e = makeError(ErrorKind::transient, where + "; GitHub is unavailable, try again later", "server_error");
-        if (auto ra = headerInt(response.headers, "Retry-After")) e.retry_after = std::chrono::seconds(*ra);
+        if (auto ra = retryAfterSeconds(response, unixNow())) e.retry_after = std::chrono::seconds(*ra);
         return finish(e);
     }
     if (status >= 300 && status < 400) {
@@ -523,6 +536,7 @@ Result<HttpResponse> ApiClient::send(const HttpRequest& request) const {
         // 301/302 on a write: GitHub answers 307 for moved repositories, but keep the method for
         // all (GitHub's own clients do), as a silent switch to GET would lose the write.
         current.url = target;
+        current.pacing = {};  // the write took its slot when it was first sent
     }
 }
 

@@ -87,9 +87,9 @@ Result<StatusResult> GitHubProvider::doPublishStatus(const Credentials& credenti
     if (!description.empty()) body["description"] = description;
     HttpRequest post = api.request("POST", api.apiUrl("/repos/" + full_name.value() + "/statuses/" + request.sha));
     ApiClient::setJsonBody(post, body);
-    if (auto paced = paceWrite(api, credentials, "a commit status"); !paced) return paced.error();
+    pace(post, api, credentials);
     auto created = api.call(post, "posting commit status " + state + " (" + context + ") on " + where);
-    if (!created) return created.error();
+    if (!created) return heldBack(created.error(), api, "a commit status");
     auto status = parseCommitStatus(created.value());
     if (!status) return status.error();
     StatusResult out;
@@ -224,18 +224,18 @@ Result<CommentResult> GitHubProvider::doUpsertComment(const Credentials& credent
     auto create = [&]() -> Result<Comment> {
         HttpRequest post = api.request("POST", api.apiUrl(repo_path + "/issues/" + request.merge_request + "/comments"));
         ApiClient::setJsonBody(post, {{"body", full_body}});
-        if (auto paced = paceWrite(api, credentials, "a pull request comment"); !paced) return paced.error();
+        pace(post, api, credentials);
         auto j = api.call(post, "commenting on " + pr);
-        if (!j) return j.error();
+        if (!j) return heldBack(j.error(), api, "a pull request comment");
         return parseComment(j.value());
     };
     // Ok(true) = updated, Ok(false) = the comment is gone (404).
     auto update = [&](std::int64_t id) -> Result<bool> {
         HttpRequest patch = api.request("PATCH", api.apiUrl(repo_path + "/issues/comments/" + std::to_string(id)));
         ApiClient::setJsonBody(patch, {{"body", full_body}});
-        if (auto paced = paceWrite(api, credentials, "a pull request comment"); !paced) return paced.error();
+        pace(patch, api, credentials);
         auto response = api.send(patch);
-        if (!response) return response.error();
+        if (!response) return heldBack(response.error(), api, "a pull request comment");
         if (response->status == 404) return false;
         auto j = api.json(response.value(), "updating Forgelink's comment " + std::to_string(id) + " on " + pr);
         if (!j) return j.error();

@@ -20,8 +20,8 @@ Transport& requireTransport(HostServices& host) {
     return *host.transport;
 }
 
-WritePacer::Options pacingFrom(const std::map<std::string, std::string>& options) {
-    WritePacer::Options o;
+WritePacing pacingFrom(const std::map<std::string, std::string>& options) {
+    WritePacing o;
     auto read = [&](const char* key, int& out) {
         auto it = options.find(key);
         if (it == options.end()) return;
@@ -152,8 +152,8 @@ std::string_view githubState(BuildState state) noexcept {
 
 GitHubProvider::GitHubProvider(HostServices& host) : GitHubProvider(host, pacingFrom(host.options)) {}
 
-GitHubProvider::GitHubProvider(HostServices& host, WritePacer::Options pacing)
-    : host_(host), transport_(requireTransport(host)), pacer_(pacing) {}
+GitHubProvider::GitHubProvider(HostServices& host, WritePacing pacing)
+    : host_(host), transport_(requireTransport(host)), pacing_(pacing) {}
 
 void GitHubProvider::log(LogLevel level, const std::string& message) const {
     if (host_.logger != nullptr) host_.logger->log(level, message);
@@ -245,16 +245,18 @@ Result<std::string> GitHubProvider::fullNameOf(const ApiClient& api, const std::
     return repo->repository.full_path;
 }
 
-Result<void> GitHubProvider::paceWrite(const ApiClient& api, const Credentials& credentials, std::string_view what) {
-    auto wait = pacer_.acquire(sha256Hex(api.instance().key + "\n" + credentials.token));
-    if (!wait) return {};
-    Error e = makeError(ErrorKind::rate_limited,
-                        "Forgelink holds back " + std::string(what) + " on " + api.instance().key +
-                            ": this token already made " + std::to_string(pacer_.options().per_minute) +
-                            " writes in the last minute (GitHub's content creation limit); retry later",
-                        "write_paced");
-    e.retry_after = std::chrono::duration_cast<std::chrono::seconds>(*wait) + std::chrono::seconds(1);
-    return e;
+void GitHubProvider::pace(HttpRequest& request, const ApiClient& api, const Credentials& credentials) const {
+    request.pacing.key = sha256Hex(api.instance().key + "\n" + credentials.token);
+    request.pacing.per_minute = pacing_.per_minute;
+    request.pacing.burst = pacing_.burst;
+}
+
+Error GitHubProvider::heldBack(Error error, const ApiClient& api, std::string_view what) const {
+    if (error.code != "write_paced") return error;
+    error.message = "Forgelink holds back " + std::string(what) + " on " + api.instance().key +
+                    ": this token already made " + std::to_string(pacing_.per_minute) +
+                    " writes in the last minute (GitHub's content creation limit); retry later";
+    return error;
 }
 
 // ---- the boundary: nothing throws past these ----

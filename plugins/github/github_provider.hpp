@@ -15,7 +15,6 @@
 #include "forgelink/provider.hpp"
 #include "forgelink/support/provider_helpers.hpp"
 #include "json_mapping.hpp"
-#include "write_pacer.hpp"
 
 namespace forgelink::github {
 
@@ -47,11 +46,19 @@ std::string truncateUtf8(std::string_view text, std::size_t max_code_points);
 // The commit-status state GitHub knows for a Forgelink build state.
 std::string_view githubState(BuildState state) noexcept;
 
+// How fast the host may send one token's content-creating writes (POST/PATCH of statuses and
+// comments): under GitHub's secondary limit of 80 content creations per minute (API-FACTS B10),
+// from providers.github.options.writes_per_minute and write_burst. The host paces them
+// (HttpRequest::pacing); the plugin never waits.
+struct WritePacing {
+    int per_minute = 80;
+    int burst = 20;
+};
+
 class GitHubProvider final : public Provider {
 public:
     explicit GitHubProvider(HostServices& host);
-    // For tests: a pacer with another clock or rate.
-    GitHubProvider(HostServices& host, WritePacer::Options pacing);
+    GitHubProvider(HostServices& host, WritePacing pacing);
 
     std::string commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
                               const std::string& comment_id) const noexcept override;
@@ -104,13 +111,15 @@ private:
     Result<Repo> fetchRepository(const ApiClient& api, const std::string& id_or_path) const;
     // "owner/name" for a repository given by id or path (a GET only for ids).
     Result<std::string> fullNameOf(const ApiClient& api, const std::string& id_or_path) const;
-    // Waits for a write slot of this token; an Error (rate_limited) when the wait is too long.
-    Result<void> paceWrite(const ApiClient& api, const Credentials& credentials, std::string_view what);
+    // Marks `request` as one of this token's content-creating writes, for the host to pace.
+    void pace(HttpRequest& request, const ApiClient& api, const Credentials& credentials) const;
+    // A write the host held back (code write_paced), worded for `what`; any other Error as it is.
+    Error heldBack(Error error, const ApiClient& api, std::string_view what) const;
     void log(LogLevel level, const std::string& message) const;
 
     HostServices& host_;
     Transport& transport_;
-    WritePacer pacer_;
+    WritePacing pacing_;
     mutable std::mutex mutex_;
     struct CachedUser {
         User user;

@@ -173,12 +173,14 @@ Result<OAuthTokens> parseOAuthToken(const json& j, std::int64_t now_unix) {
             std::string description = f.optionalString("error_description");
             std::string uri = f.optionalString("error_uri");
             ErrorKind kind = ErrorKind::invalid_input;
+            ErrorCause cause = ErrorCause::none;
             std::string advice;
             if (code == "bad_verification_code") {
                 kind = ErrorKind::unauthorized;
                 advice = "the login code is wrong, expired (10 minutes) or already used: start the login again";
             } else if (code == "bad_refresh_token") {
                 kind = ErrorKind::unauthorized;
+                cause = ErrorCause::refresh_token_spent;
                 advice = "the refresh token is wrong, expired or already used: log in again";
             } else if (code == "incorrect_client_credentials") {
                 kind = ErrorKind::unauthorized;
@@ -194,7 +196,9 @@ Result<OAuthTokens> parseOAuthToken(const json& j, std::int64_t now_unix) {
             if (!description.empty()) message += " (" + description + ")";
             if (!advice.empty()) message += "; " + advice;
             if (!uri.empty()) message += "; see " + uri;
-            return makeError(kind, message, code);
+            Error e = makeError(kind, message, code);
+            e.cause = cause;
+            return e;
         }
         OAuthTokens t;
         t.access_token = f.requiredString("access_token");

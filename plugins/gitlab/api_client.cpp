@@ -147,22 +147,13 @@ bool looksLikeHtml(const HttpResponse& response) {
 }
 
 std::optional<std::chrono::seconds> retryAfter(const HttpResponse& response) {
-    auto number = [](const std::string& s) -> std::optional<long long> {
-        long long v = 0;
-        auto text = std::string_view(s);
-        while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (ec != std::errc() || ptr == text.data()) return std::nullopt;
-        return v;
-    };
+    // Read as the host's transport reads them (forgelink/support/rate_limit.hpp).
+    const auto now = std::chrono::system_clock::now();
     if (const std::string* h = response.header("Retry-After")) {
-        if (auto v = number(*h); v && *v >= 0) return std::chrono::seconds(*v);
+        if (auto wait = support::parseRetryAfter(*h, now)) return std::chrono::ceil<std::chrono::seconds>(*wait);
     }
-    if (const std::string* h = response.header("RateLimit-Reset")) {
-        if (auto v = number(*h)) {
-            long long now = static_cast<long long>(std::time(nullptr));
-            return std::chrono::seconds(std::max(1LL, *v - now));
-        }
+    if (auto reset = support::parseRateLimitReset(response, now)) {
+        return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(*reset));
     }
     return std::nullopt;
 }
@@ -224,10 +215,12 @@ Error errorFromResponse(const Instance& instance, const HttpResponse& response, 
         const std::string d = body.error_description;
         if (containsNoCase(d, "expired")) {
             e.code = "token_expired";
+            e.cause = ErrorCause::credential_expired;
             e.message = where + ": the token has expired (GitLab tokens expire at 00:00 UTC on their expiry date); " +
                         tokenAdvice(instance);
         } else if (containsNoCase(d, "revoked")) {
             e.code = "token_revoked";
+            e.cause = ErrorCause::credential_revoked;
             e.message = where + ": the token was revoked; " + tokenAdvice(instance);
         } else if (containsNoCase(d, "impersonation")) {
             e.code = "impersonation_disabled";

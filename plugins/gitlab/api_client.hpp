@@ -15,6 +15,7 @@
 #include "forgelink/result.hpp"
 #include "forgelink/support/http_text.hpp"
 #include "forgelink/support/json_select.hpp"
+#include "forgelink/support/rate_limit.hpp"
 #include "forgelink/transport.hpp"
 
 namespace forgelink::gitlab {
@@ -54,8 +55,8 @@ ErrorBody parseErrorBody(const HttpResponse& response);
 // has none of GitLab's error shapes.
 bool looksLikeHtml(const HttpResponse& response);
 
-// When to come back after a 429: Retry-After (seconds or HTTP date is not parsed: seconds only),
-// else RateLimit-Reset (unix seconds) minus now.
+// When to come back after a 429: Retry-After (seconds or an HTTP date), else RateLimit-Reset, read
+// by the SDK's one reader of these headers (forgelink/support/rate_limit.hpp).
 std::optional<std::chrono::seconds> retryAfter(const HttpResponse& response);
 
 // Maps a non-2xx GitLab answer to an Error. `action` says what Forgelink was doing, for a person:

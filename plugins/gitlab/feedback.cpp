@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <regex>
-#include <thread>
 
 #include "gitlab_provider.hpp"
 
 namespace forgelink::gitlab {
 namespace {
 
-constexpr int kConflictAttempts = 4;
 constexpr int kNotesPerPage = 100;
 constexpr int kMaxNotePages = 1000;
 
@@ -81,40 +79,34 @@ Result<StatusResult> GitLabProvider::doPublishStatus(const Credentials& credenti
     // Repeating a status POST is harmless (a repeat is "Cannot transition", a final state makes a
     // new record): let the host retry it on connection failures and 5xx.
     http.retry = HttpRequest::Retry::always;
+    // "Another update to this commit status is in progress": GitLab holds a lock briefly and
+    // answers 409 without acting. The host retries it with its backoff.
+    http.retry_statuses = {409};
     const std::string action = "posting commit status " + state + " on " + request.repository + "@" + request.sha;
 
-    auto backoff = std::chrono::milliseconds(200);
-    for (int attempt = 1;; ++attempt) {
-        auto response = api->send(http);
-        if (!response) return response.error();
-        const HttpResponse& r = response.value();
-        if (r.status == 200 || r.status == 201) {
-            auto json = api->json(r, http.url, action);
-            if (!json) return json.error();
-            auto status = parseCommitStatus(json.value());
-            if (!status) return status.error();
-            return StatusResult{status->status, std::to_string(status->id), false};
-        }
-        if (r.status == 400) {
-            const ErrorBody error = parseErrorBody(r);
-            if (auto from = transitionFrom(error.text)) {
-                // GitLab already shows this (or a state it will not leave for this one): done.
-                return StatusResult{*from, "", true};
-            }
-        }
-        if (r.status == 409 && attempt < kConflictAttempts) {
-            // "Another update to this commit status is in progress": GitLab holds a lock briefly.
-            std::this_thread::sleep_for(backoff);
-            backoff *= 2;
-            continue;
-        }
-        Error e = withAdvice(errorFromResponse(api->instance(), r, action), request.repository, request.sha);
-        if (r.status == 409) {
-            e.message += " (still locked after " + std::to_string(kConflictAttempts) + " attempts)";
-            if (!e.retry_after) e.retry_after = std::chrono::seconds(5);
-        }
-        return e;
+    auto response = api->send(http);
+    if (!response) return response.error();
+    const HttpResponse& r = response.value();
+    if (r.status == 200 || r.status == 201) {
+        auto json = api->json(r, http.url, action);
+        if (!json) return json.error();
+        auto status = parseCommitStatus(json.value());
+        if (!status) return status.error();
+        return StatusResult{status->status, std::to_string(status->id), false};
     }
+    if (r.status == 400) {
+        const ErrorBody error = parseErrorBody(r);
+        if (auto from = transitionFrom(error.text)) {
+            // GitLab already shows this (or a state it will not leave for this one): done.
+            return StatusResult{*from, "", true};
+        }
+    }
+    Error e = withAdvice(errorFromResponse(api->instance(), r, action), request.repository, request.sha);
+    if (r.status == 409) {
+        e.message += " (still locked after the host's retries)";
+        if (!e.retry_after) e.retry_after = std::chrono::seconds(5);
+    }
+    return e;
 }
 
 Result<std::vector<MergeRequest>> GitLabProvider::doFindMergeRequests(const Credentials& credentials,

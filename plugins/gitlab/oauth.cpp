@@ -1,5 +1,6 @@
 // OAuth 2 login against GitLab as the identity provider (API-FACTS A14): authorization code with
 // PKCE S256, token exchange and refresh at <root>/oauth/token, and the user behind a token.
+#include <algorithm>
 #include <chrono>
 
 #include "gitlab_provider.hpp"
@@ -63,6 +64,9 @@ Result<OAuthTokens> GitLabProvider::tokenRequest(const std::string& base_url, co
         return makeError(ErrorKind::invalid_input, std::string(action) + ": the OAuth client id is empty",
                          "bad_oauth_request");
     }
+    const bool refreshing =
+        std::find(form.begin(), form.end(), std::pair<std::string, std::string>("grant_type", "refresh_token")) !=
+        form.end();
     form.emplace_back("client_id", client.client_id);
     if (!client.client_secret.empty()) form.emplace_back("client_secret", client.client_secret);
 
@@ -94,6 +98,7 @@ Result<OAuthTokens> GitLabProvider::tokenRequest(const std::string& base_url, co
         const std::string where = "GitLab at " + instance->key + " refused the request (HTTP " +
                                   std::to_string(r.status) + ") while " + action;
         if (error.error == "invalid_grant") {
+            if (refreshing) e.cause = ErrorCause::refresh_token_spent;
             e.message = where + ": the code or refresh token is invalid, expired, already used, or was issued for "
                                 "another client or redirect URI; sign in again";
         } else if (error.error == "invalid_client") {

@@ -42,8 +42,10 @@ std::string dateAfter(std::int64_t seconds_from_now) {
     return buffer;
 }
 
-Error refusal(ErrorKind kind, std::string code, std::string message) {
-    return makeError(kind, std::move(message), std::move(code));
+Error refusal(ErrorKind kind, std::string code, std::string message, ErrorCause cause = ErrorCause::none) {
+    Error e = makeError(kind, std::move(message), std::move(code));
+    e.cause = cause;
+    return e;
 }
 
 }  // namespace
@@ -113,14 +115,16 @@ Result<TokenInfo> GitLabProvider::doValidateToken(const Credentials& credentials
         if (token->revoked) {
             return refusal(ErrorKind::unauthorized, "token_revoked",
                            "the token \"" + token->name + "\" was revoked on GitLab at " + inst.key +
-                               "; create a new one with scope api at " + inst.tokenPageUrl());
+                               "; create a new one with scope api at " + inst.tokenPageUrl(),
+                           ErrorCause::credential_revoked);
         }
         if (info.days_until_expiry && *info.days_until_expiry <= 0) {
             const int ago = -*info.days_until_expiry;
             return refusal(ErrorKind::unauthorized, "token_expired",
                            "the token \"" + token->name + "\" expired on " + *token->expires_at + " (" +
                                (ago == 0 ? std::string("today") : std::to_string(ago) + " days ago") +
-                               "); create a new one with scope api at " + inst.tokenPageUrl());
+                               "); create a new one with scope api at " + inst.tokenPageUrl(),
+                           ErrorCause::credential_expired);
         }
         if (!token->active) {
             return refusal(ErrorKind::unauthorized, "token_inactive",
@@ -290,7 +294,8 @@ Result<TokenInfo> GitLabProvider::validateOAuthToken(const ApiClient& api, const
     if (parsed->expires_in) {
         if (*parsed->expires_in <= 0) {
             return refusal(ErrorKind::unauthorized, "token_expired",
-                           "the OAuth token has expired; refresh it or sign in to GitLab at " + inst.key + " again");
+                           "the OAuth token has expired; refresh it or sign in to GitLab at " + inst.key + " again",
+                           ErrorCause::credential_expired);
         }
         info.expires_at = dateAfter(*parsed->expires_in);
         info.days_until_expiry = daysUntil(*info.expires_at);

@@ -444,7 +444,7 @@ TEST(Cli, PluginsJsonListsTheTestPlugin) {
     const auto& p = out["plugins"][0];
     EXPECT_EQ(p["name"], "example");
     EXPECT_EQ(p["version"], "1.0.0");
-    EXPECT_EQ(p["abi_version"], 1);
+    EXPECT_EQ(p["abi_version"], 2);
     EXPECT_EQ(p["capabilities"], json::array({"token_validation"}));
     EXPECT_EQ(fs::path(p["path"].get<std::string>()).filename(), "libforgelink_example.so");
     EXPECT_EQ(out["refused"], json::array());

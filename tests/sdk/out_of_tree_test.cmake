@@ -61,7 +61,7 @@ endif()
 
 # Load it from the installed plugin directory, as an installed host would.
 run("loading the plugin" "${CHECKER}" "${prefix}/${LIBDIR}/forgelink/plugins")
-if(NOT last_output MATCHES "^out-of-tree-hello 0\\.3\\.0 abi=1 caps=token_validation secret_prefixes=hello_pat_ path=[^\n]*/libforgelink_hello\\.so\n$")
+if(NOT last_output MATCHES "^out-of-tree-hello 0\\.3\\.0 abi=2 caps=token_validation secret_prefixes=hello_pat_ path=[^\n]*/libforgelink_hello\\.so\n$")
   message(FATAL_ERROR "unexpected checker output:\n${last_output}")
 endif()
 message(STATUS "loaded: ${last_output}")

@@ -24,8 +24,11 @@ extern "C" {
 
 /* Bumped whenever the descriptor or the C++ provider interface changes incompatibly. Compatible
  * growth does not bump it: new descriptor fields are only ever added at the end, and the host tells
- * which revision a plugin was built against by its struct_size (see FORGELINK_DESCRIPTOR_SIZE_*). */
-#define FORGELINK_ABI_VERSION 1u
+ * which revision a plugin was built against by its struct_size (see FORGELINK_DESCRIPTOR_SIZE_*).
+ * 2: forgelink::Error gained `cause` (ErrorCause) and forgelink::HttpRequest `retry_statuses` and
+ *    `pacing`, so the host decides every wait and retry: a plugin built for 1 lays them out
+ *    differently and is refused. The descriptor is unchanged (its revisions below still hold). */
+#define FORGELINK_ABI_VERSION 2u
 /* Revision of the version-1 descriptor: 1 = up to `destroy`; 2 = adds secret_token_prefixes;
  * 3 = adds display_name. */
 #define FORGELINK_ABI_REVISION 3u

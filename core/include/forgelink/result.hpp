@@ -31,6 +31,19 @@ enum class ErrorKind {
 // Stable machine names, used in JSON output, logs and metrics.
 std::string_view toString(ErrorKind kind) noexcept;
 
+// What a refusal says about the credential behind it, beyond its kind: the typed words every
+// provider maps its forge's answers into (a forge says "invalid_grant", another
+// "bad_refresh_token"). The host acts on these (which token it marks invalid, which refresh it
+// stops retrying), never on Error::code, whose words are the forge's. Added in ABI version 2.
+enum class ErrorCause {
+    none,                 // nothing beyond the kind
+    credential_revoked,   // the token was revoked (or its user blocked or deleted)
+    credential_expired,   // the token is past its expiry
+    refresh_token_spent,  // an OAuth refresh token the forge will never take again: invalid,
+                          // expired, already used or issued to another client
+};
+std::string_view toString(ErrorCause cause) noexcept;
+
 struct Error {
     ErrorKind kind = ErrorKind::internal;
     // What went wrong, where, and what to do about it; written for a person. Never a secret.
@@ -46,6 +59,8 @@ struct Error {
     std::optional<std::chrono::seconds> retry_after;
     // The forge's HTTP status when there was one, else 0.
     int http_status = 0;
+    // For unauthorized: what it means for the credential (ErrorCause).
+    ErrorCause cause = ErrorCause::none;
 
     // Permanent errors are not worth retrying without a change by a person.
     bool permanent() const noexcept {
@@ -111,6 +126,16 @@ inline std::string_view toString(ErrorKind kind) noexcept {
         case ErrorKind::internal: return "internal";
     }
     return "internal";
+}
+
+inline std::string_view toString(ErrorCause cause) noexcept {
+    switch (cause) {
+        case ErrorCause::none: return "none";
+        case ErrorCause::credential_revoked: return "credential_revoked";
+        case ErrorCause::credential_expired: return "credential_expired";
+        case ErrorCause::refresh_token_spent: return "refresh_token_spent";
+    }
+    return "none";
 }
 
 }  // namespace forgelink

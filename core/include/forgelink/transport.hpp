@@ -1,7 +1,9 @@
 // The host owns the wire. A plugin builds requests and reads responses; the host's Transport
 // applies the policy: a total deadline per request, retries with backoff and jitter for
-// idempotent requests, Retry-After and RateLimit-* handling, proxies from the environment, and
-// per-provider metrics. One place to change, one place to test.
+// idempotent requests (and for the statuses a request names), Retry-After and RateLimit-*
+// handling, pacing of writes, proxies from the environment, and per-provider metrics. It decides
+// every wait and retry: a plugin describes its forge and never sleeps. One place to change, one
+// place to test.
 #pragma once
 
 #include <chrono>
@@ -33,6 +35,22 @@ struct HttpRequest {
     // answered 429 is retried after Retry-After while the deadline allows: it was not processed.
     enum class Retry { by_method, always, never };
     Retry retry = Retry::by_method;
+    // Answers the forge gives to a request it did not act on, which the host retries like a 503
+    // (its backoff, within its attempts and the deadline) whatever `retry` says: say, 409 while
+    // the forge holds a lock for a moment. What is still one of them after the last attempt comes
+    // back as the answer. Added in ABI version 2.
+    std::vector<int> retry_statuses;
+    // Pacing of a forge's content-creating writes (ABI version 2): requests with the same `key`
+    // (a token's digest, never the token) get `burst` slots at once, then a steady refill so that
+    // no minute holds more than `per_minute`. The host waits for the request's slot; when that
+    // wait would exceed 30 s it does not send it, and send() returns an Error of kind rate_limited,
+    // code "write_paced", with retry_after. per_minute 0: not paced.
+    struct Pacing {
+        std::string key;
+        int per_minute = 0;
+        int burst = 0;
+    };
+    Pacing pacing;
 };
 
 struct HttpResponse {

@@ -1,34 +1,15 @@
-// Reading a forge's rate-limit headers, for the transport policy: Retry-After (RFC 9110 10.2.3:
-// delta-seconds or an HTTP-date), RateLimit-Reset / X-RateLimit-Reset and RateLimit-Remaining /
-// X-RateLimit-Remaining. A forge (or whatever answers at a base URL) may send any text: every wait
-// read here lies in [0, kMaxRateLimitWait], so the callers' time arithmetic cannot overflow, and a
-// wait that long is refused by the policy anyway (max_retry_after). Plain functions, any thread.
+// The host reads a forge's rate-limit headers with the SDK's one reader
+// (forgelink/support/rate_limit.hpp), under the names the transport policy and its tests use.
 #pragma once
 
-#include <chrono>
-#include <optional>
-#include <string_view>
-
-#include "forgelink/transport.hpp"
+#include <forgelink/support/rate_limit.hpp>
 
 namespace forgelink::net {
 
-inline constexpr std::chrono::milliseconds kMaxRateLimitWait = std::chrono::hours(24 * 7);
-
-// Decimal digits only (surrounding white space allowed), at most 18 of them; else nullopt.
-std::optional<long long> parseHeaderInteger(std::string_view text);
-
-// How long Retry-After `value` asks to wait, seen at `now`; nullopt when it is neither form.
-std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value,
-                                                         std::chrono::system_clock::time_point now);
-
-// The wait until the quota resets: RateLimit-Reset or X-RateLimit-Reset, unix seconds (what
-// forges send) or, up to 1e9, delta seconds (the IETF draft). nullopt when absent, not a number, or
-// kMaxRateLimitWait or more away (no forge's window is that long: the header is not believed).
-std::optional<std::chrono::milliseconds> parseRateLimitReset(const HttpResponse& response,
-                                                             std::chrono::system_clock::time_point now);
-
-// RateLimit-Remaining or X-RateLimit-Remaining; nullopt when absent or not a number.
-std::optional<long long> remainingQuota(const HttpResponse& response);
+using support::kMaxRateLimitWait;
+using support::parseHeaderInteger;
+using support::parseRateLimitReset;
+using support::parseRetryAfter;
+using support::remainingQuota;
 
 }  // namespace forgelink::net

@@ -1,6 +1,7 @@
-// The policy every provider request goes through: total deadline, retries with full-jitter
-// backoff, 429 handling (Retry-After, RateLimit-Reset / x-ratelimit-reset), proactive throttling
-// on an exhausted rate limit, and per-provider metrics. Error texts and metric labels never
+// The policy every provider request goes through: pacing of writes (HttpRequest::pacing), total
+// deadline, retries with full-jitter backoff (transient failures, 502/503/504 and the statuses a
+// request names), 429 handling (Retry-After, RateLimit-Reset / x-ratelimit-reset), proactive
+// throttling on an exhausted rate limit, and per-provider metrics. Error texts and metric labels never
 // carry header values or query strings (either may hold a token).
 #include "net/transport_policy.hpp"
 
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -17,6 +19,7 @@
 #include "common/strings.hpp"
 #include "net/rate_limit_headers.hpp"
 #include "net/url.hpp"
+#include "net/write_pacer.hpp"
 
 namespace forgelink::net {
 
@@ -62,6 +65,11 @@ public:
     }
 
     Result<HttpResponse> send(const HttpRequest& original) override {
+        // Before the deadline starts: a paced write waits for its slot as a plugin did before
+        // sending, and that wait is not the request's time.
+        if (original.pacing.per_minute > 0) {
+            if (auto held = pace(original.pacing, original.method + " " + describeUrl(original.url))) return std::move(*held);
+        }
         const auto start = clock_.now();
         const auto budget = original.deadline.count() > 0 ? original.deadline : policy_.default_deadline;
         const auto deadline = start + budget;
@@ -124,6 +132,19 @@ public:
                 }
                 return std::move(response);  // the provider maps it to rate_limited
             }
+            const bool named = std::find(request.retry_statuses.begin(), request.retry_statuses.end(),
+                                         response.status) != request.retry_statuses.end();
+            if (named && !last_attempt) {
+                // The request names this answer as one the forge did not act on (a lock held for a
+                // moment): sent again whatever its method.
+                const auto wait = backoff(attempt);
+                if (fits(wait, deadline)) {
+                    metrics_.increment(kRetries, {{"provider", provider_}, {"reason", std::to_string(response.status)}});
+                    clock_.sleep(wait);
+                    continue;
+                }
+                return std::move(response);
+            }
             if ((response.status == 502 || response.status == 503 || response.status == 504) && idempotent && !last_attempt) {
                 std::optional<milliseconds> wait;
                 if (const auto* retry_after = response.header("Retry-After"))
@@ -169,6 +190,32 @@ private:
     }
 
     bool fits(milliseconds wait, steady_clock::time_point deadline) const { return clock_.now() + wait < deadline; }
+
+    // Takes the request's write slot, waiting for it on the policy's clock; the Error when the
+    // wait would be longer than the pacer allows (the slot is then not taken).
+    std::optional<Error> pace(const HttpRequest::Pacing& pacing, const std::string& where) {
+        WritePacer* pacer = nullptr;
+        {
+            std::lock_guard lock(mutex_);
+            auto& slot = pacers_[{pacing.per_minute, pacing.burst}];
+            if (!slot) {
+                WritePacer::Options options;
+                options.per_minute = pacing.per_minute;
+                options.burst = pacing.burst;
+                slot = std::make_unique<WritePacer>(options, clock_.now, clock_.sleep);
+            }
+            pacer = slot.get();
+        }
+        const auto wait = pacer->acquire(pacing.key);
+        if (!wait) return std::nullopt;
+        Error error = makeError(ErrorKind::rate_limited,
+                                where + ": held back: " + std::to_string(pacer->options().per_minute) +
+                                    " writes with this token in the last minute already; not sent",
+                                "write_paced");
+        error.retry_after = std::chrono::duration_cast<std::chrono::seconds>(*wait) + std::chrono::seconds(1);
+        metrics_.increment(kErrors, {{"provider", provider_}, {"kind", "rate_limited"}});
+        return error;
+    }
 
     // Full jitter (AWS architecture blog, "Exponential Backoff and Jitter"): U(0, min(cap, base*2^n)).
     milliseconds backoff(int attempt) {
@@ -260,6 +307,8 @@ private:
     std::mutex mutex_;
     std::mt19937_64 random_;
     std::map<std::string, steady_clock::time_point> throttled_until_;
+    // One pacer per rate (per_minute, burst), each with a bucket per key; under mutex_.
+    std::map<std::pair<int, int>, std::unique_ptr<WritePacer>> pacers_;
 };
 
 }  // namespace

@@ -38,12 +38,12 @@ std::string defaultOwner() {
 }
 
 // Refusals that mean this refresh token will never work again (RFC 6749 invalid_grant: revoked,
-// expired, already used; GitHub says bad_refresh_token). A refused client (wrong id or secret) is
-// the operator's to fix and says nothing about the user's tokens, so those are kept.
+// expired, already used), as the provider maps them into ErrorCause. A refused client (wrong id or
+// secret) is the operator's to fix and says nothing about the user's tokens, so those are kept.
 bool refusedForGood(const Error& error) {
     return error.kind == ErrorKind::unauthorized &&
-           (error.code == "invalid_grant" || error.code == "bad_refresh_token" || error.code == "token_revoked" ||
-            error.code == "token_expired");
+           (error.cause == ErrorCause::refresh_token_spent || error.cause == ErrorCause::credential_revoked ||
+            error.cause == ErrorCause::credential_expired);
 }
 
 std::string userKey(const std::string& provider, std::int64_t user_id) {

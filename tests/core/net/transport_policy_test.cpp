@@ -148,6 +148,81 @@ TEST(TransportPolicy, RetryOverridesTheMethodRule) {
     EXPECT_EQ(transport2->send(get)->status, 503);
 }
 
+TEST(TransportPolicy, NamedStatusesAreRetriedWhateverTheMethod) {
+    // A forge's "locked for a moment" 409: the plugin names it, the host waits and retries.
+    FakeTime time;
+    Metrics metrics;
+    ScriptedClient client(time, {status(409), status(409), status(201)});
+    auto transport = makePolicyTransport(client, metrics, "p", fastPolicy(), time.clock());
+    auto post = request("POST");
+    post.retry = HttpRequest::Retry::never;
+    post.retry_statuses = {409};
+    const auto result = transport->send(post);
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->status, 201);
+    EXPECT_EQ(client.seen.size(), 3u);
+    ASSERT_EQ(time.sleeps.size(), 2u);
+    EXPECT_LE(time.sleeps[0], 100ms);
+    EXPECT_LE(time.sleeps[1], 200ms);
+    EXPECT_EQ(metrics.value("forgelink_forge_retries_total", {{"provider", "p"}, {"reason", "409"}}), 2);
+
+    // Still locked after the last attempt: the 409 is the answer.
+    ScriptedClient locked(time, {status(409)});
+    auto transport2 = makePolicyTransport(locked, metrics, "p", fastPolicy(), time.clock());
+    const auto answer = transport2->send(post);
+    ASSERT_TRUE(answer.ok());
+    EXPECT_EQ(answer->status, 409);
+    EXPECT_EQ(locked.seen.size(), 5u);
+
+    // Not named: a 409 is an answer at once.
+    ScriptedClient plain(time, {status(409), status(201)});
+    auto transport3 = makePolicyTransport(plain, metrics, "p", fastPolicy(), time.clock());
+    EXPECT_EQ(transport3->send(request("PUT"))->status, 409);
+    EXPECT_EQ(plain.seen.size(), 1u);
+}
+
+TEST(TransportPolicy, PacedWritesWaitForTheirSlotOrAreHeldBack) {
+    FakeTime time;
+    Metrics metrics;
+    ScriptedClient client(time, {status(201)}, 0ms);
+    auto transport = makePolicyTransport(client, metrics, "p", fastPolicy(), time.clock());
+    auto post = request("POST");
+    // 2 at once, then one a second (62 per minute = burst 2 + 60 refill).
+    post.pacing = {"token-digest", 62, 2};
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(transport->send(post)->status, 201);
+    EXPECT_TRUE(time.sleeps.empty());
+    ASSERT_EQ(transport->send(post)->status, 201);
+    ASSERT_EQ(time.sleeps.size(), 1u);
+    EXPECT_GE(time.sleeps[0], 900ms);
+    EXPECT_LE(time.sleeps[0], 1000ms);
+    // Another key has its own bucket; an unpaced request never waits.
+    auto other = post;
+    other.pacing.key = "another-digest";
+    ASSERT_EQ(transport->send(other)->status, 201);
+    ASSERT_EQ(transport->send(request("POST"))->status, 201);
+    EXPECT_EQ(time.sleeps.size(), 1u);
+    EXPECT_EQ(client.seen.size(), 5u);
+}
+
+TEST(TransportPolicy, AWriteThatWouldWaitTooLongIsNotSent) {
+    FakeTime time;
+    Metrics metrics;
+    ScriptedClient client(time, {status(201)}, 0ms);
+    auto transport = makePolicyTransport(client, metrics, "p", fastPolicy(), time.clock());
+    auto post = request("POST");
+    post.pacing = {"token-digest", 2, 1};  // the next slot a minute after the first: past 30 s
+    ASSERT_EQ(transport->send(post)->status, 201);
+    const auto held = transport->send(post);
+    ASSERT_FALSE(held.ok());
+    EXPECT_EQ(held.error().kind, ErrorKind::rate_limited);
+    EXPECT_EQ(held.error().code, "write_paced");
+    ASSERT_TRUE(held.error().retry_after.has_value());
+    EXPECT_EQ(held.error().retry_after->count(), 61);
+    EXPECT_EQ(held.error().message.find("SECRET"), std::string::npos) << held.error().message;
+    EXPECT_TRUE(time.sleeps.empty());
+    EXPECT_EQ(client.seen.size(), 1u) << "a held-back write is not sent";
+}
+
 TEST(TransportPolicy, TransientErrorRetriedForGet) {
     FakeTime time;
     Metrics metrics;

@@ -38,13 +38,13 @@ TEST(DescriptorCheck, RefusesNullDescriptor) {
 TEST(DescriptorCheck, NamesBothAbiVersions) {
     auto d = valid();
     d.abi_version = 7;
-    EXPECT_EQ(problem(d), "wrong ABI version: got 7, supported 1");
+    EXPECT_EQ(problem(d), "wrong ABI version: got 7, supported 2");
 }
 
 TEST(DescriptorCheck, AbiVersionIsCheckedBeforeAnythingElse) {
     // A descriptor of another ABI may be laid out differently: nothing past the version is trusted.
     auto d = valid();
-    d.abi_version = 2;
+    d.abi_version = 1;  // the previous ABI
     d.struct_size = 3;
     d.provider_name = nullptr;
     EXPECT_EQ(problem(d).rfind("wrong ABI version", 0), 0u) << problem(d);

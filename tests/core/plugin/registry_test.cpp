@@ -126,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(
     Refusals, BrokenPluginTest,
     ::testing::Values(
         RefusalCase{"no_symbol", "does not export forgelink_plugin_entry: not a Forgelink plugin"},
-        RefusalCase{"wrong_abi", "wrong ABI version: got 7, supported 1"},
+        RefusalCase{"wrong_abi", "wrong ABI version: got 7, supported 2"},
         RefusalCase{"wrong_size", "wrong descriptor size: got " +
                                       std::to_string(sizeof(forgelink_plugin_descriptor) - 4) + " bytes, expected " +
                                       std::to_string(FORGELINK_DESCRIPTOR_SIZE_REV1) + ", " +

@@ -1,4 +1,4 @@
-// Unit tests of the pieces under the provider: base URLs, header parsing, the write pacer, UTF-8
+// Unit tests of the pieces under the provider: base URLs, header parsing, UTF-8
 // truncation, the state mapping, cursors, and redirects (with a scripted transport: no network).
 #include <gtest/gtest.h>
 
@@ -9,7 +9,6 @@
 
 #include "api_client.hpp"
 #include "github_provider.hpp"
-#include "write_pacer.hpp"
 
 namespace forgelink::github {
 namespace {
@@ -186,67 +185,6 @@ TEST(RepoRef, PathsAndIds) {
     for (const char* bad : {"acme", "acme/", "/widget", "a/b/c", "acme/..", "ac me/x"}) {
         EXPECT_FALSE(parseRepoRef(bad).ok()) << bad;
     }
-}
-
-// ---- the write pacer, on a fake clock ----
-
-struct FakeTime {
-    WritePacer::Clock::time_point now{};
-    std::vector<std::chrono::milliseconds> sleeps;
-    std::mutex mutex;
-};
-
-TEST(WritePacer, BurstThenSteadyAndNeverMoreThanPerMinute) {
-    FakeTime time;
-    WritePacer pacer({80, 20, std::chrono::milliseconds(30000)}, [&] { return time.now; },
-                     [&](std::chrono::milliseconds d) {
-                         time.sleeps.push_back(d);
-                         time.now += d;
-                     });
-    // 200 writes as fast as the pacer lets them: count those inside the first 60 s.
-    std::vector<WritePacer::Clock::time_point> at;
-    for (int i = 0; i < 200; ++i) {
-        ASSERT_FALSE(pacer.acquire("t").has_value());
-        at.push_back(time.now);
-    }
-    for (std::size_t i = 0; i < at.size(); ++i) {
-        std::size_t in_window = 0;
-        for (std::size_t k = i; k < at.size() && at[k] - at[i] < std::chrono::seconds(60); ++k) ++in_window;
-        ASSERT_LE(in_window, 80u) << "window starting at write " << i;
-    }
-    EXPECT_TRUE(time.sleeps.size() >= 180u);  // the first 20 went at once
-    // Another token has its own bucket.
-    auto before = time.sleeps.size();
-    EXPECT_FALSE(pacer.acquire("other").has_value());
-    EXPECT_EQ(time.sleeps.size(), before);
-}
-
-TEST(WritePacer, RefusesAWaitLongerThanTheLimit) {
-    FakeTime time;
-    WritePacer pacer({80, 2, std::chrono::milliseconds(1500)}, [&] { return time.now; },
-                     [&](std::chrono::milliseconds) {});  // nobody advances the clock: reservations pile up
-    EXPECT_FALSE(pacer.acquire("t").has_value());
-    EXPECT_FALSE(pacer.acquire("t").has_value());
-    EXPECT_FALSE(pacer.acquire("t").has_value());  // waits ~0.8 s (78 per minute refill)
-    auto refused = pacer.acquire("t");            // would wait ~1.6 s
-    ASSERT_TRUE(refused.has_value());
-    EXPECT_GT(refused->count(), 1500);
-}
-
-TEST(WritePacer, ThreadSafeUnderContention) {
-    WritePacer pacer({80, 80, std::chrono::milliseconds(30000)});
-    std::atomic<int> granted{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 8; ++t) {
-        threads.emplace_back([&] {
-            for (int i = 0; i < 10; ++i) {
-                if (!pacer.acquire("shared").has_value()) ++granted;
-            }
-        });
-    }
-    for (auto& t : threads) t.join();
-    EXPECT_EQ(granted.load(), 80);  // exactly the burst, no sleeping needed
-    EXPECT_GT(pacer.pendingWait("shared").count(), 0);
 }
 
 // ---- redirects, with a scripted transport ----

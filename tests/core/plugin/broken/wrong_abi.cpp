@@ -1,4 +1,4 @@
 #include "valid_descriptor.hpp"
 
-BROKEN_PLUGIN_ENTRY(auto d = broken::validDescriptor("wrong-abi"); d.abi_version = FORGELINK_ABI_VERSION + 6;
+BROKEN_PLUGIN_ENTRY(auto d = broken::validDescriptor("wrong-abi"); d.abi_version = 7;
                     return d;)

@@ -1,10 +1,10 @@
-#include "write_pacer.hpp"
+#include "net/write_pacer.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <thread>
 
-namespace forgelink::github {
+namespace forgelink::net {
 
 WritePacer::WritePacer(Options options, std::function<Clock::time_point()> now,
                        std::function<void(std::chrono::milliseconds)> sleep)
@@ -69,4 +69,4 @@ std::chrono::milliseconds WritePacer::pendingWait(const std::string& key) const 
     return std::chrono::milliseconds(static_cast<long long>(std::ceil((1.0 - b.tokens) / ratePerMs())));
 }
 
-}  // namespace forgelink::github
+}  // namespace forgelink::net

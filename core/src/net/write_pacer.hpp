@@ -1,8 +1,9 @@
-// Paces content-creating writes (POST/PATCH of statuses and comments) per token, so Forgelink stays
-// under GitHub's secondary limit of 80 content creations per minute (API-FACTS B10) instead of
-// finding it with 403s. A token bucket per token: `burst` writes at once, then a steady refill so
-// that no 60-second window holds more than `per_minute` writes (burst + 60 s of refill = per_minute).
-// Thread-safe: reservations from several threads on one token queue up behind each other.
+// Paces a forge's content-creating writes per key (a token's digest), for the transport policy
+// (HttpRequest::pacing), so Forgelink stays under a forge's limit of content creations per minute
+// (API-FACTS B10) instead of finding it with 403s. A token bucket per key: `burst` writes at once,
+// then a steady refill so that no 60-second window holds more than `per_minute` writes (burst + 60 s
+// of refill = per_minute). Thread-safe: reservations from several threads on one key queue up
+// behind each other.
 #pragma once
 
 #include <chrono>
@@ -12,7 +13,7 @@
 #include <optional>
 #include <string>
 
-namespace forgelink::github {
+namespace forgelink::net {
 
 struct PacingOptions {
     int per_minute = 80;
@@ -55,4 +56,4 @@ private:
     mutable std::map<std::string, Bucket> buckets_;
 };
 
-}  // namespace forgelink::github
+}  // namespace forgelink::net
