@@ -24,7 +24,7 @@ int runFeedback(const Args& args) {
                     "or the --mr numbers given); the comment carries the hidden marker\n"
                     "forgelink:instance=<server.instance_id from --config, else \"cli\">.\n"
                     "STATE is one of: ") + kStates + ".",
-        "  forgelink feedback --provider gitlab --base-url https://gitlab.com --token-env FORGE_TOKEN \\\n"
+        "  forgelink feedback --provider myforge --base-url https://forge.example.com --token-env FORGE_TOKEN \\\n"
         "      --repo group/project --sha 4f2a... --state accepted --comment-file summary.md"};
     po::options_description options("Options");
     addProviderOptions(options);

@@ -13,7 +13,7 @@ int runNamespaces(const Args& args) {
         "namespaces",
         "--provider NAME [--base-url URL] (--token-env VAR | --token-file PATH) [--search TEXT] [--json]",
         "Lists every namespace (user, group, organization) the token can see, following every page.",
-        "  forgelink namespaces --provider gitlab --base-url https://gitlab.com --token-env FORGE_TOKEN \\\n"
+        "  forgelink namespaces --provider myforge --base-url https://forge.example.com --token-env FORGE_TOKEN \\\n"
         "      --search platform"};
     po::options_description options("Options");
     addProviderOptions(options);

@@ -23,7 +23,7 @@ int runRepos(const Args& args) {
         "       [--search TEXT] [--min-role ROLE] [--include-archived] [--json]",
         "Lists every repository the token can reach with at least ROLE (default write), streaming\n"
         "page after page; progress goes to stderr, repositories to stdout.",
-        "  forgelink repos --provider gitlab --base-url https://gitlab.com --token-env FORGE_TOKEN \\\n"
+        "  forgelink repos --provider myforge --base-url https://forge.example.com --token-env FORGE_TOKEN \\\n"
         "      --namespace my-group --json > repos.json"};
     po::options_description options("Options");
     addProviderOptions(options);

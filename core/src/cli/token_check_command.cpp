@@ -41,7 +41,7 @@ int runTokenCheck(const Args& args) {
         "Asks the provider's forge whether a token can do Forgelink's work: who it is, its kind, scopes,\n"
         "expiry, what it is bound to and the role there, and warnings. Tokens are never accepted as\n"
         "arguments. Exit 0 when accepted, 3 when refused, 4 on network trouble.",
-        "  forgelink token check --provider gitlab --base-url https://gitlab.com --token-env FORGE_TOKEN\n"
+        "  forgelink token check --provider myforge --base-url https://forge.example.com --token-env FORGE_TOKEN\n"
         "  (after `read -rs FORGE_TOKEN; export FORGE_TOKEN`, so the token never reaches shell history)"};
     po::options_description options("Options");
     addProviderOptions(options);

@@ -30,8 +30,9 @@ const std::vector<Rule>& rules() {
     static const auto flags = std::regex::ECMAScript | std::regex::icase | std::regex::optimize;
     static const std::vector<Rule> list = {
         // "Authorization: token x", "PRIVATE-TOKEN: x", JSON {"Cookie":"x"}: everything up to the end
-        // of the line or the closing quote.
-        {std::regex(R"re(\b(authorization|proxy-authorization|private-token|job-token|deploy-token|cookie|set-cookie|x-gitlab-token|x-api-key)("?[ \t]*[:=][ \t]*"?)[^"\r\n]+)re",
+        // of the line or the closing quote. Any header named "...-token" is a forge's secret
+        // (private-token, job-token, a webhook's x-<forge>-token): no forge needs naming here.
+        {std::regex(R"re(\b(authorization|proxy-authorization|[a-z0-9-]*-token|cookie|set-cookie|x-api-key)("?[ \t]*[:=][ \t]*"?)[^"\r\n]+)re",
                     flags),
          "$1$2[REDACTED]"},
         // Credentials in URLs: scheme://user:password@host
@@ -144,7 +145,7 @@ void Redactor::addTokenPrefixes(const std::vector<std::string>& prefixes) {
     }
     if (!added) return;
     std::sort(prefixes_.begin(), prefixes_.end());
-    // Longest first: of "github_" and "github_pat_" the longer one names the token.
+    // Longest first: of "myf_" and "myf_pat_" the longer one names the token.
     std::vector<std::string> ordered = prefixes_;
     std::stable_sort(ordered.begin(), ordered.end(),
                      [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
@@ -171,13 +172,14 @@ std::vector<std::string> Redactor::tokenPrefixes() const {
 std::string redact(std::string_view text) { return Redactor::global().redact(text); }
 
 bool isSecretHeader(std::string_view name) {
-    static constexpr std::array<std::string_view, 9> kNames = {
-        "authorization", "proxy-authorization", "private-token", "job-token",  "deploy-token",
-        "cookie",        "set-cookie",          "x-gitlab-token", "x-api-key"};
+    static constexpr std::array<std::string_view, 5> kNames = {"authorization", "proxy-authorization", "cookie",
+                                                               "set-cookie", "x-api-key"};
     for (auto secret : kNames) {
         if (iequals(name, secret)) return true;
     }
-    return false;
+    // private-token, job-token, deploy-token, a forge's webhook x-<forge>-token, ...
+    constexpr std::string_view kTokenSuffix = "-token";
+    return name.size() > kTokenSuffix.size() && iequals(name.substr(name.size() - kTokenSuffix.size()), kTokenSuffix);
 }
 
 std::optional<LogFormat> parseLogFormat(std::string_view text) {

@@ -38,7 +38,7 @@ void addProjectVerbs(VerbTable& table) {
                       {"slug", "SLUG", "its slug (default: made from the name)"},
                       {"provider", "NAME", "the forge of the repository (with --repository)"},
                       {"repository", "ID_OR_PATH", "the repository's id or full path (with --provider)"}},
-                     "forgelink admin projects create --team docs --name Widget --provider gitlab --repository "
+                     "forgelink admin projects create --team docs --name Widget --provider myforge --repository "
                      "acme/tools/widget",
                      [](const Input& in) {
                          nlohmann::json body = {{"name", in.text("name")}};
@@ -56,7 +56,7 @@ void addProjectVerbs(VerbTable& table) {
                      {kProject,
                       {"provider", "NAME", "the forge of the repository", true},
                       {"repository", "ID_OR_PATH", "the repository's id or full path", true}},
-                     "forgelink admin projects connect --project 1 --provider gitlab --repository acme/tools/widget",
+                     "forgelink admin projects connect --project 1 --provider myforge --repository acme/tools/widget",
                      [](const Input& in) {
                          return ApiRequest{"PUT", projectPath(in) + "/repository",
                                            {{"provider", in.text("provider")}, {"repository", in.text("repository")}},

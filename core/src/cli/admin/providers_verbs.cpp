@@ -8,7 +8,7 @@ namespace forgelink::cli::admin {
 namespace {
 
 const Option kTeam{"team", "SLUG", "the team's slug", true};
-const Option kProvider{"provider", "NAME", "the provider plugin: gitlab, github, ... ('forgelink plugins' lists them)", true};
+const Option kProvider{"provider", "NAME", "the provider plugin, as 'forgelink plugins' lists it", true};
 
 const Option kCredential{"credential", "NAME",
                          "one of the team's named credentials for the forge (default: the one named 'default', "
@@ -78,7 +78,7 @@ void addProviderVerbs(VerbTable& table) {
     table.push_back({"providers", "show",
                      "show one of a team's forge credentials: account, kind, scopes, expiry, warnings (never the token); "
                      "with --credential, the repositories it serves too",
-                     {kTeam, kProvider, kCredential}, "forgelink admin providers show --team docs --provider gitlab",
+                     {kTeam, kProvider, kCredential}, "forgelink admin providers show --team docs --provider myforge",
                      [](const Input& in) { return ApiRequest{"GET", credentialPath(in), nullptr, ""}; },
                      objectUnder("settings")});
     table.push_back({"providers", "save",
@@ -87,12 +87,12 @@ void addProviderVerbs(VerbTable& table) {
                      {kTeam, kProvider, kCredential,
                       {"token-env", "VAR", "read the token from environment variable VAR (exactly one of --token-env, --token-file)"},
                       {"token-file", "PATH", "read the token from a file (trailing whitespace and newlines are ignored)"},
-                      {"base-url", "URL", "the forge instance, e.g. https://gitlab.example.com (default: providers.NAME.base_url of the server's configuration)"},
+                      {"base-url", "URL", "the forge instance, e.g. https://forge.example.com (default: providers.NAME.base_url of the server's configuration)"},
                       {"refresh-token-env", "VAR",
                        "an OAuth token's refresh token, from environment variable VAR: the host renews the token before "
                        "it expires with its OAuth app of that forge (providers.NAME.oauth)"},
                       {"refresh-token-file", "PATH", "the refresh token from a file (instead of --refresh-token-env)"}},
-                     "GL_TOKEN=glpat-... forgelink admin providers save --team docs --provider gitlab --token-env GL_TOKEN "
+                     "FORGE_TOKEN=... forgelink admin providers save --team docs --provider myforge --token-env FORGE_TOKEN "
                      "--base-url http://127.0.0.1:9000",
                      [](const Input& in) {
                          nlohmann::json body = {{"token", readSecret(in, "token-env", "token-file", "the token")}};
@@ -105,7 +105,7 @@ void addProviderVerbs(VerbTable& table) {
                      objectUnder("settings")});
     table.push_back({"providers", "rotation",
                      "set how Forgelink rotates one of the team's tokens (--credential, else 'default') through the forge "
-                     "before it expires (GitLab personal, project and group tokens; each credential on its own); says "
+                     "before it expires (tokens whose plugin can rotate them; each credential on its own); says "
                      "when the forge or the token cannot rotate",
                      {kTeam, kProvider, kCredential,
                       {"enable", "", "rotate the token once it expires within --days-before-expiry days"},
@@ -113,7 +113,7 @@ void addProviderVerbs(VerbTable& table) {
                       {"days-before-expiry", "DAYS", "how many days before its expiry the token is rotated (1 to 365; default 14)",
                        false, true},
                       {"new-lifetime-days", "DAYS", "how long the new token lives (1 to 365; default 365)", false, true}},
-                     "forgelink admin providers rotation --team docs --provider gitlab --enable --days-before-expiry 14",
+                     "forgelink admin providers rotation --team docs --provider myforge --enable --days-before-expiry 14",
                      [](const Input& in) {
                          if (in.has("enable") && in.has("disable")) throw UsageProblem("give at most one of --enable and --disable");
                          nlohmann::json rotate = nlohmann::json::object();
@@ -131,7 +131,7 @@ void addProviderVerbs(VerbTable& table) {
                      "revokes the old token and Forgelink stores the new one (when the answer is lost, the credential "
                      "turns invalid and says what to do)",
                      {kTeam, kProvider, kCredential},
-                     "forgelink admin providers rotate --team docs --provider gitlab --credential bot",
+                     "forgelink admin providers rotate --team docs --provider myforge --credential bot",
                      [](const Input& in) { return ApiRequest{"POST", credentialPath(in) + "/rotate", nullptr, ""}; },
                      [](const nlohmann::json& body, std::ostream& out) {
                          out << body.value("rotation", nlohmann::json::object()).value("message", std::string("rotated"))
@@ -144,7 +144,7 @@ void addProviderVerbs(VerbTable& table) {
                      "another credential covers move to it",
                      {kTeam, kProvider, kCredential,
                       {"force", "", "with --credential: remove it even when repositories would lose feedback"}},
-                     "forgelink admin providers remove --team docs --provider gitlab --credential bot",
+                     "forgelink admin providers remove --team docs --provider myforge --credential bot",
                      [](const Input& in) {
                          if (in.has("force") && !in.has("credential"))
                              throw UsageProblem("--force goes with --credential (without it, the 'default' credential "
@@ -164,7 +164,7 @@ void addProviderVerbs(VerbTable& table) {
                      "which of the team's credentials serves a repository (the most specific one that can report to it) and "
                      "what it may do there (post commit statuses, comment), and why not",
                      {kTeam, kProvider, {"repository", "ID_OR_PATH", "the repository's id or full path (acme/tools/widget)", true}},
-                     "forgelink admin providers check --team docs --provider gitlab --repository acme/tools/widget",
+                     "forgelink admin providers check --team docs --provider myforge --repository acme/tools/widget",
                      [](const Input& in) {
                          return ApiRequest{"GET", providerPath(in) + "/repositories/" + enc(in.text("repository")) +
                                                       "/permissions",
@@ -177,7 +177,7 @@ void addProviderVerbs(VerbTable& table) {
     const Option all{"all", "", "follow every page, printing each as it arrives (progress on stderr)"};
     Verb namespaces{"namespaces", "list", "one page of the namespaces (groups, users, organizations) the team's token sees",
                     {kTeam, kProvider, search, cursor, all},
-                    "forgelink admin namespaces list --team docs --provider gitlab --all",
+                    "forgelink admin namespaces list --team docs --provider myforge --all",
                     [](const Input& in) {
                         return ApiRequest{"GET", providerPath(in) + "/namespaces" +
                                                      query(in, {{"search", "search"}, {"cursor", "cursor"}}),
@@ -196,7 +196,7 @@ void addProviderVerbs(VerbTable& table) {
          {"namespace", "PATH", "only the repositories under this namespace (acme/tools)"},
          {"min-role", "ROLE", "at least this role: read, triage, write, maintain, admin (default: the server's, write)"},
          {"include-archived", "", "list archived repositories too"}, cursor, all},
-        "forgelink admin repositories list --team docs --provider gitlab --search widget",
+        "forgelink admin repositories list --team docs --provider myforge --search widget",
         [](const Input& in) {
             if (auto role = in.optionalText("min-role")) {
                 bool known = false;
