@@ -7,21 +7,6 @@ namespace forgelink::delivery {
 
 std::string commentMarker(std::string_view instance_id) { return forgelink::commentMarker(instance_id); }
 
-std::string stateWord(BuildState state) {
-    switch (state) {
-        case BuildState::queued: return "queued";
-        case BuildState::in_progress: return "in progress";
-        case BuildState::no_changes: return "no changes";
-        case BuildState::changes_detected: return "changes detected";
-        case BuildState::accepted: return "accepted";
-        case BuildState::rejected: return "rejected";
-        case BuildState::skipped: return "skipped";
-        case BuildState::errored: return "errored";
-        case BuildState::aborted: return "aborted";
-    }
-    return "errored";
-}
-
 std::string durationText(std::int64_t seconds) {
     if (seconds > 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + " h";
     if (seconds > 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + " min";
@@ -30,7 +15,7 @@ std::string durationText(std::int64_t seconds) {
 
 std::string timedOutText(std::int64_t seconds) { return "timed out: no result within " + durationText(seconds); }
 
-std::string changesSummary(const store::BuildStats& stats) {
+std::string changesText(const store::BuildStats& stats, ChangeCounts which) {
     std::string text;
     auto add = [&text](std::int64_t n, const std::string& what) {
         if (n <= 0) return;
@@ -40,9 +25,15 @@ std::string changesSummary(const store::BuildStats& stats) {
     add(stats.added, "added");
     add(stats.removed, "removed");
     add(stats.failures, stats.failures == 1 ? "failure" : "failures");
+    if (which == ChangeCounts::changes) return text;
     add(stats.retry_failures, "passed on retry");
     add(stats.unchanged, "unchanged");
     add(stats.ignored, "ignored");
+    return text;
+}
+
+std::string changesSummary(const store::BuildStats& stats) {
+    const std::string text = changesText(stats, ChangeCounts::all);
     return text.empty() ? "none" : text;
 }
 

@@ -10,6 +10,7 @@
 
 #include <forgelink/result.hpp>
 
+#include "delivery/build_states.hpp"
 #include "store/store.hpp"
 
 namespace forgelink::delivery {
@@ -23,15 +24,18 @@ struct CommentRow {
     store::Build build;
 };
 
-// "in progress", "changes detected"...: plain words, no emoji (they render differently per forge).
-std::string stateWord(BuildState state);
 // How long a build may go without a result, as people read it: "6 h", "90 min", "45 s" (the
 // largest unit that divides it).
 std::string durationText(std::int64_t seconds);
 // What a build ended by the host's timeout shows: "timed out: no result within 6 h".
 std::string timedOutText(std::int64_t seconds);
 
-// "3 changed, 2 added, 1 removed", "2 failures", or "none".
+// The one summary of a build's counts, "3 changed, 2 added, 1 failure" ("" when all are zero):
+// `changes` counts what a commit status has room for (changed, added, removed, failures), `all`
+// adds passed on retry, unchanged and ignored.
+enum class ChangeCounts { changes, all };
+std::string changesText(const store::BuildStats& stats, ChangeCounts which);
+// The comment's column: changesText(all), or "none".
 std::string changesSummary(const store::BuildStats& stats);
 // Markdown; rows in the given order. Cell text is escaped so a project name cannot break the table,
 // inject links or mention people.

@@ -10,8 +10,9 @@
 
 #include <forgelink/abi.h>
 
+#include "common/lease_owner.hpp"
 #include "delivery/comment_body.hpp"
-#include "delivery/payload.hpp"
+#include "delivery/feedback_task.hpp"
 
 namespace forgelink::delivery {
 
@@ -24,20 +25,6 @@ constexpr const char* kLatency = "forgelink_delivery_latency_seconds";
 constexpr const char* kOutbox = "forgelink_outbox_tasks";
 constexpr const char* kPaused = "forgelink_feedback_paused";
 
-std::string hostName() {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
-    return host;
-}
-
-std::string generatedOwner() {
-    const std::string host = hostName();
-    std::random_device device;
-    char suffix[17];
-    std::snprintf(suffix, sizeof suffix, "%08x%08x", device(), device());
-    return host + ":" + std::to_string(getpid()) + ":" + suffix;
-}
-
 // True when `owner` names a dispatcher of an earlier process on this machine that no longer runs:
 // its leases protect nothing. Only generated owners ("<host>:<pid>:<random>") can be judged; a
 // process id that is alive (possibly reused by another program) keeps its leases until they expire.
@@ -46,7 +33,7 @@ bool ownerIsGone(const std::string& owner, const std::string& self) {
     const auto last = owner.rfind(':');
     if (last == std::string::npos || last == 0) return false;
     const auto middle = owner.rfind(':', last - 1);
-    if (middle == std::string::npos || owner.compare(0, middle, hostName()) != 0) return false;
+    if (middle == std::string::npos || owner.compare(0, middle, common::hostName()) != 0) return false;
     const std::string pid_text = owner.substr(middle + 1, last - middle - 1);
     if (pid_text.empty() || pid_text.size() > 9 ||
         !std::all_of(pid_text.begin(), pid_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
@@ -64,7 +51,7 @@ Dispatcher::Dispatcher(store::Store& store, plugin::Registry& registry, net::Met
                        common::JsonLogger& log, DispatcherOptions options)
     : store_(store), registry_(registry), metrics_(metrics), log_(log), options_(std::move(options)),
       rng_(std::random_device{}()) {
-    if (options_.owner.empty()) options_.owner = generatedOwner();
+    if (options_.owner.empty()) options_.owner = common::leaseOwner();
     if (options_.workers == 0) options_.workers = 1;
     if (options_.lease <= std::chrono::milliseconds(0)) options_.lease = std::chrono::milliseconds(120000);
     if (options_.poll_interval <= std::chrono::milliseconds(0)) options_.poll_interval = std::chrono::milliseconds(500);

@@ -15,7 +15,7 @@
 //    Retry-After also holds back every delivery to that forge instance until then; unauthorized ->
 //    the team's feedback through that provider is paused (and this task with it) until a new token
 //    is saved, and people are told once; other errors -> failTask with the provider's message.
-//  - A status task that asks for it ("find_head", delivery/payload.hpp) also puts the status on
+//  - A status task that asks for it ("find_head", delivery/feedback_task.hpp) also puts the status on
 //    the head commit of the build's merge request when the build ran on another commit (merged
 //    results, a merge commit): the head is read once per build (Provider::getMergeRequest, on
 //    plugins with FORGELINK_CAP_MERGE_REQUEST_HEAD) and that status goes out as a follow-up task

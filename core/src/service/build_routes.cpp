@@ -19,8 +19,8 @@ BuildState stateField(const ObjectReader& body) {
     const auto text = body.requiredString("state");
     auto state = parseBuildState(text);
     if (!state)
-        throw badRequest("invalid_value", "field 'state' must be one of queued, in_progress, no_changes, "
-                                          "changes_detected, accepted, rejected, skipped, errored, aborted; got '" +
+        throw badRequest("invalid_value", "field 'state' must be one of " +
+                                              delivery::buildStateNames(delivery::BuildStates::all) + "; got '" +
                                               text + "'");
     return *state;
 }
@@ -190,8 +190,8 @@ net::ServerResponse ApiService::updateBuild(Call& call) {
         throw ApiError(409, "build_timed_out",
                        "build " + std::to_string(current.id) + " was ended at " + isoTime(*current.timed_out_at) + " (" +
                            delivery::timedOutText(current.timed_out_after_seconds) +
-                           "); send its result instead: one of no_changes, changes_detected, accepted, rejected, "
-                           "skipped, errored, aborted");
+                           "); send its result instead: one of " +
+                           delivery::buildStateNames(delivery::BuildStates::final_));
     store::BuildInput input;
     input.id = current.id;
     input.project_id = project.id;

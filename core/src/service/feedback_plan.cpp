@@ -1,23 +1,11 @@
 #include "service/feedback_plan.hpp"
 
 #include "delivery/comment_body.hpp"
+#include "delivery/feedback_task.hpp"
 
 namespace forgelink::service {
 
 namespace {
-
-std::string countsText(const store::BuildStats& stats) {
-    std::string text;
-    auto add = [&text](std::int64_t n, const char* what) {
-        if (n <= 0) return;
-        text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + what;
-    };
-    add(stats.changed, "changed");
-    add(stats.added, "added");
-    add(stats.removed, "removed");
-    add(stats.failures, stats.failures == 1 ? "failure" : "failures");
-    return text;
-}
 
 std::string failuresText(std::int64_t failures) {
     return std::to_string(failures) + (failures == 1 ? " failure" : " failures");
@@ -26,7 +14,7 @@ std::string failuresText(std::int64_t failures) {
 }  // namespace
 
 std::string statusDescription(BuildState state, const store::BuildStats& stats) {
-    const std::string counts = countsText(stats);
+    const std::string counts = delivery::changesText(stats, delivery::ChangeCounts::changes);
     switch (state) {
         case BuildState::queued: return "Build queued";
         case BuildState::in_progress: return "Build in progress\u2026";
@@ -64,16 +52,18 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
         status.team_id = team_id;
         status.key = {link.provider, link.instance, link.repository_id, commit, link.status_context,
                       store::FeedbackKind::status, ""};
-        status.payload = {{"repository", link.repository_id},
-                          {"project_id", link.project_id},
-                          {"state", std::string(toString(build.state))},
-                          {"context", link.status_context},
-                          {"target_url", build.url},
-                          {"description", statusDescription(build)},
-                          {"ref", build.branch},
-                          {"sha", commit},
-                          {"merge_request", build.mr_number},
-                          {"find_head", find_head}};
+        delivery::StatusPayload payload;
+        payload.repository = link.repository_id;
+        payload.project_id = link.project_id;
+        payload.state = build.state;
+        payload.context = link.status_context;
+        payload.target_url = build.url;
+        payload.description = statusDescription(build);
+        payload.ref = build.branch;
+        payload.sha = commit;
+        payload.merge_request = build.mr_number;
+        payload.find_head = find_head;
+        status.payload = delivery::toJson(payload);
         tasks.push_back(std::move(status));
     };
     statusOn(build.commit_sha, !build.mr_number.empty() && build.head_sha.empty());
@@ -88,10 +78,7 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
         note.team_id = team_id;
         note.key = {link.provider, link.instance, link.repository_id, sha, "", store::FeedbackKind::comment,
                     build.mr_number};
-        note.payload = {{"repository", link.repository_id},
-                        {"project_id", link.project_id},
-                        {"merge_request", build.mr_number},
-                        {"sha", sha}};
+        note.payload = delivery::toJson(delivery::CommentPayload{link.repository_id, link.project_id, build.mr_number, sha});
         tasks.push_back(std::move(note));
     }
     return tasks;

@@ -1,7 +1,7 @@
 // What a build change asks the forges to show: the feedback tasks written with the build in one
 // store transaction (Store::recordBuildChange), delivered later by the dispatcher.
 //
-// Task shapes (the contract with core/src/delivery):
+// Task shapes (written with delivery/feedback_task.hpp, the one writer and reader of payloads):
 //  - "status", one per linked repository and commit: on commit_sha, and on head_sha too when the
 //    build gives one that differs (the merge request's head). Key: (provider, instance,
 //    repository_id, sha, context, status, ""). Payload: {"repository": id, "project_id", "state":

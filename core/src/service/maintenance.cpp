@@ -7,6 +7,7 @@
 #include <atomic>
 #include <vector>
 
+#include "common/lease_owner.hpp"
 #include "delivery/comment_body.hpp"
 #include "secrets/digest.hpp"
 #include "service/feedback_plan.hpp"
@@ -29,13 +30,6 @@ bool refusesToken(const Error& error) {
            error.kind == ErrorKind::missing_scope;
 }
 constexpr const char* kTimedOut = "forgelink_builds_timed_out_total";
-
-std::string defaultOwner() {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-    return "maintenance:" + std::string(host[0] != '\0' ? host : "host") + ":" + std::to_string(getpid()) + ":" +
-           secrets::randomHex(8);
-}
 
 // Refusals that mean this refresh token will never work again (RFC 6749 invalid_grant: revoked,
 // expired, already used), as the provider maps them into ErrorCause. A refused client (wrong id or
@@ -60,7 +54,7 @@ Maintenance::Maintenance(MaintenanceDeps deps, MaintenanceOptions options)
       log_(deps.log),
       options_(std::move(options)),
       rotator_(store_, registry_, metrics_, log_, [this] {
-          if (options_.owner.empty()) options_.owner = defaultOwner();
+          if (options_.owner.empty()) options_.owner = common::leaseOwner("maintenance");
           if (!options_.clock) options_.clock = store::nowTimestamp;
           RotatorOptions rotator;
           rotator.owner = options_.owner;

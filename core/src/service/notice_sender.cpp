@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/lease_owner.hpp"
 #include "net/rate_limit_headers.hpp"
 #include "secrets/digest.hpp"
 #include "service/views.hpp"
@@ -13,13 +14,6 @@ namespace forgelink::service {
 namespace {
 
 constexpr const char* kNoticeDeliveries = "forgelink_notice_deliveries_total";
-
-std::string defaultOwner() {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-    return "notices:" + std::string(host[0] != '\0' ? host : "host") + ":" + std::to_string(getpid()) + ":" +
-           secrets::randomHex(8);
-}
 
 // A few printable characters of what the receiver answered (Slack says "no_service",
 // "invalid_payload"): enough to act on, nothing that could fill the store or a terminal.
@@ -41,7 +35,7 @@ NoticeSender::NoticeSender(store::Store& store, net::HttpClient& client, net::Me
                            common::JsonLogger& log, NoticeSenderOptions options)
     : store_(store), client_(client), metrics_(metrics), log_(log), options_(std::move(options)),
       rng_(std::random_device{}()) {
-    if (options_.owner.empty()) options_.owner = defaultOwner();
+    if (options_.owner.empty()) options_.owner = common::leaseOwner("notices");
     if (!options_.clock) options_.clock = store::nowTimestamp;
     if (options_.poll_interval <= std::chrono::milliseconds(0)) options_.poll_interval = std::chrono::seconds(2);
     if (options_.lease <= options_.timeout) options_.lease = options_.timeout * 4;

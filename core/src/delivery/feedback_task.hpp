@@ -1,5 +1,7 @@
-// The payloads of feedback tasks, as the service enqueues them (service/feedback_plan.hpp) and the
-// dispatcher reads them. The store keeps them opaque; this is the one place that parses them.
+// The feedback task: what the service enqueues (service/feedback_plan.hpp, with toJson) and the
+// dispatcher reads (parse*Payload). The store keeps the payload opaque; this is its one writer and
+// its one reader, so the stored format lives here alone. Rows already in a database were written in
+// this same format (the JSON below has not changed): they read as they always did.
 //
 //  status  {"repository", "project_id", "state": BuildState name, "context", "target_url",
 //           "description", "ref", "sha", "merge_request", "find_head"}

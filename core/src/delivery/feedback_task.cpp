@@ -1,4 +1,6 @@
-#include "delivery/payload.hpp"
+#include "delivery/feedback_task.hpp"
+
+#include "delivery/build_states.hpp"
 
 namespace forgelink::delivery {
 
@@ -69,8 +71,8 @@ Result<StatusPayload> parseStatusPayload(const nlohmann::json& payload) {
         if (auto parsed = parseBuildState(state)) {
             p.state = *parsed;
         } else {
-            r.problem = "\"state\" must be a build state (queued, in_progress, no_changes, changes_detected, "
-                        "accepted, rejected, skipped, errored, aborted), got \"" + state.substr(0, 40) + "\"";
+            r.problem = "\"state\" must be a build state (" + buildStateNames(BuildStates::all) + "), got \"" +
+                        state.substr(0, 40) + "\"";
         }
     }
     if (r.problem.empty() && p.repository.empty()) r.problem = "\"repository\" is empty";

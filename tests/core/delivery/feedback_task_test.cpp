@@ -1,4 +1,4 @@
-#include "delivery/payload.hpp"
+#include "delivery/feedback_task.hpp"
 
 #include <gtest/gtest.h>
 
