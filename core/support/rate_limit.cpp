@@ -3,22 +3,13 @@
 #include <ctime>
 #include <string>
 
+#include <forgelink/support/http_text.hpp>
 
 namespace forgelink::support {
 
 namespace {
 
 using std::chrono::milliseconds;
-
-// Optional white space around a header value (RFC 9110 5.6.3) and the line ends a sloppy server
-// leaves.
-std::string_view trimHeaderSpace(std::string_view text) noexcept {
-    constexpr std::string_view kSpace = " \t\r\n";
-    const auto first = text.find_first_not_of(kSpace);
-    if (first == std::string_view::npos) return {};
-    const auto last = text.find_last_not_of(kSpace);
-    return text.substr(first, last - first + 1);
-}
 
 constexpr long long kMaxWaitSeconds = std::chrono::duration_cast<std::chrono::seconds>(kMaxRateLimitWait).count();
 
@@ -41,7 +32,7 @@ milliseconds untilEpochSeconds(long long epoch, std::chrono::system_clock::time_
 }  // namespace
 
 std::optional<long long> parseHeaderInteger(std::string_view text) {
-    text = trimHeaderSpace(text);
+    text = trimSpace(text);
     if (text.empty() || text.size() > 18) return std::nullopt;
     long long value = 0;
     for (char c : text) {
@@ -53,7 +44,7 @@ std::optional<long long> parseHeaderInteger(std::string_view text) {
 
 std::optional<milliseconds> parseRetryAfter(std::string_view value, std::chrono::system_clock::time_point now) {
     if (const auto seconds = parseHeaderInteger(value)) return capped(*seconds);
-    const std::string text(trimHeaderSpace(value));
+    const std::string text(trimSpace(value));
     if (text.find('\0') != std::string::npos) return std::nullopt;
     // IMF-fixdate, then the obsolete RFC 850 and asctime forms RFC 9110 says to accept.
     for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"}) {
