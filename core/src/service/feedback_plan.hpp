@@ -8,7 +8,7 @@
 //    BuildState name, "context", "target_url", "description", "ref": branch, "sha",
 //    "merge_request": the build's MR number, "find_head"}. "find_head" is true on the commit's
 //    task of a build that names its merge request but no head_sha: the dispatcher then asks the
-//    forge for the MR's head and, when it is another commit, posts there too (delivery/payload.hpp).
+//    forge for the MR's head and, when it is another commit, posts there too (delivery/feedback_task.hpp).
 //  - "comment", one per merge request. Key: (provider, instance, repository_id, sha, "", comment,
 //    mr_number): one waiting comment per MR and commit, whatever project asked, because the body
 //    is rendered at delivery from the builds of every project linked to that repository.

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "delivery/payload.hpp"
+#include "delivery/feedback_task.hpp"
 #include "net/transport_policy.hpp"
 
 namespace forgelink::delivery::testing {
