@@ -42,7 +42,6 @@ enum class ErrorCause {
     refresh_token_spent,  // an OAuth refresh token the forge will never take again: invalid,
                           // expired, already used or issued to another client
 };
-std::string_view toString(ErrorCause cause) noexcept;
 
 struct Error {
     ErrorKind kind = ErrorKind::internal;
@@ -126,16 +125,6 @@ inline std::string_view toString(ErrorKind kind) noexcept {
         case ErrorKind::internal: return "internal";
     }
     return "internal";
-}
-
-inline std::string_view toString(ErrorCause cause) noexcept {
-    switch (cause) {
-        case ErrorCause::none: return "none";
-        case ErrorCause::credential_revoked: return "credential_revoked";
-        case ErrorCause::credential_expired: return "credential_expired";
-        case ErrorCause::refresh_token_spent: return "refresh_token_spent";
-    }
-    return "none";
 }
 
 }  // namespace forgelink
