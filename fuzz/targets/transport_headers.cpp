@@ -1,4 +1,5 @@
-// The host transport's rate-limit readers (net/rate_limit_headers.hpp): Retry-After (seconds or an
+// The host transport's rate-limit readers (net/rate_limit_headers.hpp names the SDK's
+// forgelink/support/rate_limit.hpp): Retry-After (seconds or an
 // HTTP-date), RateLimit-Reset / X-RateLimit-Reset, RateLimit-Remaining / X-RateLimit-Remaining.
 // Input: a response (fuzz_http.hpp). Every wait lies in [0, kMaxRateLimitWait] and adding it to a
 // clock cannot overflow.

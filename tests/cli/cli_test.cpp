@@ -106,7 +106,7 @@ TEST(Cli, VersionAndHelp) {
     auto version = run(kBin, {"--version"});
     EXPECT_EQ(version.exit_code, 0);
     EXPECT_EQ(version.out.rfind("forgelink 0.", 0), 0u) << version.out;
-    EXPECT_NE(version.out.find("plugin ABI 1"), std::string::npos);
+    EXPECT_NE(version.out.find("plugin ABI 2"), std::string::npos);
 
     auto help = run(kBin, {"--help"});
     EXPECT_EQ(help.exit_code, 0);
@@ -452,7 +452,7 @@ TEST(Cli, PluginsJsonListsTheTestPlugin) {
 
     auto text = run(kBin, {"plugins", "--plugin-path", kPluginDir});
     EXPECT_EQ(text.exit_code, 0);
-    EXPECT_EQ(text.out.rfind("example 1.0.0  ABI 1  capabilities: token_validation\n", 0), 0u) << text.out;
+    EXPECT_EQ(text.out.rfind("example 1.0.0  ABI 2  capabilities: token_validation\n", 0), 0u) << text.out;
 }
 
 TEST(Cli, PluginsReportsRefusalsWithExitThree) {
