@@ -163,7 +163,7 @@ nlohmann::json ApiService::providerSettingsView(const store::ProviderSettings& s
     if (s.expires_at)
         if (auto days = daysUntil(*s.expires_at, now)) view["days_left"] = *days;
     view["rotate"] = rotationView(s);
-    // Saved with its refresh token (an OAuth or GitHub App user token): the host renews it before
+    // Saved with its refresh token (an OAuth token or an app's user token): the host renews it before
     // it expires. Saving the credential's token again without one ends that.
     view["refreshed_by_forgelink"] = renewedByRefresh(s);
     if (view["rotate"]["enabled"] == true && view["rotate"]["available"] == false)
