@@ -1,7 +1,7 @@
 // The pieces every file of the SQLite backend shares: how a failure becomes an Error (and rolls
-// the transaction back), the column lists and row readers of each table (kept side by side so a
-// column added to one is added to the other), and the small statement helpers. Internal to the
-// backend: nothing outside core/src/store/sqlite/ includes it.
+// the transaction back) and the small statement helpers. The column lists and row readers every
+// backend shares are in store/row_readers.hpp. Internal to the backend: nothing outside
+// core/src/store/sqlite/ includes it.
 #pragma once
 
 #include <cstdint>
@@ -17,20 +17,13 @@
 #include "secrets/secret_box.hpp"
 #include "store/record_codecs.hpp"
 #include "store/records.hpp"
+#include "store/row_readers.hpp"
 #include "store/sqlite/db.hpp"
 
 namespace forgelink::store::sqlite {
 
+using namespace forgelink::store::rows;
 using nlohmann::json;
-
-// An Error raised deep inside a transaction; unwinding rolls the transaction back.
-struct ErrorException {
-    Error error;
-};
-
-[[noreturn]] inline void raise(ErrorKind kind, std::string message, std::string code = {}) {
-    throw ErrorException{makeError(kind, std::move(message), std::move(code))};
-}
 
 inline Error mapSqliteError(std::string_view what, const SqliteError& e) {
     const std::string prefix = std::string(what) + ": ";
@@ -115,213 +108,6 @@ template <class... Values>
 std::int64_t runChanging(Connection& c, std::string_view sql, const Values&... values) {
     bindAll(c.prepare(sql), values...).run();
     return c.changes();
-}
-
-inline void requireText(std::string_view value, std::string_view field) {
-    if (value.empty()) raise(ErrorKind::invalid_input, std::string(field) + " must not be empty", "missing_field");
-}
-
-inline void requireId(std::int64_t id, std::string_view field) {
-    if (id <= 0) raise(ErrorKind::invalid_input, std::string(field) + " must be a positive id, got " + std::to_string(id), "bad_id");
-}
-
-// Each value must not be empty (invalid_input, missing_field, naming the first empty field).
-inline void requireTexts(std::initializer_list<std::pair<std::string_view, std::string_view>> value_and_field) {
-    for (const auto& [value, field] : value_and_field) requireText(value, field);
-}
-
-inline std::string inQuotes(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-// ---- sealed columns: the associated data names the row and column ----------------------------
-
-inline std::string noCredential(std::int64_t team_id, std::string_view provider, std::string_view credential) {
-    return "team " + std::to_string(team_id) + " has no " + std::string(provider) + " credential named '" +
-           std::string(credential) + "'";
-}
-
-inline std::string codeVerifierLabel(std::string_view state) {
-    return "oauth_state:" + std::string(state) + ":code_verifier";
-}
-
-inline std::string openOrRaise(const secrets::SecretBox& box, std::string_view sealed, std::string_view label) {
-    auto opened = box.open(sealed, label);
-    if (!opened) throw ErrorException{opened.error()};
-    return std::move(opened).value();
-}
-
-// A stored enum the code does not know means a damaged row.
-inline TaskState storedTaskState(std::string_view text) {
-    if (auto state = parseTaskState(text)) return *state;
-    raise(ErrorKind::internal, "stored task state " + inQuotes(text) + " is unknown", "database");
-}
-
-inline ActorKind storedActorKind(std::string_view text) {
-    if (auto kind = parseActorKind(text)) return *kind;
-    raise(ErrorKind::internal, "stored audit actor kind " + inQuotes(text) + " is unknown", "database");
-}
-
-// ---- row readers (column lists and readers kept side by side) --------------------------------
-
-inline constexpr std::string_view kUserColumns = "id, provider, instance, forge_user_id, username, name, created_at";
-inline User readUser(const Statement& s) {
-    return User{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), fromUnixMillis(s.int64(6))};
-}
-
-inline constexpr std::string_view kIdentityColumns = "user_id, provider, instance, forge_user_id, username, name, linked_at";
-inline UserIdentity readIdentity(const Statement& s) {
-    return UserIdentity{s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), fromUnixMillis(s.int64(6))};
-}
-
-inline constexpr std::string_view kTeamColumns = "id, slug, name, created_at";
-inline Team readTeam(const Statement& s) { return Team{s.int64(0), s.text(1), s.text(2), fromUnixMillis(s.int64(3))}; }
-
-inline constexpr std::string_view kMemberSelect =
-    "SELECT m.team_id, m.user_id, m.role, u.username, u.name FROM team_members m JOIN users u ON u.id = m.user_id ";
-inline TeamMember readMember(const Statement& s) {
-    return TeamMember{s.int64(0), s.int64(1), parseTeamRole(s.text(2)).value_or(TeamRole::member), s.text(3), s.text(4)};
-}
-
-inline constexpr std::string_view kApiTokenColumns =
-    "id, team_id, project_id, name, role, lookup_key, secret_digest, created_by, created_at, expires_at, last_used_at";
-inline ApiToken readApiToken(const Statement& s) {
-    ApiToken t;
-    t.id = s.int64(0);
-    t.team_id = s.int64(1);
-    t.project_id = s.optionalInt64(2).value_or(0);
-    t.name = s.text(3);
-    const std::string role = s.text(4);
-    auto parsed = parseApiTokenRole(role);
-    if (!parsed) raise(ErrorKind::internal, "stored API token role " + inQuotes(role) + " is unknown", "database");
-    t.role = *parsed;
-    t.lookup_key = s.text(5);
-    t.secret_digest = s.text(6);
-    t.created_by = s.text(7);
-    t.created_at = fromUnixMillis(s.int64(8));
-    if (auto at = s.optionalInt64(9)) t.expires_at = fromUnixMillis(*at);
-    if (auto at = s.optionalInt64(10)) t.last_used_at = fromUnixMillis(*at);
-    return t;
-}
-
-inline constexpr std::string_view kAuditColumns =
-    "id, team_id, at, actor_kind, actor_user_id, actor_token_id, actor_name, client_address, action, target, details";
-inline AuditEvent readAuditEvent(const Statement& s) {
-    AuditEvent e;
-    e.id = s.int64(0);
-    e.team_id = s.int64(1);
-    e.at = fromUnixMillis(s.int64(2));
-    e.actor.kind = storedActorKind(s.text(3));
-    e.actor.user_id = s.optionalInt64(4).value_or(0);
-    e.actor.token_id = s.optionalInt64(5).value_or(0);
-    e.actor.name = s.text(6);
-    e.client_address = s.text(7);
-    e.action = s.text(8);
-    e.target = s.text(9);
-    e.details = json::parse(s.text(10));
-    return e;
-}
-
-inline constexpr std::string_view kSettingsColumns =
-    "team_id, provider, base_url, instance, token_last4, kind, identity, scopes, expires_at, warnings, status, "
-    "invalid_reason, invalid_notified_at, updated_at, access, checked_at, next_check_at, name";
-
-inline ProviderSettings readSettings(const Statement& s) {
-    ProviderSettings p;
-    p.team_id = s.int64(0);
-    p.provider = s.text(1);
-    p.base_url = s.text(2);
-    p.instance = s.text(3);
-    p.token_last4 = s.text(4);
-    p.kind = parseTokenKind(s.text(5));
-    p.identity = parseIdentity(s.text(6));
-    p.scopes = json::parse(s.text(7)).get<std::vector<std::string>>();
-    p.expires_at = s.optionalText(8);
-    p.warnings = parseWarnings(s.text(9));
-    p.status = s.text(10) == "invalid" ? ProviderStatus::invalid : ProviderStatus::active;
-    p.invalid_reason = s.text(11);
-    if (auto at = s.optionalInt64(12)) p.invalid_notified_at = fromUnixMillis(*at);
-    p.updated_at = fromUnixMillis(s.int64(13));
-    readAccess(s.text(14), p);
-    if (auto at = s.optionalInt64(15)) p.checked_at = fromUnixMillis(*at);
-    p.next_check_at = fromUnixMillis(s.int64(16));
-    p.name = s.text(17);
-    return p;
-}
-
-inline constexpr std::string_view kProjectColumns = "id, team_id, name, slug, created_at";
-// `at`: the first of its columns, for rows that join several records.
-inline Project readProjectAt(const Statement& s, int at) {
-    return Project{s.int64(at), s.int64(at + 1), s.text(at + 2), s.text(at + 3), fromUnixMillis(s.int64(at + 4))};
-}
-inline Project readProject(const Statement& s) { return readProjectAt(s, 0); }
-
-inline constexpr std::string_view kLinkColumns =
-    "project_id, provider, instance, repository_id, full_path, web_url, status_context, linked_at, credential";
-inline RepositoryLink readLinkAt(const Statement& s, int at) {
-    return RepositoryLink{s.int64(at),     s.text(at + 1), s.text(at + 2), s.text(at + 3), s.text(at + 4),
-                          s.text(at + 5), s.text(at + 6), fromUnixMillis(s.int64(at + 7)), s.text(at + 8)};
-}
-inline RepositoryLink readLink(const Statement& s) { return readLinkAt(s, 0); }
-
-inline constexpr std::string_view kBuildColumns =
-    "id, project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, created_at, updated_at, version, "
-    "timed_out_at, timed_out_after, mr_head_sha";
-inline Build readBuild(const Statement& s) {
-    Build b;
-    b.id = s.int64(0);
-    b.project_id = s.int64(1);
-    b.commit_sha = s.text(2);
-    b.branch = s.text(3);
-    b.mr_number = s.text(4);
-    b.head_sha = s.text(5);
-    const std::string state = s.text(6);
-    auto parsed = parseBuildState(state);
-    if (!parsed) raise(ErrorKind::internal, "stored build state " + inQuotes(state) + " is unknown", "database");
-    b.state = *parsed;
-    b.stats = parseStats(s.text(7));
-    b.url = s.text(8);
-    b.created_at = fromUnixMillis(s.int64(9));
-    b.updated_at = fromUnixMillis(s.int64(10));
-    b.version = s.int64(11);
-    if (!s.isNull(12)) b.timed_out_at = fromUnixMillis(s.int64(12));
-    if (!s.isNull(13)) b.timed_out_after_seconds = s.int64(13);
-    b.mr_head_sha = s.text(14);
-    return b;
-}
-
-inline constexpr std::string_view kTaskColumns =
-    "id, team_id, provider, instance, repository_id, commit_sha, context, kind, mr_number, payload, build_id, "
-    "build_version, state, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, result, created_at, "
-    "updated_at";
-inline FeedbackTask readTask(const Statement& s) {
-    FeedbackTask t;
-    t.id = s.int64(0);
-    t.team_id = s.int64(1);
-    t.key.provider = s.text(2);
-    t.key.instance = s.text(3);
-    t.key.repository_id = s.text(4);
-    t.key.commit_sha = s.text(5);
-    t.key.context = s.text(6);
-    t.key.kind = parseFeedbackKind(s.text(7));
-    t.key.mr_number = s.text(8);
-    t.payload = json::parse(s.text(9));
-    t.build_id = s.int64(10);
-    t.build_version = s.int64(11);
-    t.state = storedTaskState(s.text(12));
-    t.attempts = s.int64(13);
-    t.next_attempt_at = fromUnixMillis(s.int64(14));
-    t.lease_owner = s.text(15);
-    if (auto at = s.optionalInt64(16)) t.lease_expires_at = fromUnixMillis(*at);
-    t.last_error = s.text(17);
-    if (auto result = s.optionalText(18)) t.result = json::parse(*result);
-    t.created_at = fromUnixMillis(s.int64(19));
-    t.updated_at = fromUnixMillis(s.int64(20));
-    return t;
-}
-
-inline std::string sql(std::initializer_list<std::string_view> parts) {
-    std::string out;
-    for (auto part : parts) out += part;
-    return out;
 }
 
 // Both take the statement by lvalue (what bind() returns) or as a fresh temporary.
