@@ -67,6 +67,13 @@ struct PgFailure {
     Error error;
 };
 
+// A parameter from an optional value: SQL NULL when empty.
+template <class T>
+pg::PgParam orNull(const std::optional<T>& value) {
+    if (!value) return pg::PgParam(std::nullopt);
+    return pg::PgParam(*value);
+}
+
 // Runs one statement with $1, $2... bound to `params`; raises its failure.
 inline PgResult run(PgConnection& c, std::string_view sql, const PgParams& params = {}) {
     auto result = c.exec(sql, params);
