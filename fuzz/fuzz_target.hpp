@@ -2,7 +2,7 @@
 // sanitizer, whatever the bytes, and whose own checks (FUZZ_CHECK) must hold.
 //
 //   FORGELINK_FUZZ_TARGET(url) {          // fuzz/targets/url.cpp
-//       forgelink::net::parseUrl(asText(data, size));
+//       forgelink::support::parseUrl(asText(data, size));
 //       return 0;
 //   }
 //

@@ -111,57 +111,10 @@ std::string bodyExcerpt(std::string_view body) {
     return out;
 }
 
-BaseUrlCheck splitBaseUrl(std::string_view text) {
-    BaseUrlCheck check;
-    std::string_view url = trimSpace(text);
-    BaseUrl parts;
-    if (asciiLower(url.substr(0, 8)) == "https://") {
-        parts.scheme = "https";
-        url.remove_prefix(8);
-    } else if (asciiLower(url.substr(0, 7)) == "http://") {
-        parts.scheme = "http";
-        url.remove_prefix(7);
-    } else {
-        check.problem = "does not start with http:// or https://";
-        return check;
-    }
-    if (url.find_first_of("?#") != std::string_view::npos) {
-        check.problem = "has a query or fragment";
-        return check;
-    }
-    auto slash = url.find('/');
-    parts.authority = asciiLower(url.substr(0, slash));
-    parts.path = std::string(slash == std::string_view::npos ? std::string_view{} : url.substr(slash));
-    if (parts.authority.empty()) {
-        check.problem = "has no host";
-        return check;
-    }
-    if (parts.authority.find('@') != std::string::npos) {
-        check.problem = "carries credentials; put the token in the token field";
-        return check;
-    }
-    while (!parts.path.empty() && parts.path.back() == '/') parts.path.pop_back();
-    check.url = std::move(parts);
-    return check;
-}
-
 std::string encodeList(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& item : items) out += (out.empty() ? "" : ",") + urlEncode(item);
     return out;
-}
-
-Error badBaseUrl(std::string_view forge, std::string_view text, std::string_view problem, std::string_view expected) {
-    return makeError(ErrorKind::invalid_input,
-                     std::string(forge) + " base URL \"" + std::string(text) + "\" " + std::string(problem) +
-                         "; expected " + std::string(expected),
-                     "bad_base_url");
-}
-
-Result<BaseUrl> parseBaseUrl(std::string_view forge, std::string_view text, std::string_view expected) {
-    auto split = splitBaseUrl(text);
-    if (!split.url) return badBaseUrl(forge, text, split.problem, expected);
-    return std::move(*split.url);
 }
 
 }  // namespace forgelink::support

@@ -29,6 +29,7 @@ run("installing the SDK" "${CMAKE_COMMAND}" --install "${FORGELINK_BUILD_DIR}" -
 foreach(file include/forgelink/abi.h include/forgelink/plugin.hpp include/forgelink/provider.hpp
              include/forgelink/support/http_text.hpp include/forgelink/support/json_fields.hpp
              include/forgelink/support/json_select.hpp include/forgelink/support/provider_helpers.hpp
+             include/forgelink/support/url.hpp
              ${LIBDIR}/cmake/Forgelink/ForgelinkConfig.cmake ${LIBDIR}/cmake/Forgelink/ForgelinkConfigVersion.cmake)
   if(NOT EXISTS "${prefix}/${file}")
     message(FATAL_ERROR "the SDK install lacks ${file} (under ${prefix})")

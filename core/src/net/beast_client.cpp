@@ -34,10 +34,11 @@
 #include <thread>
 #include <vector>
 
+#include <forgelink/support/url.hpp>
+
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "net/http_client.hpp"
-#include "net/url.hpp"
 
 namespace forgelink::net {
 
@@ -123,7 +124,7 @@ std::vector<common::IpAddress> resolve(const std::string& host, std::uint16_t po
 }
 
 // "host:port" with IPv6 in brackets; the port only when `always` or not the scheme's default.
-std::string authority(const Url& url, bool always) {
+std::string authority(const support::Url& url, bool always) {
     std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
     const std::uint16_t default_port = url.scheme == "https" ? 443 : 80;
     if (always || url.port != default_port) host += ":" + std::to_string(url.port);
@@ -139,7 +140,7 @@ std::string base64(std::string_view text) {
 }
 
 // "Basic ..." from a proxy URL's userinfo, or "" without one.
-std::string proxyAuthorization(const Url& proxy) {
+std::string proxyAuthorization(const support::Url& proxy) {
     if (proxy.userinfo.empty()) return {};
     const auto colon = proxy.userinfo.find(':');
     const std::string user = common::urlDecode(proxy.userinfo.substr(0, colon));
@@ -220,8 +221,8 @@ struct Outcome {
 // Everything one request needs, fixed before it starts.
 struct Plan {
     std::string where;           // "GET http://host/path" for messages
-    Url url;
-    std::optional<Url> proxy;    // set when the request goes through a proxy
+    support::Url url;
+    std::optional<support::Url> proxy;    // set when the request goes through a proxy
     std::string pool_key;
     std::vector<common::IpAddress> pinned;  // checked addresses to connect to (host policy), or empty
     std::size_t max_answer_bytes = 0;
@@ -262,7 +263,7 @@ private:
 
     void connect() {
         connection_ = std::make_unique<Connection>(executor_);
-        const Url& next_hop = plan_.proxy ? *plan_.proxy : plan_.url;
+        const support::Url& next_hop = plan_.proxy ? *plan_.proxy : plan_.url;
         if (!plan_.pinned.empty() && !plan_.proxy) {
             std::vector<tcp::endpoint> endpoints;
             for (const auto& address : plan_.pinned) {
@@ -314,7 +315,7 @@ private:
                                         const int status = self->tunnel_answer_->get().result_int();
                                         if (status / 100 != 2) {
                                             return self->finish(transientError(
-                                                self->plan_.where + ": the proxy " + describeUrl(self->plan_.proxy->withoutQuery()) +
+                                                self->plan_.where + ": the proxy " + support::describeUrl(self->plan_.proxy->withoutQuery()) +
                                                     " answered HTTP " + std::to_string(status) + " to CONNECT " +
                                                     authority(self->plan_.url, true),
                                                 "proxy_failed"));
@@ -451,7 +452,7 @@ private:
                              "answer_too_large");
         }
         const std::string detail = ec.message();
-        const std::string via = plan_.proxy ? " (through proxy " + describeUrl(plan_.proxy->withoutQuery()) + ")" : "";
+        const std::string via = plan_.proxy ? " (through proxy " + support::describeUrl(plan_.proxy->withoutQuery()) + ")" : "";
         switch (stage_) {
             case Stage::resolving:
                 if (plan_.proxy)
@@ -545,8 +546,8 @@ public:
             // One error for every base URL without an answer: refused by the policy, unresolvable,
             // closed port, TLS failure. The reason goes to the operator's log only.
             if (limits_.note_unreachable) limits_.note_unreachable(result.error().message);
-            const auto url = parseUrl(request.url);
-            return transientError(request.method + " " + describeUrl(request.url) + ": no answer from " +
+            const auto url = support::parseUrl(request.url);
+            return transientError(request.method + " " + support::describeUrl(request.url) + ": no answer from " +
                                       (url ? url->origin() : std::string("the forge")) +
                                       ": unreachable, or its address is not allowed (" + limits_.config_key + ")",
                                   "forge_unreachable");
@@ -560,14 +561,14 @@ private:
         const auto started = Clock::now();
         plan.started = started;
         plan.deadline = deadline;
-        plan.where = request.method + " " + describeUrl(request.url);
+        plan.where = request.method + " " + support::describeUrl(request.url);
         plan.max_answer_bytes = limits_.max_answer_bytes;
         plan.max_head_bytes = limits_.max_head_bytes;
         plan.may_resend = request.retry == HttpRequest::Retry::always ||
                           (request.retry == HttpRequest::Retry::by_method &&
                            (request.method == "GET" || request.method == "HEAD" || request.method == "PUT" ||
                             request.method == "DELETE" || request.method == "OPTIONS"));
-        auto url = parseUrl(request.url);
+        auto url = support::parseUrl(request.url);
         if (!url || (url->scheme != "http" && url->scheme != "https")) {
             return makeError(ErrorKind::invalid_input, plan.where + ": not an absolute http:// or https:// URL",
                              "invalid_url");
@@ -575,10 +576,10 @@ private:
         plan.url = *url;
         const std::string proxy = proxy_.proxyFor(url->withoutQuery());
         if (!proxy.empty()) {
-            plan.proxy = parseUrl(proxy);
+            plan.proxy = support::parseUrl(proxy);
             if (!plan.proxy || plan.proxy->scheme != "http") {
                 return makeError(ErrorKind::invalid_input,
-                                 plan.where + ": the proxy URL '" + describeUrl(proxy) +
+                                 plan.where + ": the proxy URL '" + support::describeUrl(proxy) +
                                      "' is not an http:// URL (HTTP_PROXY / HTTPS_PROXY)",
                                  "invalid_url");
             }
@@ -642,7 +643,7 @@ private:
             lock.unlock();
             exchange->cancel();  // closes the connection; the exchange ends on its strand
             const auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started);
-            return transientError(request.method + " " + describeUrl(request.url) +
+            return transientError(request.method + " " + support::describeUrl(request.url) +
                                       ": no complete answer within the deadline of " + std::to_string(allowed.count()) +
                                       " ms; the request was cancelled",
                                   "deadline_exceeded");

@@ -8,9 +8,10 @@
 #include <cstring>
 #include <optional>
 
+#include <forgelink/support/url.hpp>
+
 #include "common/strings.hpp"
 #include "net/http_client.hpp"
-#include "net/url.hpp"
 
 namespace forgelink::net {
 
@@ -42,7 +43,7 @@ bool matchesCidr(const std::string& rule, const std::string& host) {
     return (network & mask) == (address & mask);
 }
 
-bool matchesRule(std::string rule, const Url& url) {
+bool matchesRule(std::string rule, const support::Url& url) {
     std::string host = url.host;
     if (!host.empty() && host.back() == '.') host.pop_back();
 
@@ -83,7 +84,7 @@ ProxySettings ProxySettings::fromEnvironment() {
 }
 
 std::string ProxySettings::proxyFor(const std::string& url_text) const {
-    const auto url = parseUrl(url_text);
+    const auto url = support::parseUrl(url_text);
     if (!url) return {};
     std::string proxy;
     if (url->scheme == "http") proxy = http_proxy;

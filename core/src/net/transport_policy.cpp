@@ -16,9 +16,10 @@
 #include <random>
 #include <thread>
 
+#include <forgelink/support/url.hpp>
+
 #include "common/strings.hpp"
 #include "net/rate_limit_headers.hpp"
-#include "net/url.hpp"
 #include "net/write_pacer.hpp"
 
 namespace forgelink::net {
@@ -68,7 +69,7 @@ public:
         // Before the deadline starts: a paced write waits for its slot as a plugin did before
         // sending, and that wait is not the request's time.
         if (original.pacing.per_minute > 0) {
-            if (auto held = pace(original.pacing, original.method + " " + describeUrl(original.url))) return std::move(*held);
+            if (auto held = pace(original.pacing, original.method + " " + support::describeUrl(original.url))) return std::move(*held);
         }
         const auto start = clock_.now();
         const auto budget = original.deadline.count() > 0 ? original.deadline : policy_.default_deadline;
@@ -76,9 +77,9 @@ public:
 
         HttpRequest request = original;
         if (!findHeader(request.headers, "User-Agent")) request.headers.emplace_back("User-Agent", policy_.user_agent);
-        const auto url = parseUrl(request.url);
+        const auto url = support::parseUrl(request.url);
         const std::string origin = url ? url->origin() : std::string{};
-        const std::string where = request.method + " " + describeUrl(request.url);
+        const std::string where = request.method + " " + support::describeUrl(request.url);
         const bool idempotent = request.retry == HttpRequest::Retry::always ||
                                 (request.retry == HttpRequest::Retry::by_method && isIdempotent(request.method));
 

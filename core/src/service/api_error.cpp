@@ -11,7 +11,13 @@ ApiError fromStoreError(const Error& error) {
             if (error.code == "already_exists") return {409, "conflict", "that already exists"};
             return {409, "conflict", error.message};
         case ErrorKind::invalid_input: return {422, "invalid_input", error.message};
-        default: return {500, "internal", "the database failed; see the server log"};
+        case ErrorKind::transient:
+            return ApiError(503, "store_unavailable",
+                            "the database is unavailable or busy (a restart, a failover, a long lock); retry shortly",
+                            {{"retry_after_seconds", 1}})
+                .withLogReason(error.message);
+        default:
+            return ApiError(500, "internal", "the database failed; see the server log").withLogReason(error.message);
     }
 }
 

@@ -23,12 +23,20 @@ public:
     // (issue 22: "no team 'a" for the slug "a\u0000x"), so answers are built from this instead.
     const std::string& message() const noexcept { return message_; }
     const nlohmann::json& details() const noexcept { return details_; }
+    // What the server log says of this refusal and the client is not told (the store's own
+    // message: a table and key, never a secret); empty when the answer says it all.
+    const std::string& logReason() const noexcept { return log_reason_; }
+    ApiError& withLogReason(std::string reason) {
+        log_reason_ = std::move(reason);
+        return *this;
+    }
 
 private:
     int status_;
     std::string code_;
     std::string message_;
     nlohmann::json details_;
+    std::string log_reason_;
 };
 
 inline ApiError badRequest(const std::string& code, const std::string& message) { return {400, code, message}; }
@@ -37,8 +45,11 @@ inline ApiError forbidden(const std::string& message) { return {403, "forbidden"
 inline ApiError conflict(const std::string& message) { return {409, "conflict", message}; }
 inline ApiError unprocessable(const std::string& code, const std::string& message) { return {422, code, message}; }
 
-// A store failure as the API answers it: not_found 404, conflict 409, invalid_input 422, the
-// rest 500 (its message names a table and key, never a secret, but a client cannot act on it).
+// A store failure as the API answers it: not_found 404, conflict 409, invalid_input 422, a
+// transient failure (the database unreachable, restarting, failing over, or locked past its
+// timeout) 503 store_unavailable with Retry-After, the rest 500. The store's message of a 5xx
+// names a table and key, never a secret, but a client cannot act on it: it goes to the log
+// (logReason), not into the answer.
 ApiError fromStoreError(const Error& error);
 
 // A provider's refusal as the API answers it: transient/internal trouble with the forge 502,

@@ -191,6 +191,9 @@ net::ServerResponse ApiService::handle(const net::ServerRequest& request) {
         }
         response = dispatch(request, route_template);
     } catch (const ApiError& e) {
+        if (!e.logReason().empty())
+            log_.log(e.status() >= 500 ? LogLevel::error : LogLevel::warn, "request failed",
+                     {{"route", route_template}, {"status", std::to_string(e.status())}, {"reason", e.logReason()}});
         response = errorResponse(e.status(), e.code(), e.message(), e.details());
         // RFC 6750 3.1: a token that was sent and refused is error="invalid_token".
         if (e.status() == 401)

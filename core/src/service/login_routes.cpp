@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include <forgelink/abi.h>
+#include <forgelink/support/url.hpp>
 
 #include "secrets/digest.hpp"
 #include "secrets/sodium_runtime.hpp"
@@ -69,12 +70,14 @@ std::string challengeFor(const std::string& verifier) {
     return base64Url(digest, sizeof digest);
 }
 
-// "https://host:8443/forge/" -> "host:8443/forge": the instance key users are stored under.
+// "https://host:8443/forge/" -> "host:8443/forge": the instance key users are stored under, the
+// authority and path as configured (not lower-cased: keys already stored must still match). The
+// configuration has checked base_url (absolute, no query or fragment).
 std::string instanceOf(const std::string& base_url) {
-    std::string rest = base_url;
-    if (auto scheme = rest.find("://"); scheme != std::string::npos) rest = rest.substr(scheme + 3);
-    while (!rest.empty() && rest.back() == '/') rest.pop_back();
-    return rest;
+    const support::UrlParts parts = support::splitUrl(base_url);
+    std::string key = std::string(parts.authority) + std::string(parts.path);
+    while (!key.empty() && key.back() == '/') key.pop_back();
+    return key;
 }
 
 // Only paths on this host: an open redirect would let anyone bounce a fresh session elsewhere.

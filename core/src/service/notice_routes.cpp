@@ -1,7 +1,8 @@
 // A team's notices (what happened to its forge tokens) and its outgoing notification webhook.
+#include <forgelink/support/url.hpp>
+
 #include "common/host_policy.hpp"
 #include "common/strings.hpp"
-#include "net/url.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/audit.hpp"
@@ -65,7 +66,7 @@ net::ServerResponse ApiService::putNotifications(Call& call) {
     const std::string url = body.requiredString("webhook_url");
     // Never echoed: a Slack or Mattermost webhook URL is a secret in itself.
     checkHttpUrl("webhook_url", url);
-    auto parsed = net::parseUrl(url);
+    auto parsed = support::parseUrl(url);
     // An address written as such is judged now (the same rule as forge base URLs: public
     // addresses, or what notifications.allowed_hosts lists); a name is judged on every delivery
     // against all the addresses it resolves to.

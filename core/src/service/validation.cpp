@@ -1,7 +1,8 @@
 #include "service/validation.hpp"
 
+#include <forgelink/support/url.hpp>
+
 #include "common/strings.hpp"
-#include "net/url.hpp"
 #include "service/api_error.hpp"
 
 namespace forgelink::service {
@@ -61,7 +62,7 @@ std::string checkSha(const std::string& field, const std::string& sha) {
 }
 
 void checkHttpUrl(const std::string& field, const std::string& url) {
-    auto parsed = net::parseUrl(url);
+    auto parsed = support::parseUrl(url);
     bool ok = parsed && (parsed->scheme == "http" || parsed->scheme == "https") && !parsed->host.empty() &&
               url.size() <= 2048 && !hasControl(url) && url.find(' ') == std::string::npos;
     if (!ok) throw fieldError("invalid_value", field, "field \'" + field + "' must be an absolute http:// or https:// URL");

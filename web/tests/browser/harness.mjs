@@ -221,8 +221,20 @@ export async function screenshot(page, name) {
   const dir = SCREENSHOT_DIR();
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  // Headless chromium paints only the tab in front: a screenshot of a page behind another one
+  // waits for a frame that never comes, until puppeteer's protocol timeout (180 s).
+  await page.bringToFront();
+  await withTimeout(page.screenshot({ path: file, fullPage: true }), 20000, `screenshot ${name}`);
   return file;
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Waits until the page shows `text` (anywhere in the body's visible text). */
@@ -345,7 +357,7 @@ export async function world(name, scenario, hostOptions = {}) {
     async close() {
       // Whatever each page shows at the end (after a failure: where it stopped).
       for (const [i, page] of openPages.entries()) {
-        if (!page.isClosed()) await screenshot(page, `${name}-end-${i}`).catch(() => {});
+        if (!page.isClosed()) await screenshot(page, `${name}-end-${i}`).catch((e) => console.error(e.message));
       }
       await browser.close().catch(() => {});
       await host.stop();

@@ -1,6 +1,7 @@
 // Text helpers around a forge's HTTP API, for plugins and the host alike (the host's
-// common/strings.hpp hands out the same functions): URL encoding and query parameters, the path of a URL for messages, short body excerpts for errors, case-insensitive
-// matching of header values, and splitting the base URL an admin typed.
+// common/strings.hpp hands out the same functions): URL encoding and query parameters, the path
+// of a URL for messages, short body excerpts for errors, case-insensitive matching of header
+// values. Reading a URL (the base URL an admin typed included) is url.hpp's, included here.
 //
 // Part of Forgelink::plugin_support (link it next to Forgelink::sdk). Plain functions of their
 // arguments: no state, safe from any thread. Nothing here sends a request: plugins talk HTTP only
@@ -13,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include <forgelink/result.hpp>
+#include <forgelink/support/url.hpp>
 
 namespace forgelink::support {
 
@@ -43,27 +44,5 @@ std::string urlPath(std::string_view url);
 // At most the first 160 bytes of a body with line breaks and tabs as spaces, "..." when cut:
 // enough of an unexpected answer to recognise it in a one-line message.
 std::string bodyExcerpt(std::string_view body);
-
-// A base URL split into its parts, or the reason it is not one.
-struct BaseUrl {
-    std::string scheme;     // "http" or "https", lower case
-    std::string authority;  // "host[:port]", lower case
-    std::string path;       // "" or "/sub/path": without trailing "/"
-};
-struct BaseUrlCheck {
-    std::optional<BaseUrl> url;
-    // When `url` is empty: why, worded to follow `"<the URL>" `, e.g. "has no host".
-    std::string problem;
-};
-// Accepts "http(s)://authority[/path]" with surrounding white space and trailing "/"; refuses a
-// missing or other scheme, a query or fragment, an empty host and credentials in the authority
-// (a token pasted into the URL would end up in logs).
-BaseUrlCheck splitBaseUrl(std::string_view text);
-
-// The invalid_input Error (code "bad_base_url") for a base URL a plugin cannot use, worded
-// `<forge> base URL "<text>" <problem>; expected <expected>`.
-Error badBaseUrl(std::string_view forge, std::string_view text, std::string_view problem, std::string_view expected);
-// splitBaseUrl with its refusal as badBaseUrl: what a plugin's instance parser starts with.
-Result<BaseUrl> parseBaseUrl(std::string_view forge, std::string_view text, std::string_view expected);
 
 }  // namespace forgelink::support

@@ -1,8 +1,9 @@
+// forgelink/support/url.hpp: the one URL parser of the host and the plugins.
 #include <gtest/gtest.h>
 
-#include "net/url.hpp"
+#include <forgelink/support/url.hpp>
 
-namespace forgelink::net {
+namespace forgelink::support {
 namespace {
 
 TEST(Url, ParsesParts) {
@@ -46,9 +47,9 @@ TEST(Url, DescribeDropsSecrets) {
 }
 
 }  // namespace
-}  // namespace forgelink::net
+}  // namespace forgelink::support
 
-namespace forgelink::net {
+namespace forgelink::support {
 namespace {
 
 // Found by fuzz/targets/url.cpp: any text before "://" was taken as the scheme, and the safe forms
@@ -64,4 +65,53 @@ TEST(Url, SchemeMustBeAnRfc3986Scheme) {
 }
 
 }  // namespace
-}  // namespace forgelink::net
+}  // namespace forgelink::support
+
+namespace forgelink::support {
+namespace {
+
+TEST(Url, SplitKeepsThePartsAsWritten) {
+    const auto parts = splitUrl("HTTPS://u:p@w@Host.Example:0443/A/b?q=1?2#f?g#h");
+    ASSERT_TRUE(parts.absolute);
+    EXPECT_EQ(parts.scheme, "HTTPS");
+    EXPECT_EQ(parts.authority, "u:p@w@Host.Example:0443");
+    EXPECT_EQ(parts.userinfo, "u:p@w");  // up to the last '@'
+    EXPECT_EQ(parts.host, "Host.Example");
+    EXPECT_EQ(parts.port, "0443");
+    EXPECT_EQ(parts.path, "/A/b");
+    EXPECT_EQ(parts.query, "q=1?2");
+    EXPECT_EQ(parts.fragment, "f?g#h");
+
+    const auto bare = splitUrl("http://host:");
+    EXPECT_EQ(bare.host, "host");
+    EXPECT_EQ(bare.port, "");  // a ':' with nothing after it is an empty port, not none
+    EXPECT_EQ(bare.path, "");
+    EXPECT_FALSE(bare.query);
+    EXPECT_FALSE(splitUrl("http://host").port);
+    EXPECT_FALSE(splitUrl("host/path").absolute);
+    EXPECT_EQ(splitUrl("host/path").path, "");
+}
+
+TEST(Url, SplitReadsIpv6Brackets) {
+    const auto v6 = splitUrl("http://[::1]:8080/x");
+    EXPECT_EQ(v6.host, "::1");
+    EXPECT_EQ(v6.port, "8080");
+    EXPECT_EQ(v6.host_syntax, HostSyntax::ok);
+    EXPECT_FALSE(splitUrl("http://[::1]/").port);
+    EXPECT_EQ(splitUrl("http://[::1/").host_syntax, HostSyntax::unclosed_bracket);
+    EXPECT_EQ(splitUrl("http://[::1]x/").host_syntax, HostSyntax::text_after_bracket);
+}
+
+TEST(Url, SchemesAndPorts) {
+    EXPECT_TRUE(isUrlScheme("git+ssh"));
+    EXPECT_FALSE(isUrlScheme(""));
+    EXPECT_FALSE(isUrlScheme("1http"));
+    EXPECT_FALSE(isUrlScheme("x?token=s"));
+    EXPECT_EQ(parsePort("8080"), 8080);
+    EXPECT_EQ(parsePort("0000443"), 443);
+    EXPECT_EQ(parsePort("65535"), 65535);
+    for (const char* bad : {"", "0", "65536", "99999999999999999999", "+80", "8o", " 80"}) EXPECT_FALSE(parsePort(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace forgelink::support
