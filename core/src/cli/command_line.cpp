@@ -127,14 +127,6 @@ std::optional<config::Config> loadConfigOrReport(const std::string& path) {
     return std::move(result.config);
 }
 
-bool storeAvailableOrReport(const config::Config& config, const std::string& command) {
-    if (config.store.driver != "postgres") return true;
-    std::cerr << "forgelink " << command << ": store.driver is postgres in " << config.source_file
-              << ", but the PostgreSQL store is not yet available in this build (its connection pool and migration "
-                 "runner are, the store on top follows); use store.driver: sqlite with store.path for now\n";
-    return false;
-}
-
 std::vector<std::string> choosePluginPaths(const std::vector<std::string>& from_command_line,
                                            const config::Config* config) {
     if (!from_command_line.empty()) return from_command_line;

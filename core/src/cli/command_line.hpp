@@ -54,10 +54,6 @@ namespace forgelink::cli {
 // (one "file:line:column: message" per line) and returns std::nullopt.
 std::optional<config::Config> loadConfigOrReport(const std::string& path);
 
-// Whether this build can open the configured store for `command`; when not (store.driver
-// postgres, whose store is not built yet: only its connection layer is), says so on stderr.
-bool storeAvailableOrReport(const config::Config& config, const std::string& command);
-
 // Where to load plugins from: the command line's --plugin-path values if any, else the
 // configuration's plugins.paths if any, else plugin::defaultPluginPaths().
 std::vector<std::string> choosePluginPaths(const std::vector<std::string>& from_command_line,

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
 #include "store/migrations.hpp"
+#include "cli/store_opening.hpp"
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_migrations.hpp"
 #include "store/postgres/pg_settings.hpp"
@@ -74,10 +75,7 @@ Result<Outcome> migrateSqlite(const config::StoreConfig& store, bool check) {
 }
 
 Result<Outcome> migratePostgres(const config::StoreConfig& store, bool check) {
-    auto options = store::pg::poolOptionsFrom(store, [](const std::string& name) -> std::optional<std::string> {
-        const char* value = std::getenv(name.c_str());
-        return value ? std::optional<std::string>(value) : std::nullopt;
-    });
+    auto options = store::pg::poolOptionsFrom(store, processEnvironment);
     if (!options.ok()) return options.error();
     auto connection = store::pg::PgConnection::open(options->connect);
     if (!connection.ok()) return connection.error();

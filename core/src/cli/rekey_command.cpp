@@ -3,6 +3,7 @@
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/store_opening.hpp"
 #include "store/key_rotation.hpp"
 
 namespace forgelink::cli {
@@ -24,13 +25,9 @@ int runRekey(const Args& args) {
     if (!parseCommandLine(args, help, options, values, code)) return code;
     auto config = loadConfigOrReport(values["config"].as<std::string>());
     if (!config) return exit_invalid_input;
-    if (!storeAvailableOrReport(*config, "rekey")) return exit_invalid_input;
-
-    store::RekeyOptions rekey;
-    rekey.database = config->store.path;
-    rekey.old_key = {config->secrets.key_file, config->secrets.key_env};
-    rekey.new_key = {values["new-key-file"].as<std::string>(), ""};
-    auto report = store::rekeyDatabase(rekey);
+    auto report = store::rekeyStore(
+        [&](std::shared_ptr<const secrets::SecretBox> box) { return openConfiguredStore(config->store, std::move(box)); },
+        {config->secrets.key_file, config->secrets.key_env}, {values["new-key-file"].as<std::string>(), ""});
     if (!report.ok()) {
         std::cerr << "forgelink rekey: " << report.error().message << "\n";
         return exitCodeFor(report.error().kind);

@@ -23,7 +23,7 @@
 #include "service/api_service.hpp"
 #include "service/maintenance.hpp"
 #include "service/notice_sender.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "cli/store_opening.hpp"
 
 namespace forgelink::cli {
 
@@ -107,7 +107,6 @@ int runServe(const Args& args) {
 
     auto config = loadConfigOrReport(values["config"].as<std::string>());
     if (!config) return exit_invalid_input;
-    if (!storeAvailableOrReport(*config, "serve")) return exit_invalid_input;
 
     const LogLevel level = parseLogLevel(config->logging.level);
     auto log_sink = std::make_shared<common::LogSink>(std::cout, *log_format, level);
@@ -148,12 +147,13 @@ int runServe(const Args& args) {
         return exit_invalid_input;
     }
     auto box = std::make_shared<const secrets::SecretBox>(std::move(key).value());
-    auto store = store::SqliteStore::open(config->store.path, box);
+    auto store = openConfiguredStore(config->store, box);
     if (!store.ok()) {
-        std::cerr << "forgelink serve: cannot open the store " << config->store.path << ": " << store.error().message
-                  << "\n";
+        std::cerr << "forgelink serve: cannot open the store, " << describeStore(config->store) << ": "
+                  << store.error().message << "\n";
         return exitCodeFor(store.error().kind);
     }
+    log.log(LogLevel::info, "store opened", {{"driver", config->store.driver}, {"store", describeStore(config->store)}});
     auto admin_tokens = service::AdminTokens::fromConfig(config->admin);
     if (!admin_tokens.ok()) {
         std::cerr << "forgelink serve: " << admin_tokens.error().message << "\n";

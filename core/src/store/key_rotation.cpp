@@ -6,14 +6,15 @@
 
 namespace forgelink::store {
 
-Result<RekeyReport> rekeyDatabase(const RekeyOptions& options) {
-    auto old_box = secrets::loadKey(options.old_key);
+Result<RekeyReport> rekeyStore(const StoreOpener& open, const secrets::KeySource& old_key,
+                               const secrets::KeySource& new_key) {
+    auto old_box = secrets::loadKey(old_key);
     if (!old_box) {
         Error e = old_box.error();
         e.message = "old key: " + e.message;
         return e;
     }
-    auto new_box = secrets::loadKey(options.new_key);
+    auto new_box = secrets::loadKey(new_key);
     if (!new_box) {
         Error e = new_box.error();
         e.message = "new key: " + e.message;
@@ -21,11 +22,21 @@ Result<RekeyReport> rekeyDatabase(const RekeyOptions& options) {
     }
     auto shared_old = std::make_shared<const secrets::SecretBox>(std::move(old_box).value());
     auto shared_new = std::make_shared<const secrets::SecretBox>(std::move(new_box).value());
-    auto store = SqliteStore::open(options.database, shared_old);
+    auto store = open(shared_old);
     if (!store) return store.error();
     auto resealed = store.value()->rekey(*shared_old, *shared_new);
     if (!resealed) return resealed.error();
     return RekeyReport{resealed.value(), shared_old->keyId(), shared_new->keyId()};
+}
+
+Result<RekeyReport> rekeyDatabase(const RekeyOptions& options) {
+    return rekeyStore(
+        [&](std::shared_ptr<const secrets::SecretBox> box) -> Result<std::unique_ptr<Store>> {
+            auto store = SqliteStore::open(options.database, std::move(box));
+            if (!store) return store.error();
+            return std::unique_ptr<Store>(std::move(store).value());
+        },
+        options.old_key, options.new_key);
 }
 
 }  // namespace forgelink::store

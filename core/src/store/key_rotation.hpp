@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include <forgelink/result.hpp>
 
 #include "secrets/key_file.hpp"
+#include "store/store.hpp"
 
 namespace forgelink::store {
 
@@ -26,8 +29,15 @@ struct RekeyReport {
     std::string new_key_id;
 };
 
-// Loads both keys, opens (and if needed migrates) the database, and re-seals everything.
-// Errors say which key or which value failed; never a secret.
+// Opens a store (of any backend) sealing with the box it is given.
+using StoreOpener = std::function<Result<std::unique_ptr<Store>>(std::shared_ptr<const secrets::SecretBox>)>;
+
+// Loads both keys, opens the store with `open` (sealing with the old key), and re-seals
+// everything. Errors say which key or which value failed; never a secret.
+Result<RekeyReport> rekeyStore(const StoreOpener& open, const secrets::KeySource& old_key,
+                               const secrets::KeySource& new_key);
+
+// The same on the SQLite database file `options.database` (opened, and if needed migrated).
 Result<RekeyReport> rekeyDatabase(const RekeyOptions& options);
 
 }  // namespace forgelink::store

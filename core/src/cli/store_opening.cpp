@@ -1,0 +1,34 @@
+#include "cli/store_opening.hpp"
+
+#include <cstdlib>
+
+#include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace forgelink::cli {
+
+std::optional<std::string> processEnvironment(const std::string& name) {
+    const char* value = std::getenv(name.c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+Result<std::unique_ptr<store::Store>> openConfiguredStore(const config::StoreConfig& store,
+                                                          std::shared_ptr<const secrets::SecretBox> box) {
+    if (store.driver == "postgres") {
+        auto pool = store::pg::poolOptionsFrom(store, processEnvironment);
+        if (!pool) return pool.error();
+        auto opened = store::PostgresStore::open(std::move(pool).value(), std::move(box));
+        if (!opened) return opened.error();
+        return std::unique_ptr<store::Store>(std::move(opened).value());
+    }
+    auto opened = store::SqliteStore::open(store.path, std::move(box));
+    if (!opened) return opened.error();
+    return std::unique_ptr<store::Store>(std::move(opened).value());
+}
+
+std::string describeStore(const config::StoreConfig& store) {
+    if (store.driver == "postgres") return "PostgreSQL (" + store.url + ")";
+    return "SQLite database " + store.path;
+}
+
+}  // namespace forgelink::cli
