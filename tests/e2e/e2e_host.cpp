@@ -111,8 +111,11 @@ void Host::writeConfig() {
     std::ofstream yaml(dir_.path() / "forgelink.yaml");
     yaml << "server:\n  listen: 127.0.0.1:" << port_ << "\n  instance_id: " << options_.instance_id << "\n";
     if (!options_.limits_section.empty()) yaml << "  limits:\n" << options_.limits_section;
-    yaml << "store:\n  driver: sqlite\n  path: " << databasePath().string() << "\n"
-         << "secrets:\n  key_file: " << keyPath().string() << "\n"
+    if (!options_.postgres_url.empty())
+        yaml << "store:\n  driver: postgres\n  url: \"" << options_.postgres_url << "\"\n  password_env: E2E_PG_PASSWORD\n";
+    else
+        yaml << "store:\n  driver: sqlite\n  path: " << databasePath().string() << "\n";
+    yaml << "secrets:\n  key_file: " << keyPath().string() << "\n"
          << "plugins:\n  paths: [\"" << FORGELINK_PLUGIN_DIR << "\"]\n  required: [gitlab, github]\n";
     // forge-sim listens on 127.0.0.1, which the host refuses by default: allowed explicitly here.
     if (options_.allow_loopback_forges) {
@@ -135,6 +138,7 @@ void Host::start() {
     if (process_) throw std::runtime_error("serve is already running");
     std::map<std::string, std::string> env;
     if (options_.admin_tokens_in_env) env["E2E_ADMIN_TOKENS"] = admin_token_;
+    if (!options_.postgres_url.empty()) env["E2E_PG_PASSWORD"] = options_.postgres_password;
     // Another test may take the port between our probe and serve's bind: then try another one.
     for (int attempt = 0; attempt < 3; ++attempt) {
         process_ = std::make_unique<test::Process>(

@@ -59,6 +59,10 @@ struct HostOptions {
     bool allow_loopback_webhooks = false;
     // Lines of server.limits ("    login_requests_per_minute: 2\n"); empty = defaults.
     std::string limits_section;
+    // store.driver postgres on this libpq connection string (no password), the password given to
+    // serve in E2E_PG_PASSWORD (store.password_env); empty = SQLite in the host's directory.
+    std::string postgres_url;
+    std::string postgres_password;
 };
 
 struct ApiReply {
