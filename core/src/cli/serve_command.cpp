@@ -174,6 +174,13 @@ int runServe(const Args& args) {
     delivery_options.instance_id = config->server.instance_id;
     delivery::Dispatcher dispatcher(*store.value(), registry, services.metrics(), log, delivery_options);
     dispatcher.start();
+    // On PostgreSQL, a change another host took wakes this host's dispatcher at once (NOTIFY).
+    // Declared after the dispatcher: stops before it.
+    auto outbox_watcher = watchOutbox(config->store, [&dispatcher] { dispatcher.wake(); });
+    if (!outbox_watcher.ok()) {
+        std::cerr << "forgelink serve: " << outbox_watcher.error().message << "\n";
+        return exitCodeFor(outbox_watcher.error().kind);
+    }
 
     // Refreshes login tokens and purges expired rows on its own thread; like the dispatcher it
     // stops before the store closes.
