@@ -5,6 +5,7 @@
 
 #include <forgelink/result.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
