@@ -139,25 +139,14 @@ Result<void> PostgresStore::unlinkIdentity(std::int64_t user_id, std::string_vie
         inTransactionVoid(pool_, [&](PgConnection& c) {
             run(c, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", {user_id});
             const auto identities = identitiesOf(c, user_id);
-            const UserIdentity* gone = nullptr;
-            const UserIdentity* kept = nullptr;
-            for (const auto& identity : identities) {
-                if (identity.provider == provider) gone = &identity;
-                else if (kept == nullptr) kept = &identity;
-            }
-            if (gone == nullptr)
-                raise(ErrorKind::not_found, "no " + std::string(provider) + " account is linked to this user", "not_found");
-            if (kept == nullptr)
-                raise(ErrorKind::conflict,
-                      "the " + std::string(provider) + " account is the only way this user signs in; link another first",
-                      "last_identity");
+            const UserIdentity kept = identityKeptAfterUnlink(identities, provider);
             run(c, "DELETE FROM user_identities WHERE user_id = $1 AND provider = $2", {user_id, provider});
             run(c, "DELETE FROM user_tokens WHERE user_id = $1 AND provider = $2", {user_id, provider});
             // The user is shown by an identity they still have.
             run(c,
                 "UPDATE users SET provider = $2, instance = $3, forge_user_id = $4, username = $5, name = $6 "
                 "WHERE id = $1 AND provider = $7",
-                {user_id, kept->provider, kept->instance, kept->forge_user_id, kept->username, kept->name, provider});
+                {user_id, kept.provider, kept.instance, kept.forge_user_id, kept.username, kept.name, provider});
         });
         return {};
     });
@@ -279,10 +268,7 @@ Result<void> PostgresStore::saveUserTokens(const UserTokens& t) {
         requireId(t.user_id, "user id");
         requireText(t.provider, "provider");
         requireText(t.access_token, "access token");
-        std::optional<std::string> refresh;
-        if (!t.refresh_token.empty()) refresh = box_->seal(t.refresh_token, userTokenLabel(t.user_id, t.provider, "refresh_token"));
-        std::optional<std::int64_t> expires;
-        if (t.expires_at) expires = toUnixMillis(*t.expires_at);
+        const SealedUserTokens sealed = sealUserTokens(*box_, t);
         // One row holds both tokens, so one statement replaces the pair. A new pair (a fresh login)
         // also ends any refresh claim on the old one: the refresher's result is then discarded.
         runOnce(pool_,
@@ -291,8 +277,7 @@ Result<void> PostgresStore::saveUserTokens(const UserTokens& t) {
                 "access_token_sealed = excluded.access_token_sealed, refresh_token_sealed = excluded.refresh_token_sealed, "
                 "expires_at = excluded.expires_at, updated_at = excluded.updated_at, "
                 "refresh_claim_owner = NULL, refresh_claim_expires_at = NULL",
-                {t.user_id, t.provider, box_->seal(t.access_token, userTokenLabel(t.user_id, t.provider, "access_token")),
-                 orNull(refresh), orNull(expires), toUnixMillis(now())});
+                {t.user_id, t.provider, sealed.access, orNull(sealed.refresh), orNull(sealed.expires_at), toUnixMillis(now())});
         return {};
     });
 }
