@@ -193,8 +193,4 @@ Result<void> PostgresStore::releaseRotation(std::int64_t team_id, std::string_vi
     return pending("releaseRotation");
 }
 
-Result<std::int64_t> PostgresStore::rekey(const secrets::SecretBox& old_box, const secrets::SecretBox& new_box) {
-    return pending("rekey");
-}
-
 }  // namespace forgelink::store
