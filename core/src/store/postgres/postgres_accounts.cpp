@@ -3,8 +3,8 @@
 //
 // Across hosts: a forge identity is claimed under a transaction-scoped advisory lock on the
 // identity (two first logins of one account at once make one user, not a unique violation), and
-// every change of a user's set of identities takes the user's row FOR UPDATE first (link and
-// unlink read the set, then write it).
+// every change of a user's set of identities takes the user's row FOR UPDATE (link and unlink
+// read the set, then write it); always the identity's lock first, then the user's row.
 #include "store/postgres/postgres_store.hpp"
 
 #include "secrets/digest.hpp"
@@ -89,9 +89,10 @@ Result<UserIdentity> PostgresStore::linkIdentity(std::int64_t user_id, const Use
         requireId(user_id, "user id");
         requireProfile(p);
         return inTransaction<UserIdentity>(pool_, [&](PgConnection& c) {
+            // The identity's lock before the user's row, in the order upsertUser takes them.
+            lockIdentity(c, p);
             if (run(c, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", {user_id}).rows() == 0)
                 raise(ErrorKind::not_found, "user " + std::to_string(user_id) + " does not exist", "not_found");
-            lockIdentity(c, p);
             auto owner = run(c, "SELECT user_id FROM user_identities WHERE provider = $1 AND instance = $2 AND forge_user_id = $3",
                              {p.provider, p.instance, p.forge_user_id});
             if (owner.rows() > 0) {
