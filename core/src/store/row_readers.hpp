@@ -6,8 +6,10 @@
 // backends: nothing outside core/src/store/ includes it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +20,7 @@
 #include "secrets/secret_box.hpp"
 #include "store/record_codecs.hpp"
 #include "store/records.hpp"
+#include "store/seal_labels.hpp"
 
 namespace forgelink::store::rows {
 
@@ -162,6 +165,28 @@ inline constexpr auto readSettings = [](const auto& s) -> ProviderSettings {
     return p;
 };
 
+// Saves a team's credential (?1 team, ?2 provider, ?3 base URL, ?4 instance, ?5 sealed token,
+// ?6 last four, ?7 kind, ?8 identity, ?9 scopes, ?10 expires at, ?11 warnings, ?12 now, ?13 access,
+// ?14 next check, ?15 name): a new token starts active, unchecked by anyone, and returns its row.
+inline std::string saveProviderSettingsSql() {
+    return std::string(
+               "INSERT INTO provider_settings (team_id, provider, base_url, instance, token_sealed, "
+               "token_last4, kind, identity, scopes, expires_at, warnings, status, invalid_reason, "
+               "invalid_notified_at, updated_at, access, checked_at, next_check_at, check_owner, "
+               "check_lease_until, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+               "?11, 'active', '', NULL, ?12, ?13, ?12, ?14, NULL, NULL, ?15) "
+               "ON CONFLICT (team_id, provider, name) DO UPDATE SET "
+               "base_url = excluded.base_url, instance = excluded.instance, "
+               "token_sealed = excluded.token_sealed, token_last4 = excluded.token_last4, "
+               "kind = excluded.kind, identity = excluded.identity, scopes = excluded.scopes, "
+               "expires_at = excluded.expires_at, warnings = excluded.warnings, status = 'active', "
+               "invalid_reason = '', invalid_notified_at = NULL, updated_at = excluded.updated_at, "
+               "access = excluded.access, checked_at = excluded.checked_at, "
+               "next_check_at = excluded.next_check_at, check_owner = NULL, "
+               "check_lease_until = NULL RETURNING ") +
+           std::string(kSettingsColumns);
+}
+
 inline constexpr std::string_view kProjectColumns = "id, team_id, name, slug, created_at";
 // `at`: the first of its columns, for rows that join several records.
 inline constexpr auto readProjectAt = [](const auto& s, int at) -> Project {
@@ -176,6 +201,18 @@ inline constexpr auto readLinkAt = [](const auto& s, int at) -> RepositoryLink {
                           s.text(at + 5), s.text(at + 6), fromUnixMillis(s.int64(at + 7)), s.text(at + 8)};
 };
 inline constexpr auto readLink = [](const auto& s) -> RepositoryLink { return readLinkAt(s, 0); };
+
+// Every project of a team ($1 / ?1) with its link, if any, in one query (a listing of 1,000
+// projects was 1,001 queries one by one).
+inline constexpr std::string_view kProjectsWithLinksSelect =
+    "SELECT p.id, p.team_id, p.name, p.slug, p.created_at, l.project_id, l.provider, l.instance, "
+    "l.repository_id, l.full_path, l.web_url, l.status_context, l.linked_at, l.credential FROM projects p "
+    "LEFT JOIN repository_links l ON l.project_id = p.id WHERE p.team_id = ?1 ORDER BY p.slug";
+inline constexpr auto readProjectWithLink = [](const auto& s) -> ProjectWithLink {
+    ProjectWithLink row{readProjectAt(s, 0), std::nullopt};
+    if (!s.isNull(5)) row.link = readLinkAt(s, 5);
+    return row;
+};
 
 inline constexpr std::string_view kBuildColumns =
     "id, project_id, commit_sha, branch, mr_number, head_sha, state, stats, url, created_at, updated_at, version, "
@@ -231,6 +268,110 @@ inline constexpr auto readTask = [](const auto& s) -> FeedbackTask {
     t.created_at = fromUnixMillis(s.int64(19));
     t.updated_at = fromUnixMillis(s.int64(20));
     return t;
+};
+
+// ---- shared decisions (no SQL) ----------------------------------------------------------------
+
+// Unlinking `provider` from a user with `identities`: the identity that stays to show the user
+// (the first other one). not_found when none of `provider` is linked; conflict when it is the
+// user's only way in.
+inline UserIdentity identityKeptAfterUnlink(const std::vector<UserIdentity>& identities, std::string_view provider) {
+    const UserIdentity* gone = nullptr;
+    const UserIdentity* kept = nullptr;
+    for (const auto& identity : identities) {
+        if (identity.provider == provider) gone = &identity;
+        else if (kept == nullptr) kept = &identity;
+    }
+    if (gone == nullptr) raise(ErrorKind::not_found, "no " + std::string(provider) + " account is linked to this user", "not_found");
+    if (kept == nullptr)
+        raise(ErrorKind::conflict,
+              "the " + std::string(provider) + " account is the only way this user signs in; link another first",
+              "last_identity");
+    return *kept;
+}
+
+// ---- claims (owner + lease) of refreshes and re-checks ---------------------------------------
+
+inline void requireLease(std::chrono::milliseconds lease, std::string_view prefix = {}) {
+    if (lease.count() <= 0) raise(ErrorKind::invalid_input, std::string(prefix) + "the lease must be positive", "bad_lease");
+}
+
+// What a claim of users' token pairs needs: a provider, an owner and a positive lease.
+inline void requireUserTokenClaim(std::string_view provider, std::string_view owner, std::chrono::milliseconds lease) {
+    if (provider.empty() || owner.empty())
+        raise(ErrorKind::invalid_input, "claiming user tokens: provider and owner must not be empty", "missing_field");
+    requireLease(lease, "claiming user tokens: ");
+}
+
+inline Error userRefreshClaimLost(std::int64_t user_id, std::string_view provider) {
+    return makeError(ErrorKind::conflict,
+                     "the refresh claim on user " + std::to_string(user_id) + "'s " + std::string(provider) +
+                         " tokens is no longer held (its lease ran out, or a new login replaced the pair)",
+                     "claim_lost");
+}
+
+inline Error checkClaimLost(std::int64_t team_id, std::string_view provider, std::string_view credential) {
+    return makeError(ErrorKind::conflict,
+                     "the re-check claim on team " + std::to_string(team_id) + "'s " + std::string(provider) + " token '" +
+                         std::string(credential) + "' is no longer held (its lease ran out, or a new token was saved)",
+                     "claim_lost");
+}
+
+// A user's token pair as stored: both sealed under their labels (the refresh token, when there
+// is one), the expiry in unix milliseconds.
+struct SealedUserTokens {
+    std::string access;
+    std::optional<std::string> refresh;
+    std::optional<std::int64_t> expires_at;
+};
+inline SealedUserTokens sealUserTokens(const secrets::SecretBox& box, const UserTokens& t) {
+    SealedUserTokens sealed{box.seal(t.access_token, userTokenLabel(t.user_id, t.provider, "access_token")), {}, {}};
+    if (!t.refresh_token.empty()) sealed.refresh = box.seal(t.refresh_token, userTokenLabel(t.user_id, t.provider, "refresh_token"));
+    if (t.expires_at) sealed.expires_at = toUnixMillis(*t.expires_at);
+    return sealed;
+}
+
+// What storing a refreshed pair needs: the user, provider, access token and the claim's owner.
+inline void requireRefreshedTokens(const UserTokens& tokens, std::string_view owner) {
+    if (tokens.user_id <= 0 || tokens.provider.empty() || tokens.access_token.empty() || owner.empty())
+        raise(ErrorKind::invalid_input, "completing a token refresh: user id, provider, access token and owner are required",
+              "missing_field");
+}
+
+// A claimed user token pair (columns user_id, access_token_sealed, refresh_token_sealed,
+// expires_at, updated_at), opened; nullopt when a token does not open under `box` (sealed under
+// another key, or damaged): nobody can refresh it, and the claim is left for rekey or a new login.
+inline constexpr auto openClaimedUserTokens = [](const auto& s, const secrets::SecretBox& box,
+                                                 std::string_view provider) -> std::optional<UserTokens> {
+    UserTokens tokens;
+    tokens.user_id = s.int64(0);
+    tokens.provider = std::string(provider);
+    auto access = box.open(s.text(1), userTokenLabel(tokens.user_id, provider, "access_token"));
+    auto refresh = box.open(s.text(2), userTokenLabel(tokens.user_id, provider, "refresh_token"));
+    if (!access || !refresh) return std::nullopt;
+    tokens.access_token = std::move(access).value();
+    tokens.refresh_token = std::move(refresh).value();
+    if (auto at = s.optionalInt64(3)) tokens.expires_at = fromUnixMillis(*at);
+    tokens.updated_at = fromUnixMillis(s.int64(4));
+    return tokens;
+};
+
+// A claimed token re-check (columns team_id, provider, base_url, token_sealed, status,
+// invalid_reason, team slug, name), opened; nullopt when the token does not open under `box`
+// (sealed under another key: nobody can check it; it is left to rekey or a new save).
+inline constexpr auto openClaimedCheck = [](const auto& s, const secrets::SecretBox& box) -> std::optional<ProviderCheck> {
+    ProviderCheck check;
+    check.team_id = s.int64(0);
+    check.provider = s.text(1);
+    check.name = s.text(7);
+    check.credentials.base_url = s.text(2);
+    auto token = box.open(s.text(3), providerTokenLabel(check.team_id, check.provider, check.name));
+    if (!token) return std::nullopt;
+    check.credentials.token = std::move(token).value();
+    check.status = s.text(4) == "invalid" ? ProviderStatus::invalid : ProviderStatus::active;
+    check.invalid_reason = s.text(5);
+    check.team_slug = s.text(6);
+    return check;
 };
 
 inline std::string sql(std::initializer_list<std::string_view> parts) {

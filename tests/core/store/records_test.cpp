@@ -131,6 +131,29 @@ TEST_P(RecordsTest, OAuthStateRacingCallbacksOnlyOneWins) {
     }
 }
 
+TEST_P(RecordsTest, FirstLoginsOfOneAccountFromSeveralHostsMakeOneUser) {
+    // The same new forge account signs in on two hosts at once (two tabs, a retried callback):
+    // every login succeeds and all get the one user (on PostgreSQL, without the identity's lock
+    // the second insert fails on the unique key).
+    auto second = openStore();
+    for (int round = 0; round < 5; ++round) {
+        const UserProfile profile{"example", "forge.test", "race-" + std::to_string(round), "racer", ""};
+        std::vector<Result<User>> results(4, makeError(ErrorKind::internal, "not run"));
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            Store* s = i % 2 == 0 ? static_cast<Store*>(store_.get()) : static_cast<Store*>(second.get());
+            threads.emplace_back([&, s, i] { results[i] = s->upsertUser(profile); });
+        }
+        for (auto& t : threads) t.join();
+        const std::int64_t id = must(store_->findUser(profile.provider, profile.instance, profile.forge_user_id)).id;
+        for (const auto& result : results) {
+            ASSERT_TRUE(result.ok()) << result.error().message;
+            EXPECT_EQ(result.value().id, id);
+        }
+        EXPECT_EQ(must(store_->userIdentities(id)).size(), 1u);
+    }
+}
+
 TEST_P(RecordsTest, ExpiredOAuthStateIsNotHandedOutAndIsGone) {
     must(store_->saveOAuthState({"old", "example", "v", "/", now() + 1min}));
     auto late = store_->consumeOAuthState("old", now() + 2min);

@@ -74,6 +74,15 @@ pg::PgParam orNull(const std::optional<T>& value) {
     return pg::PgParam(*value);
 }
 
+// A statement both backends share (store/row_readers.hpp), written with SQLite's ?1, ?2...: the
+// same with PostgreSQL's $1, $2... (a `?` followed by a digit; the shared texts have no other).
+inline std::string dollarParams(std::string_view sqlite_text) {
+    std::string out(sqlite_text);
+    for (std::size_t i = 0; i + 1 < out.size(); ++i)
+        if (out[i] == '?' && out[i + 1] >= '0' && out[i + 1] <= '9') out[i] = '$';
+    return out;
+}
+
 // Runs one statement with $1, $2... bound to `params`; raises its failure.
 inline PgResult run(PgConnection& c, std::string_view sql, const PgParams& params = {}) {
     auto result = c.exec(sql, params);

@@ -155,29 +155,18 @@ Result<void> SqliteStore::unlinkIdentity(std::int64_t user_id, std::string_view 
             c->prepare(sql({"SELECT ", kIdentityColumns, " FROM user_identities WHERE user_id = ?1 ORDER BY linked_at, provider"}))
                 .bind(1, user_id),
             readIdentity);
-        const UserIdentity* gone = nullptr;
-        const UserIdentity* kept = nullptr;
-        for (const auto& identity : identities) {
-            if (identity.provider == provider) gone = &identity;
-            else if (kept == nullptr) kept = &identity;
-        }
-        if (gone == nullptr)
-            raise(ErrorKind::not_found, "no " + std::string(provider) + " account is linked to this user", "not_found");
-        if (kept == nullptr)
-            raise(ErrorKind::conflict,
-                  "the " + std::string(provider) + " account is the only way this user signs in; link another first",
-                  "last_identity");
+        const UserIdentity kept = identityKeptAfterUnlink(identities, provider);
         c->prepare("DELETE FROM user_identities WHERE user_id = ?1 AND provider = ?2").bind(1, user_id).bind(2, provider).run();
         c->prepare("DELETE FROM user_tokens WHERE user_id = ?1 AND provider = ?2").bind(1, user_id).bind(2, provider).run();
         // The user is shown by an identity they still have.
         c->prepare("UPDATE users SET provider = ?2, instance = ?3, forge_user_id = ?4, username = ?5, name = ?6 "
                    "WHERE id = ?1 AND provider = ?7")
             .bind(1, user_id)
-            .bind(2, kept->provider)
-            .bind(3, kept->instance)
-            .bind(4, kept->forge_user_id)
-            .bind(5, kept->username)
-            .bind(6, kept->name)
+            .bind(2, kept.provider)
+            .bind(3, kept.instance)
+            .bind(4, kept.forge_user_id)
+            .bind(5, kept.username)
+            .bind(6, kept.name)
             .bind(7, provider)
             .run();
         tx.commit();
@@ -326,12 +315,7 @@ Result<void> SqliteStore::saveUserTokens(const UserTokens& t) {
         requireId(t.user_id, "user id");
         requireText(t.provider, "provider");
         requireText(t.access_token, "access token");
-        std::optional<std::string> refresh;
-        if (!t.refresh_token.empty()) {
-            refresh = box_->seal(t.refresh_token, userTokenLabel(t.user_id, t.provider, "refresh_token"));
-        }
-        std::optional<std::int64_t> expires;
-        if (t.expires_at) expires = toUnixMillis(*t.expires_at);
+        const SealedUserTokens sealed = sealUserTokens(*box_, t);
         auto c = pool_.acquire();
         // One row holds both tokens, so one statement replaces the pair. A new pair (a fresh login)
         // also ends any refresh claim on the old one: the refresher's result is then discarded.
@@ -342,9 +326,9 @@ Result<void> SqliteStore::saveUserTokens(const UserTokens& t) {
                    "refresh_claim_owner = NULL, refresh_claim_expires_at = NULL")
             .bind(1, t.user_id)
             .bind(2, t.provider)
-            .bind(3, box_->seal(t.access_token, userTokenLabel(t.user_id, t.provider, "access_token")))
-            .bind(4, refresh)
-            .bind(5, expires)
+            .bind(3, sealed.access)
+            .bind(4, sealed.refresh)
+            .bind(5, sealed.expires_at)
             .bind(6, toUnixMillis(now()))
             .run();
         return {};

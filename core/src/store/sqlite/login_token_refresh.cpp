@@ -15,20 +15,13 @@ using namespace sqlite;
 
 namespace {
 
-Error claimLost(std::int64_t user_id, std::string_view provider) {
-    return makeError(ErrorKind::conflict,
-                     "the refresh claim on user " + std::to_string(user_id) + "'s " + std::string(provider) +
-                         " tokens is no longer held (its lease ran out, or a new login replaced the pair)",
-                     "claim_lost");
-}
-
 // Runs `sql` (?1 user id, ?2 provider, ?3 claim owner); conflict when it touched no row.
 Result<void> endClaim(sqlite::ConnectionPool& pool, std::string_view what, std::string_view sql, std::int64_t user_id,
                       std::string_view provider, std::string_view owner) {
     return guardedClaim<void>(what, [&]() -> Result<void> {
         auto c = pool.acquire();
         c->prepare(sql).bind(1, user_id).bind(2, provider).bind(3, owner).run();
-        if (c->changes() == 0) return claimLost(user_id, provider);
+        if (c->changes() == 0) return userRefreshClaimLost(user_id, provider);
         return {};
     });
 }
@@ -39,11 +32,8 @@ Result<std::vector<UserTokens>> SqliteStore::claimUserTokensToRefresh(std::strin
                                                                      Timestamp expiring_before, Timestamp now_at,
                                                                      std::chrono::milliseconds lease, std::size_t limit) {
     using Out = std::vector<UserTokens>;
-    if (provider.empty() || owner.empty())
-        return makeError(ErrorKind::invalid_input, "claiming user tokens: provider and owner must not be empty", "missing_field");
-    if (lease.count() <= 0)
-        return makeError(ErrorKind::invalid_input, "claiming user tokens: the lease must be positive", "bad_lease");
     return guardedClaim<Out>("claiming user tokens to refresh", [&]() -> Result<Out> {
+        requireUserTokenClaim(provider, owner, lease);
         const std::int64_t t = toUnixMillis(now_at);
         auto c = pool_.acquire();
         Transaction tx(*c);
@@ -60,22 +50,8 @@ Result<std::vector<UserTokens>> SqliteStore::claimUserTokensToRefresh(std::strin
         Out claimed;
         std::vector<std::int64_t> unreadable;
         while (s.step()) {
-            UserTokens tokens;
-            tokens.user_id = s.int64(0);
-            tokens.provider = std::string(provider);
-            auto access = box_->open(s.text(1), userTokenLabel(tokens.user_id, provider, "access_token"));
-            auto refresh = box_->open(s.text(2), userTokenLabel(tokens.user_id, provider, "refresh_token"));
-            if (!access || !refresh) {
-                // Sealed under another key or damaged: nobody can refresh it, so leave it
-                // unclaimed for rekey or a new login rather than failing the whole batch.
-                unreadable.push_back(tokens.user_id);
-                continue;
-            }
-            tokens.access_token = std::move(access).value();
-            tokens.refresh_token = std::move(refresh).value();
-            if (auto at = s.optionalInt64(3)) tokens.expires_at = fromUnixMillis(*at);
-            tokens.updated_at = fromUnixMillis(s.int64(4));
-            claimed.push_back(std::move(tokens));
+            if (auto tokens = openClaimedUserTokens(s, *box_, provider)) claimed.push_back(std::move(*tokens));
+            else unreadable.push_back(s.int64(0));
         }
         for (std::int64_t user_id : unreadable) {
             c->prepare("UPDATE user_tokens SET refresh_claim_owner = NULL, refresh_claim_expires_at = NULL "
@@ -92,23 +68,17 @@ Result<std::vector<UserTokens>> SqliteStore::claimUserTokensToRefresh(std::strin
 }
 
 Result<void> SqliteStore::completeUserTokenRefresh(const UserTokens& tokens, std::string_view owner) {
-    if (tokens.user_id <= 0 || tokens.provider.empty() || tokens.access_token.empty() || owner.empty())
-        return makeError(ErrorKind::invalid_input,
-                         "completing a token refresh: user id, provider, access token and owner are required",
-                         "missing_field");
     return guardedClaim<void>("storing refreshed user tokens", [&]() -> Result<void> {
-        std::optional<std::string> refresh;
-        if (!tokens.refresh_token.empty())
-            refresh = box_->seal(tokens.refresh_token, userTokenLabel(tokens.user_id, tokens.provider, "refresh_token"));
-        std::optional<std::int64_t> expires;
-        if (tokens.expires_at) expires = toUnixMillis(*tokens.expires_at);
+        requireRefreshedTokens(tokens, owner);
+        const SealedUserTokens sealed = sealUserTokens(*box_, tokens);
         auto c = pool_.acquire();
         // Both tokens and the end of the claim in one row update: the pair is never half-rotated.
         if (runChanging(*c, "UPDATE user_tokens SET access_token_sealed = ?4, refresh_token_sealed = ?5, expires_at = ?6, "
                              "updated_at = ?7, refresh_claim_owner = NULL, refresh_claim_expires_at = NULL "
                              "WHERE user_id = ?1 AND provider = ?2 AND refresh_claim_owner = ?3",
-                        tokens.user_id, tokens.provider, owner, box_->seal(tokens.access_token, userTokenLabel(tokens.user_id, tokens.provider, "access_token")), refresh, expires, toUnixMillis(now())) == 0)
-            return claimLost(tokens.user_id, tokens.provider);
+                        tokens.user_id, tokens.provider, owner, sealed.access, sealed.refresh, sealed.expires_at,
+                        toUnixMillis(now())) == 0)
+            return userRefreshClaimLost(tokens.user_id, tokens.provider);
         return {};
     });
 }

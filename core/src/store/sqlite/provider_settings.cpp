@@ -19,23 +19,7 @@ Result<ProviderSettings> SqliteStore::saveProviderSettings(const ProviderSetting
                                      {in.token, "token"}, {in.name, "credential name"}});
                        auto c = pool_.acquire();
                        return insertReturning<ProviderSettings>(
-                           *c,
-                           sql({"INSERT INTO provider_settings (team_id, provider, base_url, instance, token_sealed, "
-                                "token_last4, kind, identity, scopes, expires_at, warnings, status, invalid_reason, "
-                                "invalid_notified_at, updated_at, access, checked_at, next_check_at, check_owner, "
-                                "check_lease_until, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                "?11, 'active', '', NULL, ?12, ?13, ?12, ?14, NULL, NULL, ?15) "
-                                "ON CONFLICT (team_id, provider, name) DO UPDATE SET "
-                                "base_url = excluded.base_url, instance = excluded.instance, "
-                                "token_sealed = excluded.token_sealed, token_last4 = excluded.token_last4, "
-                                "kind = excluded.kind, identity = excluded.identity, scopes = excluded.scopes, "
-                                "expires_at = excluded.expires_at, warnings = excluded.warnings, status = 'active', "
-                                "invalid_reason = '', invalid_notified_at = NULL, updated_at = excluded.updated_at, "
-                                "access = excluded.access, checked_at = excluded.checked_at, "
-                                "next_check_at = excluded.next_check_at, check_owner = NULL, "
-                                "check_lease_until = NULL RETURNING ",
-                                kSettingsColumns}),
-                           readSettings, "saving provider settings", in.team_id, in.provider, in.base_url, in.instance,
+                           *c, saveProviderSettingsSql(), readSettings, "saving provider settings", in.team_id, in.provider, in.base_url, in.instance,
                            box_->seal(in.token, providerTokenLabel(in.team_id, in.provider, in.name)), lastFour(in.token),
                            toString(in.kind), identityJson(in.identity), json(in.scopes).dump(), in.expires_at,
                            warningsJson(in.warnings), toUnixMillis(now()), accessJson(in),

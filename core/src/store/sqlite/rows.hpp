@@ -157,17 +157,7 @@ inline void deleteById(Connection& c, std::string_view table, std::string_view w
 }
 
 inline std::vector<ProjectWithLink> readProjectsWithLinks(Connection& c, std::int64_t team_id) {
-    // One query instead of one per project: a listing of 1,000 projects was 1,001 queries.
-    return all<ProjectWithLink>(
-        c.prepare("SELECT p.id, p.team_id, p.name, p.slug, p.created_at, l.project_id, l.provider, l.instance, "
-                  "l.repository_id, l.full_path, l.web_url, l.status_context, l.linked_at, l.credential FROM projects p "
-                  "LEFT JOIN repository_links l ON l.project_id = p.id WHERE p.team_id = ?1 ORDER BY p.slug")
-            .bind(1, team_id),
-        [](const Statement& s) {
-            ProjectWithLink row{readProjectAt(s, 0), std::nullopt};
-            if (!s.isNull(5)) row.link = readLinkAt(s, 5);
-            return row;
-        });
+    return all<ProjectWithLink>(c.prepare(kProjectsWithLinksSelect).bind(1, team_id), readProjectWithLink);
 }
 
 }  // namespace forgelink::store::sqlite

@@ -2,6 +2,8 @@
 // hosts from checking one token at once, the verdict, and the once-a-day expiry reminders.
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <tuple>
+
 #include "store/seal_labels.hpp"
 #include "store/sqlite/rows.hpp"
 
@@ -11,22 +13,12 @@ using namespace sqlite;
 
 // ---- re-checking stored tokens ---------------------------------------------------------------
 
-namespace {
-Error checkClaimLost(std::int64_t team_id, std::string_view provider, std::string_view credential) {
-    return makeError(ErrorKind::conflict,
-                     "the re-check claim on team " + std::to_string(team_id) + "'s " + std::string(provider) +
-                         " token '" + std::string(credential) +
-                         "' is no longer held (its lease ran out, or a new token was saved)",
-                     "claim_lost");
-}
-}  // namespace
-
 Result<std::vector<ProviderCheck>> SqliteStore::claimProviderChecks(std::string_view owner, Timestamp now_at,
                                                                     std::chrono::milliseconds lease, std::size_t limit) {
     using Out = std::vector<ProviderCheck>;
     return guarded("claiming provider tokens to re-check", [&]() -> Result<Out> {
         requireText(owner, "owner");
-        if (lease.count() <= 0) raise(ErrorKind::invalid_input, "the lease must be positive", "bad_lease");
+        requireLease(lease);
         const std::int64_t t = toUnixMillis(now_at);
         auto c = pool_.acquire();
         Transaction tx(*c);
@@ -39,32 +31,15 @@ Result<std::vector<ProviderCheck>> SqliteStore::claimProviderChecks(std::string_
             " (SELECT slug FROM teams WHERE teams.id = provider_settings.team_id), name");
         s.bind(1, owner).bind(2, t + lease.count()).bind(3, t).bind(4, static_cast<std::int64_t>(limit));
         Out claimed;
-        std::vector<ProviderCheck> unreadable;
+        std::vector<std::tuple<std::int64_t, std::string, std::string>> unreadable;
         while (s.step()) {
-            ProviderCheck check;
-            check.team_id = s.int64(0);
-            check.provider = s.text(1);
-            check.name = s.text(7);
-            check.credentials.base_url = s.text(2);
-            auto token = box_->open(s.text(3), providerTokenLabel(check.team_id, check.provider, check.name));
-            if (!token) {
-                // Sealed under another key: nobody can check it; leave it to rekey or a new save.
-                unreadable.push_back(std::move(check));
-                continue;
-            }
-            check.credentials.token = std::move(token).value();
-            check.status = s.text(4) == "invalid" ? ProviderStatus::invalid : ProviderStatus::active;
-            check.invalid_reason = s.text(5);
-            check.team_slug = s.text(6);
-            claimed.push_back(std::move(check));
+            if (auto check = openClaimedCheck(s, *box_)) claimed.push_back(std::move(*check));
+            else unreadable.push_back({s.int64(0), s.text(1), s.text(7)});
         }
-        for (const auto& skipped : unreadable) {
-            c->prepare("UPDATE provider_settings SET check_owner = NULL, check_lease_until = NULL "
-                       "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
-                .bind(1, skipped.team_id)
-                .bind(2, skipped.provider)
-                .bind(3, skipped.name)
-                .run();
+        for (const auto& [team_id, provider, name] : unreadable) {
+            runChanging(*c, "UPDATE provider_settings SET check_owner = NULL, check_lease_until = NULL "
+                            "WHERE team_id = ?1 AND provider = ?2 AND name = ?3",
+                        team_id, provider, name);
         }
         tx.commit();
         return claimed;
