@@ -345,42 +345,6 @@ Result<std::vector<ExpiryReminder>> PostgresStore::claimExpiryReminders(std::str
     return pending("claimExpiryReminders");
 }
 
-Result<std::optional<Notice>> PostgresStore::recordNotice(const NewNotice& notice) {
-    return pending("recordNotice");
-}
-
-Result<std::vector<Notice>> PostgresStore::listNotices(std::int64_t team_id, std::size_t limit, std::int64_t before_id) {
-    return pending("listNotices");
-}
-
-Result<NotificationSettings> PostgresStore::saveNotificationSettings(std::int64_t team_id, std::string_view webhook_url) {
-    return pending("saveNotificationSettings");
-}
-
-Result<NotificationSettings> PostgresStore::notificationSettings(std::int64_t team_id) {
-    return pending("notificationSettings");
-}
-
-Result<void> PostgresStore::deleteNotificationSettings(std::int64_t team_id) {
-    return pending("deleteNotificationSettings");
-}
-
-Result<std::vector<NoticeDeliveryTask>> PostgresStore::claimNoticeDeliveries(std::string_view owner, Timestamp now, std::chrono::milliseconds lease, std::size_t limit) {
-    return pending("claimNoticeDeliveries");
-}
-
-Result<void> PostgresStore::completeNoticeDelivery(std::int64_t notice_id, std::string_view owner) {
-    return pending("completeNoticeDelivery");
-}
-
-Result<void> PostgresStore::retryNoticeDelivery(std::int64_t notice_id, std::string_view owner, Timestamp next_attempt_at, std::string_view error) {
-    return pending("retryNoticeDelivery");
-}
-
-Result<void> PostgresStore::failNoticeDelivery(std::int64_t notice_id, std::string_view owner, std::string_view error) {
-    return pending("failNoticeDelivery");
-}
-
 Result<ProviderRotation> PostgresStore::saveRotationSettings(std::int64_t team_id, std::string_view provider, std::string_view credential, const RotationSettings& settings, const std::optional<std::string>& unavailable_reason) {
     return pending("saveRotationSettings");
 }
