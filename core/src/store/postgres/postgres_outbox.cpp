@@ -19,10 +19,13 @@
 //   version: of several hosts ending a build, one wins and the others get version_mismatch.
 // - The delivered (build, version) per key only moves forward: one INSERT ... ON CONFLICT DO
 //   UPDATE ... WHERE, atomic in PostgreSQL.
+// - Tasks due now are announced on PostgresStore::kOutboxChannel (NOTIFY, sent at commit), so an
+//   idle host's dispatcher picks them up at once.
 #include <algorithm>
 #include <cstdint>
 #include <set>
 
+#include "store/postgres/pg_listener.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
 
@@ -102,6 +105,12 @@ FeedbackTask requireLease(PgConnection& c, std::int64_t task_id, std::string_vie
 
 bool feedbackPaused(PgConnection& c, std::int64_t team_id, std::string_view provider) {
     return run(c, "SELECT 1 FROM feedback_pauses WHERE team_id = $1 AND provider = $2", {team_id, provider}).rows() > 0;
+}
+
+// NOTIFY the outbox's channel: delivered when the transaction commits, once however often it
+// is sent in one transaction.
+void announceDueTasks(PgConnection& c) {
+    if (auto sent = pg::notify(c, PostgresStore::kOutboxChannel); !sent) throw PgFailure{sent.error()};
 }
 
 std::string taskLabel(std::int64_t id) { return "feedback task " + std::to_string(id); }
@@ -185,6 +194,9 @@ Result<RecordedBuild> PostgresStore::recordBuildChange(const BuildChange& change
                            std::sort(task_ids.begin(), task_ids.end());
                            task_ids.erase(std::unique(task_ids.begin(), task_ids.end()), task_ids.end());
                            for (std::int64_t id : task_ids) recorded.tasks.push_back(loadTask(c, id));
+                           if (std::any_of(recorded.tasks.begin(), recorded.tasks.end(),
+                                           [](const FeedbackTask& task) { return task.state == TaskState::pending; }))
+                               announceDueTasks(c);
                            return recorded;
                        });
                    });
@@ -298,6 +310,7 @@ Result<void> PostgresStore::completeTask(std::int64_t task_id, std::string_view 
                 "WHERE (excluded.build_id, excluded.build_version) > (feedback_delivered.build_id, feedback_delivered.build_version)",
                 {coalesceKey(task.key), task.build_id, task.build_version, t});
             for (const auto& follow_up : completion.follow_ups) enqueueTask(c, follow_up, task.build_id, task.build_version, t);
+            if (!completion.follow_ups.empty()) announceDueTasks(c);
             if (!completion.comment_id.empty() && !task.key.mr_number.empty()) {
                 run(c,
                     "INSERT INTO mr_comments (provider, instance, repository_id, mr_number, comment_id, updated_at) "
@@ -388,10 +401,12 @@ Result<std::int64_t> PostgresStore::resumeTasksForTeam(std::int64_t team_id, std
         return inTransaction<std::int64_t>(pool_, [&](PgConnection& c) {
             lockPause(c, team_id, provider);
             run(c, "DELETE FROM feedback_pauses WHERE team_id = $1 AND provider = $2", {team_id, provider});
-            return runChanging(c,
-                               "UPDATE feedback_tasks SET state = 'pending', next_attempt_at = $3, updated_at = $3 "
-                               "WHERE team_id = $1 AND provider = $2 AND state = 'paused'",
-                               {team_id, provider, toUnixMillis(now_at)});
+            const std::int64_t resumed = runChanging(c,
+                                                     "UPDATE feedback_tasks SET state = 'pending', next_attempt_at = $3, "
+                                                     "updated_at = $3 WHERE team_id = $1 AND provider = $2 AND state = 'paused'",
+                                                     {team_id, provider, toUnixMillis(now_at)});
+            if (resumed > 0) announceDueTasks(c);
+            return resumed;
         });
     });
 }
@@ -440,9 +455,13 @@ Result<std::vector<std::string>> PostgresStore::leaseOwners() {
 Result<std::int64_t> PostgresStore::expireLeases(std::string_view owner, Timestamp now_at) {
     return guarded("ending the leases of " + inQuotes(owner), [&]() -> Result<std::int64_t> {
         requireText(owner, "lease owner");
-        return runOnce(pool_, "UPDATE feedback_tasks SET lease_expires_at = $2 WHERE state = 'in_flight' AND lease_owner = $1",
-                       {owner, toUnixMillis(now_at)})
-            .affectedRows();
+        return inTransaction<std::int64_t>(pool_, [&](PgConnection& c) {
+            const std::int64_t ended = runChanging(
+                c, "UPDATE feedback_tasks SET lease_expires_at = $2 WHERE state = 'in_flight' AND lease_owner = $1",
+                {owner, toUnixMillis(now_at)});
+            if (ended > 0) announceDueTasks(c);
+            return ended;
+        });
     });
 }
 
