@@ -600,6 +600,57 @@ TEST_P(OutboxTest, RetriesAndNewChangesOfOneKeyFromTwoHostsKeepOneWaitingTask) {
     EXPECT_EQ(next[0].payload["state"], "running 29");
 }
 
+TEST_P(OutboxTest, APauseFromAnotherHostCatchesEveryTaskItsTeamEnqueuesMeanwhile) {
+    auto other = openStore();
+    ASSERT_NE(other, nullptr);
+    constexpr int kTeams = 6;
+    std::vector<std::int64_t> teams;
+    for (int k = 0; k < kTeams; ++k) teams.push_back(must(store_->createTeam("team-" + std::to_string(k), "Team")).id);
+    // The writers always enqueue for the team the other host pauses next, so each pause lands
+    // among changes of its team that are being written.
+    std::atomic<int> target{0};
+    std::atomic<bool> pausing{true};
+    std::atomic<int> failures{0};
+    std::atomic<int> written{0};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+        writers.emplace_back([&, w] {
+            for (int i = 0; pausing || i < 5; ++i) {
+                BuildInput b = buildInput();
+                b.commit_sha = "w" + std::to_string(w) + "-" + std::to_string(i);
+                NewFeedbackTask t = task(FeedbackKind::status, b.commit_sha);
+                t.team_id = teams[static_cast<std::size_t>(std::min(target.load(), kTeams - 1))];
+                auto r = store_->recordBuildChange(BuildChange{b, {t}});
+                if (!r.ok()) {
+                    ADD_FAILURE() << r.error().message;
+                    ++failures;
+                    return;
+                }
+                ++written;
+            }
+        });
+    }
+    std::thread pauser([&] {
+        for (int k = 0; k < kTeams; ++k) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            auto paused = other->pauseTasksForTeam(teams[static_cast<std::size_t>(k)], "example", "the token was revoked");
+            if (!paused.ok()) {
+                ADD_FAILURE() << paused.error().message;
+                ++failures;
+            }
+            if (k + 1 < kTeams) target = k + 1;
+        }
+        pausing = false;
+    });
+    pauser.join();
+    for (auto& t : writers) t.join();
+    ASSERT_EQ(failures.load(), 0);
+    // Every team was paused and none resumed: nothing of theirs may be left pending.
+    const TaskCounts counts = must(store_->countTasks());
+    EXPECT_EQ(counts.pending, 0) << "a task enqueued while its team was paused escaped the pause";
+    EXPECT_EQ(counts.paused, written.load());
+}
+
 INSTANTIATE_STORE_CONTRACT(OutboxTest);
 
 }  // namespace
