@@ -6,8 +6,10 @@
 // backends: nothing outside core/src/store/ includes it.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -17,8 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "secrets/digest.hpp"
 #include "secrets/secret_box.hpp"
 #include "store/record_codecs.hpp"
+#include "store/seal_labels.hpp"
 #include "store/records.hpp"
 #include "store/seal_labels.hpp"
 
@@ -373,6 +377,279 @@ inline constexpr auto openClaimedCheck = [](const auto& s, const secrets::Secret
     check.team_slug = s.text(6);
     return check;
 };
+
+// ---- builds and the outbox (outbox.cpp of each backend) -------------------------------------
+
+// What recordBuildChange refuses before it writes anything.
+inline void requireBuildChange(const BuildChange& change) {
+    requireId(change.build.project_id, "project id");
+    requireText(change.build.commit_sha, "commit sha");
+    for (const auto& task : change.tasks) {
+        requireId(task.team_id, "feedback task team id");
+        requireText(task.key.provider, "feedback task provider");
+        requireText(task.key.instance, "feedback task instance");
+        requireText(task.key.repository_id, "feedback task repository id");
+        requireText(task.key.commit_sha, "feedback task commit sha");
+        // A comment task without an MR number is allowed: the dispatcher then comments on the
+        // open merge requests of the commit, as the forge knows them.
+    }
+}
+
+// A change of an existing build must name its project and, when it expects a version, find it.
+inline void requireBuildChangeFits(const Build& current, const BuildInput& in) {
+    if (current.project_id != in.project_id) {
+        raise(ErrorKind::invalid_input,
+              "build " + std::to_string(current.id) + " belongs to project " + std::to_string(current.project_id) + ", not " +
+                  std::to_string(in.project_id),
+              "wrong_project");
+    }
+    if (in.expected_version && *in.expected_version != current.version) {
+        raise(ErrorKind::conflict,
+              "build " + std::to_string(current.id) + " is at version " + std::to_string(current.version) + ", not " +
+                  std::to_string(*in.expected_version) + " as expected; reload it and retry",
+              "version_mismatch");
+    }
+}
+
+// The lease check of complete/retry/fail on the task as it is now.
+inline void requireTaskLease(const FeedbackTask& task, std::string_view owner) {
+    if (task.state != TaskState::in_flight || task.lease_owner != owner) {
+        raise(ErrorKind::conflict,
+              "feedback task " + std::to_string(task.id) + " is not leased to " + inQuotes(owner) + " (state " +
+                  std::string(toString(task.state)) +
+                  (task.lease_owner.empty() ? std::string() : ", lease held by " + inQuotes(task.lease_owner)) +
+                  "); its lease expired and it was handed to another dispatcher",
+              "lease_lost");
+    }
+}
+
+// What a completed task stores as its result: the completion's, with the comment id; and whether
+// the dispatcher completed it as superseded ({"superseded": true}: its key already went out for a
+// newer build), which it ends as, not 'done'.
+inline json completionResult(const TaskCompletion& completion) {
+    json result = completion.result;
+    if (!completion.comment_id.empty()) result["comment_id"] = completion.comment_id;
+    return result;
+}
+inline bool completedAsSuperseded(const json& result) { return result.is_object() && result.value("superseded", false); }
+
+// The count of tasks in the stored `state`, set in `counts`.
+inline void countTasksIn(TaskCounts& counts, std::string_view state, std::int64_t n) {
+    switch (storedTaskState(state)) {
+        case TaskState::pending: counts.pending = n; break;
+        case TaskState::in_flight: counts.in_flight = n; break;
+        case TaskState::done: counts.done = n; break;
+        case TaskState::failed: counts.failed = n; break;
+        case TaskState::paused: counts.paused = n; break;
+        case TaskState::superseded: counts.superseded = n; break;
+    }
+}
+
+// Claimed tasks in the order they are handed out: oldest due first.
+inline void sortByDueTime(std::vector<FeedbackTask>& tasks) {
+    std::sort(tasks.begin(), tasks.end(), [](const FeedbackTask& a, const FeedbackTask& b) {
+        return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;
+    });
+}
+
+// ---- token rotation (token_rotation.cpp of each backend) -------------------------------------
+
+inline std::string rotationSubject(std::int64_t team_id, std::string_view provider, std::string_view credential) {
+    return "team " + std::to_string(team_id) + "'s " + std::string(provider) + " token '" + std::string(credential) + "'";
+}
+
+inline Error rotationClaimLost(std::int64_t team_id, std::string_view provider, std::string_view credential) {
+    return makeError(ErrorKind::conflict,
+                     "the rotation claim on " + rotationSubject(team_id, provider, credential) +
+                         " is no longer held (its lease ran out)",
+                     "claim_lost");
+}
+
+// not_found for a credential the team does not have; `why` is added to the message.
+inline Error noRotationSettings(std::int64_t team_id, std::string_view provider, std::string_view credential,
+                                std::string_view why = {}) {
+    return makeError(ErrorKind::not_found, noCredential(team_id, provider, credential) + std::string(why), "not_found");
+}
+
+inline std::optional<Timestamp> optionalTimeAt(const auto& s, int column) {
+    if (auto at = s.optionalInt64(column)) return fromUnixMillis(*at);
+    return std::nullopt;
+}
+
+inline constexpr std::string_view kRotationColumns =
+    "team_id, provider, enabled, days_before_expiry, new_lifetime_days, unavailable_reason, availability_checked_at, "
+    "state, started_at, last_rotated_at, last_failed_at, last_error, next_attempt_at, name";
+inline constexpr auto readRotation = [](const auto& s) -> ProviderRotation {
+    ProviderRotation r;
+    r.team_id = s.int64(0);
+    r.provider = s.text(1);
+    r.settings.enabled = s.int64(2) != 0;
+    r.settings.days_before_expiry = static_cast<int>(s.int64(3));
+    r.settings.new_lifetime_days = static_cast<int>(s.int64(4));
+    r.unavailable_reason = s.text(5);
+    r.availability_checked_at = optionalTimeAt(s, 6);
+    r.state = s.text(7) == "rotating" ? RotationState::rotating : RotationState::idle;
+    r.started_at = optionalTimeAt(s, 8);
+    r.last_rotated_at = optionalTimeAt(s, 9);
+    r.last_failed_at = optionalTimeAt(s, 10);
+    r.last_error = s.text(11);
+    r.next_attempt_at = fromUnixMillis(s.int64(12));
+    r.name = s.text(13);
+    return r;
+};
+
+// What a claim of provider_rotations returns: team_id, provider, enabled, days_before_expiry,
+// new_lifetime_days, state, started_at, team slug, credential name.
+inline constexpr std::string_view kRotationClaimReturning =
+    " RETURNING team_id, provider, enabled, days_before_expiry, new_lifetime_days, state, started_at,"
+    " (SELECT slug FROM teams WHERE teams.id = provider_rotations.team_id), name";
+inline constexpr auto readRotationClaim = [](const auto& s) -> RotationClaim {
+    RotationClaim c;
+    c.team_id = s.int64(0);
+    c.provider = s.text(1);
+    c.settings.enabled = s.int64(2) != 0;
+    c.settings.days_before_expiry = static_cast<int>(s.int64(3));
+    c.settings.new_lifetime_days = static_cast<int>(s.int64(4));
+    c.state = s.text(5) == "rotating" ? RotationState::rotating : RotationState::idle;
+    c.started_at = optionalTimeAt(s, 6);
+    c.team_slug = s.text(7);
+    c.name = s.text(8);
+    return c;
+};
+
+// The day of `at` as YYYY-MM-DD, UTC: how provider_settings.expires_at is stored.
+inline std::string dayOf(Timestamp at) {
+    const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(at)};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    return buf;
+}
+
+// ---- teams' refresh tokens (team_token_refresh.cpp of each backend) --------------------------
+
+inline std::string teamCredentialSubject(std::int64_t team_id, std::string_view provider, std::string_view name) {
+    return "team " + std::to_string(team_id) + "'s " + std::string(provider) + " credential '" + std::string(name) + "'";
+}
+
+inline Error teamRefreshClaimLost(std::int64_t team_id, std::string_view provider, std::string_view name) {
+    return makeError(ErrorKind::conflict,
+                     "the refresh claim on " + teamCredentialSubject(team_id, provider, name) +
+                         " is no longer held (its lease ran out, or a new token was saved)",
+                     "claim_lost");
+}
+
+// Binds nothing secret: a digest of the access token a team's refresh token goes with.
+inline std::string teamAccessDigest(std::string_view token) {
+    return secrets::sha256Hex("forgelink-team-access\n" + std::string(token));
+}
+
+// A team refresh token as its claim returned it, and what becomes of it once its credential is
+// read: handed out, or (the credential removed or given a new token) stale and deleted, or
+// (sealed under another key) unreadable, released for rekey or a new save.
+struct ClaimedTeamRefresh {
+    std::int64_t team_id = 0;
+    std::string name;
+    std::string refresh_sealed;
+    std::string digest;
+    std::optional<std::int64_t> expires_at;
+};
+inline constexpr std::string_view kTeamRefreshClaimReturning =
+    " RETURNING team_id, name, refresh_token_sealed, access_digest, expires_at";
+inline constexpr auto readClaimedTeamRefresh = [](const auto& s) -> ClaimedTeamRefresh {
+    return ClaimedTeamRefresh{s.int64(0), s.text(1), s.text(2), s.text(3), s.optionalInt64(4)};
+};
+
+// The credential a claimed refresh token renews: p.base_url, p.token_sealed, t.slug.
+struct TeamRefreshCredential {
+    std::string base_url;
+    std::string token_sealed;
+    std::string team_slug;
+};
+inline constexpr auto readTeamRefreshCredential = [](const auto& s) -> TeamRefreshCredential {
+    return TeamRefreshCredential{s.text(0), s.text(1), s.text(2)};
+};
+
+enum class TeamRefreshFate { claimed, stale, unreadable };
+
+// `credential`: std::nullopt when it was removed. `out` is filled when claimed.
+inline TeamRefreshFate openClaimedTeamRefresh(const secrets::SecretBox& box, std::string_view provider,
+                                              const ClaimedTeamRefresh& row,
+                                              const std::optional<TeamRefreshCredential>& credential, TeamTokenRefresh& out) {
+    if (!credential) return TeamRefreshFate::stale;
+    auto access = box.open(credential->token_sealed, providerTokenLabel(row.team_id, provider, row.name));
+    auto refresh = box.open(row.refresh_sealed, teamRefreshTokenLabel(row.team_id, provider, row.name));
+    if (!access || !refresh) return TeamRefreshFate::unreadable;
+    if (teamAccessDigest(access.value()) != row.digest) return TeamRefreshFate::stale;
+    out.team_id = row.team_id;
+    out.provider = std::string(provider);
+    out.name = row.name;
+    out.base_url = credential->base_url;
+    out.team_slug = credential->team_slug;
+    out.access_token = std::move(access).value();
+    out.refresh_token = std::move(refresh).value();
+    if (row.expires_at) out.expires_at = fromUnixMillis(*row.expires_at);
+    return TeamRefreshFate::claimed;
+}
+
+// The claimed refresh tokens in the order they are handed out: soonest expiry first (unknown first).
+inline void sortBySoonestExpiry(std::vector<ClaimedTeamRefresh>& rows) {
+    std::stable_sort(rows.begin(), rows.end(), [](const ClaimedTeamRefresh& a, const ClaimedTeamRefresh& b) {
+        return a.expires_at.value_or(0) < b.expires_at.value_or(0);
+    });
+}
+
+// ---- notices (notices.cpp of each backend) ------------------------------------------------
+
+inline NoticeDelivery storedNoticeDelivery(std::string_view text) {
+    for (auto d : {NoticeDelivery::none, NoticeDelivery::pending, NoticeDelivery::in_flight, NoticeDelivery::delivered,
+                   NoticeDelivery::failed})
+        if (toString(d) == text) return d;
+    return NoticeDelivery::none;
+}
+
+// Read from `notices n`.
+inline constexpr std::string_view kNoticeColumns =
+    "n.id, n.team_id, (SELECT slug FROM teams WHERE teams.id = n.team_id), n.provider, n.kind, n.text, n.details, "
+    "n.created_at, n.delivery, n.attempts, n.next_attempt_at, n.last_error, n.delivered_at, n.credential";
+inline constexpr auto readNotice = [](const auto& s) -> Notice {
+    Notice n;
+    n.id = s.int64(0);
+    n.team_id = s.int64(1);
+    n.team_slug = s.optionalText(2).value_or("");
+    n.provider = s.text(3);
+    n.kind = parseNoticeKind(s.text(4)).value_or(NoticeKind::token_invalid);
+    n.text = s.text(5);
+    n.details = json::parse(s.text(6), nullptr, false);
+    if (n.details.is_discarded()) n.details = json::object();
+    n.created_at = fromUnixMillis(s.int64(7));
+    n.delivery = storedNoticeDelivery(s.text(8));
+    n.attempts = s.int64(9);
+    if (auto at = s.optionalInt64(10)) n.next_attempt_at = fromUnixMillis(*at);
+    n.last_error = s.text(11);
+    if (auto at = s.optionalInt64(12)) n.delivered_at = fromUnixMillis(*at);
+    n.credential = s.text(13);
+    return n;
+};
+
+// What may be shown of a webhook URL: its scheme and host, and the last four characters of the
+// rest when that is long enough for four to be a small part of it (Slack's URL path is the secret).
+inline std::string webhookHint(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) return "…";
+    const auto path_at = url.find_first_of("/?#", scheme_end + 3);
+    const std::string_view origin = url.substr(0, path_at);
+    const std::string_view rest = path_at == std::string_view::npos ? std::string_view() : url.substr(path_at);
+    if (rest.size() >= 16) return std::string(origin) + "/…" + std::string(rest.substr(rest.size() - 4));
+    return std::string(origin) + (rest.empty() ? "" : "/…");
+}
+
+inline Error noticeLeaseLost(std::int64_t notice_id) {
+    return makeError(ErrorKind::conflict,
+                     "the delivery lease on notice " + std::to_string(notice_id) +
+                         " is no longer held (it ran out and another sender took the notice)",
+                     "lease_lost");
+}
 
 inline std::string sql(std::initializer_list<std::string_view> parts) {
     std::string out;

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -506,6 +508,147 @@ TEST_P(OutboxTest, TheFirstMergeRequestHeadRememberedWins) {
     auto missing = store_->recordMergeRequestHead(999999, "d600");
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
+}
+
+// Several hosts on one database: the outbox's rules hold when they write the same key at once.
+TEST_P(OutboxTest, ChangesOfOneKeyFromTwoHostsAtOnceLeaveOneWaitingTaskOfTheNewestBuild) {
+    auto other = openStore();
+    ASSERT_NE(other, nullptr);
+    constexpr int kThreads = 4;
+    constexpr int kBuildsPerThread = 6;
+    std::mutex mutex;
+    std::vector<std::int64_t> build_ids;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kThreads; ++w) {
+        Store* s = w % 2 == 0 ? static_cast<Store*>(store_.get()) : static_cast<Store*>(other.get());
+        threads.emplace_back([&, s] {
+            for (int i = 0; i < kBuildsPerThread; ++i) {
+                // Every build reports the same commit: its status and its comment share one key each.
+                auto r = s->recordBuildChange(BuildChange{buildInput(), {task(FeedbackKind::status), task(FeedbackKind::comment)}});
+                if (!r.ok()) {
+                    ADD_FAILURE() << r.error().message;
+                    ++failures;
+                    continue;
+                }
+                std::lock_guard lock(mutex);
+                build_ids.push_back(r.value().build.id);
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(failures.load(), 0);
+    ASSERT_EQ(build_ids.size(), static_cast<std::size_t>(kThreads * kBuildsPerThread));
+    const TaskCounts counts = must(store_->countTasks());
+    EXPECT_EQ(counts.pending, 2) << "one waiting task per key";
+    EXPECT_EQ(counts.pending + counts.superseded, static_cast<std::int64_t>(build_ids.size() * 2));
+    // Older never replaces newer, whatever order the hosts wrote in: what waits is the newest build's.
+    const std::int64_t newest = *std::max_element(build_ids.begin(), build_ids.end());
+    auto waiting = must(store_->listTasksOfBuild(newest));
+    ASSERT_EQ(waiting.size(), 2u);
+    for (const auto& t : waiting) EXPECT_EQ(t.state, TaskState::pending);
+}
+
+TEST_P(OutboxTest, RetriesAndNewChangesOfOneKeyFromTwoHostsKeepOneWaitingTask) {
+    auto other = openStore();
+    ASSERT_NE(other, nullptr);
+    RecordedBuild r = newBuildWithStatus();
+    std::atomic<bool> stop{false};
+    std::atomic<int> failures{0};
+    std::atomic<int> retried{0};
+    // One host records new changes of the build while the other claims its task and sends it back
+    // for a retry, again and again: a retried task and a new change of its key meet each time.
+    std::thread changer([&] {
+        for (int i = 0; i < 30; ++i) {
+            BuildInput b = change(r.build, BuildState::in_progress);
+            auto c = other->recordBuildChange(BuildChange{b, {task(FeedbackKind::status, "abc123", "running " + std::to_string(i))}});
+            if (!c.ok()) {
+                ADD_FAILURE() << c.error().message;
+                ++failures;
+            }
+        }
+        stop = true;
+    });
+    std::thread retrier([&] {
+        while (!stop) {
+            auto claimed = store_->claimDueTasks("host-a", now(), 1min, 10);
+            if (!claimed.ok()) {
+                ADD_FAILURE() << claimed.error().message;
+                ++failures;
+                return;
+            }
+            for (const auto& t : claimed.value()) {
+                auto again = store_->retryTask(t.id, "host-a", now(), "the forge answered 502");
+                if (!again.ok()) {
+                    ADD_FAILURE() << again.error().message;
+                    ++failures;
+                }
+                ++retried;
+            }
+        }
+    });
+    changer.join();
+    retrier.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_GT(retried.load(), 0);
+    const TaskCounts counts = must(store_->countTasks());
+    EXPECT_EQ(counts.in_flight, 0);
+    EXPECT_EQ(counts.pending, 1) << "one waiting task of the key";
+    // The last change is what waits.
+    auto next = must(store_->claimDueTasks("host-b", now(), 1min, 10));
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].payload["state"], "running 29");
+}
+
+TEST_P(OutboxTest, APauseFromAnotherHostCatchesEveryTaskItsTeamEnqueuesMeanwhile) {
+    auto other = openStore();
+    ASSERT_NE(other, nullptr);
+    constexpr int kTeams = 6;
+    std::vector<std::int64_t> teams;
+    for (int k = 0; k < kTeams; ++k) teams.push_back(must(store_->createTeam("team-" + std::to_string(k), "Team")).id);
+    // The writers always enqueue for the team the other host pauses next, so each pause lands
+    // among changes of its team that are being written.
+    std::atomic<int> target{0};
+    std::atomic<bool> pausing{true};
+    std::atomic<int> failures{0};
+    std::atomic<int> written{0};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+        writers.emplace_back([&, w] {
+            for (int i = 0; pausing || i < 5; ++i) {
+                BuildInput b = buildInput();
+                b.commit_sha = "w" + std::to_string(w) + "-" + std::to_string(i);
+                NewFeedbackTask t = task(FeedbackKind::status, b.commit_sha);
+                t.team_id = teams[static_cast<std::size_t>(std::min(target.load(), kTeams - 1))];
+                auto r = store_->recordBuildChange(BuildChange{b, {t}});
+                if (!r.ok()) {
+                    ADD_FAILURE() << r.error().message;
+                    ++failures;
+                    return;
+                }
+                ++written;
+            }
+        });
+    }
+    std::thread pauser([&] {
+        for (int k = 0; k < kTeams; ++k) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            auto paused = other->pauseTasksForTeam(teams[static_cast<std::size_t>(k)], "example", "the token was revoked");
+            if (!paused.ok()) {
+                ADD_FAILURE() << paused.error().message;
+                ++failures;
+            }
+            if (k + 1 < kTeams) target = k + 1;
+        }
+        pausing = false;
+    });
+    pauser.join();
+    for (auto& t : writers) t.join();
+    ASSERT_EQ(failures.load(), 0);
+    // Every team was paused and none resumed: nothing of theirs may be left pending.
+    const TaskCounts counts = must(store_->countTasks());
+    EXPECT_EQ(counts.pending, 0) << "a task enqueued while its team was paused escaped the pause";
+    EXPECT_EQ(counts.paused, written.load());
 }
 
 INSTANTIATE_STORE_CONTRACT(OutboxTest);

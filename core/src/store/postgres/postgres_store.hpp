@@ -41,6 +41,12 @@ public:
     // The schema version the database is at.
     Result<int> schemaVersion();
 
+    // The channel every host's store NOTIFYs (delivered at commit) when feedback tasks become due
+    // now: a build change or a completion's follow-ups enqueued them, a pause ended, a gone
+    // owner's leases were ended. A dispatcher LISTENing on it (pg::PgListener) looks at the outbox
+    // at once instead of at its next poll, whichever host took the change.
+    static constexpr const char* kOutboxChannel = "forgelink_outbox";
+
     Result<User> upsertUser(const UserProfile& profile) override;
     Result<UserIdentity> linkIdentity(std::int64_t user_id, const UserProfile& profile) override;
     Result<std::vector<UserIdentity>> userIdentities(std::int64_t user_id) override;

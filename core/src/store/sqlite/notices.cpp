@@ -11,61 +11,6 @@ namespace forgelink::store {
 
 using namespace sqlite;
 
-namespace {
-
-NoticeDelivery parseDelivery(std::string_view text) {
-    for (auto d : {NoticeDelivery::none, NoticeDelivery::pending, NoticeDelivery::in_flight, NoticeDelivery::delivered,
-                   NoticeDelivery::failed})
-        if (toString(d) == text) return d;
-    return NoticeDelivery::none;
-}
-
-constexpr std::string_view kNoticeColumns =
-    "n.id, n.team_id, (SELECT slug FROM teams WHERE teams.id = n.team_id), n.provider, n.kind, n.text, n.details, "
-    "n.created_at, n.delivery, n.attempts, n.next_attempt_at, n.last_error, n.delivered_at, n.credential";
-
-Notice readNotice(const Statement& s) {
-    Notice n;
-    n.id = s.int64(0);
-    n.team_id = s.int64(1);
-    n.team_slug = s.optionalText(2).value_or("");
-    n.provider = s.text(3);
-    n.kind = parseNoticeKind(s.text(4)).value_or(NoticeKind::token_invalid);
-    n.text = s.text(5);
-    n.details = nlohmann::json::parse(s.text(6), nullptr, false);
-    if (n.details.is_discarded()) n.details = nlohmann::json::object();
-    n.created_at = fromUnixMillis(s.int64(7));
-    n.delivery = parseDelivery(s.text(8));
-    n.attempts = s.int64(9);
-    if (auto at = s.optionalInt64(10)) n.next_attempt_at = fromUnixMillis(*at);
-    n.last_error = s.text(11);
-    if (auto at = s.optionalInt64(12)) n.delivered_at = fromUnixMillis(*at);
-    n.credential = s.text(13);
-    return n;
-}
-
-// What may be shown of a webhook URL: its scheme and host, and the last four characters of the
-// rest when that is long enough for four to be a small part of it (Slack's URL path is the secret).
-std::string webhookHint(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return "…";
-    const auto path_at = url.find_first_of("/?#", scheme_end + 3);
-    const std::string_view origin = url.substr(0, path_at);
-    const std::string_view rest = path_at == std::string_view::npos ? std::string_view() : url.substr(path_at);
-    if (rest.size() >= 16) return std::string(origin) + "/…" + std::string(rest.substr(rest.size() - 4));
-    return std::string(origin) + (rest.empty() ? "" : "/…");
-}
-
-Error leaseLost(std::int64_t notice_id) {
-    return makeError(ErrorKind::conflict,
-                     "the delivery lease on notice " + std::to_string(notice_id) +
-                         " is no longer held (it ran out and another sender took the notice)",
-                     "lease_lost");
-}
-
-}  // namespace
-
-
 Result<std::optional<Notice>> SqliteStore::recordNotice(const NewNotice& in) {
     using Out = std::optional<Notice>;
     if (in.team_id <= 0 || in.provider.empty() || in.dedupe_key.empty() || in.text.empty())
@@ -229,7 +174,7 @@ Result<void> SqliteStore::completeNoticeDelivery(std::int64_t notice_id, std::st
                              "lease_expires_at = NULL, next_attempt_at = NULL, last_error = '' "
                              "WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2",
                         notice_id, owner, toUnixMillis(now())) == 0)
-            return leaseLost(notice_id);
+            return noticeLeaseLost(notice_id);
         return {};
     });
 }
@@ -241,7 +186,7 @@ Result<void> SqliteStore::retryNoticeDelivery(std::int64_t notice_id, std::strin
         if (runChanging(*c, "UPDATE notices SET delivery = 'pending', next_attempt_at = ?3, last_error = ?4, lease_owner = NULL, "
                              "lease_expires_at = NULL WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2",
                         notice_id, owner, toUnixMillis(next_attempt_at), error) == 0)
-            return leaseLost(notice_id);
+            return noticeLeaseLost(notice_id);
         return {};
     });
 }
@@ -252,7 +197,7 @@ Result<void> SqliteStore::failNoticeDelivery(std::int64_t notice_id, std::string
         if (runChanging(*c, "UPDATE notices SET delivery = 'failed', next_attempt_at = NULL, last_error = ?3, lease_owner = NULL, "
                              "lease_expires_at = NULL WHERE id = ?1 AND delivery = 'in_flight' AND lease_owner = ?2",
                         notice_id, owner, error) == 0)
-            return leaseLost(notice_id);
+            return noticeLeaseLost(notice_id);
         return {};
     });
 }

@@ -33,14 +33,7 @@ bool feedbackPaused(Connection& c, std::int64_t team_id, std::string_view provid
 // The lease check shared by complete/retry/fail; returns the task as it is now.
 FeedbackTask requireLease(Connection& c, std::int64_t task_id, std::string_view owner) {
     FeedbackTask task = loadTask(c, task_id);
-    if (task.state != TaskState::in_flight || task.lease_owner != owner) {
-        raise(ErrorKind::conflict,
-              "feedback task " + std::to_string(task_id) + " is not leased to " + inQuotes(owner) + " (state " +
-                  std::string(toString(task.state)) +
-                  (task.lease_owner.empty() ? std::string() : ", lease held by " + inQuotes(task.lease_owner)) +
-                  "); its lease expired and it was handed to another dispatcher",
-              "lease_lost");
-    }
+    requireTaskLease(task, owner);
     return task;
 }
 
@@ -119,17 +112,7 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
     const BuildInput& in = change.build;
     return guarded(in.id == 0 ? std::string("recording a new build") : "recording a change of build " + std::to_string(in.id),
                    [&]() -> Result<RecordedBuild> {
-                       requireId(in.project_id, "project id");
-                       requireText(in.commit_sha, "commit sha");
-                       for (const auto& task : change.tasks) {
-                           requireId(task.team_id, "feedback task team id");
-                           requireText(task.key.provider, "feedback task provider");
-                           requireText(task.key.instance, "feedback task instance");
-                           requireText(task.key.repository_id, "feedback task repository id");
-                           requireText(task.key.commit_sha, "feedback task commit sha");
-                           // A comment task without an MR number is allowed: the dispatcher then
-                           // comments on the open merge requests of the commit, as the forge knows them.
-                       }
+                       requireBuildChange(change);
                        const std::int64_t t = toUnixMillis(now());
                        RecordedBuild out{};
                        writes_.run([&](Connection& shared) {
@@ -154,19 +137,7 @@ Result<RecordedBuild> SqliteStore::recordBuildChange(const BuildChange& change) 
                                build_id = s.int64(0);
                            } else {
                                const Build current = loadBuild(*c, build_id);
-                               if (current.project_id != in.project_id) {
-                                   raise(ErrorKind::invalid_input,
-                                         "build " + std::to_string(build_id) + " belongs to project " +
-                                             std::to_string(current.project_id) + ", not " + std::to_string(in.project_id),
-                                         "wrong_project");
-                               }
-                               if (in.expected_version && *in.expected_version != current.version) {
-                                   raise(ErrorKind::conflict,
-                                         "build " + std::to_string(build_id) + " is at version " +
-                                             std::to_string(current.version) + ", not " + std::to_string(*in.expected_version) +
-                                             " as expected; reload it and retry",
-                                         "version_mismatch");
-                               }
+                               requireBuildChangeFits(current, in);
                                // A change made by the build timeout records when; any other change clears it.
                                c->prepare("UPDATE builds SET commit_sha = ?2, branch = ?3, mr_number = ?4, head_sha = ?5, "
                                           "state = ?6, stats = ?7, url = ?8, updated_at = ?9, version = version + 1, "
@@ -275,9 +246,7 @@ Result<std::vector<FeedbackTask>> SqliteStore::claimDueTasks(std::string_view ow
                 std::move(due.begin(), due.end(), std::back_inserter(out));
             }
         });
-        std::sort(out.begin(), out.end(), [](const FeedbackTask& a, const FeedbackTask& b) {
-            return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;
-        });
+        sortByDueTime(out);
         return out;
     });
 }
@@ -299,11 +268,8 @@ Result<void> SqliteStore::completeTask(std::int64_t task_id, std::string_view ow
         writes_.run([&](Connection& shared) {
             Connection* c = &shared;
             const FeedbackTask task = requireLease(*c, task_id, owner);
-            json result = completion.result;
-            if (!completion.comment_id.empty()) result["comment_id"] = completion.comment_id;
-            // The dispatcher completes a task whose key already went out for a newer build with
-            // {"superseded": true}: it ends 'superseded', not 'done'.
-            const bool superseded = result.is_object() && result.value("superseded", false);
+            const json result = completionResult(completion);
+            const bool superseded = completedAsSuperseded(result);
             c->prepare("UPDATE feedback_tasks SET state = ?4, result = ?2, last_error = '', lease_owner = NULL, "
                        "lease_expires_at = NULL, updated_at = ?3 WHERE id = ?1")
                 .bind(1, task_id)
@@ -471,15 +437,7 @@ Result<TaskCounts> SqliteStore::countTasks() {
         Statement s = c->prepare("SELECT state, count(*) FROM feedback_tasks GROUP BY state");
         TaskCounts counts;
         while (s.step()) {
-            const std::int64_t n = s.int64(1);
-            switch (storedTaskState(s.text(0))) {
-                case TaskState::pending: counts.pending = n; break;
-                case TaskState::in_flight: counts.in_flight = n; break;
-                case TaskState::done: counts.done = n; break;
-                case TaskState::failed: counts.failed = n; break;
-                case TaskState::paused: counts.paused = n; break;
-                case TaskState::superseded: counts.superseded = n; break;
-            }
+            countTasksIn(counts, s.text(0), s.int64(1));
         }
         return counts;
     });

@@ -6,7 +6,6 @@
 // goes with: a new token saved over it in the meantime makes it stale, and it is dropped unspent.
 #include <sqlite3.h>
 
-#include "secrets/digest.hpp"
 #include "store/seal_labels.hpp"
 #include "store/sqlite/rows.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -15,41 +14,13 @@ namespace forgelink::store {
 
 using namespace sqlite;
 
-namespace {
-
-std::string whose(std::int64_t team_id, std::string_view provider, std::string_view name) {
-    return "team " + std::to_string(team_id) + "'s " + std::string(provider) + " credential '" + std::string(name) + "'";
-}
-
-Error teamClaimLost(std::int64_t team_id, std::string_view provider, std::string_view name) {
-    return makeError(ErrorKind::conflict,
-                     "the refresh claim on " + whose(team_id, provider, name) +
-                         " is no longer held (its lease ran out, or a new token was saved)",
-                     "claim_lost");
-}
-
-// Binds nothing secret: a digest of the access token the refresh token goes with.
-std::string accessDigest(std::string_view token) { return secrets::sha256Hex("forgelink-team-access\n" + std::string(token)); }
-
-// The settings' expiry date (YYYY-MM-DD, UTC) of a refreshed token.
-std::string dateOf(Timestamp at) {
-    const auto day = std::chrono::floor<std::chrono::days>(at);
-    const std::chrono::year_month_day ymd{day};
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()));
-    return buf;
-}
-
-}  // namespace
-
 Result<void> SqliteStore::saveTeamRefreshToken(const TeamTokenRefresh& in) {
     if (in.team_id <= 0 || in.provider.empty() || in.name.empty() || in.access_token.empty() || in.refresh_token.empty())
         return makeError(ErrorKind::invalid_input,
                          "saving a team's refresh token: team id, provider, credential name, access and refresh token "
                          "are required",
                          "missing_field");
-    return guardedTeamClaim<void>("saving the refresh token of " + whose(in.team_id, in.provider, in.name), [&]() -> Result<void> {
+    return guardedTeamClaim<void>("saving the refresh token of " + teamCredentialSubject(in.team_id, in.provider, in.name), [&]() -> Result<void> {
         auto c = pool_.acquire();
         std::optional<std::int64_t> expires;
         if (in.expires_at) expires = toUnixMillis(*in.expires_at);
@@ -62,7 +33,7 @@ Result<void> SqliteStore::saveTeamRefreshToken(const TeamTokenRefresh& in) {
             .bind(2, in.provider)
             .bind(3, in.name)
             .bind(4, box_->seal(in.refresh_token, teamRefreshTokenLabel(in.team_id, in.provider, in.name)))
-            .bind(5, accessDigest(in.access_token))
+            .bind(5, teamAccessDigest(in.access_token))
             .bind(6, expires)
             .bind(7, toUnixMillis(now()))
             .run();
@@ -91,7 +62,7 @@ Result<std::optional<Timestamp>> SqliteStore::teamRefreshExpiry(std::int64_t tea
             "SELECT expires_at FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
         s.bind(1, team_id).bind(2, provider).bind(3, name);
         if (!s.step())
-            return makeError(ErrorKind::not_found, whose(team_id, provider, name) + " has no refresh token", "not_found");
+            return makeError(ErrorKind::not_found, teamCredentialSubject(team_id, provider, name) + " has no refresh token", "not_found");
         if (auto at = s.optionalInt64(0)) return Out{fromUnixMillis(*at)};
         return Out{};
     });
@@ -110,14 +81,7 @@ Result<std::vector<TeamTokenRefresh>> SqliteStore::claimTeamTokensToRefresh(std:
         const std::int64_t t = toUnixMillis(now_at);
         auto c = pool_.acquire();
         Transaction tx(*c);
-        struct Claimed {
-            std::int64_t team_id;
-            std::string name;
-            std::string refresh_sealed;
-            std::string digest;
-            std::optional<std::int64_t> expires_at;
-        };
-        std::vector<Claimed> rows;
+        std::vector<ClaimedTeamRefresh> rows;
         {
             // One statement decides and takes the claim under the write lock: of several hosts one
             // spends each refresh token. An unknown expiry is due at once (the answer tells it).
@@ -126,57 +90,41 @@ Result<std::vector<TeamTokenRefresh>> SqliteStore::claimTeamTokensToRefresh(std:
                 " SELECT rowid FROM team_refresh_tokens WHERE provider = ?3"
                 " AND (expires_at IS NULL OR expires_at < ?4)"
                 " AND (claim_owner IS NULL OR claim_expires_at <= ?5)"
-                " ORDER BY coalesce(expires_at, 0) LIMIT ?6)"
-                " RETURNING team_id, name, refresh_token_sealed, access_digest, expires_at");
+                " ORDER BY coalesce(expires_at, 0) LIMIT ?6)" + std::string(kTeamRefreshClaimReturning));
             bindAll(s, owner, t + lease.count(), provider, toUnixMillis(expiring_before), t, static_cast<std::int64_t>(limit));
-            while (s.step()) rows.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.optionalInt64(4)});
+            while (s.step()) rows.push_back(readClaimedTeamRefresh(s));
         }
+        sortBySoonestExpiry(rows);
         Out claimed;
-        std::vector<const Claimed*> stale;
-        std::vector<const Claimed*> unreadable;
         for (const auto& row : rows) {
-            Statement s = c->prepare(
-                "SELECT p.base_url, p.token_sealed, t.slug FROM provider_settings p JOIN teams t ON t.id = p.team_id "
-                "WHERE p.team_id = ?1 AND p.provider = ?2 AND p.name = ?3");
-            s.bind(1, row.team_id).bind(2, provider).bind(3, row.name);
-            if (!s.step()) {
-                stale.push_back(&row);  // the credential was removed
-                continue;
+            std::optional<TeamRefreshCredential> credential;
+            {
+                Statement s = c->prepare(
+                    "SELECT p.base_url, p.token_sealed, t.slug FROM provider_settings p JOIN teams t ON t.id = p.team_id "
+                    "WHERE p.team_id = ?1 AND p.provider = ?2 AND p.name = ?3");
+                s.bind(1, row.team_id).bind(2, provider).bind(3, row.name);
+                if (s.step()) credential = readTeamRefreshCredential(s);
             }
             TeamTokenRefresh r;
-            r.team_id = row.team_id;
-            r.provider = std::string(provider);
-            r.name = row.name;
-            r.base_url = s.text(0);
-            r.team_slug = s.text(2);
-            auto access = box_->open(s.text(1), providerTokenLabel(row.team_id, provider, row.name));
-            auto refresh = box_->open(row.refresh_sealed, teamRefreshTokenLabel(row.team_id, provider, row.name));
-            if (!access || !refresh) {
-                unreadable.push_back(&row);  // another key: left for rekey or a new save
-                continue;
+            switch (openClaimedTeamRefresh(*box_, provider, row, credential, r)) {
+                case TeamRefreshFate::claimed: claimed.push_back(std::move(r)); break;
+                case TeamRefreshFate::stale:
+                    c->prepare("DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+                        .bind(1, row.team_id)
+                        .bind(2, provider)
+                        .bind(3, row.name)
+                        .run();
+                    break;
+                case TeamRefreshFate::unreadable:
+                    c->prepare("UPDATE team_refresh_tokens SET claim_owner = NULL, claim_expires_at = NULL "
+                               "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
+                        .bind(1, row.team_id)
+                        .bind(2, provider)
+                        .bind(3, row.name)
+                        .run();
+                    break;
             }
-            if (accessDigest(access.value()) != row.digest) {
-                stale.push_back(&row);  // a new token was saved over the one it renews
-                continue;
-            }
-            r.access_token = std::move(access).value();
-            r.refresh_token = std::move(refresh).value();
-            if (row.expires_at) r.expires_at = fromUnixMillis(*row.expires_at);
-            claimed.push_back(std::move(r));
         }
-        for (const Claimed* row : stale)
-            c->prepare("DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
-                .bind(1, row->team_id)
-                .bind(2, provider)
-                .bind(3, row->name)
-                .run();
-        for (const Claimed* row : unreadable)
-            c->prepare("UPDATE team_refresh_tokens SET claim_owner = NULL, claim_expires_at = NULL "
-                       "WHERE team_id = ?1 AND provider = ?2 AND name = ?3")
-                .bind(1, row->team_id)
-                .bind(2, provider)
-                .bind(3, row->name)
-                .run();
         tx.commit();
         return claimed;
     });
@@ -199,7 +147,7 @@ Result<void> SqliteStore::completeTeamTokenRefresh(const TeamTokenRefresh& refre
             Statement s = c->prepare("SELECT access_digest FROM team_refresh_tokens "
                                      "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4");
             s.bind(1, team_id).bind(2, provider).bind(3, name).bind(4, owner);
-            if (!s.step()) return teamClaimLost(team_id, provider, name);
+            if (!s.step()) return teamRefreshClaimLost(team_id, provider, name);
             digest = s.text(0);
         }
         {
@@ -207,15 +155,15 @@ Result<void> SqliteStore::completeTeamTokenRefresh(const TeamTokenRefresh& refre
             Statement s = c->prepare(
                 "SELECT token_sealed FROM provider_settings WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
             s.bind(1, team_id).bind(2, provider).bind(3, name);
-            if (!s.step()) return teamClaimLost(team_id, provider, name);
+            if (!s.step()) return teamRefreshClaimLost(team_id, provider, name);
             auto current = box_->open(s.text(0), providerTokenLabel(team_id, provider, name));
-            if (!current || accessDigest(current.value()) != digest) return teamClaimLost(team_id, provider, name);
+            if (!current || teamAccessDigest(current.value()) != digest) return teamRefreshClaimLost(team_id, provider, name);
         }
         // The new pair in one transaction: the team is never left with a spent refresh token and
         // an access token it does not know. A re-check of the old token still under way loses its
         // claim (its verdict is about a token the forge just retired).
         std::optional<std::string> expires_on;
-        if (refreshed.expires_at) expires_on = dateOf(*refreshed.expires_at);
+        if (refreshed.expires_at) expires_on = dayOf(*refreshed.expires_at);
         const std::int64_t t = toUnixMillis(now());
         c->prepare("UPDATE provider_settings SET token_sealed = ?4, token_last4 = ?5, "
                    "expires_at = coalesce(?6, expires_at), status = 'active', invalid_reason = '', "
@@ -238,7 +186,7 @@ Result<void> SqliteStore::completeTeamTokenRefresh(const TeamTokenRefresh& refre
             .bind(2, provider)
             .bind(3, name)
             .bind(4, box_->seal(refreshed.refresh_token, teamRefreshTokenLabel(team_id, provider, name)))
-            .bind(5, accessDigest(refreshed.access_token))
+            .bind(5, teamAccessDigest(refreshed.access_token))
             .bind(6, expires)
             .bind(7, t)
             .run();
@@ -254,7 +202,7 @@ Result<void> SqliteStore::releaseTeamTokenRefresh(std::int64_t team_id, std::str
         if (runChanging(*c, "UPDATE team_refresh_tokens SET claim_owner = NULL, claim_expires_at = NULL "
                              "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
                         team_id, provider, name, owner) == 0)
-            return teamClaimLost(team_id, provider, name);
+            return teamRefreshClaimLost(team_id, provider, name);
         return {};
     });
 }
@@ -265,7 +213,7 @@ Result<void> SqliteStore::dropClaimedTeamRefreshToken(std::int64_t team_id, std:
         auto c = pool_.acquire();
         if (runChanging(*c, "DELETE FROM team_refresh_tokens WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
                         team_id, provider, name, owner) == 0)
-            return teamClaimLost(team_id, provider, name);
+            return teamRefreshClaimLost(team_id, provider, name);
         return {};
     });
 }

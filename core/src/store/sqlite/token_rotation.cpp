@@ -15,75 +15,6 @@ namespace forgelink::store {
 
 using namespace sqlite;
 
-namespace {
-
-std::string who(std::int64_t team_id, std::string_view provider, std::string_view credential) {
-    return "team " + std::to_string(team_id) + "'s " + std::string(provider) + " token '" + std::string(credential) + "'";
-}
-
-Error claimLost(std::int64_t team_id, std::string_view provider, std::string_view credential) {
-    return makeError(ErrorKind::conflict,
-                     "the rotation claim on " + who(team_id, provider, credential) + " is no longer held (its lease ran out)",
-                     "claim_lost");
-}
-
-Error noSettings(std::int64_t team_id, std::string_view provider, std::string_view credential, std::string_view why = {}) {
-    return makeError(ErrorKind::not_found,
-                     "team " + std::to_string(team_id) + " has no " + std::string(provider) + " credential named '" +
-                         std::string(credential) + "'" + std::string(why),
-                     "not_found");
-}
-
-constexpr std::string_view kRotationColumns =
-    "team_id, provider, enabled, days_before_expiry, new_lifetime_days, unavailable_reason, availability_checked_at, "
-    "state, started_at, last_rotated_at, last_failed_at, last_error, next_attempt_at, name";
-
-std::optional<Timestamp> optionalTime(const Statement& s, int column) {
-    if (auto at = s.optionalInt64(column)) return fromUnixMillis(*at);
-    return std::nullopt;
-}
-
-ProviderRotation readRotation(const Statement& s) {
-    ProviderRotation r;
-    r.team_id = s.int64(0);
-    r.provider = s.text(1);
-    r.settings.enabled = s.int64(2) != 0;
-    r.settings.days_before_expiry = static_cast<int>(s.int64(3));
-    r.settings.new_lifetime_days = static_cast<int>(s.int64(4));
-    r.unavailable_reason = s.text(5);
-    r.availability_checked_at = optionalTime(s, 6);
-    r.state = s.text(7) == "rotating" ? RotationState::rotating : RotationState::idle;
-    r.started_at = optionalTime(s, 8);
-    r.last_rotated_at = optionalTime(s, 9);
-    r.last_failed_at = optionalTime(s, 10);
-    r.last_error = s.text(11);
-    r.next_attempt_at = fromUnixMillis(s.int64(12));
-    r.name = s.text(13);
-    return r;
-}
-
-// Claimed rows come back as: team_id, provider, enabled, days_before_expiry, new_lifetime_days,
-// state, started_at, team slug, credential name.
-constexpr std::string_view kClaimReturning =
-    " RETURNING team_id, provider, enabled, days_before_expiry, new_lifetime_days, state, started_at,"
-    " (SELECT slug FROM teams WHERE teams.id = provider_rotations.team_id), name";
-
-RotationClaim readClaim(const Statement& s) {
-    RotationClaim c;
-    c.team_id = s.int64(0);
-    c.provider = s.text(1);
-    c.settings.enabled = s.int64(2) != 0;
-    c.settings.days_before_expiry = static_cast<int>(s.int64(3));
-    c.settings.new_lifetime_days = static_cast<int>(s.int64(4));
-    c.state = s.text(5) == "rotating" ? RotationState::rotating : RotationState::idle;
-    c.started_at = optionalTime(s, 6);
-    c.team_slug = s.text(7);
-    c.name = s.text(8);
-    return c;
-}
-
-}  // namespace
-
 Result<ProviderRotation> SqliteStore::saveRotationSettings(std::int64_t team_id, std::string_view provider,
                                                            std::string_view credential, const RotationSettings& settings,
                                                            const std::optional<std::string>& unavailable_reason) {
@@ -120,7 +51,7 @@ Result<ProviderRotation> SqliteStore::providerRotation(std::int64_t team_id, std
                                  " FROM provider_rotations WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
         s.bind(1, team_id).bind(2, provider).bind(3, credential);
         if (!s.step())
-            raise(ErrorKind::not_found, who(team_id, provider, credential) + " has no rotation setting", "not_found");
+            raise(ErrorKind::not_found, rotationSubject(team_id, provider, credential) + " has no rotation setting", "not_found");
         return readRotation(s);
     });
 }
@@ -133,10 +64,7 @@ Result<std::vector<RotationClaim>> SqliteStore::claimRotations(std::string_view 
             raise(ErrorKind::invalid_input, "claiming tokens to rotate: an owner and a positive lease are required",
                    "missing_field");
         const std::int64_t t = toUnixMillis(now_at);
-        const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now_at)};
-        char today[16];
-        std::snprintf(today, sizeof today, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+        const std::string today = dayOf(now_at);
         auto c = pool_.acquire();
         // One statement decides and takes the claim under the write lock: two hosts never both
         // come away with one token. "YYYY-MM-DD" text orders like the dates it names.
@@ -147,10 +75,10 @@ Result<std::vector<RotationClaim>> SqliteStore::claimRotations(std::string_view 
             " WHERE (r.claim_owner IS NULL OR r.claim_lease_until <= ?3) AND (r.state = 'rotating' OR"
             " (r.enabled = 1 AND p.status = 'active' AND p.expires_at IS NOT NULL AND r.next_attempt_at <= ?3"
             " AND p.expires_at <= date(?4, '+' || r.days_before_expiry || ' days')))"
-            " ORDER BY r.state DESC, p.expires_at LIMIT ?5)" + std::string(kClaimReturning));
-        s.bind(1, owner).bind(2, t + lease.count()).bind(3, t).bind(4, std::string_view(today)).bind(5, static_cast<std::int64_t>(limit));
+            " ORDER BY r.state DESC, p.expires_at LIMIT ?5)" + std::string(kRotationClaimReturning));
+        s.bind(1, owner).bind(2, t + lease.count()).bind(3, t).bind(4, today).bind(5, static_cast<std::int64_t>(limit));
         Out claimed;
-        while (s.step()) claimed.push_back(readClaim(s));
+        while (s.step()) claimed.push_back(readRotationClaim(s));
         return claimed;
     });
 }
@@ -174,10 +102,10 @@ Result<RotationClaim> SqliteStore::claimRotation(std::int64_t team_id, std::stri
             "UPDATE provider_rotations SET claim_owner = ?4, claim_lease_until = ?5"
             " WHERE team_id = ?1 AND provider = ?2 AND name = ?3"
             " AND EXISTS (SELECT 1 FROM provider_settings p WHERE p.team_id = ?1 AND p.provider = ?2 AND p.name = ?3)"
-            " AND (claim_owner IS NULL OR claim_lease_until <= ?6)" + std::string(kClaimReturning));
+            " AND (claim_owner IS NULL OR claim_lease_until <= ?6)" + std::string(kRotationClaimReturning));
         s.bind(1, team_id).bind(2, provider).bind(3, credential).bind(4, owner).bind(5, t + lease.count()).bind(6, t);
         if (s.step()) {
-            RotationClaim claim = readClaim(s);
+            RotationClaim claim = readRotationClaim(s);
             while (s.step()) {
             }
             tx.commit();
@@ -186,9 +114,9 @@ Result<RotationClaim> SqliteStore::claimRotation(std::int64_t team_id, std::stri
         Statement holder = c->prepare(
             "SELECT claim_owner FROM provider_rotations WHERE team_id = ?1 AND provider = ?2 AND name = ?3");
         holder.bind(1, team_id).bind(2, provider).bind(3, credential);
-        if (!holder.step()) throw ErrorException{noSettings(team_id, provider, credential)};
+        if (!holder.step()) throw ErrorException{noRotationSettings(team_id, provider, credential)};
         raise(ErrorKind::conflict,
-               "a rotation of " + who(team_id, provider, credential) + " is already under way (" + holder.text(0) + ")",
+               "a rotation of " + rotationSubject(team_id, provider, credential) + " is already under way (" + holder.text(0) + ")",
                "rotation_in_progress");
     });
 }
@@ -200,7 +128,7 @@ Result<void> SqliteStore::recordRotationIntent(std::int64_t team_id, std::string
         if (runChanging(*c, "UPDATE provider_rotations SET state = 'rotating', started_at = ?5 "
                              "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
                         team_id, provider, credential, owner, toUnixMillis(now())) == 0)
-            return claimLost(team_id, provider, credential);
+            return rotationClaimLost(team_id, provider, credential);
         return {};
     });
 }
@@ -222,7 +150,7 @@ Result<ProviderSettings> SqliteStore::completeRotation(std::int64_t team_id, std
                 held.bind(1, team_id).bind(2, provider).bind(3, credential);
                 if (!held.step())
                     raise(ErrorKind::conflict,
-                           noSettings(team_id, provider, credential, " any more (deleted while the token was rotated)").message,
+                           noRotationSettings(team_id, provider, credential, " any more (deleted while the token was rotated)").message,
                            "token_replaced");
                 auto opened = box_->open(held.text(0), label);
                 if (!opened || opened.value() != old_token)
@@ -269,7 +197,7 @@ Result<void> SqliteStore::finishRotation(std::int64_t team_id, std::string_view 
                              "claim_lease_until = NULL, last_error = ?5, last_failed_at = ?6, next_attempt_at = ?7 "
                              "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
                         team_id, provider, credential, owner, error, toUnixMillis(now()), toUnixMillis(next_attempt_at)) == 0)
-            return claimLost(team_id, provider, credential);
+            return rotationClaimLost(team_id, provider, credential);
         return {};
     });
 }
@@ -324,7 +252,7 @@ Result<void> SqliteStore::releaseRotation(std::int64_t team_id, std::string_view
         if (runChanging(*c, "UPDATE provider_rotations SET claim_owner = NULL, claim_lease_until = NULL "
                              "WHERE team_id = ?1 AND provider = ?2 AND name = ?3 AND claim_owner = ?4",
                         team_id, provider, credential, owner) == 0)
-            return claimLost(team_id, provider, credential);
+            return rotationClaimLost(team_id, provider, credential);
         return {};
     });
 }
