@@ -31,12 +31,14 @@ struct Mr {
     long long build = 0;
 };
 
-HostOptions onPostgres(const pgt::TestDatabase& db, const std::string& gitlab_url, const std::string& instance) {
+// Every host of one installation has the same server.instance_id: it marks the installation's
+// comments on the forge (so that hosts edit each other's comment), not the process.
+HostOptions onPostgres(const pgt::TestDatabase& db, const std::string& gitlab_url) {
     HostOptions o;
     o.gitlab_base_url = gitlab_url;
     o.postgres_url = db.options().conninfo;
     o.postgres_password = pgt::testServer().password;
-    o.instance_id = instance;
+    // instance_id: the default ("e2e") on every host.
     return o;
 }
 
@@ -56,13 +58,13 @@ TEST(PostgresHosts, ThreeHostsShareOneDatabaseAndDeliverEveryChangeOnceThroughAK
     if (!pgt::haveTestServer()) return;
     pgt::TestDatabase db;
     sim::SimProcess sim(readText(scenarioPath("e2e-world.yaml")));
-    Host a(onPostgres(db, sim.gitlabUrl(), "pg-a"));
+    Host a(onPostgres(db, sim.gitlabUrl()));
     a.start();
-    HostOptions ob = onPostgres(db, sim.gitlabUrl(), "pg-b");
+    HostOptions ob = onPostgres(db, sim.gitlabUrl());
     ob.share_store_of = &a;
     Host b(ob);
     b.start();
-    HostOptions oc = onPostgres(db, sim.gitlabUrl(), "pg-c");
+    HostOptions oc = onPostgres(db, sim.gitlabUrl());
     oc.share_store_of = &a;
     Host c(oc);
     c.start();

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <thread>
 #include <cstdio>
 
 #include <forgelink/abi.h>
@@ -502,9 +503,29 @@ void Dispatcher::pauseForMissingToken(const store::FeedbackTask& task, const std
     retry(task, now(), why, "paused", false);
 }
 
+namespace {
+
+// Records a delivery's outcome, again while the store is briefly unavailable (PostgreSQL
+// restarting or failing over, SQLite's write lock held long): the forge has been written to
+// already, and an outcome left unrecorded lets the lease expire and the task be delivered again.
+// About 12 s in all (waits of 0.1 s doubling), then the error goes to the caller. Recording twice
+// is safe: once the first has committed, the second finds the task no longer leased and says so.
+template <class F>
+auto recordedThroughOutages(F&& write) -> decltype(write()) {
+    auto result = write();
+    for (std::chrono::milliseconds wait{100};
+         !result && result.error().kind == ErrorKind::transient && wait <= std::chrono::milliseconds(6400); wait *= 2) {
+        std::this_thread::sleep_for(wait);
+        result = write();
+    }
+    return result;
+}
+
+}  // namespace
+
 void Dispatcher::complete(const store::FeedbackTask& task, const store::TaskCompletion& completion,
                           const char* outcome) {
-    auto done = store_.completeTask(task.id, options_.owner, completion);
+    auto done = recordedThroughOutages([&] { return store_.completeTask(task.id, options_.owner, completion); });
     if (!done) {
         // Most likely the lease expired and another owner took the task: it delivers it.
         log_.log(LogLevel::warn, "could not record a delivery", {{"task", std::to_string(task.id)},
@@ -522,7 +543,7 @@ void Dispatcher::complete(const store::FeedbackTask& task, const store::TaskComp
 
 void Dispatcher::retry(const store::FeedbackTask& task, store::Timestamp when, const std::string& why,
                        const char* outcome, bool count_retry) {
-    auto r = store_.retryTask(task.id, options_.owner, when, why);
+    auto r = recordedThroughOutages([&] { return store_.retryTask(task.id, options_.owner, when, why); });
     if (!r) {
         log_.log(LogLevel::warn, "could not reschedule a delivery", {{"task", std::to_string(task.id)},
                                                                      {"reason", r.error().message}});
@@ -539,7 +560,7 @@ void Dispatcher::retry(const store::FeedbackTask& task, store::Timestamp when, c
 }
 
 void Dispatcher::fail(const store::FeedbackTask& task, const std::string& why) {
-    auto r = store_.failTask(task.id, options_.owner, why);
+    auto r = recordedThroughOutages([&] { return store_.failTask(task.id, options_.owner, why); });
     if (!r) {
         log_.log(LogLevel::warn, "could not record a failed delivery", {{"task", std::to_string(task.id)},
                                                                         {"reason", r.error().message}});
