@@ -1,7 +1,5 @@
 #include <forgelink/support/http_text.hpp>
 
-#include <cctype>
-
 namespace forgelink::support {
 namespace {
 
@@ -27,9 +25,11 @@ bool containsNoCase(std::string_view haystack, std::string_view needle) {
 }
 
 std::string_view trimSpace(std::string_view text) noexcept {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-    return text;
+    constexpr std::string_view kSpace = " \t\r\n";
+    const auto first = text.find_first_not_of(kSpace);
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(kSpace);
+    return text.substr(first, last - first + 1);
 }
 
 std::string urlEncode(std::string_view text) {

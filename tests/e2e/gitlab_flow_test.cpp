@@ -5,7 +5,8 @@
 
 #include <set>
 
-#include "common/strings.hpp"
+#include <forgelink/support/http_text.hpp>
+
 #include "e2e_host.hpp"
 #include "e2e_world.hpp"
 
@@ -103,7 +104,7 @@ TEST_F(GitlabFlow, NewUserGoesFromTokenToStatusAndOneUpdatedMergeRequestNote) {
     int pages = 0;
     do {
         auto page = host_->call("GET", "/api/v1/teams/docs/providers/gitlab/repositories?search=page-" +
-                                           (cursor.empty() ? "" : "&cursor=" + common::urlEncode(cursor)));
+                                           (cursor.empty() ? "" : "&cursor=" + support::urlEncode(cursor)));
         ASSERT_EQ(page.status, 200) << page.text;
         for (const auto& r : page.body["items"]) {
             const std::string path = r["full_path"];

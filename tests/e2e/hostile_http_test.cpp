@@ -16,7 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/strings.hpp"
+#include <forgelink/support/http_text.hpp>
+
 #include "e2e_host.hpp"
 #include "socket_support.hpp"
 
@@ -154,7 +155,7 @@ private:
             std::string lower = name;
             for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (lower == "private-token" || lower == "authorization" || lower == "accept")
-                headers.emplace_back(name, std::string(common::trim(std::string_view(line).substr(colon + 1))));
+                headers.emplace_back(name, std::string(support::trimSpace(std::string_view(line).substr(colon + 1))));
         }
         const bool listing = method == "GET" && target.rfind("/api/v4/projects?", 0) == 0;
         if (listing) hostile(fd, target, headers);
@@ -360,7 +361,7 @@ TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
     int pages = 0;
     ApiReply last;
     for (;;) {
-        last = host.call("GET", listing + (cursor.empty() ? "" : "?cursor=" + common::urlEncode(cursor)));
+        last = host.call("GET", listing + (cursor.empty() ? "" : "?cursor=" + support::urlEncode(cursor)));
         if (last.status != 200 || last.body["next_cursor"].is_null() || ++pages > 40) break;
         cursor = last.body["next_cursor"].get<std::string>();
         ASSERT_EQ(cursor.rfind("fl1." + std::to_string(pages) + "." + std::to_string(pages * 100) + ".", 0), 0u) << cursor;

@@ -6,7 +6,8 @@
 #include <set>
 #include <sstream>
 
-#include "common/strings.hpp"
+#include <forgelink/support/http_text.hpp>
+
 #include "e2e_host.hpp"
 #include "e2e_world.hpp"
 
@@ -62,7 +63,7 @@ protected:
         *pages = 0;
         do {
             const char* sep = path.find('?') == std::string::npos ? "?" : "&";
-            auto page = host_->call("GET", path + (cursor.empty() ? "" : sep + ("cursor=" + common::urlEncode(cursor))));
+            auto page = host_->call("GET", path + (cursor.empty() ? "" : sep + ("cursor=" + support::urlEncode(cursor))));
             EXPECT_EQ(page.status, 200) << page.text;
             if (page.status != 200) break;
             for (const auto& item : page.body["items"]) items.push_back(item);

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "cli/exit_code.hpp"
 #include "cli/json_output.hpp"
 #include "common/strings.hpp"
@@ -112,7 +114,7 @@ std::unique_ptr<ProviderSession> ProviderSession::open(const po::variables_map& 
                                                   "token_unavailable"));
             return nullptr;
         }
-        token = std::string(common::trim(value));  // `export T=$(cat file)` keeps no newline, other ways may
+        token = std::string(support::trimSpace(value));  // `export T=$(cat file)` keeps no newline, other ways may
     } else {
         const auto path = values["token-file"].as<std::string>();
         try {
@@ -121,7 +123,7 @@ std::unique_ptr<ProviderSession> ProviderSession::open(const po::variables_map& 
             exit_code = session->report(makeError(ErrorKind::invalid_input, e.what(), "token_unavailable"));
             return nullptr;
         }
-        token = std::string(common::trim(token));  // editors add a final newline
+        token = std::string(support::trimSpace(token));  // editors add a final newline
         if (token.empty()) {
             exit_code = session->report(makeError(ErrorKind::invalid_input, path + ": the token file is empty",
                                                   "token_unavailable"));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "common/strings.hpp"
 
 namespace forgelink::common {
@@ -105,9 +107,9 @@ HostPolicy::HostPolicy(const std::vector<std::string>& allowed_hosts) {
         if (auto range = parseRange(entry)) {
             ranges_.push_back({range->first, range->second});
         } else if (entry.substr(0, 2) == "*.") {
-            suffixes_.push_back(toLower(entry.substr(1)));
+            suffixes_.push_back(support::asciiLower(entry.substr(1)));
         } else {
-            names_.push_back(toLower(entry));
+            names_.push_back(support::asciiLower(entry));
         }
     }
 }
@@ -117,7 +119,7 @@ bool HostPolicy::allows(std::string_view host, const std::vector<IpAddress>& add
     if (!restricted()) {
         return std::all_of(addresses.begin(), addresses.end(), [](const IpAddress& a) { return isPublicAddress(a); });
     }
-    const std::string name = toLower(host);
+    const std::string name = support::asciiLower(host);
     if (std::find(names_.begin(), names_.end(), name) != names_.end()) return true;
     for (const auto& suffix : suffixes_)
         if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)

@@ -2,10 +2,6 @@
 
 #include <cstdint>
 
-#include <forgelink/support/http_text.hpp>
-
-// URL encoding and lower case are the SDK's (forgelink/support/http_text.hpp), which the plugins
-// use too: one implementation.
 namespace forgelink::common {
 
 namespace {
@@ -13,8 +9,6 @@ namespace {
 char lowerAscii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
-
-std::string urlEncode(std::string_view text) { return support::urlEncode(text); }
 
 std::string escapeControls(std::string_view text) {
     static const char* const hex = "0123456789abcdef";
@@ -50,18 +44,6 @@ bool isValidToken(std::string_view token) noexcept {
     for (char c : token)
         if (c < 0x21 || c > 0x7e) return false;
     return true;
-}
-
-std::string urlDecode(std::string_view text, bool plus_as_space) { return support::urlDecode(text, plus_as_space); }
-
-std::string toLower(std::string_view text) { return support::asciiLower(text); }
-
-std::string_view trim(std::string_view text) noexcept {
-    constexpr std::string_view kSpace = " \t\r\n";
-    const auto first = text.find_first_not_of(kSpace);
-    if (first == std::string_view::npos) return {};
-    const auto last = text.find_last_not_of(kSpace);
-    return text.substr(first, last - first + 1);
 }
 
 std::vector<std::string> split(std::string_view text, char separator) {

@@ -1,5 +1,7 @@
-// Small string helpers shared by host modules. ASCII-only case handling: HTTP names, header
-// names and URL schemes are ASCII by definition.
+// Small string helpers that only the host uses. Those the host shares with the plugins live in
+// one place, the SDK's forgelink/support/http_text.hpp: URL encoding and decoding (urlEncode,
+// urlDecode), ASCII lower case (asciiLower), trimming spaces, tabs, CR and LF (trimSpace); URLs
+// are read by forgelink/support/url.hpp.
 #pragma once
 
 #include <cstdint>
@@ -10,19 +12,9 @@
 
 namespace forgelink::common {
 
-// Percent-encodes everything except RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~), so
-// the result is safe as one path segment or one query value ("group/proj" -> "group%2Fproj").
-std::string urlEncode(std::string_view text);
-
-// Decodes %XX escapes; with `plus_as_space` also '+' (form/query encoding). A '%' not followed
-// by two hex digits is kept as is: servers receive such input from the outside and must not fail.
-std::string urlDecode(std::string_view text, bool plus_as_space = false);
-
-std::string toLower(std::string_view text);
-// Removes leading and trailing spaces, tabs, CR and LF.
-std::string_view trim(std::string_view text) noexcept;
 // Splits on every `separator`; empty fields are kept ("a,,b" -> {"a", "", "b"}).
 std::vector<std::string> split(std::string_view text, char separator);
+// ASCII case-insensitive equality: HTTP methods, header names and URL schemes are ASCII.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 // `text` safe to print on a terminal: C0 controls, DEL and the C1 controls (U+0080..U+009F,
 // which some terminals obey like ESC sequences) are written as \n, \r, \t, \xHH or \u00HH, so

@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include <forgelink/support/http_text.hpp>
 #include <forgelink/support/url.hpp>
 
 #include "common/log.hpp"
@@ -143,9 +144,9 @@ std::string base64(std::string_view text) {
 std::string proxyAuthorization(const support::Url& proxy) {
     if (proxy.userinfo.empty()) return {};
     const auto colon = proxy.userinfo.find(':');
-    const std::string user = common::urlDecode(proxy.userinfo.substr(0, colon));
+    const std::string user = support::urlDecode(proxy.userinfo.substr(0, colon), false);
     const std::string password =
-        colon == std::string::npos ? std::string{} : common::urlDecode(proxy.userinfo.substr(colon + 1));
+        colon == std::string::npos ? std::string{} : support::urlDecode(proxy.userinfo.substr(colon + 1), false);
     return "Basic " + base64(user + ":" + password);
 }
 

@@ -32,6 +32,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "common/strings.hpp"
 #include "net/http_server.hpp"
 
@@ -152,7 +154,7 @@ std::optional<Failure> readTarget(std::string_view target, std::string_view meth
         return invalid("the request query is not a valid URI query (RFC 3986: letters, digits, -._~!$&'()*+,;=:@/? "
                        "and %XX escapes)");
     out.raw_path = std::string(path);
-    out.path = common::urlDecode(path);
+    out.path = support::urlDecode(path, false);
     if (std::any_of(out.path.begin(), out.path.end(), [](char c) { return isControl(static_cast<unsigned char>(c)); }))
         return invalid("the request path holds a control character (percent-encoded)");
     out.raw_query = std::string(query);
@@ -163,8 +165,8 @@ std::optional<Failure> readTarget(std::string_view target, std::string_view meth
             const std::string_view key = std::string_view(pair).substr(0, eq);
             const std::string_view value =
                 eq == std::string::npos ? std::string_view{} : std::string_view(pair).substr(eq + 1);
-            auto decoded_key = common::urlDecode(key, true);
-            auto decoded_value = common::urlDecode(value, true);
+            auto decoded_key = support::urlDecode(key, true);
+            auto decoded_value = support::urlDecode(value, true);
             if (decoded_key.find('\0') != std::string::npos || decoded_value.find('\0') != std::string::npos)
                 return invalid("the request query holds a NUL character (percent-encoded)");
             out.query.emplace(std::move(decoded_key), std::move(decoded_value));

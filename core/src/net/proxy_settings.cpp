@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 
+#include <forgelink/support/http_text.hpp>
 #include <forgelink/support/url.hpp>
 
 #include "common/strings.hpp"
@@ -89,11 +90,11 @@ std::string ProxySettings::proxyFor(const std::string& url_text) const {
     std::string proxy;
     if (url->scheme == "http") proxy = http_proxy;
     else if (url->scheme == "https") proxy = https_proxy;
-    proxy = std::string(common::trim(proxy));
+    proxy = std::string(support::trimSpace(proxy));
     if (proxy.empty()) return {};
 
     for (const auto& entry : common::split(no_proxy, ',')) {
-        const std::string rule = common::toLower(common::trim(entry));
+        const std::string rule = support::asciiLower(support::trimSpace(entry));
         if (rule.empty()) continue;
         if (rule == "*") return {};
         if (matchesRule(rule, *url)) return {};

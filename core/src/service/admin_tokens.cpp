@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "common/strings.hpp"
 #include "secrets/sodium_runtime.hpp"
 
@@ -23,7 +25,7 @@ AdminTokens AdminTokens::fromText(std::string_view text) {
     secrets::ensureSodium();
     AdminTokens tokens;
     for (const auto& line : common::split(text, '\n')) {
-        auto token = common::trim(line);
+        auto token = support::trimSpace(line);
         if (token.empty() || token.front() == '#') continue;
         tokens.digests_.push_back(digestOf(token));
     }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <forgelink/abi.h>
+#include <forgelink/support/http_text.hpp>
 
 #include <sodium.h>
 
@@ -46,9 +47,9 @@ std::int64_t parseId(const std::string& text, const std::string& what) {
 std::optional<std::string_view> bearerCredential(const net::ServerRequest& request) {
     const std::string* header = request.header("Authorization");
     if (header == nullptr) return std::nullopt;
-    const std::string_view value = common::trim(*header);
+    const std::string_view value = support::trimSpace(*header);
     if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer ")) return std::string_view();
-    return common::trim(value.substr(7));
+    return support::trimSpace(value.substr(7));
 }
 
 // The routes that start and finish a forge login (both spellings): they get their own, smaller
@@ -314,11 +315,11 @@ ApiError ApiService::unauthenticated(const net::ServerRequest& request) const {
     // Say which credential failed: "authentication required" for a token that was sent and
     // refused sends people looking for a missing header instead of a wrong token.
     if (const std::string* header = request.header("Authorization")) {
-        std::string_view value = common::trim(*header);
+        std::string_view value = support::trimSpace(*header);
         if (value.size() <= 7 || !common::iequals(value.substr(0, 7), "Bearer "))
             return ApiError(401, "unauthorized",
                             "the Authorization header must be 'Bearer <admin token>' or 'Bearer <API token>' (no other scheme is accepted)");
-        if (looksLikeApiToken(common::trim(value.substr(7))))
+        if (looksLikeApiToken(support::trimSpace(value.substr(7))))
             return ApiError(401, "invalid_token",
                             "the API token was rejected: it is not one of this server's, was revoked, or has expired "
                             "(a team owner lists the team's tokens at GET /api/v1/teams/<team>/tokens)");
@@ -342,11 +343,11 @@ std::optional<std::string> ApiService::cookieValue(const net::ServerRequest& req
     for (const auto& [name, value] : request.headers) {
         if (!common::iequals(name, "Cookie")) continue;
         for (const auto& part : common::split(value, ';')) {
-            auto pair = common::trim(part);
+            auto pair = support::trimSpace(part);
             auto eq = pair.find('=');
             if (eq == std::string_view::npos) continue;
-            if (common::trim(pair.substr(0, eq)) == cookie) {
-                std::string token(common::trim(pair.substr(eq + 1)));
+            if (support::trimSpace(pair.substr(0, eq)) == cookie) {
+                std::string token(support::trimSpace(pair.substr(eq + 1)));
                 if (!token.empty()) return token;
             }
         }
@@ -473,13 +474,13 @@ void ApiService::checkCsrf(const net::ServerRequest& request, const Principal& w
     const auto& m = request.method;
     if (m == "GET" || m == "HEAD" || m == "OPTIONS") return;
     const std::string* sent = request.header(kCsrfHeader);
-    if (sent == nullptr || common::trim(*sent).empty())
+    if (sent == nullptr || support::trimSpace(*sent).empty())
         throw ApiError(403, "csrf_token_missing",
                        std::string("this request changes something and is authenticated by the session cookie: send "
                                    "the header ") +
                            kCsrfHeader + " with the csrf_token of GET /api/v1/session");
     const std::string expected = csrfTokenFor(who.session_token);
-    const std::string_view given = common::trim(*sent);
+    const std::string_view given = support::trimSpace(*sent);
     if (given.size() != expected.size() || sodium_memcmp(given.data(), expected.data(), expected.size()) != 0)
         throw ApiError(403, "csrf_token_invalid",
                        std::string("the ") + kCsrfHeader +

@@ -1,5 +1,7 @@
 #include "service/audit.hpp"
 
+#include <forgelink/support/http_text.hpp>
+
 #include "common/host_policy.hpp"
 #include "common/strings.hpp"
 
@@ -27,7 +29,7 @@ std::string clientAddress(const net::ServerRequest& request, const std::vector<s
     std::vector<std::string> hops;
     for (const auto& [name, value] : request.headers) {
         if (!common::iequals(name, "X-Forwarded-For")) continue;
-        for (const auto& part : common::split(value, ',')) hops.emplace_back(common::trim(part));
+        for (const auto& part : common::split(value, ',')) hops.emplace_back(support::trimSpace(part));
     }
     for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
         auto address = common::IpAddress::parse(*it);

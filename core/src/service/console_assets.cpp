@@ -5,6 +5,8 @@
 #include <system_error>
 #include <vector>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "common/strings.hpp"
 #include "service/etag.hpp"
 #include "service/views.hpp"
@@ -112,10 +114,10 @@ bool acceptsGzip(std::string_view accept_encoding) {
     std::optional<bool> gzip, any;
     for (const auto& item : common::split(accept_encoding, ',')) {
         const auto parts = common::split(item, ';');
-        const std::string coding = common::toLower(common::trim(parts.front()));
+        const std::string coding = support::asciiLower(support::trimSpace(parts.front()));
         double q = 1.0;
         for (std::size_t i = 1; i < parts.size(); ++i) {
-            const auto param = common::trim(parts[i]);
+            const auto param = support::trimSpace(parts[i]);
             if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
                 try {
                     q = std::stod(std::string(param.substr(2)));

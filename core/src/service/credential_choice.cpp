@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/strings.hpp"
+#include <forgelink/support/http_text.hpp>
 
 namespace forgelink::service {
 
@@ -16,8 +16,8 @@ CredentialRank rankCredential(const store::ProviderSettings& credential, std::st
     if (!credential.bound_to) return {1, 0};
     const auto& bound = *credential.bound_to;
     // Forges compare paths without case (the shipped ones all do).
-    const std::string path = common::toLower(full_path);
-    const std::string bound_path = common::toLower(bound.full_path);
+    const std::string path = support::asciiLower(full_path);
+    const std::string bound_path = support::asciiLower(bound.full_path);
     if (boundToRepository(bound.kind)) {
         if ((!bound.id.empty() && bound.id == repository_id) || (!bound_path.empty() && bound_path == path))
             return {3, 0};

@@ -1,6 +1,7 @@
 #include "service/etag.hpp"
 
-#include "common/strings.hpp"
+#include <forgelink/support/http_text.hpp>
+
 #include "secrets/digest.hpp"
 
 namespace forgelink::service {
@@ -12,7 +13,7 @@ std::string strongEtag(std::string_view body) {
 
 bool ifNoneMatchHits(std::string_view header, std::string_view etag) {
     const std::string_view wanted = etag.substr(0, 2) == "W/" ? etag.substr(2) : etag;
-    std::string_view rest = common::trim(header);
+    std::string_view rest = support::trimSpace(header);
     if (rest == "*") return true;
     while (!rest.empty()) {
         if (rest.substr(0, 2) == "W/") rest.remove_prefix(2);
@@ -20,10 +21,10 @@ bool ifNoneMatchHits(std::string_view header, std::string_view etag) {
         const auto close = rest.find('"', 1);
         if (close == std::string_view::npos) return false;
         if (rest.substr(0, close + 1) == wanted) return true;
-        rest = common::trim(rest.substr(close + 1));
+        rest = support::trimSpace(rest.substr(close + 1));
         if (rest.empty()) break;
         if (rest.front() != ',') return false;
-        rest = common::trim(rest.substr(1));
+        rest = support::trimSpace(rest.substr(1));
     }
     return false;
 }

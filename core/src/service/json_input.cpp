@@ -4,7 +4,8 @@
 #include <set>
 #include <vector>
 
-#include "common/strings.hpp"
+#include <forgelink/support/http_text.hpp>
+
 #include "service/api_error.hpp"
 
 namespace forgelink::service {
@@ -38,7 +39,7 @@ bool nestsDeeperThan(std::string_view text, std::size_t max_depth) noexcept {
 nlohmann::json parseJsonBody(const net::ServerRequest& request, std::size_t max_depth) {
     const std::string* type = request.header("Content-Type");
     const std::string media =
-        type == nullptr ? std::string() : common::toLower(common::trim(std::string_view(*type).substr(0, type->find(';'))));
+        type == nullptr ? std::string() : support::asciiLower(support::trimSpace(std::string_view(*type).substr(0, type->find(';'))));
     if (media != "application/json") {
         throw ApiError(415, "unsupported_media_type",
                        "the request body must be JSON: send Content-Type: application/json" +

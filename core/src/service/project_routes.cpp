@@ -2,8 +2,8 @@
 #include <map>
 
 #include <forgelink/abi.h>
+#include <forgelink/support/http_text.hpp>
 
-#include "common/strings.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
 #include "service/audit.hpp"
@@ -203,7 +203,7 @@ nlohmann::json ApiService::linkProject(const store::Team& team, const store::Pro
     // A path that is not the repository's own: the forge followed a rename or transfer. The
     // link holds the id and the current path; say so, or the old path looks like it still works.
     const bool by_id = !id_or_path.empty() && id_or_path.find_first_not_of("0123456789") == std::string::npos;
-    if (!by_id && !repository.full_path.empty() && common::toLower(id_or_path) != common::toLower(repository.full_path))
+    if (!by_id && !repository.full_path.empty() && support::asciiLower(id_or_path) != support::asciiLower(repository.full_path))
         warnings.push_back({{"code", "repository_moved"},
                             {"message", "'" + id_or_path + "' has moved: the forge followed it to '" +
                                             repository.full_path + "', which the project is now linked to"}});

@@ -1,5 +1,7 @@
 #include "service/router.hpp"
 
+#include <forgelink/support/http_text.hpp>
+
 #include "common/strings.hpp"
 
 namespace forgelink::service {
@@ -21,7 +23,7 @@ bool matchRouteSegments(const std::vector<std::string>& pattern, const std::vect
         const auto& expected = pattern[i];
         if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}') {
             if (segments[i].empty()) return false;
-            params[expected.substr(1, expected.size() - 2)] = common::urlDecode(segments[i]);
+            params[expected.substr(1, expected.size() - 2)] = support::urlDecode(segments[i], false);
         } else if (expected != segments[i]) {
             return false;
         }

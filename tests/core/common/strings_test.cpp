@@ -1,9 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "common/strings.hpp"
 
 namespace forgelink::common {
 namespace {
+
+// URL encoding, decoding, lower case and trimming are the SDK's (forgelink/support/http_text.hpp),
+// shared with the plugins; the host's uses are tested here as before.
+using support::urlEncode;
 
 TEST(Strings, UrlEncodeKeepsOnlyUnreserved) {
     EXPECT_EQ(urlEncode("group/sub proj"), "group%2Fsub%20proj");
@@ -20,20 +26,22 @@ TEST(Strings, EscapeControlsShowsControlCharactersInsteadOfActingOnThem) {
 }
 
 TEST(Strings, UrlDecodeHandlesPlusAndBrokenEscapes) {
-    EXPECT_EQ(urlDecode("group%2Fproj"), "group/proj");
-    EXPECT_EQ(urlDecode("a+b"), "a+b");
+    using support::urlDecode;  // the host decodes paths with plus_as_space false, queries with true
+    EXPECT_EQ(urlDecode("group%2Fproj", false), "group/proj");
+    EXPECT_EQ(urlDecode("a+b", false), "a+b");
     EXPECT_EQ(urlDecode("a+b", true), "a b");
-    EXPECT_EQ(urlDecode("100%"), "100%");
-    EXPECT_EQ(urlDecode("%zz%4"), "%zz%4");
-    EXPECT_EQ(urlDecode(urlEncode("x/ y?&=ü")), "x/ y?&=ü");
+    EXPECT_EQ(urlDecode("100%", false), "100%");
+    EXPECT_EQ(urlDecode("%zz%4", false), "%zz%4");
+    EXPECT_EQ(urlDecode(urlEncode("x/ y?&=ü"), false), "x/ y?&=ü");
 }
 
 TEST(Strings, CaseTrimSplit) {
-    EXPECT_EQ(toLower("PRIVATE-Token"), "private-token");
+    EXPECT_EQ(support::asciiLower("PRIVATE-Token"), "private-token");
     EXPECT_TRUE(iequals("Retry-After", "retry-after"));
     EXPECT_FALSE(iequals("Retry-After", "Retry-Afte"));
-    EXPECT_EQ(trim(" \t x y \r\n"), "x y");
-    EXPECT_EQ(trim("   "), "");
+    EXPECT_EQ(support::trimSpace(" \t x y \r\n"), "x y");
+    EXPECT_EQ(support::trimSpace("   "), "");
+    EXPECT_EQ(support::trimSpace("\v x \f"), "\v x \f");  // only HTTP's white space
     EXPECT_EQ(split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
     EXPECT_EQ(split("", ','), (std::vector<std::string>{""}));
 }

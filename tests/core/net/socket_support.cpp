@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "common/strings.hpp"
 
 namespace forgelink::net::test {
@@ -45,12 +47,12 @@ bool parseHead(const std::string& data, std::size_t& head_end, std::string& firs
     if (head_end == std::string::npos) return false;
     const auto lines = common::split(std::string_view(data).substr(0, head_end), '\n');
     headers.clear();
-    first_line = std::string(common::trim(lines.front()));
+    first_line = std::string(support::trimSpace(lines.front()));
     for (std::size_t i = 1; i < lines.size(); ++i) {
         const auto colon = lines[i].find(':');
         if (colon == std::string::npos) continue;
-        headers.emplace_back(std::string(common::trim(std::string_view(lines[i]).substr(0, colon))),
-                             std::string(common::trim(std::string_view(lines[i]).substr(colon + 1))));
+        headers.emplace_back(std::string(support::trimSpace(std::string_view(lines[i]).substr(0, colon))),
+                             std::string(support::trimSpace(std::string_view(lines[i]).substr(colon + 1))));
     }
     head_end += 4;
     return true;

@@ -1,4 +1,6 @@
 // Logging in through GitLab (forge-sim's OAuth app approves as alice).
+#include <forgelink/support/http_text.hpp>
+
 #include "service_fixture.hpp"
 
 namespace forgelink::service::testing {
@@ -9,7 +11,7 @@ std::string queryValue(const std::string& url, const std::string& name) {
     if (q == std::string::npos) return {};
     for (const auto& part : common::split(url.substr(q + 1), '&')) {
         auto eq = part.find('=');
-        if (eq != std::string::npos && part.substr(0, eq) == name) return common::urlDecode(part.substr(eq + 1));
+        if (eq != std::string::npos && part.substr(0, eq) == name) return support::urlDecode(part.substr(eq + 1), false);
     }
     return {};
 }
@@ -50,7 +52,7 @@ TEST_F(Login, AuthorizationCodeWithPkceEndsInASessionCookie) {
     ASSERT_FALSE(code.empty()) << back;
     EXPECT_EQ(queryValue(back, "state"), state);
 
-    auto callback = call("GET", "/auth/gitlab/callback?code=" + common::urlEncode(code) + "&state=" + state,
+    auto callback = call("GET", "/auth/gitlab/callback?code=" + support::urlEncode(code) + "&state=" + state,
                          nullptr, {{"Cookie", login_cookie}}, false);
     ASSERT_EQ(callback.status, 302) << callback.text;
     EXPECT_EQ(callback.header("location"), "/teams");
@@ -68,7 +70,7 @@ TEST_F(Login, AuthorizationCodeWithPkceEndsInASessionCookie) {
     EXPECT_TRUE(me.body["teams"].empty());
 
     // A state is good for one callback only.
-    auto replay = call("GET", "/auth/gitlab/callback?code=" + common::urlEncode(code) + "&state=" + state,
+    auto replay = call("GET", "/auth/gitlab/callback?code=" + support::urlEncode(code) + "&state=" + state,
                        nullptr, {{"Cookie", login_cookie}}, false);
     EXPECT_EQ(replay.status, 400);
     EXPECT_EQ(replay.body["error"]["code"], "login_expired");

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <thread>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "service/maintenance.hpp"
 #include "service_fixture.hpp"
 
@@ -71,7 +73,7 @@ protected:
     sim::HttpResult spendRefreshToken(const std::string& refresh_token) {
         return sim_->post(sim_->gitlabUrl() + "/oauth/token",
                           "grant_type=refresh_token&client_id=forgelink-app&client_secret=forgelink-secret&"
-                          "redirect_uri=" + common::urlEncode("http://127.0.0.1:8976/callback") +
+                          "redirect_uri=" + support::urlEncode("http://127.0.0.1:8976/callback") +
                               "&refresh_token=" + refresh_token,
                           {{"Content-Type", "application/x-www-form-urlencoded"}});
     }

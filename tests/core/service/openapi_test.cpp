@@ -3,6 +3,8 @@
 // documented status and a body with the documented required properties and types.
 #include <yaml-cpp/yaml.h>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "service_fixture.hpp"
 
 namespace forgelink::service::testing {
@@ -68,7 +70,7 @@ protected:
 
     // Checks one real answer against the operation (method, path template).
     void check(const std::string& method, const std::string& route, const Reply& reply) {
-        std::string lower = common::toLower(method);
+        std::string lower = support::asciiLower(method);
         auto op = spec_["paths"][route][lower];
         ASSERT_TRUE(op) << method << " " << route << " is not documented";
         seen_.insert(method + " " + route);
@@ -92,7 +94,7 @@ protected:
         if (response["headers"])
             for (const auto& h : response["headers"]) {
                 const auto header = resolve(h.second);
-                documented[common::toLower(h.first.as<std::string>())] = header["required"] && header["required"].as<bool>();
+                documented[support::asciiLower(h.first.as<std::string>())] = header["required"] && header["required"].as<bool>();
             }
         for (const char* name : {"location", "retry-after", "www-authenticate", "etag", "set-cookie"}) {
             const bool sent = reply.headers.count(name) != 0;

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <thread>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "database_bytes.hpp"
 #include "service/maintenance.hpp"
 #include "service_fixture.hpp"
@@ -46,7 +48,7 @@ protected:
     // alice) and exchanges the code: the pair a team would save.
     OAuthPair authorize() {
         auto approved = sim::httpRequest("GET", sim_->gitlabUrl() + "/oauth/authorize?client_id=forgelink-app&redirect_uri=" +
-                                                    common::urlEncode(kRedirect) + "&response_type=code&state=s&scope=api");
+                                                    support::urlEncode(kRedirect) + "&response_type=code&state=s&scope=api");
         const std::string back = approved.header("location");
         const auto at = back.find("code=");
         EXPECT_NE(at, std::string::npos) << approved.status << " " << back << approved.body;
@@ -54,7 +56,7 @@ protected:
         const std::string code = back.substr(at + 5, back.find('&', at) - at - 5);
         auto exchanged = sim_->post(sim_->gitlabUrl() + "/oauth/token",
                                     "grant_type=authorization_code&client_id=forgelink-app&client_secret=forgelink-secret&"
-                                    "redirect_uri=" + common::urlEncode(kRedirect) + "&code=" + code,
+                                    "redirect_uri=" + support::urlEncode(kRedirect) + "&code=" + code,
                                     {{"Content-Type", "application/x-www-form-urlencoded"}});
         EXPECT_EQ(exchanged.status, 200) << exchanged.body;
         const auto body = exchanged.json();
@@ -264,7 +266,7 @@ protected:
     }
     OAuthPair authorizeGitHub() {
         auto approved = sim::httpRequest("GET", webRoot() + "/login/oauth/authorize?client_id=Iv1.forgelink&redirect_uri=" +
-                                                    common::urlEncode(kRedirect) + "&state=s");
+                                                    support::urlEncode(kRedirect) + "&state=s");
         const std::string back = approved.header("location");
         const auto at = back.find("code=");
         EXPECT_NE(at, std::string::npos) << approved.status << " " << back << approved.body;
@@ -272,7 +274,7 @@ protected:
         const std::string code = back.substr(at + 5, back.find('&', at) - at - 5);
         auto exchanged = sim_->post(webRoot() + "/login/oauth/access_token",
                                     "client_id=Iv1.forgelink&client_secret=gh-secret&redirect_uri=" +
-                                        common::urlEncode(kRedirect) + "&code=" + code,
+                                        support::urlEncode(kRedirect) + "&code=" + code,
                                     {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}});
         EXPECT_EQ(exchanged.status, 200) << exchanged.body;
         const auto body = exchanged.json();

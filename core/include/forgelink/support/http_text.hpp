@@ -1,7 +1,8 @@
-// Text helpers around a forge's HTTP API, for plugins and the host alike (the host's
-// common/strings.hpp hands out the same functions): URL encoding and query parameters, the path
-// of a URL for messages, short body excerpts for errors, case-insensitive matching of header
-// values. Reading a URL (the base URL an admin typed included) is url.hpp's, included here.
+// Text helpers around a forge's HTTP API, for plugins and the host alike (the one home of the
+// string helpers they share; the host's common/strings.hpp has only what the host alone uses):
+// URL encoding and query parameters, the path of a URL for messages, short body excerpts for
+// errors, lower case, trimming, case-insensitive matching of header values. Reading a URL (the
+// base URL an admin typed included) is url.hpp's, included here.
 //
 // Part of Forgelink::plugin_support (link it next to Forgelink::sdk). Plain functions of their
 // arguments: no state, safe from any thread. Nothing here sends a request: plugins talk HTTP only
@@ -22,7 +23,7 @@ namespace forgelink::support {
 std::string asciiLower(std::string_view text);
 // Case-insensitive (ASCII) substring test: header values and forge messages vary in case.
 bool containsNoCase(std::string_view haystack, std::string_view needle);
-// `text` without leading and trailing white space.
+// `text` without leading and trailing spaces, tabs, CR and LF (HTTP's white space and line ends).
 std::string_view trimSpace(std::string_view text) noexcept;
 
 // Percent-encodes all but RFC 3986 unreserved characters: safe as a path segment or query value.

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "cli/admin/admin_verbs.hpp"
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
@@ -140,13 +142,13 @@ HostChoice chooseHost(const po::variables_map& values) {
     } else {
         host = kDefaultHost, from = "the default";
     }
-    host = std::string(common::trim(host));
+    host = std::string(support::trimSpace(host));
     while (!host.empty() && host.back() == '/') host.pop_back();
     const auto scheme_end = host.find("://");
     if (scheme_end == std::string::npos) {
         host = "http://" + host;
     } else {
-        const auto scheme = common::toLower(host.substr(0, scheme_end));
+        const auto scheme = support::asciiLower(host.substr(0, scheme_end));
         if (scheme != "http" && scheme != "https")
             return {"", exit_usage, from + " must be an http:// or https:// URL (or host:port), got '" + common::escapeControls(host) + "'"};
     }
@@ -258,7 +260,7 @@ int runAllPages(const Verb& verb, const std::string& name, net::HttpClient& clie
         const auto next = answer.body.value("next_cursor", nlohmann::json());
         if (!next.is_string() || next.get<std::string>().empty()) break;
         call.path = base + (base.find('?') == std::string::npos ? "?" : "&") + "cursor=" +
-                    common::urlEncode(next.get<std::string>());
+                    support::urlEncode(next.get<std::string>());
     }
     if (json) printJson(std::cout, {{"items", all}, {"next_cursor", nullptr}, {"total", total}});
     else if (table.empty()) std::cout << "(none)\n";
@@ -335,7 +337,7 @@ int runAdmin(const Args& args) {
                      "(scripts/run writes one to var/admin-tokens)\n";
         return exit_usage;
     }
-    const std::string token(common::trim(admin_token));
+    const std::string token(support::trimSpace(admin_token));
 
     auto client = net::makeHttpClient();
     if (all) return runAllPages(*verb, name, *client, host.url, token, call, json);

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <forgelink/support/http_text.hpp>
+
 #include "cli/admin/admin_verbs.hpp"
 #include "cli/command_line.hpp"
 #include "common/strings.hpp"
@@ -20,7 +22,7 @@ std::optional<long long> Input::number(const std::string& name) const {
     return values_[name].as<long long>();
 }
 
-std::string enc(const std::string& segment) { return common::urlEncode(segment); }
+std::string enc(const std::string& segment) { return support::urlEncode(segment); }
 
 std::string pageQuery(const Input& in) {
     std::string query;
@@ -45,7 +47,7 @@ std::string readSecret(const Input& in, const std::string& env_option, const std
             throw InputProblem(e.what());
         }
     }
-    secret = std::string(common::trim(secret));
+    secret = std::string(support::trimSpace(secret));
     if (secret.empty()) throw InputProblem(what + " is empty");
     return secret;
 }

@@ -1,7 +1,8 @@
 // `forgelink admin providers ...` (a team's forge token) and browsing the forge with it:
 // `namespaces list`, `repositories list`.
+#include <forgelink/support/http_text.hpp>
+
 #include "cli/admin/admin_verbs.hpp"
-#include "common/strings.hpp"
 
 namespace forgelink::cli::admin {
 
@@ -40,7 +41,7 @@ std::string query(const Input& in, const std::vector<std::pair<std::string, std:
     std::string out;
     for (const auto& [option, parameter] : names)
         if (auto value = in.optionalText(option))
-            out += (out.empty() ? "?" : "&") + parameter + "=" + common::urlEncode(*value);
+            out += (out.empty() ? "?" : "&") + parameter + "=" + support::urlEncode(*value);
     return out;
 }
 
