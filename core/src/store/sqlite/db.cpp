@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <thread>
+
 namespace forgelink::store::sqlite {
 
 namespace {
@@ -80,7 +82,19 @@ std::optional<std::string> Statement::optionalText(int column) const {
     return text(column);
 }
 
-Connection::Connection(const std::string& path, std::chrono::milliseconds busy_timeout) {
+int Connection::waitWhileBusy(void* connection, int attempts) {
+    auto& self = *static_cast<Connection*>(connection);
+    const auto now = std::chrono::steady_clock::now();
+    if (attempts == 0) self.busy_since_ = now;
+    if (now - self.busy_since_ >= self.busy_timeout_) return 0;  // SQLITE_BUSY to the caller
+    // A short first wait for a lock held by a quick statement, then every millisecond.
+    std::this_thread::sleep_for(attempts < 4 ? std::chrono::microseconds(100 << attempts)
+                                             : std::chrono::microseconds(1000));
+    return 1;
+}
+
+Connection::Connection(const std::string& path, std::chrono::milliseconds busy_timeout)
+    : busy_timeout_(busy_timeout) {
     // NOMUTEX: the pool hands a connection to one thread at a time.
     int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              nullptr);
@@ -93,7 +107,7 @@ Connection::Connection(const std::string& path, std::chrono::milliseconds busy_t
         throw SqliteError(extended, message);
     }
     sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+    sqlite3_busy_handler(db_, &Connection::waitWhileBusy, this);
     try {
         exec("PRAGMA foreign_keys = ON");
         {

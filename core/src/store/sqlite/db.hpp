@@ -85,7 +85,15 @@ public:
     sqlite3* handle() const noexcept { return db_; }
 
 private:
+    // SQLite's busy handler: waits for another connection's (or process's) lock in steps of at
+    // most a millisecond, up to busy_timeout_. SQLite's own (sqlite3_busy_timeout) sleeps up to
+    // 100 ms a step, so a writer whose rival commits back to back (a host's group commit under
+    // load) can miss every free moment and give up: a CLI command beside a busy host did.
+    static int waitWhileBusy(void* connection, int attempts);
+
     sqlite3* db_ = nullptr;
+    std::chrono::milliseconds busy_timeout_;
+    std::chrono::steady_clock::time_point busy_since_{};
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 

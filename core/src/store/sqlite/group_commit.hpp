@@ -1,8 +1,8 @@
 // Group commit for the SQLite store: the writes of one process share transactions.
 //
 // Why: every write transaction takes SQLite's database write lock and, with synchronous = FULL,
-// waits for one fsync of the WAL. Threads that find the lock taken wait in SQLite's busy handler,
-// which sleeps in steps of up to 100 ms instead of waking when the lock is free. With the API
+// waits for one fsync of the WAL. Threads that find the lock taken wait in a busy handler, which
+// sleeps (up to a millisecond a step, db.hpp) instead of waking when the lock is free. With the API
 // accepting build changes on 8 threads and the dispatcher completing deliveries on 8 more, that
 // waiting (not the work) bounded the outbox's throughput.
 //
