@@ -88,12 +88,9 @@ std::string urlProblem(const std::string& url, bool allow_query) {
     if (parts.host_syntax == support::HostSyntax::unclosed_bracket) return "unterminated IPv6 address in the host";
     if (parts.host_syntax == support::HostSyntax::text_after_bracket) return "unexpected text after the IPv6 address";
     if (parts.host.empty()) return "the URL has no host";
-    // Any ':' in the authority asks for a port, an IPv6 address's own too: "https://[::1]/" is
-    // refused as it always was (this check predates the shared parser; kept as it is).
-    if (parts.port || parts.authority.find(':') != std::string_view::npos) {
-        if (!parts.port || parts.port->size() > 5 || !support::parsePort(*parts.port))
-            return "the port must be a number from 1 to 65535";
-    }
+    // A ':' after the host asks for a port ("host:" too); an IPv6 address's own colons do not.
+    if (parts.port && (parts.port->size() > 5 || !support::parsePort(*parts.port)))
+        return "the port must be a number from 1 to 65535";
     if (!allow_query && (parts.query || parts.fragment)) return "a base URL must not have a query or fragment";
     return "";
 }

@@ -481,8 +481,14 @@ TEST(ConfigLoader, BaseUrlsAreChecked) {
     auto creds = url("https://user:pw@forge.example");
     ASSERT_EQ(creds.errors.size(), 1u);
     EXPECT_EQ(creds.errors[0].message.find("pw"), std::string::npos) << "must not echo credentials";
+    EXPECT_TRUE(hasError(url("https://forge.example:/x"), at + "the port must be a number from 1 to 65535"));
+    EXPECT_TRUE(hasError(url("https://[::1]:0/"), at + "the port must be a number from 1 to 65535"));
+    EXPECT_TRUE(hasError(url("https://[::1/"), at + "unterminated IPv6 address in the host"));
     EXPECT_TRUE(url("http://127.0.0.1:8929/gitlab").ok());
     EXPECT_TRUE(url("HTTPS://forge.example").ok());
+    // An IPv6 address's own colons are not a port.
+    EXPECT_TRUE(url("https://[::1]/").ok());
+    EXPECT_TRUE(url("http://[2001:db8::7]:8929/gitlab").ok());
 }
 
 TEST(ConfigLoader, EnvironmentSubstitution) {
