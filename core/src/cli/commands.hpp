@@ -19,6 +19,7 @@ int runFeedback(const Args& args);      // feedback_command.cpp
 int runKeygen(const Args& args);        // keygen_command.cpp
 int runRekey(const Args& args);         // rekey_command.cpp
 int runMigrate(const Args& args);       // migrate_command.cpp
+int runStoreCopy(const Args& args);     // store_copy_command.cpp
 int runAdmin(const Args& args);         // admin/admin_command.cpp (one file per resource beside it)
 
 }  // namespace forgelink::cli

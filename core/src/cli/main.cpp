@@ -39,6 +39,7 @@ const std::map<std::string, Command>& commands() {
         {"keygen", {forgelink::cli::runKeygen, "write a new key for sealing stored secrets"}},
         {"rekey", {forgelink::cli::runRekey, "re-seal every stored secret with a new key"}},
         {"migrate", {forgelink::cli::runMigrate, "apply the store's schema migrations (SQLite or PostgreSQL)"}},
+        {"store copy", {forgelink::cli::runStoreCopy, "copy every row of one store into another, empty one"}},
         {"admin", {forgelink::cli::runAdmin, "call the REST API as an operator (teams, providers, projects...)"}},
     };
     return table;
@@ -105,7 +106,7 @@ int dispatch(const Args& words) {
     out << "Usage:\n";
     for (const auto& [name, command] : table)
         if (name.rfind(first + " ", 0) == 0) out << "  forgelink " << name << "  " << command.summary << "\n";
-    out << "Try 'forgelink " << first << " " << "check --help'.\n";
+    out << "Try 'forgelink " << table.lower_bound(first + " ")->first << " --help'.\n";
     return asked_help ? forgelink::cli::exit_ok : forgelink::cli::exit_usage;
 }
 
