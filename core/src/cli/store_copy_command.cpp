@@ -1,7 +1,9 @@
 // forgelink store copy: every row of one configured store copied into another, empty one
 // (store/store_copy.hpp), e.g. a running SQLite installation moved to PostgreSQL.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "cli/command_line.hpp"
@@ -38,21 +40,27 @@ Result<secrets::SecretBox> keyOf(const config::Config& config, const std::string
     return key;
 }
 
-void printReport(const store::copy::CopyReport& report) {
-    std::int64_t rows = 0;
-    std::size_t width = 5;
-    for (const auto& t : report.tables) width = std::max(width, t.table.size());
-    std::cout << std::left << std::setw(static_cast<int>(width)) << "table" << "  " << std::right << std::setw(10)
-              << "source" << "  " << std::setw(10) << "target" << "\n";
-    for (const auto& t : report.tables) {
-        std::cout << std::left << std::setw(static_cast<int>(width)) << t.table << "  " << std::right << std::setw(10)
-                  << t.source_rows << "  " << std::setw(10) << t.target_rows << "\n";
-        rows += t.target_rows;
+// One line per table as it is written: its name, its rows in the source's snapshot and in the target.
+class CountTable {
+public:
+    CountTable() {
+        for (const auto& t : store::copy::copiedTables()) width_ = std::max(width_, t.name.size());
+        line("table", "source", "target");
     }
-    std::cout << "copied " << rows << " rows in " << report.tables.size() << " tables from " << report.source << " to "
-              << report.target << " (schema version " << report.schema_version
-              << "); every table's count matches; secrets stay sealed with key " << report.key_id << "\n";
-}
+    void add(const store::copy::TableCount& t) {
+        line(t.table, std::to_string(t.source_rows), std::to_string(t.target_rows));
+        rows_ += t.target_rows;
+    }
+    std::int64_t rows() const { return rows_; }
+
+private:
+    void line(const std::string& name, const std::string& source, const std::string& target) const {
+        std::cout << std::left << std::setw(static_cast<int>(width_)) << name << "  " << std::right << std::setw(10)
+                  << source << "  " << std::setw(10) << target << std::endl;
+    }
+    std::size_t width_ = 5;
+    std::int64_t rows_ = 0;
+};
 
 }  // namespace
 
@@ -92,13 +100,23 @@ int runStoreCopy(const Args& args) {
     if (!source_key) return fail(source_key.error());
     auto target_key = keyOf(*to, "target");
     if (!target_key) return fail(target_key.error());
-    std::cout << "copying " << describeStore(from->store) << " to " << describeStore(to->store) << "\n" << std::flush;
+    std::cout << "copying " << describeStore(from->store) << " to " << describeStore(to->store) << std::endl;
+    std::optional<CountTable> counts;
     auto report = store::copy::copyStore(
         endOf<store::copy::CopySource>(from->store, store::sqlite::openCopySource, store::postgres::openCopySource),
         endOf<store::copy::CopyTarget>(to->store, store::sqlite::openCopyTarget, store::postgres::openCopyTarget),
-        source_key.value(), target_key.value());
-    if (!report) return fail(report.error());
-    printReport(report.value());
+        source_key.value(), target_key.value(), [&](const store::copy::TableCount& t) {
+            if (!counts) counts.emplace();
+            counts->add(t);
+        });
+    if (!report) {
+        const int failed = fail(report.error());
+        if (counts) std::cerr << "forgelink store copy: stopped: the target's transaction is rolled back, it holds none of it\n";
+        return failed;
+    }
+    std::cout << "copied " << (counts ? counts->rows() : 0) << " rows in " << report->tables.size() << " tables from "
+              << report->source << " to " << report->target << " (schema version " << report->schema_version
+              << "); every table's count matches; secrets stay sealed with key " << report->key_id << "\n";
     return exit_ok;
 }
 

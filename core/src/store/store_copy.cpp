@@ -185,7 +185,8 @@ bool isBackendBookkeeping(std::string_view table) {
 }
 
 Result<CopyReport> copyStore(const SourceOpener& open_source, const TargetOpener& open_target,
-                             const secrets::SecretBox& source_key, const secrets::SecretBox& target_key) {
+                             const secrets::SecretBox& source_key, const secrets::SecretBox& target_key,
+                             const std::function<void(const TableCount&)>& copied) {
     try {
         requireSameKey(source_key, target_key);
         auto source = openOrRaise(open_source);
@@ -196,7 +197,10 @@ Result<CopyReport> copyStore(const SourceOpener& open_source, const TargetOpener
         requireKnownTables(*target);
         requireEmpty(*target);
         CopyReport report{source->where(), target->where(), latestSchemaVersion(), source_key.keyId(), {}};
-        for (const auto& table : copiedTables()) report.tables.push_back(copyTable(*source, *target, table, source_key));
+        for (const auto& table : copiedTables()) {
+            report.tables.push_back(copyTable(*source, *target, table, source_key));
+            if (copied) copied(report.tables.back());
+        }
         target->finish();
         return report;
     } catch (const rows::ErrorException& e) {

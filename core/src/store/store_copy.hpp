@@ -143,7 +143,10 @@ struct CopyReport {
 // "unknown_table" (a table the copy does not know), "target_not_empty"; transient
 // "store_unavailable" (a database cannot be reached); internal "count_mismatch" and the
 // databases' own failures. Whatever fails, the target keeps nothing of the copy.
+// `copied`, if given, hears of each table as soon as it is written (not yet committed): progress
+// for a long copy.
 Result<CopyReport> copyStore(const SourceOpener& open_source, const TargetOpener& open_target,
-                             const secrets::SecretBox& source_key, const secrets::SecretBox& target_key);
+                             const secrets::SecretBox& source_key, const secrets::SecretBox& target_key,
+                             const std::function<void(const TableCount&)>& copied = {});
 
 }  // namespace forgelink::store::copy

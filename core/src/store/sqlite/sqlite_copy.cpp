@@ -23,7 +23,8 @@ class SqliteEnd : public Base {
 public:
     SqliteEnd(const std::string& path, Transaction::Mode mode)
         : where_("SQLite database " + path), connection_(path, kBusyTimeout) {
-        if (mode == Transaction::Mode::immediate)
+        // A target of a newer schema is left as it is: the copy refuses it (store_copy.cpp).
+        if (mode == Transaction::Mode::immediate && currentSchemaVersion(connection_) <= latestSchemaVersion())
             migrate(connection_, std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
         transaction_.emplace(connection_, mode);
         // A deferred transaction takes its snapshot at its first read: now.

@@ -123,6 +123,19 @@ TEST_F(StoreCopy, RefusesASourceOfANewerSchema) {
     EXPECT_FALSE(std::filesystem::exists(targetPath()));
 }
 
+TEST_F(StoreCopy, RefusesATargetOfANewerSchemaAndLeavesIt) {
+    const std::string target = (dir_ / "newer.db").string();
+    rawExec(target, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+                    "INTEGER NOT NULL); INSERT INTO schema_migrations VALUES (" +
+                        std::to_string(latestSchemaVersion() + 1) + ", 'from the future', 0)");
+    auto copied = copyTo(target, *box_);
+    ASSERT_FALSE(copied.ok());
+    EXPECT_EQ(copied.error().kind, ErrorKind::unsupported);
+    EXPECT_EQ(copied.error().code, "schema_too_new");
+    EXPECT_NE(copied.error().message.find("SQLite database " + target + " has schema version"), std::string::npos)
+        << copied.error().message;
+}
+
 TEST_F(StoreCopy, RefusesATableItDoesNotKnow) {
     rawExec(dbPath(), "CREATE TABLE plugin_cache (k TEXT)");
     auto copied = copyTo(targetPath(), *box_);
