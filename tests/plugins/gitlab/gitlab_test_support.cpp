@@ -33,10 +33,10 @@ std::string scenario(const std::string& name) {
     return s;
 }
 
-LoadedGitLab::LoadedGitLab() {
+LoadedGitLab::LoadedGitLab(std::chrono::milliseconds deadline) {
     http_ = net::makeHttpClient(net::ProxySettings{});
     net::TransportPolicy policy;
-    policy.default_deadline = std::chrono::milliseconds(20000);
+    policy.default_deadline = deadline;
     policy.backoff_base = std::chrono::milliseconds(20);
     policy.backoff_cap = std::chrono::milliseconds(200);
     transport_ = net::makePolicyTransport(*http_, metrics_, "gitlab", policy);

@@ -2,6 +2,7 @@
 // real HTTP client) and starts forge-sim with one of this folder's scenarios.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -20,7 +21,8 @@ std::string isoDateFromToday(int days);
 
 class LoadedGitLab : public plugin::HostServicesFactory {
 public:
-    LoadedGitLab();
+    // `deadline`: each request's, the transport policy's default_deadline.
+    explicit LoadedGitLab(std::chrono::milliseconds deadline = std::chrono::milliseconds(20000));
     ~LoadedGitLab() override;
     HostServices& servicesFor(const std::string& provider_name) override;
     Provider& provider() { return *provider_; }
