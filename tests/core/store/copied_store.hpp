@@ -26,6 +26,8 @@ struct CopiedStore {
     std::int64_t team_id = 0;
     std::int64_t paused_team_id = 0;
     std::int64_t project_id = 0;
+    std::int64_t odd_project_id = 0;  // named with the characters COPY's text format escapes
+    std::string odd_name = "tab\there, newline\nthere, back\\slash \\N, return\r, caf\xc3\xa9";
     std::int64_t build_id = 0;
     std::vector<std::int64_t> pending_tasks;
     std::int64_t paused_task = 0;
@@ -67,7 +69,8 @@ inline CopiedStore populateForCopy(Store& s, Timestamp now) {
     const Project project = copyMust(s.createProject(team.id, "web", "Web"), "project");
     c.project_id = project.id;
     copyMust(s.linkRepository(exampleLink(project.id, "55", "group/web")), "link");
-    const Project other = copyMust(s.createProject(paused.id, "api", "API"), "project");
+    const Project other = copyMust(s.createProject(paused.id, "api", c.odd_name), "project");
+    c.odd_project_id = other.id;
     copyMust(s.linkRepository(exampleLink(other.id, "56", "group/api")), "link");
 
     auto build = [&](std::int64_t team_id, std::int64_t project_id, std::string repository) {
@@ -141,6 +144,7 @@ inline void expectCopied(Store& t, const CopiedStore& c, Timestamp now) {
     EXPECT_EQ(copyMust(t.providerCredentials(c.team_id, "example"), "credentials").token, c.token);
     EXPECT_EQ(copyMust(t.providerCredentials(c.paused_team_id, "example"), "credentials").token, c.token + "-infra");
     EXPECT_EQ(copyMust(t.project(c.project_id), "project").slug, "web");
+    EXPECT_EQ(copyMust(t.project(c.odd_project_id), "project").name, c.odd_name);
     EXPECT_EQ(copyMust(t.repositoryLink(c.project_id), "link").full_path, "group/web");
     EXPECT_EQ(copyMust(t.projectListVersion(c.team_id), "list version"), c.list_version);
     EXPECT_EQ(copyMust(t.build(c.build_id), "build").commit_sha, "abc123");

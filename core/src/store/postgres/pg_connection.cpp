@@ -178,6 +178,30 @@ Result<PgResult> PgConnection::exec(std::string_view sql, const PgParams& params
     return finish(raw, "a statement");
 }
 
+Result<std::int64_t> PgConnection::copyIn(std::string_view copy_statement, std::string_view data) {
+    const std::string statement(copy_statement);
+    PGresult* started = PQexec(conn_, statement.c_str());
+    if (started == nullptr || PQresultStatus(started) != PGRES_COPY_IN) {
+        auto failed = finish(started, "a COPY");
+        if (!failed) return failed.error();
+        return makeError(ErrorKind::internal, where_ + ": " + statement + " did not start a COPY FROM STDIN", "copy");
+    }
+    PQclear(started);
+    // A failure to send is told by the result below (the connection's error).
+    if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1) PQputCopyEnd(conn_, nullptr);
+    else PQputCopyEnd(conn_, "forgelink could not send the rows");
+    Result<std::int64_t> outcome = std::int64_t{0};
+    while (PGresult* raw = PQgetResult(conn_)) {
+        auto done = finish(raw, "a COPY");
+        if (!done) {
+            if (outcome) outcome = done.error();
+        } else if (outcome) {
+            outcome = done->affectedRows();
+        }
+    }
+    return outcome;
+}
+
 Result<void> PgConnection::execScript(std::string_view sql) {
     const std::string script(sql);
     // The simple query protocol: several statements in one string (PQexecParams takes one).

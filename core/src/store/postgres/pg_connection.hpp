@@ -87,6 +87,11 @@ public:
     // always come with the same SQL).
     Result<PgResult> execPrepared(const std::string& name, std::string_view sql, const PgParams& params = {});
 
+    // Runs `copy_statement` (COPY ... FROM STDIN, constant SQL) with `data` as its rows, in COPY's
+    // text format (a row a line, values apart by tabs, NULL as \N, backslash escapes); returns how
+    // many rows were copied. Much faster than INSERTs for many rows (forgelink store copy).
+    Result<std::int64_t> copyIn(std::string_view copy_statement, std::string_view data);
+
     // Whether the connection still works as far as can be told without a round trip: reads what
     // the server sent while the connection sat idle, so a server that restarted (and closed the
     // socket) is noticed here, not by the next request.

@@ -26,6 +26,19 @@ std::vector<std::string> texts(const PgResult& result) {
     return out;
 }
 
+// `value` as COPY's text format writes it: backslash, tab, newline and carriage return escaped.
+void appendCopyText(std::string& out, std::string_view value) {
+    for (const char ch : value) {
+        switch (ch) {
+            case '\\': out += "\\\\"; break;
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            default: out += ch;
+        }
+    }
+}
+
 // What both ends read the same way, on their connection and inside their transaction.
 template <class Base>
 class PgEnd : public Base {
@@ -96,12 +109,19 @@ public:
     explicit PgTarget(std::unique_ptr<PgConnection> connection) : PgEnd(std::move(connection)) { begin("BEGIN"); }
 
     void insert(const std::string& table, const std::vector<std::string>& columns, const std::vector<Row>& rows) override {
-        // Each parameter takes its column's type: text given for a bigint is read as the number.
-        PgParams params;
-        params.reserve(rows.size() * columns.size());
-        for (const Row& row : rows)
-            for (const auto& value : row) params.push_back(value ? pg::PgParam(*value) : pg::PgParam(std::nullopt));
-        exec(*c_, copy::insertStatement(table, columns, rows.size(), '$'), params);
+        // COPY's text format: the server reads each value as its column's type (text given for a
+        // bigint is the number), as INSERT would, many times faster.
+        std::string data;
+        for (const Row& row : rows) {
+            for (std::size_t c = 0; c < row.size(); ++c) {
+                if (c > 0) data += '\t';
+                if (row[c]) appendCopyText(data, *row[c]);
+                else data += "\\N";
+            }
+            data += '\n';
+        }
+        auto copied = c_->copyIn("COPY " + copy::quotedName(table) + " (" + copy::columnList(columns) + ") FROM STDIN", data);
+        if (!copied) throw rows::ErrorException{copied.error()};
     }
     void clear(const std::string& table) override { exec(*c_, "DELETE FROM " + copy::quotedName(table)); }
     void finish() override {
