@@ -8,7 +8,7 @@ set(FORGELINK_INSTALL_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/Forgelink")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/forgelink"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
   COMPONENT sdk
-  FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
+  FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp" PATTERN "*.inc")
 install(TARGETS forgelink_sdk forgelink_plugin_support EXPORT ForgelinkTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   COMPONENT sdk)

@@ -8,10 +8,13 @@
 namespace forgelink::github {
 namespace {
 
-template <class Fn>
-auto guarded(const char* what, Fn&& fn) {
-    return support::guardedCall("GitHub", what, std::forward<Fn>(fn));
-}
+// GitHub's words for what each public method does (support::GuardedProvider).
+constexpr support::BoundaryWords kWords{
+    .forge = "GitHub",
+    .find_merge_requests = "finding pull requests",
+    .upsert_comment = "writing a pull request comment",
+    .get_merge_request = "reading a pull request",
+};
 
 constexpr auto kUserCacheTtl = std::chrono::minutes(10);
 
@@ -153,7 +156,7 @@ std::string_view githubState(BuildState state) noexcept {
 GitHubProvider::GitHubProvider(HostServices& host) : GitHubProvider(host, pacingFrom(host.options)) {}
 
 GitHubProvider::GitHubProvider(HostServices& host, WritePacing pacing)
-    : host_(host), transport_(requireTransport(host)), pacing_(pacing) {}
+    : support::GuardedProvider(kWords), host_(host), transport_(requireTransport(host)), pacing_(pacing) {}
 
 void GitHubProvider::log(LogLevel level, const std::string& message) const {
     if (host_.logger != nullptr) host_.logger->log(level, message);
@@ -259,85 +262,40 @@ Error GitHubProvider::heldBack(Error error, const ApiClient& api, std::string_vi
     return error;
 }
 
-// ---- the boundary: nothing throws past these ----
+// ---- the bodies the boundary (support::GuardedProvider) runs that have no file of their own ----
 
-Result<TokenInfo> GitHubProvider::validateToken(const Credentials& c) {
-    return guarded("validating a token", [&] { return doValidateToken(c); });
+Result<Repository> GitHubProvider::doGetRepository(const Credentials& c, const std::string& id_or_path) {
+    auto api = client(c);
+    if (!api) return api.error();
+    auto repo = fetchRepository(api.value(), id_or_path);
+    if (!repo) return repo.error();
+    return repo->repository;
 }
-Result<Page<Namespace>> GitHubProvider::listNamespaces(const Credentials& c, const NamespaceQuery& q,
-                                                       const std::string& cursor) {
-    return guarded("listing namespaces", [&]() -> Result<Page<Namespace>> {
-        if (!cursor.empty()) {
-            return makeError(ErrorKind::invalid_input,
-                             "the namespace listing has a single page; pass \"\" as the cursor", "bad_cursor");
-        }
-        return doListNamespaces(c, q);
-    });
+Result<OAuthTokens> GitHubProvider::doExchangeCode(const std::string& base_url, const OAuthClient& client,
+                                                   const std::string& code, const std::string& code_verifier) {
+    if (code.empty()) return makeError(ErrorKind::invalid_input, "the OAuth callback carried no code", "missing_code");
+    std::vector<std::pair<std::string, std::string>> form = {{"code", code}};
+    if (!client.redirect_uri.empty()) form.emplace_back("redirect_uri", client.redirect_uri);
+    if (!code_verifier.empty()) form.emplace_back("code_verifier", code_verifier);
+    return tokenRequest(base_url, client, std::move(form), "exchanging the OAuth code");
 }
-Result<Page<Repository>> GitHubProvider::listRepositories(const Credentials& c, const RepositoryQuery& q,
-                                                          const std::string& cursor) {
-    return guarded("listing repositories", [&] { return doListRepositories(c, q, cursor); });
+Result<OAuthTokens> GitHubProvider::doRefreshToken(const std::string& base_url, const OAuthClient& client,
+                                                   const std::string& refresh_token) {
+    if (refresh_token.empty()) {
+        return makeError(ErrorKind::invalid_input,
+                         "there is no refresh token: GitHub issues one only to GitHub Apps with expiring user "
+                         "tokens; log in again",
+                         "missing_refresh_token");
+    }
+    return tokenRequest(base_url, client, {{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}},
+                        "refreshing the OAuth token");
 }
-Result<Repository> GitHubProvider::getRepository(const Credentials& c, const std::string& id_or_path) {
-    return guarded("looking up a repository", [&]() -> Result<Repository> {
-        auto api = client(c);
-        if (!api) return api.error();
-        auto repo = fetchRepository(api.value(), id_or_path);
-        if (!repo) return repo.error();
-        return repo->repository;
-    });
-}
-Result<RepositoryPermissions> GitHubProvider::repositoryPermissions(const Credentials& c, const std::string& id_or_path) {
-    return guarded("checking repository permissions", [&] { return doRepositoryPermissions(c, id_or_path); });
-}
-Result<StatusResult> GitHubProvider::publishStatus(const Credentials& c, const StatusRequest& r) {
-    return guarded("publishing a commit status", [&] { return doPublishStatus(c, r); });
-}
-Result<std::vector<MergeRequest>> GitHubProvider::findMergeRequests(const Credentials& c, const std::string& repository,
-                                                                    const std::string& sha) {
-    return guarded("finding pull requests", [&] { return doFindMergeRequests(c, repository, sha); });
-}
-Result<CommentResult> GitHubProvider::upsertComment(const Credentials& c, const CommentRequest& r) {
-    return guarded("writing a pull request comment", [&] { return doUpsertComment(c, r); });
-}
-Result<MergeRequest> GitHubProvider::getMergeRequest(const Credentials& c, const std::string& repository,
-                                                     const std::string& number) {
-    return guarded("reading a pull request", [&] { return doGetMergeRequest(c, repository, number); });
-}
-Result<std::string> GitHubProvider::authorizeUrl(const std::string& base_url, const AuthorizeRequest& r) {
-    return guarded("building the OAuth authorize URL", [&] { return doAuthorizeUrl(base_url, r); });
-}
-Result<OAuthTokens> GitHubProvider::exchangeCode(const std::string& base_url, const OAuthClient& client,
-                                                 const std::string& code, const std::string& code_verifier) {
-    return guarded("exchanging an OAuth code", [&]() -> Result<OAuthTokens> {
-        if (code.empty()) return makeError(ErrorKind::invalid_input, "the OAuth callback carried no code", "missing_code");
-        std::vector<std::pair<std::string, std::string>> form = {{"code", code}};
-        if (!client.redirect_uri.empty()) form.emplace_back("redirect_uri", client.redirect_uri);
-        if (!code_verifier.empty()) form.emplace_back("code_verifier", code_verifier);
-        return tokenRequest(base_url, client, std::move(form), "exchanging the OAuth code");
-    });
-}
-Result<OAuthTokens> GitHubProvider::refreshToken(const std::string& base_url, const OAuthClient& client,
-                                                 const std::string& refresh_token) {
-    return guarded("refreshing an OAuth token", [&]() -> Result<OAuthTokens> {
-        if (refresh_token.empty()) {
-            return makeError(ErrorKind::invalid_input,
-                             "there is no refresh token: GitHub issues one only to GitHub Apps with expiring user "
-                             "tokens; log in again",
-                             "missing_refresh_token");
-        }
-        return tokenRequest(base_url, client, {{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}},
-                            "refreshing the OAuth token");
-    });
-}
-Result<Identity> GitHubProvider::currentUser(const Credentials& c) {
-    return guarded("reading the current user", [&]() -> Result<Identity> {
-        auto api = client(c);
-        if (!api) return api.error();
-        auto user = me(api.value(), c);
-        if (!user) return user.error();
-        return user->identity;
-    });
+Result<Identity> GitHubProvider::doCurrentUser(const Credentials& c) {
+    auto api = client(c);
+    if (!api) return api.error();
+    auto user = me(api.value(), c);
+    if (!user) return user.error();
+    return user->identity;
 }
 
 std::string GitHubProvider::commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,

@@ -29,7 +29,12 @@ constexpr int kPerPage = 100;
 
 }  // namespace
 
-Result<Page<Namespace>> GitHubProvider::doListNamespaces(const Credentials& credentials, const NamespaceQuery& query) {
+Result<Page<Namespace>> GitHubProvider::doListNamespaces(const Credentials& credentials, const NamespaceQuery& query,
+                                                         const std::string& cursor) {
+    if (!cursor.empty()) {
+        return makeError(ErrorKind::invalid_input, "the namespace listing has a single page; pass \"\" as the cursor",
+                         "bad_cursor");
+    }
     auto api = client(credentials);
     if (!api) return api.error();
     auto user = me(api.value(), credentials);

@@ -9,10 +9,14 @@
 namespace forgelink::gitlab {
 namespace {
 
-template <class Fn>
-auto guarded(const char* what, Fn&& fn) {
-    return support::guardedCall("GitLab", what, std::forward<Fn>(fn));
-}
+// GitLab's words for what each public method does (support::GuardedProvider).
+constexpr support::BoundaryWords kWords{
+    .forge = "GitLab",
+    .list_repositories = "listing projects",
+    .get_repository = "looking up a project",
+    .repository_permissions = "checking permissions",
+    .upsert_comment = "updating the merge request comment",
+};
 
 constexpr int kMaxMoves = 5;
 
@@ -77,7 +81,7 @@ Result<ListCursor> decodeCursor(const std::string& text) {
 }
 
 GitLabProvider::GitLabProvider(HostServices& host)
-    : host_(host), transport_(host.transport != nullptr ? *host.transport : throw std::invalid_argument(
+    : support::GuardedProvider(kWords), host_(host), transport_(host.transport != nullptr ? *host.transport : throw std::invalid_argument(
                                                                                  "the host lent no transport")) {}
 
 void GitLabProvider::log(LogLevel level, const std::string& message) const {
@@ -164,83 +168,41 @@ Result<Project> GitLabProvider::fetchProject(const ApiClient& client, const std:
                      "too_many_redirects");
 }
 
-// ---- the public methods: nothing throws across the plugin boundary ----
+// ---- the rotation wrappers (the rest is support::GuardedProvider's), and the bodies it runs that
+// have no file of their own ----
 
-Result<TokenInfo> GitLabProvider::validateToken(const Credentials& credentials) {
-    return guarded("validating a token", [&] { return doValidateToken(credentials); });
-}
 Result<RotationSupport> GitLabProvider::rotationSupport(const Credentials& credentials, const RotationRequest& request) {
     return guarded("checking whether the token can rotate", [&] { return doRotationSupport(credentials, request); });
 }
 Result<RotatedToken> GitLabProvider::rotateToken(const Credentials& credentials, const RotationRequest& request) {
     return guarded("rotating the token", [&] { return doRotateToken(credentials, request); });
 }
-Result<Page<Namespace>> GitLabProvider::listNamespaces(const Credentials& credentials, const NamespaceQuery& query,
-                                                       const std::string& cursor) {
-    return guarded("listing namespaces", [&] { return doListNamespaces(credentials, query, cursor); });
+Result<Repository> GitLabProvider::doGetRepository(const Credentials& credentials, const std::string& id_or_path) {
+    auto api = client(credentials);
+    if (!api) return api.error();
+    auto project = fetchProject(api.value(), id_or_path);
+    if (!project) return project.error();
+    return project->repository;
 }
-Result<Page<Repository>> GitLabProvider::listRepositories(const Credentials& credentials,
-                                                          const RepositoryQuery& query, const std::string& cursor) {
-    return guarded("listing projects", [&] { return doListRepositories(credentials, query, cursor); });
+Result<OAuthTokens> GitLabProvider::doExchangeCode(const std::string& base_url, const OAuthClient& client,
+                                                   const std::string& code, const std::string& code_verifier) {
+    if (code.empty()) return makeError(ErrorKind::invalid_input, "no OAuth authorization code was given", "bad_code");
+    std::vector<std::pair<std::string, std::string>> form = {{"grant_type", "authorization_code"},
+                                                             {"code", code},
+                                                             {"redirect_uri", client.redirect_uri}};
+    if (!code_verifier.empty()) form.emplace_back("code_verifier", code_verifier);
+    return tokenRequest(base_url, client, std::move(form), "exchanging the OAuth authorization code");
 }
-Result<Repository> GitLabProvider::getRepository(const Credentials& credentials, const std::string& id_or_path) {
-    return guarded("looking up a project", [&]() -> Result<Repository> {
-        auto api = client(credentials);
-        if (!api) return api.error();
-        auto project = fetchProject(api.value(), id_or_path);
-        if (!project) return project.error();
-        return project->repository;
-    });
-}
-Result<RepositoryPermissions> GitLabProvider::repositoryPermissions(const Credentials& credentials,
-                                                                    const std::string& id_or_path) {
-    return guarded("checking permissions", [&] { return doRepositoryPermissions(credentials, id_or_path); });
-}
-Result<StatusResult> GitLabProvider::publishStatus(const Credentials& credentials, const StatusRequest& request) {
-    return guarded("publishing a commit status", [&] { return doPublishStatus(credentials, request); });
-}
-Result<std::vector<MergeRequest>> GitLabProvider::findMergeRequests(const Credentials& credentials,
-                                                                    const std::string& repository,
-                                                                    const std::string& sha) {
-    return guarded("finding merge requests", [&] { return doFindMergeRequests(credentials, repository, sha); });
-}
-Result<CommentResult> GitLabProvider::upsertComment(const Credentials& credentials, const CommentRequest& request) {
-    return guarded("updating the merge request comment", [&] { return doUpsertComment(credentials, request); });
-}
-Result<MergeRequest> GitLabProvider::getMergeRequest(const Credentials& credentials, const std::string& repository,
-                                                     const std::string& number) {
-    return guarded("reading a merge request", [&] { return doGetMergeRequest(credentials, repository, number); });
-}
-
-Result<std::string> GitLabProvider::authorizeUrl(const std::string& base_url, const AuthorizeRequest& request) {
-    return guarded("building the OAuth authorize URL", [&] { return doAuthorizeUrl(base_url, request); });
-}
-Result<OAuthTokens> GitLabProvider::exchangeCode(const std::string& base_url, const OAuthClient& client,
-                                                 const std::string& code, const std::string& code_verifier) {
-    return guarded("exchanging an OAuth code", [&]() -> Result<OAuthTokens> {
-        if (code.empty()) return makeError(ErrorKind::invalid_input, "no OAuth authorization code was given", "bad_code");
-        std::vector<std::pair<std::string, std::string>> form = {{"grant_type", "authorization_code"},
-                                                                 {"code", code},
-                                                                 {"redirect_uri", client.redirect_uri}};
-        if (!code_verifier.empty()) form.emplace_back("code_verifier", code_verifier);
-        return tokenRequest(base_url, client, std::move(form), "exchanging the OAuth authorization code");
-    });
-}
-Result<OAuthTokens> GitLabProvider::refreshToken(const std::string& base_url, const OAuthClient& client,
-                                                 const std::string& refresh_token) {
-    return guarded("refreshing an OAuth token", [&]() -> Result<OAuthTokens> {
-        if (refresh_token.empty()) {
-            return makeError(ErrorKind::invalid_input, "no OAuth refresh token was given", "bad_refresh_token");
-        }
-        return tokenRequest(base_url, client,
-                            {{"grant_type", "refresh_token"},
-                             {"refresh_token", refresh_token},
-                             {"redirect_uri", client.redirect_uri}},
-                            "refreshing the OAuth token");
-    });
-}
-Result<Identity> GitLabProvider::currentUser(const Credentials& credentials) {
-    return guarded("reading the current user", [&] { return doCurrentUser(credentials); });
+Result<OAuthTokens> GitLabProvider::doRefreshToken(const std::string& base_url, const OAuthClient& client,
+                                                   const std::string& refresh_token) {
+    if (refresh_token.empty()) {
+        return makeError(ErrorKind::invalid_input, "no OAuth refresh token was given", "bad_refresh_token");
+    }
+    return tokenRequest(base_url, client,
+                        {{"grant_type", "refresh_token"},
+                         {"refresh_token", refresh_token},
+                         {"redirect_uri", client.redirect_uri}},
+                        "refreshing the OAuth token");
 }
 
 }  // namespace forgelink::gitlab

@@ -10,6 +10,7 @@
 
 #include "api_client.hpp"
 #include "forgelink/provider.hpp"
+#include "forgelink/support/guarded_provider.hpp"
 #include "forgelink/support/provider_helpers.hpp"
 #include "json_mapping.hpp"
 
@@ -35,58 +36,23 @@ using support::sha256Hex;
 // Days from today (UTC, std::chrono) to a "YYYY-MM-DD" date; nullopt when it is not a date.
 std::optional<int> daysUntil(const std::string& date);
 
-class GitLabProvider final : public Provider {
+class GitLabProvider final : public support::GuardedProvider {
 public:
     explicit GitLabProvider(HostServices& host);
 
     std::string commentWebUrl(const std::string& repository_web_url, const std::string& merge_request,
                               const std::string& comment_id) const noexcept override;
     std::string tokenPageUrl(const std::string& base_url, const std::vector<std::string>& scopes) const noexcept override;
-    Result<TokenInfo> validateToken(const Credentials& credentials) override;
-
-    Result<Page<Namespace>> listNamespaces(const Credentials& credentials, const NamespaceQuery& query,
-                                           const std::string& cursor) override;
-    Result<Page<Repository>> listRepositories(const Credentials& credentials, const RepositoryQuery& query,
-                                              const std::string& cursor) override;
-    Result<Repository> getRepository(const Credentials& credentials, const std::string& id_or_path) override;
-    Result<RepositoryPermissions> repositoryPermissions(const Credentials& credentials,
-                                                        const std::string& id_or_path) override;
-
-    Result<StatusResult> publishStatus(const Credentials& credentials, const StatusRequest& request) override;
-    Result<std::vector<MergeRequest>> findMergeRequests(const Credentials& credentials, const std::string& repository,
-                                                        const std::string& sha) override;
-    Result<CommentResult> upsertComment(const Credentials& credentials, const CommentRequest& request) override;
-    Result<MergeRequest> getMergeRequest(const Credentials& credentials, const std::string& repository,
-                                         const std::string& number) override;
     Result<RotationSupport> rotationSupport(const Credentials& credentials, const RotationRequest& request) override;
     Result<RotatedToken> rotateToken(const Credentials& credentials, const RotationRequest& request) override;
 
-    Result<std::string> authorizeUrl(const std::string& base_url, const AuthorizeRequest& request) override;
-    Result<OAuthTokens> exchangeCode(const std::string& base_url, const OAuthClient& client, const std::string& code,
-                                     const std::string& code_verifier) override;
-    Result<OAuthTokens> refreshToken(const std::string& base_url, const OAuthClient& client,
-                                     const std::string& refresh_token) override;
-    Result<Identity> currentUser(const Credentials& credentials) override;
-
 private:
-    // The bodies; the public methods wrap them so nothing throws across the boundary.
-    Result<TokenInfo> doValidateToken(const Credentials& credentials);
-    Result<TokenInfo> validateOAuthToken(const ApiClient& api, const std::string& token);
-    Result<Page<Namespace>> doListNamespaces(const Credentials& credentials, const NamespaceQuery& query,
-                                             const std::string& cursor);
-    Result<Page<Repository>> doListRepositories(const Credentials& credentials, const RepositoryQuery& query,
-                                                const std::string& cursor);
-    Result<RepositoryPermissions> doRepositoryPermissions(const Credentials& credentials, const std::string& id_or_path);
-    Result<StatusResult> doPublishStatus(const Credentials& credentials, const StatusRequest& request);
-    Result<std::vector<MergeRequest>> doFindMergeRequests(const Credentials& credentials, const std::string& repository,
-                                                          const std::string& sha);
-    Result<CommentResult> doUpsertComment(const Credentials& credentials, const CommentRequest& request);
-    Result<MergeRequest> doGetMergeRequest(const Credentials& credentials, const std::string& repository,
-                                           const std::string& number);
+    // The bodies behind the public methods (support::GuardedProvider and the two rotation
+    // wrappers), which keep exceptions from crossing the boundary.
+#include "forgelink/support/guarded_provider_hooks.inc"
     Result<RotationSupport> doRotationSupport(const Credentials& credentials, const RotationRequest& request);
     Result<RotatedToken> doRotateToken(const Credentials& credentials, const RotationRequest& request);
-    Result<std::string> doAuthorizeUrl(const std::string& base_url, const AuthorizeRequest& request);
-    Result<Identity> doCurrentUser(const Credentials& credentials);
+    Result<TokenInfo> validateOAuthToken(const ApiClient& api, const std::string& token);
     Result<OAuthTokens> tokenRequest(const std::string& base_url, const OAuthClient& client,
                                      std::vector<std::pair<std::string, std::string>> form, const char* action);
 
