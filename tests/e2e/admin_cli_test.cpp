@@ -13,8 +13,6 @@
 namespace forgelink::e2e {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 class AdminCli : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {

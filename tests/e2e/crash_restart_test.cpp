@@ -13,8 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 // The host's database, opened by the test while no host runs.
 class Database {
 public:
@@ -36,15 +34,6 @@ public:
 
 private:
     sqlite3* db_ = nullptr;
-};
-
-struct Mr {
-    int iid;
-    std::string sha;
-    std::string final_state;  // Forgelink's
-    std::string forge_state;  // what GitLab shows for it
-    std::string label;        // how the comment names it
-    long long build = 0;
 };
 
 TEST(CrashRestart, KillNineDuringDeliveryThenRestartLosesNothingAndDuplicatesNoNote) {

@@ -20,6 +20,19 @@ inline const std::string kFeatureSha = "af5b13261899fb2c0db30abdd0af8b07cb44fdc5
 inline const std::string kGithubFixSha = "7b2f1e4a9c3d5e6f708192a3b4c5d6e7f8091a2b";  // PR #7 of acme/widget
 inline const std::string kMarker = "<!-- forgelink:instance=e2e -->";
 
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// One merge request of a multi-build run (crash_restart_test, postgres_hosts_test): the build's
+// final state, what the forge shows for it, and how the comment names it.
+struct Mr {
+    int iid;
+    std::string sha;
+    std::string final_state;  // Forgelink's
+    std::string forge_state;  // what GitLab shows for it
+    std::string label;        // how the comment names it
+    long long build = 0;
+};
+
 // The "forgelink" statuses forge-sim holds for a GitLab commit (all of them, oldest first).
 inline std::vector<nlohmann::json> gitlabStatuses(const nlohmann::json& state, const std::string& sha) {
     std::vector<nlohmann::json> out;

@@ -12,8 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 std::vector<nlohmann::json> githubStatuses(const nlohmann::json& state, const std::string& sha) {
     std::vector<nlohmann::json> out;
     for (const auto& s : state["github"]["statuses"])

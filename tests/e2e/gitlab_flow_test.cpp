@@ -15,8 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 class GitlabFlow : public ::testing::Test {
 protected:
     void SetUp() override {

@@ -4,11 +4,10 @@
 #include <set>
 
 #include "e2e_host.hpp"
+#include "e2e_world.hpp"
 
 namespace forgelink::e2e {
 namespace {
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // ESC sequences (clear screen, move the cursor) and CR/LF in names the forge supplies.
 const std::string kHostileScenario = R"(

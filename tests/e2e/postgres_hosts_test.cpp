@@ -20,17 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace pgt = store::pg::testing;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-struct Mr {
-    int iid;
-    std::string sha;
-    std::string final_state;  // Forgelink's
-    std::string forge_state;  // what GitLab shows for it
-    std::string label;        // how the comment names it
-    long long build = 0;
-};
-
 // Every host of one installation has the same server.instance_id: it marks the installation's
 // comments on the forge (so that hosts edit each other's comment), not the process.
 HostOptions onPostgres(const pgt::TestDatabase& db, const std::string& gitlab_url) {

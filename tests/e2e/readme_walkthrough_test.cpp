@@ -5,11 +5,10 @@
 #include <gtest/gtest.h>
 
 #include "e2e_host.hpp"
+#include "e2e_world.hpp"
 
 namespace forgelink::e2e {
 namespace {
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // The commit and merge request !1 of acme/tools/widget in gitlab-basic.yaml.
 const std::string kSha = "af5b13261899fb2c0db30abdd0af8b07cb44fdc5";
