@@ -9,6 +9,7 @@
 #include "raw_sql.hpp"
 #include "sqlite_fixture.hpp"
 #include "store/migrations.hpp"
+#include "store/resealing.hpp"
 #include "store/sqlite/sqlite_copy.hpp"
 #include "store/store_copy.hpp"
 
@@ -45,6 +46,36 @@ TEST_F(StoreCopy, ItsTableListIsEveryTableOfTheSchema) {
     std::set<std::string> copied;
     for (const auto& table : copy::copiedTables()) EXPECT_TRUE(copied.emplace(table.name).second) << table.name << " twice";
     EXPECT_EQ(copied, schema);
+}
+
+// The copy checks every column named *_sealed (the schema's convention) for its key id; rekey
+// re-seals the columns resealing.hpp lists. One set: a sealed column named otherwise, or one rekey
+// does not know, fails here.
+TEST_F(StoreCopy, SealedColumnsAreTheOnesRekeyReseals) {
+    auto source = sqlite::openCopySource(dbPath());
+    ASSERT_TRUE(source.ok()) << source.error().message;
+    std::set<std::string> named;
+    for (const auto& table : copy::copiedTables())
+        for (const auto& column : source.value()->columns(std::string(table.name)))
+            if (column.size() > 7 && column.compare(column.size() - 7, 7, "_sealed") == 0)
+                named.insert(std::string(table.name) + "." + column);
+    // Each select reads id, key, name, first sealed value, second (or NULL): SealedRow's shape.
+    std::set<std::string> resealed;
+    for (const auto& sealed : rows::sealedTables()) {
+        const std::string select(sealed.select);
+        const auto from = select.find(" FROM ");
+        ASSERT_EQ(select.rfind("SELECT ", 0), 0u) << select;
+        ASSERT_NE(from, std::string::npos) << select;
+        std::vector<std::string> fields;
+        std::string list = select.substr(7, from - 7) + ", ";
+        for (std::size_t at = 0, comma; (comma = list.find(", ", at)) != std::string::npos; at = comma + 2)
+            fields.push_back(list.substr(at, comma - at));
+        ASSERT_EQ(fields.size(), 5u) << select;
+        for (std::size_t i : {3u, 4u})
+            if (fields[i] != "NULL") resealed.insert(select.substr(from + 6) + "." + fields[i]);
+    }
+    EXPECT_EQ(named, resealed);
+    EXPECT_EQ(named.size(), 6u) << "a sealed column was added: check copy and rekey carry it";
 }
 
 TEST_F(StoreCopy, CarriesEveryTableWithItsIdsAndSealedSecrets) {
