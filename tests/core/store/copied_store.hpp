@@ -169,6 +169,8 @@ inline void expectCopied(Store& t, const CopiedStore& c, Timestamp now) {
     // New rows take ids past the copied ones (PostgreSQL: the sequences were moved).
     EXPECT_GT(copyMust(t.createTeam("after-copy", "After"), "team").id, c.paused_team_id);
     EXPECT_GT(copyMust(t.createProject(c.team_id, "after-copy", "After"), "project").id, c.project_id);
+    // The listing's version moves on with the new project (the target's triggers are on).
+    EXPECT_GT(copyMust(t.projectListVersion(c.team_id), "list version"), c.list_version);
     EXPECT_GT(copyMust(t.recordAuditEvent({c.team_id, AuditActor{}, "", "team.renamed", "core", nlohmann::json::object()}),
                        "audit")
                   .id,
