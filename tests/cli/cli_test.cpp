@@ -47,19 +47,6 @@ private:
     fs::path path_;
 };
 
-std::uint16_t freePort() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 struct HttpAnswer {
     int status = 0;
     std::string body;
@@ -121,7 +108,8 @@ TEST(Cli, VersionAndHelp) {
 TEST(Cli, EverySubcommandHasHelpWithAnExample) {
     const std::vector<std::vector<std::string>> commands = {{"serve"},      {"plugins"}, {"config", "check"},
                                                             {"token", "check"}, {"namespaces"}, {"repos"},
-                                                            {"feedback"}, {"keygen"}, {"rekey"}, {"migrate"}};
+                                                            {"feedback"}, {"keygen"}, {"rekey"}, {"migrate"},
+                                                            {"store", "copy"}};
     for (auto words : commands) {
         std::string name = words[0] + (words.size() > 1 ? " " + words[1] : "");
         words.push_back("--help");

@@ -4,7 +4,10 @@
 // taken while a host keeps writing to the source.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -124,6 +127,53 @@ TEST_F(StoreCopyPostgres, MovesASqliteInstallationToPostgresAndBack) {
     auto target = postgresStore();
     ASSERT_NE(target, nullptr);
     forgelink::store::testing::expectCopied(*target, populated, now());
+}
+
+// The switch itself: a host started on the copy's configuration serves the copied teams and
+// projects under their ids (read with forgelink admin, as an operator would check).
+TEST_F(StoreCopyPostgres, AHostServesTheCopyWithTheSameIds) {
+    forgelink::store::testing::CopiedStore populated;
+    {
+        auto source = sqliteStore((dir_ / "forgelink.db").string());
+        ASSERT_NE(source, nullptr);
+        populated = forgelink::store::testing::populateForCopy(*source, now());
+    }
+    const auto port = std::to_string(forgelink::test::freePort());
+    const std::string config = dir_ / "serve.yaml";
+    std::ofstream(config) << "server:\n  listen: 127.0.0.1:" << port << "\n  console_dir: no-console-here\nstore:\n"
+                          << postgresStore(testServer().url + " dbname=" + db_.name()) << "secrets:\n  key_file: "
+                          << (dir_ / "key").string() << "\nadmin:\n  tokens_env: FORGELINK_ADMIN_TOKENS\n";
+    ASSERT_EQ(copy(sqlite_, config).exit_code, 0);
+
+    const std::string admin_token = "store-copy-admin-token-0123456789abcdef";
+    const std::map<std::string, std::string> env = {{"FORGELINK_PG_PASSWORD", testServer().password},
+                                                    {"FORGELINK_ADMIN_TOKENS", admin_token},
+                                                    {"FORGELINK_ADMIN_TOKEN", admin_token}};
+    forgelink::test::Process serve(kBin, {"serve", "--config", config}, env);
+    auto admin = [&](std::vector<std::string> words) {
+        words.insert(words.begin(), "admin");
+        for (const char* extra : {"--host", "--json"}) words.push_back(extra);
+        words.insert(words.end() - 1, "127.0.0.1:" + port);
+        return run(kBin, words, env);
+    };
+    RunResult teams;
+    for (int i = 0; i < 200 && teams.exit_code != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        teams = admin({"teams", "list"});
+    }
+    ASSERT_EQ(teams.exit_code, 0) << teams.out << teams.err;
+    EXPECT_TRUE(std::regex_search(teams.out, std::regex("\"id\": " + std::to_string(populated.team_id) +
+                                                        ",\\s+\"name\": \"Core\",\\s+\"slug\": \"core\"")))
+        << teams.out;
+    auto projects = admin({"projects", "list", "--team", "core"});
+    ASSERT_EQ(projects.exit_code, 0) << projects.out << projects.err;
+    EXPECT_TRUE(std::regex_search(projects.out, std::regex("\"id\": " + std::to_string(populated.project_id) +
+                                                           ",\\s+\"name\": \"Web\"")))
+        << projects.out;
+    serve.signal(SIGTERM);
+    auto stopped = serve.finish(std::chrono::seconds(10));
+    ASSERT_TRUE(stopped.has_value());
+    EXPECT_EQ(stopped->exit_code, 0) << stopped->err;
 }
 
 TEST_F(StoreCopyPostgres, RefusesATargetThatIsNotEmpty) {

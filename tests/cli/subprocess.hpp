@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -40,5 +41,8 @@ private:
 
 RunResult run(const std::string& program, const std::vector<std::string>& args,
               const std::map<std::string, std::string>& env = {}, const std::vector<std::string>& unset = {});
+
+// A loopback TCP port free a moment ago, for a server the test starts.
+std::uint16_t freePort();
 
 }  // namespace forgelink::test
