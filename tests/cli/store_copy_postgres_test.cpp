@@ -240,24 +240,49 @@ TEST_F(StoreCopyPostgres, CopiesOneSnapshotOfASourceAHostKeepsWritingTo) {
               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
               "INSERT INTO projects (team_id, name, slug, created_at) "
               "SELECT (SELECT id FROM teams WHERE slug = 'bulk' || (1 + i % 200)), 'p' || i, 'p' || i, 0 FROM n");
-    std::atomic<bool> stop{false};
-    std::atomic<int> made{0};
-    std::thread writer([&] {
-        for (int i = 0; !stop.load(); ++i)
-            if (source->createTeam("t" + std::to_string(i), "T").ok()) ++made;
-    });
-    while (made.load() < 5) std::this_thread::yield();
-    const int before = made.load();
+    forgelink::store::testing::TeamWriter writer(*source);
+    const int before = writer.made();
     auto copied = copy(sqlite_, postgres_);
-    const int after = made.load();
-    stop = true;
-    writer.join();
+    const int after = writer.made();
+    writer.stop();
     ASSERT_EQ(copied.exit_code, 0) << copied.out << copied.err;
     EXPECT_GT(after, before) << "the host wrote nothing during the copy: the test proves nothing";
     const long long teams = pgCount("SELECT count(*) FROM teams");
     EXPECT_EQ(pgCount("SELECT count(*) FROM project_list_versions"), teams);
     EXPECT_EQ(pgCount("SELECT count(*) FROM projects"), 20000);
-    EXPECT_LT(teams, 200 + made.load());  // the teams made after the snapshot are not there
+    EXPECT_LT(teams, 200 + writer.made());  // the teams made after the snapshot are not there
+}
+
+// The same the other way: a host keeps writing to PostgreSQL while it is copied to SQLite (one
+// REPEATABLE READ snapshot).
+TEST_F(StoreCopyPostgres, CopiesOneSnapshotOfAPostgresSourceAHostKeepsWritingTo) {
+    auto source = postgresStore();
+    ASSERT_NE(source, nullptr);
+    ASSERT_TRUE(db_.connect()
+                    ->exec("INSERT INTO teams (slug, name, created_at) SELECT 'bulk' || i, 'Bulk', 0 FROM "
+                           "generate_series(1, 200) i")
+                    .ok());
+    ASSERT_TRUE(db_.connect()
+                    ->exec("INSERT INTO projects (team_id, name, slug, created_at) SELECT (SELECT id FROM teams WHERE "
+                           "slug = 'bulk' || (1 + i % 200)), 'p' || i, 'p' || i, 0 FROM generate_series(1, 20000) i")
+                    .ok());
+    const std::string target = writeConfig("target.yaml", "  path: " + (dir_ / "target.db").string() + "\n", "key");
+    forgelink::store::testing::TeamWriter writer(*source);
+    const int before = writer.made();
+    auto copied = copy(postgres_, target);
+    const int after = writer.made();
+    writer.stop();
+    ASSERT_EQ(copied.exit_code, 0) << copied.out << copied.err;
+    EXPECT_GT(after, before) << "the host wrote nothing during the copy: the test proves nothing";
+    forgelink::store::sqlite::Connection file((dir_ / "target.db").string(), std::chrono::seconds(10));
+    auto count = [&](const std::string& table) {
+        auto s = file.prepare("SELECT count(*) FROM " + table);
+        s.step();
+        return s.int64(0);
+    };
+    EXPECT_EQ(count("project_list_versions"), count("teams"));
+    EXPECT_EQ(count("projects"), 20000);
+    EXPECT_LT(count("teams"), 200 + writer.made());
 }
 
 }  // namespace

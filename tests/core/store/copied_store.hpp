@@ -8,10 +8,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/store.hpp"
@@ -176,5 +178,32 @@ inline void expectCopied(Store& t, const CopiedStore& c, Timestamp now) {
                   .id,
               c.audit_id);
 }
+
+// A host that keeps creating teams in `store` from its own thread, from construction (once it made
+// a few) until stop(): the source of a copy taken while it changes.
+class TeamWriter {
+public:
+    explicit TeamWriter(Store& store)
+        : thread_([this, &store] {
+              for (int i = 0; !stop_.load(); ++i)
+                  if (store.createTeam("written-" + std::to_string(i), "Written").ok()) ++made_;
+          }) {
+        while (made_.load() < 5) std::this_thread::yield();
+    }
+    ~TeamWriter() { stop(); }
+    TeamWriter(const TeamWriter&) = delete;
+    TeamWriter& operator=(const TeamWriter&) = delete;
+
+    int made() const { return made_.load(); }
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::atomic<int> made_{0};
+    std::thread thread_;
+};
 
 }  // namespace forgelink::store::testing

@@ -184,18 +184,11 @@ TEST_F(StoreCopy, ReadsOneSnapshotOfASourceThatKeepsChanging) {
     rawExec(dbPath(), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
                       "INSERT INTO projects (team_id, name, slug, created_at) SELECT " +
                           std::to_string(team.id) + ", 'p' || i, 'p' || i, 0 FROM n");
-    std::atomic<bool> stop{false};
-    std::atomic<int> made{0};
-    std::thread writer([&] {
-        for (int i = 0; !stop.load(); ++i)
-            if (store_->createTeam("t" + std::to_string(i), "T").ok()) ++made;
-    });
-    while (made.load() < 5) std::this_thread::yield();
-    const int before = made.load();
+    TeamWriter writer(*store_);
+    const int before = writer.made();
     auto report = copyTo(targetPath(), *box_);
-    const int after = made.load();
-    stop = true;
-    writer.join();
+    const int after = writer.made();
+    writer.stop();
     ASSERT_TRUE(report.ok()) << report.error().message;
     EXPECT_GT(after, before) << "the host wrote nothing during the copy: the test proves nothing";
     const auto teams = rows(targetPath(), "teams");
