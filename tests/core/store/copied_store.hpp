@@ -33,6 +33,7 @@ struct CopiedStore {
     std::int64_t build_id = 0;
     std::vector<std::int64_t> pending_tasks;
     std::int64_t paused_task = 0;
+    std::vector<std::int64_t> leased_tasks;  // in flight, leased to "source-host" for a minute
     std::int64_t notice_id = 0;
     std::int64_t audit_id = 0;
     std::int64_t api_token_id = 0;
@@ -103,6 +104,10 @@ inline CopiedStore populateForCopy(Store& s, Timestamp now) {
     build(team.id, project.id, "57");
     for (const auto& task : copyMust(s.claimDueTasks("source-host", now + 1s, 30s, 10), "claim"))
         copyMust(s.completeTask(task.id, "source-host", TaskCompletion{"9001", nlohmann::json::object(), {}}), "complete");
+    // One in flight: its lease, held by a source host, expires on the target like any other.
+    const RecordedBuild leased = build(team.id, project.id, "58");
+    for (const auto& task : copyMust(s.claimDueTasks("source-host", now + 1s, 60s, 10), "claim")) c.leased_tasks.push_back(task.id);
+    std::sort(c.leased_tasks.begin(), c.leased_tasks.end());
     const RecordedBuild pending = build(team.id, project.id, "55");
     c.build_id = pending.build.id;
     for (const auto& t : pending.tasks) c.pending_tasks.push_back(t.id);
@@ -156,12 +161,19 @@ inline void expectCopied(Store& t, const CopiedStore& c, Timestamp now) {
     EXPECT_EQ(copyMust(t.listAuditEvents(c.team_id, 10), "audit").at(0).id, c.audit_id);
     EXPECT_EQ(copyMust(t.findApiToken("copied-lookup-key"), "api token").id, c.api_token_id);
     // The outbox: the pending tasks are claimable on the target, the paused team's stay paused.
-    auto claimed = copyMust(t.claimDueTasks("copy-target-host", now + 1s, 30s, 10), "claim");
+    auto claimed = copyMust(t.claimDueTasks("copy-target-host", now + 1s, 10min, 10), "claim");
     std::vector<std::int64_t> ids;
     for (const auto& task : claimed) ids.push_back(task.id);
     std::sort(ids.begin(), ids.end());
     EXPECT_EQ(ids, c.pending_tasks);
     EXPECT_EQ(copyMust(t.feedbackTask(c.paused_task), "task").state, TaskState::paused);
+    ASSERT_EQ(c.leased_tasks.size(), 2u);
+    EXPECT_EQ(copyMust(t.feedbackTask(c.leased_tasks[0]), "task").state, TaskState::in_flight);
+    auto reclaimed = copyMust(t.claimDueTasks("copy-target-host", now + 2min, 30s, 10), "claim");
+    ids.clear();
+    for (const auto& task : reclaimed) ids.push_back(task.id);
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(ids, c.leased_tasks) << "the source host's lease expired: its tasks are the target's to deliver";
     EXPECT_TRUE(copyMust(t.feedbackPause(c.paused_team_id, "example"), "pause").has_value());
     // The notice waits for its webhook, whose sealed URL opens too.
     auto deliveries = copyMust(t.claimNoticeDeliveries("copy-target-host", now + 1s, 30s, 10), "notices");
