@@ -1,10 +1,5 @@
 #include "delivery/dispatcher.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include <algorithm>
 #include <thread>
 #include <cstdio>
@@ -25,26 +20,6 @@ constexpr const char* kRateLimitWaits = "forgelink_delivery_rate_limit_waits_tot
 constexpr const char* kLatency = "forgelink_delivery_latency_seconds";
 constexpr const char* kOutbox = "forgelink_outbox_tasks";
 constexpr const char* kPaused = "forgelink_feedback_paused";
-
-// True when `owner` names a dispatcher of an earlier process on this machine that no longer runs:
-// its leases protect nothing. Only generated owners ("<host>:<pid>:<random>") can be judged; a
-// process id that is alive (possibly reused by another program) keeps its leases until they expire.
-bool ownerIsGone(const std::string& owner, const std::string& self) {
-    if (owner == self) return false;
-    const auto last = owner.rfind(':');
-    if (last == std::string::npos || last == 0) return false;
-    const auto middle = owner.rfind(':', last - 1);
-    if (middle == std::string::npos || owner.compare(0, middle, common::hostName()) != 0) return false;
-    const std::string pid_text = owner.substr(middle + 1, last - middle - 1);
-    if (pid_text.empty() || pid_text.size() > 9 ||
-        !std::all_of(pid_text.begin(), pid_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return false;
-    const auto pid = static_cast<pid_t>(std::stol(pid_text));
-    // Our own pid under another owner name: an earlier process that had the same pid (a restarted
-    // container's process 1, say).
-    if (pid == getpid()) return true;
-    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
-}
 
 }  // namespace
 
@@ -619,7 +594,7 @@ void Dispatcher::takeBackLeasesOfGoneProcesses() {
         return;
     }
     for (const auto& owner : owners.value()) {
-        if (!ownerIsGone(owner, options_.owner)) continue;
+        if (!common::leaseOwnerIsGone(owner, options_.owner)) continue;
         auto taken = store_.expireLeases(owner, now());
         if (!taken) {
             log_.log(LogLevel::warn, "could not take back the leases of a process that is gone",

@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <chrono>
 
-#include <unistd.h>
-
 #include <forgelink/abi.h>
 #include <forgelink/support/http_text.hpp>
 
 #include <sodium.h>
 
+#include "common/lease_owner.hpp"
 #include "common/strings.hpp"
 #include "secrets/digest.hpp"
 #include "service/api_error.hpp"
@@ -77,7 +76,7 @@ ApiService::ApiService(ServiceDeps deps, ServiceOptions options)
       console_(options.console_dir, options.console_cache_bytes),
       rotator_(store_, registry_, metrics_, log_, [&] {
           RotatorOptions rotator;
-          rotator.owner = "api:" + std::to_string(getpid()) + ":" + secrets::randomHex(8);
+          rotator.owner = common::leaseOwner("api");
           rotator.clock = options.clock ? options.clock : store::nowTimestamp;
           rotator.fault = options.rotation_fault;
           return rotator;
