@@ -1,4 +1,4 @@
-// The feedback task: what the service enqueues (service/feedback_plan.hpp, with toJson) and the
+// The feedback task: what a build change enqueues (delivery/feedback_plan.hpp, with toJson) and the
 // dispatcher reads (parse*Payload). The store keeps the payload opaque; this is its one writer and
 // its one reader, so the stored format lives here alone. Rows already in a database were written in
 // this same format (the JSON below has not changed): they read as they always did.

@@ -6,7 +6,7 @@
 #include "delivery/comment_body.hpp"
 #include "service/api_error.hpp"
 #include "service/api_service.hpp"
-#include "service/feedback_plan.hpp"
+#include "delivery/feedback_plan.hpp"
 #include "service/json_input.hpp"
 #include "service/validation.hpp"
 #include "service/views.hpp"
@@ -131,7 +131,7 @@ nlohmann::json ApiService::deliveriesView(std::int64_t build_id) {
 
 net::ServerResponse ApiService::recordBuild(const store::Project& project, const store::BuildInput& input) {
     bool connected = false;
-    auto change = planBuildChange(store_, project, input, config_.feedback.comment, &connected);
+    auto change = delivery::planBuildChange(store_, project, input, config_.feedback.comment, &connected);
     if (!change.ok()) throw fromStoreError(change.error());
     auto recorded = orThrow(store_.recordBuildChange(change.value()));
     nlohmann::json answer = {{"build", buildView(recorded.build)}, {"deliveries", deliveriesView(recorded.build.id)}};

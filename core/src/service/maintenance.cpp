@@ -8,9 +8,7 @@
 #include <vector>
 
 #include "common/lease_owner.hpp"
-#include "delivery/comment_body.hpp"
 #include "secrets/digest.hpp"
-#include "service/feedback_plan.hpp"
 #include "service/notices.hpp"
 #include "service/token_health.hpp"
 #include "service/views.hpp"
@@ -29,7 +27,6 @@ bool refusesToken(const Error& error) {
     return error.kind == ErrorKind::unauthorized || error.kind == ErrorKind::forbidden ||
            error.kind == ErrorKind::missing_scope;
 }
-constexpr const char* kTimedOut = "forgelink_builds_timed_out_total";
 
 // Refusals that mean this refresh token will never work again (RFC 6749 invalid_grant: revoked,
 // expired, already used), as the provider maps them into ErrorCause. A refused client (wrong id or
@@ -76,9 +73,6 @@ Maintenance::Maintenance(MaintenanceDeps deps, MaintenanceOptions options)
     metrics_.describe(kChecks, "counter",
                       "Re-checks of teams' stored forge tokens, by provider and outcome (valid, invalid, failed, "
                       "discarded).");
-    metrics_.describe(kTimedOut, "counter",
-                      "Builds this host ended as errored because no result arrived within feedback.build_timeout_seconds.");
-    if (options_.timeout_batch == 0) options_.timeout_batch = 1;
 }
 
 Maintenance::~Maintenance() { stop(); }
@@ -141,11 +135,11 @@ void Maintenance::refreshTokens(MaintenancePass& pass) {
         auto claimed = store_.claimUserTokensToRefresh(name, options_.owner, now + margin, now, options_.claim_lease,
                                                        options_.refresh_batch);
         if (!claimed) {
-            warnOnce("claim:" + name, "maintenance: cannot claim login tokens to refresh", claimed.error().message,
-                     {{"provider", name}, {"reason", claimed.error().message}});
+            warnings_.warn("claim:" + name, "maintenance: cannot claim login tokens to refresh", claimed.error().message,
+                           {{"provider", name}, {"reason", claimed.error().message}});
             continue;
         }
-        forgetWarning("claim:" + name);
+        warnings_.forget("claim:" + name);
         for (const auto& tokens : claimed.value()) {
             if (stopping()) {
                 // Hand the rest back at once rather than leaving them reserved until the lease ends.
@@ -172,7 +166,7 @@ void Maintenance::refreshOne(const std::string& provider_name, Provider& provide
             if (dropped) {
                 ++pass.tokens_dropped;
                 metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "dropped"}});
-                forgetWarning(key);
+                warnings_.forget(key);
                 log_.log(LogLevel::warn, "login tokens dropped: the forge refused their refresh token; the user must log in again",
                          {{"provider", provider_name}, {"user_id", user}, {"code", error.code}});
             } else if (dropped.error().kind == ErrorKind::conflict) {
@@ -182,20 +176,20 @@ void Maintenance::refreshOne(const std::string& provider_name, Provider& provide
             } else {
                 // The claim lapses and the next pass hears the same refusal and drops them then.
                 ++pass.refresh_failures;
-                warnOnce(key, "maintenance: cannot drop refused login tokens", dropped.error().message,
-                         {{"provider", provider_name}, {"user_id", user}, {"reason", dropped.error().message}});
+                warnings_.warn(key, "maintenance: cannot drop refused login tokens", dropped.error().message,
+                               {{"provider", provider_name}, {"user_id", user}, {"reason", dropped.error().message}});
             }
             return;
         }
         ++pass.refresh_failures;
         metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "failed"}});
         (void)store_.releaseUserTokenRefresh(tokens.user_id, provider_name, options_.owner);
-        warnOnce(key, "login token refresh failed", error.message,
-                 {{"provider", provider_name},
-                  {"user_id", user},
-                  {"kind", std::string(toString(error.kind))},
-                  {"reason", error.message},
-                  {"next", "retried at the next pass"}});
+        warnings_.warn(key, "login token refresh failed", error.message,
+                       {{"provider", provider_name},
+                        {"user_id", user},
+                        {"kind", std::string(toString(error.kind))},
+                        {"reason", error.message},
+                        {"next", "retried at the next pass"}});
         return;
     }
 
@@ -218,7 +212,7 @@ void Maintenance::refreshOne(const std::string& provider_name, Provider& provide
     }
     ++pass.tokens_refreshed;
     metrics_.increment(kRefreshes, {{"provider", provider_name}, {"outcome", "refreshed"}});
-    forgetWarning(key);
+    warnings_.forget(key);
     log_.log(LogLevel::info, "login tokens refreshed", {{"provider", provider_name}, {"user_id", user}});
 }
 
@@ -235,11 +229,11 @@ void Maintenance::refreshTeamTokens(MaintenancePass& pass) {
         auto claimed = store_.claimTeamTokensToRefresh(name, options_.owner, now + margin, now, options_.claim_lease,
                                                        options_.refresh_batch);
         if (!claimed) {
-            warnOnce("team-claim:" + name, "maintenance: cannot claim team OAuth tokens to refresh",
-                     claimed.error().message, {{"provider", name}, {"reason", claimed.error().message}});
+            warnings_.warn("team-claim:" + name, "maintenance: cannot claim team OAuth tokens to refresh",
+                           claimed.error().message, {{"provider", name}, {"reason", claimed.error().message}});
             continue;
         }
-        forgetWarning("team-claim:" + name);
+        warnings_.forget("team-claim:" + name);
         for (const auto& team_token : claimed.value()) {
             if (stopping()) {
                 (void)store_.releaseTeamTokenRefresh(team_token.team_id, name, team_token.name, options_.owner);
@@ -277,7 +271,7 @@ void Maintenance::refreshTeamOne(Provider& provider, const config::OAuthConfig& 
             }
             ++pass.team_tokens_invalid;
             metrics_.increment(kTeamRefreshes, {{"provider", token.provider}, {"outcome", "refused"}});
-            forgetWarning(key);
+            warnings_.forget(key);
             const std::string forge = displayName(token.provider);
             const std::string reason = forge + " refused the refresh token of the OAuth credential (" + error.message +
                                        "): it was revoked, expired or already used; authorize again and save the "
@@ -303,8 +297,8 @@ void Maintenance::refreshTeamOne(Provider& provider, const config::OAuthConfig& 
         ++pass.team_refresh_failures;
         metrics_.increment(kTeamRefreshes, {{"provider", token.provider}, {"outcome", "failed"}});
         (void)store_.releaseTeamTokenRefresh(token.team_id, token.provider, token.name, options_.owner);
-        warnOnce(key, "team OAuth token refresh failed", error.message,
-                 fields({{"reason", error.message}, {"next", "retried at the next pass"}}));
+        warnings_.warn(key, "team OAuth token refresh failed", error.message,
+                       fields({{"reason", error.message}, {"next", "retried at the next pass"}}));
         return;
     }
     store::TeamTokenRefresh next = token;
@@ -323,18 +317,18 @@ void Maintenance::refreshTeamOne(Provider& provider, const config::OAuthConfig& 
     }
     ++pass.team_tokens_refreshed;
     metrics_.increment(kTeamRefreshes, {{"provider", token.provider}, {"outcome", "refreshed"}});
-    forgetWarning(key);
+    warnings_.forget(key);
     log_.log(LogLevel::info, "team OAuth token refreshed", who);
 }
 
 void Maintenance::recheckTokens(MaintenancePass& pass) {
     auto claimed = store_.claimProviderChecks(options_.owner, options_.clock(), options_.check_lease, options_.check_batch);
     if (!claimed) {
-        warnOnce("claim-checks", "maintenance: cannot claim provider tokens to re-check", claimed.error().message,
-                 {{"reason", claimed.error().message}});
+        warnings_.warn("claim-checks", "maintenance: cannot claim provider tokens to re-check", claimed.error().message,
+                       {{"reason", claimed.error().message}});
         return;
     }
-    forgetWarning("claim-checks");
+    warnings_.forget("claim-checks");
     const auto& checks = claimed.value();
     if (checks.empty()) return;
     // Each check waits on the forge: run up to check_concurrency of them at once, never more, so a
@@ -391,8 +385,8 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
         (void)store_.releaseProviderCheck(check.team_id, check.provider, options_.owner,
                                           options_.clock() + options_.check_retry, check.name);
         count(&MaintenancePass::check_failures, "failed");
-        warnOnce(key, "provider token not re-checked: the provider cannot check tokens on this host",
-                 "no provider", fields({}));
+        warnings_.warn(key, "provider token not re-checked: the provider cannot check tokens on this host",
+                       "no provider", fields({}));
         return;
     }
 
@@ -403,13 +397,13 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
         (void)store_.releaseProviderCheck(check.team_id, check.provider, options_.owner, now + options_.check_retry,
                                           check.name);
         count(&MaintenancePass::check_failures, "failed");
-        warnOnce(key, "provider token re-check failed; retried later", checked.error().message,
-                 fields({{"kind", std::string(toString(checked.error().kind))},
-                         {"reason", checked.error().message},
-                         {"retry_in_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.check_retry).count())}}));
+        warnings_.warn(key, "provider token re-check failed; retried later", checked.error().message,
+                       fields({{"kind", std::string(toString(checked.error().kind))},
+                               {"reason", checked.error().message},
+                               {"retry_in_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.check_retry).count())}}));
         return;
     }
-    forgetWarning(key);
+    warnings_.forget(key);
 
     store::ProviderCheckOutcome outcome;
     outcome.team_id = check.team_id;
@@ -429,8 +423,8 @@ void Maintenance::checkOne(const store::ProviderCheck& check, MaintenancePass& p
             count(&MaintenancePass::checks_discarded, "discarded");  // a new token was saved: it wins
         } else {
             count(&MaintenancePass::check_failures, "failed");
-            warnOnce(key, "provider token re-check not stored", change.error().message,
-                     fields({{"reason", change.error().message}}));
+            warnings_.warn(key, "provider token re-check not stored", change.error().message,
+                           fields({{"reason", change.error().message}}));
         }
         return;
     }
@@ -504,11 +498,11 @@ void Maintenance::remindExpiring(MaintenancePass& pass) {
     const auto now = options_.clock();
     auto due = store_.claimExpiryReminders(dateOf(now), dateOf(now + std::chrono::days(kExpiringDays)));
     if (!due) {
-        warnOnce("reminders", "maintenance: cannot read expiring tokens", due.error().message,
-                 {{"reason", due.error().message}});
+        warnings_.warn("reminders", "maintenance: cannot read expiring tokens", due.error().message,
+                       {{"reason", due.error().message}});
         return;
     }
-    forgetWarning("reminders");
+    warnings_.forget("reminders");
     for (const auto& r : due.value()) {
         const auto days = daysUntil(r.expires_at, now).value_or(0);
         ++pass.expiry_reminders;
@@ -552,96 +546,27 @@ void Maintenance::noticeExpiring(const store::ExpiryReminder& reminder, int days
 }
 
 void Maintenance::timeOutBuilds(MaintenancePass& pass) {
-    const std::int64_t timeout = config_.feedback.build_timeout_seconds;
-    if (timeout <= 0) return;
-    const auto now = options_.clock();
-    auto stale = store_.unfinishedBuilds(now - std::chrono::seconds(timeout), options_.timeout_batch);
-    if (!stale) {
-        warnOnce("timeout", "maintenance: cannot list unfinished builds", stale.error().message,
-                 {{"reason", stale.error().message}});
-        return;
-    }
-    forgetWarning("timeout");
-    for (const auto& build : stale.value()) {
-        if (stopping()) return;
-        const std::string id = std::to_string(build.id);
-        auto project = store_.project(build.project_id);
-        if (!project) {
-            if (project.error().kind != ErrorKind::not_found)
-                warnOnce("timeout:" + id, "maintenance: cannot end a timed-out build", project.error().message,
-                         {{"build", id}, {"reason", project.error().message}});
-            continue;  // deleted meanwhile: its builds went with it
-        }
-        store::BuildInput input;
-        input.id = build.id;
-        input.project_id = build.project_id;
-        input.commit_sha = build.commit_sha;
-        input.branch = build.branch;
-        input.mr_number = build.mr_number;
-        input.head_sha = build.head_sha;
-        input.state = BuildState::errored;
-        input.stats = build.stats;
-        input.url = build.url;
-        input.timed_out_after_seconds = timeout;
-        // Only from the version read above: another host that ended it first, or a result that
-        // arrived since, makes this change a conflict, and the build is left as they made it.
-        input.expected_version = build.version;
-        auto change = planBuildChange(store_, project.value(), input, config_.feedback.comment);
-        auto recorded = change ? store_.recordBuildChange(change.value()) : Result<store::RecordedBuild>(change.error());
-        if (!recorded) {
-            if (recorded.error().kind == ErrorKind::conflict) {
-                log_.log(LogLevel::debug, "build changed before its timeout was recorded; left as it is",
-                         {{"build", id}, {"reason", recorded.error().message}});
-                continue;
-            }
-            warnOnce("timeout:" + id, "maintenance: cannot end a timed-out build", recorded.error().message,
-                     {{"build", id}, {"reason", recorded.error().message}});
-            continue;
-        }
-        forgetWarning("timeout:" + id);
-        ++pass.builds_timed_out;
-        metrics_.increment(kTimedOut, {});
-        log_.log(LogLevel::info, "build timed out: ended as errored",
-                 {{"build", id},
-                  {"project", std::to_string(build.project_id)},
-                  {"state_was", std::string(toString(build.state))},
-                  {"reason", delivery::timedOutText(timeout)},
-                  {"feedback_tasks", std::to_string(recorded->tasks.size())}});
-    }
+    pass.builds_timed_out += feedback_.timeOutBuilds(options_.clock(), config_.feedback.build_timeout_seconds,
+                                                     config_.feedback.comment, [this] { return stopping(); });
 }
 
 void Maintenance::purge(MaintenancePass& pass) {
     const auto now = options_.clock();
     auto count = [&](const char* kind, Result<std::int64_t> removed, std::int64_t& into) {
         if (!removed) {
-            warnOnce(std::string("purge:") + kind, "maintenance: purge failed", removed.error().message,
-                     {{"kind", kind}, {"reason", removed.error().message}});
+            warnings_.warn(std::string("purge:") + kind, "maintenance: purge failed", removed.error().message,
+                           {{"kind", kind}, {"reason", removed.error().message}});
             return;
         }
-        forgetWarning(std::string("purge:") + kind);
+        warnings_.forget(std::string("purge:") + kind);
         into += removed.value();
         if (removed.value() > 0) metrics_.increment(kPurged, {{"kind", kind}}, static_cast<double>(removed.value()));
     };
     count("sessions", store_.deleteExpiredSessions(now), pass.sessions_purged);
     count("oauth_states", store_.deleteExpiredOAuthStates(now), pass.oauth_states_purged);
-    const auto retention = std::chrono::duration_cast<std::chrono::milliseconds>(options_.finished_task_retention);
-    count("feedback_tasks", store_.purgeFinishedTasks(now - retention), pass.tasks_purged);
+    count("feedback_tasks", feedback_.purgeFinishedTasks(now), pass.tasks_purged);
     const auto audit_retention = std::chrono::hours(24) * config_.audit.retention_days;
     count("audit_events", store_.purgeAuditEvents(now - audit_retention), pass.audit_events_purged);
-}
-
-void Maintenance::warnOnce(const std::string& key, std::string_view message, const std::string& detail,
-                           const std::map<std::string, std::string>& fields) {
-    std::lock_guard lock(warning_mutex_);
-    auto [it, inserted] = last_warning_.try_emplace(key, detail);
-    if (!inserted && it->second == detail) return;
-    it->second = detail;
-    log_.log(LogLevel::warn, message, fields);
-}
-
-void Maintenance::forgetWarning(const std::string& key) {
-    std::lock_guard lock(warning_mutex_);
-    last_warning_.erase(key);
 }
 
 }  // namespace forgelink::service

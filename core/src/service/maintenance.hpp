@@ -1,4 +1,5 @@
-// Background upkeep of a running host, one pass per period on its own thread:
+// Background upkeep of a running host, one pass per period on its own thread: the token upkeep
+// here, the feedback upkeep in delivery/.
 //  - refreshes users' OAuth login tokens that expire within a margin, through the provider's
 //    refreshToken, and stores the rotated pair atomically. A claim in the store
 //    (Store::claimUserTokensToRefresh) makes sure that of several hosts on one database only one
@@ -26,14 +27,11 @@
 //  - tells the team's admins (service/notices.hpp): a notice when a re-check finds the token
 //    refused (once per token), and when a token crosses 30, 7 and 1 days before its expiry (once
 //    per token and threshold), recorded under a dedupe key so that hosts and restarts agree.
-//  - ends builds whose result never came: a build still queued or in progress
-//    feedback.build_timeout_seconds after its creation becomes errored ("timed out: no result
-//    within 6 h") through the ordinary build change (Store::recordBuildChange), so its status and
-//    merge-request comment follow through the outbox. The change is conditioned on the build's
-//    version as read: of several hosts on one database exactly one ends a build, and a result
-//    that arrives meanwhile wins over the timeout.
-//  - purges expired sessions and OAuth login states, finished outbox tasks past retention, and
-//    audit events older than audit.retention_days.
+//  - runs the feedback side of the pass beside the dispatcher (delivery/feedback_upkeep.hpp): builds
+//    whose result never came end as errored after feedback.build_timeout_seconds, once across
+//    hosts, and finished outbox tasks past retention are purged.
+//  - purges expired sessions and OAuth login states, and audit events older than
+//    audit.retention_days.
 //
 // Threads: start() runs the passes on one thread of its own, so a slow forge never holds up the
 // HTTP workers; stop() wakes it and returns once the pass in progress ends (a refresh under way
@@ -57,7 +55,9 @@
 
 #include "common/log.hpp"
 #include "common/periodic_loop.hpp"
+#include "common/warn_once.hpp"
 #include "config/config.hpp"
+#include "delivery/feedback_upkeep.hpp"
 #include "net/metrics.hpp"
 #include "plugin/registry.hpp"
 #include "service/token_rotation.hpp"
@@ -165,11 +165,6 @@ private:
     std::string displayName(const std::string& provider);
     void purge(MaintenancePass& pass);
     void timeOutBuilds(MaintenancePass& pass);
-    // Logs a failure unless the same one was logged for this key last time (a forge that stays
-    // down is reported once, not once a minute).
-    void warnOnce(const std::string& key, std::string_view message, const std::string& detail,
-                  const std::map<std::string, std::string>& fields);
-    void forgetWarning(const std::string& key);
     bool stopping();
 
     store::Store& store_;
@@ -180,8 +175,10 @@ private:
     MaintenanceOptions options_;
     TokenRotator rotator_;
 
-    std::mutex warning_mutex_;
-    std::map<std::string, std::string> last_warning_;  // key -> message; under warning_mutex_
+    // A failure logged once per key, not once a pass (a forge that stays down is reported once).
+    common::WarnOnce warnings_{log_};
+    delivery::FeedbackUpkeep feedback_{store_, metrics_, log_, warnings_,
+                                       {options_.timeout_batch, options_.finished_task_retention}};
     // Last: stopped (its thread joined) before anything its passes use is destroyed.
     common::PeriodicLoop loop_{[this] { runOnce(); },
                                [this](const std::exception& e) {

@@ -1,9 +1,9 @@
-#include "service/feedback_plan.hpp"
+#include "delivery/feedback_plan.hpp"
 
 #include "delivery/comment_body.hpp"
 #include "delivery/feedback_task.hpp"
 
-namespace forgelink::service {
+namespace forgelink::delivery {
 
 namespace {
 
@@ -14,7 +14,7 @@ std::string failuresText(std::int64_t failures) {
 }  // namespace
 
 std::string statusDescription(BuildState state, const store::BuildStats& stats) {
-    const std::string counts = delivery::changesText(stats, delivery::ChangeCounts::changes);
+    const std::string counts = changesText(stats, ChangeCounts::changes);
     switch (state) {
         case BuildState::queued: return "Build queued";
         case BuildState::in_progress: return "Build in progress\u2026";
@@ -34,7 +34,7 @@ std::string statusDescription(BuildState state, const store::BuildStats& stats) 
 }
 
 std::string statusDescription(const store::BuildInput& build) {
-    if (build.timed_out_after_seconds) return delivery::timedOutText(*build.timed_out_after_seconds);
+    if (build.timed_out_after_seconds) return timedOutText(*build.timed_out_after_seconds);
     return statusDescription(build.state, build.stats);
 }
 
@@ -52,7 +52,7 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
         status.team_id = team_id;
         status.key = {link.provider, link.instance, link.repository_id, commit, link.status_context,
                       store::FeedbackKind::status, ""};
-        delivery::StatusPayload payload;
+        StatusPayload payload;
         payload.repository = link.repository_id;
         payload.project_id = link.project_id;
         payload.state = build.state;
@@ -63,7 +63,7 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
         payload.sha = commit;
         payload.merge_request = build.mr_number;
         payload.find_head = find_head;
-        status.payload = delivery::toJson(payload);
+        status.payload = toJson(payload);
         tasks.push_back(std::move(status));
     };
     statusOn(build.commit_sha, !build.mr_number.empty() && build.head_sha.empty());
@@ -78,7 +78,7 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
         note.team_id = team_id;
         note.key = {link.provider, link.instance, link.repository_id, sha, "", store::FeedbackKind::comment,
                     build.mr_number};
-        note.payload = delivery::toJson(delivery::CommentPayload{link.repository_id, link.project_id, build.mr_number, sha});
+        note.payload = toJson(CommentPayload{link.repository_id, link.project_id, build.mr_number, sha});
         tasks.push_back(std::move(note));
     }
     return tasks;
@@ -98,4 +98,4 @@ Result<store::BuildChange> planBuildChange(store::Store& store, const store::Pro
     return change;
 }
 
-}  // namespace forgelink::service
+}  // namespace forgelink::delivery

@@ -23,7 +23,7 @@
 
 #include "store/store.hpp"
 
-namespace forgelink::service {
+namespace forgelink::delivery {
 
 // Argos-style commit-status text: "3 changed, 2 added — waiting for your decision",
 // "No changes detected", "Build in progress…".
@@ -41,4 +41,4 @@ std::vector<store::NewFeedbackTask> planFeedbackTasks(std::int64_t team_id, cons
 Result<store::BuildChange> planBuildChange(store::Store& store, const store::Project& project,
                                            const store::BuildInput& build, bool comment, bool* connected = nullptr);
 
-}  // namespace forgelink::service
+}  // namespace forgelink::delivery

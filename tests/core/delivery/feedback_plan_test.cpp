@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "service/feedback_plan.hpp"
+#include "delivery/feedback_plan.hpp"
 
-namespace forgelink::service {
+namespace forgelink::delivery {
 namespace {
 
 TEST(StatusDescription, ReadsLikeArgos) {
@@ -78,4 +78,4 @@ TEST(PlanFeedbackTasks, OneStatusPerRepositoryAndOneCommentPerMergeRequest) {
 }
 
 }  // namespace
-}  // namespace forgelink::service
+}  // namespace forgelink::delivery
