@@ -1,6 +1,6 @@
 // The plugin boundary written once: a Provider whose public methods run the plugin's own bodies
 // through support::guardedCall, so nothing throws across the boundary, each method in the forge's
-// words ("GitHub provider failed while finding pull requests: ...").
+// words ("Acme provider failed while finding change requests: ...").
 //
 // A forge derives from GuardedProvider, passes its words to the constructor and overrides the
 // private hooks below (do<Method>, the Provider method's arguments unchanged). Token rotation,
@@ -21,7 +21,7 @@ namespace forgelink::support {
 // What a forge calls each Provider method's work, for the Error an exception becomes; the
 // defaults are the words every forge shares. Designated initializers name only what differs.
 struct BoundaryWords {
-    std::string_view forge;  // "GitHub": "<forge> provider failed while <what>"
+    std::string_view forge;  // "Acme": "<forge> provider failed while <what>"
     const char* validate_token = "validating a token";
     const char* list_namespaces = "listing namespaces";
     const char* list_repositories = "listing repositories";
