@@ -72,24 +72,25 @@ void reloadConfiguration(const config::Config& running, common::JsonLogger& log,
 int runServe(const Args& args) {
     const CommandHelp help{
         "serve", "--config FILE",
-        "Validates the configuration (exit 1 with every problem), loads the provider plugins, and\n"
-        "serves HTTP on server.listen until SIGINT or SIGTERM, then stops cleanly and exits 0.\n"
-        "SIGHUP re-reads the configuration file: logging.level and the admin tokens (admin.*, the\n"
-        "tokens file re-read) change at once; other changed keys are logged as needing a restart,\n"
-        "and an invalid file is logged and ignored. Under systemd (Type=notify) it reports READY=1\n"
-        "once the store, plugins and listener are up, RELOADING=1 and STOPPING=1.\n"
-        "GET /healthz answers {\"status\":\"ok\",\"plugins\":[...]}; the REST API is under /api/v1\n"
-        "(docs/openapi.yaml); every other path is the web console, from server.console_dir (default\n"
-        "<dir of forgelink>/../share/forgelink/console; a warning when it is not built).\n"
-        "Build feedback is delivered from the store's outbox; on start, deliveries a killed earlier\n"
-        "process of this machine left in flight are resumed at once. Once a minute,\n"
-        "login tokens expiring within 10 minutes are refreshed, and expired sessions, login states and\n"
-        "week-old finished deliveries are purged.\n"
-        "Logs go to stdout, one JSON object per line (the journal keeps them as they are), secrets\n"
-        "masked; --log-format text writes one readable line each instead, for a terminal. Problems\n"
-        "found before the host starts (configuration, key, store) go to stderr.\n"
-        "Exit 1 also without the secrets key.\n"
-        "Exit 3 when a plugin listed in plugins.required did not load, 4 when it cannot listen.",
+        // As --help prints it (and the man page made from it).
+        R"(Validates the configuration (exit 1 with every problem), loads the provider plugins, and
+serves HTTP on server.listen until SIGINT or SIGTERM, then stops cleanly and exits 0.
+SIGHUP re-reads the configuration file: logging.level and the admin tokens (admin.*, the
+tokens file re-read) change at once; other changed keys are logged as needing a restart,
+and an invalid file is logged and ignored. Under systemd (Type=notify) it reports READY=1
+once the store, plugins and listener are up, RELOADING=1 and STOPPING=1.
+GET /healthz answers {"status":"ok","plugins":[...]}; the REST API is under /api/v1
+(docs/openapi.yaml); every other path is the web console, from server.console_dir (default
+<dir of forgelink>/../share/forgelink/console; a warning when it is not built).
+Build feedback is delivered from the store's outbox; on start, deliveries a killed earlier
+process of this machine left in flight are resumed at once. Once a minute,
+login tokens expiring within 10 minutes are refreshed, and expired sessions, login states and
+week-old finished deliveries are purged.
+Logs go to stdout, one JSON object per line (the journal keeps them as they are), secrets
+masked; --log-format text writes one readable line each instead, for a terminal. Problems
+found before the host starts (configuration, key, store) go to stderr.
+Exit 1 also without the secrets key.
+Exit 3 when a plugin listed in plugins.required did not load, 4 when it cannot listen.)",
         "  forgelink serve --config config/forgelink.yaml"};
     po::options_description options("Options");
     options.add_options()("config,c", po::value<std::string>()->required()->value_name("FILE"),
