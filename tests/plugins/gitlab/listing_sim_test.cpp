@@ -2,7 +2,6 @@
 // switch to keyset at GitLab's offset limit, and errors inside a concurrent window.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <set>
 
 #include "api_client.hpp"
@@ -15,20 +14,6 @@ using nlohmann::json;
 
 const std::string kToken = "glpat-listing-bot-0000000000";
 constexpr long long kFirstId = 500000;
-
-// Each request's deadline: 20 s as in the suite's other tests, 60 s under TSan. There every page
-// costs forge-sim and the plugin about 30 times what it costs in the plain build, and each request
-// waits behind the other 15 in flight for the simulator's one lock. Measured 2026-12-07 on
-// PastTheOffsetLimit... (503 pages, 16 in flight, machine at load 10, forge-sim accepting every
-// waiting connection at once), the time of each request: plain median 142-163 ms, max 514 ms
-// (test 7.1-7.6 s); TSan median 4.9 s, max 10.0 s (test 189 s). The worst TSan request took half of
-// 20 s (the plain build's a fortieth), and a whole-suite TSan run at -j2 beside other builds gets
-// less CPU than that measurement did.
-#if defined(__SANITIZE_THREAD__)
-constexpr std::chrono::milliseconds kDeadline{60000};
-#else
-constexpr std::chrono::milliseconds kDeadline{20000};
-#endif
 
 std::string generatedScenario(int projects) {
     json s = {{"seed", 11},
@@ -108,7 +93,7 @@ protected:
     }
 
     std::unique_ptr<sim::SimProcess> sim_;
-    LoadedGitLab host_{kDeadline};
+    LoadedGitLab host_;
 };
 
 TEST_F(GitLabListingSim, WithoutTotalsOffsetPagesComeInConcurrentWindowsUntilTheShortPage) {
