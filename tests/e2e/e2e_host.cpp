@@ -128,6 +128,7 @@ void Host::writeConfig() {
     if (!options_.forge_section.empty()) yaml << "forge:\n" << options_.forge_section;
     yaml << "feedback:\n  status_context: forgelink\n  comment: true\n";
     if (options_.build_timeout_seconds > 0) yaml << "  build_timeout_seconds: " << options_.build_timeout_seconds << "\n";
+    yaml << options_.feedback_section;
     if (options_.allow_loopback_webhooks) yaml << "notifications:\n  allowed_hosts: [127.0.0.1]\n";
     if (options_.admin_tokens_in_env) yaml << "admin:\n  tokens_env: E2E_ADMIN_TOKENS\n";
     else yaml << "admin:\n  tokens_file: " << adminTokensPath().string() << "\n";

@@ -50,6 +50,8 @@ struct HostOptions {
     bool allow_loopback_forges = true;
     // feedback.build_timeout_seconds; 0 = not written (the default, 6 h).
     long long build_timeout_seconds = 0;
+    // More lines of the feedback section ("  poll_interval_ms: 600000\n"); empty = defaults.
+    std::string feedback_section;
     // A second host on the first one's store: the same database file, secret key and admin token
     // (its own directory, port and process). Must outlive this host.
     const class Host* share_store_of = nullptr;

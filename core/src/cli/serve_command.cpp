@@ -173,11 +173,17 @@ Exit 3 when a plugin listed in plugins.required did not load, 4 when it cannot l
     // (explicitly below, or on any early return) before the store closes.
     delivery::DispatcherOptions delivery_options;
     delivery_options.instance_id = config->server.instance_id;
+    delivery_options.workers = config->feedback.delivery_workers;
+    delivery_options.poll_interval = std::chrono::milliseconds(config->feedback.poll_interval_ms);
     delivery::Dispatcher dispatcher(*store.value(), registry, services.metrics(), log, delivery_options);
-    dispatcher.start();
+    // feedback.delivery_workers 0: this host only accepts; other hosts on the database deliver.
+    const bool delivering = config->feedback.delivery_workers > 0;
+    if (delivering) dispatcher.start();
+    else log.log(LogLevel::info, "delivery is off on this host (feedback.delivery_workers: 0)");
     // On PostgreSQL, a change another host took wakes this host's dispatcher at once (NOTIFY).
     // Declared after the dispatcher: stops before it.
-    auto outbox_watcher = watchOutbox(config->store, [&dispatcher] { dispatcher.wake(); });
+    auto outbox_watcher = delivering ? watchOutbox(config->store, [&dispatcher] { dispatcher.wake(); })
+                                     : Result<std::unique_ptr<OutboxWatcher>>(std::unique_ptr<OutboxWatcher>());
     if (!outbox_watcher.ok()) {
         std::cerr << "forgelink serve: " << outbox_watcher.error().message << "\n";
         return exitCodeFor(outbox_watcher.error().kind);

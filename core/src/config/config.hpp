@@ -113,6 +113,12 @@ struct FeedbackConfig {
     // A build still queued or in progress this long after it was created is ended as errored
     // ("timed out: no result within 6 h") by the maintenance loop of one host.
     std::int64_t build_timeout_seconds = 6 * 3600;
+    // Deliveries one host runs at once. 0: the host takes API requests but starts no dispatcher
+    // (with PostgreSQL, the other hosts on the database deliver what it accepts).
+    unsigned delivery_workers = 8;
+    // How often the dispatcher looks in the outbox when nothing woke it: it finds retries coming
+    // due and, on SQLite, new tasks. On PostgreSQL a new task wakes every host at once (NOTIFY).
+    unsigned poll_interval_ms = 500;
     bool operator==(const FeedbackConfig&) const = default;
 };
 

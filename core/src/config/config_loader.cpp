@@ -718,7 +718,8 @@ void readProviders(Validator& v, const Validator::Entry& section, Config& config
 }
 
 void readFeedback(Validator& v, const Validator::Entry& section, Config& config) {
-    auto e = v.mapping(section.value, section.where(), "feedback", {"status_context", "comment", "build_timeout_seconds"});
+    auto e = v.mapping(section.value, section.where(), "feedback",
+                       {"status_context", "comment", "build_timeout_seconds", "delivery_workers", "poll_interval_ms"});
     if (auto* context = find(e, "status_context")) {
         if (auto value = v.string(*context, "feedback.status_context")) config.feedback.status_context = *value;
     }
@@ -729,6 +730,15 @@ void readFeedback(Validator& v, const Validator::Entry& section, Config& config)
     if (auto* timeout = find(e, "build_timeout_seconds")) {
         if (auto value = v.integer(*timeout, "feedback.build_timeout_seconds", 1, 30LL * 24 * 3600))
             config.feedback.build_timeout_seconds = *value;
+    }
+    if (auto* workers = find(e, "delivery_workers")) {
+        if (auto value = v.integer(*workers, "feedback.delivery_workers", 0, 256))
+            config.feedback.delivery_workers = static_cast<unsigned>(*value);
+    }
+    // 10 ms to 10 minutes: a retry comes due at most this late.
+    if (auto* poll = find(e, "poll_interval_ms")) {
+        if (auto value = v.integer(*poll, "feedback.poll_interval_ms", 10, 600000))
+            config.feedback.poll_interval_ms = static_cast<unsigned>(*value);
     }
 }
 

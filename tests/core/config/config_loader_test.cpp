@@ -136,7 +136,22 @@ TEST(ConfigLoader, BuildTimeoutIsSecondsFromOneToThirtyDays) {
                          "f.yaml:8:26: 'feedback.build_timeout_seconds': expected an integer from 1 to 2592000, got '6h'"));
     EXPECT_TRUE(hasError(parse(kValid + "feedback:\n  build_timeout: 60\n"),
                          "f.yaml:8:3: unknown key 'feedback.build_timeout'; expected one of: status_context, comment, "
-                         "build_timeout_seconds"));
+                         "build_timeout_seconds, delivery_workers, poll_interval_ms"));
+}
+
+TEST(ConfigLoader, DeliveryWorkersAndPollIntervalHaveBounds) {
+    auto defaults = parse(kValid);
+    ASSERT_TRUE(defaults.ok()) << ::testing::PrintToString(messages(defaults));
+    EXPECT_EQ(defaults.config->feedback.delivery_workers, 8u);
+    EXPECT_EQ(defaults.config->feedback.poll_interval_ms, 500u);
+    auto r = parse(kValid + "feedback:\n  delivery_workers: 0\n  poll_interval_ms: 60000\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+    EXPECT_EQ(r.config->feedback.delivery_workers, 0u);
+    EXPECT_EQ(r.config->feedback.poll_interval_ms, 60000u);
+    EXPECT_TRUE(hasError(parse(kValid + "feedback:\n  delivery_workers: -1\n"),
+                         "f.yaml:8:21: 'feedback.delivery_workers': expected an integer from 0 to 256, got '-1'"));
+    EXPECT_TRUE(hasError(parse(kValid + "feedback:\n  poll_interval_ms: 5\n"),
+                         "f.yaml:8:21: 'feedback.poll_interval_ms': expected an integer from 10 to 600000, got '5'"));
 }
 
 TEST(ConfigLoader, QuotedTrueIsAStringNotABool) {
