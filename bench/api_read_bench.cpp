@@ -1,11 +1,14 @@
 // 3. Host API reads: GET a team's project list (1,000 projects) under wrk, 32 connections, against
 // a running `forgelink serve`; the baseline is forgelink_bench_baseline (the Beast server
 // behind forgelink::net::makeHttpServer) answering a constant body of the same size, same run.
+// Then (full run only) the same reads from a host on PostgreSQL, against the host on SQLite.
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "api_probe.hpp"
 #include "benchmarks.hpp"
+#include "pg_server.hpp"
 #include "serve_process.hpp"
 #include "wrk_runner.hpp"
 
@@ -14,6 +17,84 @@ namespace forgelink::bench {
 namespace {
 constexpr int kProjects = 1000;
 constexpr int kClients = 4;  // creating the projects: a few connections at once
+const std::string kPath = "/api/v1/teams/reads/projects";
+
+struct HostReads {
+    bool not_mounted = false;
+    std::string error;
+    WrkResult wrk;
+    WrkOptions options;       // as run (url, headers), for the baseline's run
+    std::size_t body_bytes = 0;
+    long long rss = 0;
+};
+
+// A host with `options` in `dir_name`, a team of kProjects projects, and wrk on the list.
+HostReads readFromHost(const BenchContext& context, const ServeOptions& options, const std::string& dir_name,
+                       double seconds) {
+    HostReads out;
+    ServeProcess serve(context, context.work_dir / dir_name, options);
+    if (!serve.start(std::chrono::milliseconds(15000))) {
+        out.error = serve.error();
+        return out;
+    }
+    bool mounted = true;
+    if (!createTeam(serve, "reads", mounted, out.error)) {
+        out.not_mounted = !mounted;
+        return out;
+    }
+    std::atomic<int> next{0};
+    std::atomic<int> failures{0};
+    std::string first_failure;
+    std::mutex failure_mutex;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&] {
+            for (int i = next++; i < kProjects; i = next++) {
+                auto reply = serve.call("POST", kPath,
+                                        {{"name", "Project " + std::to_string(i)}, {"slug", "project-" + std::to_string(i)}});
+                if (reply.status != 201 && failures++ == 0) {
+                    std::lock_guard lock(failure_mutex);
+                    first_failure = std::to_string(reply.status) + " " + reply.body.substr(0, 300) + reply.error;
+                }
+            }
+        });
+    }
+    for (auto& t : clients) t.join();
+    if (failures > 0) {
+        out.error = std::to_string(failures.load()) + " project creations failed, first: " + first_failure;
+        return out;
+    }
+    auto list = serve.call("GET", kPath);
+    auto body = nlohmann::json::parse(list.body, nullptr, false);
+    const std::size_t listed =
+        body.is_object() && body.contains("items") && body["items"].is_array() ? body["items"].size() : 0;
+    if (list.status != 200 || listed != kProjects) {
+        out.error = "GET " + kPath + " answered " + std::to_string(list.status) + " with " + std::to_string(listed) +
+                    " projects, expected 1000";
+        return out;
+    }
+    out.body_bytes = list.body.size();
+    out.options.url = serve.baseUrl() + kPath;
+    out.options.seconds = seconds;
+    out.options.headers = {"Authorization: Bearer " + serve.adminToken()};
+    out.wrk = runWrk(out.options, context.work_dir, dir_name);
+    out.rss = serve.process()->rssBytes();
+    serve.stop();
+    return out;
+}
+
+nlohmann::json wrkDetails(const WrkResult& w) {
+    return {{"rps", w.requests_per_second}, {"p50_ms", w.p50_ms}, {"p90_ms", w.p90_ms}, {"p99_ms", w.p99_ms},
+            {"requests", w.requests}};
+}
+
+void checkWrk(BenchResult& result, const std::string& name, const WrkResult& w) {
+    if (!w.ran) result.fail(name + ": wrk: " + w.error);
+    else if (w.non_2xx > 0 || w.socket_errors > 0)
+        result.fail(name + ": " + std::to_string(w.non_2xx) + " non-2xx answers, " + std::to_string(w.socket_errors) +
+                    " socket errors");
+}
+
 }  // namespace
 
 BenchResult runApiReadBench(const BenchContext& context) {
@@ -22,85 +103,35 @@ BenchResult runApiReadBench(const BenchContext& context) {
     result.title = "3. Host API reads: GET /api/v1/teams/{team}/projects (1,000 projects), wrk 32 connections";
     const double seconds = context.quick ? 2 : 15;
     try {
-        ServeProcess serve(context, context.work_dir / "api-reads");
-        if (!serve.start(std::chrono::milliseconds(15000))) {
-            result.fail(serve.error());
+        HostReads host = readFromHost(context, {}, "api-reads", seconds);
+        if (host.not_mounted) {
+            result.status = Status::not_run;
+            result.reason = host.error;
             return result;
         }
-        bool mounted = true;
-        std::string why;
-        if (!createTeam(serve, "reads", mounted, why)) {
-            if (mounted) result.fail(why);
-            else {
-                result.status = Status::not_run;
-                result.reason = why;
-            }
+        if (!host.error.empty()) {
+            result.fail(host.error);
             return result;
         }
-        std::atomic<int> next{0};
-        std::atomic<int> failures{0};
-        std::string first_failure;
-        std::mutex failure_mutex;
-        std::vector<std::thread> clients;
-        for (int c = 0; c < kClients; ++c) {
-            clients.emplace_back([&] {
-                for (int i = next++; i < kProjects; i = next++) {
-                    auto reply = serve.call("POST", "/api/v1/teams/reads/projects",
-                                            {{"name", "Project " + std::to_string(i)},
-                                             {"slug", "project-" + std::to_string(i)}});
-                    if (reply.status != 201 && failures++ == 0) {
-                        std::lock_guard lock(failure_mutex);
-                        first_failure = std::to_string(reply.status) + " " + reply.body.substr(0, 300) + reply.error;
-                    }
-                }
-            });
-        }
-        for (auto& t : clients) t.join();
-        if (failures > 0) {
-            result.fail(std::to_string(failures.load()) + " project creations failed, first: " + first_failure);
-            return result;
-        }
-        const std::string path = "/api/v1/teams/reads/projects";
-        auto list = serve.call("GET", path);
-        auto body = nlohmann::json::parse(list.body, nullptr, false);
-        const std::size_t listed = body.is_object() && body.contains("items") && body["items"].is_array()
-                                       ? body["items"].size()
-                                       : 0;
-        if (list.status != 200 || listed != kProjects) {
-            result.fail("GET " + path + " answered " + std::to_string(list.status) + " with " +
-                        std::to_string(listed) + " projects, expected 1000");
-            return result;
-        }
-
-        WrkOptions api;
-        api.url = serve.baseUrl() + path;
-        api.seconds = seconds;
-        api.headers = {"Authorization: Bearer " + serve.adminToken()};
-        auto measured = runWrk(api, context.work_dir, "api-reads");
-        const long long rss = serve.process()->rssBytes();
-        serve.stop();
+        const WrkResult& measured = host.wrk;
 
         const int port = freeLoopbackPort();
         ChildProcess baseline({context.baselineServer().string(), "--port", std::to_string(port), "--body-bytes",
-                               std::to_string(list.body.size())},
+                               std::to_string(host.body_bytes)},
                               context.work_dir / "baseline-reads");
-        const std::string baseline_url = "http://127.0.0.1:" + std::to_string(port) + path;
+        const std::string baseline_url = "http://127.0.0.1:" + std::to_string(port) + kPath;
         if (!waitFor200(baseline_url, std::chrono::steady_clock::now(), std::chrono::milliseconds(10000), baseline,
                         nullptr)) {
             result.fail("the baseline server did not answer: " + baseline.stderrText().substr(0, 300));
             return result;
         }
-        WrkOptions base = api;
+        WrkOptions base = host.options;
         base.url = baseline_url;
         auto reference = runWrk(base, context.work_dir, "baseline-reads");
         baseline.stop();
 
-        for (auto [name, w] : {std::pair{"forgelink", &measured}, std::pair{"baseline", &reference}}) {
-            if (!w->ran) result.fail(std::string(name) + ": wrk: " + w->error);
-            else if (w->non_2xx > 0 || w->socket_errors > 0)
-                result.fail(std::string(name) + ": " + std::to_string(w->non_2xx) + " non-2xx answers, " +
-                            std::to_string(w->socket_errors) + " socket errors");
-        }
+        checkWrk(result, "forgelink", measured);
+        checkWrk(result, "baseline", reference);
         Measure rps;
         rps.metric = "throughput";
         rps.value = measured.requests_per_second;
@@ -119,16 +150,52 @@ BenchResult runApiReadBench(const BenchContext& context) {
         p99.target = "< 20 ms";
         p99.met = measured.p99_ms < 20;
         result.measures.push_back(p99);
+        nlohmann::json forgelink = wrkDetails(measured);
+        forgelink["rss_mb"] = host.rss / 1048576.0;
         result.details = {{"projects", kProjects},
-                          {"body_bytes", list.body.size()},
+                          {"body_bytes", host.body_bytes},
                           {"wrk_seconds", seconds},
-                          {"connections", api.connections},
-                          {"forgelink", {{"rps", measured.requests_per_second}, {"p50_ms", measured.p50_ms},
-                                         {"p90_ms", measured.p90_ms}, {"p99_ms", measured.p99_ms},
-                                         {"requests", measured.requests}, {"rss_mb", rss / 1048576.0}}},
-                          {"baseline", {{"rps", reference.requests_per_second}, {"p50_ms", reference.p50_ms},
-                                        {"p90_ms", reference.p90_ms}, {"p99_ms", reference.p99_ms},
-                                        {"requests", reference.requests}}}};
+                          {"connections", host.options.connections},
+                          {"forgelink", forgelink},
+                          {"baseline", wrkDetails(reference)}};
+
+        // The same reads from a host on PostgreSQL, against the host on SQLite.
+        if (context.postgres == nullptr) {
+            result.notes.push_back("PostgreSQL: full run only, not in --quick");
+            return result;
+        }
+        ServeOptions on_pg;
+        on_pg.postgres_url = context.postgres->createDatabase("bench_api_reads");
+        on_pg.postgres_password = context.postgres->password();
+        if (on_pg.postgres_url.empty()) {
+            result.fail("PostgreSQL: " + context.postgres->error());
+            return result;
+        }
+        HostReads pg = readFromHost(context, on_pg, "api-reads-pg", seconds);
+        if (!pg.error.empty()) {
+            result.fail("PostgreSQL: " + pg.error);
+            return result;
+        }
+        checkWrk(result, "forgelink on PostgreSQL", pg.wrk);
+        Measure pg_rps;
+        pg_rps.metric = "throughput, PostgreSQL";
+        pg_rps.value = pg.wrk.requests_per_second;
+        pg_rps.unit = "req/s";
+        pg_rps.baseline = measured.requests_per_second;
+        pg_rps.baseline_name = "the host on SQLite, same run";
+        result.measures.push_back(pg_rps);
+        Measure pg_p99;
+        pg_p99.metric = "p99 latency, PostgreSQL";
+        pg_p99.value = pg.wrk.p99_ms;
+        pg_p99.unit = "ms";
+        pg_p99.baseline = measured.p99_ms;
+        pg_p99.baseline_name = "the host on SQLite";
+        pg_p99.target = "< 20 ms";
+        pg_p99.met = pg.wrk.p99_ms < 20;
+        result.measures.push_back(pg_p99);
+        nlohmann::json pg_details = wrkDetails(pg.wrk);
+        pg_details["rss_mb"] = pg.rss / 1048576.0;
+        result.details["postgres"] = pg_details;
     } catch (const std::exception& e) {
         result.fail(e.what());
     }

@@ -13,11 +13,13 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "benchmarks.hpp"
+#include "pg_server.hpp"
 
 namespace fs = std::filesystem;
 using namespace forgelink::bench;
@@ -134,6 +136,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     context.work_dir = dir_template;
+    // The PostgreSQL variants of delivery and api_reads (full run only): the server starts when the
+    // first of them needs it and stops when main returns (its watchdog stops it if we are killed).
+    std::optional<PgServer> postgres;
+    if (!context.quick) {
+        postgres.emplace(FORGELINK_PG_TEST_SERVER, context.work_dir);
+        context.postgres = &*postgres;
+    }
 
     struct Entry {
         const char* id;
@@ -157,6 +166,7 @@ int main(int argc, char** argv) {
         std::cerr << "forgelink_bench: " << e.id << " " << toString(results.back().status) << " in "
                   << number(took) << " s\n";
     }
+    if (postgres) postgres->stop();
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     printTable(results);
 

@@ -37,12 +37,17 @@ std::optional<std::chrono::duration<double, std::milli>> waitFor200(const std::s
 }
 
 ServeProcess::ServeProcess(const BenchContext& context, const std::filesystem::path& dir, ServeOptions options)
-    : context_(context), dir_(dir), admin_token_("bench-admin-" + randomHex(32)) {
+    : context_(context), options_(options), dir_(dir), admin_token_("bench-admin-" + randomHex(32)) {
     std::filesystem::create_directories(dir_);
     {
         // The key file as `forgelink keygen` writes it: one base64 key, readable by the owner only.
-        const auto key_path = dir_ / "secret.key";
-        std::ofstream(key_path) << secrets::generateKey() << "\n";
+        const auto key_path = keyPath();
+        if (options.share_with != nullptr) {
+            std::filesystem::copy_file(options.share_with->keyPath(), key_path);
+            admin_token_ = options.share_with->adminToken();
+        } else {
+            std::ofstream(key_path) << secrets::generateKey() << "\n";
+        }
         std::filesystem::permissions(key_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
                                      std::filesystem::perm_options::replace);
     }
@@ -51,7 +56,10 @@ ServeProcess::ServeProcess(const BenchContext& context, const std::filesystem::p
     config_ = dir_ / "forgelink.yaml";
     std::ofstream yaml(config_);
     yaml << "server:\n  listen: 127.0.0.1:" << port_ << "\n  instance_id: bench\n"
-         << "store:\n  driver: sqlite\n  path: forgelink.db\n"
+         << (options.postgres_url.empty()
+                 ? std::string("store:\n  driver: sqlite\n  path: forgelink.db\n")
+                 : "store:\n  driver: postgres\n  url: \"" + options.postgres_url +
+                       "\"\n  password_env: BENCH_PG_PASSWORD\n")
          << "secrets:\n  key_file: secret.key\n"
          << "plugins:\n  paths: [\"" << context_.pluginDir().string() << "\"]\n  required: [gitlab, github]\n"
          << "admin:\n  tokens_file: admin-tokens\n";
@@ -72,7 +80,9 @@ std::optional<std::chrono::duration<double, std::milli>> ServeProcess::start(std
     const auto since = std::chrono::steady_clock::now();
     child_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{context_.forgelink().string(), "serve", "--config", config_.string()},
-        dir_ / ("serve-" + std::to_string(++starts_)));
+        dir_ / ("serve-" + std::to_string(++starts_)),
+        options_.postgres_url.empty() ? std::vector<std::string>{}
+                                      : std::vector<std::string>{"BENCH_PG_PASSWORD=" + options_.postgres_password});
     auto took = waitFor200(baseUrl() + "/healthz", since, timeout, *child_, &health_body_);
     if (!took) {
         error_ = child_->running() ? "GET /healthz did not answer 200 in time"

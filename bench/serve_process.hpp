@@ -17,6 +17,13 @@ namespace forgelink::bench {
 struct ServeOptions {
     std::string gitlab_base_url;  // providers.gitlab.base_url; empty = none configured
     std::string log_level = "warn";
+    // store.driver postgres on this libpq connection string (no password), the password given in
+    // BENCH_PG_PASSWORD (store.password_env); empty = SQLite in the directory.
+    std::string postgres_url;
+    std::string postgres_password;
+    // Another host of the same installation: its key and admin token (its own directory and port).
+    // Must outlive this one.
+    const class ServeProcess* share_with = nullptr;
 };
 
 class ServeProcess {
@@ -34,6 +41,7 @@ public:
     const std::string& adminToken() const { return admin_token_; }
     const std::string& error() const { return error_; }
     const std::string& healthBody() const { return health_body_; }
+    std::filesystem::path keyPath() const { return dir_ / "secret.key"; }
     ChildProcess* process() { return child_.get(); }
 
     // An API call with the admin token (fresh connection).
@@ -45,6 +53,7 @@ public:
 
 private:
     const BenchContext& context_;
+    ServeOptions options_;
     std::filesystem::path dir_;
     std::filesystem::path config_;
     std::string admin_token_;
