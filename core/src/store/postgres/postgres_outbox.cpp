@@ -19,13 +19,12 @@
 //   version: of several hosts ending a build, one wins and the others get version_mismatch.
 // - The delivered (build, version) per key only moves forward: one INSERT ... ON CONFLICT DO
 //   UPDATE ... WHERE, atomic in PostgreSQL.
-// - Tasks due now are announced on PostgresStore::kOutboxChannel (NOTIFY, sent at commit), so an
-//   idle host's dispatcher picks them up at once.
+// - Tasks due now are announced on PostgresStore::kOutboxChannel (NOTIFY) once the transaction
+//   that made them committed, so an idle host's dispatcher picks them up at once.
 #include <algorithm>
 #include <cstdint>
 #include <set>
 
-#include "store/postgres/pg_listener.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
 
@@ -107,10 +106,24 @@ bool feedbackPaused(PgConnection& c, std::int64_t team_id, std::string_view prov
     return run(c, "SELECT 1 FROM feedback_pauses WHERE team_id = $1 AND provider = $2", {team_id, provider}).rows() > 0;
 }
 
-// NOTIFY the outbox's channel: delivered when the transaction commits, once however often it
-// is sent in one transaction.
-void announceDueTasks(PgConnection& c) {
-    if (auto sent = pg::notify(c, PostgresStore::kOutboxChannel); !sent) throw PgFailure{sent.error()};
+// NOTIFY the outbox's channel, after the transaction that made tasks due has committed, in a
+// transaction of its own whose commit does not wait for the disk (synchronous_commit off: a
+// notification is never stored anyway). Not inside the change's transaction: PostgreSQL
+// serializes the commits of every transaction that sent a NOTIFY (one lock for the whole
+// cluster, held until the commit record is flushed), so each build change of every host waited
+// for the fsync of the one before: bench/run's delivery on PostgreSQL found the sessions queued on
+// that lock (pg_locks: object lock on pg_database 0) at 0.14 x SQLite's throughput, and a second
+// host added nothing. A NOTIFY lost here (the connection breaks just after the commit) costs one
+// poll interval of the dispatchers (feedback.poll_interval_ms), nothing else.
+void announceDueTasks(pg::PgPool& pool) noexcept {
+    try {
+        auto lease = pool.acquire();
+        if (!lease) return;
+        (void)lease.value()->execScript(std::string("BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY ") +
+                                        PostgresStore::kOutboxChannel + "; COMMIT");
+    } catch (...) {
+        // Only a hint: the dispatchers' poll finds the tasks.
+    }
 }
 
 std::string taskLabel(std::int64_t id) { return "feedback task " + std::to_string(id); }
@@ -161,7 +174,8 @@ Result<RecordedBuild> PostgresStore::recordBuildChange(const BuildChange& change
                    [&]() -> Result<RecordedBuild> {
                        requireBuildChange(change);
                        const std::int64_t t = toUnixMillis(now());
-                       return inTransaction<RecordedBuild>(pool_, [&](PgConnection& c) {
+                       bool due = false;
+                       RecordedBuild done = inTransaction<RecordedBuild>(pool_, [&](PgConnection& c) {
                            lockForEnqueue(c, change.tasks);
                            std::int64_t build_id = in.id;
                            if (build_id == 0) {
@@ -194,11 +208,12 @@ Result<RecordedBuild> PostgresStore::recordBuildChange(const BuildChange& change
                            std::sort(task_ids.begin(), task_ids.end());
                            task_ids.erase(std::unique(task_ids.begin(), task_ids.end()), task_ids.end());
                            for (std::int64_t id : task_ids) recorded.tasks.push_back(loadTask(c, id));
-                           if (std::any_of(recorded.tasks.begin(), recorded.tasks.end(),
-                                           [](const FeedbackTask& task) { return task.state == TaskState::pending; }))
-                               announceDueTasks(c);
+                           due = std::any_of(recorded.tasks.begin(), recorded.tasks.end(),
+                                             [](const FeedbackTask& task) { return task.state == TaskState::pending; });
                            return recorded;
                        });
+                       if (due) announceDueTasks(pool_);
+                       return done;
                    });
 }
 
@@ -310,7 +325,6 @@ Result<void> PostgresStore::completeTask(std::int64_t task_id, std::string_view 
                 "WHERE (excluded.build_id, excluded.build_version) > (feedback_delivered.build_id, feedback_delivered.build_version)",
                 {coalesceKey(task.key), task.build_id, task.build_version, t});
             for (const auto& follow_up : completion.follow_ups) enqueueTask(c, follow_up, task.build_id, task.build_version, t);
-            if (!completion.follow_ups.empty()) announceDueTasks(c);
             if (!completion.comment_id.empty() && !task.key.mr_number.empty()) {
                 run(c,
                     "INSERT INTO mr_comments (provider, instance, repository_id, mr_number, comment_id, updated_at) "
@@ -319,6 +333,7 @@ Result<void> PostgresStore::completeTask(std::int64_t task_id, std::string_view 
                     {task.key.provider, task.key.instance, task.key.repository_id, task.key.mr_number, completion.comment_id, t});
             }
         });
+        if (!completion.follow_ups.empty()) announceDueTasks(pool_);
         return {};
     });
 }
@@ -398,16 +413,16 @@ Result<std::int64_t> PostgresStore::pauseTasksForTeam(std::int64_t team_id, std:
 
 Result<std::int64_t> PostgresStore::resumeTasksForTeam(std::int64_t team_id, std::string_view provider, Timestamp now_at) {
     return guarded("resuming feedback of team " + std::to_string(team_id), [&]() -> Result<std::int64_t> {
-        return inTransaction<std::int64_t>(pool_, [&](PgConnection& c) {
+        const std::int64_t resumed = inTransaction<std::int64_t>(pool_, [&](PgConnection& c) {
             lockPause(c, team_id, provider);
             run(c, "DELETE FROM feedback_pauses WHERE team_id = $1 AND provider = $2", {team_id, provider});
-            const std::int64_t resumed = runChanging(c,
-                                                     "UPDATE feedback_tasks SET state = 'pending', next_attempt_at = $3, "
-                                                     "updated_at = $3 WHERE team_id = $1 AND provider = $2 AND state = 'paused'",
-                                                     {team_id, provider, toUnixMillis(now_at)});
-            if (resumed > 0) announceDueTasks(c);
-            return resumed;
+            return runChanging(c,
+                               "UPDATE feedback_tasks SET state = 'pending', next_attempt_at = $3, "
+                               "updated_at = $3 WHERE team_id = $1 AND provider = $2 AND state = 'paused'",
+                               {team_id, provider, toUnixMillis(now_at)});
         });
+        if (resumed > 0) announceDueTasks(pool_);
+        return resumed;
     });
 }
 
@@ -455,13 +470,12 @@ Result<std::vector<std::string>> PostgresStore::leaseOwners() {
 Result<std::int64_t> PostgresStore::expireLeases(std::string_view owner, Timestamp now_at) {
     return guarded("ending the leases of " + inQuotes(owner), [&]() -> Result<std::int64_t> {
         requireText(owner, "lease owner");
-        return inTransaction<std::int64_t>(pool_, [&](PgConnection& c) {
-            const std::int64_t ended = runChanging(
-                c, "UPDATE feedback_tasks SET lease_expires_at = $2 WHERE state = 'in_flight' AND lease_owner = $1",
-                {owner, toUnixMillis(now_at)});
-            if (ended > 0) announceDueTasks(c);
-            return ended;
+        const std::int64_t ended = inTransaction<std::int64_t>(pool_, [&](PgConnection& c) {
+            return runChanging(c, "UPDATE feedback_tasks SET lease_expires_at = $2 WHERE state = 'in_flight' AND lease_owner = $1",
+                               {owner, toUnixMillis(now_at)});
         });
+        if (ended > 0) announceDueTasks(pool_);
+        return ended;
     });
 }
 
