@@ -525,9 +525,6 @@ public:
           work_(asio::make_work_guard(io_)) {
         tls_context_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-        error_code ec;
-        tls_context_.set_default_verify_paths(ec);  // honours SSL_CERT_FILE and SSL_CERT_DIR
-        if (!limits_.ca_file.empty()) tls_context_.load_verify_file(limits_.ca_file);
         tls_context_.set_verify_mode(ssl::verify_peer);
         const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 2u, 4u);
         for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
@@ -575,6 +572,10 @@ private:
                              "invalid_url");
         }
         plan.url = *url;
+        if (url->scheme == "https") {
+            if (auto problem = loadTrustedCertificates(); !problem.empty())
+                return makeError(ErrorKind::internal, plan.where + ": " + problem, "tls_setup_failed");
+        }
         const std::string proxy = proxy_.proxyFor(url->withoutQuery());
         if (!proxy.empty()) {
             plan.proxy = support::parseUrl(proxy);
@@ -652,9 +653,29 @@ private:
         return std::move(*outcome->result);
     }
 
+    // The certificates TLS connections are verified against, read before the first https request
+    // rather than when the client is made: OpenSSL parses the whole system bundle
+    // (/etc/ssl/certs/ca-certificates.crt, about 140 certificates) at once, 20-30 ms of CPU and
+    // about a megabyte per client, and serve makes three clients at start-up (one per forge
+    // provider, one for webhooks), most of which never speak TLS in a test or a plain-http setup:
+    // that was 0.1 s of serve's 0.107 s start-up (bench/run --only startup). Empty, or what failed.
+    std::string loadTrustedCertificates() {
+        std::call_once(tls_loaded_, [this] {
+            error_code ec;
+            tls_context_.set_default_verify_paths(ec);  // honours SSL_CERT_FILE and SSL_CERT_DIR
+            if (!limits_.ca_file.empty()) {
+                tls_context_.load_verify_file(limits_.ca_file, ec);
+                if (ec) tls_problem_ = "cannot read the CA file " + limits_.ca_file + ": " + ec.message();
+            }
+        });
+        return tls_problem_;
+    }
+
     ProxySettings proxy_;
     ClientLimits limits_;
     ssl::context tls_context_;  // before io_: exchanges io_ still holds at destruction refer to it
+    std::once_flag tls_loaded_;
+    std::string tls_problem_;   // written once, under tls_loaded_
     asio::io_context io_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     std::shared_ptr<ConnectionPool> pool_ = std::make_shared<ConnectionPool>();

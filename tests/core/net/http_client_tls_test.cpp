@@ -205,6 +205,27 @@ TEST_F(HttpClientTls, ATrustedCertificateWorksWithSniAndTheConnectionIsKept) {
     EXPECT_EQ(forge.serverNames(), std::vector<std::string>{"localhost"});
 }
 
+// The CA certificates are read before the first https request, not when the client is made
+// (serve makes three at start-up): a CA file that cannot be read fails that request, clearly,
+// and every request after it; plain http never reads them.
+TEST_F(HttpClientTls, AnUnreadableCaFileFailsTheFirstHttpsRequestNotTheClientsCreation) {
+    TlsForge forge(certificate_);
+    ClientLimits limits;
+    limits.ca_file = ca_file_ + ".missing";
+    std::unique_ptr<HttpClient> client;
+    ASSERT_NO_THROW(client = makeHttpClient(ProxySettings{}, limits));
+    HttpRequest request;
+    request.url = "https://localhost:" + std::to_string(forge.port()) + "/api/v4/user";
+    for (int i = 0; i < 2; ++i) {
+        const auto result = client->execute(request, in(5s));
+        ASSERT_FALSE(result.ok());
+        EXPECT_EQ(result.error().code, "tls_setup_failed");
+        EXPECT_NE(result.error().message.find("cannot read the CA file " + limits.ca_file), std::string::npos)
+            << result.error().message;
+    }
+    EXPECT_EQ(forge.connections(), 0);
+}
+
 TEST_F(HttpClientTls, TheCertificateMustNameTheHost) {
     TlsForge forge(certificate_);
     ClientLimits limits;
