@@ -42,20 +42,10 @@ std::int64_t FeedbackUpkeep::timeOutBuilds(store::Timestamp now, std::int64_t ti
                                {{"build", id}, {"reason", project.error().message}});
             continue;  // deleted meanwhile: its builds went with it
         }
-        store::BuildInput input;
-        input.id = build.id;
-        input.project_id = build.project_id;
-        input.commit_sha = build.commit_sha;
-        input.branch = build.branch;
-        input.mr_number = build.mr_number;
-        input.head_sha = build.head_sha;
-        input.state = BuildState::errored;
-        input.stats = build.stats;
-        input.url = build.url;
+        // Only from the version read above (changeOf): another host that ended it first, or a
+        // result that arrived since, makes this change a conflict, and the build is left as they made it.
+        store::BuildInput input = store::changeOf(build, BuildState::errored);
         input.timed_out_after_seconds = timeout;
-        // Only from the version read above: another host that ended it first, or a result that
-        // arrived since, makes this change a conflict, and the build is left as they made it.
-        input.expected_version = build.version;
         auto change = planBuildChange(store_, project.value(), input, comment);
         auto recorded = change ? store_.recordBuildChange(change.value()) : Result<store::RecordedBuild>(change.error());
         if (!recorded) {

@@ -192,23 +192,14 @@ net::ServerResponse ApiService::updateBuild(Call& call) {
                            delivery::timedOutText(current.timed_out_after_seconds) +
                            "); send its result instead: one of " +
                            delivery::buildStateNames(delivery::BuildStates::final_));
-    store::BuildInput input;
-    input.id = current.id;
-    input.project_id = project.id;
-    input.commit_sha = current.commit_sha;
-    input.branch = current.branch;
-    input.mr_number = current.mr_number;
-    input.head_sha = current.head_sha;
-    input.state = next;
-    input.stats = current.stats;
+    // Two updates racing on one build: the second is told, instead of silently winning (changeOf
+    // sets the expected version to the one read above).
+    store::BuildInput input = store::changeOf(current, next);
     readStats(body, input.stats);
-    input.url = current.url;
     if (auto url = body.optionalString("url")) {
         checkHttpUrl("url", *url);
         input.url = *url;
     }
-    // Two updates racing on one build: the second is told, instead of silently winning.
-    input.expected_version = current.version;
     return recordBuild(project, input);
 }
 

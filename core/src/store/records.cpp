@@ -68,4 +68,19 @@ std::string_view toString(NoticeDelivery state) noexcept {
     return "none";
 }
 
+BuildInput changeOf(const Build& build, BuildState next) {
+    BuildInput input;
+    input.id = build.id;
+    input.project_id = build.project_id;
+    input.commit_sha = build.commit_sha;
+    input.branch = build.branch;
+    input.mr_number = build.mr_number;
+    input.head_sha = build.head_sha;
+    input.state = next;
+    input.stats = build.stats;
+    input.url = build.url;
+    input.expected_version = build.version;
+    return input;
+}
+
 }  // namespace forgelink::store

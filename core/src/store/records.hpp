@@ -432,6 +432,10 @@ struct BuildInput {
     std::optional<std::int64_t> timed_out_after_seconds;
 };
 
+// The change of an existing build to `next`: every other field as the build has it now, and only
+// from the version read (another change since makes it a conflict instead of silently winning).
+BuildInput changeOf(const Build& build, BuildState next);
+
 enum class FeedbackKind { status, comment };
 std::string_view toString(FeedbackKind kind) noexcept;
 
