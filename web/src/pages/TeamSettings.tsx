@@ -500,9 +500,9 @@ function Credentials({ provider, forge }: { provider: string; forge: string }) {
               return [
                 <tr key={credential} data-credential={credential}>
                   <th scope="row">{credential}</th>
-                  <td data-label="Kind">{c.kind}</td>
+                  <td data-label="Kind" className="fixed">{c.kind}</td>
                   <td data-label="Scope">{c.bound_to ? `${c.bound_to.kind} ${c.bound_to.full_path}` : `what ${c.identity.username} can reach`}</td>
-                  <td data-label="Health">
+                  <td data-label="Health" className="fixed">
                     {health.level === 'ok' && <span className="badge badge-ok">valid</span>}
                     {health.level === 'expiring' && <span className="badge badge-warn">expires in {plural(health.days, 'day')}</span>}
                     {health.level === 'expired' && <span className="badge badge-bad">expired</span>}
