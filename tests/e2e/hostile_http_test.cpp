@@ -304,7 +304,7 @@ TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
                                      "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}");
     EXPECT_EQ(duplicate.status, 400);
     EXPECT_EQ(errorCode(duplicate), "bad_request");
-    for (const std::string target : {std::string("/api/v1/teams/a%00x"), std::string("/api/v1/teams/a") + '\0' + "x",
+    for (const std::string& target : {std::string("/api/v1/teams/a%00x"), std::string("/api/v1/teams/a") + '\0' + "x",
                                      std::string("/api/v1/teams/a%zz"), std::string("/api/v1/teams/{a}")}) {
         auto reply = rawExchange(static_cast<std::uint16_t>(port),
                                  "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n");
@@ -372,7 +372,9 @@ TEST(HostileHttp, TheHostRefusesAtOnceAndStaysUnder100MB) {
 
     const auto peak = peakRss(host.pid());
     EXPECT_GT(peak, 0u);
-    if (kPeakMemoryIsTheProgramsOwn) EXPECT_LT(peak, 100u << 20) << "the host peaked at " << (peak >> 20) << " MB";
+    if (kPeakMemoryIsTheProgramsOwn) {
+        EXPECT_LT(peak, 100u << 20) << "the host peaked at " << (peak >> 20) << " MB";
+    }
     EXPECT_EQ(host.stop(), 0);
 }
 
@@ -394,8 +396,9 @@ TEST(HostileHttp, TheCliStopsAtTheBoundAndStaysSmall) {
     rusage usage{};
     ASSERT_EQ(::getrusage(RUSAGE_CHILDREN, &usage), 0);
     EXPECT_GT(usage.ru_maxrss, 0);
-    if (kPeakMemoryIsTheProgramsOwn)
+    if (kPeakMemoryIsTheProgramsOwn) {
         EXPECT_LT(usage.ru_maxrss, 100 * 1024) << "a CLI run peaked at " << usage.ru_maxrss / 1024 << " MB";
+    }
 }
 
 // Issue 19: slow clients cannot hold the host. 50 connections send a request head a byte a
