@@ -26,4 +26,14 @@ const std::vector<Migration>& migrations();
 // The newest schema version this build knows.
 int latestSchemaVersion();
 
+// SQLite's text as PostgreSQL says it, for the statements both share (CREATE TABLE and INDEX,
+// ALTER TABLE ... ADD COLUMN, INSERT ... SELECT): SQLite's `id INTEGER PRIMARY KEY` (the row id,
+// assigned on insert) is an identity column, every other INTEGER a bigint (times in milliseconds
+// pass 32 bits), every TEXT a text compared byte by byte (COLLATE "C", SQLite's BINARY: the order
+// of a listing and what a unique key calls equal must not depend on the database's locale).
+// Constraint names come out the same: PostgreSQL names a column's CHECK
+// <table>_<column>_check and a primary key <table>_pkey, which migrations 10 and 13 alter.
+// Only whole words change (`CONTEXT`, `user_id INTEGER PRIMARY KEY` or `text` stay as they are).
+std::string postgresOf(std::string_view sqlite);
+
 }  // namespace forgelink::store
