@@ -42,6 +42,11 @@ TEST(Redact, MasksTheTokenPrefixesItWasTaught) {
     // Forge-neutral rules still come first and still apply.
     EXPECT_EQ(redactor.redact("sent Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig").find("eyJhbGciOiJIUzI1NiJ9"),
               std::string::npos);
+    // In any case, with no ':' or '=' anywhere in the text.
+    EXPECT_EQ(redactor.redact("sent bearer eyJhbGciOiJIUzI1NiJ9 and BEARER abc.def"), "sent Bearer [REDACTED] and Bearer [REDACTED]");
+    // A token at the very start or end of the text, or the text being the token.
+    EXPECT_EQ(redactor.redact("glpat-AbCdEf123456 was sent"), "glpat-[REDACTED] was sent");
+    EXPECT_EQ(redactor.redact("sent glpat-AbCdEf123456"), "sent glpat-[REDACTED]");
     // Not a token: the prefix inside a word, a prefix without enough after it, another case.
     for (const std::string text : {"myglpat-AbCdEf123456", "glpat-abc", "ghp_ is the prefix of classic tokens",
                                    "GLPAT-AbCdEf123456"}) {
