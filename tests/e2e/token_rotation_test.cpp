@@ -94,9 +94,11 @@ TEST(TokenRotation, TwoHostsOnOneStoreRotateAnExpiringTokenOnceAndDeliverWithThe
     EXPECT_EQ(count(logs, "provider token rotated"), 1u) << logs;
     EXPECT_EQ(logs.find(kExpiring), std::string::npos) << "never the old token in a log line";
     const nlohmann::json state = sim.state();
-    for (const auto& t : state["gitlab"]["tokens"])
-        if (t["name"] == "forgelink-ci" && t["revoked"] == false)
+    for (const auto& t : state["gitlab"]["tokens"]) {
+        if (t["name"] == "forgelink-ci" && t["revoked"] == false) {
             EXPECT_EQ(logs.find(t["value"].get<std::string>()), std::string::npos) << "never the new one either";
+        }
+    }
 }
 
 // The command line on a named credential: `providers rotation --credential` sets its own setting and

@@ -190,7 +190,7 @@ void Dispatcher::handle(const store::FeedbackTask& task) {
             return;
         }
         if (superseded.value()) {
-            complete(task, {"", {{"superseded", true}}}, "superseded");
+            complete(task, {"", {{"superseded", true}}, {}}, "superseded");
             return;
         }
     }

@@ -383,7 +383,7 @@ std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerR
             return who;
         }
         if (!isAdminToken(token)) return std::nullopt;
-        return Principal{true, 0, {}, "sha256:" + secrets::sha256Hex(token).substr(0, 8)};
+        return Principal{true, 0, {}, "sha256:" + secrets::sha256Hex(token).substr(0, 8), std::nullopt};
     }
     if (auto token = sessionToken(request)) {
         auto session = store_.findSession(*token, store::nowTimestamp());
@@ -391,7 +391,7 @@ std::optional<ApiService::Principal> ApiService::authenticate(const net::ServerR
             if (session.error().kind == ErrorKind::not_found) return std::nullopt;
             throw fromStoreError(session.error());
         }
-        return Principal{false, session.value().user_id, *token};
+        return Principal{false, session.value().user_id, *token, {}, std::nullopt};
     }
     return std::nullopt;
 }

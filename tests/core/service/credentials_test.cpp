@@ -73,9 +73,13 @@ TEST_F(Credentials, EachRepositoryIsServedByTheMostSpecificCredential) {
     for (const auto& c : credentials.body["items"]) {
         const auto name = c["name"].get<std::string>();
         const auto& serves = c["serves"];
-        if (name == "default") EXPECT_TRUE(serves.empty()) << serves;
-        if (name == "widget") EXPECT_EQ(serves.at(0)["full_path"], "acme/tools/widget");
-        if (name == "acme-group") EXPECT_EQ(serves.at(0)["full_path"], "acme/libs/lib-core");
+        if (name == "default") {
+            EXPECT_TRUE(serves.empty()) << serves;
+        } else if (name == "widget") {
+            EXPECT_EQ(serves.at(0)["full_path"], "acme/tools/widget");
+        } else if (name == "acme-group") {
+            EXPECT_EQ(serves.at(0)["full_path"], "acme/libs/lib-core");
+        }
     }
     EXPECT_EQ(call("GET", "/api/v1/teams/docs/providers/gitlab/credentials/nobody").status, 404);
     EXPECT_EQ(call("GET", "/api/v1/teams/docs/providers/gitlab/credentials/Bad%20Name").status, 400);

@@ -137,8 +137,11 @@ TEST_F(TeamRefreshTest, AnOAuthCredentialIsRefreshedOnceAcrossTwoHostsAndTheNewP
         before = now_stored;
     }
     // No refresh token was ever spent twice: the forge refused none.
-    for (const auto& r : sim_->requests())
-        if (r.value("path", "") == "/oauth/token") EXPECT_EQ(r.value("status", 0), 200) << r.dump();
+    for (const auto& r : sim_->requests()) {
+        if (r.value("path", "") == "/oauth/token") {
+            EXPECT_EQ(r.value("status", 0), 200) << r.dump();
+        }
+    }
 
     // The team's calls to the forge go out with the new token (the old one is refused now).
     auto browse = call("GET", "/api/v1/teams/docs/providers/gitlab/namespaces");
